@@ -1,0 +1,37 @@
+import type { Db } from '../../storage/db.ts';
+
+export interface AuditEntry {
+  actor: string; // the signed-in user's email, or 'system'
+  action: string; // e.g. 'pcn.create', 'practice.move'
+  entityType: string;
+  entityId: string;
+  pcnCode?: string | null;
+  summary: string; // one sentence a person can read in a history list
+  detail?: Record<string, unknown>;
+}
+
+/** Writes one audit entry; call it with the transaction that makes the change. */
+export async function recordAudit(tx: Db, entry: AuditEntry): Promise<void> {
+  await tx.query(
+    `INSERT INTO audit_event (actor, action, entity_type, entity_id, pcn_code, summary, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [entry.actor, entry.action, entry.entityType, entry.entityId, entry.pcnCode ?? null, entry.summary,
+      entry.detail ? JSON.stringify(entry.detail) : null],
+  );
+}
+
+export interface AuditRow {
+  at: string;
+  actor: string;
+  action: string;
+  summary: string;
+}
+
+/** The latest changes that concern one PCN, newest first. */
+export async function changesForPcn(db: Db, pcnCode: string, limit = 50): Promise<AuditRow[]> {
+  return db.query<AuditRow & { at: Date | string }>(
+    `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS at, actor, action, summary
+       FROM audit_event WHERE pcn_code = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+    [pcnCode, limit],
+  );
+}

@@ -1,0 +1,87 @@
+/** The network registry as the NHS describes it: an area (ICB) → PCNs → member practices and partners. */
+
+export type SizeStatus = 'below' | 'within' | 'above';
+
+export const PARTNER_TYPES = [
+  'community-pharmacy',
+  'community-services',
+  'mental-health',
+  'acute',
+  'social-care',
+  'voluntary',
+  'care-home',
+  'ambulance',
+  'hospice',
+  'healthwatch',
+] as const;
+export type PartnerType = (typeof PARTNER_TYPES)[number];
+
+export interface Area {
+  code: string; // ICB ODS code, Q + 2 characters
+  name: string;
+  sizeMin: number; // the area's working range for a PCN's registered list
+  sizeMax: number;
+}
+
+export interface Pcn {
+  code: string; // U + 5 digits
+  name: string;
+  areaCode: string;
+  clinicalDirector: string | null;
+  nominatedPayeeOds: string | null;
+  openDate: string; // yyyy-mm-dd
+}
+
+export interface Practice {
+  ods: string; // 1 letter + 5 digits
+  name: string;
+  postcode: string; // normalised, e.g. "NR1 3SR"
+  town: string | null;
+  latitude: number;
+  longitude: number;
+  listSize: number;
+}
+
+export interface Membership {
+  practiceOds: string;
+  pcnCode: string;
+  startDate: string; // yyyy-mm-dd
+  endDate: string | null;
+}
+
+export interface Partner {
+  code: string; // ODS code where the organisation has one, else a local code
+  name: string;
+  type: PartnerType;
+  postcode: string | null;
+  latitude: number | null;
+  longitude: number | null;
+}
+
+/** A partner organisation's place in a PCN's care community (one partner may serve many PCNs). */
+export interface PcnPartner {
+  pcnCode: string;
+  partnerCode: string;
+  role: string | null; // e.g. "Community pharmacy lead"
+}
+
+/** Money given to the area or a PCN, always integer pence. */
+export interface Allocation {
+  areaCode: string;
+  pcnCode: string | null;
+  amountPence: number;
+  purpose: string;
+  financialYear: string; // e.g. "2019/20"
+  source: string;
+}
+
+/** Everything the registry holds, as imported or seeded in one go. */
+export interface RegistrySnapshot {
+  areas: Area[];
+  pcns: Pcn[];
+  practices: Practice[];
+  memberships: Membership[];
+  partners: Partner[];
+  pcnPartners: PcnPartner[];
+  allocations: Allocation[];
+}

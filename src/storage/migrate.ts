@@ -1,0 +1,54 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Db } from './db.ts';
+
+/**
+ * Each capability keeps its schema beside its logic: src/modules/<name>/migrations/NNN_what.sql.
+ * The numbers are global, so the files apply in one order across modules. Applied under an
+ * advisory lock (two servers starting together migrate once), recorded in schema_migrations.
+ */
+const MODULES_DIR = fileURLToPath(new URL('../modules/', import.meta.url));
+const MIGRATION_LOCK = 727_101;
+
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export async function loadMigrations(): Promise<Migration[]> {
+  const migrations: Migration[] = [];
+  for (const module of await readdir(MODULES_DIR, { withFileTypes: true })) {
+    if (!module.isDirectory()) continue;
+    const dir = join(MODULES_DIR, module.name, 'migrations');
+    const files = await readdir(dir).catch(() => [] as string[]);
+    for (const file of files) {
+      const match = /^(\d{3})_[a-z0-9_]+\.sql$/.exec(file);
+      if (!match) continue;
+      migrations.push({ id: Number(match[1]), name: `${module.name}/${file}`, sql: await readFile(join(dir, file), 'utf8') });
+    }
+  }
+  migrations.sort((a, b) => a.id - b.id);
+  const ids = migrations.map((m) => m.id);
+  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (duplicate !== undefined) throw new Error(`two migrations are numbered ${duplicate}`);
+  return migrations;
+}
+
+/** Applies the pending migrations; returns the names applied. */
+export async function migrate(db: Db): Promise<string[]> {
+  const migrations = await loadMigrations();
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const applied = new Set((await tx.query<{ id: number }>('SELECT id FROM schema_migrations')).map((r) => r.id));
+    const pending = migrations.filter((m) => !applied.has(m.id));
+    for (const migration of pending) {
+      await tx.exec(migration.sql);
+      await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+    }
+    return pending.map((m) => m.name);
+  });
+}

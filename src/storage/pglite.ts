@@ -1,0 +1,43 @@
+import { PGlite, types } from '@electric-sql/pglite';
+import type { Db, Row } from './db.ts';
+
+// Same JS shapes on both engines: dates as 'yyyy-mm-dd' strings, bigint as number (pence fit in 2^53).
+const parsers = {
+  [types.DATE]: (value: string) => value,
+  [types.INT8]: (value: string) => Number(value),
+  [types.NUMERIC]: (value: string) => Number(value),
+};
+
+type Queryable = Pick<PGlite, 'query' | 'exec'>;
+
+class PgliteDb implements Db {
+  readonly engine = 'pglite' as const;
+  constructor(
+    private readonly pg: Queryable,
+    private readonly root: PGlite | null,
+  ) {}
+
+  async query<T extends Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const result = await this.pg.query<T>(sql, params as unknown[]);
+    return result.rows;
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pg.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (!this.root) return fn(this);
+    return this.root.transaction((tx) => fn(new PgliteDb(tx, null)));
+  }
+
+  async close(): Promise<void> {
+    await this.root?.close();
+  }
+}
+
+/** An embedded PostgreSQL in dataDir, or in memory when dataDir is undefined. */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  const pg = await PGlite.create(dataDir, { parsers });
+  return new PgliteDb(pg, pg);
+}
