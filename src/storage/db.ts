@@ -7,7 +7,7 @@ export type Row = Record<string, unknown>;
 export interface Db {
   readonly engine: 'pglite' | 'postgres';
   /** One parameterised statement; returns its rows. */
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Several statements with no parameters (migrations). */
   exec(sql: string): Promise<void>;
   /** Runs fn inside one transaction: all of it commits, or none of it. Nested calls join the outer one. */
@@ -16,7 +16,7 @@ export interface Db {
 }
 
 /** The first row, or undefined. */
-export async function one<T extends Row>(db: Db, sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+export async function one<T = Row>(db: Db, sql: string, params?: readonly unknown[]): Promise<T | undefined> {
   const rows = await db.query<T>(sql, params);
   return rows[0];
 }

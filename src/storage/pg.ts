@@ -19,9 +19,9 @@ class PostgresDb implements Db {
     private readonly pool: pg.Pool | null,
   ) {}
 
-  async query<T extends Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.client.query<T>({ text: sql, values: params as unknown[], types: typeParsers });
-    return result.rows;
+  async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const result = await this.client.query({ text: sql, values: params as unknown[], types: typeParsers });
+    return result.rows as T[];
   }
 
   async exec(sql: string): Promise<void> {

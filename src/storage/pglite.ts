@@ -17,7 +17,7 @@ class PgliteDb implements Db {
     private readonly root: PGlite | null,
   ) {}
 
-  async query<T extends Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+  async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     const result = await this.pg.query<T>(sql, params as unknown[]);
     return result.rows;
   }

@@ -20,7 +20,7 @@ export interface Area {
   code: string; // ICB ODS code, Q + 2 characters
   name: string;
   sizeMin: number; // the area's working range for a PCN's registered list
-  sizeMax: number;
+  sizeMax: number | null; // null: no upper limit
 }
 
 export interface Pcn {
@@ -30,16 +30,17 @@ export interface Pcn {
   clinicalDirector: string | null;
   nominatedPayeeOds: string | null;
   openDate: string; // yyyy-mm-dd
+  closeDate?: string | null;
 }
 
 export interface Practice {
   ods: string; // 1 letter + 5 digits
   name: string;
-  postcode: string; // normalised, e.g. "NR1 3SR"
+  postcode: string | null; // normalised, e.g. "NR1 3SR"
   town: string | null;
-  latitude: number;
-  longitude: number;
-  listSize: number;
+  latitude: number | null;
+  longitude: number | null;
+  listSize: number | null; // registered patients; null when not known (ePCN files carry none)
 }
 
 export interface Membership {

@@ -3,18 +3,18 @@ CREATE TABLE area (
   code     text PRIMARY KEY,
   name     text NOT NULL,
   size_min integer NOT NULL CHECK (size_min >= 0),
-  size_max integer NOT NULL,
-  CHECK (size_max >= size_min)
+  size_max integer,                 -- NULL: no upper limit
+  CHECK (size_max IS NULL OR size_max >= size_min)
 );
 
 CREATE TABLE practice (
   ods       text PRIMARY KEY,
   name      text NOT NULL,
-  postcode  text NOT NULL,
+  postcode  text,                   -- the ePCN file does not carry one
   town      text,
   latitude  double precision CHECK (latitude BETWEEN -90 AND 90),
   longitude double precision CHECK (longitude BETWEEN -180 AND 180),
-  list_size integer NOT NULL CHECK (list_size >= 0)
+  list_size integer CHECK (list_size >= 0) -- NULL: not known (the ePCN file does not carry it)
 );
 
 CREATE TABLE pcn (

@@ -1,0 +1,30 @@
+/** Settings come from the environment (and CLI flags that override it); nothing else reads process.env. */
+export interface Config {
+  port: number;
+  host: string;
+  /** PGlite data directory, used when no databaseUrl is given. */
+  dataDir: string;
+  /** postgres://… selects a PostgreSQL server. */
+  databaseUrl?: string;
+  logLevel: string;
+  /** Optional map tile URL template; without it the map draws offline with no tiles. */
+  mapTiles?: string;
+  /** The demo admin's password on first start; a random one is made and printed when unset. */
+  adminPassword?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be a port number, not '${env.PORT}'`);
+  const config: Config = {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    dataDir: env.PCN_DATA_DIR ?? './pcn-data',
+    databaseUrl: env.DATABASE_URL || undefined,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    mapTiles: env.PCN_MAP_TILES || undefined,
+    adminPassword: env.PCN_ADMIN_PASSWORD || undefined,
+  };
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  return { ...config, ...given };
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { ZodApp } from '../app.ts';
+import { authenticate } from '../../modules/access/users.ts';
+import { issueToken } from '../../modules/access/tokens.ts';
+import { requireActor } from '../auth.ts';
+
+const publicUser = (actor: { email: string; name: string; role: string; orgCode: string | null; pcnCode: string | null }) => ({
+  email: actor.email,
+  name: actor.name,
+  role: actor.role,
+  org: actor.orgCode,
+  pcnCode: actor.pcnCode,
+});
+
+export function authRoutes(app: ZodApp) {
+  app.post(
+    '/api/login',
+    {
+      schema: {
+        summary: 'Sign in with email and password; returns a bearer token',
+        tags: ['access'],
+        body: z.object({ email: z.string().trim().min(1).max(320), password: z.string().min(1).max(1024) }),
+      },
+    },
+    async (request) => {
+      const actor = await authenticate(app.db, request.body.email, request.body.password);
+      return { token: await issueToken(app.db, actor), user: publicUser(actor) };
+    },
+  );
+
+  app.get('/api/me', { schema: { summary: 'Who the bearer token speaks for', tags: ['access'] } }, async (request) =>
+    publicUser(await requireActor(app.db, request)),
+  );
+}

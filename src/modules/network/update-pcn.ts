@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { invalid, notFound } from '../../shared/errors.ts';
+import { odsCode, personName } from '../../shared/schemas.ts';
+import { changeRegistry } from './registry-cache.ts';
+import type { Db } from '../../storage/db.ts';
+import { assertCanEditPcn, type Actor } from '../access/actor.ts';
+import { recordAudit } from '../audit/record.ts';
+
+export const updatePcnInput = z
+  .object({
+    name: personName.optional(),
+    clinicalDirector: personName.nullable().optional(),
+    nominatedPayeeOds: odsCode('practice').optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'say what to change: name, clinicalDirector or nominatedPayeeOds' });
+export type UpdatePcnInput = z.output<typeof updatePcnInput>;
+
+/** Renames a PCN, sets its clinical director or its nominated payee practice (which must be a member). */
+export async function updatePcn(db: Db, actor: Actor, code: string, input: UpdatePcnInput): Promise<void> {
+  await changeRegistry(db, async (tx) => {
+    const [pcn] = await tx.query<{ code: string }>('SELECT code FROM pcn WHERE code = $1 FOR UPDATE', [code]);
+    if (!pcn) throw notFound(`PCN ${code}`);
+    assertCanEditPcn(actor, code);
+    if (input.nominatedPayeeOds) {
+      const [member] = await tx.query(
+        'SELECT 1 FROM practice_membership WHERE practice_ods = $1 AND pcn_code = $2 AND end_date IS NULL',
+        [input.nominatedPayeeOds, code],
+      );
+      if (!member) throw invalid('nominatedPayeeOds', `the nominated payee must be a member practice of ${code}`);
+    }
+    await tx.query(
+      `UPDATE pcn SET name = COALESCE($2, name),
+              clinical_director = CASE WHEN $3::boolean THEN $4 ELSE clinical_director END,
+              nominated_payee_ods = COALESCE($5, nominated_payee_ods)
+        WHERE code = $1`,
+      [code, input.name ?? null, input.clinicalDirector !== undefined, input.clinicalDirector ?? null, input.nominatedPayeeOds ?? null],
+    );
+    const said = [
+      input.name && `renamed to ${input.name}`,
+      input.clinicalDirector !== undefined && `clinical director set to ${input.clinicalDirector ?? 'nobody'}`,
+      input.nominatedPayeeOds && `nominated payee set to ${input.nominatedPayeeOds}`,
+    ].filter(Boolean);
+    await recordAudit(tx, {
+      actor: actor.email,
+      action: 'pcn.update',
+      entityType: 'pcn',
+      entityId: code,
+      pcnCode: code,
+      summary: `${code}: ${said.join('; ')}`,
+      detail: input,
+    });
+  });
+}
