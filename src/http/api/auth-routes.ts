@@ -19,7 +19,10 @@ export function authRoutes(app: ZodApp) {
       schema: {
         summary: 'Sign in with email and password; returns a bearer token',
         tags: ['access'],
-        body: z.object({ email: z.string().trim().min(1).max(320), password: z.string().min(1).max(1024) }),
+        body: z.object({
+          email: z.string().trim().min(1, 'enter your email address').max(320),
+          password: z.string().min(1, 'enter your password').max(1024),
+        }),
       },
     },
     async (request) => {

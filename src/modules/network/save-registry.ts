@@ -27,6 +27,7 @@ export async function saveRegistry(db: Db, actor: Actor, snapshot: RegistrySnaps
   const steps = 7;
   let step = 0;
   const tick = () => progress?.(++step, steps);
+  assertUniqueCodes(snapshot);
   return changeRegistry(db, async (tx) => {
     const json = (rows: unknown[]) => JSON.stringify(rows);
     await tx.query(
@@ -60,6 +61,13 @@ export async function saveRegistry(db: Db, actor: Actor, snapshot: RegistrySnaps
     );
     tick();
     const memberships = await saveMemberships(tx, snapshot);
+    // A payee practice that has left its PCN cannot stay that PCN's payee (as in move-practice).
+    await tx.query(
+      `UPDATE pcn SET nominated_payee_ods = NULL
+        WHERE nominated_payee_ods IS NOT NULL AND NOT EXISTS (
+          SELECT 1 FROM practice_membership m
+           WHERE m.practice_ods = pcn.nominated_payee_ods AND m.pcn_code = pcn.code AND m.end_date IS NULL)`,
+    );
     tick();
     await tx.query(
       `INSERT INTO partner (code, name, type, postcode, latitude, longitude)
@@ -117,10 +125,13 @@ async function saveMemberships(tx: Db, snapshot: RegistrySnapshot): Promise<numb
       [m.practiceOds, m.pcnCode, m.startDate],
     );
     if (exists) {
-      await tx.query(
-        'UPDATE practice_membership SET end_date = $4 WHERE practice_ods = $1 AND pcn_code = $2 AND start_date = $3',
-        [m.practiceOds, m.pcnCode, m.startDate, m.endDate],
-      );
+      // A file may end a membership we hold open; an older file never reopens one we have ended.
+      if (m.endDate !== null) {
+        await tx.query(
+          'UPDATE practice_membership SET end_date = $4 WHERE practice_ods = $1 AND pcn_code = $2 AND start_date = $3 AND end_date IS NULL',
+          [m.practiceOds, m.pcnCode, m.startDate, m.endDate],
+        );
+      }
       continue;
     }
     if (m.endDate === null) {
@@ -129,6 +140,7 @@ async function saveMemberships(tx: Db, snapshot: RegistrySnapshot): Promise<numb
            FROM practice_membership WHERE practice_ods = $1 AND end_date IS NULL`,
         [m.practiceOds],
       );
+      if (current?.pcnCode === m.pcnCode) continue; // already there: not a move
       if (current && current.startDate >= m.startDate) {
         throw new AppError(
           'invalid',
@@ -147,4 +159,22 @@ async function saveMemberships(tx: Db, snapshot: RegistrySnapshot): Promise<numb
     added++;
   }
   return added;
+}
+
+/** Two rows with one code in a snapshot would make the upserts ambiguous: refuse them up front. */
+function assertUniqueCodes(snapshot: RegistrySnapshot): void {
+  const lists: Array<[string, string[]]> = [
+    ['area', snapshot.areas.map((a) => a.code)],
+    ['PCN', snapshot.pcns.map((p) => p.code)],
+    ['practice', snapshot.practices.map((p) => p.ods)],
+    ['partner', snapshot.partners.map((p) => p.code)],
+    ['PCN partner link', snapshot.pcnPartners.map((p) => `${p.pcnCode}/${p.partnerCode}`)],
+  ];
+  for (const [what, codes] of lists) {
+    const seen = new Set<string>();
+    for (const code of codes) {
+      if (seen.has(code)) throw new AppError('invalid', `the ${what} ${code} appears twice`, what);
+      seen.add(code);
+    }
+  }
 }

@@ -1,0 +1,156 @@
+/** The CLI as a user runs it: real processes, a real data folder (or a fresh PostgreSQL database). */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { testDatabaseUrl, testEngine } from '../../test/db.ts';
+import { startServer } from '../server.ts';
+import { openStore } from '../storage/open.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+let work: string;
+let env: Record<string, string>;
+let dropDatabase = async () => {};
+
+/** Each engine gets its own store: a PGlite folder, or a scratch PostgreSQL database. */
+async function freshStore(): Promise<Record<string, string>> {
+  if (testEngine === 'pglite') return { PCN_DATA_DIR: join(work, `data-${randomBytes(3).toString('hex')}`), DATABASE_URL: '' };
+  const name = `pcn_cli_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: testDatabaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const previous = dropDatabase;
+  dropDatabase = async () => {
+    await previous();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  };
+  return { DATABASE_URL: testDatabaseUrl.replace(/\/[^/]*$/, `/${name}`) };
+}
+
+function pcn(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}) {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/pcn.js'), ...args], {
+    cwd: work,
+    env: { ...process.env, ...env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  child.stdin.end(options.stdin ?? '');
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'pcn-cli-'));
+  env = { ...(await freshStore()), PCN_ADMIN_PASSWORD: 'correct horse battery staple' };
+});
+after(async () => {
+  await dropDatabase();
+  await rm(work, { recursive: true, force: true });
+});
+
+test(`every command has --help and exits 0 (${testEngine})`, async () => {
+  const top = await pcn(['--help']);
+  assert.equal(top.code, 0);
+  for (const command of ['serve', 'demo', 'import', 'export', 'user', 'token']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
+  for (const args of [['serve', '--help'], ['demo', '--help'], ['import', '--help'], ['export', '--help'], ['user', 'add', '--help'], ['token', '--help']]) {
+    const result = await pcn(args);
+    assert.equal(result.code, 0, args.join(' '));
+    assert.match(result.stdout, /Usage: pcn/);
+  }
+});
+
+test('a failure exits non-zero with one line on stderr', async () => {
+  const unknown = await pcn(['frobnicate']);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  const noUser = await pcn(['token', '--user', 'nobody@nowhere.example']);
+  assert.equal(noUser.code, 1);
+  assert.equal(noUser.stderr.trim().split('\n').length, 1);
+  assert.match(noUser.stderr, /^pcn: no user with email nobody@nowhere.example/);
+});
+
+test('demo seeds once, prints the admin once, and a second run leaves the data as it is', async () => {
+  const first = await pcn(['demo', '--seed', '1']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /Demo admin \(shown once\): admin@pcn-hub.example \/ correct horse battery staple/);
+  const second = await pcn(['demo']);
+  assert.equal(second.code, 0);
+  assert.match(second.stdout, /nothing seeded/);
+  assert.doesNotMatch(second.stdout, /Demo admin/);
+});
+
+test('user add with a password from stdin, then token prints a bearer the server accepts', async () => {
+  const added = await pcn(['user', 'add', '--email', 'Pat@Example.org', '--name', 'Pat Manager', '--role', 'pcn-manager', '--org', 'U90002', '--password-stdin'], {
+    stdin: 'a long enough password\n',
+  });
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /Added pat@example.org \(pcn-manager in U90002\)/);
+  const badRole = await pcn(['user', 'add', '--email', 'x@example.org', '--name', 'X', '--role', 'wizard']);
+  assert.notEqual(badRole.code, 0);
+  assert.match(badRole.stderr, /Allowed choices are admin, pcn-manager, clinician, analyst/);
+  const weak = await pcn(['user', 'add', '--email', 'y@example.org', '--name', 'Y', '--role', 'analyst', '--password-stdin'], { stdin: 'short' });
+  assert.equal(weak.code, 1);
+  assert.match(weak.stderr, /at least 12 characters/);
+
+  const token = await pcn(['token', '--user', 'pat@example.org']);
+  assert.equal(token.code, 0, token.stderr);
+  const bearer = token.stdout.trim().split('\n').at(-1)!;
+  const server = await startServer({ dataDir: env.PCN_DATA_DIR, databaseUrl: env.DATABASE_URL || undefined });
+  try {
+    const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${bearer}` } });
+    assert.equal(me.status, 200);
+    assert.deepEqual(await me.json(), { email: 'pat@example.org', name: 'Pat Manager', role: 'pcn-manager', org: 'U90002', pcnCode: 'U90002' });
+  } finally {
+    await server.close();
+  }
+});
+
+test('export → import round-trips the registry into an empty store', async () => {
+  const out = join(work, 'export-1');
+  const exported = await pcn(['export', 'registry', out]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stdout, /Exported 20 PCNs and 100 practices/);
+  const otherStore = await freshStore();
+  const imported = await pcn(['import', 'registry', out], { env: otherStore });
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /Imported 20 PCNs, 100 practices/);
+  const again = join(work, 'export-2');
+  assert.equal((await pcn(['export', 'registry', again], { env: otherStore })).code, 0);
+  for (const file of await readdir(out)) {
+    assert.equal(await readFile(join(again, file), 'utf8'), await readFile(join(out, file), 'utf8'), file);
+  }
+});
+
+test('a bad row rejects the whole import with file, line and column, and nothing is written', async () => {
+  const source = join(work, 'export-1');
+  const bad = join(work, 'bad-import');
+  assert.equal((await pcn(['export', 'registry', bad])).code, 0);
+  const practices = (await readFile(join(source, 'practices.csv'), 'utf8')).split('\n');
+  // A new PCN on line 2 of pcns.csv would be written first if the import were not atomic.
+  const pcns = await readFile(join(source, 'pcns.csv'), 'utf8');
+  await writeFile(join(bad, 'pcns.csv'), pcns.replace(/\n/, '\nU90077,Should Not Land PCN,Q99,,,2024-04-01\n'));
+  const columns = practices[0]!.split(',');
+  const row = practices[3]!.split(',');
+  row[columns.indexOf('postcode')] = 'NOT A POSTCODE';
+  practices[3] = row.join(',');
+  await writeFile(join(bad, 'practices.csv'), practices.join('\n'));
+  const result = await pcn(['import', 'registry', bad]);
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  assert.match(result.stderr, /^pcn: practices\.csv line 4, column postcode: 'NOT A POSTCODE' is not a valid UK postcode/);
+  const db = await openStore({ dataDir: env.PCN_DATA_DIR ?? '', databaseUrl: env.DATABASE_URL || undefined });
+  try {
+    assert.deepEqual(await db.query("SELECT code FROM pcn WHERE code = 'U90077'"), []);
+  } finally {
+    await db.close();
+  }
+});

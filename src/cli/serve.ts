@@ -1,0 +1,44 @@
+import { Command } from 'commander';
+import pino from 'pino';
+import { loadConfig } from '../config.ts';
+import { startServer } from '../server.ts';
+import { withStoreOption } from './store-options.ts';
+import { printAdmin } from './demo.ts';
+
+export function serveCommand() {
+  return withStoreOption(
+    new Command('serve')
+      .description('serve the web app, the JSON API (/api) and FHIR (/fhir); seeds the demo area on first start')
+      .option('--port <n>', 'port to listen on (default $PORT or 3000)', (v) => parsePort(v))
+      .option('--no-demo', 'do not seed the demo area into an empty database'),
+  ).action(async (flags: { port?: number; data?: string; demo: boolean }) => {
+    const started = Date.now();
+    const config = loadConfig(process.env, { port: flags.port, dataDir: flags.data });
+    const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'password'] });
+    const server = await startServer({
+      port: config.port,
+      host: config.host,
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      seedDemo: flags.demo,
+      adminPassword: config.adminPassword,
+      mapTiles: config.mapTiles,
+      logger,
+    });
+    if (server.seed.admin) printAdmin(server.seed.admin);
+    logger.info({ url: server.url, engine: server.db.engine, startMs: Date.now() - started }, `PCN Hub is ready on ${server.url}`);
+    const shutdown = async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      await server.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+  });
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--port must be a port number, not '${value}'`);
+  return port;
+}

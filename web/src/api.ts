@@ -1,0 +1,225 @@
+/**
+ * The typed client for PCN Hub's JSON API. Every call sends the signed-in user's token; a 401
+ * ends the session and sends the browser to the sign-in page.
+ */
+import { navigate } from './router.tsx';
+import { clearSession, getToken } from './session.ts';
+
+export type SizeStatus = 'below' | 'within' | 'above';
+export type Role = 'admin' | 'pcn-manager' | (string & {});
+
+export const PARTNER_TYPES = [
+  'community-pharmacy',
+  'community-services',
+  'mental-health',
+  'acute',
+  'social-care',
+  'voluntary',
+  'care-home',
+  'ambulance',
+  'hospice',
+  'healthwatch',
+] as const;
+export type PartnerType = (typeof PARTNER_TYPES)[number];
+
+export interface User {
+  email: string;
+  name: string;
+  role: Role;
+  org: string | null;
+  pcnCode: string | null;
+}
+
+export interface Allocation {
+  amountPence: number;
+  purpose: string;
+  financialYear: string;
+  source: string;
+  pcnCode: string | null;
+}
+
+export interface AreaSummary {
+  code: string;
+  name: string;
+  sizeMin: number;
+  /** null: the area sets no maximum */
+  sizeMax: number | null;
+  pcnCount: number;
+  practiceCount: number;
+  listSize: number;
+  allocatedPence: number;
+  allocations: Allocation[];
+}
+
+export interface PcnSummary {
+  code: string;
+  name: string;
+  areaCode: string;
+  listSize: number;
+  practiceCount: number;
+  sizeStatus: SizeStatus;
+  clinicalDirector: string | null;
+}
+
+export interface PcnDetail {
+  code: string;
+  name: string;
+  areaCode: string;
+  area: { code: string; name: string; sizeMin: number; sizeMax: number | null };
+  listSize: number;
+  practiceCount: number;
+  sizeStatus: SizeStatus;
+  sizeReason: string | null;
+  clinicalDirector: string | null;
+  nominatedPayee: { ods: string; name: string } | null;
+  openDate: string;
+  practices: {
+    ods: string;
+    name: string;
+    postcode: string | null;
+    town: string | null;
+    listSize: number;
+    latitude: number | null;
+    longitude: number | null;
+    joinedDate: string;
+  }[];
+  partners: { code: string; name: string; type: PartnerType; role: string | null; postcode: string | null }[];
+  history: { practiceOds: string; practiceName: string; startDate: string; endDate: string | null }[];
+  changes: { at: string; actor: string; action: string; summary: string }[];
+}
+
+export interface PracticeDetail {
+  ods: string;
+  name: string;
+  postcode: string | null;
+  town: string | null;
+  listSize: number;
+  latitude: number | null;
+  longitude: number | null;
+  pcn: { code: string; name: string } | null;
+  history: { pcnCode: string; pcnName: string; startDate: string; endDate: string | null }[];
+}
+
+type Position = [number, number] | [number, number, number];
+export type MapGeometry =
+  | { type: 'Point'; coordinates: Position }
+  | { type: 'Polygon'; coordinates: Position[][] }
+  | { type: 'MultiPolygon'; coordinates: Position[][][] };
+
+export type MapFeatureProperties =
+  | { kind: 'catchment'; pcnCode: string; name: string; sizeStatus: SizeStatus; listSize: number }
+  | { kind: 'practice'; ods: string; name: string; pcnCode: string | null; listSize: number }
+  | { kind: 'partner'; code: string; name: string; type: PartnerType };
+
+export interface MapFeature {
+  type: 'Feature';
+  geometry: MapGeometry;
+  properties: MapFeatureProperties;
+}
+
+export interface AreaMap {
+  type: 'FeatureCollection';
+  features: MapFeature[];
+}
+
+export interface ClientConfig {
+  mapTiles?: string | null;
+}
+
+/** The API's error body `{error:{code,message,field?}}`, thrown by every call that fails. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+interface ErrorBody {
+  error?: { code?: unknown; message?: unknown; field?: unknown };
+}
+
+/**
+ * The server's messages are written for logs too ("code: 'X1' is not …", lower case); on screen
+ * the field is already named by its label, and NHS style starts a message with a capital.
+ */
+function displayMessage(message: string, field: string | undefined): string {
+  const text = field && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+async function readError(response: Response): Promise<ApiError> {
+  const fallback = `The server answered ${response.status} ${response.statusText}`.trim();
+  try {
+    const body = (await response.json()) as ErrorBody;
+    const { code, message, field } = body.error ?? {};
+    const fieldName = typeof field === 'string' ? field : undefined;
+    return new ApiError(
+      response.status,
+      typeof code === 'string' ? code : 'error',
+      typeof message === 'string' ? displayMessage(message, fieldName) : fallback,
+      fieldName,
+    );
+  } catch {
+    return new ApiError(response.status, 'error', fallback);
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  // A failed sign-in is also a 401, but it must stay on the page to show why.
+  if (response.status === 401 && path !== '/api/login') {
+    clearSession();
+    const here = window.location.pathname + window.location.search;
+    navigate(here.startsWith('/signin') ? '/signin' : `/signin?next=${encodeURIComponent(here)}`);
+  }
+  if (!response.ok) throw await readError(response);
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  login: (email: string, password: string) =>
+    request<{ token: string; user: User }>('POST', '/api/login', { email, password }),
+  config: () => request<ClientConfig>('GET', '/api/config'),
+  areas: () => request<{ items: AreaSummary[] }>('GET', '/api/areas'),
+  areaMap: (areaCode: string) => request<AreaMap>('GET', `/api/areas/${enc(areaCode)}/map`),
+  /** One page of PCNs (the server allows up to 500 a page, which is every PCN of an area). */
+  pcns: (areaCode?: string) =>
+    request<{ items: PcnSummary[]; total: number }>(
+      'GET',
+      areaCode ? `/api/pcns?area=${enc(areaCode)}&limit=500` : '/api/pcns?limit=500',
+    ),
+  pcn: (code: string) => request<PcnDetail>('GET', `/api/pcns/${enc(code)}`),
+  createPcn: (input: {
+    code: string;
+    name: string;
+    areaCode: string;
+    clinicalDirector?: string;
+    nominatedPayeeOds?: string;
+  }) => request<{ code: string }>('POST', '/api/pcns', input),
+  setClinicalDirector: (code: string, clinicalDirector: string) =>
+    request<unknown>('PATCH', `/api/pcns/${enc(code)}`, { clinicalDirector }),
+  addPartner: (
+    pcnCode: string,
+    input: { code?: string; name: string; type: PartnerType; postcode?: string; role?: string },
+  ) => request<unknown>('POST', `/api/pcns/${enc(pcnCode)}/partners`, input),
+  practice: (ods: string) => request<PracticeDetail>('GET', `/api/practices/${enc(ods)}`),
+  movePractice: (ods: string, input: { pcnCode: string; date?: string }) =>
+    request<unknown>('PATCH', `/api/practices/${enc(ods)}`, input),
+};

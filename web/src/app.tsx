@@ -1,0 +1,65 @@
+import { useEffect, useRef } from 'react';
+import { Header } from './components/header.tsx';
+import { AreaPage } from './pages/area-page.tsx';
+import { NotFoundPage } from './pages/not-found-page.tsx';
+import { PcnPage } from './pages/pcn-page.tsx';
+import { PracticePage } from './pages/practice-page.tsx';
+import { SignInPage } from './pages/sign-in-page.tsx';
+import { matchPath, navigate, useLocation } from './router.tsx';
+import { useSession } from './session.ts';
+
+function Page({ pathname }: { pathname: string }) {
+  if (pathname === '/') return <AreaPage />;
+  let params = matchPath('/areas/:code', pathname);
+  if (params?.code) return <AreaPage code={params.code} />;
+  params = matchPath('/pcns/:code', pathname);
+  if (params?.code) return <PcnPage key={params.code} code={params.code} />;
+  params = matchPath('/practices/:ods', pathname);
+  if (params?.ods) return <PracticePage key={params.ods} ods={params.ods} />;
+  return <NotFoundPage />;
+}
+
+export function App() {
+  const { pathname, search } = useLocation();
+  const user = useSession();
+  const signingIn = pathname === '/signin';
+  const main = useRef<HTMLElement>(null);
+  const shownPath = useRef(pathname);
+
+  // After an in-app navigation, start screen readers and keyboards at the new page's content.
+  useEffect(() => {
+    if (pathname !== shownPath.current) main.current?.focus({ preventScroll: true });
+    shownPath.current = pathname;
+  }, [pathname]);
+
+  const query = search.toString();
+  useEffect(() => {
+    if (!user && !signingIn) {
+      const here = pathname + (query ? `?${query}` : '');
+      navigate(`/signin?next=${encodeURIComponent(here)}`, { replace: true });
+    }
+  }, [user, signingIn, pathname, query]);
+
+  return (
+    <>
+      <a className="nhsuk-skip-link" href="#maincontent">
+        Skip to main content
+      </a>
+      <Header />
+      <div className="nhsuk-width-container">
+        <main className="nhsuk-main-wrapper" id="maincontent" tabIndex={-1} ref={main}>
+          {signingIn ? <SignInPage /> : user ? <Page pathname={pathname} /> : null}
+        </main>
+      </div>
+      <footer className="nhsuk-footer" role="contentinfo">
+        <div className="nhsuk-width-container">
+          <div className="nhsuk-footer__meta">
+            <p className="nhsuk-body-s">
+              PCN Hub – the platform a Primary Care Network runs on. Demo data is synthetic.
+            </p>
+          </div>
+        </div>
+      </footer>
+    </>
+  );
+}
