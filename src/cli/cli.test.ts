@@ -1,59 +1,35 @@
 /** The CLI as a user runs it: real processes, a real data folder (or a fresh PostgreSQL database). */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { testDatabaseUrl, testEngine } from '../../test/db.ts';
+import { testEngine } from '../../test/db.ts';
+import { freshStore as makeStore, runPcn, type Store } from '../../test/cli.ts';
 import { startServer } from '../server.ts';
 import { openStore } from '../storage/open.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 let work: string;
+let store: Store;
 let env: Record<string, string>;
-let dropDatabase = async () => {};
+const others: Store[] = [];
 
-/** Each engine gets its own store: a PGlite folder, or a scratch PostgreSQL database. */
+const pcn = (args: string[], options: { env?: Record<string, string>; stdin?: string } = {}) =>
+  runPcn(args, { cwd: work, env: { ...env, ...options.env }, stdin: options.stdin });
+
 async function freshStore(): Promise<Record<string, string>> {
-  if (testEngine === 'pglite') return { PCN_DATA_DIR: join(work, `data-${randomBytes(3).toString('hex')}`), DATABASE_URL: '' };
-  const name = `pcn_cli_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const previous = dropDatabase;
-  dropDatabase = async () => {
-    await previous();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  };
-  return { DATABASE_URL: testDatabaseUrl.replace(/\/[^/]*$/, `/${name}`) };
-}
-
-function pcn(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/pcn.js'), ...args], {
-    cwd: work,
-    env: { ...process.env, ...env, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  child.stdin.end(options.stdin ?? '');
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
+  const other = await makeStore(work);
+  others.push(other);
+  return other.env;
 }
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'pcn-cli-'));
-  env = { ...(await freshStore()), PCN_ADMIN_PASSWORD: 'correct horse battery staple' };
+  store = await makeStore(work);
+  env = { ...store.env, PCN_ADMIN_PASSWORD: 'correct horse battery staple' };
 });
 after(async () => {
-  await dropDatabase();
+  for (const s of [store, ...others]) await s.drop();
   await rm(work, { recursive: true, force: true });
 });
 
@@ -104,7 +80,7 @@ test('user add with a password from stdin, then token prints a bearer the server
   const token = await pcn(['token', '--user', 'pat@example.org']);
   assert.equal(token.code, 0, token.stderr);
   const bearer = token.stdout.trim().split('\n').at(-1)!;
-  const server = await startServer({ dataDir: env.PCN_DATA_DIR, databaseUrl: env.DATABASE_URL || undefined });
+  const server = await startServer({ dataDir: store.dataDir, databaseUrl: store.databaseUrl });
   try {
     const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${bearer}` } });
     assert.equal(me.status, 200);
@@ -147,7 +123,7 @@ test('a bad row rejects the whole import with file, line and column, and nothing
   assert.equal(result.code, 1);
   assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
   assert.match(result.stderr, /^pcn: practices\.csv line 4, column postcode: 'NOT A POSTCODE' is not a valid UK postcode/);
-  const db = await openStore({ dataDir: env.PCN_DATA_DIR ?? '', databaseUrl: env.DATABASE_URL || undefined });
+  const db = await openStore({ dataDir: store.dataDir ?? '', databaseUrl: store.databaseUrl });
   try {
     assert.deepEqual(await db.query("SELECT code FROM pcn WHERE code = 'U90077'"), []);
   } finally {

@@ -6,22 +6,17 @@
  *
  *   PCN_TEST_ENGINE=pglite node --import tsx --test web/e2e/journeys.test.ts
  *
- * (Import and export are a command-line journey, tested with the CLI.)
+ * Journey 6 (import and export through the command line, seen in the browser) is in import-export.test.ts.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { addUser } from '../../src/modules/access/users.ts';
 import { startServer } from '../../src/server.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { testDb } from '../../test/db.ts';
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const shotsDir = join(repoRoot, 'test-results');
+import { ensureWebBuild, launchChromium, openPage as openBrowserPage, screenshot, shotsDir, signIn as signInAs } from './harness.ts';
+import { join } from 'node:path';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple', name: 'Demo Administrator' };
 const MANAGER = { email: 'manager.u90001@pcn-hub.example', password: 'a long manager password', name: 'Priya Manager' };
@@ -30,36 +25,13 @@ const AREA_NAME = 'Norfolk and Waveney (demo)';
 let server: { url: string; db: Db; close(): Promise<void> };
 let browser: Browser;
 
-/** Builds web/dist when it is missing or older than any file under web/src (the server serves it). */
-function ensureWebBuild(): void {
-  const index = join(repoRoot, 'web/dist/index.html');
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
-        entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
-      ),
-    );
-  const sources = Math.max(newest(join(repoRoot, 'web/src')), statSync(join(repoRoot, 'web/index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
-}
-
 before(async () => {
   ensureWebBuild();
-  mkdirSync(shotsDir, { recursive: true });
   process.env.PCN_ADMIN_PASSWORD = ADMIN.password;
   const db = await testDb();
   [server, browser] = await Promise.all([
     startServer({ port: 0, db, seedDemo: true }),
-    chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    }),
+    launchChromium(),
   ]);
 });
 
@@ -73,33 +45,9 @@ after(async () => {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/**
- * A fresh browser context that may only talk to our server: the map must work offline, and the
- * NHS web font (served from assets.nhs.uk) falls back to Arial instead of waiting on the network.
- */
-async function openPage(): Promise<{ context: BrowserContext; page: Page; errors: Error[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
-  await context.route('**/*', (route) =>
-    route.request().url().startsWith(server.url) ? route.continue() : route.abort('internetdisconnected'),
-  );
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const errors: Error[] = [];
-  page.on('pageerror', (error) => errors.push(error));
-  return { context, page, errors };
-}
+const openPage = () => openBrowserPage(browser, server.url);
+const signIn = (page: Page, who: { email: string; password: string }) => signInAs(page, server.url, who, AREA_NAME);
 
-async function signIn(page: Page, who: { email: string; password: string }): Promise<void> {
-  await page.goto(`${server.url}/signin`);
-  await page.getByLabel('Email address').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { level: 1, name: AREA_NAME }).waitFor();
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
-}
 
 /** Re-reads until the value is acceptable, as the page settles after navigation or a change. */
 async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {

@@ -1,0 +1,63 @@
+/** What every browser journey needs: a built web app, Debian Chromium, an offline page, sign-in, screenshots. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const shotsDir = join(repoRoot, 'test-results');
+
+/** Builds web/dist when it is missing or older than any file under web/src (the server serves it). */
+export function ensureWebBuild(): void {
+  const index = join(repoRoot, 'web/dist/index.html');
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+        entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
+      ),
+    );
+  const sources = Math.max(newest(join(repoRoot, 'web/src')), statSync(join(repoRoot, 'web/index.html')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+/** Debian's Chromium, headless; never a downloaded browser. */
+export function launchChromium(): Promise<Browser> {
+  mkdirSync(shotsDir, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/**
+ * A fresh browser context that may only talk to our server: the map must work offline, and the
+ * NHS web font (served from assets.nhs.uk) falls back to Arial instead of waiting on the network.
+ */
+export async function openPage(browser: Browser, serverUrl: string): Promise<{ context: BrowserContext; page: Page; errors: Error[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
+  await context.route('**/*', (route) =>
+    route.request().url().startsWith(serverUrl) ? route.continue() : route.abort('internetdisconnected'),
+  );
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors: Error[] = [];
+  page.on('pageerror', (error) => errors.push(error));
+  return { context, page, errors };
+}
+
+/** Signs in through the form and waits for the area overview's heading. */
+export async function signIn(page: Page, serverUrl: string, who: { email: string; password: string }, areaName: string): Promise<void> {
+  await page.goto(`${serverUrl}/signin`);
+  await page.getByLabel('Email address').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: areaName }).waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
+}
