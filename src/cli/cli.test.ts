@@ -1,6 +1,7 @@
 /** The CLI as a user runs it: real processes, a real data folder (or a fresh PostgreSQL database). */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { freshStore as makeStore, runPcn, type Store } from '../../test/cli.ts';
 import { startServer } from '../server.ts';
 import { openStore } from '../storage/open.ts';
 
+const ROOT = new URL('../../', import.meta.url).pathname;
 let work: string;
 let store: Store;
 let env: Record<string, string>;
@@ -129,4 +131,34 @@ test('a bad row rejects the whole import with file, line and column, and nothing
   } finally {
     await db.close();
   }
+});
+
+test('serve: a second start reuses the data without re-seeding, and SIGTERM shuts down cleanly', async () => {
+  const count = async () => {
+    const db = await openStore({ dataDir: store.dataDir ?? '', databaseUrl: store.databaseUrl });
+    try {
+      return (await db.query<{ n: number }>('SELECT (SELECT count(*) FROM practice) + (SELECT count(*) FROM practice_membership) AS n'))[0]!.n;
+    } finally {
+      await db.close();
+    }
+  };
+  const before = await count();
+  const child = spawn(process.execPath, [join(ROOT, 'bin/pcn.js'), 'serve', '--port', '0'], { cwd: work, env: { ...process.env, ...env, LOG_LEVEL: 'info' } });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const match = /ready on (http:\/\/[^"\s]+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
+  });
+  assert.equal((await fetch(`${url}/healthz`)).status, 200);
+  assert.doesNotMatch(output, /Demo admin/, 'the admin is shown only on the start that seeded');
+  const line = JSON.parse(output.split('\n').find((l) => l.includes('ready on'))!) as { msg: string; level: number };
+  assert.equal(line.level, 30, 'logs are pino JSON');
+  const exitCode = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  assert.equal(await exitCode, 0);
+  assert.equal(await count(), before);
 });

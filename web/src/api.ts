@@ -5,100 +5,14 @@
 import { navigate } from './router.tsx';
 import { clearSession, getToken } from './session.ts';
 
-export type SizeStatus = 'below' | 'within' | 'above';
-export type Role = 'admin' | 'pcn-manager' | (string & {});
-
-export const PARTNER_TYPES = [
-  'community-pharmacy',
-  'community-services',
-  'mental-health',
-  'acute',
-  'social-care',
-  'voluntary',
-  'care-home',
-  'ambulance',
-  'hospice',
-  'healthwatch',
-] as const;
-export type PartnerType = (typeof PARTNER_TYPES)[number];
-
-export interface User {
-  email: string;
-  name: string;
-  role: Role;
-  org: string | null;
-  pcnCode: string | null;
-}
-
-export interface Allocation {
-  amountPence: number;
-  purpose: string;
-  financialYear: string;
-  source: string;
-  pcnCode: string | null;
-}
-
-export interface AreaSummary {
-  code: string;
-  name: string;
-  sizeMin: number;
-  /** null: the area sets no maximum */
-  sizeMax: number | null;
-  pcnCount: number;
-  practiceCount: number;
-  listSize: number;
-  allocatedPence: number;
-  allocations: Allocation[];
-}
-
-export interface PcnSummary {
-  code: string;
-  name: string;
-  areaCode: string;
-  listSize: number;
-  practiceCount: number;
-  sizeStatus: SizeStatus;
-  clinicalDirector: string | null;
-}
-
-export interface PcnDetail {
-  code: string;
-  name: string;
-  areaCode: string;
-  area: { code: string; name: string; sizeMin: number; sizeMax: number | null };
-  listSize: number;
-  practiceCount: number;
-  sizeStatus: SizeStatus;
-  sizeReason: string | null;
-  clinicalDirector: string | null;
-  nominatedPayee: { ods: string; name: string } | null;
-  openDate: string;
-  practices: {
-    ods: string;
-    name: string;
-    postcode: string | null;
-    town: string | null;
-    listSize: number;
-    latitude: number | null;
-    longitude: number | null;
-    joinedDate: string;
-  }[];
-  partners: { code: string; name: string; type: PartnerType; role: string | null; postcode: string | null }[];
-  history: { practiceOds: string; practiceName: string; startDate: string; endDate: string | null }[];
-  changes: { at: string; actor: string; action: string; summary: string }[];
-}
-
-export interface PracticeDetail {
-  ods: string;
-  name: string;
-  postcode: string | null;
-  town: string | null;
-  listSize: number;
-  latitude: number | null;
-  longitude: number | null;
-  pcn: { code: string; name: string } | null;
-  history: { pcnCode: string; pcnName: string; startDate: string; endDate: string | null }[];
-}
+// The API's shapes are the server's own types (type-only imports): one definition serves both sides.
+import type { PartnerType, SizeStatus } from '../../src/modules/network/types.ts';
+import type { AreaSummary, PcnDetail, PcnSummary, PracticeDetail } from '../../src/modules/network/read-registry.ts';
+import type { PublicUser as User } from '../../src/http/api/auth-routes.ts';
+export type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus, User };
+export type { AllocationView as Allocation } from '../../src/modules/funding/allocations.ts';
+export { PARTNER_TYPES } from '../../src/modules/network/types.ts';
+export type Role = User['role'];
 
 type Position = [number, number] | [number, number, number];
 export type MapGeometry =

@@ -1,10 +1,20 @@
 import { z } from 'zod';
 import type { ZodApp } from '../app.ts';
+import type { Actor, Role } from '../../modules/access/actor.ts';
 import { authenticate } from '../../modules/access/users.ts';
 import { issueToken } from '../../modules/access/tokens.ts';
 import { requireActor } from '../auth.ts';
 
-const publicUser = (actor: { email: string; name: string; role: string; orgCode: string | null; pcnCode: string | null }) => ({
+/** What the web app is told about the signed-in user. */
+export interface PublicUser {
+  email: string;
+  name: string;
+  role: Role;
+  org: string | null;
+  pcnCode: string | null;
+}
+
+const publicUser = (actor: Actor): PublicUser => ({
   email: actor.email,
   name: actor.name,
   role: actor.role,

@@ -109,7 +109,7 @@ export interface PcnDetail extends PcnSummary {
   sizeReason: string | null;
   nominatedPayee: { ods: string; name: string } | null;
   openDate: string;
-  practices: Array<{ ods: string; name: string; postcode: string | null; town: string | null; listSize: number; latitude: number | null; longitude: number | null; joinedDate: string }>;
+  practices: Array<{ ods: string; name: string; postcode: string | null; town: string | null; listSize: number | null; latitude: number | null; longitude: number | null; joinedDate: string }>;
   partners: Array<{ code: string; name: string; type: PartnerType; role: string | null; postcode: string | null }>;
   history: Array<{ practiceOds: string; practiceName: string; startDate: string; endDate: string | null }>;
   changes: AuditRow[];
@@ -171,7 +171,7 @@ export interface PracticeDetail {
   name: string;
   postcode: string | null;
   town: string | null;
-  listSize: number;
+  listSize: number | null; // null: not known (imported from an ePCN file)
   latitude: number | null;
   longitude: number | null;
   pcn: { code: string; name: string } | null;

@@ -107,7 +107,7 @@ function MemberPractices({ pcn }: { pcn: PcnDetail }) {
                 </td>
                 <td className="nhsuk-table__cell">{practice.town ?? ''}</td>
                 <td className="nhsuk-table__cell">{practice.postcode ?? ''}</td>
-                <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{formatCount(practice.listSize)}</td>
+                <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{practice.listSize === null ? 'Not known' : formatCount(practice.listSize)}</td>
                 <td className="nhsuk-table__cell">{formatDate(practice.joinedDate)}</td>
               </tr>
             ))}

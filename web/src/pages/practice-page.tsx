@@ -53,7 +53,7 @@ function PracticeDetails({ practice, reload }: { practice: PracticeDetail; reloa
               'Not in a PCN'
             ),
           ],
-          ['List size', `${formatCount(practice.listSize)} registered patients`],
+          ['List size', practice.listSize === null ? 'Not known' : `${formatCount(practice.listSize)} registered patients`],
           ['Town', practice.town],
           ['Postcode', practice.postcode],
           [
