@@ -81,7 +81,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
 
   authRoutes(app);
   networkRoutes(app);
-  await app.register(fhirRoutes, { prefix: '/fhir' });
+  await app.register(fhirRoutes, { prefix: '/fhir', db: options.db });
 
   const webDist = options.webDist ?? WEB_DIST;
   if (existsSync(webDist)) await app.register(fastifyStatic, { root: webDist, wildcard: false, index: 'index.html' });

@@ -146,11 +146,14 @@ test('the OpenAPI document describes the routes from their schemas', async () =>
   assert.ok(doc.paths['/api/pcns']!.post!.requestBody);
 });
 
-test('FHIR metadata is a CapabilityStatement and unknown FHIR paths are OperationOutcomes', async () => {
+test('FHIR metadata is a public CapabilityStatement; the record itself needs a token and answers in OperationOutcome', async () => {
   const metadata = await h.app.inject('/fhir/metadata');
   assert.equal(metadata.json<{ resourceType: string; fhirVersion: string }>().resourceType, 'CapabilityStatement');
   assert.match(metadata.headers['content-type'] as string, /application\/fhir\+json/);
-  const missing = await h.app.inject('/fhir/Patient/1');
+  const anonymous = await h.app.inject('/fhir/Patient/1');
+  assert.equal(anonymous.statusCode, 401);
+  assert.equal(anonymous.json<{ resourceType: string }>().resourceType, 'OperationOutcome');
+  const missing = await h.app.inject({ url: '/fhir/Patient/1', headers: { authorization: admin } });
   assert.equal(missing.statusCode, 404);
   assert.equal(missing.json<{ resourceType: string }>().resourceType, 'OperationOutcome');
 });

@@ -1,30 +1,139 @@
 /**
- * FHIR R4 at /fhir. Until the shared-record issue lands the server publishes only its
- * CapabilityStatement, which says so truthfully; every other path answers with an OperationOutcome.
+ * FHIR R4 at /fhir: @medplum/fhir-router over our RecordRepository for REST semantics (CRUD, search,
+ * history, PATCH, conditional create/update, batch/transaction), plus type history, Patient/$everything
+ * and metadata. This file only translates HTTP ⇄ FhirRequest and answers in OperationOutcome.
  */
-import type { FastifyInstance } from 'fastify';
+import { getStatus, normalizeOperationOutcome, OperationOutcomeError, unauthorized } from '@medplum/core';
+import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { capabilityStatement } from '../../fhir/capability.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { Db } from '../../storage/db.ts';
+import { auditRecordAccess } from '../../modules/record/record-audit.ts';
+import { RecordRepository } from '../../modules/record/fhir-repository.ts';
+import { UNPROCESSABLE_ID } from '../../modules/record/fhir-outcomes.ts';
+import { recordAccessFor } from '../../modules/record/record-access.ts';
+import { requireActor } from '../auth.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+export const FHIR_BODY_LIMIT = 16 * 1024 * 1024;
+const VERSION = '0.2.0';
 
-export function operationOutcome(severity: 'error' | 'fatal', code: string, diagnostics: string) {
-  return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
+const router = new FhirRouter();
+
+const statusOf = (outcome: OperationOutcome) => (outcome.id === UNPROCESSABLE_ID ? 422 : getStatus(outcome));
+
+function sendOutcome(reply: FastifyReply, outcome: OperationOutcome, status = statusOf(outcome)) {
+  return reply.status(status).type(FHIR_JSON).send(outcome);
 }
 
-export async function fhirRoutes(app: FastifyInstance) {
-  app.get('/metadata', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(FHIR_JSON).send({
-      resourceType: 'CapabilityStatement',
-      status: 'active',
-      date: new Date().toISOString().slice(0, 10),
-      kind: 'instance',
-      software: { name: 'PCN Hub', version: '0.1.0' },
-      implementation: { description: 'PCN Hub FHIR R4 server (the shared care record is being built: no resource types yet)' },
-      fhirVersion: '4.0.1',
-      format: ['application/fhir+json', 'json'],
-      rest: [{ mode: 'server', security: { service: [{ text: 'Bearer token from POST /api/login or `pcn token`' }] }, resource: [] }],
-    }),
-  );
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).type(FHIR_JSON).send(operationOutcome('error', 'not-supported', `${request.method} ${request.url} is not supported yet`)),
-  );
+export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
+  const { db } = options;
+  // FHIR bodies may be larger than the app API's (transaction bundles); JSON only.
+  app.removeAllContentTypeParsers();
+  for (const type of ['application/json', 'application/fhir+json', 'application/json-patch+json']) {
+    app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: FHIR_BODY_LIMIT }, (_request, body, done) => {
+      if ((body as string).trim() === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(body as string, noProtoKeys));
+      } catch {
+        done(new AppError('bad-request', 'the body is not valid JSON'), undefined);
+      }
+    });
+  }
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof AppError && error.code === 'unauthenticated') return sendOutcome(reply, { ...unauthorized, issue: [{ severity: 'error', code: 'login', details: { text: error.message } }] }, 401);
+    const fastifyError = error as { code?: string; statusCode?: number; message: string };
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendOutcome(reply, outcome('too-costly', 'the request body is too large'), 413);
+    if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendOutcome(reply, outcome('not-supported', 'send application/fhir+json'), 415);
+    if (error instanceof AppError) return sendOutcome(reply, outcome('invalid', error.message), error.code === 'bad-request' ? 400 : 422);
+    if (fastifyError.statusCode && fastifyError.statusCode < 500) return sendOutcome(reply, outcome('invalid', fastifyError.message), fastifyError.statusCode);
+    request.log.error({ err: error }, 'FHIR request failed');
+    return sendOutcome(reply, outcome('exception', 'the server failed to handle this request; it has been logged'), 500);
+  });
+
+  app.get('/metadata', async (_request, reply) => reply.type(FHIR_JSON).send(capabilityStatement(VERSION)));
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const actor = await requireActor(db, request);
+    const breakGlass = headerValue(request, 'x-break-glass-reason');
+    const baseUrl = `${request.protocol}://${request.host}/fhir`;
+    const prefer = headerValue(request, 'prefer') ?? '';
+    const repo = new RecordRepository(db, {
+      access: await recordAccessFor(db, actor, breakGlass),
+      baseUrl,
+      lenient: /handling=lenient/.test(prefer),
+    });
+    const path = request.url.slice('/fhir'.length).split('?')[0]!.replace(/^\//, '');
+    let result: [OperationOutcome, Resource?];
+    try {
+      result = await handle(request, repo, path);
+    } catch (error) {
+      result = [normalizeOperationOutcome(error instanceof OperationOutcomeError ? error : error)];
+    }
+    await auditRecordAccess(db, actor, request, repo.touches, breakGlass);
+    const [outcome, resource] = result;
+    const status = statusOf(outcome);
+    if (!resource || status >= 400) return sendOutcome(reply, outcome, status);
+    const meta = (resource as { meta?: { versionId?: string; lastUpdated?: string } }).meta;
+    if (meta?.versionId && resource.resourceType !== 'Bundle') reply.header('etag', `W/"${meta.versionId}"`);
+    if (meta?.lastUpdated && resource.resourceType !== 'Bundle') reply.header('last-modified', new Date(meta.lastUpdated).toUTCString());
+    if (status === 201 && resource.id) reply.header('location', `${baseUrl}/${resource.resourceType}/${resource.id}/_history/${meta?.versionId ?? '1'}`);
+    if (/return=minimal/.test(prefer) && request.method !== 'GET') return reply.status(status).send();
+    if (/return=OperationOutcome/.test(prefer) && request.method !== 'GET') return sendOutcome(reply, outcome, status);
+    if (repo.ignoredParameters.length > 0) reply.header('x-ignored-parameters', repo.ignoredParameters.join(','));
+    return reply.status(status).type(FHIR_JSON).send(resource);
+  };
+  app.all('/', handler); // batch and transaction Bundles, system search
+  app.all('/*', handler);
+}
+
+async function handle(request: FastifyRequest, repo: RecordRepository, path: string): Promise<[OperationOutcome, Resource?]> {
+  const query = request.query as Record<string, string | string[]>;
+  const typeHistory = /^([A-Z][A-Za-z]+)\/_history$/.exec(path);
+  if (typeHistory && request.method === 'GET') {
+    const count = Number(first(query._count) ?? 20);
+    return [ok(), await repo.readTypeHistory(typeHistory[1]!, { since: first(query._since), count: Number.isFinite(count) ? count : 20 })];
+  }
+  const everything = /^Patient\/([A-Za-z0-9\-.]{1,64})\/\$everything$/.exec(path);
+  if (everything && request.method === 'GET') {
+    return [ok(), await repo.everything(everything[1]!, { since: first(query._since) })];
+  }
+  const body = request.body as Resource | undefined;
+  if (body && typeof body === 'object' && !Array.isArray(body) && request.method !== 'PATCH') {
+    const urlType = /^([A-Z][A-Za-z]+)(?:\/|$)/.exec(path)?.[1];
+    if (urlType && urlType !== '_search' && body.resourceType && body.resourceType !== urlType && !path.endsWith('_search')) {
+      return [outcome('invalid', `the body is a ${body.resourceType} but the URL says ${urlType}`, 'resourceType')];
+    }
+  }
+  const fhirRequest: FhirRequest = {
+    method: request.method as HttpMethod,
+    url: request.url.slice('/fhir'.length) || '/',
+    pathname: '',
+    params: {},
+    query: {},
+    body: request.body,
+    headers: request.headers as Record<string, string>,
+  };
+  return (await router.handleRequest(fhirRequest, repo)) as [OperationOutcome, Resource?];
+}
+
+const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+function headerValue(request: FastifyRequest, name: string): string | null {
+  const value = request.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text ? text.slice(0, 500) : null;
+}
+
+const ok = (): OperationOutcome => ({ resourceType: 'OperationOutcome', id: 'ok', issue: [{ severity: 'information', code: 'informational', details: { text: 'All OK' } }] });
+
+function outcome(code: string, text: string, expression?: string): OperationOutcome {
+  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: code as 'invalid', details: { text }, ...(expression ? { expression: [expression] } : {}) }] };
+}
+
+/** JSON.parse reviver: drops __proto__ and constructor keys so hostile bodies cannot reach prototypes. */
+function noProtoKeys(key: string, value: unknown): unknown {
+  return key === '__proto__' || key === 'constructor' ? undefined : value;
 }

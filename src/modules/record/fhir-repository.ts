@@ -1,0 +1,516 @@
+/**
+ * The shared care record's FHIR repository on our Db: versioned current + history tables, search
+ * indexes, access rules and audit. @medplum/fhir-router drives it (REST semantics, batch/transaction,
+ * conditional create/update, PATCH, GraphQL); this class holds storage, search and who may see what.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  getReferenceString,
+  gone,
+  normalizeOperationOutcome,
+  notFound,
+  OperationOutcomeError,
+  preconditionFailed,
+  validateResource,
+  type SearchRequest,
+  type WithId,
+} from '@medplum/core';
+import { FhirRepository, type CreateResourceOptions, type UpdateResourceOptions } from '@medplum/fhir-router';
+import type { Bundle, BundleEntry, BundleLink, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
+import { applyPatch, type Operation } from 'rfc6902';
+import type { Db } from '../../storage/db.ts';
+import { NHS_NUMBER_SYSTEM, nhsNumberProblem, ODS_SYSTEM, odsCodeProblem } from '../../shared/ids.ts';
+import { loadFhirDefinitions } from '../../fhir/definitions.ts';
+import { extractIndex, type IndexRows } from './fhir-index.ts';
+import { invalidAt, toOutcomeError, unprocessable } from './fhir-outcomes.ts';
+import { filtersToSql, sortToSql, SqlParams } from './fhir-search-sql.ts';
+import type { RecordAccess } from './record-access.ts';
+
+export const MAX_COUNT = 1000;
+export const DEFAULT_COUNT = 20;
+
+export interface RepositoryContext {
+  access: RecordAccess;
+  /** The server's FHIR base (for links), e.g. http://localhost:3000/fhir */
+  baseUrl: string;
+  /** Prefer: handling=lenient */
+  lenient?: boolean;
+}
+
+/** What a request touched, for the audit of every look and every change. */
+export interface Touch {
+  action: 'create' | 'read' | 'update' | 'delete' | 'search' | 'history';
+  resourceType: string;
+  id: string;
+  patientId: string | null;
+}
+
+interface StoredRow {
+  content: Resource | null;
+  deleted: boolean;
+  version_id: number;
+  patient_id: string | null;
+}
+
+export class RecordRepository extends FhirRepository<Db> {
+  private db: Db;
+  readonly touches: Touch[] = [];
+  /** Search parameters ignored under Prefer: handling=lenient, reported back in the Bundle. */
+  readonly ignoredParameters: string[] = [];
+
+  constructor(
+    db: Db,
+    private readonly context: RepositoryContext,
+  ) {
+    super();
+    loadFhirDefinitions();
+    this.db = db;
+  }
+
+  setMode(): void {}
+
+  generateId(): string {
+    return randomUUID();
+  }
+
+  async withTransaction<TResult>(callback: (client: Db) => Promise<TResult>, options?: { serializable?: boolean }): Promise<TResult> {
+    const outer = this.db;
+    return outer.transaction(async (tx) => {
+      // Conditional create/update must not race: serialise them on one advisory lock.
+      if (options?.serializable) await tx.query('SELECT pg_advisory_xact_lock(727102)');
+      this.db = tx;
+      try {
+        return await callback(tx);
+      } finally {
+        this.db = outer;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes
+  // ---------------------------------------------------------------------------------------------
+
+  async createResource<T extends Resource>(resource: T, options?: CreateResourceOptions): Promise<WithId<T>> {
+    const id = options?.assignedId && resource.id ? resource.id : this.generateId();
+    return this.writeVersion({ ...resource, id }, 'create');
+  }
+
+  async updateResource<T extends Resource>(resource: T, options?: UpdateResourceOptions): Promise<WithId<T>> {
+    if (!resource.id) throw new OperationOutcomeError(unprocessable([invalidAt(`${resource.resourceType}.id`, 'an update needs the resource id')]).outcome);
+    return this.writeVersion(resource as WithId<T>, 'update', options?.ifMatch);
+  }
+
+  async patchResource<T extends Resource>(resourceType: T['resourceType'], id: string, patch: Operation[]): Promise<WithId<T>> {
+    return this.withTransaction(async () => {
+      const current = await this.readResource<T>(resourceType, id);
+      const patched = structuredClone(current) as T;
+      const results = applyPatch(patched, patch);
+      const failure = results.find((r) => r !== null);
+      if (failure) throw unprocessable([invalidAt(resourceType, `the patch cannot be applied: ${failure.message}`)]);
+      if (patched.resourceType !== resourceType || patched.id !== id) throw unprocessable([invalidAt(`${resourceType}.id`, 'a patch may not change resourceType or id')]);
+      return this.writeVersion(patched as WithId<T>, 'update');
+    });
+  }
+
+  async deleteResource(resourceType: string, id: string): Promise<void> {
+    await this.withTransaction(async (tx) => {
+      const row = await this.currentRow(tx, resourceType, id, true);
+      if (!row || row.deleted) throw new OperationOutcomeError(notFound);
+      if (row.patient_id) await this.context.access.assertPatient(tx, row.patient_id);
+      const version = row.version_id + 1;
+      const [{ now }] = (await tx.query<{ now: string }>("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS now")) as [{ now: string }];
+      await tx.query('UPDATE fhir_resource SET version_id = $3, last_updated = $4, deleted = true, content = NULL WHERE resource_type = $1 AND id = $2', [resourceType, id, version, now]);
+      await tx.query('INSERT INTO fhir_history (resource_type, id, version_id, last_updated, deleted, content) VALUES ($1, $2, $3, $4, true, NULL)', [resourceType, id, version, now]);
+      await deleteIndex(tx, resourceType, id);
+      this.touch('delete', resourceType, id, row.patient_id);
+    });
+  }
+
+  private async writeVersion<T extends Resource>(resource: WithId<T>, mode: 'create' | 'update', ifMatch?: string): Promise<WithId<T>> {
+    this.validate(resource);
+    return this.withTransaction(async (tx) => {
+      const { resourceType, id } = resource;
+      const existing = mode === 'update' ? await this.currentRow(tx, resourceType, id, true) : undefined;
+      if (ifMatch !== undefined && String(existing?.version_id) !== ifMatch) throw new OperationOutcomeError(preconditionFailed);
+      const version = (existing?.version_id ?? 0) + 1;
+      const [{ now }] = (await tx.query<{ now: string }>("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS now")) as [{ now: string }];
+      const stored = { ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: now } } as WithId<T>;
+      const index = extractIndex(stored);
+      const patientId = resourceType === 'Patient' ? id : compartmentPatient(index);
+      await this.assertMayWrite(tx, stored, index, patientId, existing?.patient_id ?? null);
+      if (existing) {
+        await tx.query(
+          'UPDATE fhir_resource SET version_id = $3, last_updated = $4, deleted = false, patient_id = $5, content = $6 WHERE resource_type = $1 AND id = $2',
+          [resourceType, id, version, now, patientId, stored],
+        );
+        await deleteIndex(tx, resourceType, id);
+      } else {
+        const inserted = await tx.query(
+          `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (resource_type, id) DO NOTHING RETURNING id`,
+          [resourceType, id, version, now, patientId, stored],
+        );
+        if (inserted.length === 0) throw new OperationOutcomeError(normalizeOperationOutcome(new Error(`${resourceType}/${id} already exists`)));
+      }
+      await tx.query('INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $5)', [resourceType, id, version, now, stored]);
+      await insertIndex(tx, resourceType, id, index);
+      this.touch(existing ? 'update' : 'create', resourceType, id, patientId);
+      return stored;
+    });
+  }
+
+  private async assertMayWrite(tx: Db, resource: Resource, index: IndexRows, patientId: string | null, previousPatientId: string | null): Promise<void> {
+    const { access } = this.context;
+    if (resource.resourceType === 'Patient') {
+      const registered = index.tokens.find(([code, system]) => code === 'general-practitioner:identifier' && system === ODS_SYSTEM);
+      if (previousPatientId) await access.assertPatient(tx, previousPatientId);
+      else access.assertRegistration(registered?.[2] ?? null);
+      return;
+    }
+    if (previousPatientId) await access.assertPatient(tx, previousPatientId);
+    if (patientId && patientId !== previousPatientId) await access.assertPatient(tx, patientId);
+  }
+
+  /** R4 structure (cardinality, types) plus the NHS's own identifier rules. */
+  private validate(resource: Resource): void {
+    const issues: OperationOutcomeIssue[] = [];
+    try {
+      validateResource(resource);
+    } catch (error) {
+      if (error instanceof OperationOutcomeError) issues.push(...(error.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'));
+      else throw error;
+    }
+    const identifiers = (resource as { identifier?: Array<{ system?: string; value?: string }> }).identifier ?? [];
+    identifiers.forEach((identifier, i) => {
+      const at = `${resource.resourceType}.identifier[${i}].value`;
+      if (identifier.system === NHS_NUMBER_SYSTEM && identifier.value !== undefined) {
+        const problem = nhsNumberProblem(identifier.value);
+        if (problem) issues.push(invalidAt(at, problem));
+      }
+      if (identifier.system === ODS_SYSTEM && identifier.value !== undefined) {
+        const problem = odsCodeProblem(identifier.value, 'any');
+        if (problem) issues.push(invalidAt(at, problem));
+      }
+    });
+    if (issues.length > 0) throw unprocessable(issues);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+  // ---------------------------------------------------------------------------------------------
+
+  private async currentRow(db: Db, resourceType: string, id: string, forUpdate = false): Promise<StoredRow | undefined> {
+    const [row] = await db.query<StoredRow>(
+      `SELECT content, deleted, version_id, patient_id FROM fhir_resource WHERE resource_type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+      [resourceType, id],
+    );
+    return row;
+  }
+
+  async readResource<T extends Resource>(resourceType: string, id: string): Promise<WithId<T>> {
+    const row = await this.currentRow(this.db, resourceType, id);
+    if (!row) throw new OperationOutcomeError(notFound);
+    if (row.deleted) throw new OperationOutcomeError(gone);
+    if (row.patient_id) await this.context.access.assertPatient(this.db, row.patient_id);
+    this.touch('read', resourceType, id, row.patient_id);
+    return row.content as WithId<T>;
+  }
+
+  async readReference<T extends Resource>(reference: Reference<T>): Promise<WithId<T>> {
+    const [resourceType, id] = (reference.reference ?? '').split('/');
+    if (!resourceType || !id) throw new OperationOutcomeError(notFound);
+    return this.readResource<T>(resourceType, id);
+  }
+
+  async readReferences<T extends Resource>(references: readonly Reference<T>[]): Promise<(T | Error)[]> {
+    return Promise.all(references.map((ref) => this.readReference(ref).catch((error: Error) => error)));
+  }
+
+  async readVersion<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<WithId<T>> {
+    if (!/^\d{1,18}$/.test(versionId)) throw new OperationOutcomeError(notFound);
+    const current = await this.currentRow(this.db, resourceType, id);
+    if (!current) throw new OperationOutcomeError(notFound);
+    if (current.patient_id) await this.context.access.assertPatient(this.db, current.patient_id);
+    const [row] = await this.db.query<{ content: Resource | null; deleted: boolean }>(
+      'SELECT content, deleted FROM fhir_history WHERE resource_type = $1 AND id = $2 AND version_id = $3',
+      [resourceType, id, Number(versionId)],
+    );
+    if (!row) throw new OperationOutcomeError(notFound);
+    if (row.deleted) throw new OperationOutcomeError(gone);
+    this.touch('read', resourceType, id, current.patient_id);
+    return row.content as WithId<T>;
+  }
+
+  async readHistory<T extends Resource>(resourceType: string, id: string): Promise<Bundle<WithId<T>>> {
+    const current = await this.currentRow(this.db, resourceType, id);
+    if (!current) throw new OperationOutcomeError(notFound);
+    if (current.patient_id) await this.context.access.assertPatient(this.db, current.patient_id);
+    const rows = await this.db.query<{ content: WithId<T> | null; deleted: boolean; version_id: number; last_updated: string }>(
+      `SELECT content, deleted, version_id, to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_updated
+         FROM fhir_history WHERE resource_type = $1 AND id = $2 ORDER BY version_id DESC LIMIT ${MAX_COUNT}`,
+      [resourceType, id],
+    );
+    this.touch('history', resourceType, id, current.patient_id);
+    return historyBundle(this.context.baseUrl, resourceType, rows.map((r) => ({ ...r, resource_type: resourceType, id })));
+  }
+
+  /** Type-level history (_history on a resource type), newest first, access-filtered. */
+  async readTypeHistory(resourceType: string, options: { since?: string; count?: number }): Promise<Bundle> {
+    const params = new SqlParams();
+    const conditions = [`h.resource_type = ${params.add(resourceType)}`];
+    if (options.since) conditions.push(`h.last_updated >= ${params.add(options.since)}`);
+    const filter = this.context.access.patientFilter(params);
+    if (filter) conditions.push(`EXISTS (SELECT 1 FROM fhir_resource r WHERE r.resource_type = h.resource_type AND r.id = h.id AND ${filter})`);
+    const count = Math.min(options.count ?? DEFAULT_COUNT, MAX_COUNT);
+    const rows = await this.db.query<{ resource_type: string; id: string; content: Resource | null; deleted: boolean; version_id: number; last_updated: string }>(
+      `SELECT h.resource_type, h.id, h.content, h.deleted, h.version_id,
+              to_char(h.last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_updated
+         FROM fhir_history h WHERE ${conditions.join(' AND ')} ORDER BY h.last_updated DESC, h.id LIMIT ${count}`,
+      params.values,
+    );
+    for (const row of rows) this.touch('history', row.resource_type, row.id, patientOf(row.content));
+    return historyBundle(this.context.baseUrl, resourceType, rows);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Search
+  // ---------------------------------------------------------------------------------------------
+
+  async search<T extends Resource>(request: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
+    try {
+      return await this.runSearch(request);
+    } catch (error) {
+      throw toOutcomeError(error);
+    }
+  }
+
+  private async runSearch<T extends Resource>(request: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
+    const params = new SqlParams();
+    const options = { lenient: this.context.lenient ?? false, ignored: this.ignoredParameters };
+    const conditions = [`r.resource_type = ${params.add(request.resourceType)}`, 'NOT r.deleted', ...filtersToSql(request, params, options)];
+    const accessFilter = this.context.access.patientFilter(params);
+    if (accessFilter) conditions.push(accessFilter);
+    const where = conditions.join(' AND ');
+    const countOnly = request.summary === undefined && request.count === 0;
+    const count = Math.min(Math.max(request.count ?? DEFAULT_COUNT, 0), MAX_COUNT);
+    const offset = request.offset ?? 0;
+    const wantTotal = request.total === 'accurate' || request.total === 'estimate' || count === 0 || countOnly;
+    const total = wantTotal ? Number((await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM fhir_resource r WHERE ${where}`, params.values))[0]?.n ?? 0) : undefined;
+
+    let rows: Array<{ id: string; content: WithId<T>; patient_id: string | null }> = [];
+    let cursorClause = '';
+    const sortedById = !request.sortRules?.length;
+    if (sortedById && request.cursor) cursorClause = ` AND r.id > ${params.add(request.cursor)}`;
+    if (count > 0) {
+      const order = sortToSql(request, params, options);
+      rows = await this.db.query(
+        `SELECT r.id, r.content, r.patient_id FROM fhir_resource r WHERE ${where}${cursorClause} ORDER BY ${order} LIMIT ${count + 1}${sortedById ? '' : ` OFFSET ${Number(offset)}`}`,
+        params.values,
+      );
+    }
+    const hasMore = rows.length > count;
+    rows = rows.slice(0, count);
+    for (const row of rows) this.touch('search', request.resourceType, row.id, row.patient_id);
+
+    const entries: BundleEntry<WithId<T>>[] = rows.map((row) => ({
+      fullUrl: `${this.context.baseUrl}/${request.resourceType}/${row.id}`,
+      resource: selectElements(row.content, request.fields, request.summary),
+      search: { mode: 'match' },
+    }));
+    entries.push(...((await this.includes(request, rows.map((r) => r.id))) as BundleEntry<WithId<T>>[]));
+    const links: BundleLink[] = [{ relation: 'self', url: searchUrl(this.context.baseUrl, request, {}) }];
+    if (hasMore) {
+      const last = rows.at(-1)!.id;
+      links.push({ relation: 'next', url: searchUrl(this.context.baseUrl, request, sortedById ? { _cursor: last } : { _offset: String(offset + count) }) });
+    }
+    const bundle: Bundle<WithId<T>> = { resourceType: 'Bundle', type: 'searchset', ...(total !== undefined ? { total } : {}), link: links, entry: entries };
+    if (this.ignoredParameters.length > 0) {
+      (bundle.entry as BundleEntry[]).push({
+        resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'not-supported', details: { text: `ignored unknown search parameters: ${this.ignoredParameters.join(', ')}` } }] },
+        search: { mode: 'outcome' },
+      });
+    }
+    return bundle;
+  }
+
+  /** _include and _revinclude, filtered by the same access rules. */
+  private async includes(request: SearchRequest, ids: string[]): Promise<BundleEntry[]> {
+    if (ids.length === 0 || (!request.include?.length && !request.revInclude?.length)) return [];
+    const found = new Map<string, { content: Resource; patient_id: string | null }>();
+    const params = new SqlParams();
+    const accessFilter = this.context.access.patientFilter(params);
+    const allowed = accessFilter ? ` AND ${accessFilter}` : '';
+    for (const include of request.include ?? []) {
+      const p = new SqlParams();
+      p.values.push(...params.values);
+      const rows = await this.db.query<{ content: Resource; patient_id: string | null }>(
+        `SELECT r.content, r.patient_id FROM fhir_reference x JOIN fhir_resource r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted
+          WHERE x.resource_type = ${p.add(include.resourceType)} AND x.code = ${p.add(include.searchParam)} AND x.id = ANY(${p.add(ids)}::text[])
+                ${include.targetType ? `AND x.target_type = ${p.add(include.targetType)}` : ''}${allowed}`,
+        p.values,
+      );
+      for (const row of rows) found.set(`${row.content.resourceType}/${row.content.id}`, row);
+    }
+    for (const rev of request.revInclude ?? []) {
+      const p = new SqlParams();
+      p.values.push(...params.values);
+      const rows = await this.db.query<{ content: Resource; patient_id: string | null }>(
+        `SELECT r.content, r.patient_id FROM fhir_reference x JOIN fhir_resource r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted
+          WHERE x.resource_type = ${p.add(rev.resourceType)} AND x.code = ${p.add(rev.searchParam)}
+            AND x.target_type = ${p.add(request.resourceType)} AND x.target_id = ANY(${p.add(ids)}::text[])${allowed} LIMIT ${MAX_COUNT}`,
+        p.values,
+      );
+      for (const row of rows) found.set(`${row.content.resourceType}/${row.content.id}`, row);
+    }
+    return [...found.values()].map((row) => {
+      this.touch('search', row.content.resourceType, row.content.id!, row.patient_id);
+      return { fullUrl: `${this.context.baseUrl}/${getReferenceString(row.content)}`, resource: row.content, search: { mode: 'include' } };
+    });
+  }
+
+  async searchByReference<T extends Resource>(request: SearchRequest<T>, referenceField: string, references: string[]): Promise<Record<string, WithId<T>[]>> {
+    const result: Record<string, WithId<T>[]> = {};
+    for (const reference of references) {
+      const bundle = await this.search({ ...request, filters: [...(request.filters ?? []), { code: referenceField, operator: 'eq', value: reference }] });
+      result[reference] = (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as WithId<T>);
+    }
+    return result;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Patient compartment
+  // ---------------------------------------------------------------------------------------------
+
+  /** Everything in one patient's record: the Patient and every entry that points at them. */
+  async everything(patientId: string, options: { count?: number; since?: string } = {}): Promise<Bundle> {
+    const patient = await this.readResource('Patient', patientId);
+    const params = new SqlParams();
+    const since = options.since ? ` AND last_updated >= ${params.add(options.since)}` : '';
+    const rows = await this.db.query<{ content: Resource }>(
+      `SELECT content FROM fhir_resource WHERE patient_id = ${params.add(patientId)} AND NOT deleted AND resource_type <> 'Patient'${since}
+        ORDER BY last_updated DESC LIMIT ${Math.min(options.count ?? 5000, 10_000)}`,
+      params.values,
+    );
+    this.touch('read', 'Patient', patientId, patientId);
+    return {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: rows.length + 1,
+      entry: [patient, ...rows.map((r) => r.content)].map((resource) => ({ fullUrl: `${this.context.baseUrl}/${getReferenceString(resource)}`, resource, search: { mode: 'match' } })),
+    };
+  }
+
+  private touch(action: Touch['action'], resourceType: string, id: string, patientId: string | null): void {
+    this.touches.push({ action, resourceType, id, patientId });
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+
+function compartmentPatient(index: IndexRows): string | null {
+  const preferred = ['patient', 'subject', 'beneficiary', 'individual', 'who'];
+  for (const code of preferred) {
+    const ref = index.references.find(([c, type]) => c === code && type === 'Patient');
+    if (ref) return ref[2];
+  }
+  return index.references.find(([, type]) => type === 'Patient')?.[2] ?? null;
+}
+
+function patientOf(resource: Resource | null): string | null {
+  if (!resource) return null;
+  return resource.resourceType === 'Patient' ? resource.id! : compartmentPatient(extractIndex(resource));
+}
+
+async function deleteIndex(tx: Db, resourceType: string, id: string): Promise<void> {
+  for (const table of ['fhir_token', 'fhir_string', 'fhir_date', 'fhir_reference', 'fhir_number']) {
+    await tx.query(`DELETE FROM ${table} WHERE resource_type = $1 AND id = $2`, [resourceType, id]);
+  }
+}
+
+/** One multi-row INSERT per index table, the rows passed as parallel arrays (unnest). */
+async function insertIndex(tx: Db, resourceType: string, id: string, index: IndexRows): Promise<void> {
+  const column = <R extends unknown[]>(rows: R[], i: number) => rows.map((r) => r[i] ?? null);
+  if (index.tokens.length) {
+    await tx.query(`INSERT INTO fhir_token (resource_type, id, code, system, value) SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[])`, [
+      resourceType, id, column(index.tokens, 0), column(index.tokens, 1), column(index.tokens, 2),
+    ]);
+  }
+  if (index.strings.length) {
+    await tx.query(`INSERT INTO fhir_string (resource_type, id, code, value, exact) SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[])`, [
+      resourceType, id, column(index.strings, 0), column(index.strings, 1), column(index.strings, 2),
+    ]);
+  }
+  if (index.dates.length) {
+    await tx.query(`INSERT INTO fhir_date (resource_type, id, code, low, high) SELECT $1, $2, * FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[])`, [
+      resourceType, id, column(index.dates, 0), column(index.dates, 1), column(index.dates, 2),
+    ]);
+  }
+  if (index.references.length) {
+    await tx.query(`INSERT INTO fhir_reference (resource_type, id, code, target_type, target_id) SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[])`, [
+      resourceType, id, column(index.references, 0), column(index.references, 1), column(index.references, 2),
+    ]);
+  }
+  if (index.numbers.length) {
+    await tx.query(`INSERT INTO fhir_number (resource_type, id, code, value, system, unit) SELECT $1, $2, * FROM unnest($3::text[], $4::numeric[], $5::text[], $6::text[])`, [
+      resourceType, id, column(index.numbers, 0), column(index.numbers, 1), column(index.numbers, 2), column(index.numbers, 3),
+    ]);
+  }
+}
+
+function historyBundle<T extends Resource>(
+  baseUrl: string,
+  _type: string,
+  rows: Array<{ resource_type: string; id: string; content: Resource | null; deleted: boolean; version_id: number; last_updated: string }>,
+): Bundle<WithId<T>> {
+  return {
+    resourceType: 'Bundle',
+    type: 'history',
+    total: rows.length,
+    entry: rows.map((row) => ({
+      fullUrl: `${baseUrl}/${row.resource_type}/${row.id}`,
+      ...(row.content ? { resource: row.content as WithId<T> } : {}),
+      request: { method: row.deleted ? 'DELETE' : row.version_id === 1 ? 'POST' : 'PUT', url: `${row.resource_type}/${row.id}` },
+      response: { status: row.deleted ? '204' : row.version_id === 1 ? '201' : '200', lastModified: row.last_updated, etag: `W/"${row.version_id}"` },
+    })),
+  };
+}
+
+/** _elements and _summary: keep the asked-for top-level elements plus the mandatory ones. */
+function selectElements<T extends Resource>(resource: T, fields: string[] | undefined, summary: string | undefined): T {
+  if (!fields?.length && summary !== 'true' && summary !== 'data' && summary !== 'text') return resource;
+  if (summary === 'data') {
+    const { text: _text, ...rest } = resource as T & { text?: unknown };
+    return rest as T;
+  }
+  const keep = new Set(['resourceType', 'id', 'meta', ...(fields ?? ['identifier', 'name', 'status', 'code', 'subject', 'patient', 'birthDate', 'gender', 'active'])]);
+  const picked = Object.fromEntries(Object.entries(resource).filter(([key]) => keep.has(key))) as T;
+  picked.meta = { ...resource.meta, tag: [...(resource.meta?.tag ?? []), { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' }] };
+  return picked;
+}
+
+function searchUrl(baseUrl: string, request: SearchRequest, extra: Record<string, string>): string {
+  const query = new URLSearchParams();
+  for (const filter of request.filters ?? []) {
+    if (PREFIX_OPERATORS.has(filter.operator)) query.append(filter.code, `${filter.operator}${filter.value}`);
+    else query.append(modifierCode(filter), filter.value);
+  }
+  for (const rule of request.sortRules ?? []) query.append('_sort', `${rule.descending ? '-' : ''}${rule.code}`);
+  if (request.count !== undefined) query.set('_count', String(request.count));
+  for (const include of request.include ?? []) query.append('_include', `${include.resourceType}:${include.searchParam}${include.targetType ? `:${include.targetType}` : ''}`);
+  for (const rev of request.revInclude ?? []) query.append('_revinclude', `${rev.resourceType}:${rev.searchParam}${rev.targetType ? `:${rev.targetType}` : ''}`);
+  if (request.fields?.length) query.set('_elements', request.fields.join(','));
+  if (request.total) query.set('_total', request.total);
+  for (const [key, value] of Object.entries(extra)) query.set(key, value);
+  const text = query.toString();
+  return `${baseUrl}/${request.resourceType}${text ? `?${text}` : ''}`;
+}
+
+const PREFIX_OPERATORS = new Set(['ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
+
+/** Filters back into query form: modifiers (:exact, :contains, :not, :missing…) and date/number prefixes. */
+function modifierCode(filter: { code: string; operator: string }): string {
+  const modifiers: Record<string, string> = { exact: ':exact', contains: ':contains', not: ':not', missing: ':missing', present: ':missing', text: ':text', above: ':above', below: ':below', in: ':in', 'not-in': ':not-in', 'of-type': ':of-type', identifier: ':identifier' };
+  return `${filter.code}${modifiers[filter.operator] ?? ''}`;
+}
+
