@@ -15,6 +15,7 @@ import { RecordRepository } from '../../modules/record/fhir-repository.ts';
 import { UNPROCESSABLE_ID } from '../../modules/record/fhir-outcomes.ts';
 import { recordAccessFor } from '../../modules/record/record-access.ts';
 import { requireActor } from '../auth.ts';
+import { bulkExportRoutes } from './bulk-export-routes.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export const FHIR_BODY_LIMIT = 16 * 1024 * 1024;
@@ -48,12 +49,14 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
     if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendOutcome(reply, outcome('too-costly', 'the request body is too large'), 413);
     if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendOutcome(reply, outcome('not-supported', 'send application/fhir+json'), 415);
     if (error instanceof AppError) return sendOutcome(reply, outcome('invalid', error.message), error.code === 'bad-request' ? 400 : 422);
+    if (error instanceof OperationOutcomeError) return sendOutcome(reply, error.outcome);
     if (fastifyError.statusCode && fastifyError.statusCode < 500) return sendOutcome(reply, outcome('invalid', fastifyError.message), fastifyError.statusCode);
     request.log.error({ err: error }, 'FHIR request failed');
     return sendOutcome(reply, outcome('exception', 'the server failed to handle this request; it has been logged'), 500);
   });
 
   app.get('/metadata', async (_request, reply) => reply.type(FHIR_JSON).send(capabilityStatement(VERSION)));
+  await app.register(bulkExportRoutes, { db });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const actor = await requireActor(db, request);

@@ -24,6 +24,7 @@ import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { extractIndex, type IndexRows } from './fhir-index.ts';
 import { invalidAt, toOutcomeError, unprocessable } from './fhir-outcomes.ts';
 import { filtersToSql, sortToSql, SqlParams } from './fhir-search-sql.ts';
+import { compartmentPatient } from './fhir-store.ts';
 import type { RecordAccess } from './record-access.ts';
 
 export const MAX_COUNT = 1000;
@@ -137,7 +138,7 @@ export class RecordRepository extends FhirRepository<Db> {
       const [{ now }] = (await tx.query<{ now: string }>("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS now")) as [{ now: string }];
       const stored = { ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: now } } as WithId<T>;
       const index = extractIndex(stored);
-      const patientId = resourceType === 'Patient' ? id : compartmentPatient(index);
+      const patientId = resourceType === 'Patient' ? id : compartmentPatient(resourceType, index);
       await this.assertMayWrite(tx, stored, index, patientId, existing?.patient_id ?? null);
       if (existing) {
         await tx.query(
@@ -408,18 +409,9 @@ export class RecordRepository extends FhirRepository<Db> {
 
 // -----------------------------------------------------------------------------------------------
 
-function compartmentPatient(index: IndexRows): string | null {
-  const preferred = ['patient', 'subject', 'beneficiary', 'individual', 'who'];
-  for (const code of preferred) {
-    const ref = index.references.find(([c, type]) => c === code && type === 'Patient');
-    if (ref) return ref[2];
-  }
-  return index.references.find(([, type]) => type === 'Patient')?.[2] ?? null;
-}
-
 function patientOf(resource: Resource | null): string | null {
   if (!resource) return null;
-  return resource.resourceType === 'Patient' ? resource.id! : compartmentPatient(extractIndex(resource));
+  return resource.resourceType === 'Patient' ? resource.id! : compartmentPatient(resource.resourceType, extractIndex(resource));
 }
 
 async function deleteIndex(tx: Db, resourceType: string, id: string): Promise<void> {

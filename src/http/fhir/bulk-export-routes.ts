@@ -1,0 +1,65 @@
+/** Bulk Data $export over HTTP: kick-off (202 + Content-Location), status polling, NDJSON files. */
+import { createReadStream, existsSync } from 'node:fs';
+import type { Group } from '@medplum/fhirtypes';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../../storage/db.ts';
+import { deleteExport, exportFile, getExport, startExport } from '../../modules/record/bulk-export.ts';
+import { RecordRepository } from '../../modules/record/fhir-repository.ts';
+import { recordAccessFor } from '../../modules/record/record-access.ts';
+import { requireActor } from '../auth.ts';
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+const fail = (reply: FastifyReply, status: number, code: string, text: string) =>
+  reply.status(status).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text } }] });
+
+export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db }) {
+  const base = (request: FastifyRequest) => `${request.protocol}://${request.host}/fhir`;
+  const kickOff = (patients: (request: FastifyRequest) => Promise<string[] | undefined>) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const actor = await requireActor(db, request);
+    const query = request.query as { _type?: string; _since?: string; _outputFormat?: string };
+    if (query._outputFormat && !/ndjson/.test(query._outputFormat)) return fail(reply, 400, 'not-supported', 'only NDJSON output is supported');
+    const types = query._type?.split(',').map((t) => t.trim()).filter(Boolean);
+    if (types?.some((t) => !/^[A-Z][A-Za-z]+$/.test(t))) return fail(reply, 400, 'invalid', '_type lists resource types, e.g. Patient,Condition');
+    const id = await startExport(db, actor, request.url, { types, since: query._since, patientIds: await patients(request) });
+    return reply.status(202).header('content-location', `${base(request)}/$export-status/${id}`).send();
+  };
+
+  app.get('/$export', kickOff(async () => undefined));
+  app.get('/Patient/$export', kickOff(async () => undefined));
+  app.get('/Group/:id/$export', kickOff(async (request) => {
+    const actor = await requireActor(db, request);
+    const repo = new RecordRepository(db, { access: await recordAccessFor(db, actor), baseUrl: base(request) });
+    const group = await repo.readResource<Group>('Group', (request.params as { id: string }).id);
+    return (group.member ?? []).map((m) => /^Patient\/(.+)$/.exec(m.entity.reference ?? '')?.[1]).filter((id): id is string => !!id);
+  }));
+
+  app.get('/$export-status/:id', async (request, reply) => {
+    const actor = await requireActor(db, request);
+    const job = await getExport(db, actor, (request.params as { id: string }).id);
+    if (!job) return fail(reply, 404, 'not-found', 'no such export');
+    if (job.status === 'failed') return fail(reply, 500, 'exception', `the export failed: ${job.error}`);
+    if (job.status !== 'completed') return reply.status(202).header('x-progress', job.status).header('retry-after', '1').send();
+    return reply.status(200).type('application/json').send({
+      transactionTime: job.createdAt,
+      request: job.requestUrl,
+      requiresAccessToken: true,
+      output: (job.output ?? []).map((f) => ({ type: f.type, url: `${base(request)}/$export-file/${job.id}/${f.type}.ndjson`, count: f.count })),
+      error: [],
+    });
+  });
+
+  app.delete('/$export-status/:id', async (request, reply) => {
+    const actor = await requireActor(db, request);
+    return (await deleteExport(db, actor, (request.params as { id: string }).id)) ? reply.status(202).send() : fail(reply, 404, 'not-found', 'no such export');
+  });
+
+  app.get('/$export-file/:id/:file', async (request, reply) => {
+    const actor = await requireActor(db, request);
+    const { id, file } = request.params as { id: string; file: string };
+    const type = /^([A-Z][A-Za-z]+)\.ndjson$/.exec(file)?.[1];
+    const job = await getExport(db, actor, id);
+    if (!job || !type || !existsSync(exportFile(id, type))) return fail(reply, 404, 'not-found', 'no such export file');
+    return reply.type('application/fhir+ndjson').send(createReadStream(exportFile(id, type)));
+  });
+}

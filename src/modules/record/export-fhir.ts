@@ -1,0 +1,57 @@
+/** NDJSON export of the record, one file per resource type, streamed in id order (Bulk Data format). */
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import type { Db } from '../../storage/db.ts';
+
+export interface ExportFilter {
+  types?: string[];
+  /** Only these patients' records (Patient/$export, Group/$export). */
+  patientIds?: string[];
+  since?: string;
+}
+
+export interface ExportedFile {
+  type: string;
+  file: string;
+  count: number;
+}
+
+const PAGE = 5000;
+
+export async function exportNdjson(db: Db, dir: string, filter: ExportFilter = {}, onCount?: (n: number) => void): Promise<ExportedFile[]> {
+  await mkdir(dir, { recursive: true });
+  const types = filter.types?.length
+    ? filter.types
+    : (await db.query<{ resource_type: string }>('SELECT DISTINCT resource_type FROM fhir_resource WHERE NOT deleted ORDER BY 1')).map((r) => r.resource_type);
+  const files: ExportedFile[] = [];
+  let total = 0;
+  for (const type of types) {
+    const file = join(dir, `${type}.ndjson`);
+    const out = createWriteStream(file);
+    let count = 0;
+    let after = '';
+    for (;;) {
+      const rows = await db.query<{ id: string; content: string }>(
+        `SELECT id, content::text AS content FROM fhir_resource
+          WHERE resource_type = $1 AND NOT deleted AND id > $2
+            AND ($3::text[] IS NULL OR patient_id = ANY($3::text[]))
+            AND ($4::timestamptz IS NULL OR last_updated >= $4)
+          ORDER BY id LIMIT ${PAGE}`,
+        [type, after, filter.patientIds ?? null, filter.since ?? null],
+      );
+      if (rows.length === 0) break;
+      const chunk = rows.map((r) => r.content).join('\n') + '\n';
+      if (!out.write(chunk)) await once(out, 'drain');
+      count += rows.length;
+      total += rows.length;
+      onCount?.(total);
+      after = rows.at(-1)!.id;
+    }
+    out.end();
+    await once(out, 'finish');
+    if (count > 0) files.push({ type, file, count });
+  }
+  return files;
+}

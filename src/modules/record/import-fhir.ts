@@ -1,0 +1,172 @@
+/**
+ * Bulk import of FHIR data (transaction/batch/collection Bundles, or NDJSON resources) straight into
+ * the store: ids assigned, urn:uuid and conditional references resolved, every resource validated,
+ * then many bundles written per transaction with one statement per table. Each bundle is all-or-
+ * nothing; a bundle whose conditional Patient (ifNoneExist) or explicit ids already exist is skipped,
+ * so re-running an import after a crash resumes where it stopped without duplicates.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { AppError } from '../../shared/errors.ts';
+import type { Db } from '../../storage/db.ts';
+import { loadFhirDefinitions } from '../../fhir/definitions.ts';
+import type { Actor } from '../access/actor.ts';
+import { recordAudit } from '../audit/record.ts';
+import { insertNewVersions, prepareVersion, type NewVersion } from './fhir-store.ts';
+import { recordValidationIssues } from './fhir-validation.ts';
+
+/** One unit of import: a Bundle, or one NDJSON line. `label` says where it came from (file and line). */
+export interface ImportItem {
+  label: string;
+  bundle?: Bundle;
+  resource?: Resource;
+}
+
+export interface ImportCounts {
+  bundles: number;
+  resources: number;
+  skipped: number;
+}
+
+const GROUP_RESOURCES = 2000;
+
+interface PreparedItem {
+  label: string;
+  versions: NewVersion[];
+  /** Token conditions that, if already stored, mean this item landed before. */
+  landedIf: Array<{ resourceType: string; system: string | null; value: string }>;
+  ids: Array<{ resourceType: string; id: string }>;
+}
+
+export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<ImportItem> | Iterable<ImportItem>, onProgress?: (counts: ImportCounts) => void): Promise<ImportCounts> {
+  loadFhirDefinitions();
+  const counts: ImportCounts = { bundles: 0, resources: 0, skipped: 0 };
+  let group: PreparedItem[] = [];
+  let groupSize = 0;
+  const flush = async () => {
+    if (group.length === 0) return;
+    const written = await writeGroup(db, actor, group);
+    counts.bundles += written.items;
+    counts.resources += written.resources;
+    counts.skipped += group.length - written.items;
+    group = [];
+    groupSize = 0;
+    onProgress?.(counts);
+  };
+  const now = new Date().toISOString();
+  for await (const item of items) {
+    const prepared = prepareItem(item, now);
+    group.push(prepared);
+    groupSize += prepared.versions.length;
+    if (groupSize >= GROUP_RESOURCES) await flush();
+  }
+  await flush();
+  return counts;
+}
+
+/** Writes the items that have not landed yet, in one transaction. */
+async function writeGroup(db: Db, actor: Actor, group: PreparedItem[]): Promise<{ items: number; resources: number }> {
+  return db.transaction(async (tx) => {
+    const fresh: PreparedItem[] = [];
+    for (const item of group) if (!(await hasLanded(tx, item))) fresh.push(item);
+    const versions = fresh.flatMap((item) => item.versions);
+    await insertNewVersions(tx, versions);
+    if (versions.length > 0) {
+      const patients = new Set(versions.map((v) => v.patientId).filter(Boolean));
+      await recordAudit(tx, {
+        actor: actor.email,
+        action: 'fhir.import',
+        entityType: 'Bundle',
+        entityId: fresh[0]!.label,
+        summary: `Imported ${versions.length} resources in ${fresh.length} bundle(s) for ${patients.size} patient record(s)`,
+        detail: { from: fresh[0]!.label, to: fresh.at(-1)!.label, patients: [...patients].slice(0, 1000) },
+      });
+    }
+    return { items: fresh.length, resources: versions.length };
+  });
+}
+
+async function hasLanded(tx: Db, item: PreparedItem): Promise<boolean> {
+  for (const condition of item.landedIf) {
+    const [hit] = await tx.query(
+      'SELECT 1 FROM fhir_token WHERE resource_type = $1 AND code = $2 AND value = $3 AND system IS NOT DISTINCT FROM $4 LIMIT 1',
+      [condition.resourceType, 'identifier', condition.value, condition.system],
+    );
+    if (hit) return true;
+  }
+  if (item.ids.length === 0) return false;
+  const [hit] = await tx.query(
+    'SELECT 1 FROM fhir_resource r JOIN unnest($1::text[], $2::text[]) AS x(t, i) ON r.resource_type = x.t AND r.id = x.i LIMIT 1',
+    [item.ids.map((i) => i.resourceType), item.ids.map((i) => i.id)],
+  );
+  return !!hit;
+}
+
+function prepareItem(item: ImportItem, now: string): PreparedItem {
+  if (item.resource) return prepareResources(item.label, [{ resource: item.resource, keepId: true }], now);
+  const bundle = item.bundle;
+  if (!bundle || bundle.resourceType !== 'Bundle') throw new AppError('invalid', `${item.label}: expected a Bundle or NDJSON resources`, item.label);
+  if (!['transaction', 'batch', 'collection', 'searchset'].includes(bundle.type ?? '')) {
+    throw new AppError('invalid', `${item.label}: a Bundle of type '${bundle.type}' cannot be imported`, `${item.label}:Bundle.type`);
+  }
+  const entries = (bundle.entry ?? []).map((entry, i) => {
+    if (!entry.resource) throw new AppError('invalid', `${item.label} entry ${i}: no resource`, `${item.label}:Bundle.entry[${i}]`);
+    const method = entry.request?.method ?? 'POST';
+    if (method !== 'POST' && method !== 'PUT') throw new AppError('invalid', `${item.label} entry ${i}: only POST and PUT entries can be imported`, `${item.label}:Bundle.entry[${i}].request.method`);
+    const putId = method === 'PUT' ? /^[A-Z][A-Za-z]+\/([A-Za-z0-9\-.]{1,64})$/.exec(entry.request?.url ?? '')?.[1] : undefined;
+    return { resource: putId ? { ...entry.resource, id: putId } : entry.resource, keepId: !!putId || bundle.type === 'collection', fullUrl: entry.fullUrl, ifNoneExist: entry.request?.ifNoneExist };
+  });
+  return prepareResources(item.label, entries, now);
+}
+
+interface Entry {
+  resource: Resource;
+  keepId: boolean;
+  fullUrl?: string;
+  ifNoneExist?: string;
+}
+
+function prepareResources(label: string, entries: Entry[], now: string): PreparedItem {
+  const references = new Map<string, string>();
+  const withIds = entries.map((entry) => {
+    const id = entry.keepId && entry.resource.id ? entry.resource.id : randomUUID();
+    const reference = `${entry.resource.resourceType}/${id}`;
+    if (entry.fullUrl) references.set(entry.fullUrl, reference);
+    return { ...entry, resource: { ...entry.resource, id } as Resource & { id: string } };
+  });
+  const landedIf: PreparedItem['landedIf'] = [];
+  const ids: PreparedItem['ids'] = [];
+  const versions = withIds.map((entry, i) => {
+    const resource = resolveReferences(entry.resource, references) as Resource & { id: string };
+    validate(label, i, resource);
+    if (entry.ifNoneExist) landedIf.push(identifierCondition(label, i, entry.resource.resourceType, entry.ifNoneExist));
+    else if (entry.keepId) ids.push({ resourceType: resource.resourceType, id: resource.id });
+    return prepareVersion(resource, 1, now);
+  });
+  return { label, versions, landedIf, ids };
+}
+
+/** `identifier=system|value` — the one conditional form imports need (resuming by NHS number). */
+function identifierCondition(label: string, index: number, resourceType: string, query: string) {
+  const match = /^identifier=([^|&]*)\|([^&]+)$/.exec(decodeURIComponent(query));
+  if (!match) throw new AppError('invalid', `${label} entry ${index}: ifNoneExist must be identifier=system|value`, `${label}:Bundle.entry[${index}].request.ifNoneExist`);
+  return { resourceType, system: match[1] || null, value: match[2]! };
+}
+
+/** Replaces urn:uuid / fullUrl references with the ids just assigned, everywhere in the resource. */
+function resolveReferences(value: unknown, references: Map<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveReferences(v, references));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    out[key] = key === 'reference' && typeof child === 'string' && references.has(child) ? references.get(child) : resolveReferences(child, references);
+  }
+  return out;
+}
+
+function validate(label: string, index: number, resource: Resource): void {
+  const issue = recordValidationIssues(resource)[0];
+  if (!issue) return;
+  const where = issue.expression?.[0] ?? resource.resourceType;
+  throw new AppError('invalid', `${label} entry ${index} (${where}): ${issue.details?.text ?? issue.diagnostics ?? 'invalid'}`, `${label}:Bundle.entry[${index}]`);
+}
