@@ -28,7 +28,7 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { ODS_SYSTEM } from '../../shared/ids.ts';
-import type { Membership, Partner, PartnerType, Pcn, PcnPartner, Practice, RegistrySnapshot } from './types.ts';
+import type { Membership, Partner, PartnerType, Pcn, PcnPartner, RegistrySnapshot } from './types.ts';
 
 export const ORGANISATION_ROLE_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/organisation-role';
 export const ORGANISATION_RELATIONSHIP_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/organisation-relationship';

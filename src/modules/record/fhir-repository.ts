@@ -11,20 +11,20 @@ import {
   notFound,
   OperationOutcomeError,
   preconditionFailed,
-  validateResource,
   type SearchRequest,
   type WithId,
 } from '@medplum/core';
 import { FhirRepository, type CreateResourceOptions, type UpdateResourceOptions } from '@medplum/fhir-router';
-import type { Bundle, BundleEntry, BundleLink, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleLink, Reference, Resource } from '@medplum/fhirtypes';
 import { applyPatch, type Operation } from 'rfc6902';
 import type { Db } from '../../storage/db.ts';
-import { NHS_NUMBER_SYSTEM, nhsNumberProblem, ODS_SYSTEM, odsCodeProblem } from '../../shared/ids.ts';
+import { ODS_SYSTEM } from '../../shared/ids.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { extractIndex, type IndexRows } from './fhir-index.ts';
 import { invalidAt, toOutcomeError, unprocessable } from './fhir-outcomes.ts';
 import { filtersToSql, sortToSql, SqlParams } from './fhir-search-sql.ts';
-import { compartmentPatient } from './fhir-store.ts';
+import { compartmentPatient, deleteIndexRows, insertIndexRows } from './fhir-store.ts';
+import { recordValidationIssues } from './fhir-validation.ts';
 import type { RecordAccess } from './record-access.ts';
 
 export const MAX_COUNT = 1000;
@@ -123,7 +123,7 @@ export class RecordRepository extends FhirRepository<Db> {
       const [{ now }] = (await tx.query<{ now: string }>("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS now")) as [{ now: string }];
       await tx.query('UPDATE fhir_resource SET version_id = $3, last_updated = $4, deleted = true, content = NULL WHERE resource_type = $1 AND id = $2', [resourceType, id, version, now]);
       await tx.query('INSERT INTO fhir_history (resource_type, id, version_id, last_updated, deleted, content) VALUES ($1, $2, $3, $4, true, NULL)', [resourceType, id, version, now]);
-      await deleteIndex(tx, resourceType, id);
+      await deleteIndexRows(tx, resourceType, id);
       this.touch('delete', resourceType, id, row.patient_id);
     });
   }
@@ -145,7 +145,7 @@ export class RecordRepository extends FhirRepository<Db> {
           'UPDATE fhir_resource SET version_id = $3, last_updated = $4, deleted = false, patient_id = $5, content = $6 WHERE resource_type = $1 AND id = $2',
           [resourceType, id, version, now, patientId, stored],
         );
-        await deleteIndex(tx, resourceType, id);
+        await deleteIndexRows(tx, resourceType, id);
       } else {
         const inserted = await tx.query(
           `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content) VALUES ($1, $2, $3, $4, $5, $6)
@@ -155,7 +155,7 @@ export class RecordRepository extends FhirRepository<Db> {
         if (inserted.length === 0) throw new OperationOutcomeError(normalizeOperationOutcome(new Error(`${resourceType}/${id} already exists`)));
       }
       await tx.query('INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $5)', [resourceType, id, version, now, stored]);
-      await insertIndex(tx, resourceType, id, index);
+      await insertIndexRows(tx, [{ resourceType, id, index }]);
       this.touch(existing ? 'update' : 'create', resourceType, id, patientId);
       return stored;
     });
@@ -175,25 +175,7 @@ export class RecordRepository extends FhirRepository<Db> {
 
   /** R4 structure (cardinality, types) plus the NHS's own identifier rules. */
   private validate(resource: Resource): void {
-    const issues: OperationOutcomeIssue[] = [];
-    try {
-      validateResource(resource);
-    } catch (error) {
-      if (error instanceof OperationOutcomeError) issues.push(...(error.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'));
-      else throw error;
-    }
-    const identifiers = (resource as { identifier?: Array<{ system?: string; value?: string }> }).identifier ?? [];
-    identifiers.forEach((identifier, i) => {
-      const at = `${resource.resourceType}.identifier[${i}].value`;
-      if (identifier.system === NHS_NUMBER_SYSTEM && identifier.value !== undefined) {
-        const problem = nhsNumberProblem(identifier.value);
-        if (problem) issues.push(invalidAt(at, problem));
-      }
-      if (identifier.system === ODS_SYSTEM && identifier.value !== undefined) {
-        const problem = odsCodeProblem(identifier.value, 'any');
-        if (problem) issues.push(invalidAt(at, problem));
-      }
-    });
+    const issues = recordValidationIssues(resource);
     if (issues.length > 0) throw unprocessable(issues);
   }
 
@@ -412,42 +394,6 @@ export class RecordRepository extends FhirRepository<Db> {
 function patientOf(resource: Resource | null): string | null {
   if (!resource) return null;
   return resource.resourceType === 'Patient' ? resource.id! : compartmentPatient(resource.resourceType, extractIndex(resource));
-}
-
-async function deleteIndex(tx: Db, resourceType: string, id: string): Promise<void> {
-  for (const table of ['fhir_token', 'fhir_string', 'fhir_date', 'fhir_reference', 'fhir_number']) {
-    await tx.query(`DELETE FROM ${table} WHERE resource_type = $1 AND id = $2`, [resourceType, id]);
-  }
-}
-
-/** One multi-row INSERT per index table, the rows passed as parallel arrays (unnest). */
-async function insertIndex(tx: Db, resourceType: string, id: string, index: IndexRows): Promise<void> {
-  const column = <R extends unknown[]>(rows: R[], i: number) => rows.map((r) => r[i] ?? null);
-  if (index.tokens.length) {
-    await tx.query(`INSERT INTO fhir_token (resource_type, id, code, system, value) SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[])`, [
-      resourceType, id, column(index.tokens, 0), column(index.tokens, 1), column(index.tokens, 2),
-    ]);
-  }
-  if (index.strings.length) {
-    await tx.query(`INSERT INTO fhir_string (resource_type, id, code, value, exact) SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[])`, [
-      resourceType, id, column(index.strings, 0), column(index.strings, 1), column(index.strings, 2),
-    ]);
-  }
-  if (index.dates.length) {
-    await tx.query(`INSERT INTO fhir_date (resource_type, id, code, low, high) SELECT $1, $2, * FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[])`, [
-      resourceType, id, column(index.dates, 0), column(index.dates, 1), column(index.dates, 2),
-    ]);
-  }
-  if (index.references.length) {
-    await tx.query(`INSERT INTO fhir_reference (resource_type, id, code, target_type, target_id) SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[])`, [
-      resourceType, id, column(index.references, 0), column(index.references, 1), column(index.references, 2),
-    ]);
-  }
-  if (index.numbers.length) {
-    await tx.query(`INSERT INTO fhir_number (resource_type, id, code, value, system, unit) SELECT $1, $2, * FROM unnest($3::text[], $4::numeric[], $5::text[], $6::text[])`, [
-      resourceType, id, column(index.numbers, 0), column(index.numbers, 1), column(index.numbers, 2), column(index.numbers, 3),
-    ]);
-  }
 }
 
 function historyBundle<T extends Resource>(
