@@ -11,6 +11,8 @@ export interface Config {
   mapTiles?: string;
   /** The demo admin's password on first start; a random one is made and printed when unset. */
   adminPassword?: string;
+  /** Synthetic patients seeded in the background on the first start (PCN_DEMO_PATIENTS, default 2000). */
+  demoPatients: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -24,7 +26,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL ?? 'info',
     mapTiles: env.PCN_MAP_TILES || undefined,
     adminPassword: env.PCN_ADMIN_PASSWORD || undefined,
+    demoPatients: wholeNumber('PCN_DEMO_PATIENTS', env.PCN_DEMO_PATIENTS ?? '2000'),
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   return { ...config, ...given };
+}
+
+function wholeNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not '${value}'`);
+  return n;
 }

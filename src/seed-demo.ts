@@ -1,12 +1,18 @@
-/** First-start seeding: the synthetic Norfolk & Waveney area and a demo admin, once per database. */
+/** First-start seeding: the synthetic Norfolk & Waveney area, a demo admin and a synthetic population. */
 import { randomBytes } from 'node:crypto';
 import type { Db } from './storage/db.ts';
 import { SYSTEM_ACTOR } from './modules/access/actor.ts';
 import { addUser } from './modules/access/users.ts';
 import { demoArea } from './modules/network/demo-area.ts';
+import { loadRegistry } from './modules/network/load-registry.ts';
+import { registryFhirBundle } from './modules/network/registry-fhir.ts';
 import { saveRegistry, type SaveProgress } from './modules/network/save-registry.ts';
+import { importFhir, type ImportCounts } from './modules/record/import-fhir.ts';
+import { syntheticPopulation } from './modules/record/synthetic-population.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@pcn-hub.example';
+/** `npm start`'s population: big enough to work lists, small enough to seed in seconds. */
+export const DEFAULT_DEMO_PATIENTS = 2000;
 
 export interface SeedResult {
   seeded: boolean;
@@ -14,13 +20,31 @@ export interface SeedResult {
   admin?: { email: string; password: string };
 }
 
+/** The registry, published as FHIR too, and the demo admin — once per database. */
 export async function seedDemoIfEmpty(db: Db, options: { seed?: number; adminPassword?: string; progress?: SaveProgress } = {}): Promise<SeedResult> {
   const [{ areas }] = (await db.query<{ areas: number }>('SELECT count(*)::int AS areas FROM area')) as [{ areas: number }];
   if (areas > 0) return { seeded: false };
-  await saveRegistry(db, SYSTEM_ACTOR, demoArea(options.seed ?? 1), options.progress);
+  const snapshot = demoArea(options.seed ?? 1);
+  await saveRegistry(db, SYSTEM_ACTOR, snapshot, options.progress);
+  await importFhir(db, SYSTEM_ACTOR, [{ label: 'registry', bundle: registryFhirBundle(snapshot) }]);
   const [existing] = await db.query('SELECT 1 FROM app_user WHERE email = $1', [DEMO_ADMIN_EMAIL]);
   if (existing) return { seeded: true };
   const password = options.adminPassword ?? randomBytes(12).toString('base64url');
   await addUser(db, { email: DEMO_ADMIN_EMAIL, name: 'Demo Administrator', role: 'admin', password });
   return { seeded: true, admin: { email: DEMO_ADMIN_EMAIL, password } };
+}
+
+/**
+ * A reproducible synthetic population for the registry in the database. Re-running with the same
+ * seed adds nothing twice (each patient bundle is conditional on its identifier), so it resumes.
+ */
+export async function seedDemoPatients(db: Db, options: { patients: number; seed?: number; onProgress?: (counts: ImportCounts) => void }): Promise<ImportCounts> {
+  const registry = await loadRegistry(db);
+  const asOf = new Date().toISOString().slice(0, 10);
+  return importFhir(db, SYSTEM_ACTOR, labelled(syntheticPopulation({ ...registry, patients: options.patients, seed: options.seed ?? 1, asOf })), options.onProgress);
+}
+
+function* labelled(bundles: Iterable<import('@medplum/fhirtypes').Bundle>) {
+  let n = 0;
+  for (const bundle of bundles) yield { label: `synthetic patient ${n++}`, bundle };
 }

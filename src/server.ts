@@ -3,7 +3,8 @@ import pino, { type Logger } from 'pino';
 import { buildApp, type ZodApp } from './http/app.ts';
 import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
-import { seedDemoIfEmpty, type SeedResult } from './seed-demo.ts';
+import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './seed-demo.ts';
+import { settleExports } from './modules/record/bulk-export.ts';
 
 export interface ServerOptions {
   port?: number;
@@ -13,6 +14,8 @@ export interface ServerOptions {
   databaseUrl?: string;
   dataDir?: string;
   seedDemo?: boolean;
+  /** Synthetic patients to add in the background after a start that seeded the demo area (default none). */
+  demoPatients?: number;
   adminPassword?: string;
   mapTiles?: string;
   logger?: Logger | false;
@@ -23,6 +26,8 @@ export interface RunningServer {
   db: Db;
   app: ZodApp;
   seed: SeedResult;
+  /** Settles when the background patient seeding (if any) has finished or stopped. */
+  patientsSeeded: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,13 +39,31 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const app = await buildApp({ db, logger, mapTiles: options.mapTiles });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  let closing = false;
+  const patientsSeeded =
+    seed.seeded && options.demoPatients
+      ? seedDemoPatients(db, {
+          patients: options.demoPatients,
+          onProgress: (counts) => {
+            if (closing) throw new Error('stopped: the server is shutting down');
+            if (logger) logger.info({ patients: counts.bundles, resources: counts.resources }, 'seeding demo patients');
+          },
+        }).then(
+          (counts) => void (logger && logger.info({ patients: counts.bundles, resources: counts.resources }, 'demo patients seeded')),
+          (error: Error) => void (logger && logger.warn({ err: error.message }, 'demo patient seeding stopped (re-run `pcn demo` to resume)')),
+        )
+      : Promise.resolve();
   return {
     url,
     db,
     app,
     seed,
+    patientsSeeded,
     async close() {
+      closing = true;
       await app.close();
+      await patientsSeeded;
+      await settleExports();
       if (ownsDb) await db.close();
     },
   };

@@ -56,14 +56,16 @@ test('a failure exits non-zero with one line on stderr', async () => {
   assert.match(noUser.stderr, /^pcn: no user with email nobody@nowhere.example/);
 });
 
-test('demo seeds once, prints the admin once, and a second run leaves the data as it is', async () => {
-  const first = await pcn(['demo', '--seed', '1']);
+test('demo seeds the area once with its admin, adds synthetic patients, and a re-run resumes without duplicates', async () => {
+  const first = await pcn(['demo', '--seed', '1', '--patients', '20']);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /Demo admin \(shown once\): admin@pcn-hub.example \/ correct horse battery staple/);
-  const second = await pcn(['demo']);
-  assert.equal(second.code, 0);
-  assert.match(second.stdout, /nothing seeded/);
+  assert.match(first.stdout, /Added 20 synthetic patients/);
+  const second = await pcn(['demo', '--patients', '25']);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /not seeded again/);
   assert.doesNotMatch(second.stdout, /Demo admin/);
+  assert.match(second.stdout, /Added 5 synthetic patients .*; 20 were already there/);
 });
 
 test('user add with a password from stdin, then token prints a bearer the server accepts', async () => {

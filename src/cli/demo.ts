@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { seedDemoIfEmpty } from '../seed-demo.ts';
+import { DEFAULT_DEMO_PATIENTS, seedDemoIfEmpty, seedDemoPatients } from '../seed-demo.ts';
 import { progressBar } from './progress.ts';
 import { usingStore, withStoreOption } from './store-options.ts';
 
@@ -19,20 +19,22 @@ export function demoCommand() {
     new Command('demo')
       .description('seed the synthetic Norfolk & Waveney demo area (20 PCNs, ~100 practices, partners) into an empty database')
       .option('--seed <s>', 'random seed: the same seed gives the same area', wholeNumber('--seed'), 1)
-      .option('--patients <n>', 'synthetic patients to generate (arrives with the shared care record; the registry is seeded now)', wholeNumber('--patients')),
-  ).action(async (flags: { data?: string; seed: number; patients?: number }) => {
+      .option('--patients <n>', `synthetic patients to add to the shared care record (default ${DEFAULT_DEMO_PATIENTS}); re-running resumes`, wholeNumber('--patients'), DEFAULT_DEMO_PATIENTS),
+  ).action(async (flags: { data?: string; seed: number; patients: number }) => {
     const config = loadConfig(process.env, { dataDir: flags.data });
     await usingStore(flags, async (db) => {
       const bar = progressBar('Seeding the demo area');
       const result = await seedDemoIfEmpty(db, { seed: flags.seed, adminPassword: config.adminPassword, progress: bar.update });
       bar.stop();
-      if (!result.seeded) {
-        process.stdout.write('The database already holds a registry: nothing seeded.\n');
-        return;
-      }
-      process.stdout.write(`Seeded the demo area (seed ${flags.seed}) on ${db.engine}.\n`);
+      if (result.seeded) process.stdout.write(`Seeded the demo area (seed ${flags.seed}) on ${db.engine}.\n`);
+      else process.stdout.write('The database already holds a registry: the area was not seeded again.\n');
       if (result.admin) printAdmin(result.admin);
-      if (flags.patients) process.stdout.write(`Note: patient generation (--patients ${flags.patients}) comes with the shared care record; no patients were made.\n`);
+      if (flags.patients === 0) return;
+      const patients = progressBar('Generating patients');
+      const started = performance.now();
+      const counts = await seedDemoPatients(db, { patients: flags.patients, seed: flags.seed, onProgress: (c) => patients.update(c.bundles + c.skipped, flags.patients) }).finally(() => patients.stop());
+      const seconds = (performance.now() - started) / 1000;
+      process.stdout.write(`Added ${counts.bundles} synthetic patients (${counts.resources} resources, ${Math.round(counts.resources / seconds)}/s)${counts.skipped ? `; ${counts.skipped} were already there` : ''}.\n`);
     });
   });
 }

@@ -21,6 +21,7 @@ export function serveCommand() {
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       seedDemo: flags.demo,
+      demoPatients: config.demoPatients,
       adminPassword: config.adminPassword,
       mapTiles: config.mapTiles,
       logger,

@@ -52,19 +52,18 @@ export function compartmentPatient(resourceType: string, index: IndexRows): stri
   return null;
 }
 
-/** Inserts brand-new resources (current row, history row, index rows). */
+/**
+ * Inserts brand-new resources: current and history rows in one statement (the contents travel as one
+ * JSON document, parsed once by the database), then the index rows.
+ */
 export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise<void> {
   if (versions.length === 0) return;
-  const pick = <T>(f: (v: NewVersion) => T) => versions.map(f);
+  const rows = versions.map((v) => ({ t: v.resourceType, i: v.id, v: v.versionId, u: v.lastUpdated, p: v.patientId, c: v.content }));
   await tx.query(
-    `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::jsonb[])`,
-    [pick((v) => v.resourceType), pick((v) => v.id), pick((v) => v.versionId), pick((v) => v.lastUpdated), pick((v) => v.patientId), pick((v) => JSON.stringify(v.content))],
-  );
-  await tx.query(
-    `INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::jsonb[])`,
-    [pick((v) => v.resourceType), pick((v) => v.id), pick((v) => v.versionId), pick((v) => v.lastUpdated), pick((v) => JSON.stringify(v.content))],
+    `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(t text, i text, v bigint, u timestamptz, p text, c jsonb)),
+          current AS (INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content) SELECT t, i, v, u, p, c FROM x)
+     INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) SELECT t, i, v, u, c FROM x`,
+    [JSON.stringify(rows)],
   );
   await insertIndexRows(tx, versions);
 }

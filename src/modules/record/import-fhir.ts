@@ -43,15 +43,20 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
   const counts: ImportCounts = { bundles: 0, resources: 0, skipped: 0 };
   let group: PreparedItem[] = [];
   let groupSize = 0;
+  // While one group is being written (I/O to the database), the next one is prepared (CPU).
+  let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
+    await writing;
     if (group.length === 0) return;
-    const written = await writeGroup(db, actor, group);
-    counts.bundles += written.items;
-    counts.resources += written.resources;
-    counts.skipped += group.length - written.items;
+    const items = group;
     group = [];
     groupSize = 0;
-    onProgress?.(counts);
+    writing = writeGroup(db, actor, items).then((written) => {
+      counts.bundles += written.items;
+      counts.resources += written.resources;
+      counts.skipped += items.length - written.items;
+      onProgress?.(counts);
+    });
   };
   const now = new Date().toISOString();
   for await (const item of items) {
@@ -61,14 +66,15 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
     if (groupSize >= GROUP_RESOURCES) await flush();
   }
   await flush();
+  await writing;
   return counts;
 }
 
 /** Writes the items that have not landed yet, in one transaction. */
 async function writeGroup(db: Db, actor: Actor, group: PreparedItem[]): Promise<{ items: number; resources: number }> {
   return db.transaction(async (tx) => {
-    const fresh: PreparedItem[] = [];
-    for (const item of group) if (!(await hasLanded(tx, item))) fresh.push(item);
+    const landed = await landedItems(tx, group);
+    const fresh = group.filter((_, i) => !landed.has(i));
     const versions = fresh.flatMap((item) => item.versions);
     await insertNewVersions(tx, versions);
     if (versions.length > 0) {
@@ -86,20 +92,30 @@ async function writeGroup(db: Db, actor: Actor, group: PreparedItem[]): Promise<
   });
 }
 
-async function hasLanded(tx: Db, item: PreparedItem): Promise<boolean> {
-  for (const condition of item.landedIf) {
-    const [hit] = await tx.query(
-      'SELECT 1 FROM fhir_token WHERE resource_type = $1 AND code = $2 AND value = $3 AND system IS NOT DISTINCT FROM $4 LIMIT 1',
-      [condition.resourceType, 'identifier', condition.value, condition.system],
+/**
+ * Which items of a group are already stored, in two queries for the whole group. A bundle lands
+ * whole, so its first conditional entry (the Patient, in a patient bundle) tells; otherwise its ids.
+ */
+async function landedItems(tx: Db, group: PreparedItem[]): Promise<Set<number>> {
+  const landed = new Set<number>();
+  const conditional = group.flatMap((item, i) => (item.landedIf[0] ? [{ i, ...item.landedIf[0] }] : []));
+  if (conditional.length > 0) {
+    const hits = await tx.query<{ i: number }>(
+      `SELECT DISTINCT x.i FROM unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS x(i, t, s, v)
+         JOIN fhir_token t ON t.resource_type = x.t AND t.code = 'identifier' AND t.value = x.v AND t.system IS NOT DISTINCT FROM x.s`,
+      [conditional.map((c) => c.i), conditional.map((c) => c.resourceType), conditional.map((c) => c.system), conditional.map((c) => c.value)],
     );
-    if (hit) return true;
+    for (const hit of hits) landed.add(hit.i);
   }
-  if (item.ids.length === 0) return false;
-  const [hit] = await tx.query(
-    'SELECT 1 FROM fhir_resource r JOIN unnest($1::text[], $2::text[]) AS x(t, i) ON r.resource_type = x.t AND r.id = x.i LIMIT 1',
-    [item.ids.map((i) => i.resourceType), item.ids.map((i) => i.id)],
-  );
-  return !!hit;
+  const explicit = group.flatMap((item, i) => (item.landedIf.length === 0 ? item.ids.map((id) => ({ i, ...id })) : []));
+  if (explicit.length > 0) {
+    const hits = await tx.query<{ i: number }>(
+      `SELECT DISTINCT x.i FROM unnest($1::int[], $2::text[], $3::text[]) AS x(i, t, id) JOIN fhir_resource r ON r.resource_type = x.t AND r.id = x.id`,
+      [explicit.map((e) => e.i), explicit.map((e) => e.resourceType), explicit.map((e) => e.id)],
+    );
+    for (const hit of hits) landed.add(hit.i);
+  }
+  return landed;
 }
 
 function prepareItem(item: ImportItem, now: string): PreparedItem {

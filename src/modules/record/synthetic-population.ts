@@ -1,0 +1,1222 @@
+/**
+ * A deterministic, synthetic, plausible population for the demo area as FHIR R4: one transaction
+ * Bundle per patient (Patient, problems, medicines, allergies, observations, GP encounters, entries
+ * from other agencies and "what matters to me"). Pure: no I/O after module load, no Math.random.
+ *
+ * Patient i is derived only from (seed, i, registry, asOf) — never from the patients count or from
+ * patients 0..i-1 — so streaming any number of patients runs in constant memory and the first 50
+ * patients are identical whether 100 or 900,000 are asked for.
+ *
+ * Not real people: NHS numbers come from the 999 test range, telephone numbers from Ofcom's drama
+ * range, names from small lists. Prevalences are plausible for an older-than-average area (about a
+ * quarter aged 65+), not calibrated statistics.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type {
+  AllergyIntolerance,
+  Bundle,
+  BundleEntry,
+  CodeableConcept,
+  Coding,
+  Condition,
+  Encounter,
+  Identifier,
+  MedicationRequest,
+  Meta,
+  Observation,
+  Organization,
+  Patient,
+  Procedure,
+  QuestionnaireResponse,
+  QuestionnaireResponseItem,
+  Reference,
+  Resource,
+} from '@medplum/fhirtypes';
+import { z } from 'zod';
+import { NHS_NUMBER_SYSTEM, ODS_SYSTEM } from '../../shared/ids.ts';
+import { LOCAL_PARTNER_SYSTEM, isOdsShaped } from '../network/registry-fhir.ts';
+import type { Membership, Partner, PartnerType, PcnPartner, Practice } from '../network/types.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Public constants
+// ---------------------------------------------------------------------------------------------
+
+/** The default "today" of the synthetic record. Fixed so the stream is reproducible; pass `asOf` to move it. */
+export const SYNTHETIC_AS_OF = '2026-11-01';
+/** Who recorded an entry: a partner type, or `gp-practice`. */
+export const AGENCY_TAG_SYSTEM = 'https://pcn-hub.example/agency';
+/** Every generated resource carries one identifier in this system so re-imports are conditional creates. */
+export const SYNTHETIC_RECORD_SYSTEM = 'https://pcn-hub.example/Id/synthetic-record';
+export const WHAT_MATTERS_QUESTIONNAIRE = 'https://pcn-hub.example/Questionnaire/what-matters-to-me';
+export const CARE_NEEDS_ASSESSMENT_QUESTIONNAIRE = 'https://pcn-hub.example/Questionnaire/care-act-needs-assessment';
+export const DMD_SYSTEM = 'https://dmd.nhs.uk';
+export const UK_CORE_PATIENT = 'https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient';
+
+const SNOMED = 'http://snomed.info/sct';
+const LOINC = 'http://loinc.org';
+const UCUM = 'http://unitsofmeasure.org';
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+const NHS_NUMBER_VERIFICATION_EXTENSION = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus';
+const NHS_NUMBER_VERIFICATION_SYSTEM = 'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland';
+
+export type Agency = PartnerType | 'gp-practice';
+
+// ---------------------------------------------------------------------------------------------
+// eFI reference data (read once at module load)
+// ---------------------------------------------------------------------------------------------
+
+const EFI_URL = new URL('../../../../shared/reference/efi-deficits.json', import.meta.url);
+
+const EfiFile = z.object({
+  deficits: z.array(z.object({ id: z.string(), name: z.string(), snomed: z.array(z.object({ code: z.string(), display: z.string() })) })),
+});
+type EfiDeficit = z.infer<typeof EfiFile>['deficits'][number];
+
+function loadEfiDeficits(): EfiDeficit[] {
+  let text: string;
+  try {
+    text = readFileSync(EFI_URL, 'utf8');
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`synthetic population: cannot read the eFI deficit code lists at ${fileURLToPath(EFI_URL)} (${why})`);
+  }
+  const parsed = EfiFile.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`synthetic population: ${fileURLToPath(EFI_URL)} is not an eFI deficit file: ${parsed.error.message}`);
+  return parsed.data.deficits;
+}
+
+const EFI_DEFICITS = loadEfiDeficits();
+/** SNOMED CT code → the eFI deficits it counts for (one code may sit in two). */
+const EFI_BY_CODE = new Map<string, string[]>();
+const EFI_DISPLAY = new Map<string, string>();
+for (const deficit of EFI_DEFICITS) {
+  for (const { code, display } of deficit.snomed) {
+    EFI_BY_CODE.set(code, [...(EFI_BY_CODE.get(code) ?? []), deficit.id]);
+    EFI_DISPLAY.set(code, display.replace(/ \([^()]*\)$/, '')); // drop the semantic tag: "Falls (finding)" → "Falls"
+  }
+}
+
+/** The eFI deficits a SNOMED CT code counts for (empty when none). */
+export const efiDeficitsOfCode = (code: string): readonly string[] => EFI_BY_CODE.get(code) ?? [];
+
+// ---------------------------------------------------------------------------------------------
+// NHS numbers: the test range 999 000 0000 – 999 999 9999, Modulus 11
+// ---------------------------------------------------------------------------------------------
+
+const TEST_PREFIX_SUM = 9 * 10 + 9 * 9 + 9 * 8; // the weighted sum of the "999" prefix
+
+/** The check digit for the 6-digit body after 999, or null when it would be 10 (never valid). */
+function testRangeCheckDigit(body: number): number | null {
+  let sum = TEST_PREFIX_SUM;
+  let rest = body;
+  for (let weight = 2; weight <= 7; weight++) {
+    sum += (rest % 10) * weight;
+    rest = Math.floor(rest / 10);
+  }
+  const check = 11 - (sum % 11);
+  if (check === 10) return null;
+  return check === 11 ? 0 : check;
+}
+
+let validBodies: Uint32Array | null = null;
+
+/** All 6-digit bodies whose check digit is not 10, ascending (built once, on first use: ~3.6 MB). */
+function testRangeBodies(): Uint32Array {
+  if (validBodies) return validBodies;
+  const out = new Uint32Array(1_000_000);
+  let n = 0;
+  for (let body = 0; body < 1_000_000; body++) if (testRangeCheckDigit(body) !== null) out[n++] = body;
+  validBodies = out.slice(0, n);
+  return validBodies;
+}
+
+/**
+ * How many patients can have distinct, valid test-range NHS numbers: 909,091 of the 1,000,000
+ * bodies after 999 (the rest would need check digit 10). A larger population cannot stay synthetic.
+ */
+export const MAX_SYNTHETIC_PATIENTS = 909_091;
+
+/** Patient `index`'s NHS number: the index-th valid number of the test range, in order. */
+export function nhsNumberFor(index: number): string {
+  const bodies = testRangeBodies();
+  if (!Number.isInteger(index) || index < 0 || index >= bodies.length) {
+    throw new RangeError(`no test-range NHS number for patient ${index}: the range 999 000 0000 – 999 999 9999 holds ${bodies.length} valid numbers`);
+  }
+  const body = bodies[index] ?? 0;
+  return `999${String(body).padStart(6, '0')}${testRangeCheckDigit(body) ?? 0}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic randomness
+// ---------------------------------------------------------------------------------------------
+
+/** A 32-bit hash of small integers (murmur3 mixing): the seed of everything derived from (seed, index, …). */
+function hash32(...parts: number[]): number {
+  let h = 0x9747b28c;
+  for (const part of parts) {
+    let k = Math.imul(part | 0, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= parts.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** mulberry32 with the draws a population needs. */
+class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  float(min: number, max: number): number {
+    return min + (max - min) * this.next();
+  }
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    const u = 1 - this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+  pick<T>(items: readonly T[]): T {
+    const item = items[Math.floor(this.next() * items.length)];
+    if (item === undefined) throw new Error('pick from an empty list');
+    return item;
+  }
+  weighted<T>(items: readonly (readonly [T, number])[]): T {
+    const total = items.reduce((s, [, w]) => s + w, 0);
+    let x = this.next() * total;
+    for (const [item, w] of items) {
+      x -= w;
+      if (x < 0) return item;
+    }
+    const last = items[items.length - 1];
+    if (last === undefined) throw new Error('weighted pick from an empty list');
+    return last[0];
+  }
+  /** k distinct items, in list order. */
+  sample<T>(items: readonly T[], k: number): T[] {
+    const chosen = new Set<number>();
+    while (chosen.size < Math.min(k, items.length)) chosen.add(Math.floor(this.next() * items.length));
+    return [...chosen].sort((a, b) => a - b).map((i) => items[i] as T);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates (UTC days; "today" is options.asOf)
+// ---------------------------------------------------------------------------------------------
+
+const DAY_MS = 86_400_000;
+const YEAR_DAYS = 365.2425;
+
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const isoDateTime = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}:00Z`;
+
+function parseAsOf(asOf: string): number {
+  const ms = Date.parse(`${asOf}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(ms)) throw new RangeError(`asOf must be a date like 2026-11-01, not '${asOf}'`);
+  return ms;
+}
+
+/** Whole years between a yyyy-mm-dd birth date and another date. */
+export function ageOn(birthDate: string, on: string): number {
+  const [by = 0, bm = 0, bd = 0] = birthDate.split('-').map(Number);
+  const [y = 0, m = 0, d = 0] = on.split('-').map(Number);
+  return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// People: ages, names, places
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Registered-list age bands (per cent), shaped like Norfolk's: older than England's average,
+ * about 25% aged 65+ and 6–7% aged 80+.
+ */
+const AGE_BANDS: readonly (readonly [from: number, to: number, percent: number])[] = [
+  [0, 5, 4.6], [5, 10, 5.2], [10, 15, 5.5], [15, 20, 5.1], [20, 25, 5.2], [25, 30, 5.6], [30, 35, 5.9],
+  [35, 40, 5.8], [40, 45, 5.5], [45, 50, 5.7], [50, 55, 6.8], [55, 60, 7.1], [60, 65, 6.7], [65, 70, 6.3],
+  [70, 75, 6.8], [75, 80, 5.4], [80, 85, 3.5], [85, 90, 2.1], [90, 95, 0.95], [95, 103, 0.3],
+];
+
+type Sex = 'male' | 'female';
+
+const GIVEN_NAMES: Record<Sex, readonly (readonly string[])[]> = {
+  // [born before 1955, 1955–1989, 1990 on]
+  female: [
+    ['Margaret', 'Jean', 'Patricia', 'Joan', 'Sheila', 'Barbara', 'Dorothy', 'Brenda', 'Doreen', 'Betty', 'Maureen', 'Pamela', 'Joyce', 'Irene', 'Audrey'],
+    ['Susan', 'Julie', 'Karen', 'Linda', 'Christine', 'Tracey', 'Sarah', 'Claire', 'Nicola', 'Deborah', 'Joanne', 'Helen', 'Alison', 'Michelle', 'Priya'],
+    ['Emily', 'Sophie', 'Charlotte', 'Amelia', 'Olivia', 'Jessica', 'Chloe', 'Hannah', 'Isla', 'Grace', 'Lauren', 'Aisha', 'Zofia', 'Ava', 'Mia'],
+  ],
+  male: [
+    ['John', 'David', 'Michael', 'Peter', 'Brian', 'Kenneth', 'Roy', 'Derek', 'Ronald', 'Alan', 'Raymond', 'Dennis', 'Geoffrey', 'Frank', 'Stanley'],
+    ['Paul', 'Mark', 'Andrew', 'Stephen', 'Richard', 'Simon', 'Gary', 'Ian', 'Neil', 'Darren', 'Jason', 'Lee', 'Matthew', 'Rajesh', 'Tomasz'],
+    ['Oliver', 'Jack', 'Harry', 'George', 'Thomas', 'James', 'Charlie', 'Alfie', 'Samuel', 'Joshua', 'Leo', 'Kwame', 'Adam', 'Mohammed', 'Noah'],
+  ],
+};
+const FAMILY_NAMES = [
+  'Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Johnson', 'Davies', 'Robinson', 'Wright', 'Thompson',
+  'Evans', 'Walker', 'White', 'Roberts', 'Green', 'Hall', 'Wood', 'Jackson', 'Clarke', 'Howes', 'Gotts', 'Thrower',
+  'Loveday', 'Bunn', 'Mallett', 'Chilvers', 'Dack', 'Balls', 'Beales', 'Platten', 'Pegg', 'Rix', 'Cubitt', 'Kett',
+  'Nobbs', 'Youngs', 'Bird', 'Barnard', 'Nowak', 'Kowalski', 'Patel', 'Khan', 'Ahmed', 'Okafor', 'Silva', 'Murphy', 'Kelly',
+] as const;
+const STREETS = [
+  'Church Lane', 'Station Road', 'High Street', 'Mill Lane', 'Park Road', 'Victoria Road', 'The Street', 'School Lane',
+  'Norwich Road', 'London Road', 'Manor Road', 'Orchard Close', 'Beech Avenue', 'Willow Way', 'Cromer Road', 'Market Place',
+  'Yarmouth Road', 'Chapel Street', 'Common Lane', 'Back Lane', 'The Green', 'Meadow Close', 'Heath Road', 'Low Road',
+] as const;
+// Inward codes: a digit then two letters, never C I K M O V.
+const INWARD_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
+
+// ---------------------------------------------------------------------------------------------
+// Problems: SNOMED CT coded, age-dependent, eFI deficits from efi-deficits.json
+// ---------------------------------------------------------------------------------------------
+
+/** What a prevalence rule may look at: age, sex, BMI and the problems drawn so far (by key; unknown keys throw). */
+interface Person {
+  age: number;
+  sex: Sex;
+  bmi: number | null;
+  has(key: string): boolean;
+}
+
+/** Probability by age, interpolated linearly between points and flat beyond them. */
+function byAge(points: readonly (readonly [age: number, p: number])[]): (age: number) => number {
+  return (age) => {
+    const first = points[0];
+    if (!first || age <= first[0]) return first?.[1] ?? 0;
+    for (let i = 1; i < points.length; i++) {
+      const [a1, p1] = points[i] as readonly [number, number];
+      const [a0, p0] = points[i - 1] as readonly [number, number];
+      if (age <= a1) return p0 + ((p1 - p0) * (age - a0)) / (a1 - a0);
+    }
+    return points[points.length - 1]?.[1] ?? 0;
+  };
+}
+
+const bySex = (female: number, male: number) => (p: Person) => (p.sex === 'female' ? female : male);
+
+interface ProblemSpec {
+  key: string;
+  /** The eFI deficit these codes count for, or null for problems outside the eFI. */
+  efi: string | null;
+  /** Codes to choose from, weighted; eFI codes must sit in the deficit's list (checked at load). */
+  codes: readonly (readonly [code: string, weight: number, display?: string])[];
+  chance(p: Person): number;
+  /** Exponent on the person's frailty factor: 1 for geriatric syndromes, ~0.3 for diseases. */
+  frailty: number;
+  /** Youngest age at onset. */
+  onsetFrom: number;
+  /** Onset within this many years of today (falls, weight loss…); default: any time since onsetFrom. */
+  withinYears?: number;
+}
+
+const PROBLEMS = [
+  { key: 'hypertension', efi: 'hypertension', codes: [['59621000', 8], ['38341003', 2]], frailty: 0.3, onsetFrom: 30,
+    chance: (p: Person) => byAge([[25, 0.005], [40, 0.06], [50, 0.14], [60, 0.24], [65, 0.28], [75, 0.36], [85, 0.4]])(p.age) * ((p.bmi ?? 0) >= 30 ? 1.3 : 1) },
+  { key: 'hyperlipidaemia', efi: null, codes: [['55822004', 1, 'Hyperlipidaemia']], frailty: 0, onsetFrom: 35,
+    chance: (p: Person) => byAge([[35, 0], [45, 0.03], [60, 0.08], [75, 0.1], [90, 0.06]])(p.age) },
+  { key: 'diabetes-type-1', efi: 'diabetes', codes: [['46635009', 1]], frailty: 0, onsetFrom: 2, chance: () => 0.004 },
+  { key: 'diabetes', efi: 'diabetes', codes: [['44054006', 1]], frailty: 0.3, onsetFrom: 30,
+    chance: (p: Person) => (p.has('diabetes-type-1') ? 0 : byAge([[20, 0.003], [30, 0.012], [40, 0.035], [50, 0.07], [60, 0.11], [70, 0.15], [80, 0.15], [90, 0.12]])(p.age) * bySex(0.85, 1.2)(p) * ((p.bmi ?? 0) >= 30 ? 1.5 : 1)) },
+  { key: 'chd', efi: 'chd', codes: [['414545008', 5], ['194828000', 3], ['22298006', 2]], frailty: 0.3, onsetFrom: 40,
+    chance: (p: Person) => byAge([[40, 0.005], [50, 0.02], [60, 0.05], [70, 0.09], [80, 0.13], [90, 0.16]])(p.age) * bySex(0.6, 1.5)(p) * (p.has('diabetes') ? 1.5 : 1) },
+  { key: 'atrial-fibrillation', efi: 'atrial-fibrillation', codes: [['49436004', 8], ['282825002', 2]], frailty: 0.3, onsetFrom: 45,
+    chance: (p: Person) => byAge([[50, 0.005], [60, 0.02], [70, 0.05], [75, 0.08], [80, 0.11], [85, 0.14], [90, 0.17]])(p.age) * bySex(0.85, 1.2)(p) },
+  { key: 'heart-failure', efi: 'heart-failure', codes: [['84114007', 6], ['42343007', 4]], frailty: 0.5, onsetFrom: 45,
+    chance: (p: Person) => byAge([[50, 0.003], [60, 0.01], [70, 0.025], [80, 0.06], [90, 0.11]])(p.age) + (p.has('chd') ? 0.06 : 0) + (p.has('atrial-fibrillation') ? 0.06 : 0) },
+  { key: 'heart-valve-disease', efi: 'heart-valve-disease', codes: [['60573004', 6], ['48724000', 4]], frailty: 0.3, onsetFrom: 50,
+    chance: (p: Person) => byAge([[60, 0.005], [70, 0.015], [80, 0.035], [90, 0.06]])(p.age) },
+  { key: 'stroke-tia', efi: 'stroke-tia', codes: [['230690007', 5], ['266257000', 5]], frailty: 0.4, onsetFrom: 45,
+    chance: (p: Person) => byAge([[50, 0.005], [60, 0.015], [70, 0.035], [80, 0.07], [90, 0.1]])(p.age) + (p.has('atrial-fibrillation') ? 0.04 : 0) },
+  { key: 'pvd', efi: 'pvd', codes: [['400047006', 1]], frailty: 0.4, onsetFrom: 50,
+    chance: (p: Person) => byAge([[50, 0.003], [60, 0.01], [70, 0.025], [80, 0.04]])(p.age) * bySex(0.8, 1.3)(p) + (p.has('diabetes') ? 0.02 : 0) },
+  { key: 'ckd', efi: 'ckd', codes: [['433144002', 5], ['700378005', 3], ['700379002', 2]], frailty: 0.4, onsetFrom: 50,
+    chance: (p: Person) => byAge([[40, 0.005], [50, 0.02], [60, 0.04], [70, 0.09], [80, 0.18], [90, 0.3]])(p.age) + (p.has('diabetes') ? 0.05 : 0) + (p.has('hypertension') ? 0.03 : 0) },
+  { key: 'copd', efi: 'respiratory-disease', codes: [['13645005', 1]], frailty: 0.5, onsetFrom: 40,
+    chance: (p: Person) => byAge([[40, 0.003], [50, 0.01], [60, 0.03], [70, 0.05], [80, 0.06]])(p.age) * bySex(0.9, 1.15)(p) },
+  { key: 'asthma', efi: 'respiratory-disease', codes: [['195967001', 1]], frailty: 0, onsetFrom: 2,
+    chance: (p: Person) => (p.age < 3 ? 0 : p.age < 18 ? 0.07 : p.age < 65 ? 0.065 : 0.05) },
+  { key: 'thyroid', efi: 'thyroid-disorders', codes: [['40930008', 1]], frailty: 0, onsetFrom: 18,
+    chance: (p: Person) => byAge([[20, 0.005], [40, 0.02], [60, 0.05], [80, 0.07]])(p.age) * bySex(1.6, 0.3)(p) },
+  { key: 'arthritis', efi: 'arthritis', codes: [['396275006', 5], ['239873007', 4], ['69896004', 1]], frailty: 0.3, onsetFrom: 35,
+    chance: (p: Person) => byAge([[40, 0.03], [50, 0.08], [60, 0.16], [70, 0.27], [80, 0.35], [90, 0.4]])(p.age) * bySex(1.2, 0.85)(p) },
+  { key: 'osteoporosis', efi: 'osteoporosis', codes: [], frailty: 0.6, onsetFrom: 50,
+    chance: (p: Person) => byAge([[50, 0.01], [60, 0.03], [70, 0.08], [80, 0.15], [90, 0.22]])(p.age) * bySex(1, 0.2)(p) },
+  { key: 'fragility-fracture', efi: 'fragility-fracture', codes: [['5913000', 4], ['123971006', 4], ['50448004', 2]], frailty: 0.8, onsetFrom: 50, withinYears: 10,
+    chance: (p: Person) => byAge([[50, 0.005], [60, 0.015], [70, 0.03], [80, 0.06], [90, 0.1]])(p.age) * bySex(1.5, 0.6)(p) + (p.has('osteoporosis') ? 0.2 : 0) },
+  { key: 'depression', efi: null, codes: [['35489007', 1, 'Depressive disorder']], frailty: 0.2, onsetFrom: 14,
+    chance: (p: Person) => byAge([[14, 0], [18, 0.08], [40, 0.1], [70, 0.08], [90, 0.1]])(p.age) * bySex(1.3, 0.7)(p) },
+  { key: 'anxiety', efi: null, codes: [['197480006', 1, 'Anxiety disorder']], frailty: 0, onsetFrom: 14,
+    chance: (p: Person) => byAge([[14, 0], [18, 0.08], [40, 0.07], [70, 0.04]])(p.age) * bySex(1.3, 0.7)(p) },
+  { key: 'gord', efi: null, codes: [['235595009', 1, 'Gastro-oesophageal reflux disease']], frailty: 0, onsetFrom: 20,
+    chance: (p: Person) => byAge([[20, 0], [30, 0.02], [50, 0.05], [70, 0.07]])(p.age) },
+  { key: 'cognitive-problems', efi: 'cognitive-problems', codes: [['52448006', 6], ['26929004', 4]], frailty: 1, onsetFrom: 60, withinYears: 8,
+    chance: (p: Person) => byAge([[60, 0.002], [65, 0.005], [70, 0.015], [75, 0.035], [80, 0.07], [85, 0.13], [90, 0.22], [95, 0.3]])(p.age) },
+  { key: 'parkinsons', efi: 'parkinsons', codes: [['49049000', 8], ['26079004', 2]], frailty: 0.5, onsetFrom: 55,
+    chance: (p: Person) => byAge([[60, 0.002], [70, 0.006], [80, 0.012], [90, 0.02]])(p.age) },
+  { key: 'falls', efi: 'falls', codes: [['161898004', 5], ['279992002', 3]], frailty: 1, onsetFrom: 60, withinYears: 2,
+    chance: (p: Person) => byAge([[60, 0.01], [65, 0.03], [75, 0.08], [85, 0.18], [95, 0.28]])(p.age) + (p.has('cognitive-problems') ? 0.08 : 0) + (p.has('parkinsons') ? 0.2 : 0) },
+  { key: 'mobility-problems', efi: 'mobility-problems', codes: [['8510008', 6], ['302046008', 4]], frailty: 1, onsetFrom: 60, withinYears: 3,
+    chance: (p: Person) => byAge([[60, 0.01], [70, 0.02], [80, 0.06], [85, 0.12], [90, 0.2]])(p.age) + (p.has('falls') ? 0.15 : 0) + (p.has('parkinsons') ? 0.2 : 0) + (p.has('stroke-tia') ? 0.1 : 0) },
+  { key: 'housebound', efi: 'housebound', codes: [['160689007', 1]], frailty: 1, onsetFrom: 65, withinYears: 4,
+    chance: (p: Person) => byAge([[70, 0.005], [80, 0.025], [85, 0.06], [90, 0.12], [95, 0.2]])(p.age) + (p.has('mobility-problems') ? 0.2 : 0) },
+  { key: 'care-requirement', efi: 'care-requirement', codes: [['184156005', 4], ['160774006', 4], ['248171000000108', 2]], frailty: 1, onsetFrom: 65, withinYears: 5,
+    chance: (p: Person) => byAge([[70, 0.005], [80, 0.03], [85, 0.07], [90, 0.14], [95, 0.25]])(p.age) + (p.has('cognitive-problems') ? 0.25 : 0) + (p.has('housebound') ? 0.3 : 0) },
+  { key: 'social-vulnerability', efi: 'social-vulnerability', codes: [['105529008', 7], ['33553000', 3]], frailty: 0.2, onsetFrom: 18, withinYears: 10,
+    chance: (p: Person) => byAge([[20, 0.01], [40, 0.02], [60, 0.05], [70, 0.12], [80, 0.22], [90, 0.35]])(p.age) },
+  { key: 'hearing-loss', efi: 'hearing-loss', codes: [['15188001', 5], ['49526009', 5]], frailty: 0.3, onsetFrom: 40,
+    chance: (p: Person) => byAge([[40, 0.01], [50, 0.04], [60, 0.08], [70, 0.16], [80, 0.26], [90, 0.38]])(p.age) },
+  { key: 'vision-problems', efi: 'vision-problems', codes: [['193570009', 6], ['39450006', 4]], frailty: 0.3, onsetFrom: 50,
+    chance: (p: Person) => byAge([[50, 0.015], [60, 0.05], [70, 0.12], [80, 0.24], [90, 0.34]])(p.age) },
+  { key: 'urinary-incontinence', efi: 'urinary-incontinence', codes: [['165232002', 1]], frailty: 1, onsetFrom: 40,
+    chance: (p: Person) => byAge([[50, 0.01], [60, 0.02], [70, 0.04], [80, 0.08], [90, 0.15]])(p.age) * bySex(1.6, 0.5)(p) },
+  { key: 'urinary-system-disease', efi: 'urinary-system-disease', codes: [], frailty: 0.3, onsetFrom: 45,
+    chance: (p: Person) => (p.sex === 'male' ? byAge([[50, 0.03], [60, 0.08], [70, 0.16], [80, 0.24]])(p.age) : byAge([[50, 0.02], [70, 0.05], [80, 0.09]])(p.age)) },
+  { key: 'dizziness', efi: 'dizziness', codes: [['404640003', 1]], frailty: 1, onsetFrom: 50, withinYears: 2,
+    chance: (p: Person) => byAge([[60, 0.02], [70, 0.04], [80, 0.08], [90, 0.12]])(p.age) },
+  { key: 'dyspnoea', efi: 'dyspnoea', codes: [['267036007', 5], ['60845006', 5]], frailty: 0.7, onsetFrom: 50, withinYears: 2,
+    chance: (p: Person) => byAge([[60, 0.02], [70, 0.035], [80, 0.06], [90, 0.09]])(p.age) + (p.has('heart-failure') ? 0.25 : 0) + (p.has('copd') ? 0.25 : 0) },
+  { key: 'foot-problems', efi: 'foot-problems', codes: [['201037000', 1]], frailty: 0.6, onsetFrom: 50, withinYears: 5,
+    chance: (p: Person) => byAge([[60, 0.03], [70, 0.06], [80, 0.12], [90, 0.18]])(p.age) + (p.has('diabetes') ? 0.1 : 0) },
+  { key: 'hypotension', efi: 'hypotension', codes: [['28651003', 5], ['271594007', 5]], frailty: 0.7, onsetFrom: 50, withinYears: 3,
+    chance: (p: Person) => byAge([[60, 0.015], [70, 0.03], [80, 0.06], [90, 0.1]])(p.age) },
+  { key: 'peptic-ulcer', efi: 'peptic-ulcer', codes: [['13200003', 1]], frailty: 0.2, onsetFrom: 30,
+    chance: (p: Person) => byAge([[40, 0.005], [60, 0.015], [80, 0.03]])(p.age) },
+  { key: 'skin-ulcer', efi: 'skin-ulcer', codes: [['46742003', 1]], frailty: 1, onsetFrom: 60, withinYears: 2,
+    chance: (p: Person) => byAge([[70, 0.005], [80, 0.02], [90, 0.05]])(p.age) + (p.has('diabetes') ? 0.01 : 0) },
+  { key: 'sleep-disturbance', efi: 'sleep-disturbance', codes: [['193462001', 1]], frailty: 0.3, onsetFrom: 18, withinYears: 5,
+    chance: (p: Person) => byAge([[18, 0.02], [50, 0.035], [70, 0.06], [90, 0.08]])(p.age) + (p.has('depression') || p.has('anxiety') ? 0.1 : 0) },
+  { key: 'weight-loss', efi: 'weight-loss', codes: [['89362005', 5], ['448765001', 5]], frailty: 1, onsetFrom: 65, withinYears: 2,
+    chance: (p: Person) => byAge([[70, 0.005], [80, 0.015], [90, 0.04]])(p.age) + (p.has('cognitive-problems') ? 0.05 : 0) },
+  { key: 'anaemia', efi: 'anaemia', codes: [['87522002', 6], ['271737000', 4]], frailty: 0.5, onsetFrom: 18, withinYears: 5,
+    chance: (p: Person) => byAge([[40, 0.01], [60, 0.02], [70, 0.04], [80, 0.08], [90, 0.12]])(p.age) + (p.has('ckd') ? 0.05 : 0) },
+  { key: 'activity-limitation', efi: 'activity-limitation', codes: [['21134002', 1]], frailty: 1, onsetFrom: 40,
+    chance: (p: Person) => byAge([[50, 0.005], [70, 0.01], [80, 0.025], [90, 0.05]])(p.age) },
+  { key: 'obesity', efi: null, codes: [['414916001', 1, 'Obesity']], frailty: 0, onsetFrom: 18, withinYears: 6,
+    chance: (p: Person) => (p.age >= 18 && (p.bmi ?? 0) >= 30 ? 0.7 : 0) },
+] as const satisfies readonly ProblemSpec[];
+
+type ProblemKey = (typeof PROBLEMS)[number]['key'];
+const PROBLEM_KEYS: ReadonlySet<string> = new Set(PROBLEMS.map((p) => p.key));
+
+/** Sex-specific codes (so a man never has postmenopausal osteoporosis). */
+const SEX_CODES: Partial<Record<ProblemKey, Record<Sex, readonly (readonly [string, number])[]>>> = {
+  osteoporosis: { female: [['102447009', 1]], male: [['18040001', 1]] },
+  'urinary-system-disease': { female: [['197927001', 1]], male: [['266569009', 1]] },
+};
+
+// The generator must only use codes the eFI reference places in the intended deficit.
+for (const spec of PROBLEMS) {
+  if (spec.efi === null) continue;
+  const sexCodes = SEX_CODES[spec.key];
+  const codes = [...spec.codes.map(([code]) => code), ...(sexCodes ? [...sexCodes.female, ...sexCodes.male].map(([code]) => code) : [])];
+  for (const code of codes) {
+    if (!efiDeficitsOfCode(code).includes(spec.efi)) throw new Error(`synthetic population: ${code} is not in the eFI '${spec.efi}' code list`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Medicines (dm+d where the VMP code was checked, otherwise text only)
+// ---------------------------------------------------------------------------------------------
+
+interface Medicine {
+  name: string;
+  /** dm+d VMP code, only where checked against a dm+d-derived list; otherwise the medicine is text-only. */
+  dmd?: string;
+  dose: string;
+}
+
+const MEDICINES = {
+  amlodipine: { name: 'Amlodipine 5mg tablets', dmd: '39732011000001102', dose: 'One tablet once a day' },
+  ramipril: { name: 'Ramipril 2.5mg capsules', dmd: '318901006', dose: 'One capsule once a day' },
+  indapamide: { name: 'Indapamide 2.5mg tablets', dose: 'One tablet each morning' },
+  atorvastatin: { name: 'Atorvastatin 20mg tablets', dmd: '39733011000001106', dose: 'One tablet at night' },
+  metformin: { name: 'Metformin 500mg tablets', dmd: '325278007', dose: 'One tablet twice a day with food' },
+  gliclazide: { name: 'Gliclazide 80mg tablets', dose: 'One tablet twice a day with food' },
+  insulinGlargine: { name: 'Insulin glargine 100units/ml solution for injection 3ml pre-filled pens', dose: 'Inject as directed once a day' },
+  insulinAspart: { name: 'Insulin aspart 100units/ml solution for injection 3ml pre-filled pens', dose: 'Inject as directed with meals' },
+  aspirin: { name: 'Aspirin 75mg dispersible tablets', dmd: '319773006', dose: 'One tablet once a day' },
+  clopidogrel: { name: 'Clopidogrel 75mg tablets', dose: 'One tablet once a day' },
+  bisoprolol: { name: 'Bisoprolol 5mg tablets', dmd: '318590006', dose: 'One tablet once a day' },
+  glycerylTrinitrate: { name: 'Glyceryl trinitrate 400micrograms/dose pump sublingual spray', dose: 'One or two sprays under the tongue when required for chest pain' },
+  apixaban: { name: 'Apixaban 5mg tablets', dose: 'One tablet twice a day' },
+  furosemide: { name: 'Furosemide 40mg tablets', dmd: '317972000', dose: 'One tablet each morning' },
+  spironolactone: { name: 'Spironolactone 25mg tablets', dmd: '318056008', dose: 'One tablet once a day' },
+  salbutamol: { name: 'Salbutamol 100micrograms/dose inhaler CFC free', dmd: '320176004', dose: 'One or two puffs when required' },
+  tiotropium: { name: 'Tiotropium 2.5micrograms/dose solution for inhalation cartridge with device', dose: 'Two puffs once a day' },
+  beclometasone: { name: 'Beclometasone 100micrograms/dose inhaler CFC free', dose: 'Two puffs twice a day' },
+  levothyroxine: { name: 'Levothyroxine sodium 100microgram tablets', dose: 'One tablet each morning' },
+  paracetamol: { name: 'Paracetamol 500mg tablets', dmd: '322236009', dose: 'Two tablets up to four times a day when required' },
+  naproxen: { name: 'Naproxen 250mg tablets', dose: 'One tablet twice a day with food' },
+  cocodamol: { name: 'Co-codamol 30mg/500mg tablets', dose: 'One or two tablets up to four times a day when required' },
+  alendronicAcid: { name: 'Alendronic acid 70mg tablets', dose: 'One tablet once a week' },
+  calciumVitaminD: { name: 'Calcium carbonate 1.5g / Colecalciferol 10micrograms (400unit) chewable tablets', dose: 'One tablet twice a day' },
+  colecalciferol: { name: 'Colecalciferol 20micrograms (800unit) capsules', dose: 'One capsule once a day' },
+  sertraline: { name: 'Sertraline 50mg tablets', dose: 'One tablet once a day' },
+  citalopram: { name: 'Citalopram 20mg tablets', dmd: '321987003', dose: 'One tablet once a day' },
+  mirtazapine: { name: 'Mirtazapine 15mg tablets', dose: 'One tablet at night' },
+  omeprazole: { name: 'Omeprazole 20mg gastro-resistant capsules', dose: 'One capsule once a day' },
+  lansoprazole: { name: 'Lansoprazole 15mg gastro-resistant capsules', dose: 'One capsule once a day' },
+  donepezil: { name: 'Donepezil 5mg tablets', dose: 'One tablet at night' },
+  cocareldopa: { name: 'Co-careldopa 25mg/100mg tablets', dose: 'One tablet three times a day' },
+  oxybutynin: { name: 'Oxybutynin 5mg tablets', dose: 'One tablet twice a day' },
+  mirabegron: { name: 'Mirabegron 50mg modified-release tablets', dose: 'One tablet once a day' },
+  tamsulosin: { name: 'Tamsulosin 400microgram modified-release capsules', dose: 'One capsule once a day' },
+  finasteride: { name: 'Finasteride 5mg tablets', dose: 'One tablet once a day' },
+  zopiclone: { name: 'Zopiclone 3.75mg tablets', dose: 'One tablet at night when required' },
+  ferrousFumarate: { name: 'Ferrous fumarate 210mg tablets', dose: 'One tablet twice a day' },
+  macrogol: { name: 'Macrogol compound oral powder sachets', dose: 'One sachet once or twice a day' },
+  senna: { name: 'Senna 7.5mg tablets', dose: 'Two tablets at night when required' },
+  dapagliflozin: { name: 'Dapagliflozin 10mg tablets', dose: 'One tablet once a day' },
+  ibuprofenGel: { name: 'Ibuprofen 5% gel', dose: 'Apply to the painful joint up to three times a day' },
+  emollient: { name: 'Emollient cream (liquid paraffin 50% / white soft paraffin 50% ointment)', dose: 'Apply to dry skin twice a day' },
+  hypromellose: { name: 'Hypromellose 0.3% eye drops', dose: 'One drop in each eye four times a day when required' },
+} as const satisfies Record<string, Medicine>;
+
+type MedicineKey = keyof typeof MEDICINES;
+
+/** What a GP prescribes for each problem: [medicine, probability]. */
+const TREATMENTS: Partial<Record<ProblemKey, readonly (readonly [MedicineKey, number])[]>> = {
+  hypertension: [['amlodipine', 0.7], ['ramipril', 0.5], ['indapamide', 0.15]],
+  hyperlipidaemia: [['atorvastatin', 0.8]],
+  diabetes: [['metformin', 0.85], ['atorvastatin', 0.65], ['gliclazide', 0.25], ['ramipril', 0.3], ['dapagliflozin', 0.2]],
+  'diabetes-type-1': [['insulinGlargine', 1], ['insulinAspart', 1]],
+  chd: [['aspirin', 0.8], ['atorvastatin', 0.85], ['bisoprolol', 0.5], ['glycerylTrinitrate', 0.5], ['ramipril', 0.3]],
+  'atrial-fibrillation': [['apixaban', 0.85], ['bisoprolol', 0.6]],
+  'heart-failure': [['furosemide', 0.8], ['bisoprolol', 0.6], ['ramipril', 0.6], ['spironolactone', 0.35], ['dapagliflozin', 0.3]],
+  'stroke-tia': [['clopidogrel', 0.7], ['atorvastatin', 0.8]],
+  pvd: [['clopidogrel', 0.6], ['atorvastatin', 0.7]],
+  copd: [['salbutamol', 0.95], ['tiotropium', 0.6]],
+  asthma: [['salbutamol', 0.95], ['beclometasone', 0.6]],
+  thyroid: [['levothyroxine', 0.95]],
+  ckd: [['ramipril', 0.2]],
+  arthritis: [['paracetamol', 0.6], ['naproxen', 0.1], ['cocodamol', 0.2], ['ibuprofenGel', 0.2]],
+  osteoporosis: [['alendronicAcid', 0.75], ['calciumVitaminD', 0.75]],
+  'fragility-fracture': [['calciumVitaminD', 0.5]],
+  depression: [['sertraline', 0.45], ['citalopram', 0.3], ['mirtazapine', 0.1]],
+  anxiety: [['sertraline', 0.3]],
+  gord: [['omeprazole', 0.6], ['lansoprazole', 0.2]],
+  'peptic-ulcer': [['omeprazole', 0.7]],
+  'cognitive-problems': [['donepezil', 0.45]],
+  parkinsons: [['cocareldopa', 0.9]],
+  'urinary-incontinence': [['oxybutynin', 0.2], ['mirabegron', 0.1]],
+  'urinary-system-disease': [['tamsulosin', 0.6], ['finasteride', 0.2]],
+  'sleep-disturbance': [['zopiclone', 0.25]],
+  anaemia: [['ferrousFumarate', 0.6]],
+  falls: [['colecalciferol', 0.3]],
+};
+
+const ANTITHROMBOTICS: readonly MedicineKey[] = ['aspirin', 'clopidogrel', 'apixaban', 'naproxen'];
+/** Problems that make a social-care needs assessment likely. */
+const CARE_SIGNALS: readonly ProblemKey[] = ['care-requirement', 'housebound', 'cognitive-problems', 'falls'];
+
+// ---------------------------------------------------------------------------------------------
+// Allergies and "what matters to me"
+// ---------------------------------------------------------------------------------------------
+
+interface AllergySpec {
+  key: string;
+  code: CodeableConcept;
+  category: NonNullable<AllergyIntolerance['category']>[number];
+  weight: number;
+}
+
+const ALLERGIES: readonly AllergySpec[] = [
+  { key: 'penicillin', code: { coding: [{ system: SNOMED, code: '91936005', display: 'Allergy to penicillin' }], text: 'Penicillin allergy' }, category: 'medication', weight: 55 },
+  { key: 'nsaid', code: { text: 'Non-steroidal anti-inflammatory drug allergy' }, category: 'medication', weight: 12 },
+  { key: 'codeine', code: { text: 'Codeine allergy' }, category: 'medication', weight: 8 },
+  { key: 'trimethoprim', code: { text: 'Trimethoprim allergy' }, category: 'medication', weight: 8 },
+  { key: 'peanut', code: { coding: [{ system: SNOMED, code: '91935009', display: 'Allergy to peanut' }], text: 'Peanut allergy' }, category: 'food', weight: 10 },
+  { key: 'latex', code: { coding: [{ system: SNOMED, code: '300916003', display: 'Latex allergy' }], text: 'Latex allergy' }, category: 'environment', weight: 7 },
+];
+
+const REACTIONS: readonly (readonly [Coding, number])[] = [
+  [{ system: SNOMED, code: '271807003', display: 'Eruption of skin' }, 40],
+  [{ system: SNOMED, code: '126485001', display: 'Urticaria' }, 30],
+  [{ system: SNOMED, code: '422587007', display: 'Nausea' }, 15],
+  [{ system: SNOMED, code: '267038008', display: 'Edema' }, 10],
+  [{ system: SNOMED, code: '39579001', display: 'Anaphylaxis' }, 5],
+];
+
+const WHAT_MATTERS: Record<'young' | 'adult' | 'older', readonly string[]> = {
+  young: ['Finishing my college course', 'Playing football with my friends', 'Getting a job I enjoy', 'Not missing school because of my asthma', 'Being able to go to the gym', 'Seeing my friends at weekends'],
+  adult: [
+    'Being well enough to keep working', 'Looking after my children', 'Walking my dog every day', 'Getting my sleep back on track',
+    'Being able to go swimming again', 'Keeping my allotment going', 'Caring for my mum at home', 'Not having to take time off for appointments',
+    'Going on holiday with my family', 'Feeling less anxious when I go out',
+  ],
+  older: [
+    'Staying in my own home', 'Seeing my grandchildren', 'Walking my dog every day', 'Getting to church on Sundays', 'Keeping up my garden',
+    'Not going back into hospital', 'Being able to get to the shops on my own', 'Staying independent for as long as I can',
+    'Going to the coffee morning at the village hall', 'Looking after my husband', 'Looking after my wife', 'Being able to read the paper',
+    'Not being a burden on my family', 'Getting out on the Broads again', 'Going to the seaside at Cromer', 'Being pain free enough to sleep',
+  ],
+};
+
+/** The Care Act 2014 eligibility outcomes (Care and Support (Eligibility Criteria) Regulations 2015). */
+const CARE_ACT_OUTCOMES = [
+  'Managing and maintaining nutrition', 'Maintaining personal hygiene', 'Managing toilet needs', 'Being appropriately clothed',
+  'Being able to make use of the home safely', 'Maintaining a habitable home environment', 'Developing and maintaining family or other personal relationships',
+  'Making use of necessary facilities or services in the local community',
+] as const;
+const CARE_SUPPORT = ['Home care visits twice a day', 'Home care visits once a day', 'Day centre two days a week', 'Telecare community alarm', 'Equipment: perching stool and grab rails', 'Carer\'s assessment offered to family', 'Respite care arranged'] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Options and the per-population context
+// ---------------------------------------------------------------------------------------------
+
+export interface SyntheticPopulationOptions {
+  patients: number;
+  seed?: number;
+  practices: readonly Practice[];
+  partners: readonly Partner[];
+  /** Practice → PCN memberships: with `pcnPartners`, agency entries come from the patient's own PCN's partners. */
+  memberships?: readonly Membership[];
+  pcnPartners?: readonly PcnPartner[];
+  /** "Today" for the record (yyyy-mm-dd): medicines within the last year of it, observations over 3 years. */
+  asOf?: string;
+  /** The first patient index to generate (default 0): patient i is the same whatever the range. */
+  from?: number;
+}
+
+interface PracticeContext {
+  practice: Practice;
+  outward: string | null;
+  partners: Map<PartnerType, Partner[]>;
+}
+
+interface PopulationContext {
+  seedLo: number;
+  seedHi: number;
+  asOfMs: number;
+  practiceOffset: number;
+  cumulative: Float64Array;
+  practices: PracticeContext[];
+}
+
+const INVERSE_GOLDEN = 0.6180339887498949;
+
+function populationContext(options: SyntheticPopulationOptions): PopulationContext {
+  const { patients, practices } = options;
+  if (!Number.isInteger(patients) || patients < 0) throw new RangeError(`patients must be a whole number, not ${patients}`);
+  if (patients > 0 && practices.length === 0) throw new RangeError('a synthetic population needs at least one practice');
+  const seed = options.seed ?? 1;
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a whole number, not ${seed}`);
+
+  // Practices with no list size weigh as much as the average known one.
+  const known = practices.map((p) => p.listSize).filter((n): n is number => n !== null && n > 0);
+  const fallback = known.length ? known.reduce((s, n) => s + n, 0) / known.length : 1;
+  const cumulative = new Float64Array(practices.length);
+  let total = 0;
+  practices.forEach((p, i) => {
+    total += p.listSize !== null && p.listSize > 0 ? p.listSize : fallback;
+    cumulative[i] = total;
+  });
+  for (let i = 0; i < cumulative.length; i++) cumulative[i] = (cumulative[i] ?? 0) / total;
+
+  const seedLo = seed >>> 0;
+  const seedHi = Math.floor(seed / 4294967296) >>> 0;
+  return {
+    seedLo,
+    seedHi,
+    asOfMs: parseAsOf(options.asOf ?? SYNTHETIC_AS_OF),
+    practiceOffset: hash32(seedLo, seedHi, 0x9a7c) / 4294967296,
+    cumulative,
+    practices: practices.map((practice) => ({
+      practice,
+      outward: practice.postcode?.trim().split(/\s+/)[0]?.toUpperCase() ?? null,
+      partners: partnersFor(practice, options),
+    })),
+  };
+}
+
+/** The partners of each type serving the practice's current PCN; every partner of the type when none is linked. */
+function partnersFor(practice: Practice, options: SyntheticPopulationOptions): Map<PartnerType, Partner[]> {
+  const current = (options.memberships ?? [])
+    .filter((m) => m.practiceOds === practice.ods && m.endDate === null)
+    .sort((a, b) => b.startDate.localeCompare(a.startDate))[0];
+  const linked = new Set((options.pcnPartners ?? []).filter((l) => l.pcnCode === current?.pcnCode).map((l) => l.partnerCode));
+  const byType = new Map<PartnerType, Partner[]>();
+  for (const partner of options.partners) {
+    const list = byType.get(partner.type) ?? [];
+    list.push(partner);
+    byType.set(partner.type, list);
+  }
+  for (const [type, list] of byType) {
+    const own = list.filter((p) => linked.has(p.code));
+    if (own.length) byType.set(type, own);
+  }
+  return byType;
+}
+
+/** Patient i's practice: a golden-ratio (Weyl) sequence over list-size shares, so shares are met closely for any N. */
+function practiceOf(ctx: PopulationContext, index: number): PracticeContext {
+  const u = (index * INVERSE_GOLDEN + ctx.practiceOffset) % 1;
+  let lo = 0;
+  let hi = ctx.cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ctx.cumulative[mid] ?? 1) > u) hi = mid;
+    else lo = mid + 1;
+  }
+  const found = ctx.practices[lo];
+  if (!found) throw new Error('no practice to register the patient with');
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One patient's record
+// ---------------------------------------------------------------------------------------------
+
+const hex = (n: number, width: number) => (n >>> 0).toString(16).padStart(8, '0').slice(8 - width);
+
+const AGENCY_LABELS: Record<Agency, string> = {
+  'gp-practice': 'GP practice',
+  'community-pharmacy': 'Community pharmacy',
+  'community-services': 'Community services',
+  'mental-health': 'Mental health',
+  acute: 'Acute trust',
+  'social-care': 'Social care',
+  voluntary: 'Voluntary and community sector',
+  'care-home': 'Care home',
+  ambulance: 'Ambulance service',
+  hospice: 'Hospice',
+  healthwatch: 'Healthwatch',
+};
+
+const codeable = (system: string, code: string, display: string, text?: string): CodeableConcept =>
+  text === undefined ? { coding: [{ system, code, display }] } : { coding: [{ system, code, display }], text };
+
+const CONDITION_ACTIVE = codeable('http://terminology.hl7.org/CodeSystem/condition-clinical', 'active', 'Active');
+const CONDITION_CONFIRMED = codeable('http://terminology.hl7.org/CodeSystem/condition-ver-status', 'confirmed', 'Confirmed');
+const PROBLEM_LIST_ITEM = codeable('http://terminology.hl7.org/CodeSystem/condition-category', 'problem-list-item', 'Problem List Item');
+const VITAL_SIGNS = codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'vital-signs', 'Vital Signs');
+const LABORATORY = codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'laboratory', 'Laboratory');
+
+/** The resource types of a record entry that carry a list of identifiers. */
+type ClinicalResource = Condition | AllergyIntolerance | Encounter | Observation | MedicationRequest | Procedure;
+
+/** Collects one patient's entries, minting deterministic v4-shaped UUIDs that are unique per (seed, index, n). */
+class RecordBuilder {
+  readonly entries: BundleEntry[] = [];
+  private n = 0;
+  constructor(
+    private readonly ctx: PopulationContext,
+    private readonly index: number,
+  ) {}
+
+  uuid(): string {
+    const { seedLo, seedHi } = this.ctx;
+    const n = this.n++;
+    const a = hash32(seedLo, seedHi, this.index, n, 1);
+    const b = hash32(seedLo, seedHi, this.index, n, 2);
+    const c = hash32(seedLo, seedHi, this.index, n, 3);
+    // The last 48 bits are (index, n) masked by the seed: unique by construction within one seed.
+    const tail = hex(this.index ^ hash32(seedLo, seedHi, 0x7a11), 8) + hex((n ^ hash32(seedLo, seedHi, 0x7a12)) & 0xffff, 4);
+    return `${hex(a, 8)}-${hex(b >>> 16, 4)}-4${hex(b & 0xfff, 3)}-${hex(8 + ((c >>> 30) & 3), 1)}${hex((c >>> 16) & 0xfff, 3)}-${tail}`;
+  }
+
+  /** Adds a resource with a synthetic-record identifier; returns its urn:uuid reference. */
+  add<T extends ClinicalResource>(resource: T, agency: Agency): Reference<T> {
+    const uuid = this.uuid();
+    const identifier: Identifier = { system: SYNTHETIC_RECORD_SYSTEM, value: uuid };
+    return this.push({ ...resource, meta: agencyMeta(agency), identifier: [identifier] }, uuid, `identifier=${SYNTHETIC_RECORD_SYSTEM}|${uuid}`);
+  }
+
+  addQuestionnaireResponse(resource: QuestionnaireResponse, agency: Agency): Reference<QuestionnaireResponse> {
+    const uuid = this.uuid();
+    return this.push({ ...resource, meta: agencyMeta(agency), identifier: { system: SYNTHETIC_RECORD_SYSTEM, value: uuid } }, uuid, `identifier=${SYNTHETIC_RECORD_SYSTEM}|${uuid}`);
+  }
+
+  addPatient(resource: Patient, identifier: Identifier): Reference<Patient> {
+    return this.push(resource, this.uuid(), `identifier=${identifier.system}|${identifier.value}`);
+  }
+
+  private push<T extends Resource>(resource: T, uuid: string, ifNoneExist: string): Reference<T> {
+    const fullUrl = `urn:uuid:${uuid}`;
+    this.entries.push({ fullUrl, resource, request: { method: 'POST', url: resource.resourceType, ifNoneExist } });
+    return { reference: fullUrl };
+  }
+}
+
+function agencyMeta(agency: Agency): Meta {
+  return { tag: [{ system: AGENCY_TAG_SYSTEM, code: agency, display: AGENCY_LABELS[agency] }] };
+}
+
+function practiceRef(practice: Practice): Reference<Organization> {
+  return { identifier: { system: ODS_SYSTEM, value: practice.ods }, display: practice.name };
+}
+
+function partnerRef(partner: Partner): Reference<Organization> {
+  return { identifier: { system: isOdsShaped(partner.code) ? ODS_SYSTEM : LOCAL_PARTNER_SYSTEM, value: partner.code }, display: partner.name };
+}
+
+interface DrawnProblem {
+  key: ProblemKey;
+  ref: Reference<Condition>;
+}
+
+/** One patient's transaction Bundle. Everything random comes from an Rng seeded by (seed, index). */
+function patientBundle(ctx: PopulationContext, index: number): Bundle {
+  const rng = new Rng(hash32(ctx.seedLo, ctx.seedHi, index, 0x5eed));
+  const home = practiceOf(ctx, index);
+  const { practice } = home;
+  const record = new RecordBuilder(ctx, index);
+  const today = ctx.asOfMs;
+
+  // --- who ---
+  const [from, to] = rng.weighted(AGE_BANDS.map(([a, b, w]) => [[a, b] as const, w] as const));
+  const age = rng.float(from, to);
+  const sex: Sex = rng.chance(age >= 75 ? 0.56 : 0.505) ? 'female' : 'male';
+  const birthMs = today - Math.round(age * YEAR_DAYS) * DAY_MS;
+  const birthDate = isoDate(birthMs);
+  const birthYear = Number(birthDate.slice(0, 4));
+  const given = rng.pick(GIVEN_NAMES[sex][birthYear < 1955 ? 0 : birthYear < 1990 ? 1 : 2] ?? []);
+  const family = rng.pick(FAMILY_NAMES);
+  // The test range holds MAX_SYNTHETIC_PATIENTS valid numbers; people beyond it are recorded without an
+  // NHS number (as a newly arrived or unverified patient would be), under a local identifier instead.
+  const nhsNumber = index < MAX_SYNTHETIC_PATIENTS ? nhsNumberFor(index) : null;
+  const patientIdentifier: Identifier = nhsNumber
+    ? {
+        extension: [
+          {
+            url: NHS_NUMBER_VERIFICATION_EXTENSION,
+            valueCodeableConcept: codeable(NHS_NUMBER_VERIFICATION_SYSTEM, '01', 'Number present and verified'),
+          },
+        ],
+        system: NHS_NUMBER_SYSTEM,
+        value: nhsNumber,
+      }
+    : { system: SYNTHETIC_RECORD_SYSTEM, value: `patient-${index}` };
+  const frailty = Math.exp(rng.normal() - 0.5); // log-normal with mean 1: a long tail of frail people
+  const bmi = age >= 18 ? clamp(rng.normal() * 4.8 + (age >= 80 ? 25.5 : 27.6), 16, 52) : null;
+
+  const patientRef = record.addPatient(
+    {
+      resourceType: 'Patient',
+      meta: { profile: [UK_CORE_PATIENT], ...agencyMeta('gp-practice') },
+      identifier: [patientIdentifier],
+      name: [{ use: 'official', family, given: [given], ...(age >= 18 ? { prefix: [sex === 'female' ? rng.pick(['Mrs', 'Ms', 'Miss']) : 'Mr'] } : {}) }],
+      gender: sex,
+      birthDate,
+      address: [
+        {
+          use: 'home',
+          line: [`${rng.int(1, 120)} ${rng.pick(STREETS)}`],
+          ...(practice.town ? { city: practice.town } : {}),
+          ...(home.outward ? { postalCode: `${home.outward} ${rng.int(1, 9)}${rng.pick([...INWARD_LETTERS])}${rng.pick([...INWARD_LETTERS])}` } : {}),
+          country: 'GB',
+        },
+      ],
+      ...(age >= 16 ? { telecom: [{ system: 'phone' as const, value: `07700 900${String(rng.int(0, 999)).padStart(3, '0')}`, use: 'mobile' as const }] } : {}),
+      generalPractitioner: [practiceRef(practice)],
+      managingOrganization: practiceRef(practice),
+    },
+    patientIdentifier,
+  );
+
+  // --- problems ---
+  const drawn = new Map<ProblemKey, DrawnProblem>();
+  const person: Person = {
+    age,
+    sex,
+    bmi,
+    has: (key) => {
+      if (!PROBLEM_KEYS.has(key)) throw new Error(`no problem '${key}' in the synthetic population's table`);
+      return drawn.has(key as ProblemKey);
+    },
+  };
+  for (const spec of PROBLEMS) {
+    if (age < spec.onsetFrom) continue;
+    const p = Math.min(0.95, spec.chance(person) * frailty ** spec.frailty);
+    if (!rng.chance(p)) continue;
+    const choices: readonly (readonly [string, number, string?])[] = SEX_CODES[spec.key]?.[sex] ?? spec.codes;
+    if (choices.length === 0) continue;
+    const [code, , display] = rng.weighted(choices.map((choice) => [choice, choice[1]] as const));
+    const onsetMs = onsetOf(rng, spec, age, birthMs, today);
+    const recordedMs = Math.min(today, onsetMs + rng.int(0, 40) * DAY_MS);
+    const ref = record.add<Condition>(
+      {
+        resourceType: 'Condition',
+        clinicalStatus: CONDITION_ACTIVE,
+        verificationStatus: CONDITION_CONFIRMED,
+        category: [PROBLEM_LIST_ITEM],
+        code: codeable(SNOMED, code, display ?? EFI_DISPLAY.get(code) ?? code),
+        subject: patientRef,
+        onsetDateTime: isoDate(onsetMs),
+        recordedDate: isoDate(recordedMs),
+      },
+      'gp-practice',
+    );
+    drawn.set(spec.key, { key: spec.key, ref });
+  }
+
+  // --- allergies ---
+  const allergies = new Set<string>();
+  if (rng.chance(0.1)) {
+    const allergy = rng.weighted(ALLERGIES.map((a) => [a, a.weight] as const));
+    allergies.add(allergy.key);
+    const reaction = rng.weighted(REACTIONS);
+    record.add<AllergyIntolerance>(
+      {
+        resourceType: 'AllergyIntolerance',
+        clinicalStatus: codeable('http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', 'active', 'Active'),
+        verificationStatus: codeable('http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', 'confirmed', 'Confirmed'),
+        type: 'allergy',
+        category: [allergy.category],
+        criticality: reaction.code === '39579001' ? 'high' : 'low',
+        code: allergy.code,
+        patient: patientRef,
+        recordedDate: isoDate(Math.min(today, birthMs + rng.float(0.3, 1) * age * YEAR_DAYS * DAY_MS)),
+        reaction: [{ manifestation: [{ coding: [reaction] }] }],
+      },
+      'gp-practice',
+    );
+  }
+
+  // --- GP visits with observations ---
+  const chronic = [...drawn.keys()].filter((k) => TREATMENTS[k] !== undefined).length;
+  const visits = age < 18 ? (rng.chance(0.3) ? 1 : 0) : age < 40 ? (rng.chance(0.5) ? 1 : 0) : age < 65 ? rng.int(1, 2) : chronic >= 2 ? 3 : rng.int(2, 3);
+  const hypertensive = drawn.has('hypertension');
+  const diabetic = drawn.has('diabetes') || drawn.has('diabetes-type-1');
+  const systolic0 = 118 + 0.35 * Math.max(0, age - 40) + (hypertensive ? 14 : 0) + rng.normal() * 8;
+  const diastolic0 = 74 + (hypertensive ? 6 : 0) - 0.1 * Math.max(0, age - 60) + rng.normal() * 6;
+  const hba1c0 = 58 + rng.normal() * 9;
+  for (let v = 0; v < visits; v++) {
+    const years = visits - 1 - v; // oldest first: about 2, 1, 0 years ago
+    const atMs = today - (years * 365 + rng.int(10, 300)) * DAY_MS + rng.int(8 * 60, 17 * 60) * 60_000;
+    if (atMs <= birthMs) continue;
+    const review = age >= 40 && (chronic > 0 || v === visits - 1);
+    const encounter = record.add<Encounter>(
+      {
+        resourceType: 'Encounter',
+        status: 'finished',
+        class: { system: ACT_CODE, code: 'AMB', display: 'ambulatory' },
+        type: [review ? codeable(SNOMED, '185349003', 'Encounter for check up', 'Long-term condition review') : codeable(SNOMED, '11429006', 'Consultation')],
+        subject: patientRef,
+        period: { start: isoDateTime(atMs), end: isoDateTime(atMs + 15 * 60_000) },
+        serviceProvider: practiceRef(practice),
+      },
+      'gp-practice',
+    );
+    const at = isoDateTime(atMs);
+    if (age >= 40 || hypertensive) {
+      const sys = Math.round(clamp(systolic0 - (hypertensive ? 3 * v : 0) + rng.normal() * 6, 90, 210));
+      const dia = Math.round(clamp(diastolic0 + rng.normal() * 4, 50, Math.min(120, sys - 25)));
+      record.add<Observation>(bloodPressure(patientRef, encounter, practice, at, sys, dia), 'gp-practice');
+    }
+    if (diabetic) {
+      const value = Math.round(clamp(hba1c0 - 2 * v + rng.normal() * 4, 38, 110));
+      record.add<Observation>(
+        {
+          resourceType: 'Observation',
+          status: 'final',
+          category: [LABORATORY],
+          code: codeable(LOINC, '59261-8', 'Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol', 'HbA1c (IFCC)'),
+          subject: patientRef,
+          encounter,
+          effectiveDateTime: at,
+          performer: [practiceRef(practice)],
+          valueQuantity: { value, unit: 'mmol/mol', system: UCUM, code: 'mmol/mol' },
+        },
+        'gp-practice',
+      );
+    }
+    if (bmi !== null && (v === visits - 1 || rng.chance(0.5))) {
+      const value = Math.round(clamp(bmi + (drawn.has('weight-loss') ? -0.8 * v : 0.2 * v) + rng.normal() * 0.5, 14, 60) * 10) / 10;
+      record.add<Observation>(
+        {
+          resourceType: 'Observation',
+          status: 'final',
+          category: [VITAL_SIGNS],
+          code: { coding: [{ system: LOINC, code: '39156-5', display: 'Body mass index (BMI) [Ratio]' }, { system: SNOMED, code: '60621009', display: 'Body mass index' }], text: 'BMI' },
+          subject: patientRef,
+          encounter,
+          effectiveDateTime: at,
+          performer: [practiceRef(practice)],
+          valueQuantity: { value, unit: 'kg/m2', system: UCUM, code: 'kg/m2' },
+        },
+        'gp-practice',
+      );
+    }
+  }
+
+  // --- medicines ---
+  const medicines = new Map<MedicineKey, Reference<Condition> | undefined>();
+  const prescribe = (key: MedicineKey, reason?: Reference<Condition>) => {
+    if (!medicines.has(key)) medicines.set(key, reason);
+  };
+  for (const { key, ref } of drawn.values()) {
+    const options = TREATMENTS[key] ?? [];
+    for (const [medicine, p] of options) if (rng.chance(p)) prescribe(medicine, ref);
+    if (key === 'hypertension' && !options.some(([m]) => medicines.has(m))) prescribe('amlodipine', ref);
+  }
+  if (sex === 'female') medicines.delete('finasteride');
+  if (allergies.has('nsaid')) {
+    const reason = medicines.get('aspirin');
+    if (medicines.delete('aspirin') && drawn.has('chd')) prescribe('clopidogrel', reason);
+    medicines.delete('naproxen');
+  }
+  if (age >= 60 && !medicines.has('atorvastatin') && rng.chance(0.4)) prescribe('atorvastatin'); // primary prevention
+  if (age >= 65 && rng.chance(age >= 75 ? 0.4 : 0.15)) prescribe('paracetamol');
+  if (age >= 75 && rng.chance(0.15)) prescribe('senna');
+  if (age >= 70 && rng.chance(0.12)) prescribe('hypromellose');
+  if (age >= 70 && rng.chance(0.15)) prescribe('emollient');
+  if (age >= 65 && !medicines.has('omeprazole') && !medicines.has('lansoprazole') && rng.chance(0.1)) prescribe('lansoprazole');
+  if (age >= 65 && ANTITHROMBOTICS.some((m) => medicines.has(m)) && !medicines.has('lansoprazole') && rng.chance(0.5)) prescribe('omeprazole');
+  if ((drawn.has('housebound') || drawn.has('care-requirement')) && rng.chance(0.4)) prescribe('colecalciferol');
+  if ((age >= 80 && medicines.has('cocodamol')) || (drawn.has('parkinsons') && rng.chance(0.5))) prescribe('macrogol');
+  for (const [key, reason] of medicines) {
+    const medicine: Medicine = MEDICINES[key];
+    record.add<MedicationRequest>(
+      {
+        resourceType: 'MedicationRequest',
+        status: 'active',
+        intent: 'order',
+        medicationCodeableConcept: medicine.dmd ? codeable(DMD_SYSTEM, medicine.dmd, medicine.name, medicine.name) : { text: medicine.name },
+        subject: patientRef,
+        authoredOn: isoDate(today - rng.int(1, 360) * DAY_MS),
+        requester: practiceRef(practice),
+        ...(reason ? { reasonReference: [reason] } : {}),
+        courseOfTherapyType: codeable('http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy', 'continuous', 'Continuous long term therapy'),
+        dosageInstruction: [{ text: medicine.dose }],
+      },
+      'gp-practice',
+    );
+  }
+
+  // --- other agencies ---
+  // Each agency's entry names its organisation where R4 allows an Organization: Encounter.serviceProvider,
+  // Procedure.performer.actor, QuestionnaireResponse.author. Community pharmacy: Encounter + Procedure
+  // "Review of medication". Social care: a home Encounter + a QuestionnaireResponse (Care Act 2014 needs
+  // assessment: eligibility, unmet outcomes, support agreed). Mental health and social prescribing: an
+  // Encounter whose reasonReference is the problem that led there.
+  const partnerOf = (type: PartnerType): Partner | null => {
+    const list = home.partners.get(type);
+    return list && list.length ? rng.pick(list) : null;
+  };
+  const agencyVisit = (partner: Partner, agency: Agency, typeText: string, atMs: number, extra: Partial<Encounter> = {}): Reference<Encounter> =>
+    record.add<Encounter>(
+      {
+        resourceType: 'Encounter',
+        status: 'finished',
+        class: extra.class ?? { system: ACT_CODE, code: 'AMB', display: 'ambulatory' },
+        type: [{ text: typeText }],
+        subject: patientRef,
+        period: { start: isoDateTime(atMs), end: isoDateTime(atMs + 40 * 60_000) },
+        serviceProvider: partnerRef(partner),
+        ...(extra.reasonReference ? { reasonReference: extra.reasonReference } : {}),
+      },
+      agency,
+    );
+  const recently = (maxDays: number) => today - rng.int(7, maxDays) * DAY_MS + rng.int(9 * 60, 16 * 60) * 60_000;
+
+  const pharmacy = partnerOf('community-pharmacy');
+  if (pharmacy && rng.chance(medicines.size >= 4 ? 0.35 : medicines.size >= 1 ? 0.08 : 0)) {
+    const atMs = recently(330);
+    const encounter = agencyVisit(pharmacy, 'community-pharmacy', 'Community pharmacy medicines review', atMs);
+    record.add<Procedure>(
+      {
+        resourceType: 'Procedure',
+        status: 'completed',
+        code: codeable(SNOMED, '182836005', 'Review of medication', 'Medicines review at the community pharmacy'),
+        subject: patientRef,
+        encounter,
+        performedDateTime: isoDateTime(atMs),
+        performer: [{ actor: partnerRef(pharmacy) }],
+      },
+      'community-pharmacy',
+    );
+  }
+
+  const needsCare = CARE_SIGNALS.some((k) => drawn.has(k));
+  const council = partnerOf('social-care');
+  if (council && age >= 65 && rng.chance(needsCare ? 0.45 : age >= 75 ? 0.05 : 0)) {
+    const atMs = recently(720);
+    const encounter = agencyVisit(council, 'social-care', 'Care Act 2014 needs assessment', atMs, { class: { system: ACT_CODE, code: 'HH', display: 'home health' } });
+    const eligible = needsCare || rng.chance(0.3);
+    const item: QuestionnaireResponseItem[] = [
+      { linkId: 'eligible', text: 'Eligible needs under the Care Act 2014', answer: [{ valueBoolean: eligible }] },
+    ];
+    if (eligible) {
+      item.push(
+        { linkId: 'outcomes', text: 'Outcomes the person is unable to achieve', answer: rng.sample(CARE_ACT_OUTCOMES, rng.int(2, 4)).map((valueString) => ({ valueString })) },
+        { linkId: 'support', text: 'Support agreed', answer: rng.sample(CARE_SUPPORT, rng.int(1, 2)).map((valueString) => ({ valueString })) },
+      );
+    } else {
+      item.push({ linkId: 'advice', text: 'Advice and information given', answer: [{ valueString: 'Signposted to community groups and equipment services' }] });
+    }
+    record.addQuestionnaireResponse(
+      {
+        resourceType: 'QuestionnaireResponse',
+        questionnaire: CARE_NEEDS_ASSESSMENT_QUESTIONNAIRE,
+        status: 'completed',
+        subject: patientRef,
+        encounter,
+        authored: isoDateTime(atMs),
+        author: partnerRef(council),
+        source: patientRef,
+        item,
+      },
+      'social-care',
+    );
+  }
+
+  const mood = drawn.get('depression') ?? drawn.get('anxiety');
+  const mentalHealth = partnerOf('mental-health');
+  if (mood && mentalHealth && rng.chance(0.3)) {
+    const typeText = rng.pick(['Talking therapies assessment', 'Talking therapies session', 'Community mental health team review']);
+    agencyVisit(mentalHealth, 'mental-health', typeText, recently(540), { reasonReference: [mood.ref] });
+  }
+
+  const lonely = drawn.get('social-vulnerability') ?? mood;
+  const linkWorker = partnerOf('voluntary');
+  if (linkWorker && age >= 18 && rng.chance(lonely ? 0.2 : age >= 65 ? 0.03 : 0)) {
+    agencyVisit(linkWorker, 'voluntary', 'Social prescribing link worker contact', recently(540), lonely ? { reasonReference: [lonely.ref] } : {});
+  }
+
+  // --- what matters to me, in the patient's own words, recorded once ---
+  if (age >= 12 && rng.chance(0.25)) {
+    const statements = rng.sample(WHAT_MATTERS[age < 25 ? 'young' : age < 65 ? 'adult' : 'older'], rng.int(1, 3));
+    record.addQuestionnaireResponse(
+      {
+        resourceType: 'QuestionnaireResponse',
+        questionnaire: WHAT_MATTERS_QUESTIONNAIRE,
+        status: 'completed',
+        subject: patientRef,
+        authored: isoDateTime(recently(700)),
+        author: practiceRef(practice),
+        source: patientRef,
+        item: statements.map((valueString, i) => ({ linkId: `what-matters-${i + 1}`, text: 'What matters to me', answer: [{ valueString }] })),
+      },
+      'gp-practice',
+    );
+  }
+
+  return { resourceType: 'Bundle', type: 'transaction', entry: record.entries };
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/** When a problem began: chronic ones any time since onsetFrom, recent ones within `withinYears`. */
+function onsetOf(rng: Rng, spec: ProblemSpec, age: number, birthMs: number, today: number): number {
+  const earliestAge = Math.max(spec.onsetFrom, spec.withinYears === undefined ? age - 30 : age - spec.withinYears);
+  const onsetAge = rng.float(Math.min(earliestAge, age), age);
+  return Math.min(today - DAY_MS, birthMs + Math.round(onsetAge * YEAR_DAYS) * DAY_MS);
+}
+
+function bloodPressure(subject: Reference<Patient>, encounter: Reference<Encounter>, practice: Practice, at: string, systolic: number, diastolic: number): Observation {
+  const mmHg = (value: number) => ({ value, unit: 'mm[Hg]', system: UCUM, code: 'mm[Hg]' });
+  return {
+    resourceType: 'Observation',
+    status: 'final',
+    category: [VITAL_SIGNS],
+    code: { coding: [{ system: LOINC, code: '85354-9', display: 'Blood pressure panel with all children optional' }, { system: SNOMED, code: '75367002', display: 'Blood pressure' }], text: 'Blood pressure' },
+    subject,
+    encounter,
+    effectiveDateTime: at,
+    performer: [practiceRef(practice)],
+    component: [
+      { code: { coding: [{ system: LOINC, code: '8480-6', display: 'Systolic blood pressure' }, { system: SNOMED, code: '271649006', display: 'Systolic blood pressure' }] }, valueQuantity: mmHg(systolic) },
+      { code: { coding: [{ system: LOINC, code: '8462-4', display: 'Diastolic blood pressure' }, { system: SNOMED, code: '271650006', display: 'Diastolic blood pressure' }] }, valueQuantity: mmHg(diastolic) },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stream
+// ---------------------------------------------------------------------------------------------
+
+function* bundles(ctx: PopulationContext, from: number, patients: number): Generator<Bundle> {
+  for (let index = from; index < patients; index++) yield patientBundle(ctx, index);
+}
+
+/**
+ * The synthetic population, one transaction Bundle per patient, lazily: nothing is generated before
+ * it is pulled. Options are checked at the call (not on the first `next()`). Patients beyond the NHS
+ * number test range's capacity get a local identifier instead. A RegistrySnapshot can be spread in as options.
+ */
+export function syntheticPopulation(options: SyntheticPopulationOptions): Generator<Bundle> {
+  return bundles(populationContext(options), options.from ?? 0, options.patients);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary (for tests, demos and sanity checks)
+// ---------------------------------------------------------------------------------------------
+
+export interface PatientSummary {
+  nhsNumber: string;
+  practiceOds: string;
+  gender: string;
+  birthDate: string;
+  age: number;
+  /** SNOMED CT codes of the active problems. */
+  problemCodes: string[];
+  /** eFI deficits present (polypharmacy: 5+ distinct medicines authored in the 12 months before asOf). */
+  efiDeficits: string[];
+  efiScore: number;
+  /** Distinct medicines on active requests authored in the 12 months before asOf. */
+  activeMedicines: number;
+  /** Agencies that recorded something, from the meta.tag on each resource. */
+  agencies: Agency[];
+  resourceCounts: Record<string, number>;
+}
+
+/** What one patient's Bundle holds, in the terms the tests and the eFI speak. */
+export function summariseBundle(bundle: Bundle, asOf: string = SYNTHETIC_AS_OF): PatientSummary {
+  const resources = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Resource => r !== undefined);
+  const patient = resources.find((r): r is Patient => r.resourceType === 'Patient');
+  if (!patient) throw new Error('the bundle has no Patient');
+  const yearAgo = isoDate(parseAsOf(asOf) - 365 * DAY_MS);
+
+  const problemCodes = resources
+    .filter((r): r is Condition => r.resourceType === 'Condition' && r.clinicalStatus?.coding?.[0]?.code === 'active')
+    .flatMap((c) => (c.code?.coding ?? []).filter((coding) => coding.system === SNOMED).map((coding) => coding.code ?? ''));
+  const medicines = new Set(
+    resources
+      .filter((r): r is MedicationRequest => r.resourceType === 'MedicationRequest' && r.status === 'active' && (r.authoredOn ?? '') >= yearAgo)
+      .map((m) => m.medicationCodeableConcept?.coding?.[0]?.code ?? m.medicationCodeableConcept?.text ?? ''),
+  );
+  const deficits = new Set(problemCodes.flatMap((code) => efiDeficitsOfCode(code)));
+  if (medicines.size >= 5) deficits.add('polypharmacy');
+  const agencies = new Set<Agency>();
+  const resourceCounts: Record<string, number> = {};
+  for (const r of resources) {
+    resourceCounts[r.resourceType] = (resourceCounts[r.resourceType] ?? 0) + 1;
+    for (const tag of r.meta?.tag ?? []) if (tag.system === AGENCY_TAG_SYSTEM && tag.code) agencies.add(tag.code as Agency);
+  }
+  const birthDate = patient.birthDate ?? '';
+  return {
+    nhsNumber: patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value ?? '',
+    practiceOds: patient.generalPractitioner?.[0]?.identifier?.value ?? '',
+    gender: patient.gender ?? 'unknown',
+    birthDate,
+    age: ageOn(birthDate, asOf),
+    problemCodes,
+    efiDeficits: [...deficits].sort(),
+    efiScore: deficits.size / 36,
+    activeMedicines: medicines.size,
+    agencies: [...agencies].sort(),
+    resourceCounts,
+  };
+}
