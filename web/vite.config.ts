@@ -37,6 +37,6 @@ export default defineConfig({
   },
   server: {
     // For `npx vite --config web/vite.config.ts` beside a running `npm start`.
-    proxy: { '/api': 'http://localhost:3000' },
+    proxy: { '/api': 'http://localhost:3000', '/fhir': 'http://localhost:3000' },
   },
 });

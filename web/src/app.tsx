@@ -4,6 +4,8 @@ import { AreaPage } from './pages/area-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 import { PcnPage } from './pages/pcn-page.tsx';
 import { PracticePage } from './pages/practice-page.tsx';
+import { PatientRecordPage } from './pages/record/patient-record-page.tsx';
+import { PatientSearchPage } from './pages/record/patient-search-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { matchPath, navigate, useLocation } from './router.tsx';
 import { useSession } from './session.ts';
@@ -16,6 +18,9 @@ function Page({ pathname }: { pathname: string }) {
   if (params?.code) return <PcnPage key={params.code} code={params.code} />;
   params = matchPath('/practices/:ods', pathname);
   if (params?.ods) return <PracticePage key={params.ods} ods={params.ods} />;
+  if (pathname === '/patients') return <PatientSearchPage />;
+  params = matchPath('/patients/:id', pathname);
+  if (params?.id) return <PatientRecordPage key={params.id} id={params.id} />;
   return <NotFoundPage />;
 }
 

@@ -5,9 +5,10 @@
  */
 import { getStatus, normalizeOperationOutcome, OperationOutcomeError, unauthorized } from '@medplum/core';
 import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
-import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { capabilityStatement } from '../../fhir/capability.ts';
+import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { auditRecordAccess } from '../../modules/record/record-audit.ts';
@@ -55,7 +56,10 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
     return sendOutcome(reply, outcome('exception', 'the server failed to handle this request; it has been logged'), 500);
   });
 
-  app.get('/metadata', async (_request, reply) => reply.type(FHIR_JSON).send(capabilityStatement(VERSION)));
+  // The definitions load once at start-up (not on the first request), and metadata is serialised once.
+  loadFhirDefinitions();
+  const metadata = JSON.stringify(capabilityStatement(VERSION));
+  app.get('/metadata', async (_request, reply) => reply.type(FHIR_JSON).send(metadata));
   await app.register(bulkExportRoutes, { db });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -75,6 +79,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
     } catch (error) {
       result = [normalizeOperationOutcome(error instanceof OperationOutcomeError ? error : error)];
     }
+    if (isTransaction(request.body) && statusOf(result[0]) >= 400) result = [atFailedEntry(result[0], request.body, repo.lastWrite)];
     await auditRecordAccess(db, actor, request, repo.touches, breakGlass);
     const [outcome, resource] = result;
     const status = statusOf(outcome);
@@ -118,8 +123,26 @@ async function handle(request: FastifyRequest, repo: RecordRepository, path: str
     query: {},
     body: request.body,
     headers: request.headers as Record<string, string>,
+    // Without this the router runs a transaction Bundle as a batch: entry by entry, not all or nothing.
+    config: { transactions: true },
   };
   return (await router.handleRequest(fhirRequest, repo)) as [OperationOutcome, Resource?];
+}
+
+const isTransaction = (body: unknown): body is Bundle => !!body && typeof body === 'object' && (body as Bundle).resourceType === 'Bundle' && (body as Bundle).type === 'transaction';
+
+/**
+ * A transaction fails whole with one outcome, which names only the resource's own fields. Point it at
+ * the entry that failed (`Bundle.entry[2].resource.identifier[0].value`), found by the failed write.
+ */
+function atFailedEntry(outcome: OperationOutcome, bundle: Bundle, failed: { resourceType: string; id: string } | undefined): OperationOutcome {
+  if (!failed || outcome.issue?.some((issue) => issue.expression?.some((e) => e.startsWith('Bundle.')))) return outcome;
+  const { resourceType, id } = failed;
+  const index = (bundle.entry ?? []).findIndex((e) => (e.resource?.resourceType === resourceType && e.resource.id === id) || e.request?.url === `${resourceType}/${id}`);
+  if (index === -1) return outcome;
+  const at = `Bundle.entry[${index}]`;
+  const inEntry = (e: string) => (e === resourceType || e.startsWith(`${resourceType}.`) ? `${at}.resource${e.slice(resourceType.length)}` : `${at}.${e}`);
+  return { ...outcome, issue: (outcome.issue ?? []).map((issue) => ({ ...issue, expression: issue.expression?.length ? issue.expression.map(inEntry) : [at] })) };
 }
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);

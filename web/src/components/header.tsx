@@ -1,5 +1,5 @@
 import type { User } from '../api.ts';
-import { Link, navigate } from '../router.tsx';
+import { Link, navigate, useLocation } from '../router.tsx';
 import { clearSession, useSession } from '../session.ts';
 
 const NHS_LOGO_PATH =
@@ -17,6 +17,8 @@ const roleLabel = (user: User) => {
 /** The NHS header (nhsuk-frontend 10 markup) with the service name and the signed-in account. */
 export function Header() {
   const user = useSession();
+  const { pathname } = useLocation();
+  const onPatients = pathname === '/patients' || pathname.startsWith('/patients/');
 
   const signOut = () => {
     clearSession();
@@ -72,6 +74,19 @@ export function Header() {
           </nav>
         )}
       </div>
+      {user && (
+        <nav className="nhsuk-header__navigation" aria-label="Menu">
+          <div className="nhsuk-header__navigation-container nhsuk-width-container">
+            <ul className="nhsuk-header__navigation-list">
+              <li className={`nhsuk-header__navigation-item${onPatients ? ' nhsuk-header__navigation-item--current' : ''}`}>
+                <Link className="nhsuk-header__navigation-link" href="/patients" aria-current={onPatients ? 'page' : undefined}>
+                  {onPatients ? <strong className="nhsuk-header__navigation-item-current-fallback">Patients</strong> : 'Patients'}
+                </Link>
+              </li>
+            </ul>
+          </div>
+        </nav>
+      )}
     </header>
   );
 }

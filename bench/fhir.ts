@@ -1,0 +1,197 @@
+/**
+ * The shared care record's figures (issue 4), on PGlite and on PostgreSQL, each next to the same
+ * database used raw in the same run:
+ *   - FHIR read (GET /fhir/Patient/:id) vs a raw primary-key SELECT, 20 concurrent
+ *   - FHIR create (POST /fhir/Observation) vs a raw JSONB INSERT, 20 concurrent
+ *   - bulk import (synthetic patient bundles) in resources/s
+ *   - PostgreSQL only: search by identifier p95 with BENCH_PATIENTS_1M (default 1,000,000) patients,
+ *     and $export of them
+ * Run: `npm run bench:fhir` (BENCH_SECONDS, BENCH_IMPORT_PATIENTS, BENCH_PATIENTS_1M to scale down).
+ * Prints Markdown for docs/benchmarks.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import type { Db } from '../src/storage/db.ts';
+import { openStore } from '../src/storage/open.ts';
+import { SYSTEM_ACTOR } from '../src/modules/access/actor.ts';
+import { importFhir, type ImportItem } from '../src/modules/record/import-fhir.ts';
+import { MAX_SYNTHETIC_PATIENTS, nhsNumberFor } from '../src/modules/record/synthetic-population.ts';
+import { seedDemoIfEmpty, seedDemoPatients } from '../src/seed-demo.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 20;
+const IMPORT_PATIENTS = Number(process.env.BENCH_IMPORT_PATIENTS ?? 3000);
+const BIG = Number(process.env.BENCH_PATIENTS_1M ?? 1_000_000);
+const PASSWORD = 'bench password that is long';
+const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
+
+const lines: string[] = [];
+const say = (line: string) => {
+  lines.push(line);
+  console.error(line);
+};
+
+interface Store {
+  engine: 'pglite' | 'postgres';
+  env: Record<string, string>;
+  open(): Promise<Db>;
+  drop(): Promise<void>;
+}
+
+async function makeStore(engine: 'pglite' | 'postgres'): Promise<Store> {
+  if (engine === 'pglite') {
+    const dir = await mkdtemp(join(tmpdir(), 'pcn-bench-fhir-'));
+    return { engine, env: { PCN_DATA_DIR: dir, DATABASE_URL: '' }, open: () => openStore({ dataDir: dir }), drop: () => rm(dir, { recursive: true, force: true }) };
+  }
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query('DROP DATABASE IF EXISTS pcn_bench_fhir WITH (FORCE)');
+  await admin.query('CREATE DATABASE pcn_bench_fhir');
+  const url = serverUrl.replace(/\/[^/]*$/, '/pcn_bench_fhir');
+  return {
+    engine,
+    env: { DATABASE_URL: url },
+    open: () => openStore({ databaseUrl: url, dataDir: '' }),
+    drop: async () => {
+      await admin.query('DROP DATABASE IF EXISTS pcn_bench_fhir WITH (FORCE)');
+      await admin.end();
+    },
+  };
+}
+
+async function serve(store: Store, port: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--no-demo', '--port', String(port)], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...store.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function stop(child: ChildProcess) {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+function p95(result: autocannon.Result): number {
+  const { p90, p97_5 } = result.latency;
+  return p90 + (p97_5 - p90) * ((95 - 90) / (97.5 - 90));
+}
+
+/** `work` run by 20 concurrent loops for SECONDS: operations per second. */
+async function rawRate(work: (i: number) => Promise<unknown>): Promise<number> {
+  const until = performance.now() + SECONDS * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < until) await work(done++);
+    }),
+  );
+  return done / SECONDS;
+}
+
+async function token(url: string): Promise<string> {
+  const response = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@pcn-hub.example', password: PASSWORD }) });
+  return ((await response.json()) as { token: string }).token;
+}
+
+/** Minimal Patients (only what identifier search needs), from index `from`, as NDJSON-like items. */
+function* patientsOnly(from: number, to: number): Generator<ImportItem> {
+  for (let i = from; i < to; i++) {
+    const identifier = i < MAX_SYNTHETIC_PATIENTS ? { system: NHS, value: nhsNumberFor(i) } : { system: 'https://pcn-hub.example/Id/synthetic-record', value: `patient-${i}` };
+    yield { label: `patient ${i}`, resource: { resourceType: 'Patient', id: `bench-${i}`, identifier: [identifier], gender: i % 2 ? 'female' : 'male', birthDate: `19${String(30 + (i % 70)).padStart(2, '0')}-01-01` } };
+  }
+}
+
+async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
+  const store = await makeStore(engine);
+  try {
+    let db = await store.open();
+    await seedDemoIfEmpty(db, { adminPassword: PASSWORD });
+    const started = performance.now();
+    const imported = await seedDemoPatients(db, { patients: IMPORT_PATIENTS });
+    const importRate = imported.resources / ((performance.now() - started) / 1000);
+    say(`| ${engine} | bulk import (${IMPORT_PATIENTS} synthetic patients, ${imported.resources} resources) | ${Math.round(importRate)} resources/s | | |`);
+    const ids = (await db.query<{ id: string }>("SELECT id FROM fhir_resource WHERE resource_type = 'Patient' ORDER BY id LIMIT 1000")).map((r) => r.id);
+
+    // The same database used raw, before the server opens it (PGlite is single-process).
+    await db.exec('CREATE TABLE IF NOT EXISTS raw_bench (id text PRIMARY KEY, content jsonb NOT NULL)');
+    const rawSelect = await rawRate((i) => db.query("SELECT content FROM fhir_resource WHERE resource_type = 'Patient' AND id = $1", [ids[i % ids.length]]));
+    const sample = { resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, subject: { reference: `Patient/${ids[0]}` } };
+    const rawInsert = await rawRate(() => db.query('INSERT INTO raw_bench (id, content) VALUES ($1, $2)', [randomUUID(), sample]));
+    await db.close();
+
+    const server = await serve(store, port);
+    try {
+      const auth = { authorization: `Bearer ${await token(server.url)}`, 'content-type': 'application/fhir+json' };
+      let n = 0;
+      const read = await autocannon({ url: server.url, connections: CONNECTIONS, duration: SECONDS, headers: auth, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${ids[n++ % ids.length]}` }) }] });
+      const create = await autocannon({ url: `${server.url}/fhir/Observation`, method: 'POST', connections: CONNECTIONS, duration: SECONDS, headers: auth, body: JSON.stringify(sample) });
+      say(`| ${engine} | raw PK SELECT | ${Math.round(rawSelect)}/s | | |`);
+      say(`| ${engine} | FHIR read | ${Math.round(read.requests.average)}/s | ${p95(read).toFixed(1)} | ${(read.requests.average / rawSelect).toFixed(2)} × raw (goal ≥ 0.15) |`);
+      say(`| ${engine} | raw JSONB INSERT | ${Math.round(rawInsert)}/s | | |`);
+      say(`| ${engine} | FHIR create | ${Math.round(create.requests.average)}/s | ${p95(create).toFixed(1)} | ${(create.requests.average / rawInsert).toFixed(2)} × raw (goal ≥ 0.2) |`);
+      if (read.non2xx || create.non2xx) say(`| ${engine} | errors | read ${read.non2xx}, create ${create.non2xx} | | |`);
+    } finally {
+      await stop(server.child);
+    }
+
+    if (engine === 'postgres' && BIG > 0) {
+      db = await store.open();
+      const bigStart = performance.now();
+      const big = await importFhir(db, SYSTEM_ACTOR, patientsOnly(0, BIG));
+      const bigSeconds = (performance.now() - bigStart) / 1000;
+      say(`| postgres | bulk import of ${BIG.toLocaleString('en-GB')} minimal Patients | ${Math.round(big.resources / bigSeconds)} resources/s | | ${bigSeconds.toFixed(0)} s |`);
+      await db.exec('ANALYZE');
+      await db.close();
+      const server2 = await serve(store, port + 10);
+      try {
+        const auth = { authorization: `Bearer ${await token(server2.url)}` };
+        const search = await autocannon({
+          url: server2.url,
+          connections: CONNECTIONS,
+          duration: SECONDS,
+          headers: auth,
+          requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/fhir/Patient?identifier=${encodeURIComponent(`${NHS}|${nhsNumberFor(Math.floor(Math.random() * Math.min(BIG, MAX_SYNTHETIC_PATIENTS)))}`)}` }) }],
+        });
+        const [{ n: patients }] = (await (await fetch(`${server2.url}/fhir/Patient?_summary=count`, { headers: auth })).json().then((b: { total: number }) => [{ n: b.total }])) as [{ n: number }];
+        say(`| postgres | search by identifier, ${patients.toLocaleString('en-GB')} patients | ${Math.round(search.requests.average)}/s | ${p95(search).toFixed(1)} | goal p95 ≤ 20 ms |`);
+        const exportStart = performance.now();
+        const kickOff = await fetch(`${server2.url}/fhir/$export?_type=Patient`, { headers: { ...auth, prefer: 'respond-async' } });
+        const status = kickOff.headers.get('content-location')!;
+        let manifest: { output: Array<{ count: number }> } | undefined;
+        while (!manifest) {
+          const poll = await fetch(status, { headers: auth });
+          if (poll.status === 200) manifest = (await poll.json()) as { output: Array<{ count: number }> };
+          else await new Promise((r) => setTimeout(r, 250));
+        }
+        const exported = manifest.output.reduce((sum, o) => sum + o.count, 0);
+        say(`| postgres | $export of ${exported.toLocaleString('en-GB')} resources | ${Math.round(exported / ((performance.now() - exportStart) / 1000))} resources/s | | ${((performance.now() - exportStart) / 1000).toFixed(1)} s (goal ≤ 60 s for 1M) |`);
+      } finally {
+        await stop(server2.child);
+      }
+    }
+  } finally {
+    await store.drop();
+  }
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+say(`Shared care record — ${new Date().toISOString().slice(0, 10)} — ${machine}; ${CONNECTIONS} concurrent, ${SECONDS} s per measurement\n`);
+say('| engine | measure | rate | p95 ms | notes |');
+say('|---|---|---:|---:|---|');
+await benchEngine('pglite', 3950);
+await benchEngine('postgres', 3960);
+console.log(lines.join('\n'));
