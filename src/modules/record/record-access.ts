@@ -1,13 +1,14 @@
 /**
  * Who may see which patient's record (domain.md, "Who may see what"): direct care needs a legitimate
- * relationship — here, the patient is registered at a practice of the viewer's PCN — or a recorded
- * break-glass reason, which is audited. Admins act for the organisation (audited); analysts and
+ * relationship — the patient is registered at a practice of the viewer's PCN, or the viewer's
+ * organisation is on the patient's care team (a CareTeam participant, e.g. a community pharmacy or a
+ * council's social workers) — or a recorded break-glass reason, which is audited. Admins act for the organisation (audited); analysts and
  * managers see no patient-level data (secondary use is aggregate only).
  */
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/actor.ts';
 import { forbiddenOutcome } from './fhir-outcomes.ts';
-import type { SqlParams } from './fhir-search-sql.ts';
+import { SqlParams } from './fhir-search-sql.ts';
 
 export interface RecordAccess {
   actor: Actor;
@@ -30,27 +31,30 @@ export async function recordAccessFor(db: Db, actor: Actor, breakGlassReason: st
   const refuse = () => {
     throw forbiddenOutcome(
       PATIENT_ROLES.has(actor.role)
-        ? `no legitimate relationship: the patient is not registered in ${actor.pcnCode ?? 'your PCN'} (give a break-glass reason to proceed)`
+        ? `no legitimate relationship: the patient is not registered in ${actor.pcnCode ?? 'your PCN'} and your organisation is not on their care team (give a break-glass reason to proceed)`
         : `a ${actor.role} sees no patient-level records`,
     );
   };
+  // The patients this actor has a legitimate relationship with, as a SQL condition on a patient id.
+  const related = (patientId: string, params: SqlParams) => `(
+      ${patientId} IN (SELECT g.id FROM fhir_token g WHERE g.resource_type = 'Patient'
+                         AND g.code = 'general-practitioner:identifier' AND g.value = ANY(${params.add(practices)}::text[]))
+   OR ${patientId} IN (SELECT c.patient_id FROM fhir_token m JOIN fhir_resource c ON c.resource_type = m.resource_type AND c.id = m.id AND NOT c.deleted
+                        WHERE m.resource_type = 'CareTeam' AND m.code = 'participant:identifier' AND m.value = ${params.add(actor.orgCode ?? '')}))`;
   return {
     actor,
     breakGlassReason,
     patientFilter(params) {
       if (unlimited) return null;
       if (!PATIENT_ROLES.has(actor.role)) return 'r.patient_id IS NULL';
-      return `(r.patient_id IS NULL OR r.patient_id IN (SELECT g.id FROM fhir_token g WHERE g.resource_type = 'Patient'
-                 AND g.code = 'general-practitioner:identifier' AND g.value = ANY(${params.add(practices)}::text[])))`;
+      return `(r.patient_id IS NULL OR ${related('r.patient_id', params)})`;
     },
     async assertPatient(tx, patientId) {
       if (unlimited) return;
       if (!PATIENT_ROLES.has(actor.role)) refuse();
-      const [registered] = await tx.query(
-        `SELECT 1 FROM fhir_token WHERE resource_type = 'Patient' AND id = $1 AND code = 'general-practitioner:identifier' AND value = ANY($2::text[])`,
-        [patientId, practices],
-      );
-      if (!registered) refuse();
+      const params = new SqlParams();
+      const [hit] = await tx.query(`SELECT 1 WHERE ${related(params.add(patientId), params)}`, params.values);
+      if (!hit) refuse();
     },
     assertRegistration(practiceOds) {
       if (unlimited) return;

@@ -1,0 +1,43 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiHarness, type ApiHarness } from '../../../test/api.ts';
+import { testEngine } from '../../../test/db.ts';
+
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+let h: ApiHarness;
+let admin: string;
+let pharmacist: string;
+let patientId: string;
+
+before(async () => {
+  h = await apiHarness();
+  admin = await h.signIn('admin@pcn-hub.example');
+  // A community pharmacist: their organisation is a pharmacy, not a PCN or practice.
+  pharmacist = await h.addUser({ email: 'pharmacist@fz011.example', name: 'Pat Pharmacist', role: 'clinician', org: 'FZ011' });
+  const patient = await h.app.inject({ method: 'POST', url: '/fhir/Patient', headers: { authorization: admin }, payload: { resourceType: 'Patient', name: [{ family: 'Careteam' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] } });
+  patientId = patient.json<{ id: string }>().id;
+});
+after(() => h.close());
+
+test(`a partner organisation sees a patient only once it is on their care team (${testEngine})`, async () => {
+  const read = () => h.app.inject({ url: `/fhir/Patient/${patientId}`, headers: { authorization: pharmacist } });
+  const search = async () => (await h.app.inject({ url: '/fhir/Patient?family=careteam', headers: { authorization: pharmacist } })).json<{ entry?: unknown[] }>().entry?.length ?? 0;
+  assert.equal((await read()).statusCode, 403);
+  assert.equal(await search(), 0);
+  const careTeam = await h.app.inject({
+    method: 'POST',
+    url: '/fhir/CareTeam',
+    headers: { authorization: admin },
+    payload: { resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${patientId}` }, participant: [{ member: { identifier: { system: ODS, value: 'FZ011' }, display: 'Cromer Pharmacy' } }] },
+  });
+  assert.equal(careTeam.statusCode, 201, careTeam.body);
+  assert.equal((await read()).statusCode, 200);
+  assert.equal(await search(), 1);
+  const entry = await h.app.inject({
+    method: 'POST',
+    url: '/fhir/Procedure',
+    headers: { authorization: pharmacist },
+    payload: { resourceType: 'Procedure', status: 'completed', subject: { reference: `Patient/${patientId}` }, code: { text: 'Medicines review' }, performer: [{ actor: { identifier: { system: ODS, value: 'FZ011' } } }] },
+  });
+  assert.equal(entry.statusCode, 201, entry.body);
+});
