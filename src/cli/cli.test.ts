@@ -164,3 +164,23 @@ test('serve: a second start reuses the data without re-seeding, and SIGTERM shut
   assert.equal(await exitCode, 0);
   assert.equal(await count(), before);
 });
+
+test('export fhir writes NDJSON per type; import fhir of it into an empty store round-trips and resumes', async () => {
+  const out = join(work, 'fhir-export');
+  const exported = await pcn(['export', 'fhir', out]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const total = Number(/Exported (\d+) resources/.exec(exported.stdout)?.[1]);
+  assert.ok(total > 20, exported.stdout);
+  assert.match(exported.stdout, /Patient\.ndjson/);
+  const otherStore = await freshStore();
+  const imported = await pcn(['import', 'fhir', out], { env: otherStore });
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, new RegExp(`Imported ${total} resources`));
+  const again = await pcn(['import', 'fhir', out], { env: otherStore });
+  assert.match(again.stdout, new RegExp(`Imported 0 resources .*skipped ${total} already imported`));
+  const bad = join(work, 'bad.ndjson');
+  await writeFile(bad, '{"resourceType":"Patient","id":"ok-1"}\n{"resourceType":"Patient","birthDate":"yesterday"}\n');
+  const refused = await pcn(['import', 'fhir', bad], { env: otherStore });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^pcn: bad\.ndjson:2 entry 0 \(Patient\.birthDate\): Invalid date format/);
+});

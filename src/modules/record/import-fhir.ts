@@ -13,7 +13,7 @@ import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import type { Actor } from '../access/actor.ts';
 import { recordAudit } from '../audit/record.ts';
 import { insertNewVersions, prepareVersion, type NewVersion } from './fhir-store.ts';
-import { recordValidationIssues } from './fhir-validation.ts';
+import { firstInvalid, releaseValidator } from './validation-pool.ts';
 
 /** One unit of import: a Bundle, or one NDJSON line. `label` says where it came from (file and line). */
 export interface ImportItem {
@@ -51,7 +51,7 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
     const items = group;
     group = [];
     groupSize = 0;
-    writing = writeGroup(db, actor, items).then((written) => {
+    writing = validateGroup(items).then(() => writeGroup(db, actor, items)).then((written) => {
       counts.bundles += written.items;
       counts.resources += written.resources;
       counts.skipped += items.length - written.items;
@@ -59,14 +59,19 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
     });
   };
   const now = new Date().toISOString();
-  for await (const item of items) {
-    const prepared = prepareItem(item, now);
-    group.push(prepared);
-    groupSize += prepared.versions.length;
-    if (groupSize >= GROUP_RESOURCES) await flush();
+  try {
+    for await (const item of items) {
+      const prepared = prepareItem(item, now);
+      group.push(prepared);
+      groupSize += prepared.versions.length;
+      if (groupSize >= GROUP_RESOURCES) await flush();
+    }
+    await flush();
+    await writing;
+  } finally {
+    await writing.catch(() => undefined);
+    await releaseValidator();
   }
-  await flush();
-  await writing;
   return counts;
 }
 
@@ -154,7 +159,6 @@ function prepareResources(label: string, entries: Entry[], now: string): Prepare
   const ids: PreparedItem['ids'] = [];
   const versions = withIds.map((entry, i) => {
     const resource = resolveReferences(entry.resource, references) as Resource & { id: string };
-    validate(label, i, resource);
     if (entry.ifNoneExist) landedIf.push(identifierCondition(label, i, entry.resource.resourceType, entry.ifNoneExist));
     else if (entry.keepId) ids.push({ resourceType: resource.resourceType, id: resource.id });
     return prepareVersion(resource, 1, now);
@@ -180,9 +184,12 @@ function resolveReferences(value: unknown, references: Map<string, string>): unk
   return out;
 }
 
-function validate(label: string, index: number, resource: Resource): void {
-  const issue = recordValidationIssues(resource)[0];
-  if (!issue) return;
-  const where = issue.expression?.[0] ?? resource.resourceType;
-  throw new AppError('invalid', `${label} entry ${index} (${where}): ${issue.details?.text ?? issue.diagnostics ?? 'invalid'}`, `${label}:Bundle.entry[${index}]`);
+/** Every resource of the group is validated (in a worker thread); the first problem names its bundle and entry. */
+async function validateGroup(group: PreparedItem[]): Promise<void> {
+  const owners = group.flatMap((item) => item.versions.map((version, entry) => ({ label: item.label, entry, version })));
+  const failure = await firstInvalid(owners.map((o) => o.version.content));
+  if (!failure) return;
+  const { label, entry, version } = owners[failure.index]!;
+  const where = failure.issue.expression?.[0] ?? version.resourceType;
+  throw new AppError('invalid', `${label} entry ${entry} (${where}): ${failure.issue.details?.text ?? failure.issue.diagnostics ?? 'invalid'}`, `${label}:Bundle.entry[${entry}]`);
 }

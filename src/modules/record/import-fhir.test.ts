@@ -1,0 +1,61 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Bundle } from '@medplum/fhirtypes';
+import type { Db } from '../../storage/db.ts';
+import { testDb, testEngine } from '../../../test/db.ts';
+import { SYSTEM_ACTOR } from '../access/actor.ts';
+import { demoArea } from '../network/demo-area.ts';
+import { importFhir, type ImportItem } from './import-fhir.ts';
+import { syntheticPopulation } from './synthetic-population.ts';
+
+let db: Db;
+before(async () => (db = await testDb()));
+after(() => db.close());
+
+const count = async (type: string) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM fhir_resource WHERE resource_type = $1', [type]))[0]!.n;
+const population = (patients: number, from = 0): ImportItem[] =>
+  [...syntheticPopulation({ ...demoArea(1), patients: from + patients, from })].map((bundle, i) => ({ label: `bundle ${from + i}`, bundle }));
+
+test(`bundles land with urn:uuid references resolved, and a re-run after a crash adds nothing twice (${testEngine})`, async () => {
+  // A first run that "crashed" after 30 of 50 patients, then the whole run again.
+  const first = await importFhir(db, SYSTEM_ACTOR, population(30));
+  assert.equal(first.bundles, 30);
+  const again = await importFhir(db, SYSTEM_ACTOR, population(50));
+  assert.deepEqual([again.bundles, again.skipped], [20, 30]);
+  assert.equal(await count('Patient'), 50);
+  const [dangling] = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM fhir_reference x LEFT JOIN fhir_resource r ON r.resource_type = x.target_type AND r.id = x.target_id
+      WHERE x.target_type = 'Patient' AND r.id IS NULL`,
+  );
+  assert.equal(dangling!.n, 0, 'every reference to a Patient points at a stored Patient');
+  const [unresolved] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM fhir_resource WHERE content::text LIKE '%urn:uuid:%'");
+  assert.equal(unresolved!.n, 0);
+});
+
+test('a bad entry names its bundle, entry and field, and nothing of its group is written', async () => {
+  const before = await count('Patient');
+  const bad = population(3, 100);
+  const patient = bad[1]!.bundle!.entry![0]!.resource as { identifier: Array<{ value: string }> };
+  patient.identifier[0]!.value = '9990000019'; // fails Modulus 11
+  await assert.rejects(importFhir(db, SYSTEM_ACTOR, bad), (error: Error) => {
+    assert.match(error.message, /^bundle 101 entry 0 \(Patient\.identifier\[0\]\.value\): the NHS number check digit/);
+    return true;
+  });
+  assert.equal(await count('Patient'), before);
+});
+
+test('NDJSON resources keep their ids and are skipped when already there', async () => {
+  const lines: ImportItem[] = [
+    { label: 'Patient.ndjson:1', resource: { resourceType: 'Patient', id: 'ndjson-1', gender: 'female' } },
+    { label: 'Patient.ndjson:2', resource: { resourceType: 'Patient', id: 'ndjson-2', gender: 'male' } },
+  ];
+  assert.equal((await importFhir(db, SYSTEM_ACTOR, lines)).resources, 2);
+  assert.deepEqual(await importFhir(db, SYSTEM_ACTOR, lines), { bundles: 0, resources: 0, skipped: 2 });
+  const [row] = await db.query<{ content: { gender: string } }>("SELECT content FROM fhir_resource WHERE resource_type = 'Patient' AND id = 'ndjson-2'");
+  assert.equal(row!.content.gender, 'male');
+});
+
+test('a Bundle of a type that cannot be imported is refused by name', async () => {
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'document', entry: [] };
+  await assert.rejects(importFhir(db, SYSTEM_ACTOR, [{ label: 'doc.json', bundle }]), /doc.json: a Bundle of type 'document' cannot be imported/);
+});
