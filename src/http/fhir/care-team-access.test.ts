@@ -41,3 +41,12 @@ test(`a partner organisation sees a patient only once it is on their care team (
   });
   assert.equal(entry.statusCode, 201, entry.body);
 });
+
+test('a postcode is found with or without its space', async () => {
+  const created = await h.app.inject({ method: 'POST', url: '/fhir/Patient', headers: { authorization: admin }, payload: { resourceType: 'Patient', address: [{ postalCode: 'NR1 3SR' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] } });
+  const id = created.json<{ id: string }>().id;
+  for (const query of ['NR1 3SR', 'nr13sr', 'NR1']) {
+    const found = (await h.app.inject({ url: `/fhir/Patient?address-postalcode=${encodeURIComponent(query)}`, headers: { authorization: admin } })).json<{ entry?: Array<{ resource: { id: string } }> }>();
+    assert.ok(found.entry?.some((e) => e.resource.id === id), query);
+  }
+});

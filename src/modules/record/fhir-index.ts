@@ -62,7 +62,11 @@ function addValue(rows: IndexRows, param: IndexedParam, { type, value }: TypedVa
       if (type === 'Identifier' || type === 'Reference') return;
       return;
     case 'string':
-      for (const text of stringsOf(type, value)) rows.strings.push([param.code, normaliseString(text), text]);
+      for (const text of stringsOf(type, value)) {
+        rows.strings.push([param.code, normaliseString(text), text]);
+        // A postcode is also indexed without its space, so "nr13sr" finds "NR1 3SR".
+        if (param.code.endsWith('postalcode') && /\s/.test(text)) rows.strings.push([param.code, normaliseString(text.replace(/\s+/g, '')), text]);
+      }
       return;
     case 'date': {
       const range = dateRange(type, value);
