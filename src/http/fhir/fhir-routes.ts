@@ -3,7 +3,7 @@
  * history, PATCH, conditional create/update, batch/transaction), plus type history, Patient/$everything
  * and metadata. This file only translates HTTP ⇄ FhirRequest and answers in OperationOutcome.
  */
-import { getStatus, normalizeOperationOutcome, OperationOutcomeError, unauthorized } from '@medplum/core';
+import { badRequest, getStatus, notFound, OperationOutcomeError, unauthorized } from '@medplum/core';
 import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,13 +13,15 @@ import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { auditRecordAccess } from '../../modules/record/record-audit.ts';
 import { RecordRepository } from '../../modules/record/fhir-repository.ts';
-import { UNPROCESSABLE_ID } from '../../modules/record/fhir-outcomes.ts';
+import { toOutcomeError, UNPROCESSABLE_ID } from '../../modules/record/fhir-outcomes.ts';
 import { recordAccessFor } from '../../modules/record/record-access.ts';
 import { requireActor } from '../auth.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export const FHIR_BODY_LIMIT = 16 * 1024 * 1024;
+/** Far deeper than any real resource; deeper JSON would exhaust the stack of the recursive code that reads it. */
+export const MAX_JSON_DEPTH = 100;
 const VERSION = '0.2.0';
 
 const router = new FhirRouter();
@@ -37,6 +39,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
   for (const type of ['application/json', 'application/fhir+json', 'application/json-patch+json']) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: FHIR_BODY_LIMIT }, (_request, body, done) => {
       if ((body as string).trim() === '') return done(null, undefined);
+      if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) return done(new AppError('bad-request', `the body nests objects and arrays more than ${MAX_JSON_DEPTH} deep`), undefined);
       try {
         done(null, JSON.parse(body as string, noProtoKeys));
       } catch {
@@ -44,6 +47,15 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
       }
     });
   }
+  // POST [type]/_search may send its parameters as a form (FHIR RESTful API, search).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FHIR_BODY_LIMIT }, (_request, body, done) => {
+    const query = Object.create(null) as Record<string, string | string[]>;
+    for (const [key, value] of new URLSearchParams(body as string)) {
+      const had = query[key];
+      query[key] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
+    }
+    done(null, query);
+  });
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof AppError && error.code === 'unauthenticated') return sendOutcome(reply, { ...unauthorized, issue: [{ severity: 'error', code: 'login', details: { text: error.message } }] }, 401);
     const fastifyError = error as { code?: string; statusCode?: number; message: string };
@@ -75,9 +87,11 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
     const path = request.url.slice('/fhir'.length).split('?')[0]!.replace(/^\//, '');
     let result: [OperationOutcome, Resource?];
     try {
-      result = await handle(request, repo, path);
+      result = await handle(request, repo, path, /handling=lenient/.test(prefer));
     } catch (error) {
-      result = [normalizeOperationOutcome(error instanceof OperationOutcomeError ? error : error)];
+      const known = toOutcomeError(error);
+      if (!(known instanceof OperationOutcomeError)) throw error;
+      result = [known.outcome];
     }
     if (isTransaction(request.body) && statusOf(result[0]) >= 400) result = [atFailedEntry(result[0], request.body, repo.lastWrite)];
     await auditRecordAccess(db, actor, request, repo.touches, breakGlass);
@@ -97,18 +111,35 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
   app.all('/*', handler);
 }
 
-async function handle(request: FastifyRequest, repo: RecordRepository, path: string): Promise<[OperationOutcome, Resource?]> {
+async function handle(request: FastifyRequest, repo: RecordRepository, path: string, lenient: boolean): Promise<[OperationOutcome, Resource?]> {
   const query = request.query as Record<string, string | string[]>;
+  let url = request.url.slice('/fhir'.length) || '/';
+  const form = request.method === 'POST' && path.endsWith('_search') && request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
+  const [pathPart, search] = url.split('?', 2) as [string, string | undefined];
+  const urlParams = new URLSearchParams(search ?? '');
+  const notParameters = [...new Set([...urlParams.keys(), ...Object.keys(form)].filter(isPrototypeKey))];
+  if (notParameters.length > 0) {
+    if (!lenient) return [outcome('invalid', `not a search parameter: ${notParameters.join(', ')}`)];
+    repo.ignoredParameters.push(...notParameters);
+    for (const key of notParameters) {
+      urlParams.delete(key);
+      delete form[key];
+    }
+    url = `${pathPart}?${urlParams.toString()}`;
+  }
   const typeHistory = /^([A-Z][A-Za-z]+)\/_history$/.exec(path);
   if (typeHistory && request.method === 'GET') {
-    const count = Number(first(query._count) ?? 20);
-    return [ok(), await repo.readTypeHistory(typeHistory[1]!, { since: first(query._since), count: Number.isFinite(count) ? count : 20 })];
+    return [ok(), await repo.readTypeHistory(typeHistory[1]!, { since: instantParameter(query, '_since'), count: countParameter(query) })];
   }
   const everything = /^Patient\/([A-Za-z0-9\-.]{1,64})\/\$everything$/.exec(path);
   if (everything && request.method === 'GET') {
-    return [ok(), await repo.everything(everything[1]!, { since: first(query._since) })];
+    return [ok(), await repo.everything(everything[1]!, { since: instantParameter(query, '_since') })];
   }
   const body = request.body as Resource | undefined;
+  const writesResource = (request.method === 'POST' || request.method === 'PUT') && !path.endsWith('_search') && !path.includes('$');
+  if (writesResource && (!body || typeof body !== 'object' || Array.isArray(body))) {
+    return [outcome('invalid', 'the body must be a FHIR resource: a JSON object with a resourceType')];
+  }
   if (body && typeof body === 'object' && !Array.isArray(body) && request.method !== 'PATCH') {
     const urlType = /^([A-Z][A-Za-z]+)(?:\/|$)/.exec(path)?.[1];
     if (urlType && urlType !== '_search' && body.resourceType && body.resourceType !== urlType && !path.endsWith('_search')) {
@@ -117,7 +148,7 @@ async function handle(request: FastifyRequest, repo: RecordRepository, path: str
   }
   const fhirRequest: FhirRequest = {
     method: request.method as HttpMethod,
-    url: request.url.slice('/fhir'.length) || '/',
+    url,
     pathname: '',
     params: {},
     query: {},
@@ -126,8 +157,42 @@ async function handle(request: FastifyRequest, repo: RecordRepository, path: str
     // Without this the router runs a transaction Bundle as a batch: entry by entry, not all or nothing.
     config: { transactions: true },
   };
-  return (await router.handleRequest(fhirRequest, repo)) as [OperationOutcome, Resource?];
+  return dispatch(fhirRequest, repo);
 }
+
+/**
+ * The router's handleRequest, except that an unexpected error (say, from the database) is thrown on,
+ * to be logged and answered 500, instead of becoming a 400 that quotes the database's message.
+ */
+async function dispatch(fhirRequest: FhirRequest, repo: RecordRepository): Promise<[OperationOutcome, Resource?]> {
+  const route = router.find(fhirRequest.method, fhirRequest.url);
+  if (!route) return [notFound];
+  fhirRequest.params = route.params;
+  fhirRequest.pathname = route.path;
+  if (route.query) fhirRequest.query = route.query;
+  return (await route.handler(fhirRequest, repo, router)) as [OperationOutcome, Resource?];
+}
+
+/** A FHIR instant or date query parameter (e.g. _since), or a 400. */
+function instantParameter(query: Record<string, string | string[]>, name: string): string | undefined {
+  const value = first(query[name]);
+  if (value === undefined) return undefined;
+  if (/^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/.test(value) && !Number.isNaN(Date.parse(value))) return value;
+  throw new OperationOutcomeError(badRequest(`${name} must be a FHIR instant, e.g. 2024-04-01T09:00:00Z`, name));
+}
+
+function countParameter(query: Record<string, string | string[]>): number | undefined {
+  const value = first(query._count);
+  if (value === undefined) return undefined;
+  if (/^\d{1,9}$/.test(value)) return Number(value);
+  throw new OperationOutcomeError(badRequest('_count must be a whole number', '_count'));
+}
+
+/**
+ * Keys found on every plain object (constructor, __proto__, toString…): the search parser takes them
+ * for search parameters and fails. They never are one.
+ */
+const isPrototypeKey = (key: string) => Object.prototype.hasOwnProperty.call(Object.prototype, key.split(':')[0]!);
 
 const isTransaction = (body: unknown): body is Bundle => !!body && typeof body === 'object' && (body as Bundle).resourceType === 'Bundle' && (body as Bundle).type === 'transaction';
 
@@ -157,6 +222,23 @@ const ok = (): OperationOutcome => ({ resourceType: 'OperationOutcome', id: 'ok'
 
 function outcome(code: string, text: string, expression?: string): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: code as 'invalid', details: { text }, ...(expression ? { expression: [expression] } : {}) }] };
+}
+
+/** Whether JSON text nests objects and arrays deeper than the limit (brackets inside strings do not count). */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 /** JSON.parse reviver: drops __proto__ and constructor keys so hostile bodies cannot reach prototypes. */

@@ -3,8 +3,8 @@ import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { AppError } from '../../shared/errors.ts';
 
-/** Marks a validation failure: the HTTP layer answers 422 for it. */
-export const UNPROCESSABLE_ID = 'pcn-unprocessable';
+/** Marks a validation failure: medplum's getStatus answers 422 for this id, also for batch entries. */
+export const UNPROCESSABLE_ID = 'business-rule';
 
 export function unprocessable(issues: OperationOutcomeIssue[]): OperationOutcomeError {
   return new OperationOutcomeError({ resourceType: 'OperationOutcome', id: UNPROCESSABLE_ID, issue: issues });

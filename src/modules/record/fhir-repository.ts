@@ -5,11 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  badRequest,
   getReferenceString,
   gone,
   normalizeOperationOutcome,
   notFound,
   OperationOutcomeError,
+  Operator,
+  parseSearchRequest,
   preconditionFailed,
   type SearchRequest,
   type WithId,
@@ -22,7 +25,7 @@ import { ODS_SYSTEM } from '../../shared/ids.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { extractIndex, type IndexRows } from './fhir-index.ts';
 import { invalidAt, toOutcomeError, unprocessable } from './fhir-outcomes.ts';
-import { filtersToSql, sortToSql, SqlParams } from './fhir-search-sql.ts';
+import { afterCursor, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, type SortKey } from './fhir-search-sql.ts';
 import { compartmentPatient, deleteIndexRows, insertIndexRows } from './fhir-store.ts';
 import { recordValidationIssues } from './fhir-validation.ts';
 import type { RecordAccess } from './record-access.ts';
@@ -40,7 +43,8 @@ export interface RepositoryContext {
 
 /** What a request touched, for the audit of every look and every change. */
 export interface Touch {
-  action: 'create' | 'read' | 'update' | 'delete' | 'search' | 'history';
+  /** `denied`: the access rules refused it, which is audited too (who tried to see whose record). */
+  action: 'create' | 'read' | 'update' | 'delete' | 'search' | 'history' | 'denied';
   resourceType: string;
   id: string;
   patientId: string | null;
@@ -58,6 +62,8 @@ export class RecordRepository extends FhirRepository<Db> {
   readonly touches: Touch[] = [];
   /** Search parameters ignored under Prefer: handling=lenient, reported back in the Bundle. */
   readonly ignoredParameters: string[] = [];
+  /** The resource the latest write was about: a failed transaction names its entry from it. */
+  lastWrite: { resourceType: string; id: string } | undefined;
 
   constructor(
     db: Db,
@@ -76,16 +82,24 @@ export class RecordRepository extends FhirRepository<Db> {
 
   async withTransaction<TResult>(callback: (client: Db) => Promise<TResult>, options?: { serializable?: boolean }): Promise<TResult> {
     const outer = this.db;
-    return outer.transaction(async (tx) => {
-      // Conditional create/update must not race: serialise them on one advisory lock.
-      if (options?.serializable) await tx.query('SELECT pg_advisory_xact_lock(727102)');
-      this.db = tx;
-      try {
-        return await callback(tx);
-      } finally {
-        this.db = outer;
-      }
-    });
+    const touched = this.touches.length;
+    try {
+      return await outer.transaction(async (tx) => {
+        // Conditional create/update must not race: serialise them on one advisory lock.
+        if (options?.serializable) await tx.query('SELECT pg_advisory_xact_lock(727102)');
+        this.db = tx;
+        try {
+          return await callback(tx);
+        } finally {
+          this.db = outer;
+        }
+      });
+    } catch (error) {
+      // Rolled back, so nothing in it was done; a refusal in it was still an attempt, and stays audited.
+      const undone = this.touches.splice(touched);
+      this.touches.push(...undone.filter((t) => t.action === 'denied'));
+      throw error;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -103,6 +117,7 @@ export class RecordRepository extends FhirRepository<Db> {
   }
 
   async patchResource<T extends Resource>(resourceType: T['resourceType'], id: string, patch: Operation[]): Promise<WithId<T>> {
+    this.lastWrite = { resourceType, id };
     return this.withTransaction(async () => {
       const current = await this.readResource<T>(resourceType, id);
       const patched = structuredClone(current) as T;
@@ -115,10 +130,12 @@ export class RecordRepository extends FhirRepository<Db> {
   }
 
   async deleteResource(resourceType: string, id: string): Promise<void> {
+    this.lastWrite = { resourceType, id };
     await this.withTransaction(async (tx) => {
       const row = await this.currentRow(tx, resourceType, id, true);
-      if (!row || row.deleted) throw new OperationOutcomeError(notFound);
-      if (row.patient_id) await this.context.access.assertPatient(tx, row.patient_id);
+      if (!row) throw new OperationOutcomeError(notFound);
+      if (row.patient_id) await this.assertPatient(tx, resourceType, id, row.patient_id);
+      if (row.deleted) return; // deleting again changes nothing, and is no error (FHIR R4 http.html#delete)
       const version = row.version_id + 1;
       const [{ now }] = (await tx.query<{ now: string }>("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS now")) as [{ now: string }];
       await tx.query('UPDATE fhir_resource SET version_id = $3, last_updated = $4, deleted = true, content = NULL WHERE resource_type = $1 AND id = $2', [resourceType, id, version, now]);
@@ -128,7 +145,9 @@ export class RecordRepository extends FhirRepository<Db> {
     });
   }
 
-  private async writeVersion<T extends Resource>(resource: WithId<T>, mode: 'create' | 'update', ifMatch?: string): Promise<WithId<T>> {
+  private async writeVersion<T extends Resource>(given: WithId<T>, mode: 'create' | 'update', ifMatch?: string): Promise<WithId<T>> {
+    this.lastWrite = { resourceType: given.resourceType, id: given.id };
+    const resource = await this.resolveConditionalReferences(given);
     this.validate(resource);
     return this.withTransaction(async (tx) => {
       const { resourceType, id } = resource;
@@ -161,16 +180,46 @@ export class RecordRepository extends FhirRepository<Db> {
     });
   }
 
-  private async assertMayWrite(tx: Db, resource: Resource, index: IndexRows, patientId: string | null, previousPatientId: string | null): Promise<void> {
-    const { access } = this.context;
-    if (resource.resourceType === 'Patient') {
+  private async assertMayWrite(tx: Db, resource: WithId<Resource>, index: IndexRows, patientId: string | null, previousPatientId: string | null): Promise<void> {
+    const { resourceType, id } = resource;
+    if (resourceType === 'Patient') {
       const registered = index.tokens.find(([code, system]) => code === 'general-practitioner:identifier' && system === ODS_SYSTEM);
-      if (previousPatientId) await access.assertPatient(tx, previousPatientId);
-      else access.assertRegistration(registered?.[2] ?? null);
+      if (previousPatientId) await this.assertPatient(tx, resourceType, id, previousPatientId);
+      else await this.audited(resourceType, id, null, () => this.context.access.assertRegistration(registered?.[2] ?? null));
       return;
     }
-    if (previousPatientId) await access.assertPatient(tx, previousPatientId);
-    if (patientId && patientId !== previousPatientId) await access.assertPatient(tx, patientId);
+    if (previousPatientId) await this.assertPatient(tx, resourceType, id, previousPatientId);
+    if (patientId && patientId !== previousPatientId) await this.assertPatient(tx, resourceType, id, patientId);
+  }
+
+  /** The access rule for one patient's record. */
+  private assertPatient(db: Db, resourceType: string, id: string, patientId: string): Promise<void> {
+    return this.audited(resourceType, id, patientId, () => this.context.access.assertPatient(db, patientId));
+  }
+
+  /** Runs an access check; a refusal is recorded for the audit (who tried to see or change whose record). */
+  private async audited(resourceType: string, id: string, patientId: string | null, check: () => void | Promise<void>): Promise<void> {
+    try {
+      await check();
+    } catch (error) {
+      this.touch('denied', resourceType, id, patientId);
+      throw error;
+    }
+  }
+
+  /**
+   * Conditional references (`Patient?identifier=…`, FHIR's transaction rules) become literal ones.
+   * Each must match exactly one resource the actor may see.
+   */
+  private async resolveConditionalReferences<T extends Resource>(resource: T): Promise<T> {
+    if (conditionalReferences(resource, resource.resourceType).length === 0) return resource;
+    const resolved = structuredClone(resource);
+    for (const { holder, path } of conditionalReferences(resolved, resolved.resourceType)) {
+      const found = await this.searchResources({ ...parseSearchRequest(holder.reference), count: 2 });
+      if (found.length !== 1) throw new OperationOutcomeError(badRequest(`the conditional reference '${holder.reference}' matches ${found.length === 0 ? 'no' : 'more than one'} resource`, path));
+      holder.reference = getReferenceString(found[0]!);
+    }
+    return resolved;
   }
 
   /** R4 structure (cardinality, types) plus the NHS's own identifier rules. */
@@ -195,7 +244,7 @@ export class RecordRepository extends FhirRepository<Db> {
     const row = await this.currentRow(this.db, resourceType, id);
     if (!row) throw new OperationOutcomeError(notFound);
     if (row.deleted) throw new OperationOutcomeError(gone);
-    if (row.patient_id) await this.context.access.assertPatient(this.db, row.patient_id);
+    if (row.patient_id) await this.assertPatient(this.db, resourceType, id, row.patient_id);
     this.touch('read', resourceType, id, row.patient_id);
     return row.content as WithId<T>;
   }
@@ -214,7 +263,7 @@ export class RecordRepository extends FhirRepository<Db> {
     if (!/^\d{1,18}$/.test(versionId)) throw new OperationOutcomeError(notFound);
     const current = await this.currentRow(this.db, resourceType, id);
     if (!current) throw new OperationOutcomeError(notFound);
-    if (current.patient_id) await this.context.access.assertPatient(this.db, current.patient_id);
+    if (current.patient_id) await this.assertPatient(this.db, resourceType, id, current.patient_id);
     const [row] = await this.db.query<{ content: Resource | null; deleted: boolean }>(
       'SELECT content, deleted FROM fhir_history WHERE resource_type = $1 AND id = $2 AND version_id = $3',
       [resourceType, id, Number(versionId)],
@@ -228,7 +277,7 @@ export class RecordRepository extends FhirRepository<Db> {
   async readHistory<T extends Resource>(resourceType: string, id: string): Promise<Bundle<WithId<T>>> {
     const current = await this.currentRow(this.db, resourceType, id);
     if (!current) throw new OperationOutcomeError(notFound);
-    if (current.patient_id) await this.context.access.assertPatient(this.db, current.patient_id);
+    if (current.patient_id) await this.assertPatient(this.db, resourceType, id, current.patient_id);
     const rows = await this.db.query<{ content: WithId<T> | null; deleted: boolean; version_id: number; last_updated: string }>(
       `SELECT content, deleted, version_id, to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_updated
          FROM fhir_history WHERE resource_type = $1 AND id = $2 ORDER BY version_id DESC LIMIT ${MAX_COUNT}`,
@@ -276,19 +325,21 @@ export class RecordRepository extends FhirRepository<Db> {
     if (accessFilter) conditions.push(accessFilter);
     const where = conditions.join(' AND ');
     const countOnly = request.summary === undefined && request.count === 0;
-    const count = Math.min(Math.max(request.count ?? DEFAULT_COUNT, 0), MAX_COUNT);
-    const offset = request.offset ?? 0;
+    const count = Number.isInteger(request.count) ? Math.min(Math.max(request.count!, 0), MAX_COUNT) : DEFAULT_COUNT;
+    // _offset is honoured when a client sends it; our own next links carry a keyset _cursor instead.
+    const offset = Number.isInteger(request.offset) && request.offset! > 0 ? request.offset! : 0;
     const wantTotal = request.total === 'accurate' || request.total === 'estimate' || count === 0 || countOnly;
     const total = wantTotal ? Number((await this.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM fhir_resource r WHERE ${where}`, params.values))[0]?.n ?? 0) : undefined;
 
-    let rows: Array<{ id: string; content: WithId<T>; patient_id: string | null }> = [];
-    let cursorClause = '';
-    const sortedById = !request.sortRules?.length;
-    if (sortedById && request.cursor) cursorClause = ` AND r.id > ${params.add(request.cursor)}`;
+    let rows: Array<{ id: string; content: WithId<T>; patient_id: string | null } & Record<string, string | null>> = [];
+    let keys: SortKey[] = [];
     if (count > 0) {
-      const order = sortToSql(request, params, options);
+      keys = sortKeys(request, params, options);
+      const after = request.cursor ? afterCursor(keys, decodeCursor(request.cursor, keys), params) : 'true';
       rows = await this.db.query(
-        `SELECT r.id, r.content, r.patient_id FROM fhir_resource r WHERE ${where}${cursorClause} ORDER BY ${order} LIMIT ${count + 1}${sortedById ? '' : ` OFFSET ${Number(offset)}`}`,
+        `SELECT s.id, s.content, s.patient_id${keyTexts(keys)}
+           FROM (SELECT r.id, r.content, r.patient_id${keys.map((key, i) => `, ${key.sql} AS k${i}`).join('')} FROM fhir_resource r WHERE ${where}) s
+          WHERE ${after} ORDER BY ${keysetOrder(keys)} LIMIT ${count + 1}${offset ? ` OFFSET ${offset}` : ''}`,
         params.values,
       );
     }
@@ -302,10 +353,11 @@ export class RecordRepository extends FhirRepository<Db> {
       search: { mode: 'match' },
     }));
     entries.push(...((await this.includes(request, rows.map((r) => r.id))) as BundleEntry<WithId<T>>[]));
-    const links: BundleLink[] = [{ relation: 'self', url: searchUrl(this.context.baseUrl, request, {}) }];
+    const links: BundleLink[] = [{ relation: 'self', url: searchUrl(this.context.baseUrl, request, this.ignoredParameters, {}) }];
     if (hasMore) {
-      const last = rows.at(-1)!.id;
-      links.push({ relation: 'next', url: searchUrl(this.context.baseUrl, request, sortedById ? { _cursor: last } : { _offset: String(offset + count) }) });
+      const last = rows.at(-1)!;
+      const cursor = encodeCursor([...keys.map((_key, i) => last[`c${i}`] ?? null), last.id]);
+      links.push({ relation: 'next', url: searchUrl(this.context.baseUrl, request, this.ignoredParameters, { _cursor: cursor }) });
     }
     const bundle: Bundle<WithId<T>> = { resourceType: 'Bundle', type: 'searchset', ...(total !== undefined ? { total } : {}), link: links, entry: entries };
     if (this.ignoredParameters.length > 0) {
@@ -352,11 +404,16 @@ export class RecordRepository extends FhirRepository<Db> {
     });
   }
 
+  /** The matches only: medplum's default would also return _include'd resources and the lenient-handling outcome. */
+  override async searchResources<T extends Resource>(request: SearchRequest<T>): Promise<WithId<T>[]> {
+    const bundle = await this.search(request);
+    return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as WithId<T>);
+  }
+
   async searchByReference<T extends Resource>(request: SearchRequest<T>, referenceField: string, references: string[]): Promise<Record<string, WithId<T>[]>> {
     const result: Record<string, WithId<T>[]> = {};
     for (const reference of references) {
-      const bundle = await this.search({ ...request, filters: [...(request.filters ?? []), { code: referenceField, operator: 'eq', value: reference }] });
-      result[reference] = (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as WithId<T>);
+      result[reference] = await this.searchResources({ ...request, filters: [...(request.filters ?? []), { code: referenceField, operator: Operator.EQUALS, value: reference }] });
     }
     return result;
   }
@@ -390,6 +447,20 @@ export class RecordRepository extends FhirRepository<Db> {
 }
 
 // -----------------------------------------------------------------------------------------------
+
+const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?./;
+
+/** Every Reference in a resource whose reference is a search (`Type?param=value`), with its FHIRPath-like path. */
+function conditionalReferences(value: unknown, path: string, found: Array<{ holder: { reference: string }; path: string }> = []) {
+  if (Array.isArray(value)) value.forEach((item, i) => conditionalReferences(item, `${path}[${i}]`, found));
+  else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'reference' && typeof item === 'string' && CONDITIONAL_REFERENCE.test(item)) found.push({ holder: value as { reference: string }, path: `${path}.reference` });
+      else conditionalReferences(item, `${path}.${key}`, found);
+    }
+  }
+  return found;
+}
 
 function patientOf(resource: Resource | null): string | null {
   if (!resource) return null;
@@ -427,13 +498,15 @@ function selectElements<T extends Resource>(resource: T, fields: string[] | unde
   return picked;
 }
 
-function searchUrl(baseUrl: string, request: SearchRequest, extra: Record<string, string>): string {
+/** The search as a URL (self and next links), without the parameters that were ignored under handling=lenient. */
+function searchUrl(baseUrl: string, request: SearchRequest, ignored: string[], extra: Record<string, string>): string {
   const query = new URLSearchParams();
   for (const filter of request.filters ?? []) {
+    if (ignored.includes(filter.code)) continue;
     if (PREFIX_OPERATORS.has(filter.operator)) query.append(filter.code, `${filter.operator}${filter.value}`);
     else query.append(modifierCode(filter), filter.value);
   }
-  for (const rule of request.sortRules ?? []) query.append('_sort', `${rule.descending ? '-' : ''}${rule.code}`);
+  for (const rule of request.sortRules ?? []) if (!ignored.includes(`_sort=${rule.code}`)) query.append('_sort', `${rule.descending ? '-' : ''}${rule.code}`);
   if (request.count !== undefined) query.set('_count', String(request.count));
   for (const include of request.include ?? []) query.append('_include', `${include.resourceType}:${include.searchParam}${include.targetType ? `:${include.targetType}` : ''}`);
   for (const rev of request.revInclude ?? []) query.append('_revinclude', `${rev.resourceType}:${rev.searchParam}${rev.targetType ? `:${rev.targetType}` : ''}`);

@@ -2,7 +2,7 @@
  * Turns a parsed FHIR search (SearchRequest from @medplum/core) into parameterised SQL over the index
  * tables. Values never enter the SQL text; only whitelisted table and column names do.
  */
-import { getSearchParameters, Operator, type Filter, type SearchRequest } from '@medplum/core';
+import { getSearchParameters, Operator, parseParameter, type Filter, type SearchRequest } from '@medplum/core';
 import { AppError } from '../../shared/errors.ts';
 import { dateBounds, normaliseString } from './fhir-index.ts';
 
@@ -127,7 +127,11 @@ function splitPrefix(raw: string, operator: Operator): [string, string] {
   return [PREFIXES[operator] ?? 'eq', raw];
 }
 
-/** Date search by range: the searched value covers [qLow, qHigh); the indexed one [low, high]. */
+/**
+ * Date search by range. The searched value covers [qLow, qHigh); an indexed date covers [low, high)
+ * and an indexed instant is the single point low = high. Bound values are added only when used: a
+ * parameter the SQL never mentions is an error to PostgreSQL.
+ */
 function dateCondition(lowSql: string, highSql: string | null, filter: Filter, params: SqlParams): string {
   const [prefix, value] = splitPrefix(filter.value, filter.operator);
   if (!/^\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?$/.test(value)) {
@@ -135,31 +139,34 @@ function dateCondition(lowSql: string, highSql: string | null, filter: Filter, p
   }
   const [qLow, qHigh] = dateBounds(value);
   const exact = qLow === qHigh;
-  const lo = params.add(qLow);
-  const hi = params.add(qHigh);
-  const high = highSql ?? lowSql;
-  const within = exact ? `(${lowSql} <= ${lo} AND COALESCE(${high}, 'infinity') >= ${lo})` : `(${lowSql} >= ${lo} AND COALESCE(${high}, 'infinity') <= ${hi})`;
+  let loParam: string | undefined;
+  let hiParam: string | undefined;
+  const lo = () => (loParam ??= `${params.add(qLow)}::timestamptz`);
+  const hi = () => (hiParam ??= `${params.add(qHigh)}::timestamptz`);
+  const high = `COALESCE(${highSql ?? lowSql}, 'infinity')`;
+  const within = () => (exact ? `(${lowSql} <= ${lo()} AND (${high} > ${lo()} OR ${lowSql} = ${lo()}))` : `(${lowSql} >= ${lo()} AND ${lowSql} < ${hi()} AND ${high} <= ${hi()})`);
   switch (prefix) {
     case 'ne':
-      return `NOT ${within}`;
+      return `NOT ${within()}`;
     case 'gt':
     case 'sa':
-      return `COALESCE(${high}, 'infinity') ${exact ? '>' : '>='} ${hi}`;
+      return exact ? `${high} > ${lo()}` : `(${high} > ${hi()} OR ${lowSql} >= ${hi()})`;
     case 'lt':
     case 'eb':
-      return `${lowSql} < ${lo}`;
+      return `${lowSql} < ${lo()}`;
     case 'ge':
-      return `COALESCE(${high}, 'infinity') >= ${lo}`;
+      return `(${high} > ${lo()} OR ${lowSql} >= ${lo()})`;
     case 'le':
-      return `${lowSql} ${exact ? '<=' : '<'} ${hi}`;
+      return exact ? `${lowSql} <= ${lo()}` : `${lowSql} < ${hi()}`;
     default:
-      return within;
+      return within();
   }
 }
 
 function referenceMatch(t: string, value: string, targets: string[], params: SqlParams): string {
   const match = /(?:^|\/)(?:([A-Z][A-Za-z]+)\/)?([A-Za-z0-9\-.]{1,64})$/.exec(value);
-  if (!match) throw new AppError('bad-request', `'${value}' is not a reference`);
+  // Not an id this server could have given out: it simply matches nothing (as an unknown id would).
+  if (!match) return `${t}.target_id = ${params.add(value)}`;
   const [, type, id] = match;
   if (type) return `(${t}.target_type = ${params.add(type)} AND ${t}.target_id = ${params.add(id)})`;
   const sql = `${t}.target_id = ${params.add(id)}`;
@@ -184,32 +191,112 @@ function chainedSql(resourceType: string, chain: RegExpExecArray, filter: Filter
   const conditions: string[] = [];
   const ref = alias('c');
   for (const target of targets) {
-    const inner = filterToSql(target, { ...filter, code: rest }, { type: `${ref}.target_type`, id: `${ref}.target_id` }, params, { ...options, lenient: targets.length > 1 || options.lenient, ignored: [] });
+    const inner = filterToSql(target, chainEnd(target, rest, filter), { type: `${ref}.target_type`, id: `${ref}.target_id` }, params, { ...options, lenient: targets.length > 1 || options.lenient, ignored: [] });
     if (inner) conditions.push(`(${ref}.target_type = ${params.add(target)} AND ${inner})`);
   }
   if (conditions.length === 0) return unknownParameter(resourceType, `${code}.${rest}`, options);
   return `EXISTS (SELECT 1 FROM fhir_reference ${ref} WHERE ${ref}.resource_type = ${owner.type} AND ${ref}.id = ${owner.id} AND ${ref}.code = ${params.add(code)} AND (${conditions.join(' OR ')}))`;
 }
 
-/** ORDER BY for _sort: _id, _lastUpdated, or any indexed string/date/token/number parameter. */
-export function sortToSql(request: SearchRequest, params: SqlParams, options: SearchSqlOptions): string {
-  const parts: string[] = [];
-  for (const rule of request.sortRules ?? []) {
-    const direction = rule.descending ? 'DESC' : 'ASC';
-    if (rule.code === '_id') parts.push(`r.id ${direction}`);
-    else if (rule.code === '_lastUpdated') parts.push(`r.last_updated ${direction}`);
+const PARSED_TYPES = new Set(['string', 'token', 'uri', 'reference', 'date', 'number', 'quantity']);
+
+/** The chain's last link parsed as a plain parameter would be: `family:exact` is family with operator exact. */
+function chainEnd(target: string, rest: string, filter: Filter): Filter {
+  const [code, modifier = ''] = rest.split(':', 2) as [string, string?];
+  const definitions = getSearchParameters(target) ?? {};
+  const definition = !rest.includes('.') && Object.prototype.hasOwnProperty.call(definitions, code) ? definitions[code] : undefined;
+  if (!definition || !PARSED_TYPES.has(definition.type)) return { ...filter, code: rest };
+  return parseParameter(definition, modifier, filter.value);
+}
+
+/** One ORDER BY key of a search: an SQL expression on the row `r`, its type (for the cursor) and direction. */
+export interface SortKey {
+  sql: string;
+  type: 'text' | 'timestamptz' | 'numeric';
+  descending: boolean;
+}
+
+const SORT_TABLES: Record<string, { table: string; column: string; type: SortKey['type'] }> = {
+  string: { table: 'fhir_string', column: 'value', type: 'text' },
+  token: { table: 'fhir_token', column: 'value', type: 'text' },
+  date: { table: 'fhir_date', column: 'low', type: 'timestamptz' },
+  number: { table: 'fhir_number', column: 'value', type: 'numeric' },
+};
+
+/**
+ * The keys _sort orders by: _id, _lastUpdated, or any indexed string/date/token/number parameter.
+ * `name` sorts as a list of people is read: by family name, then given name.
+ */
+export function sortKeys(request: SearchRequest, params: SqlParams, options: SearchSqlOptions): SortKey[] {
+  const keys: SortKey[] = [];
+  for (const { code, descending = false } of request.sortRules ?? []) {
+    if (code === '_id') keys.push({ sql: 'r.id', type: 'text', descending });
+    else if (code === '_lastUpdated') keys.push({ sql: 'r.last_updated', type: 'timestamptz', descending });
     else {
-      const definition = getSearchParameters(request.resourceType)?.[rule.code];
-      const table = definition && ({ string: ['fhir_string', 'value'], date: ['fhir_date', 'low'], token: ['fhir_token', 'value'], number: ['fhir_number', 'value'] } as Record<string, [string, string]>)[definition.type];
-      if (!table) {
-        unknownParameter(request.resourceType, `_sort=${rule.code}`, options);
-        continue;
+      const definitions = getSearchParameters(request.resourceType) ?? {};
+      const codes = code === 'name' && definitions.family && definitions.given ? ['family', 'given'] : [code];
+      for (const part of codes) {
+        const sort = definitions[part] && SORT_TABLES[definitions[part].type];
+        if (!sort) {
+          unknownParameter(request.resourceType, `_sort=${code}`, options);
+          break;
+        }
+        const t = alias('s');
+        const sql = `(SELECT ${descending ? 'max' : 'min'}(${t}.${sort.column}) FROM ${sort.table} ${t} WHERE ${t}.resource_type = r.resource_type AND ${t}.id = r.id AND ${t}.code = ${params.add(part)})`;
+        keys.push({ sql, type: sort.type, descending });
       }
-      const t = alias('s');
-      const agg = rule.descending ? 'max' : 'min';
-      parts.push(`(SELECT ${agg}(${t}.${table[1]}) FROM ${table[0]} ${t} WHERE ${t}.resource_type = r.resource_type AND ${t}.id = r.id AND ${t}.code = ${params.add(rule.code)}) ${direction} NULLS LAST`);
     }
   }
-  parts.push('r.id ASC');
-  return parts.join(', ');
+  return keys;
+}
+
+/*
+ * Paging is by keyset, not offset: a next link carries the last row's sort keys and id, and the next
+ * page starts strictly after them. Rows added or changed between pages then never shift a page, so
+ * none is skipped or repeated. The keyed rows are `s` with keys k0…kn (NULLS LAST), then s.id.
+ */
+
+export function keysetOrder(keys: SortKey[]): string {
+  return [...keys.map((key, i) => `s.k${i} ${key.descending ? 'DESC' : 'ASC'} NULLS LAST`), 's.id ASC'].join(', ');
+}
+
+/** Each key as text for the cursor; instants with full precision, so they compare equal when read back. */
+export function keyTexts(keys: SortKey[]): string {
+  return keys.map((key, i) => `, ${key.type === 'timestamptz' ? `to_char(s.k${i} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')` : `s.k${i}::text`} AS c${i}`).join('');
+}
+
+/** Rows strictly after the cursor's position in the keyset order. */
+export function afterCursor(keys: SortKey[], cursor: Array<string | null>, params: SqlParams): string {
+  const alternatives: string[] = [];
+  const equalSoFar: string[] = [];
+  keys.forEach((key, i) => {
+    const value = cursor[i];
+    const k = `s.k${i}`;
+    if (value === null) {
+      equalSoFar.push(`${k} IS NULL`); // nulls sort last: nothing but another null comes after
+      return;
+    }
+    const v = `${params.add(value)}::${key.type}`;
+    alternatives.push([...equalSoFar, `(${k} ${key.descending ? '<' : '>'} ${v} OR ${k} IS NULL)`].join(' AND '));
+    equalSoFar.push(`${k} = ${v}`);
+  });
+  alternatives.push([...equalSoFar, `s.id > ${params.add(cursor.at(-1))}`].join(' AND '));
+  return `(${alternatives.map((a) => `(${a})`).join(' OR ')})`;
+}
+
+export const encodeCursor = (values: Array<string | null>) => Buffer.from(JSON.stringify(values)).toString('base64url');
+
+/** A cursor this server gave out for these keys, or a 400: a tampered one never reaches the SQL as a bad cast. */
+export function decodeCursor(cursor: string, keys: SortKey[]): Array<string | null> {
+  let values: unknown;
+  try {
+    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    values = undefined;
+  }
+  const shapes: Record<string, RegExp> = { timestamptz: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/, numeric: /^-?\d{1,40}(\.\d{1,40})?$/ };
+  const fits = (value: unknown, type: SortKey['type'] | 'id') =>
+    value === null ? type !== 'id' : typeof value === 'string' && (shapes[type]?.test(value) ?? true) && (type !== 'timestamptz' || !Number.isNaN(Date.parse(value)));
+  if (Array.isArray(values) && values.length === keys.length + 1 && values.every((value, i) => fits(value, keys[i]?.type ?? 'id'))) return values as Array<string | null>;
+  throw new AppError('bad-request', 'the _cursor is not one this server gave out for this search', '_cursor');
 }
