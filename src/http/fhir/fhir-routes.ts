@@ -83,6 +83,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
       access: await recordAccessFor(db, actor, breakGlass),
       baseUrl,
       lenient: /handling=lenient/.test(prefer),
+      request: { method: request.method, url: request.url },
     });
     const path = request.url.slice('/fhir'.length).split('?')[0]!.replace(/^\//, '');
     let result: [OperationOutcome, Resource?];

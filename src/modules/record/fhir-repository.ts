@@ -29,6 +29,7 @@ import { afterCursor, decodeCursor, encodeCursor, filtersToSql, keysetOrder, key
 import { compartmentPatient, deleteIndexRows, insertIndexRows } from './fhir-store.ts';
 import { recordValidationIssues } from './fhir-validation.ts';
 import type { RecordAccess } from './record-access.ts';
+import { auditRecordAccess } from './record-audit.ts';
 
 export const MAX_COUNT = 1000;
 export const DEFAULT_COUNT = 20;
@@ -39,6 +40,8 @@ export interface RepositoryContext {
   baseUrl: string;
   /** Prefer: handling=lenient */
   lenient?: boolean;
+  /** The HTTP request, named in the audit of the changes this repository commits. */
+  request?: { method: string; url: string };
 }
 
 /** What a request touched, for the audit of every look and every change. */
@@ -60,6 +63,7 @@ interface StoredRow {
 export class RecordRepository extends FhirRepository<Db> {
   private db: Db;
   readonly touches: Touch[] = [];
+  private depth = 0;
   /** Search parameters ignored under Prefer: handling=lenient, reported back in the Bundle. */
   readonly ignoredParameters: string[] = [];
   /** The resource the latest write was about: a failed transaction names its entry from it. */
@@ -83,14 +87,20 @@ export class RecordRepository extends FhirRepository<Db> {
   async withTransaction<TResult>(callback: (client: Db) => Promise<TResult>, options?: { serializable?: boolean }): Promise<TResult> {
     const outer = this.db;
     const touched = this.touches.length;
+    const outermost = this.depth === 0;
     try {
       return await outer.transaction(async (tx) => {
         // Conditional create/update must not race: serialise them on one advisory lock.
         if (options?.serializable) await tx.query('SELECT pg_advisory_xact_lock(727102)');
         this.db = tx;
+        this.depth++;
         try {
-          return await callback(tx);
+          const result = await callback(tx);
+          // The changes' audit entry commits with the changes themselves, or not at all.
+          if (outermost) await this.auditChanges(tx, touched);
+          return result;
         } finally {
+          this.depth--;
           this.db = outer;
         }
       });
@@ -439,6 +449,18 @@ export class RecordRepository extends FhirRepository<Db> {
       total: rows.length + 1,
       entry: [patient, ...rows.map((r) => r.content)].map((resource) => ({ fullUrl: `${this.context.baseUrl}/${getReferenceString(resource)}`, resource, search: { mode: 'match' } })),
     };
+  }
+
+  /**
+   * When the transaction changed the record, writes one audit entry for everything it touched since
+   * `from` (a PATCH reads, then updates) and takes those off the list the request audits afterwards.
+   */
+  private async auditChanges(tx: Db, from: number): Promise<void> {
+    const touched = this.touches.slice(from);
+    if (!touched.some((t) => t.action === 'create' || t.action === 'update' || t.action === 'delete')) return;
+    const { access, request } = this.context;
+    await auditRecordAccess(tx, access.actor, request ?? { method: 'FHIR', url: 'repository' }, touched, access.breakGlassReason);
+    this.touches.splice(from, touched.length);
   }
 
   private touch(action: Touch['action'], resourceType: string, id: string, patientId: string | null): void {
