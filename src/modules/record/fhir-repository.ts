@@ -164,7 +164,7 @@ export class RecordRepository extends FhirRepository<Db> {
       const existing = mode === 'update' ? await this.currentRow(tx, resourceType, id, true) : undefined;
       if (ifMatch !== undefined && String(existing?.version_id) !== ifMatch) throw new OperationOutcomeError(preconditionFailed);
       const version = (existing?.version_id ?? 0) + 1;
-      const [{ now }] = (await tx.query<{ now: string }>("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS now")) as [{ now: string }];
+      const now = new Date().toISOString();
       const stored = { ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: now } } as WithId<T>;
       const index = extractIndex(stored);
       const patientId = resourceType === 'Patient' ? id : compartmentPatient(resourceType, index);
@@ -175,15 +175,18 @@ export class RecordRepository extends FhirRepository<Db> {
           [resourceType, id, version, now, patientId, stored],
         );
         await deleteIndexRows(tx, resourceType, id);
+        await tx.query('INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $5)', [resourceType, id, version, now, stored]);
       } else {
+        // Current and history rows in one statement; no row back means the id was taken.
         const inserted = await tx.query(
-          `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content) VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (resource_type, id) DO NOTHING RETURNING id`,
+          `WITH current AS (
+             INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (resource_type, id) DO NOTHING RETURNING resource_type, id, version_id, last_updated, content)
+           INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) SELECT * FROM current RETURNING id`,
           [resourceType, id, version, now, patientId, stored],
         );
         if (inserted.length === 0) throw new OperationOutcomeError(normalizeOperationOutcome(new Error(`${resourceType}/${id} already exists`)));
       }
-      await tx.query('INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $5)', [resourceType, id, version, now, stored]);
       await insertIndexRows(tx, [{ resourceType, id, index }]);
       this.touch(existing ? 'update' : 'create', resourceType, id, patientId);
       return stored;

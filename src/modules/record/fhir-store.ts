@@ -81,15 +81,28 @@ export async function insertIndexRows(tx: Db, versions: Array<Pick<NewVersion, '
     ['fhir_reference', 'code, target_type, target_id', ['text', 'text', 'text'], owned((i) => i.references)],
     ['fhir_number', 'code, value, system, unit', ['text', 'numeric', 'text', 'text'], owned((i) => i.numbers)],
   ];
+  // One round trip for all five tables: each INSERT is a data-modifying CTE of a single statement.
+  const params: unknown[] = [];
+  const inserts: string[] = [];
   for (const [table, names, types, rows] of tables) {
     if (rows.length === 0) continue;
-    const casts = ['text', 'text', ...types].map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-    await tx.query(`INSERT INTO ${table} (resource_type, id, ${names}) SELECT * FROM unnest(${casts})`, columns(rows, types.length + 2));
+    const casts = ['text', 'text', ...types].map((type, i) => `$${params.length + i + 1}::${type}[]`).join(', ');
+    params.push(...columns(rows, types.length + 2));
+    inserts.push(`INSERT INTO ${table} (resource_type, id, ${names}) SELECT * FROM unnest(${casts})`);
   }
+  if (inserts.length === 0) return;
+  const last = inserts.pop()!;
+  const ctes = inserts.map((sql, i) => `i${i} AS (${sql})`);
+  await tx.query(ctes.length ? `WITH ${ctes.join(', ')} ${last}` : last, params);
 }
 
 export async function deleteIndexRows(tx: Db, resourceType: string, id: string): Promise<void> {
-  for (const table of ['fhir_token', 'fhir_string', 'fhir_date', 'fhir_reference', 'fhir_number']) {
-    await tx.query(`DELETE FROM ${table} WHERE resource_type = $1 AND id = $2`, [resourceType, id]);
-  }
+  await tx.query(
+    `WITH t AS (DELETE FROM fhir_token WHERE resource_type = $1 AND id = $2),
+          s AS (DELETE FROM fhir_string WHERE resource_type = $1 AND id = $2),
+          d AS (DELETE FROM fhir_date WHERE resource_type = $1 AND id = $2),
+          r AS (DELETE FROM fhir_reference WHERE resource_type = $1 AND id = $2)
+     DELETE FROM fhir_number WHERE resource_type = $1 AND id = $2`,
+    [resourceType, id],
+  );
 }

@@ -66,7 +66,7 @@ export type Agency = PartnerType | 'gp-practice';
 // eFI reference data (read once at module load)
 // ---------------------------------------------------------------------------------------------
 
-const EFI_URL = new URL('../../../../shared/reference/efi-deficits.json', import.meta.url);
+const EFI_URL = new URL('../../../reference/efi-deficits.json', import.meta.url);
 
 const EfiFile = z.object({
   deficits: z.array(z.object({ id: z.string(), name: z.string(), snomed: z.array(z.object({ code: z.string(), display: z.string() })) })),
