@@ -15,7 +15,7 @@ import { addUser } from '../../src/modules/access/users.ts';
 import { startServer } from '../../src/server.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { testDb } from '../../test/db.ts';
-import { ensureWebBuild, launchChromium, openPage as openBrowserPage, screenshot, shotsDir, signIn as signInAs } from './harness.ts';
+import { ensureWebBuild, launchChromium, openPage as openBrowserPage, screenshot, shotsDir, signIn as signInAs, eventually } from './harness.ts';
 import { join } from 'node:path';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple', name: 'Demo Administrator' };
@@ -48,18 +48,6 @@ after(async () => {
 const openPage = () => openBrowserPage(browser, server.url);
 const signIn = (page: Page, who: { email: string; password: string }) => signInAs(page, server.url, who, AREA_NAME);
 
-
-/** Re-reads until the value is acceptable, as the page settles after navigation or a change. */
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let value = await read();
-  while (!ok(value)) {
-    if (Date.now() > until) assert.fail(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-  return value;
-}
 
 const toNumber = (text: string) => Number(text.replace(/[^\d]/g, ''));
 

@@ -1,4 +1,6 @@
 /** Display formats in en-GB: money arrives as integer pence, dates as ISO strings. */
+import { PARTNER_TYPE_LABELS } from '../../src/modules/network/types.ts';
+
 const gbp = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' });
 const count = new Intl.NumberFormat('en-GB');
 const day = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
@@ -29,17 +31,4 @@ export function formatDateTime(iso: string): string {
 export const formatRange = (min: number, max: number | null): string =>
   max === null ? `at least ${formatCount(min)}` : `${formatCount(min)}–${formatCount(max)}`;
 
-const PARTNER_TYPE_LABELS: Record<string, string> = {
-  'community-pharmacy': 'Community pharmacy',
-  'community-services': 'Community services',
-  'mental-health': 'Mental health',
-  acute: 'Acute trust',
-  'social-care': 'Social care',
-  voluntary: 'Voluntary and community sector',
-  'care-home': 'Care home',
-  ambulance: 'Ambulance service',
-  hospice: 'Hospice',
-  healthwatch: 'Healthwatch',
-};
-
-export const partnerTypeLabel = (type: string): string => PARTNER_TYPE_LABELS[type] ?? type;
+export const partnerTypeLabel = (type: string): string => (PARTNER_TYPE_LABELS as Record<string, string>)[type] ?? type;

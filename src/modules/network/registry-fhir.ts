@@ -28,7 +28,7 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { ODS_SYSTEM } from '../../shared/ids.ts';
-import type { Membership, Partner, PartnerType, Pcn, PcnPartner, RegistrySnapshot } from './types.ts';
+import { PARTNER_TYPE_LABELS, type Membership, type Partner, type PartnerType, type Pcn, type PcnPartner, type RegistrySnapshot } from './types.ts';
 
 export const ORGANISATION_ROLE_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/organisation-role';
 export const ORGANISATION_RELATIONSHIP_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/organisation-relationship';
@@ -54,19 +54,6 @@ const ODS_PATTERNS: readonly RegExp[] = [
 ];
 
 export const isOdsShaped = (code: string): boolean => ODS_PATTERNS.some((p) => p.test(code));
-
-const PARTNER_TYPE_LABELS: Record<PartnerType, string> = {
-  'community-pharmacy': 'Community pharmacy',
-  'community-services': 'Community services',
-  'mental-health': 'Mental health',
-  acute: 'Acute trust',
-  'social-care': 'Social care',
-  voluntary: 'Voluntary and community sector',
-  'care-home': 'Care home',
-  ambulance: 'Ambulance service',
-  hospice: 'Hospice',
-  healthwatch: 'Healthwatch',
-};
 
 const role = (code: string, display: string): Coding => ({ system: ORGANISATION_ROLE_SYSTEM, code, display });
 const ROLE_ICB = role('RO318', 'INTEGRATED CARE BOARD');

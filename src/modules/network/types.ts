@@ -16,6 +16,20 @@ export const PARTNER_TYPES = [
 ] as const;
 export type PartnerType = (typeof PARTNER_TYPES)[number];
 
+/** How people name each kind of partner, on pages and in published FHIR. */
+export const PARTNER_TYPE_LABELS: Record<PartnerType, string> = {
+  'community-pharmacy': 'Community pharmacy',
+  'community-services': 'Community services',
+  'mental-health': 'Mental health',
+  acute: 'Acute trust',
+  'social-care': 'Social care',
+  voluntary: 'Voluntary and community sector',
+  'care-home': 'Care home',
+  ambulance: 'Ambulance service',
+  hospice: 'Hospice',
+  healthwatch: 'Healthwatch',
+};
+
 export interface Area {
   code: string; // ICB ODS code, Q + 2 characters
   name: string;
