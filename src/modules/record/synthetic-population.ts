@@ -36,7 +36,7 @@ import type {
 import { z } from 'zod';
 import { NHS_NUMBER_SYSTEM, ODS_SYSTEM } from '../../shared/ids.ts';
 import { LOCAL_PARTNER_SYSTEM, isOdsShaped } from '../network/registry-fhir.ts';
-import type { Membership, Partner, PartnerType, PcnPartner, Practice } from '../network/types.ts';
+import { PARTNER_TYPE_LABELS, type Membership, type Partner, type PartnerType, type PcnPartner, type Practice } from '../network/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public constants
@@ -690,19 +690,7 @@ function practiceOf(ctx: PopulationContext, index: number): PracticeContext {
 
 const hex = (n: number, width: number) => (n >>> 0).toString(16).padStart(8, '0').slice(8 - width);
 
-const AGENCY_LABELS: Record<Agency, string> = {
-  'gp-practice': 'GP practice',
-  'community-pharmacy': 'Community pharmacy',
-  'community-services': 'Community services',
-  'mental-health': 'Mental health',
-  acute: 'Acute trust',
-  'social-care': 'Social care',
-  voluntary: 'Voluntary and community sector',
-  'care-home': 'Care home',
-  ambulance: 'Ambulance service',
-  hospice: 'Hospice',
-  healthwatch: 'Healthwatch',
-};
+const AGENCY_LABELS: Record<Agency, string> = { 'gp-practice': 'GP practice', ...PARTNER_TYPE_LABELS };
 
 const codeable = (system: string, code: string, display: string, text?: string): CodeableConcept =>
   text === undefined ? { coding: [{ system, code, display }] } : { coding: [{ system, code, display }], text };

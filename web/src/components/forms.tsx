@@ -74,22 +74,37 @@ export function ErrorSummary({ error, fields = {} }: { error: Error | null; fiel
   );
 }
 
-function FormGroup({
+/** An error message beside its field, linked by id from aria-describedby. */
+export function ErrorMessage({ id, error }: { id: string; error?: string }) {
+  if (!error) return null;
+  return (
+    <span className="nhsuk-error-message" id={`${id}-error`}>
+      <span className="nhsuk-u-visually-hidden">Error: </span>
+      {error}
+    </span>
+  );
+}
+
+/** nhsuk-form-group: label, hint and error around one control. */
+export function FormGroup({
   id,
   label,
   hint,
   error,
+  bold,
   children,
 }: {
   id: string;
   label: string;
   hint?: string;
   error?: string;
+  /** A label that is the question of the page (nhsuk-label--s). */
+  bold?: boolean;
   children: ReactNode;
 }) {
   return (
     <div className={`nhsuk-form-group${error ? ' nhsuk-form-group--error' : ''}`}>
-      <label className="nhsuk-label" htmlFor={id}>
+      <label className={`nhsuk-label${bold ? ' nhsuk-label--s' : ''}`} htmlFor={id}>
         {label}
       </label>
       {hint && (
@@ -97,18 +112,13 @@ function FormGroup({
           {hint}
         </div>
       )}
-      {error && (
-        <span className="nhsuk-error-message" id={`${id}-error`}>
-          <span className="nhsuk-u-visually-hidden">Error: </span>
-          {error}
-        </span>
-      )}
+      <ErrorMessage id={id} error={error} />
       {children}
     </div>
   );
 }
 
-const describedBy = (id: string, hint?: string, error?: string) =>
+export const describedBy = (id: string, hint?: string, error?: string) =>
   [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
 
 export function TextField({
@@ -264,12 +274,7 @@ export function DateField({
             {hint}
           </div>
         )}
-        {error && (
-          <span className="nhsuk-error-message" id={`${id}-error`}>
-            <span className="nhsuk-u-visually-hidden">Error: </span>
-            {error}
-          </span>
-        )}
+        <ErrorMessage id={id} error={error} />
         <div className="nhsuk-date-input" id={id}>
           {parts.map((part) => (
             <div className="nhsuk-date-input__item" key={part.key}>

@@ -1,18 +1,6 @@
 /** NHS textarea and radios in the same shape as components/forms.tsx (label, hint, error beside the field). */
 import { Fragment, type ReactNode } from 'react';
-
-const describedBy = (id: string, hint?: string, error?: string) =>
-  [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
-
-function ErrorMessage({ id, error }: { id: string; error?: string }) {
-  if (!error) return null;
-  return (
-    <span className="nhsuk-error-message" id={`${id}-error`}>
-      <span className="nhsuk-u-visually-hidden">Error: </span>
-      {error}
-    </span>
-  );
-}
+import { describedBy, ErrorMessage, FormGroup } from '../forms.tsx';
 
 export function TextAreaField({
   id,
@@ -35,16 +23,7 @@ export function TextAreaField({
   bold?: boolean;
 }) {
   return (
-    <div className={`nhsuk-form-group${error ? ' nhsuk-form-group--error' : ''}`}>
-      <label className={`nhsuk-label${bold ? ' nhsuk-label--s' : ''}`} htmlFor={id}>
-        {label}
-      </label>
-      {hint && (
-        <div className="nhsuk-hint" id={`${id}-hint`}>
-          {hint}
-        </div>
-      )}
-      <ErrorMessage id={id} error={error} />
+    <FormGroup id={id} label={label} hint={hint} error={error} bold={bold}>
       <textarea
         className={`nhsuk-textarea${error ? ' nhsuk-textarea--error' : ''}`}
         id={id}
@@ -55,7 +34,7 @@ export function TextAreaField({
         aria-invalid={error ? true : undefined}
         onChange={(event) => onChange(event.target.value)}
       />
-    </div>
+    </FormGroup>
   );
 }
 
