@@ -334,3 +334,11 @@ test('search by POST _search with a form body', async () => {
   assert.equal(reply.statusCode, 200, reply.body);
   assert.deepEqual(ids(reply.json<Bundle>()), idsOf('smith'));
 });
+
+test('an onset told in words (onsetString) is stored and searchable by patient, and no date search matches it', async () => {
+  const told = { ...condition(people.zephyr!.id, SNOMED, '195967001', 'active'), onsetString: 'in childhood' } as Condition;
+  const created = await h.fhir<Condition>('POST', '/fhir/Condition', { body: told });
+  assert.equal(created.status, 201, created.text);
+  assert.deepEqual(await search(`Condition?patient=${people.zephyr!.id}`), [created.json.id]);
+  assert.deepEqual(await search(`Condition?patient=${people.zephyr!.id}&onset-date=le2100`), []);
+});

@@ -4,6 +4,7 @@
  */
 import { evalFhirPathTyped, getSearchParameterDetails, getSearchParameters, toTypedValue, type TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import { compileSearchPath, type SearchPathExtractor } from '../../fhir/search-paths.ts';
 
 export interface IndexRows {
   tokens: Array<[code: string, system: string | null, value: string | null]>;
@@ -20,6 +21,8 @@ interface IndexedParam {
   code: string;
   type: SearchParameter['type'];
   atom: ReturnType<typeof getSearchParameterDetails>['parsedExpression'];
+  /** The expression compiled to a plain walk (same values as `atom`), when it is simple enough. */
+  extract: SearchPathExtractor | undefined;
 }
 
 const paramsByType = new Map<string, IndexedParam[]>();
@@ -30,22 +33,36 @@ export function indexedParams(resourceType: string): IndexedParam[] {
   params = [];
   for (const [code, param] of Object.entries(getSearchParameters(resourceType) ?? {})) {
     if (SKIPPED.has(code) || !param.expression || param.type === 'composite' || param.type === 'special') continue;
-    params.push({ code, type: param.type, atom: getSearchParameterDetails(resourceType, param).parsedExpression });
+    const atom = getSearchParameterDetails(resourceType, param).parsedExpression;
+    params.push({ code, type: param.type, atom, extract: compileSearchPath(resourceType, atom) });
   }
   paramsByType.set(resourceType, params);
   return params;
 }
 
-/** Lower case with accents removed, so "Zoë" is found by "zoe". */
-export const normaliseString = (value: string) => value.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
+/** ASCII without `^` and `` ` ``, the only ASCII characters Unicode counts as diacritics. */
+const PLAIN_ASCII = /^[\x00-\x5d\x5f\x61-\x7f]*$/;
+
+/** Lower case with accents removed, so "Zoë" is found by "zoe". Plain ASCII (most names) skips the Unicode work. */
+export const normaliseString = (value: string) =>
+  PLAIN_ASCII.test(value) ? value.toLowerCase() : value.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
 
 export function extractIndex(resource: Resource): IndexRows {
+  return extractIndexRows(resource, true);
+}
+
+/** The same rows with every expression evaluated by FHIRPath: the reference the compiled paths are tested against. */
+export function extractIndexWithFhirPath(resource: Resource): IndexRows {
+  return extractIndexRows(resource, false);
+}
+
+function extractIndexRows(resource: Resource, useCompiled: boolean): IndexRows {
   const rows: IndexRows = { tokens: [], strings: [], dates: [], references: [], numbers: [] };
-  const input = [toTypedValue(resource)];
+  let input: TypedValue[] | undefined;
   for (const param of indexedParams(resource.resourceType)) {
     let values: TypedValue[];
     try {
-      values = evalFhirPathTyped(param.atom, input);
+      values = useCompiled && param.extract ? param.extract(resource) : evalFhirPathTyped(param.atom, (input ??= [toTypedValue(resource)]));
     } catch {
       continue; // an expression this resource cannot answer indexes nothing
     }
@@ -58,8 +75,7 @@ function addValue(rows: IndexRows, param: IndexedParam, { type, value }: TypedVa
   if (value === undefined || value === null) return;
   switch (param.type) {
     case 'token':
-      for (const [system, code] of tokensOf(type, value)) rows.tokens.push([param.code, system, code]);
-      if (type === 'Identifier' || type === 'Reference') return;
+      addTokens(rows.tokens, param.code, type, value);
       return;
     case 'string':
       for (const text of stringsOf(type, value)) {
@@ -91,30 +107,35 @@ function addValue(rows: IndexRows, param: IndexedParam, { type, value }: TypedVa
   }
 }
 
-function tokensOf(type: string, value: unknown): Array<[string | null, string | null]> {
+function addTokens(tokens: IndexRows['tokens'], code: string, type: string, value: unknown): void {
   switch (type) {
     case 'Identifier': {
       const id = value as { system?: string; value?: string };
-      return [[id.system ?? null, id.value ?? null]];
+      tokens.push([code, id.system ?? null, id.value ?? null]);
+      return;
     }
     case 'CodeableConcept': {
       const concept = value as { coding?: Array<{ system?: string; code?: string }>; text?: string };
-      return (concept.coding ?? []).map((c) => [c.system ?? null, c.code ?? null]);
+      (concept.coding ?? []).forEach((c) => tokens.push([code, c.system ?? null, c.code ?? null]));
+      return;
     }
     case 'Coding': {
       const coding = value as { system?: string; code?: string };
-      return [[coding.system ?? null, coding.code ?? null]];
+      tokens.push([code, coding.system ?? null, coding.code ?? null]);
+      return;
     }
     case 'ContactPoint': {
       const point = value as { system?: string; value?: string };
-      return [[point.system ?? null, point.value ?? null]];
+      tokens.push([code, point.system ?? null, point.value ?? null]);
+      return;
     }
     case 'Reference': {
       const ref = value as { identifier?: { system?: string; value?: string } };
-      return ref.identifier ? [[ref.identifier.system ?? null, ref.identifier.value ?? null]] : [];
+      if (ref.identifier) tokens.push([code, ref.identifier.system ?? null, ref.identifier.value ?? null]);
+      return;
     }
     default:
-      return typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number' ? [[null, String(value)]] : [];
+      if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') tokens.push([code, null, String(value)]);
   }
 }
 
@@ -138,24 +159,39 @@ export function dateRange(type: string, value: unknown): [string | null, string 
     if (!period.start && !period.end) return undefined;
     return [period.start ? dateBounds(period.start)[0] : null, period.end ? dateBounds(period.end)[1] : null];
   }
-  if (typeof value !== 'string') return undefined;
+  // Only dates index as dates: R4's `onset.as(dateTime)` also yields an onsetString ("in childhood").
+  if (typeof value !== 'string' || !DATE_TYPES.has(type)) return undefined;
   return dateBounds(value);
 }
 
+const DATE_TYPES = new Set(['date', 'dateTime', 'instant']);
+
 /** The first and last instant a FHIR date of any precision (2020, 2020-05, 2020-05-01, full instant) covers. */
 export function dateBounds(value: string): [string, string] {
-  if (/^\d{4}$/.test(value)) return [`${value}-01-01T00:00:00Z`, `${Number(value) + 1}-01-01T00:00:00Z`];
-  if (/^\d{4}-\d{2}$/.test(value)) {
+  // Each partial form has one length, so most values (full instants) are settled without a regex.
+  if (value.length === 4 && /^\d{4}$/.test(value)) return [`${value}-01-01T00:00:00Z`, `${Number(value) + 1}-01-01T00:00:00Z`];
+  if (value.length === 7 && /^\d{4}-\d{2}$/.test(value)) {
     const [y, m] = value.split('-').map(Number) as [number, number];
     const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
     return [`${value}-01T00:00:00Z`, `${next}-01T00:00:00Z`];
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    const next = new Date(`${value}T00:00:00Z`);
-    next.setUTCDate(next.getUTCDate() + 1);
-    return [`${value}T00:00:00Z`, next.toISOString()];
-  }
+  if (value.length === 10 && /^\d{4}-\d{2}-\d{2}$/.test(value)) return [`${value}T00:00:00Z`, startOfNextDay(value)];
   return [value, value];
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeapYear = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+
+/** `2020-05-01` → `2020-05-02T00:00:00.000Z`, as Date#toISOString gives it; string arithmetic is ~4× cheaper than a Date. */
+function startOfNextDay(date: string): string {
+  const day = Number(date.slice(8, 10));
+  const month = Number(date.slice(5, 7));
+  const daysInMonth = month === 2 && isLeapYear(Number(date.slice(0, 4))) ? 29 : DAYS_IN_MONTH[month - 1];
+  if (daysInMonth !== undefined && day >= 1 && day < daysInMonth) return `${date.slice(0, 8)}${String(day + 1).padStart(2, '0')}T00:00:00.000Z`;
+  // The last day of a month (or a date no calendar has): let Date roll it over, as before.
+  const next = new Date(`${date}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return next.toISOString();
 }
 
 function addReference(rows: IndexRows, code: string, ref: { reference?: string; identifier?: { system?: string; value?: string } }): void {
