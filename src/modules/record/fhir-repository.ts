@@ -26,10 +26,10 @@ import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { extractIndex, type IndexRows } from './fhir-index.ts';
 import { invalidAt, toOutcomeError, unprocessable } from './fhir-outcomes.ts';
 import { afterCursor, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, type SortKey } from './fhir-search-sql.ts';
-import { compartmentPatient, deleteIndexRows, insertIndexRows } from './fhir-store.ts';
+import { compartmentPatient, deleteIndexRows, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './fhir-store.ts';
 import { recordValidationIssues } from './fhir-validation.ts';
 import type { RecordAccess } from './record-access.ts';
-import { auditRecordAccess } from './record-audit.ts';
+import { auditRecordAccess, recordAccessEntry } from './record-audit.ts';
 
 export const MAX_COUNT = 1000;
 export const DEFAULT_COUNT = 20;
@@ -159,38 +159,31 @@ export class RecordRepository extends FhirRepository<Db> {
     this.lastWrite = { resourceType: given.resourceType, id: given.id };
     const resource = await this.resolveConditionalReferences(given);
     this.validate(resource);
+    if (mode === 'create' && this.depth === 0) return this.createAlone(resource);
     return this.withTransaction(async (tx) => {
-      const { resourceType, id } = resource;
-      const existing = mode === 'update' ? await this.currentRow(tx, resourceType, id, true) : undefined;
+      const existing = mode === 'update' ? await this.currentRow(tx, resource.resourceType, resource.id, true) : undefined;
       if (ifMatch !== undefined && String(existing?.version_id) !== ifMatch) throw new OperationOutcomeError(preconditionFailed);
-      const version = (existing?.version_id ?? 0) + 1;
-      const now = new Date().toISOString();
-      const stored = { ...resource, meta: { ...resource.meta, versionId: String(version), lastUpdated: now } } as WithId<T>;
-      const index = extractIndex(stored);
-      const patientId = resourceType === 'Patient' ? id : compartmentPatient(resourceType, index);
-      await this.assertMayWrite(tx, stored, index, patientId, existing?.patient_id ?? null);
-      if (existing) {
-        await tx.query(
-          'UPDATE fhir_resource SET version_id = $3, last_updated = $4, deleted = false, patient_id = $5, content = $6 WHERE resource_type = $1 AND id = $2',
-          [resourceType, id, version, now, patientId, stored],
-        );
-        await deleteIndexRows(tx, resourceType, id);
-        await tx.query('INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $5)', [resourceType, id, version, now, stored]);
-      } else {
-        // Current and history rows in one statement; no row back means the id was taken.
-        const inserted = await tx.query(
-          `WITH current AS (
-             INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (resource_type, id) DO NOTHING RETURNING resource_type, id, version_id, last_updated, content)
-           INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) SELECT * FROM current RETURNING id`,
-          [resourceType, id, version, now, patientId, stored],
-        );
-        if (inserted.length === 0) throw new OperationOutcomeError(normalizeOperationOutcome(new Error(`${resourceType}/${id} already exists`)));
-      }
-      await insertIndexRows(tx, [{ resourceType, id, index }]);
-      this.touch(existing ? 'update' : 'create', resourceType, id, patientId);
-      return stored;
+      const version = prepareVersion(resource, (existing?.version_id ?? 0) + 1, new Date().toISOString());
+      await this.assertMayWrite(tx, version.content, version.index, version.patientId, existing?.patient_id ?? null);
+      if (existing) await replaceVersion(tx, version);
+      else if (!(await insertNewResource(tx, version))) throw alreadyExists(version);
+      this.touch(existing ? 'update' : 'create', version.resourceType, version.id, version.patientId);
+      return version.content as WithId<T>;
     });
+  }
+
+  /**
+   * A create outside any transaction (a plain POST): the resource, its history and index rows and the
+   * audit entry go in one statement, atomic by itself, so it needs neither BEGIN nor COMMIT.
+   */
+  private async createAlone<T extends Resource>(resource: WithId<T>): Promise<WithId<T>> {
+    const version = prepareVersion(resource, 1, new Date().toISOString());
+    await this.assertMayWrite(this.db, version.content, version.index, version.patientId, null);
+    const touch: Touch = { action: 'create', resourceType: version.resourceType, id: version.id, patientId: version.patientId };
+    const { access, request } = this.context;
+    const audit = recordAccessEntry(access.actor, request ?? { method: 'FHIR', url: 'repository' }, [touch], access.breakGlassReason);
+    if (!(await insertNewResource(this.db, version, audit))) throw alreadyExists(version);
+    return version.content as WithId<T>;
   }
 
   private async assertMayWrite(tx: Db, resource: WithId<Resource>, index: IndexRows, patientId: string | null, previousPatientId: string | null): Promise<void> {
@@ -472,6 +465,8 @@ export class RecordRepository extends FhirRepository<Db> {
 }
 
 // -----------------------------------------------------------------------------------------------
+
+const alreadyExists = ({ resourceType, id }: NewVersion) => new OperationOutcomeError(normalizeOperationOutcome(new Error(`${resourceType}/${id} already exists`)));
 
 const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?./;
 

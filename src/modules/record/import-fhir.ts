@@ -43,20 +43,28 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
   const counts: ImportCounts = { bundles: 0, resources: 0, skipped: 0 };
   let group: PreparedItem[] = [];
   let groupSize = 0;
-  // While one group is being written (I/O to the database), the next one is prepared (CPU).
-  let writing: Promise<void> = Promise.resolve();
+  // While groups are validated and written (worker thread, database), the next is prepared (CPU). A
+  // PostgreSQL server writes two groups at once on two connections; PGlite runs one statement at a time.
+  const inFlight: Promise<void>[] = [];
+  const maxInFlight = db.engine === 'postgres' ? 2 : 1;
+  const seen = new Set<string>();
   const flush = async () => {
-    await writing;
     if (group.length === 0) return;
-    const items = group;
+    const items = group.filter((item) => firstSighting(item, seen));
+    counts.skipped += group.length - items.length;
     group = [];
     groupSize = 0;
-    writing = validateGroup(items).then(() => writeGroup(db, actor, items)).then((written) => {
-      counts.bundles += written.items;
-      counts.resources += written.resources;
-      counts.skipped += items.length - written.items;
-      onProgress?.(counts);
-    });
+    const task = validateGroup(items)
+      .then(() => writeGroup(db, actor, items))
+      .then((written) => {
+        counts.bundles += written.items;
+        counts.resources += written.resources;
+        counts.skipped += items.length - written.items;
+        onProgress?.(counts);
+      });
+    inFlight.push(task);
+    task.then(() => inFlight.splice(inFlight.indexOf(task), 1), () => undefined);
+    if (inFlight.length >= maxInFlight) await Promise.race(inFlight);
   };
   const now = new Date().toISOString();
   try {
@@ -67,12 +75,24 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
       if (groupSize >= GROUP_RESOURCES) await flush();
     }
     await flush();
-    await writing;
+    await Promise.all(inFlight);
   } finally {
-    await writing.catch(() => undefined);
+    await Promise.allSettled(inFlight);
     await releaseValidator();
   }
   return counts;
+}
+
+/**
+ * False for an item this run has met before (the same conditional Patient or the same ids): groups
+ * written side by side cannot see each other's rows, so a repeat within one run is caught here.
+ */
+function firstSighting(item: PreparedItem, seen: Set<string>): boolean {
+  const condition = item.landedIf[0];
+  const keys = condition ? [`${condition.resourceType}?${condition.system}|${condition.value}`] : item.ids.map((id) => `${id.resourceType}/${id.id}`);
+  if (keys.some((key) => seen.has(key))) return false;
+  for (const key of keys) seen.add(key);
+  return true;
 }
 
 /** Writes the items that have not landed yet, in one transaction. */

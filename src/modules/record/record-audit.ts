@@ -1,6 +1,6 @@
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/actor.ts';
-import { recordAudit } from '../audit/record.ts';
+import { recordAudit, type AuditEntry } from '../audit/record.ts';
 import type { Touch } from './fhir-repository.ts';
 
 const MAX_LISTED = 1000;
@@ -11,11 +11,16 @@ const MAX_LISTED = 1000;
  */
 export async function auditRecordAccess(db: Db, actor: Actor, request: { method: string; url: string }, touches: Touch[], breakGlassReason: string | null): Promise<void> {
   if (touches.length === 0) return;
+  await recordAudit(db, recordAccessEntry(actor, request, touches, breakGlassReason));
+}
+
+/** The audit entry for what one request touched (at least one touch). */
+export function recordAccessEntry(actor: Actor, request: { method: string; url: string }, touches: Touch[], breakGlassReason: string | null): AuditEntry {
   const patients = [...new Set(touches.map((t) => t.patientId).filter((p): p is string => !!p))];
   const actions = [...new Set(touches.map((t) => t.action))];
   const first = touches[0]!;
   const what = touches.length === 1 ? `${first.resourceType}/${first.id}` : `${touches.length} resources`;
-  await recordAudit(db, {
+  return {
     actor: actor.email,
     action: `fhir.${actions.join('+')}`,
     entityType: patients.length === 1 ? 'Patient' : first.resourceType,
@@ -27,5 +32,5 @@ export async function auditRecordAccess(db: Db, actor: Actor, request: { method:
       resources: touches.slice(0, MAX_LISTED).map((t) => `${t.action} ${t.resourceType}/${t.id}`),
       breakGlassReason,
     },
-  });
+  };
 }
