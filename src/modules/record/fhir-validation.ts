@@ -1,20 +1,12 @@
 /** What makes a resource acceptable to the record: R4 structure plus the NHS's identifier rules. */
-import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Identifier, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { NHS_NUMBER_SYSTEM, nhsNumberProblem, ODS_SYSTEM, odsCodeProblem } from '../../shared/ids.ts';
-import { loadFhirDefinitions } from '../../fhir/definitions.ts';
+import { validateR4 } from '../../fhir/validator.ts';
 import { invalidAt } from './fhir-outcomes.ts';
 
 /** The errors in a resource (empty when it is valid); each issue's expression points at the field. */
 export function recordValidationIssues(resource: Resource): OperationOutcomeIssue[] {
-  loadFhirDefinitions();
-  const issues: OperationOutcomeIssue[] = [];
-  try {
-    validateResource(resource);
-  } catch (error) {
-    if (!(error instanceof OperationOutcomeError)) throw error;
-    issues.push(...(error.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'));
-  }
+  const issues = validateR4(resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
   // Most resources hold a list of identifiers; a few (QuestionnaireResponse, Bundle) hold one.
   const held = (resource as { identifier?: Identifier | Identifier[] }).identifier;
   const identifiers = Array.isArray(held) ? held : held ? [held] : [];
