@@ -26,7 +26,7 @@ import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { extractIndex, type IndexRows } from './fhir-index.ts';
 import { invalidAt, toOutcomeError, unprocessable } from './fhir-outcomes.ts';
 import { afterCursor, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, type SortKey } from './fhir-search-sql.ts';
-import { compartmentPatient, deleteIndexRows, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './fhir-store.ts';
+import { compartmentPatient, deleteVersion, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './fhir-store.ts';
 import { recordValidationIssues } from './fhir-validation.ts';
 import type { RecordAccess } from './record-access.ts';
 import { auditRecordAccess, recordAccessEntry } from './record-audit.ts';
@@ -146,11 +146,7 @@ export class RecordRepository extends FhirRepository<Db> {
       if (!row) throw new OperationOutcomeError(notFound);
       if (row.patient_id) await this.assertPatient(tx, resourceType, id, row.patient_id);
       if (row.deleted) return; // deleting again changes nothing, and is no error (FHIR R4 http.html#delete)
-      const version = row.version_id + 1;
-      const [{ now }] = (await tx.query<{ now: string }>("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS now")) as [{ now: string }];
-      await tx.query('UPDATE fhir_resource SET version_id = $3, last_updated = $4, deleted = true, content = NULL WHERE resource_type = $1 AND id = $2', [resourceType, id, version, now]);
-      await tx.query('INSERT INTO fhir_history (resource_type, id, version_id, last_updated, deleted, content) VALUES ($1, $2, $3, $4, true, NULL)', [resourceType, id, version, now]);
-      await deleteIndexRows(tx, resourceType, id);
+      await deleteVersion(tx, resourceType, id, row.version_id + 1);
       this.touch('delete', resourceType, id, row.patient_id);
     });
   }
@@ -271,7 +267,7 @@ export class RecordRepository extends FhirRepository<Db> {
     if (!current) throw new OperationOutcomeError(notFound);
     if (current.patient_id) await this.assertPatient(this.db, resourceType, id, current.patient_id);
     const [row] = await this.db.query<{ content: Resource | null; deleted: boolean }>(
-      'SELECT content, deleted FROM fhir_history WHERE resource_type = $1 AND id = $2 AND version_id = $3',
+      'SELECT content, deleted FROM fhir_version WHERE resource_type = $1 AND id = $2 AND version_id = $3',
       [resourceType, id, Number(versionId)],
     );
     if (!row) throw new OperationOutcomeError(notFound);
@@ -286,7 +282,7 @@ export class RecordRepository extends FhirRepository<Db> {
     if (current.patient_id) await this.assertPatient(this.db, resourceType, id, current.patient_id);
     const rows = await this.db.query<{ content: WithId<T> | null; deleted: boolean; version_id: number; last_updated: string }>(
       `SELECT content, deleted, version_id, to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_updated
-         FROM fhir_history WHERE resource_type = $1 AND id = $2 ORDER BY version_id DESC LIMIT ${MAX_COUNT}`,
+         FROM fhir_version WHERE resource_type = $1 AND id = $2 ORDER BY version_id DESC LIMIT ${MAX_COUNT}`,
       [resourceType, id],
     );
     this.touch('history', resourceType, id, current.patient_id);
@@ -304,7 +300,7 @@ export class RecordRepository extends FhirRepository<Db> {
     const rows = await this.db.query<{ resource_type: string; id: string; content: Resource | null; deleted: boolean; version_id: number; last_updated: string }>(
       `SELECT h.resource_type, h.id, h.content, h.deleted, h.version_id,
               to_char(h.last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_updated
-         FROM fhir_history h WHERE ${conditions.join(' AND ')} ORDER BY h.last_updated DESC, h.id LIMIT ${count}`,
+         FROM fhir_version h WHERE ${conditions.join(' AND ')} ORDER BY h.last_updated DESC, h.id LIMIT ${count}`,
       params.values,
     );
     for (const row of rows) this.touch('history', row.resource_type, row.id, patientOf(row.content));

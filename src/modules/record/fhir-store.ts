@@ -55,23 +55,23 @@ export function compartmentPatient(resourceType: string, index: IndexRows): stri
 }
 
 /**
- * Inserts brand-new resources: current and history rows in one statement (the contents travel as one
- * JSON document, parsed once by the database), then the index rows.
+ * Inserts brand-new resources (bulk import): their rows in one statement (the contents travel as one
+ * JSON document, parsed once by the database), then the index rows. A first version has no history row:
+ * fhir_history holds superseded versions only.
  */
 export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise<void> {
   if (versions.length === 0) return;
   const rows = versions.map((v) => ({ t: v.resourceType, i: v.id, v: v.versionId, u: v.lastUpdated, p: v.patientId, c: v.content }));
   await tx.query(
-    `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(t text, i text, v bigint, u timestamptz, p text, c jsonb)),
-          current AS (INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content) SELECT t, i, v, u, p, c FROM x)
-     INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) SELECT t, i, v, u, c FROM x`,
+    `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content)
+     SELECT t, i, v, u, p, c FROM jsonb_to_recordset($1::jsonb) AS x(t text, i text, v bigint, u timestamptz, p text, c jsonb)`,
     [JSON.stringify(rows)],
   );
   await insertIndexRows(tx, versions);
 }
 
 /**
- * Inserts one brand-new resource — current and history rows, index rows and, when given, the audit
+ * Inserts one brand-new resource — its row, index rows and, when given, the audit
  * entry of the change — in ONE statement (the `fhir_create` function, migration 006): atomic without
  * BEGIN/COMMIT, one round trip, plans kept by the database. False, with nothing written, when the id is taken.
  */
@@ -83,14 +83,14 @@ export async function insertNewResource(db: Db, version: NewVersion, audit?: Aud
   return (await db.query<{ created: boolean }>(sql, values))[0]!.created;
 }
 
-/** Replaces the current version of a stored resource with `version` (an update), with its history and index rows. */
+/** Replaces the current version of a stored resource with `version` (an update): the old one to history, new index rows. */
 export async function replaceVersion(tx: Db, version: NewVersion): Promise<void> {
   await tx.query(`SELECT fhir_replace(${WRITE_PLACEHOLDERS})`, writeArguments(version));
 }
 
-/** Takes a resource's index rows out (delete). */
-export async function deleteIndexRows(tx: Db, resourceType: string, id: string): Promise<void> {
-  await tx.query('SELECT fhir_delete_index_rows($1, $2)', [resourceType, id]);
+/** Deletes a stored resource: a new, empty version `versionId`, the old one kept in history, no index rows. */
+export async function deleteVersion(tx: Db, resourceType: string, id: string, versionId: number): Promise<void> {
+  await tx.query('SELECT fhir_delete($1, $2, $3, now())', [resourceType, id, versionId]);
 }
 
 /** Index rows of many resources, one INSERT per index table, all in one statement. */

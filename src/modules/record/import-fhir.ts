@@ -13,7 +13,7 @@ import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import type { Actor } from '../access/actor.ts';
 import { recordAudit } from '../audit/record.ts';
 import { insertNewVersions, prepareVersion, type NewVersion } from './fhir-store.ts';
-import { firstInvalid, releaseValidator } from './validation-pool.ts';
+import { recordValidationIssues } from './fhir-validation.ts';
 
 /** One unit of import: a Bundle, or one NDJSON line. `label` says where it came from (file and line). */
 export interface ImportItem {
@@ -43,8 +43,8 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
   const counts: ImportCounts = { bundles: 0, resources: 0, skipped: 0 };
   let group: PreparedItem[] = [];
   let groupSize = 0;
-  // While groups are validated and written (worker thread, database), the next is prepared (CPU). A
-  // PostgreSQL server writes two groups at once on two connections; PGlite runs one statement at a time.
+  // While groups are written, the next is prepared (validated and indexed). A PostgreSQL server writes
+  // two groups at once on two connections; PGlite runs one statement at a time.
   const inFlight: Promise<void>[] = [];
   const maxInFlight = db.engine === 'postgres' ? 2 : 1;
   const seen = new Set<string>();
@@ -54,14 +54,12 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
     counts.skipped += group.length - items.length;
     group = [];
     groupSize = 0;
-    const task = validateGroup(items)
-      .then(() => writeGroup(db, actor, items))
-      .then((written) => {
-        counts.bundles += written.items;
-        counts.resources += written.resources;
-        counts.skipped += items.length - written.items;
-        onProgress?.(counts);
-      });
+    const task = writeGroup(db, actor, items).then((written) => {
+      counts.bundles += written.items;
+      counts.resources += written.resources;
+      counts.skipped += items.length - written.items;
+      onProgress?.(counts);
+    });
     inFlight.push(task);
     task.then(() => inFlight.splice(inFlight.indexOf(task), 1), () => undefined);
     if (inFlight.length >= maxInFlight) await Promise.race(inFlight);
@@ -78,7 +76,6 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
     await Promise.all(inFlight);
   } finally {
     await Promise.allSettled(inFlight);
-    await releaseValidator();
   }
   return counts;
 }
@@ -181,7 +178,9 @@ function prepareResources(label: string, entries: Entry[], now: string): Prepare
     const resource = resolveReferences(entry.resource, references) as Resource & { id: string };
     if (entry.ifNoneExist) landedIf.push(identifierCondition(label, i, entry.resource.resourceType, entry.ifNoneExist));
     else if (entry.keepId) ids.push({ resourceType: resource.resourceType, id: resource.id });
-    return prepareVersion(resource, 1, now);
+    const version = prepareVersion(resource, 1, now);
+    assertValid(label, i, version);
+    return version;
   });
   return { label, versions, landedIf, ids };
 }
@@ -204,12 +203,10 @@ function resolveReferences(value: unknown, references: Map<string, string>): unk
   return out;
 }
 
-/** Every resource of the group is validated (in a worker thread); the first problem names its bundle and entry. */
-async function validateGroup(group: PreparedItem[]): Promise<void> {
-  const owners = group.flatMap((item) => item.versions.map((version, entry) => ({ label: item.label, entry, version })));
-  const failure = await firstInvalid(owners.map((o) => o.version.content));
-  if (!failure) return;
-  const { label, entry, version } = owners[failure.index]!;
-  const where = failure.issue.expression?.[0] ?? version.resourceType;
-  throw new AppError('invalid', `${label} entry ${entry} (${where}): ${failure.issue.details?.text ?? failure.issue.diagnostics ?? 'invalid'}`, `${label}:Bundle.entry[${entry}]`);
+/** R4 and NHS identifier rules, as for a single write; the first problem names its bundle, entry and field. */
+function assertValid(label: string, entry: number, version: NewVersion): void {
+  const issue = recordValidationIssues(version.content)[0];
+  if (!issue) return;
+  const where = issue.expression?.[0] ?? version.resourceType;
+  throw new AppError('invalid', `${label} entry ${entry} (${where}): ${issue.details?.text ?? issue.diagnostics ?? 'invalid'}`, `${label}:Bundle.entry[${entry}]`);
 }

@@ -1,9 +1,19 @@
--- Single-resource writes (FHIR create and update) as PL/pgSQL functions. A function's statements are
--- planned once per connection and the plans kept, where the same statements sent one by one (or as
--- one large CTE) are parsed and planned again on every request; PGlite, with no named statements,
--- gains most. One call is one statement, so it is atomic without BEGIN/COMMIT.
---
--- The index rows arrive as parallel arrays, one set per index table (see fhir-store.ts).
+-- 1. fhir_history keeps only superseded versions; the current one lives once, in fhir_resource. A
+--    create (and every resource of a bulk import) then writes one JSONB row, not two. fhir_version
+--    is every version, for vread and history.
+DELETE FROM fhir_history h USING fhir_resource r
+ WHERE h.resource_type = r.resource_type AND h.id = r.id AND h.version_id = r.version_id;
+
+CREATE VIEW fhir_version AS
+  SELECT resource_type, id, version_id, last_updated, deleted, content FROM fhir_resource
+  UNION ALL
+  SELECT resource_type, id, version_id, last_updated, deleted, content FROM fhir_history;
+
+-- 2. Single-resource writes (FHIR create, update, delete) as PL/pgSQL functions. A function's
+--    statements are planned once per connection and the plans kept, where the same statements sent
+--    one by one (or as one large CTE) are parsed and planned again on every request; PGlite, with no
+--    named statements, gains most. One call is one statement, so it is atomic without BEGIN/COMMIT.
+--    The index rows arrive as parallel arrays, one set per index table (see fhir-store.ts).
 
 CREATE FUNCTION fhir_insert_index_rows(
   p_type text, p_id text,
@@ -32,7 +42,7 @@ BEGIN
   END IF;
 END $$;
 
--- A brand-new resource: current row, first history row, index rows. False (nothing written) when the id is taken.
+-- A brand-new resource: its row and index rows. False (nothing written) when the id is taken.
 CREATE FUNCTION fhir_create(
   p_type text, p_id text, p_version bigint, p_updated timestamptz, p_patient text, p_content jsonb,
   t_code text[], t_system text[], t_value text[],
@@ -47,13 +57,19 @@ BEGIN
   IF NOT FOUND THEN
     RETURN false;
   END IF;
-  INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) VALUES (p_type, p_id, p_version, p_updated, p_content);
   PERFORM fhir_insert_index_rows(p_type, p_id, t_code, t_system, t_value, s_code, s_value, s_exact, d_code, d_low, d_high,
                                  r_code, r_target_type, r_target_id, n_code, n_value, n_system, n_unit);
   RETURN true;
 END $$;
 
--- A new version of a stored resource: current row replaced, history row added, old index rows out, new ones in.
+-- The current version of a resource moves to fhir_history (before an update or a delete replaces it).
+CREATE FUNCTION fhir_supersede(p_type text, p_id text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO fhir_history (resource_type, id, version_id, last_updated, deleted, content)
+  SELECT resource_type, id, version_id, last_updated, deleted, content FROM fhir_resource WHERE resource_type = p_type AND id = p_id;
+END $$;
+
+-- A new version of a stored resource: the old one to history, the row replaced, old index rows out, new ones in.
 CREATE FUNCTION fhir_replace(
   p_type text, p_id text, p_version bigint, p_updated timestamptz, p_patient text, p_content jsonb,
   t_code text[], t_system text[], t_value text[],
@@ -63,9 +79,9 @@ CREATE FUNCTION fhir_replace(
   n_code text[], n_value numeric[], n_system text[], n_unit text[]
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM fhir_supersede(p_type, p_id);
   UPDATE fhir_resource SET version_id = p_version, last_updated = p_updated, deleted = false, patient_id = p_patient, content = p_content
    WHERE resource_type = p_type AND id = p_id;
-  INSERT INTO fhir_history (resource_type, id, version_id, last_updated, content) VALUES (p_type, p_id, p_version, p_updated, p_content);
   PERFORM fhir_delete_index_rows(p_type, p_id);
   PERFORM fhir_insert_index_rows(p_type, p_id, t_code, t_system, t_value, s_code, s_value, s_exact, d_code, d_low, d_high,
                                  r_code, r_target_type, r_target_id, n_code, n_value, n_system, n_unit);
@@ -78,4 +94,13 @@ BEGIN
   DELETE FROM fhir_date WHERE resource_type = p_type AND id = p_id;
   DELETE FROM fhir_reference WHERE resource_type = p_type AND id = p_id;
   DELETE FROM fhir_number WHERE resource_type = p_type AND id = p_id;
+END $$;
+
+-- A delete is a new, empty version: the old one to history, the row marked deleted, its index rows out.
+CREATE FUNCTION fhir_delete(p_type text, p_id text, p_version bigint, p_updated timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM fhir_supersede(p_type, p_id);
+  UPDATE fhir_resource SET version_id = p_version, last_updated = p_updated, deleted = true, content = NULL
+   WHERE resource_type = p_type AND id = p_id;
+  PERFORM fhir_delete_index_rows(p_type, p_id);
 END $$;
