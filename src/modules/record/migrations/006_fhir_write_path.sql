@@ -9,7 +9,11 @@ CREATE VIEW fhir_version AS
   UNION ALL
   SELECT resource_type, id, version_id, last_updated, deleted, content FROM fhir_history;
 
--- 2. Single-resource writes (FHIR create, update, delete) as PL/pgSQL functions. A function's
+-- 2. Every query of fhir_reference names the referring type and parameter (search, chains,
+--    _include, _revinclude), which fhir_reference_lookup serves; the target-only index only cost writes.
+DROP INDEX fhir_reference_target;
+
+-- 3. Single-resource writes (FHIR create, update, delete) as PL/pgSQL functions. A function's
 --    statements are planned once per connection and the plans kept, where the same statements sent
 --    one by one (or as one large CTE) are parsed and planned again on every request; PGlite, with no
 --    named statements, gains most. One call is one statement, so it is atomic without BEGIN/COMMIT.
