@@ -38,6 +38,7 @@ interface PreparedItem {
   ids: Array<{ resourceType: string; id: string }>;
 }
 
+/** Imports the items, which it owns from then on: their resources are completed in place. */
 export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<ImportItem> | Iterable<ImportItem>, onProgress?: (counts: ImportCounts) => void): Promise<ImportCounts> {
   loadFhirDefinitions();
   const counts: ImportCounts = { bundles: 0, resources: 0, skipped: 0 };
@@ -175,7 +176,8 @@ function prepareResources(label: string, entries: Entry[], now: string): Prepare
   const landedIf: PreparedItem['landedIf'] = [];
   const ids: PreparedItem['ids'] = [];
   const versions = withIds.map((entry, i) => {
-    const resource = resolveReferences(entry.resource, references) as Resource & { id: string };
+    const resource = entry.resource;
+    resolveReferences(resource, references);
     if (entry.ifNoneExist) landedIf.push(identifierCondition(label, i, entry.resource.resourceType, entry.ifNoneExist));
     else if (entry.keepId) ids.push({ resourceType: resource.resourceType, id: resource.id });
     const version = prepareVersion(resource, 1, now);
@@ -192,15 +194,23 @@ function identifierCondition(label: string, index: number, resourceType: string,
   return { resourceType, system: match[1] || null, value: match[2]! };
 }
 
-/** Replaces urn:uuid / fullUrl references with the ids just assigned, everywhere in the resource. */
-function resolveReferences(value: unknown, references: Map<string, string>): unknown {
-  if (Array.isArray(value)) return value.map((v) => resolveReferences(v, references));
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
-    out[key] = key === 'reference' && typeof child === 'string' && references.has(child) ? references.get(child) : resolveReferences(child, references);
+/**
+ * Replaces urn:uuid / fullUrl references with the ids just assigned, everywhere in the resource, in
+ * place: the import owns the items it is given (freshly parsed or generated), and copying every
+ * resource of a large import only fed the garbage collector.
+ */
+function resolveReferences(value: unknown, references: Map<string, string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) resolveReferences(item, references);
+    return;
   }
-  return out;
+  if (value === null || typeof value !== 'object') return;
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
+    const child = object[key];
+    if (key !== 'reference' || typeof child !== 'string') resolveReferences(child, references);
+    else if (references.has(child)) object[key] = references.get(child);
+  }
 }
 
 /** R4 and NHS identifier rules, as for a single write; the first problem names its bundle, entry and field. */
