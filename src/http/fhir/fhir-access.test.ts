@@ -216,3 +216,16 @@ test('every read, search and write leaves an audit_event naming the actor and th
     assert.ok(row.detail.request.length > 0);
   }
 });
+
+test('looks made at the same moment each leave their own audit entry, stored before the answer', async () => {
+  const before = await lastAuditId(h);
+  const urls = Array.from({ length: 30 }, (_, i) => (i % 2 ? `/fhir/Patient/${mine.id}` : `/fhir/Condition?patient=${mine.id}&_count=${i + 1}`));
+  const replies = await Promise.all(urls.map((url) => h.fhir('GET', url, { auth: gp })));
+  assert.ok(replies.every((r) => r.status === 200));
+  // Every answer above was sent: each look's entry must already be there.
+  const rows = (await auditSince(h, before)).filter((row) => row.actor === GP_EMAIL);
+  assert.equal(rows.length, 30);
+  assert.deepEqual(rows.map((row) => row.detail.request).sort(), urls.map((url) => `GET ${url}`).sort());
+  assert.ok(rows.every((row) => row.detail.patients.includes(mine.id)));
+});
+

@@ -11,7 +11,7 @@ import { capabilityStatement } from '../../fhir/capability.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
-import { auditRecordAccess } from '../../modules/record/record-audit.ts';
+import { auditRecordLooks } from '../../modules/record/record-audit.ts';
 import { RecordRepository } from '../../modules/record/fhir-repository.ts';
 import { toOutcomeError, UNPROCESSABLE_ID } from '../../modules/record/fhir-outcomes.ts';
 import { recordAccessFor } from '../../modules/record/record-access.ts';
@@ -95,7 +95,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
       result = [known.outcome];
     }
     if (isTransaction(request.body) && statusOf(result[0]) >= 400) result = [atFailedEntry(result[0], request.body, repo.lastWrite)];
-    await auditRecordAccess(db, actor, request, repo.touches, breakGlass);
+    await auditRecordLooks(db, actor, request, repo.touches, breakGlass);
     const [outcome, resource] = result;
     const status = statusOf(outcome);
     if (!resource || status >= 400) return sendOutcome(reply, outcome, status);

@@ -10,6 +10,8 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+const auditColumns = '(actor, action, entity_type, entity_id, pcn_code, summary, detail)';
+
 /** Writes one audit entry; call it with the transaction that makes the change. */
 export async function recordAudit(tx: Db, entry: AuditEntry): Promise<void> {
   const values: unknown[] = [];
@@ -27,6 +29,64 @@ export function auditCall(entry: AuditEntry, values: unknown[]): string {
 }
 
 const AUDIT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'jsonb'];
+
+/**
+ * Writes an entry outside any transaction (the audit of a look) and resolves once it is stored, so a
+ * caller answers only after its audit is safe. Entries that arrive while one statement is on its way
+ * go together in the next (group commit): under load one round trip serves many looks; alone, an entry
+ * is written at once.
+ */
+export function recordAuditGrouped(db: Db, entry: AuditEntry): Promise<void> {
+  let queue = queues.get(db);
+  if (!queue) queues.set(db, (queue = new AuditQueue(db)));
+  return queue.add(entry);
+}
+
+const queues = new WeakMap<Db, AuditQueue>();
+const MAX_GROUP = 500;
+
+class AuditQueue {
+  private waiting: Array<{ entry: AuditEntry; stored: () => void; failed: (error: unknown) => void }> = [];
+  private writing = false;
+
+  constructor(private readonly db: Db) {}
+
+  add(entry: AuditEntry): Promise<void> {
+    return new Promise((stored, failed) => {
+      this.waiting.push({ entry, stored, failed });
+      if (!this.writing) void this.writeAll();
+    });
+  }
+
+  private async writeAll(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0, MAX_GROUP);
+      try {
+        await insertEntries(this.db, group.map((g) => g.entry));
+        for (const g of group) g.stored();
+      } catch (error) {
+        for (const g of group) g.failed(error);
+      }
+    }
+    this.writing = false;
+  }
+}
+
+/** Many entries in one statement, each column as an array. */
+async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
+  const columns = [
+    entries.map((e) => e.actor),
+    entries.map((e) => e.action),
+    entries.map((e) => e.entityType),
+    entries.map((e) => e.entityId),
+    entries.map((e) => e.pcnCode ?? null),
+    entries.map((e) => e.summary),
+    entries.map((e) => (e.detail ? JSON.stringify(e.detail) : null)),
+  ];
+  const arrays = AUDIT_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
+  await db.query(`INSERT INTO audit_event ${auditColumns} SELECT * FROM unnest(${arrays})`, columns);
+}
 
 export interface AuditRow {
   at: string;

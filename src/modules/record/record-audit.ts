@@ -1,6 +1,6 @@
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/actor.ts';
-import { recordAudit, type AuditEntry } from '../audit/record.ts';
+import { recordAudit, recordAuditGrouped, type AuditEntry } from '../audit/record.ts';
 import type { Touch } from './fhir-repository.ts';
 
 const MAX_LISTED = 1000;
@@ -12,6 +12,15 @@ const MAX_LISTED = 1000;
 export async function auditRecordAccess(db: Db, actor: Actor, request: { method: string; url: string }, touches: Touch[], breakGlassReason: string | null): Promise<void> {
   if (touches.length === 0) return;
   await recordAudit(db, recordAccessEntry(actor, request, touches, breakGlassReason));
+}
+
+/**
+ * The audit of what a request looked at (its changes were audited with them), written outside any
+ * transaction together with other requests' looks; stored before the request is answered.
+ */
+export async function auditRecordLooks(db: Db, actor: Actor, request: { method: string; url: string }, touches: Touch[], breakGlassReason: string | null): Promise<void> {
+  if (touches.length === 0) return;
+  await recordAuditGrouped(db, recordAccessEntry(actor, request, touches, breakGlassReason));
 }
 
 /** The audit entry for what one request touched (at least one touch). */
