@@ -126,13 +126,16 @@ function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | '
 
 /**
  * The arguments of fhir_create and fhir_replace: the version's row, then one array per column of each
- * index table, in INDEX_TABLES order.
+ * index table, in INDEX_TABLES order (the fields of fhir_index_arrays, migration 006).
  */
 function writeArguments({ resourceType, id, versionId, lastUpdated, patientId, content, index }: NewVersion): unknown[] {
   const columns = INDEX_TABLES.flatMap(({ types, rows }) => types.map((_, i) => rows(index).map((row) => row[i] ?? null)));
   return [resourceType, id, versionId, lastUpdated, patientId, content, ...columns];
 }
 
-const WRITE_PLACEHOLDERS = ['text', 'text', 'bigint', 'timestamptz', 'text', 'jsonb', ...INDEX_TABLES.flatMap(({ types }) => types.map((type) => `${type}[]`))]
-  .map((type, i) => `$${i + 1}::${type}`)
-  .join(', ');
+/** `$1::text, …, ROW($7::text[], …)::fhir_index_arrays`: the row's columns, then the index rows as one value. */
+const WRITE_PLACEHOLDERS = (() => {
+  const row = ['text', 'text', 'bigint', 'timestamptz', 'text', 'jsonb'].map((type, i) => `$${i + 1}::${type}`);
+  const arrays = INDEX_TABLES.flatMap(({ types }) => types).map((type, i) => `$${i + 7}::${type}[]`);
+  return `${row.join(', ')}, ROW(${arrays.join(', ')})::fhir_index_arrays`;
+})();
