@@ -59,3 +59,14 @@ test('a Bundle of a type that cannot be imported is refused by name', async () =
   const bundle: Bundle = { resourceType: 'Bundle', type: 'document', entry: [] };
   await assert.rejects(importFhir(db, SYSTEM_ACTOR, [{ label: 'doc.json', bundle }]), /doc.json: a Bundle of type 'document' cannot be imported/);
 });
+
+test(`the same resource or patient twice in one run lands once (${testEngine})`, async () => {
+  const line = (n: number): ImportItem => ({ label: `Patient.ndjson:${n}`, resource: { resourceType: 'Patient', id: 'twice-1', gender: 'female' } });
+  assert.deepEqual(await importFhir(db, SYSTEM_ACTOR, [line(1), line(2)]), { bundles: 1, resources: 1, skipped: 1 });
+  const [bundle] = population(1, 300);
+  const copy = structuredClone(bundle!);
+  copy.label = 'the same patient again';
+  const before = await count('Patient');
+  assert.deepEqual(await importFhir(db, SYSTEM_ACTOR, [bundle!, copy]), { bundles: 1, resources: bundle!.bundle!.entry!.length, skipped: 1 });
+  assert.equal(await count('Patient'), before + 1);
+});
