@@ -22,6 +22,7 @@ import { openStore } from '../src/storage/open.ts';
 import { SYSTEM_ACTOR } from '../src/modules/access/actor.ts';
 import { importFhir, type ImportItem } from '../src/modules/record/import-fhir.ts';
 import { loadRegistry } from '../src/modules/network/load-registry.ts';
+import type { RegistrySnapshot } from '../src/modules/network/types.ts';
 import { MAX_SYNTHETIC_PATIENTS, nhsNumberFor, syntheticPopulation } from '../src/modules/record/synthetic-population.ts';
 import { seedDemoIfEmpty } from '../src/seed-demo.ts';
 import type { Bundle } from '@medplum/fhirtypes';
@@ -112,7 +113,7 @@ async function token(url: string): Promise<string> {
 }
 
 /** The synthetic population as JSON text of transaction Bundles of PATIENTS_PER_BUNDLE patients each (made before timing). */
-function transactionFiles(registry: Awaited<ReturnType<typeof loadRegistry>>): string[] {
+function transactionFiles(registry: RegistrySnapshot): string[] {
   const files: string[] = [];
   let entries: NonNullable<Bundle['entry']> = [];
   let patients = 0;

@@ -24,8 +24,13 @@ export async function recordAudit(tx: Db, entry: AuditEntry): Promise<void> {
  */
 export function auditCall(entry: AuditEntry, values: unknown[]): string {
   const first = values.length + 1;
-  values.push(entry.actor, entry.action, entry.entityType, entry.entityId, entry.pcnCode ?? null, entry.summary, entry.detail ? JSON.stringify(entry.detail) : null);
+  values.push(...auditValues(entry));
   return `audit_event_add(${AUDIT_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
+}
+
+/** An entry's values in the order of auditColumns, typed by AUDIT_TYPES. */
+function auditValues(entry: AuditEntry): unknown[] {
+  return [entry.actor, entry.action, entry.entityType, entry.entityId, entry.pcnCode ?? null, entry.summary, entry.detail ? JSON.stringify(entry.detail) : null];
 }
 
 const AUDIT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'jsonb'];
@@ -75,15 +80,8 @@ class AuditQueue {
 
 /** Many entries in one statement, each column as an array. */
 async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
-  const columns = [
-    entries.map((e) => e.actor),
-    entries.map((e) => e.action),
-    entries.map((e) => e.entityType),
-    entries.map((e) => e.entityId),
-    entries.map((e) => e.pcnCode ?? null),
-    entries.map((e) => e.summary),
-    entries.map((e) => (e.detail ? JSON.stringify(e.detail) : null)),
-  ];
+  const rows = entries.map(auditValues);
+  const columns = AUDIT_TYPES.map((_, i) => rows.map((row) => row[i]));
   const arrays = AUDIT_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
   await db.query(`INSERT INTO audit_event ${auditColumns} SELECT * FROM unnest(${arrays})`, columns);
 }

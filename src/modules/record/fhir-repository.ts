@@ -169,8 +169,8 @@ export class RecordRepository extends FhirRepository<Db> {
   }
 
   /**
-   * A create outside any transaction (a plain POST): the resource, its history and index rows and the
-   * audit entry go in one statement, atomic by itself, so it needs neither BEGIN nor COMMIT.
+   * A create outside any transaction (a plain POST): the resource, its index rows and the audit entry
+   * go in one statement, atomic by itself, so it needs neither BEGIN nor COMMIT.
    */
   private async createAlone<T extends Resource>(resource: WithId<T>): Promise<WithId<T>> {
     const version = prepareVersion(resource, 1, new Date().toISOString());

