@@ -195,6 +195,37 @@ test('_include=Condition:subject and _revinclude=Condition:subject', async () =>
   assert.deepEqual(revExtra, idsOf('diabetes', 'oldBp'));
 });
 
+test('parameters R4 defines as repeats of others answer as those do: combo-code, combo-value-quantity, phonetic, patient', async () => {
+  const brown = people.brown!.id;
+  const bp = await create(h.fhir, {
+    resourceType: 'Observation', status: 'final', code: { coding: [{ system: LOINC, code: '85354-9' }] }, subject: { reference: `Patient/${brown}` },
+    component: [{ code: { coding: [{ system: LOINC, code: '8480-6' }] }, valueQuantity: { value: 142, unit: 'mmHg' } }],
+  } as Observation);
+  const group = await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { coding: [{ system: LOINC, code: '8480-6' }] }, subject: { reference: 'Group/ward-7' }, valueQuantity: { value: 118, unit: 'mmHg' } } as Observation);
+  const observations = (query: string) => search(`Observation?${query}&_id=${[observation.id, bp.id, group.id].join(',')}`);
+  assert.deepEqual(await observations('combo-code=8480-6'), [bp.id, group.id].sort(), 'a component code and a main code');
+  assert.deepEqual(await observations('component-code=8480-6'), [bp.id]);
+  assert.deepEqual(await observations(`combo-code=${encodeURIComponent(`${LOINC}|85354-9`)}`), [bp.id]);
+  assert.deepEqual(await observations('combo-value-quantity=gt140'), [bp.id]);
+  assert.deepEqual(await observations('combo-value-quantity=lt120'), [observation.id, group.id].sort(), 'a heart rate of 72 and a systolic of 118');
+  assert.deepEqual(await observations(`combo-code:missing=true&subject=${brown}`), []);
+  assert.deepEqual(await observations(`combo-value-quantity:missing=true&subject=${brown}`), [], 'the heart rate has a value, the BP a component value');
+  assert.deepEqual(await observations(`patient=${brown}`), [observation.id, bp.id].sort());
+  assert.deepEqual(await observations('patient=ward-7'), [], 'a Group is no patient');
+  assert.deepEqual(await observations('subject=ward-7'), [group.id]);
+  assert.deepEqual(await observations('patient:missing=true&code=8480-6'), [group.id]);
+  assert.deepEqual(await observations('patient.name=charlotte'), [observation.id, bp.id].sort());
+  assert.deepEqual(await search('Patient?phonetic=bron'), idsOf('bronte'));
+
+  const included = await h.fhir<Bundle>('GET', `/fhir/Observation?_id=${bp.id},${group.id}&_include=Observation:patient`);
+  assert.deepEqual((included.json.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource!.id), [brown]);
+  const rev = await h.fhir<Bundle>('GET', `/fhir/Patient?_id=${brown}&_revinclude=Observation:patient`);
+  assert.deepEqual((rev.json.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource!.id).sort(), [observation.id, bp.id].sort());
+  const sorted = await h.fhir<Bundle>('GET', `/fhir/Observation?_id=${bp.id},${group.id},${observation.id}&_sort=-combo-code`);
+  assert.deepEqual(matches(sorted.json).map((r) => r.id), [observation.id, bp.id, group.id], 'highest code first: 8867-4, 85354-9, 8480-6');
+  for (const created of [bp, group]) assert.equal((await h.fhir('DELETE', `/fhir/Observation/${created.id}`)).status, 200);
+});
+
 test('_sort by name, -birthdate and _lastUpdated', async () => {
   const mine = `_id=${Object.values(people).map((p) => p.id).join(',')}`;
   const familyOrder = async (sort: string) => matches<Patient>((await h.fhir<Bundle>('GET', `/fhir/Patient?${mine}&_sort=${sort}`)).json).map((p) => p.name![0]!.family);

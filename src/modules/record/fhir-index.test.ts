@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { capitalize, evalFhirPathTyped, getDataType, getResourceTypes, toTypedValue, type InternalSchemaElement, type TypedValue } from '@medplum/core';
+import { capitalize, evalFhirPathTyped, getDataType, getResourceTypes, getSearchParameters, toTypedValue, type InternalSchemaElement, type TypedValue } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { demoArea } from '../network/demo-area.ts';
 import { registryFhirBundle } from '../network/registry-fhir.ts';
-import { dateBounds, extractIndex, extractIndexWithFhirPath, indexedParams, normaliseString } from './fhir-index.ts';
+import { dateBounds, extractIndex, extractIndexWithFhirPath, indexedParams, normaliseString, rowsOfParameter, storedAs, type IndexRows } from './fhir-index.ts';
 import { syntheticPopulation } from './synthetic-population.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { compileSearchPath } from '../../fhir/search-paths.ts';
@@ -212,6 +212,47 @@ test('extractIndex gives the same rows as pure FHIRPath', () => {
   for (const resource of resources) {
     assert.deepEqual(extractIndex(resource), extractIndexWithFhirPath(resource), `${resource.resourceType}/${resource.id}`);
   }
+});
+
+/** Rows of the given codes as comparable text, the code left out (a union has each value once). */
+function valuesUnder(rows: IndexRows, codes: string[], targetType?: string): string[] {
+  const all = [...rows.tokens, ...rows.strings, ...rows.dates, ...rows.numbers, ...rows.references];
+  const under = all.filter(([code, ...rest]) => codes.includes(code) && (!targetType || rest[0] === targetType));
+  return [...new Set(under.map(([, ...rest]) => JSON.stringify(rest)))].sort();
+}
+
+test('a parameter stored as others (combo-code, phonetic, Observation patient) has exactly their rows', () => {
+  assert.deepEqual(storedAs('Observation', 'combo-code'), { codes: ['code', 'component-code'] });
+  assert.deepEqual(storedAs('Patient', 'phonetic'), { codes: ['name'] });
+  assert.deepEqual(storedAs('Observation', 'patient'), { codes: ['subject'], targetType: 'Patient' });
+  assert.deepEqual(storedAs('Observation', 'patient:identifier'), { codes: ['patient:identifier'] }, 'a typed identifier resolves as a Patient, so its tokens stay its own');
+  assert.deepEqual(storedAs('Patient', 'name'), { codes: ['name'] });
+  let compared = 0;
+  for (const resource of resources) {
+    const stored = extractIndex(resource);
+    for (const code of Object.keys(getSearchParameters(resource.resourceType) ?? {})) {
+      const as = storedAs(resource.resourceType, code);
+      if (as.codes.length === 1 && as.codes[0] === code) continue;
+      let own: IndexRows;
+      try {
+        own = rowsOfParameter(resource, code);
+      } catch {
+        continue; // an expression this resource cannot answer (Provenance's patient on a bad target)
+      }
+      const where = `${resource.resourceType}/${resource.id} ${code}`;
+      if (!as.targetType) {
+        assert.deepEqual(valuesUnder(stored, as.codes), valuesUnder(own, [code]), where);
+      } else {
+        const found = valuesUnder(stored, as.codes, as.targetType);
+        const expected = valuesUnder({ ...own, tokens: [] }, [code]);
+        // FHIRPath's resolve() leaves out an absolute URL to a Patient; the stored rows (rightly) keep it.
+        if (JSON.stringify(resource).includes('"reference":"http')) assert.ok(expected.every((v) => found.includes(v)), where);
+        else assert.deepEqual(found, expected, where);
+      }
+      compared++;
+    }
+  }
+  assert.ok(compared > 1000, `${compared} comparisons`);
 });
 
 test('the fast paths of normaliseString and dateBounds agree with their general forms', () => {

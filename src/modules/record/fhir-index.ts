@@ -2,7 +2,7 @@
  * Search values of a resource, extracted with the R4 SearchParameter definitions' FHIRPath
  * expressions (nothing is hand-listed per resource type). Each parameter's type decides the table.
  */
-import { evalFhirPathTyped, getSearchParameterDetails, getSearchParameters, toTypedValue, type TypedValue } from '@medplum/core';
+import { evalFhirPathTyped, getSearchParameterDetails, getSearchParameters, toTypedValue, FhirPathAtom, UnionAtom, type Atom, type TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { compileSearchPath, type SearchPathExtractor } from '../../fhir/search-paths.ts';
 
@@ -23,21 +23,98 @@ interface IndexedParam {
   atom: ReturnType<typeof getSearchParameterDetails>['parsedExpression'];
   /** The expression compiled to a plain walk (same values as `atom`), when it is simple enough. */
   extract: SearchPathExtractor | undefined;
+  /** Its references are stored under another parameter's code (see StoredAs); only its `:identifier` tokens are its own. */
+  identifiersOnly?: boolean;
 }
 
-const paramsByType = new Map<string, IndexedParam[]>();
+/**
+ * Where a parameter's values are stored. R4 defines many parameters whose values are exactly another's:
+ * `phonetic` is `Patient.name` like `name`, `combo-code` is `code | component-code`, and the clinical
+ * `patient` is `subject.where(resolve() is Patient)`. Storing those again would add a fifth of all index
+ * rows for no answer, so such a parameter is searched as the union of the parameters it repeats (and,
+ * for a `where(resolve() is T)`, only their references to T).
+ */
+export interface StoredAs {
+  codes: string[];
+  targetType?: string;
+}
+
+interface TypeIndex {
+  params: IndexedParam[];
+  storedAs: Map<string, StoredAs>;
+  /** Every indexable parameter by code, those stored as others too. */
+  all: Map<string, IndexedParam>;
+}
+
+const indexByType = new Map<string, TypeIndex>();
 
 export function indexedParams(resourceType: string): IndexedParam[] {
-  let params = paramsByType.get(resourceType);
-  if (params) return params;
-  params = [];
+  return typeIndex(resourceType).params;
+}
+
+/** The codes (and target type) a search on `code` must look under; `x:identifier` follows its parameter. */
+export function storedAs(resourceType: string, code: string): StoredAs {
+  const { storedAs: aliases } = typeIndex(resourceType);
+  const alias = aliases.get(code);
+  if (alias) return alias;
+  if (code.endsWith(':identifier')) {
+    const base = aliases.get(code.slice(0, -':identifier'.length));
+    if (base && !base.targetType) return { codes: base.codes.map((c) => `${c}:identifier`) };
+  }
+  return { codes: [code] };
+}
+
+const RESOLVES_TO = /^(.+)\.where\(\(resolve\(\) is ([A-Z][A-Za-z]+)\)\)$/;
+
+function typeIndex(resourceType: string): TypeIndex {
+  let index = indexByType.get(resourceType);
+  if (index) return index;
+  const candidates: Array<IndexedParam & { text: string; leaves: Set<string>; kind: string }> = [];
   for (const [code, param] of Object.entries(getSearchParameters(resourceType) ?? {})) {
     if (SKIPPED.has(code) || !param.expression || param.type === 'composite' || param.type === 'special') continue;
     const atom = getSearchParameterDetails(resourceType, param).parsedExpression;
-    params.push({ code, type: param.type, atom, extract: compileSearchPath(resourceType, atom) });
+    // Postcodes index an extra spaceless value, so a postcode parameter only ever repeats another postcode one.
+    const kind = `${param.type}${code.endsWith('postalcode') ? ' postcode' : ''}`;
+    candidates.push({ code, type: param.type, atom, extract: undefined, text: atom.toString(), leaves: new Set(unionLeaves(atom)), kind });
   }
-  paramsByType.set(resourceType, params);
-  return params;
+  const storedAs = new Map<string, StoredAs>();
+  const sameLeaves = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((l) => b.has(l));
+  // An exact repeat (same values, perhaps written in another order) is stored under the first of its kind.
+  for (const [i, p] of candidates.entries()) {
+    const first = candidates.slice(0, i).find((q) => q.kind === p.kind && !storedAs.has(q.code) && sameLeaves(p.leaves, q.leaves));
+    if (first) storedAs.set(p.code, { codes: [first.code] });
+  }
+  // A union of other parameters (`combo-code`) is stored as those parameters.
+  for (const p of candidates) {
+    if (storedAs.has(p.code) || p.leaves.size < 2) continue;
+    const parts = candidates.filter((q) => q !== p && q.kind === p.kind && !storedAs.has(q.code) && q.leaves.size < p.leaves.size && [...q.leaves].every((l) => p.leaves.has(l)));
+    const covered = new Set(parts.flatMap((q) => [...q.leaves]));
+    if (!sameLeaves(covered, p.leaves)) continue;
+    const largest = parts.filter((q) => !parts.some((r) => r !== q && r.leaves.size > q.leaves.size && [...q.leaves].every((l) => r.leaves.has(l))));
+    storedAs.set(p.code, { codes: largest.map((q) => q.code) });
+  }
+  const params: IndexedParam[] = [];
+  for (const p of candidates) {
+    if (storedAs.has(p.code)) continue;
+    const param: IndexedParam = { code: p.code, type: p.type, atom: p.atom, extract: compileSearchPath(resourceType, p.atom) };
+    // `subject.where(resolve() is Patient)`: subject's references to a Patient, but its :identifier tokens stay its own.
+    const resolves = p.type === 'reference' ? RESOLVES_TO.exec(p.text) : null;
+    const base = resolves && candidates.find((q) => q.type === 'reference' && !storedAs.has(q.code) && q.text === resolves[1]);
+    if (resolves && base) {
+      storedAs.set(p.code, { codes: [base.code], targetType: resolves[2]! });
+      param.identifiersOnly = true;
+    }
+    params.push(param);
+  }
+  index = { params, storedAs, all: new Map(candidates.map((p) => [p.code, { code: p.code, type: p.type, atom: p.atom, extract: undefined }])) };
+  indexByType.set(resourceType, index);
+  return index;
+}
+
+/** The operands of a (nested) `a | b | c`, each as FHIRPath text; a single path is its own one leaf. */
+function unionLeaves(atom: Atom): string[] {
+  if (atom instanceof FhirPathAtom) return unionLeaves(atom.child);
+  return atom instanceof UnionAtom ? [...unionLeaves(atom.left), ...unionLeaves(atom.right)] : [atom.toString()];
 }
 
 /** ASCII without `^` and `` ` ``, the only ASCII characters Unicode counts as diacritics. */
@@ -54,6 +131,15 @@ export function extractIndex(resource: Resource): IndexRows {
 /** The same rows with every expression evaluated by FHIRPath: the reference the compiled paths are tested against. */
 export function extractIndexWithFhirPath(resource: Resource): IndexRows {
   return extractIndexRows(resource, false);
+}
+
+/** The rows one parameter would have of its own, by FHIRPath: what a parameter stored as others is checked against. */
+export function rowsOfParameter(resource: Resource, code: string): IndexRows {
+  const rows: IndexRows = { tokens: [], strings: [], dates: [], references: [], numbers: [] };
+  const param = typeIndex(resource.resourceType).all.get(code);
+  if (!param) throw new Error(`${resource.resourceType} has no indexed search parameter ${code}`);
+  for (const value of evalFhirPathTyped(param.atom, [toTypedValue(resource)])) addValue(rows, param, value);
+  return rows;
 }
 
 function extractIndexRows(resource: Resource, useCompiled: boolean): IndexRows {
@@ -90,8 +176,8 @@ function addValue(rows: IndexRows, param: IndexedParam, { type, value }: TypedVa
       return;
     }
     case 'reference':
-      if (type === 'Reference' || type === 'reference') addReference(rows, param.code, value as { reference?: string; identifier?: { system?: string; value?: string } });
-      else if (typeof value === 'string') addReference(rows, param.code, { reference: value });
+      if (type === 'Reference' || type === 'reference') addReference(rows, param, value as { reference?: string; identifier?: { system?: string; value?: string } });
+      else if (typeof value === 'string' && !param.identifiersOnly) addReference(rows, param, { reference: value });
       return;
     case 'uri':
       if (typeof value === 'string') rows.tokens.push([param.code, null, value]);
@@ -194,8 +280,8 @@ function startOfNextDay(date: string): string {
   return next.toISOString();
 }
 
-function addReference(rows: IndexRows, code: string, ref: { reference?: string; identifier?: { system?: string; value?: string } }): void {
-  const match = ref.reference ? /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref.reference) : null;
+function addReference(rows: IndexRows, { code, identifiersOnly }: IndexedParam, ref: { reference?: string; identifier?: { system?: string; value?: string } }): void {
+  const match = ref.reference && !identifiersOnly ? /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref.reference) : null;
   if (match) rows.references.push([code, match[1]!, match[2]!]);
   // A logical reference by identifier (e.g. a GP practice by ODS code) is searchable as `code:identifier`.
   if (ref.identifier?.value) rows.tokens.push([`${code}:identifier`, ref.identifier.system ?? null, ref.identifier.value]);

@@ -23,9 +23,9 @@ import { applyPatch, type Operation } from 'rfc6902';
 import type { Db } from '../../storage/db.ts';
 import { ODS_SYSTEM } from '../../shared/ids.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
-import { extractIndex, type IndexRows } from './fhir-index.ts';
+import { extractIndex, storedAs, type IndexRows } from './fhir-index.ts';
 import { invalidAt, toOutcomeError, unprocessable } from './fhir-outcomes.ts';
-import { afterCursor, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, type SortKey } from './fhir-search-sql.ts';
+import { afterCursor, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, storedCodes, type SortKey } from './fhir-search-sql.ts';
 import { compartmentPatient, deleteVersion, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './fhir-store.ts';
 import { recordValidationIssues } from './fhir-validation.ts';
 import type { RecordAccess } from './record-access.ts';
@@ -383,7 +383,7 @@ export class RecordRepository extends FhirRepository<Db> {
       p.values.push(...params.values);
       const rows = await this.db.query<{ content: Resource; patient_id: string | null }>(
         `SELECT r.content, r.patient_id FROM fhir_reference x JOIN fhir_resource r ON r.resource_type = x.target_type AND r.id = x.target_id AND NOT r.deleted
-          WHERE x.resource_type = ${p.add(include.resourceType)} AND x.code = ${p.add(include.searchParam)} AND x.id = ANY(${p.add(ids)}::text[])
+          WHERE x.resource_type = ${p.add(include.resourceType)} AND ${storedCodes('x', storedAs(include.resourceType, include.searchParam), p)} AND x.id = ANY(${p.add(ids)}::text[])
                 ${include.targetType ? `AND x.target_type = ${p.add(include.targetType)}` : ''}${allowed}`,
         p.values,
       );
@@ -394,7 +394,7 @@ export class RecordRepository extends FhirRepository<Db> {
       p.values.push(...params.values);
       const rows = await this.db.query<{ content: Resource; patient_id: string | null }>(
         `SELECT r.content, r.patient_id FROM fhir_reference x JOIN fhir_resource r ON r.resource_type = x.resource_type AND r.id = x.id AND NOT r.deleted
-          WHERE x.resource_type = ${p.add(rev.resourceType)} AND x.code = ${p.add(rev.searchParam)}
+          WHERE x.resource_type = ${p.add(rev.resourceType)} AND ${storedCodes('x', storedAs(rev.resourceType, rev.searchParam), p)}
             AND x.target_type = ${p.add(request.resourceType)} AND x.target_id = ANY(${p.add(ids)}::text[])${allowed} LIMIT ${MAX_COUNT}`,
         p.values,
       );

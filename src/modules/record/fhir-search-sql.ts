@@ -4,7 +4,7 @@
  */
 import { getSearchParameters, Operator, parseParameter, type Filter, type SearchRequest } from '@medplum/core';
 import { AppError } from '../../shared/errors.ts';
-import { dateBounds, normaliseString } from './fhir-index.ts';
+import { dateBounds, normaliseString, storedAs, type StoredAs } from './fhir-index.ts';
 
 export class SqlParams {
   readonly values: unknown[] = [];
@@ -57,33 +57,42 @@ function filterToSql(resourceType: string, filter: Filter, owner: Owner, params:
   const baseCode = code.endsWith(':identifier') ? code.slice(0, -':identifier'.length) : code;
   const definition = getSearchParameters(resourceType)?.[baseCode];
   if (!definition) return unknownParameter(resourceType, code, options);
-  if (filter.operator === Operator.MISSING || filter.operator === Operator.PRESENT) return missingSql(definition.type, code, filter, owner);
+  if (filter.operator === Operator.MISSING || filter.operator === Operator.PRESENT) return missingSql(definition.type, storedAs(resourceType, code), filter, owner, params);
   const negate = filter.operator === Operator.NOT || filter.operator === Operator.NOT_EQUALS;
   if (code.endsWith(':identifier') || filter.operator === Operator.IDENTIFIER) {
-    return exists('fhir_token', owner, params, code.endsWith(':identifier') ? code : `${code}:identifier`, (t) => orValues(filter.value, (v) => tokenMatch(t, v, params)), false);
+    const stored = storedAs(resourceType, code.endsWith(':identifier') ? code : `${code}:identifier`);
+    return exists('fhir_token', owner, params, stored, (t) => orValues(filter.value, (v) => tokenMatch(t, v, params)), false);
   }
+  const stored = storedAs(resourceType, code);
   switch (definition.type) {
     case 'token':
     case 'uri':
-      return exists('fhir_token', owner, params, code, (t) => orValues(filter.value, (v) => tokenMatch(t, v, params)), negate);
+      return exists('fhir_token', owner, params, stored, (t) => orValues(filter.value, (v) => tokenMatch(t, v, params)), negate);
     case 'string':
-      return exists('fhir_string', owner, params, code, (t) => orValues(filter.value, (v) => stringMatch(t, v, filter.operator, params)), negate);
+      return exists('fhir_string', owner, params, stored, (t) => orValues(filter.value, (v) => stringMatch(t, v, filter.operator, params)), negate);
     case 'date':
-      return exists('fhir_date', owner, params, code, (t) => orValues(filter.value, (v) => dateCondition(`${t}.low`, `${t}.high`, { ...filter, value: v }, params)), false);
+      return exists('fhir_date', owner, params, stored, (t) => orValues(filter.value, (v) => dateCondition(`${t}.low`, `${t}.high`, { ...filter, value: v }, params)), false);
     case 'number':
     case 'quantity':
-      return exists('fhir_number', owner, params, code, (t) => orValues(filter.value, (v) => numberMatch(t, v, filter.operator, params)), false);
+      return exists('fhir_number', owner, params, stored, (t) => orValues(filter.value, (v) => numberMatch(t, v, filter.operator, params)), false);
     case 'reference':
-      return exists('fhir_reference', owner, params, code, (t) => orValues(filter.value, (v) => referenceMatch(t, v, definition.target ?? [], params)), negate);
+      return exists('fhir_reference', owner, params, stored, (t) => orValues(filter.value, (v) => referenceMatch(t, v, definition.target ?? [], params)), negate);
     default:
       return unknownParameter(resourceType, code, options);
   }
 }
 
-function exists(table: string, owner: Owner, params: SqlParams, code: string, match: (t: string) => string, negate: boolean): string {
+function exists(table: string, owner: Owner, params: SqlParams, stored: StoredAs, match: (t: string) => string, negate: boolean): string {
   const t = alias('i');
-  const sql = `EXISTS (SELECT 1 FROM ${table} ${t} WHERE ${t}.resource_type = ${owner.type} AND ${t}.id = ${owner.id} AND ${t}.code = ${params.add(code)} AND (${match(t)}))`;
+  const sql = `EXISTS (SELECT 1 FROM ${table} ${t} WHERE ${t}.resource_type = ${owner.type} AND ${t}.id = ${owner.id} AND ${storedCodes(t, stored, params)} AND (${match(t)}))`;
   return negate ? `NOT ${sql}` : sql;
+}
+
+/** Index rows of `t` that hold a parameter's values: its code, or the codes it is stored under (see StoredAs). */
+export function storedCodes(t: string, stored: StoredAs, params: SqlParams): string {
+  const [only, ...more] = stored.codes;
+  const codes = more.length === 0 ? `${t}.code = ${params.add(only)}` : `${t}.code IN (${stored.codes.map((c) => params.add(c)).join(', ')})`;
+  return stored.targetType ? `${codes} AND ${t}.target_type = ${params.add(stored.targetType)}` : codes;
 }
 
 /** A comma in a search value means OR (a literal comma is written \,). */
@@ -173,12 +182,12 @@ function referenceMatch(t: string, value: string, targets: string[], params: Sql
   return targets.length === 1 ? `(${sql} AND ${t}.target_type = ${params.add(targets[0])})` : sql;
 }
 
-function missingSql(type: string, code: string, filter: Filter, owner: Owner): string {
+function missingSql(type: string, stored: StoredAs, filter: Filter, owner: Owner, params: SqlParams): string {
   const table = { token: 'fhir_token', uri: 'fhir_token', string: 'fhir_string', date: 'fhir_date', reference: 'fhir_reference', number: 'fhir_number', quantity: 'fhir_number' }[type];
-  if (!table) throw new AppError('bad-request', `:missing is not supported for ${code}`);
+  if (!table) throw new AppError('bad-request', `:missing is not supported for ${filter.code}`);
   const wantMissing = (filter.operator === Operator.MISSING) === (filter.value === 'true');
   const t = alias('m');
-  const sql = `EXISTS (SELECT 1 FROM ${table} ${t} WHERE ${t}.resource_type = ${owner.type} AND ${t}.id = ${owner.id} AND ${t}.code = '${code.replace(/[^a-z0-9_-]/gi, '')}')`;
+  const sql = `EXISTS (SELECT 1 FROM ${table} ${t} WHERE ${t}.resource_type = ${owner.type} AND ${t}.id = ${owner.id} AND ${storedCodes(t, stored, params)})`;
   return wantMissing ? `NOT ${sql}` : sql;
 }
 
@@ -195,7 +204,7 @@ function chainedSql(resourceType: string, chain: RegExpExecArray, filter: Filter
     if (inner) conditions.push(`(${ref}.target_type = ${params.add(target)} AND ${inner})`);
   }
   if (conditions.length === 0) return unknownParameter(resourceType, `${code}.${rest}`, options);
-  return `EXISTS (SELECT 1 FROM fhir_reference ${ref} WHERE ${ref}.resource_type = ${owner.type} AND ${ref}.id = ${owner.id} AND ${ref}.code = ${params.add(code)} AND (${conditions.join(' OR ')}))`;
+  return `EXISTS (SELECT 1 FROM fhir_reference ${ref} WHERE ${ref}.resource_type = ${owner.type} AND ${ref}.id = ${owner.id} AND ${storedCodes(ref, storedAs(resourceType, code), params)} AND (${conditions.join(' OR ')}))`;
 }
 
 const PARSED_TYPES = new Set(['string', 'token', 'uri', 'reference', 'date', 'number', 'quantity']);
@@ -242,7 +251,7 @@ export function sortKeys(request: SearchRequest, params: SqlParams, options: Sea
           break;
         }
         const t = alias('s');
-        const sql = `(SELECT ${descending ? 'max' : 'min'}(${t}.${sort.column}) FROM ${sort.table} ${t} WHERE ${t}.resource_type = r.resource_type AND ${t}.id = r.id AND ${t}.code = ${params.add(part)})`;
+        const sql = `(SELECT ${descending ? 'max' : 'min'}(${t}.${sort.column}) FROM ${sort.table} ${t} WHERE ${t}.resource_type = r.resource_type AND ${t}.id = r.id AND ${storedCodes(t, storedAs(request.resourceType, part), params)})`;
         keys.push({ sql, type: sort.type, descending });
       }
     }

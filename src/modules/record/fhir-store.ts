@@ -8,7 +8,7 @@ import type { WithId } from '@medplum/core';
 import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
 import type { Db } from '../../storage/db.ts';
 import { auditCall, type AuditEntry } from '../audit/record.ts';
-import { extractIndex, type IndexRows } from './fhir-index.ts';
+import { extractIndex, storedAs, type IndexRows } from './fhir-index.ts';
 
 export interface NewVersion {
   resourceType: string;
@@ -47,8 +47,10 @@ const PATIENT_COMPARTMENT = new Map<string, string[]>(
 
 /** The patient a resource belongs to: the first Patient its compartment parameters reference. */
 export function compartmentPatient(resourceType: string, index: IndexRows): string | null {
-  for (const code of PATIENT_COMPARTMENT.get(resourceType) ?? []) {
-    const ref = index.references.find(([c, type]) => c === code && type === 'Patient');
+  for (const param of PATIENT_COMPARTMENT.get(resourceType) ?? []) {
+    // A parameter stored under another's code (`patient` as `subject`) is looked for there.
+    const { codes } = storedAs(resourceType, param);
+    const ref = index.references.find(([c, type]) => type === 'Patient' && codes.includes(c));
     if (ref) return ref[2];
   }
   return null;
