@@ -27,6 +27,7 @@ import {
   XorAtom,
 } from '@medplum/core';
 import type { Atom, AtomContext, Constraint, FhirPathAtom, TypedValue } from '@medplum/core';
+import { nativeCheck, type NativeCheck } from './native-invariants.ts';
 
 /** Medplum's list: ele-1 is checked structurally (no empty objects), dom-3 needs descendants(), org-1 and sdf-19 are back-compat. */
 const SKIPPED_INVARIANTS = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']);
@@ -40,6 +41,8 @@ export interface Invariant {
   readonly roots: ReadonlySet<string>;
   /** Whether it is sure to hold when none of those elements is present (dom-2 without `contained`). */
   readonly holdsWhenAbsent: boolean;
+  /** A plain-JS answer for the common cases (native-invariants.ts). */
+  readonly native: NativeCheck | undefined;
 }
 
 /** An invariant as it applies to values of one type. */
@@ -60,7 +63,7 @@ export function invariantsOf(constraints: Constraint[] | undefined): Invariant[]
     let invariant = parsedInvariants.get(cacheKey);
     if (!invariant) {
       const atom = parseFhirPath(constraint.expression);
-      invariant = { key: constraint.key, description: constraint.description, expression: constraint.expression, atom, ...plan(atom) };
+      invariant = { key: constraint.key, description: constraint.description, expression: constraint.expression, atom, ...plan(atom), native: nativeCheck(constraint.key, constraint.expression) };
       parsedInvariants.set(cacheKey, invariant);
     }
     invariants.push(invariant);
@@ -140,6 +143,15 @@ function onEmptyInput(atom: Atom): Abstract {
  * every literal reference, so the lookup in %rootResource.contained is skipped). FHIRPath allows this.
  */
 export function invariantFails(invariant: Invariant, value: TypedValue, variables: Record<string, TypedValue>): boolean {
+  if (invariant.native && typeof value.value === 'object' && value.value !== null && !Array.isArray(value.value)) {
+    const holds = invariant.native(value.value as Record<string, unknown>, variables);
+    if (holds !== undefined) return !holds;
+  }
+  return invariantFailsByFhirPath(invariant, value, variables);
+}
+
+/** The invariant evaluated by FHIRPath alone: what the plain-JS answers are tested against. */
+export function invariantFailsByFhirPath(invariant: Invariant, value: TypedValue, variables: Record<string, TypedValue>): boolean {
   const context: AtomContext = { parent: { variables }, variables: { $this: value } };
   const result = evaluate(invariant.atom.child, context, [value]);
   // Only a definite false breaks an invariant. An empty answer is FHIRPath's "unknown": ref-1 gives one
