@@ -6,7 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { testEngine } from '../../../test/db.ts';
-import { create, fhirHarness, ids, issues, nhsNumber, patient, type FhirHarness } from '../../../test/fhir.ts';
+import { create, fhirHarness, ids, issues, matches, nhsNumber, patient, type FhirHarness } from '../../../test/fhir.ts';
+import { SYSTEM_ACTOR } from '../../modules/access/actor.ts';
+import { importFhir } from '../../modules/record/import-fhir.ts';
 import { FHIR_BODY_LIMIT } from './fhir-routes.ts';
 
 let h: FhirHarness;
@@ -169,6 +171,22 @@ test('SQL in a value of every parameter type is only data: empty results for str
   // …while an honest apostrophe still finds its patient.
   assert.deepEqual(ids((await h.fhir<Bundle>('GET', `/fhir/Patient?family=${encodeURIComponent("o'bri")}`)).json), [obrien.id]);
   assert.deepEqual(ids((await h.fhir<Bundle>('GET', `/fhir/Patient?family:exact=${encodeURIComponent("O'Brien")}`)).json), [obrien.id]);
+});
+
+test('values holding quotes, backslashes, commas, braces and the word NULL are indexed as written, one by one and in bulk', async () => {
+  const awkward = ['Quote"d', 'Back\\slash', 'Trailing\\', '{brace,comma}', 'NULL', '"', 'tab\there', 'new\nline', 'ünïcödé'];
+  const made = new Map<string, string>();
+  for (const [i, family] of awkward.entries()) made.set(family, (await create(h.fhir, patient(nhsNumber(300 + i), 'Z90101', { name: [{ family: `${family}-one` }] }))).id);
+  const imported = await importFhir(h.db, SYSTEM_ACTOR, [{ label: 'awkward.ndjson', bundle: { resourceType: 'Bundle', type: 'transaction', entry: awkward.map((family, i) => ({ resource: patient(nhsNumber(400 + i), 'Z90101', { name: [{ family: `${family}-bulk` }] }), request: { method: 'POST', url: 'Patient' } })) } }]);
+  assert.equal(imported.resources, awkward.length);
+  const exactly = (family: string) => `/fhir/Patient?family:exact=${encodeURIComponent(family.replaceAll(',', '\\,'))}`; // a bare comma means OR
+  for (const family of awkward) {
+    const one = await h.fhir<Bundle>('GET', exactly(`${family}-one`));
+    assert.deepEqual(ids(one.json), [made.get(family)], `${family} one by one`);
+    const bulk = await h.fhir<Bundle>('GET', exactly(`${family}-bulk`));
+    assert.equal(matches<Patient>(bulk.json)[0]?.name?.[0]?.family, `${family}-bulk`, `${family} in bulk`);
+  }
+  assert.equal(ids((await h.fhir<Bundle>('GET', '/fhir/Patient?family:exact=NULL')).json).length, 0, 'the word NULL is not a missing value');
 });
 
 test('SQL in a date, number or quantity value is a 400 (not a valid value of that type), never a 500', async () => {

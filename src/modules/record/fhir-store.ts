@@ -117,10 +117,17 @@ const INDEX_TABLES = [
 function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>, values: unknown[]): string[] {
   const inserts: string[] = [];
   for (const { table, columns, types, rows } of INDEX_TABLES) {
-    const owned = versions.flatMap((v) => rows(v.index).map((row) => [v.resourceType, v.id, ...row]));
-    if (owned.length === 0) continue;
+    const owners = new ArrayLiterals(2);
+    const cells = new ArrayLiterals(types.length);
+    for (const { resourceType, id, index } of versions) {
+      for (const row of rows(index)) {
+        owners.add([resourceType, id]);
+        cells.add(row);
+      }
+    }
+    if (owners.length === 0) continue;
     const casts = ['text', 'text', ...types].map((type, i) => `$${values.length + i + 1}::${type}[]`).join(', ');
-    values.push(...columnArrays(owned, types.length + 2));
+    values.push(...owners.literals(), ...cells.literals());
     inserts.push(`INSERT INTO ${table} (resource_type, id, ${columns}) SELECT * FROM unnest(${casts})`);
   }
   return inserts;
@@ -131,13 +138,40 @@ function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | '
  * index table, in INDEX_TABLES order (the fields of fhir_index_arrays, migration 006).
  */
 function writeArguments({ resourceType, id, versionId, lastUpdated, patientId, content, index }: NewVersion): unknown[] {
-  const columns = INDEX_TABLES.flatMap(({ types, rows }) => columnArrays(rows(index), types.length));
+  const columns = INDEX_TABLES.flatMap(({ types, rows }) => {
+    const cells = new ArrayLiterals(types.length);
+    for (const row of rows(index)) cells.add(row);
+    return cells.literals();
+  });
   return [resourceType, id, versionId, lastUpdated, patientId, content, ...columns];
 }
 
-/** Rows turned into one array per column (missing values as null), as unnest takes them. */
-function columnArrays(rows: readonly (readonly unknown[])[], width: number): unknown[][] {
-  return Array.from({ length: width }, (_, i) => rows.map((row) => row[i] ?? null));
+/**
+ * Rows turned into one PostgreSQL array literal per column (`{"a","b",NULL}`), as unnest takes them.
+ * Built here rather than by the driver, which escapes every element with two regular expressions:
+ * index values rarely hold a quote or a backslash, and bulk import sends ~50 values per resource.
+ */
+class ArrayLiterals {
+  private readonly columns: string[];
+  length = 0;
+  constructor(width: number) {
+    this.columns = Array.from({ length: width }, () => '');
+  }
+  add(row: readonly unknown[]): void {
+    const separator = this.length++ === 0 ? '' : ',';
+    for (let i = 0; i < this.columns.length; i++) this.columns[i] += separator + arrayElement(row[i]);
+  }
+  literals(): string[] {
+    return this.columns.map((column) => `{${column}}`);
+  }
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+
+function arrayElement(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  const text = typeof value === 'string' ? value : String(value);
+  return NEEDS_ESCAPE.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
 }
 
 /** `$1::text, …, ROW($7::text[], …)::fhir_index_arrays`: the row's columns, then the index rows as one value. */
