@@ -66,7 +66,7 @@ export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise
   const rows = versions.map((v) => ({ t: v.resourceType, i: v.id, v: v.versionId, u: v.lastUpdated, p: v.patientId, c: v.content }));
   await tx.query(
     `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content)
-     SELECT t, i, v, u, p, c FROM jsonb_to_recordset($1::jsonb) AS x(t text, i text, v bigint, u timestamptz, p text, c jsonb)`,
+     SELECT t, i, v, u, p, c FROM json_to_recordset($1::json) AS x(t text, i text, v bigint, u timestamptz, p text, c json)`,
     [JSON.stringify(rows)],
   );
   await insertIndexRows(tx, versions);
@@ -176,7 +176,7 @@ function arrayElement(value: unknown): string {
 
 /** `$1::text, …, ROW($7::text[], …)::fhir_index_arrays`: the row's columns, then the index rows as one value. */
 const WRITE_PLACEHOLDERS = (() => {
-  const row = ['text', 'text', 'bigint', 'timestamptz', 'text', 'jsonb'].map((type, i) => `$${i + 1}::${type}`);
+  const row = ['text', 'text', 'bigint', 'timestamptz', 'text', 'json'].map((type, i) => `$${i + 1}::${type}`);
   const arrays = INDEX_TABLES.flatMap(({ types }) => types).map((type, i) => `$${i + 7}::${type}[]`);
   return `${row.join(', ')}, ROW(${arrays.join(', ')})::fhir_index_arrays`;
 })();
