@@ -60,6 +60,8 @@ const CONDITION_CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clin
 const CONDITION_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
 const ALLERGY_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification';
 
+const SAME_SHAPE_DATES = [/^\d{4}-\d{2}-\d{2}$/, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/];
+
 const or = (left: boolean | undefined, right: () => boolean | undefined) => (left === true ? true : left === undefined ? undefined : right());
 
 const CHECKS: Array<[key: string, expression: string, check: NativeCheck]> = [
@@ -104,7 +106,17 @@ const CHECKS: Array<[key: string, expression: string, check: NativeCheck]> = [
     'value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()',
     (value) => (choicePresent(value, 'value') === false || exists(value, 'component') === false ? true : undefined),
   ],
-  ['per-1', 'start.hasValue().not() or end.hasValue().not() or (start <= end)', (value) => (value._start === undefined && value._end === undefined && (value.start === undefined || value.end === undefined) ? true : undefined)],
+  [
+    'per-1',
+    'start.hasValue().not() or end.hasValue().not() or (start <= end)',
+    ({ start, end, _start, _end }) => {
+      if (_start !== undefined || _end !== undefined) return undefined;
+      if (start === undefined || end === undefined) return true;
+      // Two dates, or two UTC instants written alike, compare as text; other pairs are FHIRPath's to decide.
+      if (typeof start !== 'string' || typeof end !== 'string' || start.length !== end.length) return undefined;
+      return SAME_SHAPE_DATES.some((shape) => shape.test(start) && shape.test(end)) ? start <= end : undefined;
+    },
+  ],
   [
     'con-4',
     "abatement.empty() or clinicalStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-clinical' and (code='resolved' or code='remission' or code='inactive')).exists()",
