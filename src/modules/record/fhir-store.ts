@@ -152,17 +152,18 @@ function writeArguments({ resourceType, id, versionId, lastUpdated, patientId, c
  * index values rarely hold a quote or a backslash, and bulk import sends ~50 values per resource.
  */
 class ArrayLiterals {
-  private readonly columns: string[];
+  // Elements are joined once at the end: a string grown by += is a rope the driver must flatten again.
+  private readonly columns: string[][];
   length = 0;
   constructor(width: number) {
-    this.columns = Array.from({ length: width }, () => '');
+    this.columns = Array.from({ length: width }, () => []);
   }
   add(row: readonly unknown[]): void {
-    const separator = this.length++ === 0 ? '' : ',';
-    for (let i = 0; i < this.columns.length; i++) this.columns[i] += separator + arrayElement(row[i]);
+    this.length++;
+    for (let i = 0; i < this.columns.length; i++) this.columns[i]!.push(arrayElement(row[i]));
   }
   literals(): string[] {
-    return this.columns.map((column) => `{${column}}`);
+    return this.columns.map((column) => `{${column.join(',')}}`);
   }
 }
 
