@@ -56,20 +56,34 @@ export function compartmentPatient(resourceType: string, index: IndexRows): stri
   return null;
 }
 
+/** One SQL statement with its parameters. */
+export interface Statement {
+  sql: string;
+  values: unknown[];
+}
+
 /**
- * Inserts brand-new resources (bulk import): their rows in one statement (the contents travel as one
- * JSON document, parsed once by the database), then the index rows. A first version has no history row:
- * fhir_history holds superseded versions only.
+ * Inserts brand-new resources (bulk import): their rows and their index rows in ONE statement (each
+ * INSERT but the last a data-modifying CTE). The contents travel as one JSON document, parsed once by the
+ * database. A first version has no history row: fhir_history holds superseded versions only. Built
+ * before the transaction that runs it opens, so the database never waits on it mid-transaction.
  */
-export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise<void> {
-  if (versions.length === 0) return;
+export function newVersionsStatement(versions: NewVersion[]): Statement | undefined {
+  if (versions.length === 0) return undefined;
   const rows = versions.map((v) => ({ t: v.resourceType, i: v.id, v: v.versionId, u: v.lastUpdated, p: v.patientId, c: v.content }));
-  await tx.query(
+  const values: unknown[] = [JSON.stringify(rows)];
+  const inserts = [
     `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content)
      SELECT t, i, v, u, p, c FROM json_to_recordset($1::json) AS x(t text, i text, v bigint, u timestamptz, p text, c json)`,
-    [JSON.stringify(rows)],
-  );
-  await insertIndexRows(tx, versions);
+    ...indexInserts(versions, values),
+  ];
+  const last = inserts.pop()!;
+  return { sql: inserts.length ? `WITH ${inserts.map((sql, i) => `i${i} AS (${sql})`).join(', ')} ${last}` : last, values };
+}
+
+export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise<void> {
+  const statement = newVersionsStatement(versions);
+  if (statement) await tx.query(statement.sql, statement.values);
 }
 
 /**
@@ -93,16 +107,6 @@ export async function replaceVersion(tx: Db, version: NewVersion): Promise<void>
 /** Deletes a stored resource: a new, empty version `versionId`, the old one kept in history, no index rows. */
 export async function deleteVersion(tx: Db, resourceType: string, id: string, versionId: number): Promise<void> {
   await tx.query('SELECT fhir_delete($1, $2, $3, now())', [resourceType, id, versionId]);
-}
-
-/** Index rows of many resources, one INSERT per index table, all in one statement. */
-async function insertIndexRows(tx: Db, versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>): Promise<void> {
-  const values: unknown[] = [];
-  const inserts = indexInserts(versions, values);
-  if (inserts.length === 0) return;
-  // Each INSERT but the last is a data-modifying CTE of the same statement: one round trip.
-  const last = inserts.pop()!;
-  await tx.query(inserts.length ? `WITH ${inserts.map((sql, i) => `i${i} AS (${sql})`).join(', ')} ${last}` : last, values);
 }
 
 const INDEX_TABLES = [

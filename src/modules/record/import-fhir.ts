@@ -12,7 +12,7 @@ import type { Db } from '../../storage/db.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import type { Actor } from '../access/actor.ts';
 import { recordAudit } from '../audit/record.ts';
-import { insertNewVersions, prepareVersion, type NewVersion } from './fhir-store.ts';
+import { newVersionsStatement, prepareVersion, type NewVersion } from './fhir-store.ts';
 import { recordValidationIssues } from './fhir-validation.ts';
 
 /** One unit of import: a Bundle, or one NDJSON line. `label` says where it came from (file and line). */
@@ -28,7 +28,12 @@ export interface ImportCounts {
   skipped: number;
 }
 
-const GROUP_RESOURCES = 2000;
+/**
+ * Resources per transaction. Smaller groups keep the pipeline below full for more of a run (the first
+ * group is prepared with the database idle, the last written with this process idle); ~1,000 with three
+ * in flight measured fastest on 2 vCPUs (docs/benchmarks.md).
+ */
+const GROUP_RESOURCES = 1000;
 
 interface PreparedItem {
   label: string;
@@ -45,9 +50,9 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
   let group: PreparedItem[] = [];
   let groupSize = 0;
   // While groups are written, the next is prepared (validated and indexed). A PostgreSQL server writes
-  // two groups at once on two connections; PGlite runs one statement at a time.
+  // three groups at once on three connections; PGlite runs one statement at a time.
   const inFlight: Promise<void>[] = [];
-  const maxInFlight = db.engine === 'postgres' ? 2 : 1;
+  const maxInFlight = db.engine === 'postgres' ? 3 : 1;
   const seen = new Set<string>();
   const flush = async () => {
     if (group.length === 0) return;
@@ -95,11 +100,14 @@ function firstSighting(item: PreparedItem, seen: Set<string>): boolean {
 
 /** Writes the items that have not landed yet, in one transaction. */
 async function writeGroup(db: Db, actor: Actor, group: PreparedItem[]): Promise<{ items: number; resources: number }> {
+  // Built before BEGIN, for the usual case that nothing of the group has landed yet.
+  const all = newVersionsStatement(group.flatMap((item) => item.versions));
   return db.transaction(async (tx) => {
     const landed = await landedItems(tx, group);
     const fresh = group.filter((_, i) => !landed.has(i));
     const versions = fresh.flatMap((item) => item.versions);
-    await insertNewVersions(tx, versions);
+    const statement = landed.size === 0 ? all : newVersionsStatement(versions);
+    if (statement) await tx.query(statement.sql, statement.values);
     if (versions.length > 0) {
       const patients = new Set(versions.map((v) => v.patientId).filter(Boolean));
       await recordAudit(tx, {
