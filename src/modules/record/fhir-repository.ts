@@ -3,7 +3,6 @@
  * indexes, access rules and audit. @medplum/fhir-router drives it (REST semantics, batch/transaction,
  * conditional create/update, PATCH, GraphQL); this class holds storage, search and who may see what.
  */
-import { randomUUID } from 'node:crypto';
 import {
   badRequest,
   getReferenceString,
@@ -30,6 +29,7 @@ import { compartmentPatient, deleteVersion, insertNewResource, prepareVersion, r
 import { recordValidationIssues } from './fhir-validation.ts';
 import type { RecordAccess } from './record-access.ts';
 import { auditRecordAccess, recordAccessEntry } from './record-audit.ts';
+import { newResourceId } from '../../shared/resource-ids.ts';
 
 export const MAX_COUNT = 1000;
 export const DEFAULT_COUNT = 20;
@@ -81,7 +81,7 @@ export class RecordRepository extends FhirRepository<Db> {
   setMode(): void {}
 
   generateId(): string {
-    return randomUUID();
+    return newResourceId();
   }
 
   async withTransaction<TResult>(callback: (client: Db) => Promise<TResult>, options?: { serializable?: boolean }): Promise<TResult> {

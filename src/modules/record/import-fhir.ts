@@ -5,7 +5,6 @@
  * nothing; a bundle whose conditional Patient (ifNoneExist) or explicit ids already exist is skipped,
  * so re-running an import after a crash resumes where it stopped without duplicates.
  */
-import { randomUUID } from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
@@ -14,6 +13,7 @@ import type { Actor } from '../access/actor.ts';
 import { recordAudit } from '../audit/record.ts';
 import { newVersionsStatement, prepareVersion, type NewVersion } from './fhir-store.ts';
 import { recordValidationIssues } from './fhir-validation.ts';
+import { newResourceId } from '../../shared/resource-ids.ts';
 
 /** One unit of import: a Bundle, or one NDJSON line. `label` says where it came from (file and line). */
 export interface ImportItem {
@@ -176,7 +176,7 @@ interface Entry {
 function prepareResources(label: string, entries: Entry[], now: string): PreparedItem {
   const references = new Map<string, string>();
   const withIds = entries.map((entry) => {
-    const id = entry.keepId && entry.resource.id ? entry.resource.id : randomUUID();
+    const id = entry.keepId && entry.resource.id ? entry.resource.id : newResourceId();
     const reference = `${entry.resource.resourceType}/${id}`;
     if (entry.fullUrl) references.set(entry.fullUrl, reference);
     return { ...entry, resource: { ...entry.resource, id } as Resource & { id: string } };
