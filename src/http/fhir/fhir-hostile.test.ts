@@ -173,7 +173,7 @@ test('SQL in a value of every parameter type is only data: empty results for str
   assert.deepEqual(ids((await h.fhir<Bundle>('GET', `/fhir/Patient?family:exact=${encodeURIComponent("O'Brien")}`)).json), [obrien.id]);
 });
 
-test('values holding quotes, backslashes, commas, braces and the word NULL are indexed as written, one by one and in bulk', async () => {
+test('values holding quotes, backslashes, commas, braces, tabs, newlines and the word NULL are stored and indexed as written, one by one and in bulk', async () => {
   const awkward = ['Quote"d', 'Back\\slash', 'Trailing\\', '{brace,comma}', 'NULL', '"', 'tab\there', 'new\nline', 'ünïcödé'];
   const made = new Map<string, string>();
   for (const [i, family] of awkward.entries()) made.set(family, (await create(h.fhir, patient(nhsNumber(300 + i), 'Z90101', { name: [{ family: `${family}-one` }] }))).id);

@@ -64,22 +64,29 @@ export interface Statement {
 
 /**
  * Inserts brand-new resources (bulk import): their rows and their index rows in ONE statement (each
- * INSERT but the last a data-modifying CTE). The contents travel as one JSON document, parsed once by the
- * database. A first version has no history row: fhir_history holds superseded versions only. Built
- * before the transaction that runs it opens, so the database never waits on it mid-transaction.
+ * INSERT but the last a data-modifying CTE). A first version has no history row: fhir_history holds
+ * superseded versions only. Built before the transaction that runs it opens, so the database never waits
+ * on it mid-transaction.
+ *
+ * The contents travel as one text of JSON documents split by U+001E, which JSON.stringify never writes
+ * (it escapes every control character): splitting is a byte scan, and each piece is parsed once, as json.
+ * One JSON document of all the rows took the database twice as long (json_to_recordset).
  */
 export function newVersionsStatement(versions: NewVersion[]): Statement | undefined {
   if (versions.length === 0) return undefined;
-  const rows = versions.map((v) => ({ t: v.resourceType, i: v.id, v: v.versionId, u: v.lastUpdated, p: v.patientId, c: v.content }));
-  const values: unknown[] = [JSON.stringify(rows)];
+  const row = new ArrayLiterals(5);
+  for (const v of versions) row.add([v.resourceType, v.id, v.versionId, v.lastUpdated, v.patientId]);
+  const values: unknown[] = [...row.literals(), versions.map((v) => JSON.stringify(v.content)).join(RECORD_SEPARATOR)];
   const inserts = [
     `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content)
-     SELECT t, i, v, u, p, c FROM json_to_recordset($1::json) AS x(t text, i text, v bigint, u timestamptz, p text, c json)`,
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], string_to_array($6::text, chr(30))::json[])`,
     ...indexInserts(versions, values),
   ];
   const last = inserts.pop()!;
   return { sql: inserts.length ? `WITH ${inserts.map((sql, i) => `i${i} AS (${sql})`).join(', ')} ${last}` : last, values };
 }
+
+const RECORD_SEPARATOR = '\x1e';
 
 export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise<void> {
   const statement = newVersionsStatement(versions);
