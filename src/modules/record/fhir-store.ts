@@ -47,13 +47,21 @@ const PATIENT_COMPARTMENT = new Map<string, string[]>(
 
 /** The patient a resource belongs to: the first Patient its compartment parameters reference. */
 export function compartmentPatient(resourceType: string, index: IndexRows): string | null {
-  for (const param of PATIENT_COMPARTMENT.get(resourceType) ?? []) {
-    // A parameter stored under another's code (`patient` as `subject`) is looked for there.
-    const { codes } = storedAs(resourceType, param);
+  if (index.references.length === 0) return null;
+  for (const codes of compartmentCodes(resourceType)) {
     const ref = index.references.find(([c, type]) => type === 'Patient' && codes.includes(c));
     if (ref) return ref[2];
   }
   return null;
+}
+
+const codesByType = new Map<string, string[][]>();
+
+/** Each compartment parameter's stored codes: one stored under another's code (`patient` as `subject`) is looked for there. */
+function compartmentCodes(resourceType: string): string[][] {
+  let codes = codesByType.get(resourceType);
+  if (!codes) codesByType.set(resourceType, (codes = (PATIENT_COMPARTMENT.get(resourceType) ?? []).map((param) => storedAs(resourceType, param).codes)));
+  return codes;
 }
 
 /** One SQL statement with its parameters. */
@@ -127,18 +135,22 @@ const INDEX_TABLES = [
 /** One INSERT per index table that has rows, each row's columns passed as arrays and unnested. */
 function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | 'index'>>, values: unknown[]): string[] {
   const inserts: string[] = [];
+  const owners = versions.map(({ resourceType, id }) => [arrayElement(resourceType), arrayElement(id)] as const);
   for (const { table, columns, types, rows } of INDEX_TABLES) {
-    const owners = new ArrayLiterals(2);
+    const ownerTypes: string[] = [];
+    const ownerIds: string[] = [];
     const cells = new ArrayLiterals(types.length);
-    for (const { resourceType, id, index } of versions) {
+    versions.forEach(({ index }, v) => {
+      const [type, id] = owners[v]!;
       for (const row of rows(index)) {
-        owners.add([resourceType, id]);
+        ownerTypes.push(type);
+        ownerIds.push(id);
         cells.add(row);
       }
-    }
-    if (owners.length === 0) continue;
+    });
+    if (cells.length === 0) continue;
     const casts = ['text', 'text', ...types].map((type, i) => `$${values.length + i + 1}::${type}[]`).join(', ');
-    values.push(...owners.literals(), ...cells.literals());
+    values.push(`{${ownerTypes.join(',')}}`, `{${ownerIds.join(',')}}`, ...cells.literals());
     inserts.push(`INSERT INTO ${table} (resource_type, id, ${columns}) SELECT * FROM unnest(${casts})`);
   }
   return inserts;
@@ -178,12 +190,10 @@ class ArrayLiterals {
   }
 }
 
-const NEEDS_ESCAPE = /["\\]/;
-
 function arrayElement(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   const text = typeof value === 'string' ? value : String(value);
-  return NEEDS_ESCAPE.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
+  return text.includes('"') || text.includes('\\') ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
 }
 
 /** `$1::text, …, ROW($7::text[], …)::fhir_index_arrays`: the row's columns, then the index rows as one value. */
