@@ -2,7 +2,7 @@
  * Search values of a resource, extracted with the R4 SearchParameter definitions' FHIRPath
  * expressions (nothing is hand-listed per resource type). Each parameter's type decides the table.
  */
-import { evalFhirPathTyped, getSearchParameterDetails, getSearchParameters, toTypedValue, FhirPathAtom, UnionAtom, type Atom, type TypedValue } from '@medplum/core';
+import { evalFhirPathTyped, getSearchParameterDetails, getSearchParameters, toTypedValue, AsAtom, capitalize, DotAtom, FhirPathAtom, getElementDefinition, IsAtom, SymbolAtom, UnionAtom, type Atom, type TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { compileSearchPath, type SearchPathExtractor } from '../../fhir/search-paths.ts';
 
@@ -25,6 +25,11 @@ interface IndexedParam {
   extract: SearchPathExtractor | undefined;
   /** Its references are stored under another parameter's code (see StoredAs); only its `:identifier` tokens are its own. */
   identifiersOnly?: boolean;
+  /**
+   * The resource's JSON keys its expression starts from (`code`, `_code`, `valueQuantity`…): a resource
+   * with none of them has no value for it, and its walk is skipped. Undefined: always walk.
+   */
+  roots?: string[];
 }
 
 /**
@@ -96,7 +101,7 @@ function typeIndex(resourceType: string): TypeIndex {
   const params: IndexedParam[] = [];
   for (const p of candidates) {
     if (storedAs.has(p.code)) continue;
-    const param: IndexedParam = { code: p.code, type: p.type, atom: p.atom, extract: compileSearchPath(resourceType, p.atom) };
+    const param: IndexedParam = { code: p.code, type: p.type, atom: p.atom, extract: compileSearchPath(resourceType, p.atom), roots: rootKeys(resourceType, p.atom) };
     // `subject.where(resolve() is Patient)`: subject's references to a Patient, but its :identifier tokens stay its own.
     const resolves = p.type === 'reference' ? RESOLVES_TO.exec(p.text) : null;
     const base = resolves && candidates.find((q) => q.type === 'reference' && !storedAs.has(q.code) && q.text === resolves[1]);
@@ -109,6 +114,34 @@ function typeIndex(resourceType: string): TypeIndex {
   index = { params, storedAs, all: new Map(candidates.map((p) => [p.code, { code: p.code, type: p.type, atom: p.atom, extract: undefined }])) };
   indexByType.set(resourceType, index);
   return index;
+}
+
+/**
+ * The top-level JSON keys an expression of this resource type reads first, found from its parse tree:
+ * `Observation.code | Observation.component.code` → code, _code, component, _component; a choice such as
+ * `Observation.value as Quantity` → every valueX key. Undefined when the expression does not start by
+ * navigating from the resource (`Patient.deceased.exists() and …`) or names an unknown element.
+ */
+function rootKeys(resourceType: string, atom: Atom): string[] | undefined {
+  if (atom instanceof FhirPathAtom) return rootKeys(resourceType, atom.child);
+  if (atom instanceof UnionAtom) {
+    const left = rootKeys(resourceType, atom.left);
+    const right = left && rootKeys(resourceType, atom.right);
+    return right && [...new Set([...left!, ...right])];
+  }
+  if (atom instanceof AsAtom || atom instanceof IsAtom) return rootKeys(resourceType, atom.left);
+  if (!(atom instanceof DotAtom)) return undefined;
+  if (atom.left instanceof SymbolAtom && atom.left.name === resourceType) return memberKeys(resourceType, atom.right);
+  return rootKeys(resourceType, atom.left);
+}
+
+function memberKeys(resourceType: string, atom: Atom): string[] | undefined {
+  if (atom instanceof DotAtom) return memberKeys(resourceType, atom.left);
+  if (!(atom instanceof SymbolAtom) || !/^[a-z]/.test(atom.name)) return undefined;
+  const element = getElementDefinition(resourceType, atom.name);
+  if (!element) return undefined;
+  const names = element.path.endsWith('[x]') ? element.type.map((t) => `${atom.name}${capitalize(t.code)}`) : [atom.name];
+  return names.flatMap((name) => [name, `_${name}`]);
 }
 
 /** The operands of a (nested) `a | b | c`, each as FHIRPath text; a single path is its own one leaf. */
@@ -146,6 +179,7 @@ function extractIndexRows(resource: Resource, useCompiled: boolean): IndexRows {
   const rows: IndexRows = { tokens: [], strings: [], dates: [], references: [], numbers: [] };
   let input: TypedValue[] | undefined;
   for (const param of indexedParams(resource.resourceType)) {
+    if (useCompiled && param.roots && !param.roots.some((key) => (resource as unknown as Record<string, unknown>)[key] !== undefined)) continue;
     let values: TypedValue[];
     try {
       values = useCompiled && param.extract ? param.extract(resource) : evalFhirPathTyped(param.atom, (input ??= [toTypedValue(resource)]));
