@@ -62,6 +62,14 @@ const ALLERGY_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/allergyintol
 
 const SAME_SHAPE_DATES = [/^\d{4}-\d{2}-\d{2}$/, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/];
 
+/** con-5 and ait-2: `verificationStatus.coding.where(system = S and code = 'entered-in-error').empty() or clinicalStatus.empty()`. */
+const notErroredWithStatus = (verificationSystem: string): NativeCheck => (value) => {
+  if (value._verificationStatus !== undefined || value._clinicalStatus !== undefined) return undefined;
+  if (value.verificationStatus === undefined || value.clinicalStatus === undefined) return true;
+  const errored = hasCoding(value.verificationStatus, verificationSystem, ['entered-in-error']);
+  return errored === undefined ? undefined : !errored;
+};
+
 const or = (left: boolean | undefined, right: () => boolean | undefined) => (left === true ? true : left === undefined ? undefined : right());
 
 const CHECKS: Array<[key: string, expression: string, check: NativeCheck]> = [
@@ -130,12 +138,7 @@ const CHECKS: Array<[key: string, expression: string, check: NativeCheck]> = [
   [
     'con-5',
     "verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/condition-ver-status' and code='entered-in-error').empty() or clinicalStatus.empty()",
-    (value) => {
-      if (value._verificationStatus !== undefined || value._clinicalStatus !== undefined) return undefined;
-      if (value.verificationStatus === undefined || value.clinicalStatus === undefined) return true;
-      const errored = hasCoding(value.verificationStatus, CONDITION_VERIFICATION, ['entered-in-error']);
-      return errored === undefined ? undefined : !errored;
-    },
+    notErroredWithStatus(CONDITION_VERIFICATION),
   ],
   [
     'ait-1',
@@ -149,12 +152,7 @@ const CHECKS: Array<[key: string, expression: string, check: NativeCheck]> = [
   [
     'ait-2',
     "verificationStatus.coding.where(system = 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification' and code = 'entered-in-error').empty() or clinicalStatus.empty()",
-    (value) => {
-      if (value._verificationStatus !== undefined || value._clinicalStatus !== undefined) return undefined;
-      if (value.verificationStatus === undefined || value.clinicalStatus === undefined) return true;
-      const errored = hasCoding(value.verificationStatus, ALLERGY_VERIFICATION, ['entered-in-error']);
-      return errored === undefined ? undefined : !errored;
-    },
+    notErroredWithStatus(ALLERGY_VERIFICATION),
   ],
 ];
 
