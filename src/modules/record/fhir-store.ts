@@ -94,8 +94,10 @@ export function newVersionsStatement(versions: NewVersion[]): Statement | undefi
   return { sql: inserts.length ? `WITH ${inserts.map((sql, i) => `i${i} AS (${sql})`).join(', ')} ${last}` : last, values };
 }
 
+/** U+001E, the separator of the contents text (chr(30) in the SQL above). */
 const RECORD_SEPARATOR = '\x1e';
 
+/** Inserts brand-new resources in `tx` with newVersionsStatement. */
 export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise<void> {
   const statement = newVersionsStatement(versions);
   if (statement) await tx.query(statement.sql, statement.values);
