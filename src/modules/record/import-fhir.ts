@@ -29,9 +29,9 @@ export interface ImportCounts {
 }
 
 /**
- * Resources per transaction. Smaller groups keep the pipeline below full for more of a run (the first
- * group is prepared with the database idle, the last written with this process idle); ~1,000 with three
- * in flight measured fastest on 2 vCPUs (docs/benchmarks.md).
+ * Resources per transaction. Larger groups leave the pipeline part-empty for longer (the first group is
+ * prepared with the database idle, the last written with this process idle); smaller ones pay more per
+ * transaction. ~1,000 with three in flight measured fastest on 2 vCPUs (docs/benchmarks.md).
  */
 const GROUP_RESOURCES = 1000;
 
