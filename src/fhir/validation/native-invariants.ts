@@ -66,11 +66,11 @@ const SAME_SHAPE_DATES = [/^\d{4}-\d{2}-\d{2}$/, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}
 const notErroredWithStatus = (verificationSystem: string): NativeCheck => (value) => {
   if (value._verificationStatus !== undefined || value._clinicalStatus !== undefined) return undefined;
   if (value.verificationStatus === undefined || value.clinicalStatus === undefined) return true;
-  const errored = hasCoding(value.verificationStatus, verificationSystem, ['entered-in-error']);
-  return errored === undefined ? undefined : !errored;
+  return not(hasCoding(value.verificationStatus, verificationSystem, ['entered-in-error']));
 };
 
 const or = (left: boolean | undefined, right: () => boolean | undefined) => (left === true ? true : left === undefined ? undefined : right());
+const not = (value: boolean | undefined) => (value === undefined ? undefined : !value);
 
 const CHECKS: Array<[key: string, expression: string, check: NativeCheck]> = [
   [
@@ -96,8 +96,8 @@ const CHECKS: Array<[key: string, expression: string, check: NativeCheck]> = [
       return false;
     },
   ],
-  ['qty-3', 'code.empty() or system.exists()', (value) => or(exists(value, 'code') === undefined ? undefined : !exists(value, 'code'), () => exists(value, 'system'))],
-  ['cpt-2', 'value.empty() or system.exists()', (value) => or(exists(value, 'value') === undefined ? undefined : !exists(value, 'value'), () => exists(value, 'system'))],
+  ['qty-3', 'code.empty() or system.exists()', (value) => or(not(exists(value, 'code')), () => exists(value, 'system'))],
+  ['cpt-2', 'value.empty() or system.exists()', (value) => or(not(exists(value, 'value')), () => exists(value, 'system'))],
   ['qrs-1', '(answer.exists() and item.exists()).not()', (value) => {
     const answer = exists(value, 'answer');
     const item = exists(value, 'item');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Bundle, Condition, Observation, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { testEngine } from '../../../test/db.ts';
 import { create, fhirHarness, ids, issues, matches, NHS_NUMBER_SYSTEM, nhsNumber, patient, type FhirHarness } from '../../../test/fhir.ts';
-import { insertNewVersions, prepareVersion } from '../../modules/record/fhir-store.ts';
+import { newVersionsStatement, prepareVersion } from '../../modules/record/fhir-store.ts';
 
 let h: FhirHarness;
 const SNOMED = 'http://snomed.info/sct';
@@ -253,7 +253,8 @@ test('_count pages, and is capped at 1000', async () => {
   // 1001 weights, written straight to the store (the HTTP path is not what this test is about).
   const weight: Observation = { resourceType: 'Observation', status: 'final', code: { coding: [{ system: LOINC, code: '29463-7' }] }, valueQuantity: { value: 70 } };
   const now = new Date().toISOString();
-  await h.db.transaction((tx) => insertNewVersions(tx, Array.from({ length: 1001 }, () => prepareVersion({ ...weight, id: randomUUID() }, 1, now))));
+  const weights = newVersionsStatement(Array.from({ length: 1001 }, () => prepareVersion({ ...weight, id: randomUUID() }, 1, now)))!;
+  await h.db.query(weights.sql, weights.values);
   const capped = await h.fhir<Bundle>('GET', '/fhir/Observation?code=29463-7&_count=5000&_total=accurate');
   assert.equal(capped.status, 200, capped.text.slice(0, 500));
   assert.equal(capped.json.total, 1001);

