@@ -20,8 +20,8 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import type { Db } from '../src/storage/db.ts';
 import { openStore } from '../src/storage/open.ts';
-import { SYSTEM_ACTOR } from '../src/modules/access/actor.ts';
-import { importFhir, type ImportItem } from '../src/modules/record/import-fhir.ts';
+import { importFhir, type ImportItem } from '../src/fhir-store/index.ts';
+import { systemContext } from '../src/modules/record/index.ts';
 import { loadRegistry } from '../src/modules/network/load-registry.ts';
 import type { RegistrySnapshot } from '../src/modules/network/types.ts';
 import { MAX_SYNTHETIC_PATIENTS, nhsNumberFor, syntheticPopulation } from '../src/modules/record/synthetic-population.ts';
@@ -146,7 +146,7 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
     await seedDemoIfEmpty(db, { adminPassword: PASSWORD });
     const files = transactionFiles(await loadRegistry(db));
     const started = performance.now();
-    const imported = await importFhir(db, SYSTEM_ACTOR, parsed(files));
+    const imported = await importFhir(db, await systemContext(db, 'bench import'), parsed(files));
     const importRate = imported.resources / ((performance.now() - started) / 1000);
     const entries = Math.round(imported.resources / files.length);
     say(`| ${engine} | bulk import (${IMPORT_PATIENTS} synthetic patients, ${imported.resources} resources, transactions of ~${entries} entries) | ${Math.round(importRate)} resources/s | | |`);
@@ -177,7 +177,7 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
     if (engine === 'postgres' && BIG > 0) {
       db = await store.open();
       const bigStart = performance.now();
-      const big = await importFhir(db, SYSTEM_ACTOR, patientsOnly(0, BIG));
+      const big = await importFhir(db, await systemContext(db, 'bench import'), patientsOnly(0, BIG));
       const bigSeconds = (performance.now() - bigStart) / 1000;
       say(`| postgres | bulk import of ${BIG.toLocaleString('en-GB')} minimal Patients | ${Math.round(big.resources / bigSeconds)} resources/s | | ${bigSeconds.toFixed(0)} s |`);
       // As after any bulk load (docs/operations.md): otherwise autovacuum catches up on a million new rows

@@ -7,7 +7,8 @@ import { demoArea } from './modules/network/demo-area.ts';
 import { loadRegistry } from './modules/network/load-registry.ts';
 import { registryFhirBundle } from './modules/network/registry-fhir.ts';
 import { saveRegistry, type SaveProgress } from './modules/network/save-registry.ts';
-import { importFhir, type ImportCounts } from './modules/record/import-fhir.ts';
+import { importFhir, type ImportCounts } from './fhir-store/index.ts';
+import { systemContext } from './modules/record/index.ts';
 import { syntheticPopulation } from './modules/record/synthetic-population.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@pcn-hub.example';
@@ -26,7 +27,7 @@ export async function seedDemoIfEmpty(db: Db, options: { seed?: number; adminPas
   if (areas > 0) return { seeded: false };
   const snapshot = demoArea(options.seed ?? 1);
   await saveRegistry(db, SYSTEM_ACTOR, snapshot, options.progress);
-  await importFhir(db, SYSTEM_ACTOR, [{ label: 'registry', bundle: registryFhirBundle(snapshot) }]);
+  await importFhir(db, await systemContext(db, 'demo registry'), [{ label: 'registry', bundle: registryFhirBundle(snapshot) }]);
   const [existing] = await db.query('SELECT 1 FROM app_user WHERE email = $1', [DEMO_ADMIN_EMAIL]);
   if (existing) return { seeded: true };
   const password = options.adminPassword ?? randomBytes(12).toString('base64url');
@@ -41,7 +42,7 @@ export async function seedDemoIfEmpty(db: Db, options: { seed?: number; adminPas
 export async function seedDemoPatients(db: Db, options: { patients: number; seed?: number; onProgress?: (counts: ImportCounts) => void }): Promise<ImportCounts> {
   const registry = await loadRegistry(db);
   const asOf = new Date().toISOString().slice(0, 10);
-  return importFhir(db, SYSTEM_ACTOR, labelled(syntheticPopulation({ ...registry, patients: options.patients, seed: options.seed ?? 1, asOf })), options.onProgress);
+  return importFhir(db, await systemContext(db, 'demo population'), labelled(syntheticPopulation({ ...registry, patients: options.patients, seed: options.seed ?? 1, asOf })), options.onProgress);
 }
 
 function* labelled(bundles: Iterable<import('@medplum/fhirtypes').Bundle>) {

@@ -4,7 +4,7 @@ import { buildApp, type ZodApp } from './http/app.ts';
 import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
 import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './seed-demo.ts';
-import { settleExports } from './modules/record/bulk-export.ts';
+import { settleExports } from './fhir-store/index.ts';
 
 export interface ServerOptions {
   port?: number;

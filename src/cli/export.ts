@@ -1,6 +1,6 @@
 import { Command, Argument } from 'commander';
 import { writeRegistryDir } from '../modules/network/registry-csv.ts';
-import { exportNdjson } from '../modules/record/export-fhir.ts';
+import { countResources, exportNdjson } from '../fhir-store/index.ts';
 import { progressBar } from './progress.ts';
 import { usingStore, withStoreOption } from './store-options.ts';
 
@@ -17,7 +17,7 @@ export function exportCommand() {
         process.stdout.write(`Exported ${result.pcns} PCNs and ${result.practices} practices to ${dir} (${result.files.join(', ')}).\n`);
         return;
       }
-      const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM fhir_resource WHERE NOT deleted')) as [{ n: number }];
+      const n = await countResources(db);
       const bar = progressBar('Exporting FHIR');
       const files = await exportNdjson(db, dir, {}, (done) => bar.update(done, n)).finally(() => bar.stop());
       process.stdout.write(`Exported ${files.reduce((sum, f) => sum + f.count, 0)} resources to ${dir} (${files.map((f) => `${f.type}.ndjson`).join(', ')}).\n`);

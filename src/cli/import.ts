@@ -3,8 +3,8 @@ import { Command, Argument } from 'commander';
 import { SYSTEM_ACTOR } from '../modules/access/actor.ts';
 import { readRegistryDir } from '../modules/network/registry-csv.ts';
 import { saveRegistry } from '../modules/network/save-registry.ts';
-import { fhirFilesIn, readFhirFiles } from '../modules/record/fhir-files.ts';
-import { importFhir } from '../modules/record/import-fhir.ts';
+import { fhirFilesIn, importFhir, readFhirFiles } from '../fhir-store/index.ts';
+import { systemContext } from '../modules/record/index.ts';
 import type { Db } from '../storage/db.ts';
 import { progressBar } from './progress.ts';
 import { usingStore, withStoreOption } from './store-options.ts';
@@ -34,7 +34,7 @@ async function importFhirPath(db: Db, path: string) {
   const bar = progressBar('Importing FHIR (bytes)');
   let bytes = 0;
   const started = performance.now();
-  const counts = await importFhir(db, SYSTEM_ACTOR, readFhirFiles(files, (n) => bar.update((bytes += n), totalBytes))).finally(() => bar.stop());
+  const counts = await importFhir(db, await systemContext(db, `pcn import fhir ${path}`), readFhirFiles(files, (n) => bar.update((bytes += n), totalBytes))).finally(() => bar.stop());
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     `Imported ${counts.resources} resources in ${counts.bundles} bundles from ${files.length} file(s) in ${seconds.toFixed(1)} s` +

@@ -8,7 +8,8 @@ import type { Db } from './db.ts';
  * The numbers are global, so the files apply in one order across modules. Applied under an
  * advisory lock (two servers starting together migrate once), recorded in schema_migrations.
  */
-const MODULES_DIR = fileURLToPath(new URL('../modules/', import.meta.url));
+const SRC_DIR = fileURLToPath(new URL('../', import.meta.url));
+const MODULES_DIR = join(SRC_DIR, 'modules');
 const MIGRATION_LOCK = 727_101;
 
 export interface Migration {
@@ -19,14 +20,18 @@ export interface Migration {
 
 export async function loadMigrations(): Promise<Migration[]> {
   const migrations: Migration[] = [];
-  for (const module of await readdir(MODULES_DIR, { withFileTypes: true })) {
-    if (!module.isDirectory()) continue;
-    const dir = join(MODULES_DIR, module.name, 'migrations');
+  // Platform pieces (src/fhir-store/migrations) and capabilities (src/modules/<name>/migrations).
+  const folders = [
+    ...(await readdir(SRC_DIR, { withFileTypes: true })).filter((d) => d.isDirectory() && d.name !== 'modules').map((d) => ({ label: d.name, dir: join(SRC_DIR, d.name) })),
+    ...(await readdir(MODULES_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => ({ label: d.name, dir: join(MODULES_DIR, d.name) })),
+  ];
+  for (const folder of folders) {
+    const dir = join(folder.dir, 'migrations');
     const files = await readdir(dir).catch(() => [] as string[]);
     for (const file of files) {
       const match = /^(\d{3})_[a-z0-9_]+\.sql$/.exec(file);
       if (!match) continue;
-      migrations.push({ id: Number(match[1]), name: `${module.name}/${file}`, sql: await readFile(join(dir, file), 'utf8') });
+      migrations.push({ id: Number(match[1]), name: `${folder.label}/${file}`, sql: await readFile(join(dir, file), 'utf8') });
     }
   }
   migrations.sort((a, b) => a.id - b.id);

@@ -3,9 +3,8 @@ import { createReadStream, existsSync } from 'node:fs';
 import type { Group } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../storage/db.ts';
-import { deleteExport, exportFile, getExport, startExport } from '../../modules/record/bulk-export.ts';
-import { RecordRepository } from '../../modules/record/fhir-repository.ts';
-import { recordAccessFor } from '../../modules/record/record-access.ts';
+import { deleteExport, exportFile, FhirStoreRepository, getExport, startExport } from '../../fhir-store/index.ts';
+import { recordContext } from '../../modules/record/index.ts';
 import { requireActor } from '../auth.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -21,7 +20,8 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
     if (query._outputFormat && !/ndjson/.test(query._outputFormat)) return fail(reply, 400, 'not-supported', 'only NDJSON output is supported');
     const types = query._type?.split(',').map((t) => t.trim()).filter(Boolean);
     if (types?.some((t) => !/^[A-Z][A-Za-z]+$/.test(t))) return fail(reply, 400, 'invalid', '_type lists resource types, e.g. Patient,Condition');
-    const id = await startExport(db, actor, request.url, { types, since: query._since, patientIds: await patients(request) });
+    const context = await recordContext(db, actor, { request: { method: request.method, url: request.url }, baseUrl: base(request), purpose: 'secondary-use' });
+    const id = await startExport(db, context, request.url, { types, since: query._since, patientIds: await patients(request) });
     return reply.status(202).header('content-location', `${base(request)}/$export-status/${id}`).send();
   };
 
@@ -29,14 +29,14 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
   app.get('/Patient/$export', kickOff(async () => undefined));
   app.get('/Group/:id/$export', kickOff(async (request) => {
     const actor = await requireActor(db, request);
-    const repo = new RecordRepository(db, { access: await recordAccessFor(db, actor), baseUrl: base(request) });
+    const repo = new FhirStoreRepository(db, await recordContext(db, actor, { request: { method: request.method, url: request.url }, baseUrl: base(request) }));
     const group = await repo.readResource<Group>('Group', (request.params as { id: string }).id);
     return (group.member ?? []).map((m) => /^Patient\/(.+)$/.exec(m.entity.reference ?? '')?.[1]).filter((id): id is string => !!id);
   }));
 
   app.get('/$export-status/:id', async (request, reply) => {
     const actor = await requireActor(db, request);
-    const job = await getExport(db, actor, (request.params as { id: string }).id);
+    const job = await getExport(db, { who: actor.email }, (request.params as { id: string }).id);
     if (!job) return fail(reply, 404, 'not-found', 'no such export');
     if (job.status === 'failed') return fail(reply, 500, 'exception', `the export failed: ${job.error}`);
     if (job.status !== 'completed') return reply.status(202).header('x-progress', job.status).header('retry-after', '1').send();
@@ -51,14 +51,14 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
 
   app.delete('/$export-status/:id', async (request, reply) => {
     const actor = await requireActor(db, request);
-    return (await deleteExport(db, actor, (request.params as { id: string }).id)) ? reply.status(202).send() : fail(reply, 404, 'not-found', 'no such export');
+    return (await deleteExport(db, { who: actor.email }, (request.params as { id: string }).id)) ? reply.status(202).send() : fail(reply, 404, 'not-found', 'no such export');
   });
 
   app.get('/$export-file/:id/:file', async (request, reply) => {
     const actor = await requireActor(db, request);
     const { id, file } = request.params as { id: string; file: string };
     const type = /^([A-Z][A-Za-z]+)\.ndjson$/.exec(file)?.[1];
-    const job = await getExport(db, actor, id);
+    const job = await getExport(db, { who: actor.email }, id);
     if (!job || !type || !existsSync(exportFile(id, type))) return fail(reply, 404, 'not-found', 'no such export file');
     return reply.type('application/fhir+ndjson').send(createReadStream(exportFile(id, type)));
   });

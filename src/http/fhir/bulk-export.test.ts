@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiHarness, type ApiHarness } from '../../../test/api.ts';
 import { testEngine } from '../../../test/db.ts';
-import { settleExports } from '../../modules/record/bulk-export.ts';
+import { settleExports } from '../../fhir-store/index.ts';
 
 let h: ApiHarness;
 let admin: string;

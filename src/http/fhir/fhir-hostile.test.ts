@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { testEngine } from '../../../test/db.ts';
 import { create, fhirHarness, ids, issues, matches, nhsNumber, patient, type FhirHarness } from '../../../test/fhir.ts';
-import { SYSTEM_ACTOR } from '../../modules/access/actor.ts';
-import { importFhir } from '../../modules/record/import-fhir.ts';
+import { importFhir } from '../../fhir-store/index.ts';
+import { systemContext } from '../../modules/record/index.ts';
 import { FHIR_BODY_LIMIT } from './fhir-routes.ts';
 
 let h: FhirHarness;
@@ -177,7 +177,7 @@ test('values holding quotes, backslashes, commas, braces, tabs, newlines and the
   const awkward = ['Quote"d', 'Back\\slash', 'Trailing\\', '{brace,comma}', 'NULL', '"', 'tab\there', 'new\nline', 'ünïcödé'];
   const made = new Map<string, string>();
   for (const [i, family] of awkward.entries()) made.set(family, (await create(h.fhir, patient(nhsNumber(300 + i), 'Z90101', { name: [{ family: `${family}-one` }] }))).id);
-  const imported = await importFhir(h.db, SYSTEM_ACTOR, [{ label: 'awkward.ndjson', bundle: { resourceType: 'Bundle', type: 'transaction', entry: awkward.map((family, i) => ({ resource: patient(nhsNumber(400 + i), 'Z90101', { name: [{ family: `${family}-bulk` }] }), request: { method: 'POST', url: 'Patient' } })) } }]);
+  const imported = await importFhir(h.db, await systemContext(h.db, 'test'), [{ label: 'awkward.ndjson', bundle: { resourceType: 'Bundle', type: 'transaction', entry: awkward.map((family, i) => ({ resource: patient(nhsNumber(400 + i), 'Z90101', { name: [{ family: `${family}-bulk` }] }), request: { method: 'POST', url: 'Patient' } })) } }]);
   assert.equal(imported.resources, awkward.length);
   const exactly = (family: string) => `/fhir/Patient?family:exact=${encodeURIComponent(family.replaceAll(',', '\\,'))}`; // a bare comma means OR
   for (const family of awkward) {

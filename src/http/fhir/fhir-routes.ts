@@ -11,10 +11,8 @@ import { capabilityStatement } from '../../fhir/capability.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
-import { auditRecordLooks } from '../../modules/record/record-audit.ts';
-import { RecordRepository } from '../../modules/record/fhir-repository.ts';
-import { toOutcomeError, UNPROCESSABLE_ID } from '../../modules/record/fhir-outcomes.ts';
-import { recordAccessFor } from '../../modules/record/record-access.ts';
+import { FhirStoreRepository, toOutcomeError, UNPROCESSABLE_ID } from '../../fhir-store/index.ts';
+import { recordContext } from '../../modules/record/index.ts';
 import { requireActor } from '../auth.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
 
@@ -79,12 +77,13 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
     const breakGlass = headerValue(request, 'x-break-glass-reason');
     const baseUrl = `${request.protocol}://${request.host}/fhir`;
     const prefer = headerValue(request, 'prefer') ?? '';
-    const repo = new RecordRepository(db, {
-      access: await recordAccessFor(db, actor, breakGlass),
+    const context = await recordContext(db, actor, {
+      breakGlassReason: breakGlass,
       baseUrl,
       lenient: /handling=lenient/.test(prefer),
       request: { method: request.method, url: request.url },
     });
+    const repo = new FhirStoreRepository(db, context);
     const path = request.url.slice('/fhir'.length).split('?')[0]!.replace(/^\//, '');
     let result: [OperationOutcome, Resource?];
     try {
@@ -95,7 +94,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
       result = [known.outcome];
     }
     if (isTransaction(request.body) && statusOf(result[0]) >= 400) result = [atFailedEntry(result[0], request.body, repo.lastWrite)];
-    await auditRecordLooks(db, actor, request, repo.touches, breakGlass);
+    await context.audit.looks(db, repo.touches);
     const [outcome, resource] = result;
     const status = statusOf(outcome);
     if (!resource || status >= 400) return sendOutcome(reply, outcome, status);
@@ -112,7 +111,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
   app.all('/*', handler);
 }
 
-async function handle(request: FastifyRequest, repo: RecordRepository, path: string, lenient: boolean): Promise<[OperationOutcome, Resource?]> {
+async function handle(request: FastifyRequest, repo: FhirStoreRepository, path: string, lenient: boolean): Promise<[OperationOutcome, Resource?]> {
   const query = request.query as Record<string, string | string[]>;
   let url = request.url.slice('/fhir'.length) || '/';
   const form = request.method === 'POST' && path.endsWith('_search') && request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
@@ -165,7 +164,7 @@ async function handle(request: FastifyRequest, repo: RecordRepository, path: str
  * The router's handleRequest, except that an unexpected error (say, from the database) is thrown on,
  * to be logged and answered 500, instead of becoming a 400 that quotes the database's message.
  */
-async function dispatch(fhirRequest: FhirRequest, repo: RecordRepository): Promise<[OperationOutcome, Resource?]> {
+async function dispatch(fhirRequest: FhirRequest, repo: FhirStoreRepository): Promise<[OperationOutcome, Resource?]> {
   const route = router.find(fhirRequest.method, fhirRequest.url);
   if (!route) return [notFound];
   fhirRequest.params = route.params;

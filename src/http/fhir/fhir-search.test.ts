@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Bundle, Condition, Observation, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { testEngine } from '../../../test/db.ts';
 import { create, fhirHarness, ids, issues, matches, NHS_NUMBER_SYSTEM, nhsNumber, patient, type FhirHarness } from '../../../test/fhir.ts';
-import { newVersionsStatement, prepareVersion } from '../../modules/record/fhir-store.ts';
+import { newVersionsStatement, prepareVersion } from '../../fhir-store/versions.ts';
 
 let h: FhirHarness;
 const SNOMED = 'http://snomed.info/sct';

@@ -7,18 +7,12 @@
  */
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/actor.ts';
-import { forbiddenOutcome } from './fhir-outcomes.ts';
-import { SqlParams } from './fhir-search-sql.ts';
+import { type AccessRules, forbiddenOutcome, SqlParams } from '../../fhir-store/index.ts';
 
-export interface RecordAccess {
+/** The access rules of one actor, for the store's request context. */
+export interface RecordAccess extends AccessRules {
   actor: Actor;
   breakGlassReason: string | null;
-  /** A condition on rows `r` limiting them to patients the actor may see; null when unlimited. */
-  patientFilter(params: SqlParams): string | null;
-  /** Throws a 403 OperationOutcome unless the actor may see (and add to) this patient's record. */
-  assertPatient(db: Db, patientId: string): Promise<void>;
-  /** Throws unless the actor may create a patient registered at this practice. */
-  assertRegistration(practiceOds: string | null): void;
 }
 
 const PATIENT_ROLES = new Set(['admin', 'clinician']);
@@ -55,6 +49,10 @@ export async function recordAccessFor(db: Db, actor: Actor, breakGlassReason: st
       const params = new SqlParams();
       const [hit] = await tx.query(`SELECT 1 WHERE ${related(params.add(patientId), params)}`, params.values);
       if (!hit) refuse();
+    },
+    assertBulkExport() {
+      // Bulk export hands over whole populations: only admins may start one, and it is audited.
+      if (actor.role !== 'admin') throw forbiddenOutcome('only an admin may export the record in bulk');
     },
     assertRegistration(practiceOds) {
       if (unlimited) return;

@@ -1,26 +1,27 @@
-import type { Db } from '../../storage/db.ts';
+import type { AuditTrail, Touch } from '../../fhir-store/index.ts';
 import type { Actor } from '../access/actor.ts';
-import { recordAudit, recordAuditGrouped, type AuditEntry } from '../audit/record.ts';
-import type { Touch } from './fhir-repository.ts';
+import { auditCall, recordAudit, recordAuditGrouped, type AuditEntry } from '../audit/record.ts';
 
 const MAX_LISTED = 1000;
 
 /**
- * One audit entry per request that touched the record: what was done, to which resources and whose
- * records (patient ids), and any break-glass reason. Requests that touched nothing leave no entry.
+ * The record's audit trail for one actor and request: one entry per request that touched the record
+ * (what was done, to which resources and whose records, any break-glass reason); changes in the
+ * statement or transaction that makes them, looks grouped after the request. A request that touched
+ * nothing leaves no entry.
  */
-export async function auditRecordAccess(db: Db, actor: Actor, request: { method: string; url: string }, touches: Touch[], breakGlassReason: string | null): Promise<void> {
-  if (touches.length === 0) return;
-  await recordAudit(db, recordAccessEntry(actor, request, touches, breakGlassReason));
-}
-
-/**
- * The audit of what a request looked at (its changes were audited with them), written outside any
- * transaction together with other requests' looks; stored before the request is answered.
- */
-export async function auditRecordLooks(db: Db, actor: Actor, request: { method: string; url: string }, touches: Touch[], breakGlassReason: string | null): Promise<void> {
-  if (touches.length === 0) return;
-  await recordAuditGrouped(db, recordAccessEntry(actor, request, touches, breakGlassReason));
+export function recordAuditTrail(actor: Actor, request: { method: string; url: string }, breakGlassReason: string | null): AuditTrail {
+  const entry = (touches: Touch[]) => recordAccessEntry(actor, request, touches, breakGlassReason);
+  return {
+    changeCall: (touches, values) => auditCall(entry(touches), values),
+    changes: async (tx, touches) => {
+      if (touches.length > 0) await recordAudit(tx, entry(touches));
+    },
+    looks: async (db, touches) => {
+      if (touches.length > 0) await recordAuditGrouped(db, entry(touches));
+    },
+    event: (tx, event) => recordAudit(tx, { actor: actor.email, ...event }),
+  };
 }
 
 /** The audit entry for what one request touched (at least one touch). */

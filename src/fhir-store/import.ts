@@ -6,14 +6,13 @@
  * so re-running an import after a crash resumes where it stopped without duplicates.
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { AppError } from '../../shared/errors.ts';
-import type { Db } from '../../storage/db.ts';
-import { loadFhirDefinitions } from '../../fhir/definitions.ts';
-import type { Actor } from '../access/actor.ts';
-import { recordAudit } from '../audit/record.ts';
-import { newVersionsStatement, prepareVersion, type NewVersion } from './fhir-store.ts';
-import { recordValidationIssues } from './fhir-validation.ts';
-import { newResourceId } from '../../shared/resource-ids.ts';
+import { AppError } from '../shared/errors.ts';
+import type { Db } from '../storage/db.ts';
+import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import type { AuditTrail } from './context.ts';
+import { newVersionsStatement, prepareVersion, type NewVersion } from './versions.ts';
+import { recordValidationIssues } from './validation.ts';
+import { newResourceId } from '../shared/resource-ids.ts';
 
 /** One unit of import: a Bundle, or one NDJSON line. `label` says where it came from (file and line). */
 export interface ImportItem {
@@ -44,7 +43,7 @@ interface PreparedItem {
 }
 
 /** Imports the items, which it owns from then on: their resources are completed in place. */
-export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<ImportItem> | Iterable<ImportItem>, onProgress?: (counts: ImportCounts) => void): Promise<ImportCounts> {
+export async function importFhir(db: Db, context: { audit: AuditTrail }, items: AsyncIterable<ImportItem> | Iterable<ImportItem>, onProgress?: (counts: ImportCounts) => void): Promise<ImportCounts> {
   loadFhirDefinitions();
   const counts: ImportCounts = { bundles: 0, resources: 0, skipped: 0 };
   let group: PreparedItem[] = [];
@@ -60,7 +59,7 @@ export async function importFhir(db: Db, actor: Actor, items: AsyncIterable<Impo
     counts.skipped += group.length - items.length;
     group = [];
     groupSize = 0;
-    const task = writeGroup(db, actor, items).then((written) => {
+    const task = writeGroup(db, context.audit, items).then((written) => {
       counts.bundles += written.items;
       counts.resources += written.resources;
       counts.skipped += items.length - written.items;
@@ -99,7 +98,7 @@ function firstSighting(item: PreparedItem, seen: Set<string>): boolean {
 }
 
 /** Writes the items that have not landed yet, in one transaction. */
-async function writeGroup(db: Db, actor: Actor, group: PreparedItem[]): Promise<{ items: number; resources: number }> {
+async function writeGroup(db: Db, audit: AuditTrail, group: PreparedItem[]): Promise<{ items: number; resources: number }> {
   // Built before BEGIN, for the usual case that nothing of the group has landed yet.
   const all = newVersionsStatement(group.flatMap((item) => item.versions));
   return db.transaction(async (tx) => {
@@ -110,8 +109,7 @@ async function writeGroup(db: Db, actor: Actor, group: PreparedItem[]): Promise<
     if (statement) await tx.query(statement.sql, statement.values);
     if (versions.length > 0) {
       const patients = new Set(versions.map((v) => v.patientId).filter(Boolean));
-      await recordAudit(tx, {
-        actor: actor.email,
+      await audit.event(tx, {
         action: 'fhir.import',
         entityType: 'Bundle',
         entityId: fresh[0]!.label,

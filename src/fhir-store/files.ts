@@ -3,10 +3,10 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { AppError } from '../../shared/errors.ts';
-import { parseJsonSafely } from '../../shared/json.ts';
+import { AppError } from '../shared/errors.ts';
+import { parseJsonSafely } from '../shared/json.ts';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { ImportItem } from './import-fhir.ts';
+import type { ImportItem } from './import.ts';
 
 export async function fhirFilesIn(path: string): Promise<string[]> {
   const info = await stat(path).catch(() => undefined);

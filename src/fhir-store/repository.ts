@@ -19,39 +19,21 @@ import {
 import { FhirRepository, type CreateResourceOptions, type UpdateResourceOptions } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry, BundleLink, Reference, Resource } from '@medplum/fhirtypes';
 import { applyPatch, type Operation } from 'rfc6902';
-import type { Db } from '../../storage/db.ts';
-import { ODS_SYSTEM } from '../../shared/ids.ts';
-import { loadFhirDefinitions } from '../../fhir/definitions.ts';
-import { extractIndex, storedAs, type IndexRows } from './fhir-index.ts';
-import { invalidAt, toOutcomeError, unprocessable } from './fhir-outcomes.ts';
-import { afterCursor, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, storedCodes, type SortKey } from './fhir-search-sql.ts';
-import { compartmentPatient, deleteVersion, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './fhir-store.ts';
-import { recordValidationIssues } from './fhir-validation.ts';
-import type { RecordAccess } from './record-access.ts';
-import { auditRecordAccess, recordAccessEntry } from './record-audit.ts';
-import { newResourceId } from '../../shared/resource-ids.ts';
+import type { Db } from '../storage/db.ts';
+import { ODS_SYSTEM } from '../shared/ids.ts';
+import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import { extractIndex, storedAs, type IndexRows } from './search-index.ts';
+import { invalidAt, toOutcomeError, unprocessable } from './outcomes.ts';
+import { afterCursor, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, storedCodes, type SortKey } from './search-sql.ts';
+import { compartmentPatient, deleteVersion, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './versions.ts';
+import { recordValidationIssues } from './validation.ts';
+import type { RequestContext, Touch } from './context.ts';
+import { newResourceId } from '../shared/resource-ids.ts';
 
 export const MAX_COUNT = 1000;
 export const DEFAULT_COUNT = 20;
 
-export interface RepositoryContext {
-  access: RecordAccess;
-  /** The server's FHIR base (for links), e.g. http://localhost:3000/fhir */
-  baseUrl: string;
-  /** Prefer: handling=lenient */
-  lenient?: boolean;
-  /** The HTTP request, named in the audit of the changes this repository commits. */
-  request?: { method: string; url: string };
-}
-
-/** What a request touched, for the audit of every look and every change. */
-export interface Touch {
-  /** `denied`: the access rules refused it, which is audited too (who tried to see whose record). */
-  action: 'create' | 'read' | 'update' | 'delete' | 'search' | 'history' | 'denied';
-  resourceType: string;
-  id: string;
-  patientId: string | null;
-}
+export type { RequestContext, Touch } from './context.ts';
 
 interface StoredRow {
   content: Resource | null;
@@ -60,7 +42,7 @@ interface StoredRow {
   patient_id: string | null;
 }
 
-export class RecordRepository extends FhirRepository<Db> {
+export class FhirStoreRepository extends FhirRepository<Db> {
   private db: Db;
   readonly touches: Touch[] = [];
   private depth = 0;
@@ -71,7 +53,7 @@ export class RecordRepository extends FhirRepository<Db> {
 
   constructor(
     db: Db,
-    private readonly context: RepositoryContext,
+    private readonly context: RequestContext,
   ) {
     super();
     loadFhirDefinitions();
@@ -176,9 +158,7 @@ export class RecordRepository extends FhirRepository<Db> {
     const version = prepareVersion(resource, 1, new Date().toISOString());
     await this.assertMayWrite(this.db, version.content, version.index, version.patientId, null);
     const touch: Touch = { action: 'create', resourceType: version.resourceType, id: version.id, patientId: version.patientId };
-    const { access, request } = this.context;
-    const audit = recordAccessEntry(access.actor, request ?? { method: 'FHIR', url: 'repository' }, [touch], access.breakGlassReason);
-    if (!(await insertNewResource(this.db, version, audit))) throw alreadyExists(version);
+    if (!(await insertNewResource(this.db, version, (values) => this.context.audit.changeCall([touch], values)))) throw alreadyExists(version);
     return version.content as WithId<T>;
   }
 
@@ -450,8 +430,7 @@ export class RecordRepository extends FhirRepository<Db> {
   private async auditChanges(tx: Db, from: number): Promise<void> {
     const touched = this.touches.slice(from);
     if (!touched.some((t) => t.action === 'create' || t.action === 'update' || t.action === 'delete')) return;
-    const { access, request } = this.context;
-    await auditRecordAccess(tx, access.actor, request ?? { method: 'FHIR', url: 'repository' }, touched, access.breakGlassReason);
+    await this.context.audit.changes(tx, touched);
     this.touches.splice(from, touched.length);
   }
 

@@ -6,11 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Db } from '../../storage/db.ts';
-import type { Actor } from '../access/actor.ts';
-import { recordAudit } from '../audit/record.ts';
-import { exportNdjson, type ExportFilter } from './export-fhir.ts';
-import { forbiddenOutcome } from './fhir-outcomes.ts';
+import type { Db } from '../storage/db.ts';
+import type { RequestContext } from './context.ts';
+import { exportNdjson, type ExportFilter } from './export.ts';
+import { forbiddenOutcome } from './outcomes.ts';
 
 export const exportRoot = process.env.PCN_EXPORT_DIR ?? join(tmpdir(), 'pcn-hub-exports');
 
@@ -27,11 +26,11 @@ export interface ExportJob {
 const running = new Map<string, Promise<void>>();
 
 /** Bulk export hands over whole populations: only admins may start one, and it is audited. */
-export async function startExport(db: Db, actor: Actor, requestUrl: string, filter: ExportFilter): Promise<string> {
-  if (actor.role !== 'admin') throw forbiddenOutcome('only an admin may export the record in bulk');
+export async function startExport(db: Db, context: RequestContext, requestUrl: string, filter: ExportFilter): Promise<string> {
+  context.access.assertBulkExport();
   const id = randomUUID();
-  await db.query('INSERT INTO fhir_export_job (id, requested_by, request_url, status) VALUES ($1, $2, $3, $4)', [id, actor.email, requestUrl, 'accepted']);
-  await recordAudit(db, { actor: actor.email, action: 'fhir.export', entityType: 'ExportJob', entityId: id, summary: `Started bulk export ${requestUrl}`, detail: { ...filter } });
+  await db.query('INSERT INTO fhir_export_job (id, requested_by, request_url, status) VALUES ($1, $2, $3, $4)', [id, context.who, requestUrl, 'accepted']);
+  await context.audit.event(db, { action: 'fhir.export', entityType: 'ExportJob', entityId: id, summary: `Started bulk export ${requestUrl}`, detail: { ...filter } });
   const job = runExport(db, id, filter).finally(() => running.delete(id));
   running.set(id, job);
   return id;
@@ -50,21 +49,21 @@ async function runExport(db: Db, id: string, filter: ExportFilter): Promise<void
   }
 }
 
-export async function getExport(db: Db, actor: Actor, id: string): Promise<ExportJob | undefined> {
+export async function getExport(db: Db, context: Pick<RequestContext, 'who'>, id: string): Promise<ExportJob | undefined> {
   const [job] = await db.query<ExportJob>(
     `SELECT id, status, requested_by AS "requestedBy", request_url AS "requestUrl",
             to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "createdAt", output, error
        FROM fhir_export_job WHERE id = $1`,
     [id],
   );
-  if (job && job.requestedBy !== actor.email) throw forbiddenOutcome('this export belongs to someone else');
+  if (job && job.requestedBy !== context.who) throw forbiddenOutcome('this export belongs to someone else');
   return job;
 }
 
 export const exportFile = (id: string, type: string) => join(exportRoot, id, `${type}.ndjson`);
 
-export async function deleteExport(db: Db, actor: Actor, id: string): Promise<boolean> {
-  const job = await getExport(db, actor, id);
+export async function deleteExport(db: Db, context: Pick<RequestContext, 'who'>, id: string): Promise<boolean> {
+  const job = await getExport(db, context, id);
   if (!job) return false;
   await running.get(id)?.catch(() => undefined);
   await db.query('DELETE FROM fhir_export_job WHERE id = $1', [id]);

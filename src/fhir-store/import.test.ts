@@ -1,12 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bundle } from '@medplum/fhirtypes';
-import type { Db } from '../../storage/db.ts';
-import { testDb, testEngine } from '../../../test/db.ts';
-import { SYSTEM_ACTOR } from '../access/actor.ts';
-import { demoArea } from '../network/demo-area.ts';
-import { importFhir, type ImportItem } from './import-fhir.ts';
-import { syntheticPopulation } from './synthetic-population.ts';
+import type { Db } from '../storage/db.ts';
+import { testDb, testEngine } from '../../test/db.ts';
+import { systemContext } from '../modules/record/index.ts';
+import { demoArea } from '../modules/network/demo-area.ts';
+import { importFhir, type ImportItem } from './import.ts';
+import { syntheticPopulation } from '../modules/record/synthetic-population.ts';
 
 let db: Db;
 before(async () => (db = await testDb()));
@@ -18,9 +18,9 @@ const population = (patients: number, from = 0): ImportItem[] =>
 
 test(`bundles land with urn:uuid references resolved, and a re-run after a crash adds nothing twice (${testEngine})`, async () => {
   // A first run that "crashed" after 30 of 50 patients, then the whole run again.
-  const first = await importFhir(db, SYSTEM_ACTOR, population(30));
+  const first = await importFhir(db, await systemContext(db, 'test'), population(30));
   assert.equal(first.bundles, 30);
-  const again = await importFhir(db, SYSTEM_ACTOR, population(50));
+  const again = await importFhir(db, await systemContext(db, 'test'), population(50));
   assert.deepEqual([again.bundles, again.skipped], [20, 30]);
   assert.equal(await count('Patient'), 50);
   const [dangling] = await db.query<{ n: number }>(
@@ -37,7 +37,7 @@ test('a bad entry names its bundle, entry and field, and nothing of its group is
   const bad = population(3, 100);
   const patient = bad[1]!.bundle!.entry![0]!.resource as { identifier: Array<{ value: string }> };
   patient.identifier[0]!.value = '9990000019'; // fails Modulus 11
-  await assert.rejects(importFhir(db, SYSTEM_ACTOR, bad), (error: Error) => {
+  await assert.rejects(importFhir(db, await systemContext(db, 'test'), bad), (error: Error) => {
     assert.match(error.message, /^bundle 101 entry 0 \(Patient\.identifier\[0\]\.value\): the NHS number check digit/);
     return true;
   });
@@ -49,24 +49,24 @@ test('NDJSON resources keep their ids and are skipped when already there', async
     { label: 'Patient.ndjson:1', resource: { resourceType: 'Patient', id: 'ndjson-1', gender: 'female' } },
     { label: 'Patient.ndjson:2', resource: { resourceType: 'Patient', id: 'ndjson-2', gender: 'male' } },
   ];
-  assert.equal((await importFhir(db, SYSTEM_ACTOR, lines)).resources, 2);
-  assert.deepEqual(await importFhir(db, SYSTEM_ACTOR, lines), { bundles: 0, resources: 0, skipped: 2 });
+  assert.equal((await importFhir(db, await systemContext(db, 'test'), lines)).resources, 2);
+  assert.deepEqual(await importFhir(db, await systemContext(db, 'test'), lines), { bundles: 0, resources: 0, skipped: 2 });
   const [row] = await db.query<{ content: { gender: string } }>("SELECT content FROM fhir_resource WHERE resource_type = 'Patient' AND id = 'ndjson-2'");
   assert.equal(row!.content.gender, 'male');
 });
 
 test('a Bundle of a type that cannot be imported is refused by name', async () => {
   const bundle: Bundle = { resourceType: 'Bundle', type: 'document', entry: [] };
-  await assert.rejects(importFhir(db, SYSTEM_ACTOR, [{ label: 'doc.json', bundle }]), /doc.json: a Bundle of type 'document' cannot be imported/);
+  await assert.rejects(importFhir(db, await systemContext(db, 'test'), [{ label: 'doc.json', bundle }]), /doc.json: a Bundle of type 'document' cannot be imported/);
 });
 
 test(`the same resource or patient twice in one run lands once (${testEngine})`, async () => {
   const line = (n: number): ImportItem => ({ label: `Patient.ndjson:${n}`, resource: { resourceType: 'Patient', id: 'twice-1', gender: 'female' } });
-  assert.deepEqual(await importFhir(db, SYSTEM_ACTOR, [line(1), line(2)]), { bundles: 1, resources: 1, skipped: 1 });
+  assert.deepEqual(await importFhir(db, await systemContext(db, 'test'), [line(1), line(2)]), { bundles: 1, resources: 1, skipped: 1 });
   const [bundle] = population(1, 300);
   const copy = structuredClone(bundle!);
   copy.label = 'the same patient again';
   const before = await count('Patient');
-  assert.deepEqual(await importFhir(db, SYSTEM_ACTOR, [bundle!, copy]), { bundles: 1, resources: bundle!.bundle!.entry!.length, skipped: 1 });
+  assert.deepEqual(await importFhir(db, await systemContext(db, 'test'), [bundle!, copy]), { bundles: 1, resources: bundle!.bundle!.entry!.length, skipped: 1 });
   assert.equal(await count('Patient'), before + 1);
 });

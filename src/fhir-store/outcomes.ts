@@ -1,7 +1,7 @@
 /** OperationOutcomes the record raises, built in one place (medplum's helpers plus ours). */
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { AppError } from '../../shared/errors.ts';
+import { AppError } from '../shared/errors.ts';
 
 /** Marks a validation failure: medplum's getStatus answers 422 for this id, also for batch entries. */
 export const UNPROCESSABLE_ID = 'business-rule';

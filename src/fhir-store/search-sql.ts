@@ -3,8 +3,8 @@
  * tables. Values never enter the SQL text; only whitelisted table and column names do.
  */
 import { getSearchParameters, Operator, parseParameter, type Filter, type SearchRequest } from '@medplum/core';
-import { AppError } from '../../shared/errors.ts';
-import { dateBounds, normaliseString, storedAs, type StoredAs } from './fhir-index.ts';
+import { AppError } from '../shared/errors.ts';
+import { dateBounds, normaliseString, storedAs, type StoredAs } from './search-index.ts';
 
 export class SqlParams {
   readonly values: unknown[] = [];

@@ -1,8 +1,8 @@
 /** What makes a resource acceptable to the record: R4 structure plus the NHS's identifier rules. */
 import type { Identifier, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { NHS_NUMBER_SYSTEM, nhsNumberProblem, ODS_SYSTEM, odsCodeProblem } from '../../shared/ids.ts';
-import { validateR4 } from '../../fhir/validator.ts';
-import { invalidAt } from './fhir-outcomes.ts';
+import { NHS_NUMBER_SYSTEM, nhsNumberProblem, ODS_SYSTEM, odsCodeProblem } from '../shared/ids.ts';
+import { validateR4 } from '../fhir/validator.ts';
+import { invalidAt } from './outcomes.ts';
 
 /** The errors in a resource (empty when it is valid); each issue's expression points at the field. */
 export function recordValidationIssues(resource: Resource): OperationOutcomeIssue[] {

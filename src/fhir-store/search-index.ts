@@ -4,7 +4,7 @@
  */
 import { evalFhirPathTyped, getSearchParameterDetails, getSearchParameters, toTypedValue, AsAtom, capitalize, DotAtom, FhirPathAtom, getElementDefinition, IsAtom, SymbolAtom, UnionAtom, type Atom, type TypedValue } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
-import { compileSearchPath, type SearchPathExtractor } from '../../fhir/search-paths.ts';
+import { compileSearchPath, type SearchPathExtractor } from '../fhir/search-paths.ts';
 
 export interface IndexRows {
   tokens: Array<[code: string, system: string | null, value: string | null]>;

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import type { Db } from '../../storage/db.ts';
+import type { Db } from '../storage/db.ts';
 
 export interface ExportFilter {
   types?: string[];
@@ -54,4 +54,10 @@ export async function exportNdjson(db: Db, dir: string, filter: ExportFilter = {
     if (count > 0) files.push({ type, file, count });
   }
   return files;
+}
+
+/** How many current resources the store holds (a progress bar's total). */
+export async function countResources(db: Db): Promise<number> {
+  const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM fhir_resource WHERE NOT deleted');
+  return row?.n ?? 0;
 }

@@ -1,0 +1,69 @@
+/**
+ * The request context every store call takes: who is acting, for what purpose, and the access rules
+ * and audit trail that judge and record what they do. The store sits below the modules and imports
+ * none of them; the access and audit modules reach it only through this context.
+ */
+import type { Db } from '../storage/db.ts';
+import type { SqlParams } from './search-sql.ts';
+
+/** Direct care of one patient, or secondary use (planning, analysis) of many. */
+export type Purpose = 'direct-care' | 'secondary-use';
+
+/** What a request touched, for the audit of every look and every change. */
+export interface Touch {
+  /** `denied`: the access rules refused it, which is audited too (who tried to see whose record). */
+  action: 'create' | 'read' | 'update' | 'delete' | 'search' | 'history' | 'denied';
+  resourceType: string;
+  id: string;
+  patientId: string | null;
+}
+
+/** Who may see and change which patients' records. */
+export interface AccessRules {
+  /** A condition on rows `r` limiting them to patients the actor may see; null when unlimited. */
+  patientFilter(params: SqlParams): string | null;
+  /** Throws a 403 OperationOutcome unless the actor may see (and add to) this patient's record. */
+  assertPatient(db: Db, patientId: string): Promise<void>;
+  /** Throws unless the actor may create a patient registered at this practice. */
+  assertRegistration(practiceOds: string | null): void;
+  /** Throws unless the actor may export whole populations (Bulk Data $export). */
+  assertBulkExport(): void;
+}
+
+/** An event of the store that is not a look or a change of one resource: an import group, an export. */
+export interface StoreEvent {
+  action: string;
+  entityType: string;
+  entityId: string;
+  summary: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Where the audit of looks and changes goes. */
+export interface AuditTrail {
+  /**
+   * An SQL expression that records the change `touches` made and yields true, its parameters appended
+   * to `values`: a create and its audit entry are then ONE statement.
+   */
+  changeCall(touches: Touch[], values: unknown[]): string;
+  /** Records changes, in the transaction that makes them. */
+  changes(tx: Db, touches: Touch[]): Promise<void>;
+  /** Records looks, after the request, resolving once they are stored. */
+  looks(db: Db, touches: Touch[]): Promise<void>;
+  /** Records a store event, in the transaction given. */
+  event(tx: Db, event: StoreEvent): Promise<void>;
+}
+
+export interface RequestContext {
+  /** Who acts (a signed-in person's email, or `system` for an audited operation), named in audit and export jobs. */
+  who: string;
+  purpose: Purpose;
+  access: AccessRules;
+  audit: AuditTrail;
+  /** The server's FHIR base (for links), e.g. http://localhost:3000/fhir */
+  baseUrl: string;
+  /** Prefer: handling=lenient */
+  lenient?: boolean;
+  /** The HTTP request (or command), named in the audit. */
+  request?: { method: string; url: string };
+}

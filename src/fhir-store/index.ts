@@ -1,0 +1,14 @@
+/**
+ * The FHIR store: the platform the capability modules plug into. Versioned resources with history,
+ * search indexes and search → SQL, bulk import and export, Bulk Data $export and the outcomes it
+ * raises. Every call takes a request context (who acts, for what purpose, the access rules and the
+ * audit trail); the store imports no module. Modules use this entry and never query fhir_* tables.
+ */
+export type { AccessRules, AuditTrail, Purpose, RequestContext, StoreEvent, Touch } from './context.ts';
+export { FhirStoreRepository, DEFAULT_COUNT, MAX_COUNT } from './repository.ts';
+export { forbiddenOutcome, informational, invalidAt, toOutcomeError, unprocessable, UNPROCESSABLE_ID } from './outcomes.ts';
+export { SqlParams } from './search-sql.ts';
+export { importFhir, type ImportCounts, type ImportItem } from './import.ts';
+export { fhirFilesIn, readFhirFiles } from './files.ts';
+export { countResources, exportNdjson, type ExportFilter } from './export.ts';
+export { deleteExport, exportFile, getExport, settleExports, startExport, type ExportJob } from './bulk-export.ts';

@@ -1,0 +1,41 @@
+/**
+ * The shared care record: who may see which patient (record-access.ts) and the audit of every look
+ * and change (record-audit.ts), handed to the FHIR store as a request context.
+ */
+import type { Purpose, RequestContext } from '../../fhir-store/index.ts';
+import type { Db } from '../../storage/db.ts';
+import { type Actor, SYSTEM_ACTOR } from '../access/actor.ts';
+import { recordAccessFor } from './record-access.ts';
+import { recordAuditTrail } from './record-audit.ts';
+
+export { recordAccessFor, type RecordAccess } from './record-access.ts';
+export { recordAccessEntry, recordAuditTrail } from './record-audit.ts';
+
+export interface RecordRequest {
+  /** The HTTP request or command, named in the audit. */
+  request: { method: string; url: string };
+  /** The server's FHIR base, for links. */
+  baseUrl?: string;
+  breakGlassReason?: string | null;
+  purpose?: Purpose;
+  lenient?: boolean;
+}
+
+/** The store's request context for an actor: their access rules and their audit trail. */
+export async function recordContext(db: Db, actor: Actor, options: RecordRequest): Promise<RequestContext> {
+  const breakGlassReason = options.breakGlassReason ?? null;
+  return {
+    who: actor.email,
+    purpose: options.purpose ?? 'direct-care',
+    access: await recordAccessFor(db, actor, breakGlassReason),
+    audit: recordAuditTrail(actor, options.request, breakGlassReason),
+    baseUrl: options.baseUrl ?? 'urn:pcn-hub:fhir',
+    lenient: options.lenient ?? false,
+    request: options.request,
+  };
+}
+
+/** A command-line operation (import, export, demo seeding): the system acts, audited under the command's name. */
+export function systemContext(db: Db, command: string): Promise<RequestContext> {
+  return recordContext(db, SYSTEM_ACTOR, { request: { method: 'CLI', url: command } });
+}
