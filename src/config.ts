@@ -13,6 +13,8 @@ export interface Config {
   adminPassword?: string;
   /** Synthetic patients seeded in the background on the first start (PCN_DEMO_PATIENTS, default 2000). */
   demoPatients: number;
+  /** Each statement's time budget on PostgreSQL (PCN_STATEMENT_TIMEOUT_MS, default 10 s; 0 = none). */
+  statementTimeoutMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -27,6 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mapTiles: env.PCN_MAP_TILES || undefined,
     adminPassword: env.PCN_ADMIN_PASSWORD || undefined,
     demoPatients: wholeNumber('PCN_DEMO_PATIENTS', env.PCN_DEMO_PATIENTS ?? '2000'),
+    statementTimeoutMs: wholeNumber('PCN_STATEMENT_TIMEOUT_MS', env.PCN_STATEMENT_TIMEOUT_MS ?? '10000'),
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   return { ...config, ...given };

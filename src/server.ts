@@ -13,6 +13,8 @@ export interface ServerOptions {
   db?: Db;
   databaseUrl?: string;
   dataDir?: string;
+  /** Each statement's time budget on PostgreSQL; none when unset. */
+  statementTimeoutMs?: number;
   seedDemo?: boolean;
   /** Synthetic patients to add in the background after a start that seeded the demo area (default none). */
   demoPatients?: number;
@@ -34,7 +36,7 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const ownsDb = !options.db;
-  const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? './pcn-data' }));
+  const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? './pcn-data', statementTimeoutMs: options.statementTimeoutMs }));
   const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword ?? process.env.PCN_ADMIN_PASSWORD }) : { seeded: false };
   const app = await buildApp({ db, logger, mapTiles: options.mapTiles });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });

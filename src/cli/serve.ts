@@ -20,6 +20,7 @@ export function serveCommand() {
       host: config.host,
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
+      statementTimeoutMs: config.statementTimeoutMs,
       seedDemo: flags.demo,
       demoPatients: config.demoPatients,
       adminPassword: config.adminPassword,

@@ -7,13 +7,16 @@ export interface StoreFlags {
   data?: string;
 }
 
-/** Every command that touches the store takes --data (PGlite folder); DATABASE_URL selects PostgreSQL instead. */
+/**
+ * Every command that touches the store takes --data (PGlite folder); DATABASE_URL selects PostgreSQL instead.
+ * A PGlite folder that another process holds (a running server) is refused with that process named.
+ */
 export const withStoreOption = (command: Command) =>
   command.option('--data <dir>', 'PGlite data folder (default $PCN_DATA_DIR or ./pcn-data); ignored when DATABASE_URL is set');
 
 export async function openCliStore(flags: StoreFlags): Promise<Db> {
   const config = loadConfig(process.env, { dataDir: flags.data });
-  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs });
 }
 
 /** Runs work on the store and always closes it. */

@@ -2,12 +2,28 @@
  * The ONE store interface. PGlite (embedded) and PostgreSQL (pg) implement it; nothing else
  * knows which engine runs. SQL is always parameterised ($1, $2, …).
  */
+import { AppError } from '../shared/errors.ts';
+
 export type Row = Record<string, unknown>;
+
+export interface QueryOptions {
+  /**
+   * Cancels the query when it aborts (e.g. the HTTP client has gone): the promise rejects with
+   * `signal.reason`. On PostgreSQL the running statement is cancelled on the server and its connection
+   * goes back to the pool; on PGlite (one WASM thread, which cannot be interrupted) a signal that has
+   * already aborted stops the query before it starts, and a running one finishes: there, bounded query
+   * shapes (chain depth, page sizes) are what keep a query short.
+   */
+  signal?: AbortSignal;
+}
 
 export interface Db {
   readonly engine: 'pglite' | 'postgres';
-  /** One parameterised statement; returns its rows. */
-  query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * One parameterised statement; returns its rows. A statement that outruns the time budget
+   * (PCN_STATEMENT_TIMEOUT_MS, PostgreSQL) fails with AppError('unavailable').
+   */
+  query<T = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<T[]>;
   /** Several statements with no parameters (migrations). */
   exec(sql: string): Promise<void>;
   /** Runs fn inside one transaction: all of it commits, or none of it. Nested calls join the outer one. */
@@ -19,4 +35,19 @@ export interface Db {
 export async function one<T = Row>(db: Db, sql: string, params?: readonly unknown[]): Promise<T | undefined> {
   const rows = await db.query<T>(sql, params);
   return rows[0];
+}
+
+/** PostgreSQL's query_canceled: a statement timeout, or a cancel from another session. */
+const QUERY_CANCELED = '57014';
+
+/**
+ * A statement the server cancelled becomes a 503 that says why, instead of a 500; anything else
+ * passes through unchanged. Both engines' errors carry PostgreSQL's SQLSTATE in `code`.
+ */
+export function translateQueryError(error: unknown): unknown {
+  if ((error as { code?: unknown })?.code !== QUERY_CANCELED) return error;
+  const message = (error as Error).message ?? '';
+  return /statement timeout/.test(message)
+    ? new AppError('unavailable', 'the database query took longer than its time budget and was cancelled; narrow the request or try again later')
+    : new AppError('unavailable', 'the database query was cancelled by the server; try again later');
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Row } from './db.ts';
+import { translateQueryError, type Db, type QueryOptions, type Row } from './db.ts';
 
 const dateAsText = (value: string) => value;
 const typeParsers = {
@@ -11,41 +11,143 @@ const typeParsers = {
 };
 
 type Client = pg.Pool | pg.PoolClient;
+type Statement = pg.QueryConfig<unknown[]>;
+
+/** How long an aborted statement may take to end once cancelled before its connection is dropped instead. */
+const CANCEL_GRACE_MS = 1000;
 
 class PostgresDb implements Db {
   readonly engine = 'postgres' as const;
   constructor(
+    /** The pool, or the one connection a transaction runs on. */
     private readonly client: Client,
-    private readonly pool: pg.Pool | null,
+    private readonly pool: pg.Pool,
+    private readonly inTransaction: boolean,
   ) {}
 
-  async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.client.query({ text: sql, values: params as unknown[], types: typeParsers });
-    return result.rows as T[];
+  async query<T = Row>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<T[]> {
+    const statement: Statement = { text: sql, values: params as unknown[], types: typeParsers };
+    const { signal } = options;
+    try {
+      if (!signal) return (await this.client.query(statement)).rows as T[];
+      signal.throwIfAborted();
+      if (this.inTransaction) return (await runCancellable(this.client as pg.PoolClient, this.pool, statement, signal)).rows as T[];
+      // A connection of its own, so that the backend to cancel is known.
+      const connection = await connectUnlessAborted(this.pool, signal);
+      let drop = false;
+      try {
+        return (await runCancellable(connection, this.pool, statement, signal, () => (drop = true))).rows as T[];
+      } finally {
+        connection.release(drop);
+      }
+    } catch (error) {
+      throw translateQueryError(error);
+    }
   }
 
   async exec(sql: string): Promise<void> {
-    await this.client.query(sql);
+    await this.client.query(sql).catch((error: unknown) => {
+      throw translateQueryError(error);
+    });
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    if (!this.pool) return fn(this);
+    if (this.inTransaction) return fn(this);
     const client = await this.pool.connect();
+    let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new PostgresDb(client, null));
+      const result = await fn(new PostgresDb(client, this.pool, true));
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back (e.g. a late cancel hit the ROLLBACK) is not given to anyone else.
+      await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
   async close(): Promise<void> {
-    await this.pool?.end();
+    if (!this.inTransaction) await this.pool.end();
+  }
+}
+
+/** A promise that rejects with the signal's reason when it aborts (after running `onAbort`); `stop()` ends the watch. */
+function whenAborted(signal: AbortSignal, onAbort?: () => void) {
+  let listener = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    listener = () => {
+      onAbort?.();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', listener, { once: true });
+  });
+  promise.catch(() => undefined); // an abort after the work has finished is nobody's error
+  return { promise, stop: () => signal.removeEventListener('abort', listener) };
+}
+
+/** Waiting for a free connection ends when the signal aborts; a connection that arrives after that goes straight back. */
+async function connectUnlessAborted(pool: pg.Pool, signal: AbortSignal): Promise<pg.PoolClient> {
+  const connecting = pool.connect();
+  const aborted = whenAborted(signal, () => void connecting.then((connection) => connection.release(), () => undefined));
+  try {
+    return await Promise.race([connecting, aborted.promise]);
+  } finally {
+    aborted.stop();
+  }
+}
+
+const backendPids = new WeakMap<pg.PoolClient, number>();
+
+async function backendPid(connection: pg.PoolClient): Promise<number> {
+  let pid = backendPids.get(connection);
+  if (pid === undefined) {
+    pid = (await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    backendPids.set(connection, pid);
+  }
+  return pid;
+}
+
+/**
+ * Runs a statement on one connection; when the signal aborts, cancels it on the server (pg_cancel_backend
+ * from a short-lived connection of its own, so a saturated pool cannot hold the cancel up) and rejects
+ * with the signal's reason once the statement has ended. `dropConnection` is called when the connection
+ * should not be reused: the statement did not end in time, or it finished before the cancel reached it
+ * (the cancel could then interrupt whatever that connection ran next).
+ */
+async function runCancellable(connection: pg.PoolClient, pool: pg.Pool, statement: Statement, signal: AbortSignal, dropConnection?: () => void) {
+  const pid = await backendPid(connection);
+  signal.throwIfAborted();
+  const running = connection.query(statement);
+  const aborted = whenAborted(signal);
+  try {
+    return await Promise.race([running, aborted.promise]);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    await cancelBackend(pool, pid).catch(() => dropConnection?.());
+    const ended = await Promise.race([
+      running.then(
+        () => 'finished',
+        (e: { code?: string }) => (e.code === '57014' ? 'cancelled' : 'failed'),
+      ),
+      new Promise<'late'>((resolve) => setTimeout(resolve, CANCEL_GRACE_MS, 'late').unref()),
+    ]);
+    if (ended !== 'cancelled' && ended !== 'failed') dropConnection?.();
+    throw signal.reason;
+  } finally {
+    aborted.stop();
+  }
+}
+
+async function cancelBackend(pool: pg.Pool, pid: number): Promise<void> {
+  const canceller = new pg.Client({ ...pool.options, connectionTimeoutMillis: CANCEL_GRACE_MS });
+  await canceller.connect();
+  try {
+    await canceller.query('SELECT pg_cancel_backend($1)', [pid]);
+  } finally {
+    await canceller.end();
   }
 }
 
@@ -53,6 +155,8 @@ export interface PostgresOptions {
   /** Run every statement in this schema (tests give each run its own). */
   schema?: string;
   max?: number;
+  /** The time budget of every statement (statement_timeout); none when unset. */
+  statementTimeoutMs?: number;
 }
 
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Db> {
@@ -60,9 +164,10 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     connectionString: url,
     max: options.max ?? 10,
     options: options.schema ? `-c search_path=${options.schema}` : undefined,
+    statement_timeout: options.statementTimeoutMs || undefined,
   });
   // A pool error on an idle client must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   await pool.query('SELECT 1');
-  return new PostgresDb(pool, pool);
+  return new PostgresDb(pool, pool, false);
 }

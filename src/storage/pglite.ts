@@ -1,5 +1,5 @@
 import { PGlite, types } from '@electric-sql/pglite';
-import type { Db, Row } from './db.ts';
+import { translateQueryError, type Db, type QueryOptions, type Row } from './db.ts';
 
 // Same JS shapes on both engines: dates as 'yyyy-mm-dd' strings, bigint as number (pence fit in 2^53).
 const parsers = {
@@ -15,11 +15,21 @@ class PgliteDb implements Db {
   constructor(
     private readonly pg: Queryable,
     private readonly root: PGlite | null,
+    private readonly afterClose?: () => Promise<void>,
   ) {}
 
-  async query<T = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.pg.query<T>(sql, params as unknown[]);
-    return result.rows;
+  /**
+   * PGlite runs in one WASM thread that cannot be interrupted, and it ignores statement_timeout:
+   * a signal stops a query that has not started, never a running one. Bounded query shapes (chain
+   * depth, repeated parameters, page sizes) are what keep every query short here.
+   */
+  async query<T = Row>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<T[]> {
+    options.signal?.throwIfAborted();
+    try {
+      return (await this.pg.query<T>(sql, params as unknown[])).rows;
+    } catch (error) {
+      throw translateQueryError(error);
+    }
   }
 
   async exec(sql: string): Promise<void> {
@@ -32,12 +42,22 @@ class PgliteDb implements Db {
   }
 
   async close(): Promise<void> {
-    await this.root?.close();
+    if (!this.root) return;
+    try {
+      await this.root.close();
+    } finally {
+      await this.afterClose?.();
+    }
   }
 }
 
+export interface PgliteOptions {
+  /** Runs once the database has closed (open.ts releases the folder's lock here). */
+  afterClose?: () => Promise<void>;
+}
+
 /** An embedded PostgreSQL in dataDir, or in memory when dataDir is undefined. */
-export async function openPglite(dataDir?: string): Promise<Db> {
+export async function openPglite(dataDir?: string, options: PgliteOptions = {}): Promise<Db> {
   const pg = await PGlite.create(dataDir, { parsers });
-  return new PgliteDb(pg, pg);
+  return new PgliteDb(pg, pg, options.afterClose);
 }
