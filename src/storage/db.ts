@@ -51,3 +51,17 @@ export function translateQueryError(error: unknown): unknown {
     ? new AppError('unavailable', 'the database query took longer than its time budget and was cancelled; narrow the request or try again later')
     : new AppError('unavailable', 'the database query was cancelled by the server; try again later');
 }
+
+/**
+ * The same store, with every query cancelled when `signal` aborts (e.g. the HTTP client has gone):
+ * handed to code that runs many queries for one request, so none of them outlives its caller.
+ */
+export function cancelledBy(db: Db, signal: AbortSignal): Db {
+  return {
+    engine: db.engine,
+    query: (sql, params, options) => db.query(sql, params, { signal: options?.signal ?? signal }),
+    exec: (sql) => db.exec(sql),
+    transaction: (fn) => db.transaction((tx) => fn(cancelledBy(tx, signal))),
+    close: () => db.close(),
+  };
+}
