@@ -68,6 +68,8 @@ test(`creates, updates and deletes over FHIR REST each appear once, in order, wi
   assert.deepEqual(summary(firstPage), summary(changes.slice(0, 3)));
   assert.deepEqual(summary(await readChanges(db, { after: firstPage.at(-1)!.position })), summary(changes.slice(3)));
   assert.deepEqual(await readChanges(db, { after: changes.at(-1)!.position }), []);
+  // Inside a transaction the read would wait for itself: refused, where the same read outside answers.
+  await assert.rejects(db.transaction((tx) => readChanges(tx, { after: start })), /cannot be read inside a transaction/);
 });
 
 test('a bulk import writes one create per resource in the same transaction, and a re-import writes none', async () => {
