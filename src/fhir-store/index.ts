@@ -12,3 +12,4 @@ export { importFhir, type ImportCounts, type ImportItem } from './import.ts';
 export { fhirFilesIn, readFhirFiles } from './files.ts';
 export { countResources, exportNdjson, type ExportFilter } from './export.ts';
 export { deleteExport, exportFile, getExport, settleExports, startExport, type ExportJob } from './bulk-export.ts';
+export { followChanges, readChanges, type Change, type ChangeHandler, type ChangeKind, type FollowChangesOptions, type ReadChangesOptions } from './changes.ts';
