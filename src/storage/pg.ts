@@ -47,6 +47,11 @@ class PostgresDb implements Db {
   async close(): Promise<void> {
     await this.pool?.end();
   }
+
+  /** Queries queued for a free connection of the pool. */
+  pressure(): { waiting: number } {
+    return { waiting: this.pool?.waitingCount ?? 0 };
+  }
 }
 
 export interface PostgresOptions {
