@@ -15,11 +15,41 @@ export interface Config {
   demoPatients: number;
   /** Each statement's time budget on PostgreSQL (PCN_STATEMENT_TIMEOUT_MS, default 10 s; 0 = none). */
   statementTimeoutMs: number;
+  loadShedding: LoadShedding;
+}
+
+/**
+ * When the server answers 503 + Retry-After instead of queueing (src/http/app.ts). A limit of 0 turns
+ * that check off. The defaults trip only on real saturation, never in normal use or tests.
+ */
+export interface LoadShedding {
+  /** Mean event-loop delay over a sample, in ms (PCN_SHED_EVENT_LOOP_DELAY_MS, default 1000). */
+  maxEventLoopDelayMs: number;
+  /** Event-loop utilisation over a sample, 0–1 (PCN_SHED_EVENT_LOOP_UTILISATION, default 0: off — with PGlite the loop also runs the database, so a busy loop alone is no sign of overload). */
+  maxEventLoopUtilisation: number;
+  /** Statements waiting for a database connection (PCN_SHED_DB_WAITING, default 100). */
+  maxDbWaiting: number;
+  /** How often the pressure is sampled, in ms (PCN_SHED_SAMPLE_MS, default 1000). */
+  sampleMs: number;
+  /** The Retry-After a shed request is given, in seconds (PCN_SHED_RETRY_AFTER_S, default 5). */
+  retryAfterSeconds: number;
+}
+
+export const DEFAULT_LOAD_SHEDDING: LoadShedding = { maxEventLoopDelayMs: 1000, maxEventLoopUtilisation: 0, maxDbWaiting: 100, sampleMs: 1000, retryAfterSeconds: 5 };
+
+/**
+ * The defaults for an engine. With PGlite the database runs on the event loop, so a long statement (a
+ * large import, the first start's demo seeding) delays the loop without the server being overloaded:
+ * there the event-loop check is off by default and the queue of statements waiting is what tells.
+ */
+export function defaultLoadShedding(engine: 'pglite' | 'postgres'): LoadShedding {
+  return engine === 'pglite' ? { ...DEFAULT_LOAD_SHEDDING, maxEventLoopDelayMs: 0 } : DEFAULT_LOAD_SHEDDING;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be a port number, not '${env.PORT}'`);
+  const shedding = defaultLoadShedding(env.DATABASE_URL ? 'postgres' : 'pglite');
   const config: Config = {
     port,
     host: env.HOST ?? '0.0.0.0',
@@ -30,6 +60,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     adminPassword: env.PCN_ADMIN_PASSWORD || undefined,
     demoPatients: wholeNumber('PCN_DEMO_PATIENTS', env.PCN_DEMO_PATIENTS ?? '2000'),
     statementTimeoutMs: wholeNumber('PCN_STATEMENT_TIMEOUT_MS', env.PCN_STATEMENT_TIMEOUT_MS ?? '10000'),
+    loadShedding: {
+      maxEventLoopDelayMs: wholeNumber('PCN_SHED_EVENT_LOOP_DELAY_MS', env.PCN_SHED_EVENT_LOOP_DELAY_MS ?? String(shedding.maxEventLoopDelayMs)),
+      maxEventLoopUtilisation: fraction('PCN_SHED_EVENT_LOOP_UTILISATION', env.PCN_SHED_EVENT_LOOP_UTILISATION ?? String(shedding.maxEventLoopUtilisation)),
+      maxDbWaiting: wholeNumber('PCN_SHED_DB_WAITING', env.PCN_SHED_DB_WAITING ?? String(shedding.maxDbWaiting)),
+      sampleMs: Math.max(10, wholeNumber('PCN_SHED_SAMPLE_MS', env.PCN_SHED_SAMPLE_MS ?? String(shedding.sampleMs))),
+      retryAfterSeconds: Math.max(1, wholeNumber('PCN_SHED_RETRY_AFTER_S', env.PCN_SHED_RETRY_AFTER_S ?? String(shedding.retryAfterSeconds))),
+    },
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   return { ...config, ...given };
@@ -38,5 +75,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 function wholeNumber(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not '${value}'`);
+  return n;
+}
+
+function fraction(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new Error(`${name} must be a number from 0 to 1, not '${value}'`);
   return n;
 }

@@ -1,6 +1,7 @@
 /** Starts the HTTP server on a store: used by `pcn serve`, `npm start` and the browser tests. */
 import pino, { type Logger } from 'pino';
 import { buildApp, type ZodApp } from './http/app.ts';
+import type { LoadShedding } from './config.ts';
 import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
 import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './seed-demo.ts';
@@ -20,6 +21,8 @@ export interface ServerOptions {
   demoPatients?: number;
   adminPassword?: string;
   mapTiles?: string;
+  /** When to answer 503 instead of queueing; the engine's defaults when unset. */
+  loadShedding?: LoadShedding;
   logger?: Logger | false;
 }
 
@@ -38,7 +41,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const ownsDb = !options.db;
   const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? './pcn-data', statementTimeoutMs: options.statementTimeoutMs }));
   const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword ?? process.env.PCN_ADMIN_PASSWORD }) : { seeded: false };
-  const app = await buildApp({ db, logger, mapTiles: options.mapTiles });
+  const app = await buildApp({ db, logger, mapTiles: options.mapTiles, loadShedding: options.loadShedding });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   let closing = false;

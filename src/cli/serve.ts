@@ -25,6 +25,7 @@ export function serveCommand() {
       demoPatients: config.demoPatients,
       adminPassword: config.adminPassword,
       mapTiles: config.mapTiles,
+      loadShedding: config.loadShedding,
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);

@@ -1,23 +1,31 @@
 /** The HTTP transport: Fastify, zod validation, one error table, the web app and the APIs. Thin by design. */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
+import underPressure from '@fastify/under-pressure';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { defaultLoadShedding, type LoadShedding } from '../config.ts';
+import { AppError } from '../shared/errors.ts';
 import type { Db } from '../storage/db.ts';
-import { requireActor } from './auth.ts';
+import { normalisedPath, requireActor } from './auth.ts';
 import { sendError } from './errors.ts';
 import { authRoutes } from './api/auth-routes.ts';
 import { networkRoutes } from './api/network-routes.ts';
-import { fhirRoutes } from './fhir/fhir-routes.ts';
+import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
+  }
+  interface FastifyContextConfig {
+    /** Anyone may call this route without signing in. Every other route needs a signed-in actor: secure by default. */
+    public?: boolean;
   }
 }
 
@@ -29,12 +37,13 @@ export interface AppOptions {
   /** A tile URL template for the map (e.g. https://tile.example/{z}/{x}/{y}.png); none: the map draws without tiles. */
   mapTiles?: string;
   webDist?: string;
+  /** When to answer 503 + Retry-After instead of queueing; the defaults unless given. */
+  loadShedding?: LoadShedding;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
-/** Paths anyone may call without signing in. */
-const PUBLIC_API = new Set(['/api/login', '/api/config', '/api/openapi.json']);
+const PUBLIC = { config: { public: true } } as const;
 
 export async function buildApp(options: AppOptions): Promise<ZodApp> {
   const app: ZodApp = Fastify({
@@ -55,10 +64,18 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
   });
-  // Every /api route needs a signed-in user unless it is listed as public.
+  warmUpFhir(); // start-up work, not overload: done before shedding measures the event loop
+  await shedLoad(app, options.db, options.loadShedding ?? defaultLoadShedding(options.db.engine));
+  const webDist = options.webDist ?? WEB_DIST;
+  const servesWeb = existsSync(webDist);
+  /** No route matched: a GET outside /api and /fhir is one of the web app's own pages. */
+  const isWebPage = (request: FastifyRequest) => servesWeb && request.method === 'GET' && !/^\/(api|fhir)(\/|$)/i.test(normalisedPath(request.url));
+  // Sign-in is decided on the route the router matched (it decoded the path), never on the raw URL, so
+  // /%61pi/pcns is /api/pcns here too. Every route needs a signed-in actor unless it says it is public.
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0]!;
-    if (path.startsWith('/api/') && !PUBLIC_API.has(path)) await requireActor(options.db, request);
+    if (request.routeOptions.config.public) return;
+    if (request.routeOptions.url === undefined && isWebPage(request)) return;
+    await requireActor(options.db, request);
   });
 
   await app.register(fastifySwagger, {
@@ -70,27 +87,54 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
     transform: jsonSchemaTransform,
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/healthz', { ...PUBLIC, schema: { hide: true } }, async (_request, reply) => {
     await options.db.query('SELECT 1 FROM schema_migrations LIMIT 1');
     return reply.send({ status: 'ok' });
   });
-  app.get('/api/config', { schema: { summary: 'Public settings the web app needs before sign-in', tags: ['web'] } }, async () => ({
+  app.get('/api/config', { ...PUBLIC, schema: { summary: 'Public settings the web app needs before sign-in', tags: ['web'] } }, async () => ({
     mapTiles: options.mapTiles ?? null,
   }));
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { ...PUBLIC, schema: { hide: true } }, async () => app.swagger());
 
   authRoutes(app);
   networkRoutes(app);
   await app.register(fhirRoutes, { prefix: '/fhir', db: options.db });
 
-  const webDist = options.webDist ?? WEB_DIST;
-  if (existsSync(webDist)) await app.register(fastifyStatic, { root: webDist, wildcard: false, index: 'index.html' });
+  if (servesWeb) {
+    await app.register(async (web) => {
+      // The web app's files are public; everything it shows comes from the signed-in /api.
+      web.addHook('onRoute', (route) => {
+        route.config = { ...route.config, public: true };
+      });
+      await web.register(fastifyStatic, { root: webDist, wildcard: false, index: 'index.html' });
+    });
+  }
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0]!;
-    if (request.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/fhir') && existsSync(webDist)) {
-      return reply.sendFile('index.html'); // the web app routes its own pages
-    }
-    return reply.status(404).send({ error: { code: 'not-found', message: `no route ${request.method} ${path}` } });
+    // The web app routes its own pages.
+    if (isWebPage(request)) return reply.type('text/html; charset=utf-8').send(createReadStream(join(webDist, 'index.html')));
+    return reply.status(404).send({ error: { code: 'not-found', message: `no route ${request.method} ${normalisedPath(request.url)}` } });
   });
   return app;
+}
+
+/**
+ * Past capacity, answer 503 + Retry-After at once rather than queue (@fastify/under-pressure): when the
+ * event loop lags or is saturated, or statements queue for the database. The plugin re-samples on its
+ * own, so the server recovers when the pressure goes. /healthz is shed too: a 503 at once, without
+ * touching the database, so it stays cheap and tells a load balancer to send work elsewhere.
+ */
+async function shedLoad(app: ZodApp, db: Db, limits: LoadShedding) {
+  const dbSaturated = () => (db.pressure?.().waiting ?? 0) > limits.maxDbWaiting;
+  await app.register(underPressure, {
+    sampleInterval: limits.sampleMs,
+    maxEventLoopDelay: limits.maxEventLoopDelayMs,
+    maxEventLoopUtilization: limits.maxEventLoopUtilisation,
+    eventLoopUtilizationMode: 'interval',
+    ...(limits.maxDbWaiting > 0 && db.pressure ? { healthCheck: async () => !dbSaturated(), healthCheckInterval: limits.sampleMs } : {}),
+    pressureHandler: (_request, reply) => {
+      reply.header('retry-after', String(limits.retryAfterSeconds));
+      // Thrown to the route's own error handler: /api answers {error:{code:'unavailable'}}, /fhir an OperationOutcome.
+      return Promise.reject(new AppError('unavailable', `the server is busy: try again in ${limits.retryAfterSeconds} s`));
+    },
+  });
 }

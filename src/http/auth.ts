@@ -27,3 +27,15 @@ export async function requireActor(db: Db, request: FastifyRequest): Promise<Act
   remembered.set(token, { at: Date.now(), actor });
   return (request.actor = actor);
 }
+
+/**
+ * The path of a request URL with percent-encoded unreserved characters decoded (RFC 3986 6.2.2.2:
+ * `/%61pi/%50cns` is `/api/Pcns`), the way the router reads it; reserved ones (`%2F`, `%24`…) stay encoded.
+ */
+export function normalisedPath(url: string): string {
+  const path = url.split('?', 1)[0]!;
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(char) ? char : escape;
+  });
+}

@@ -1,6 +1,6 @@
 /**
  * The one error type domain code throws. Transports map `code` to a status and an
- * OperationOutcome issue type through one table (src/http/errors.ts).
+ * OperationOutcome issue type through one table (ERROR_TABLE below; src/http/errors.ts answers with it).
  */
 export type ErrorCode =
   | 'invalid' // 422: the request is well-formed but a field is wrong
@@ -9,9 +9,38 @@ export type ErrorCode =
   | 'forbidden' // 403
   | 'not-found' // 404
   | 'conflict' // 409: e.g. a duplicate code
+  | 'gone' // 410: it existed and was deleted
+  | 'precondition-failed' // 412: e.g. If-Match names another version
   | 'too-large' // 413
+  | 'unsupported-media-type' // 415
+  | 'rate-limited' // 429: too many requests
   | 'locked' // 429: too many failed sign-ins
-  | 'unavailable'; // 503
+  | 'unavailable'; // 503: overloaded or down for a moment; try again
+
+export interface ErrorMeaning {
+  status: number;
+  /** The OperationOutcome issue type (FHIR R4 IssueType) FHIR answers with. */
+  issue: string;
+  /** The OperationOutcome id, where @medplum/core's getStatus knows one for this status. */
+  outcomeId: string;
+}
+
+/** The ONE table from error codes to HTTP statuses and FHIR issue types, for /api and /fhir alike. */
+export const ERROR_TABLE: Record<ErrorCode, ErrorMeaning> = {
+  'bad-request': { status: 400, issue: 'invalid', outcomeId: 'bad-request' },
+  unauthenticated: { status: 401, issue: 'login', outcomeId: 'unauthorized' },
+  forbidden: { status: 403, issue: 'forbidden', outcomeId: 'forbidden' },
+  'not-found': { status: 404, issue: 'not-found', outcomeId: 'not-found' },
+  conflict: { status: 409, issue: 'conflict', outcomeId: 'conflict' },
+  gone: { status: 410, issue: 'deleted', outcomeId: 'gone' },
+  'precondition-failed': { status: 412, issue: 'conflict', outcomeId: 'precondition-failed' },
+  'too-large': { status: 413, issue: 'too-costly', outcomeId: 'too-large' },
+  'unsupported-media-type': { status: 415, issue: 'not-supported', outcomeId: 'unsupported-media-type' },
+  invalid: { status: 422, issue: 'invalid', outcomeId: 'business-rule' },
+  'rate-limited': { status: 429, issue: 'throttled', outcomeId: 'too-many-requests' },
+  locked: { status: 429, issue: 'throttled', outcomeId: 'too-many-requests' },
+  unavailable: { status: 503, issue: 'transient', outcomeId: 'unavailable' },
+};
 
 export class AppError extends Error {
   constructor(

@@ -29,6 +29,8 @@ export interface Db {
   /** Runs fn inside one transaction: all of it commits, or none of it. Nested calls join the outer one. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** How many statements are waiting for the database right now (load shedding reads it); absent where unknown. */
+  pressure?(): { waiting: number };
 }
 
 /** The first row, or undefined. */

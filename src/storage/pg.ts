@@ -72,6 +72,11 @@ class PostgresDb implements Db {
   async close(): Promise<void> {
     if (!this.inTransaction) await this.pool.end();
   }
+
+  /** Queries queued for a free connection of the pool. */
+  pressure(): { waiting: number } {
+    return { waiting: this.pool.waitingCount };
+  }
 }
 
 /** A promise that rejects with the signal's reason when it aborts (after running `onAbort`); `stop()` ends the watch. */

@@ -12,6 +12,8 @@ type Queryable = Pick<PGlite, 'query' | 'exec'>;
 
 class PgliteDb implements Db {
   readonly engine = 'pglite' as const;
+  /** Calls on the root not yet answered: PGlite runs one at a time, the rest wait in its queue. */
+  private inFlight = 0;
   constructor(
     private readonly pg: Queryable,
     private readonly root: PGlite | null,
@@ -26,19 +28,33 @@ class PgliteDb implements Db {
   async query<T = Row>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<T[]> {
     options.signal?.throwIfAborted();
     try {
-      return (await this.pg.query<T>(sql, params as unknown[])).rows;
+      return (await this.counted(() => this.pg.query<T>(sql, params as unknown[]))).rows;
     } catch (error) {
       throw translateQueryError(error);
     }
   }
 
   async exec(sql: string): Promise<void> {
-    await this.pg.exec(sql);
+    await this.counted(() => this.pg.exec(sql));
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    if (!this.root) return fn(this);
-    return this.root.transaction((tx) => fn(new PgliteDb(tx, null)));
+    const root = this.root;
+    if (!root) return fn(this);
+    return this.counted(() => root.transaction((tx) => fn(new PgliteDb(tx, null))));
+  }
+
+  pressure(): { waiting: number } {
+    return { waiting: Math.max(0, this.inFlight - 1) };
+  }
+
+  private async counted<T>(run: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await run();
+    } finally {
+      this.inFlight--;
+    }
   }
 
   async close(): Promise<void> {

@@ -26,6 +26,7 @@ export function authRoutes(app: ZodApp) {
   app.post(
     '/api/login',
     {
+      config: { public: true },
       schema: {
         summary: 'Sign in with email and password; returns a bearer token',
         tags: ['access'],

@@ -2,24 +2,23 @@
 import { createReadStream, existsSync } from 'node:fs';
 import type { Group } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { deleteExport, exportFile, FhirStoreRepository, getExport, startExport } from '../../fhir-store/index.ts';
 import { recordContext } from '../../modules/record/index.ts';
 import { requireActor } from '../auth.ts';
+import { sendOutcome } from '../errors.ts';
 
-const FHIR_JSON = 'application/fhir+json; charset=utf-8';
-
-const fail = (reply: FastifyReply, status: number, code: string, text: string) =>
-  reply.status(status).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text } }] });
+// Errors are thrown: the /fhir error handler answers them from the one table (src/http/errors.ts).
 
 export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db }) {
   const base = (request: FastifyRequest) => `${request.protocol}://${request.host}/fhir`;
   const kickOff = (patients: (request: FastifyRequest) => Promise<string[] | undefined>) => async (request: FastifyRequest, reply: FastifyReply) => {
     const actor = await requireActor(db, request);
     const query = request.query as { _type?: string; _since?: string; _outputFormat?: string };
-    if (query._outputFormat && !/ndjson/.test(query._outputFormat)) return fail(reply, 400, 'not-supported', 'only NDJSON output is supported');
+    if (query._outputFormat && !/ndjson/.test(query._outputFormat)) throw new AppError('bad-request', 'only NDJSON output is supported', '_outputFormat');
     const types = query._type?.split(',').map((t) => t.trim()).filter(Boolean);
-    if (types?.some((t) => !/^[A-Z][A-Za-z]+$/.test(t))) return fail(reply, 400, 'invalid', '_type lists resource types, e.g. Patient,Condition');
+    if (types?.some((t) => !/^[A-Z][A-Za-z]+$/.test(t))) throw new AppError('bad-request', '_type lists resource types, e.g. Patient,Condition', '_type');
     const context = await recordContext(db, actor, { request: { method: request.method, url: request.url }, baseUrl: base(request), purpose: 'secondary-use' });
     const id = await startExport(db, context, request.url, { types, since: query._since, patientIds: await patients(request) });
     return reply.status(202).header('content-location', `${base(request)}/$export-status/${id}`).send();
@@ -37,8 +36,8 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
   app.get('/$export-status/:id', async (request, reply) => {
     const actor = await requireActor(db, request);
     const job = await getExport(db, { who: actor.email }, (request.params as { id: string }).id);
-    if (!job) return fail(reply, 404, 'not-found', 'no such export');
-    if (job.status === 'failed') return fail(reply, 500, 'exception', `the export failed: ${job.error}`);
+    if (!job) throw notFound('this export');
+    if (job.status === 'failed') return sendOutcome(reply, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', details: { text: `the export failed: ${job.error}` } }] }, 500);
     if (job.status !== 'completed') return reply.status(202).header('x-progress', job.status).header('retry-after', '1').send();
     return reply.status(200).type('application/json').send({
       transactionTime: job.createdAt,
@@ -51,7 +50,8 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
 
   app.delete('/$export-status/:id', async (request, reply) => {
     const actor = await requireActor(db, request);
-    return (await deleteExport(db, { who: actor.email }, (request.params as { id: string }).id)) ? reply.status(202).send() : fail(reply, 404, 'not-found', 'no such export');
+    if (!(await deleteExport(db, { who: actor.email }, (request.params as { id: string }).id))) throw notFound('this export');
+    return reply.status(202).send();
   });
 
   app.get('/$export-file/:id/:file', async (request, reply) => {
@@ -59,7 +59,7 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
     const { id, file } = request.params as { id: string; file: string };
     const type = /^([A-Z][A-Za-z]+)\.ndjson$/.exec(file)?.[1];
     const job = await getExport(db, { who: actor.email }, id);
-    if (!job || !type || !existsSync(exportFile(id, type))) return fail(reply, 404, 'not-found', 'no such export file');
+    if (!job || !type || !existsSync(exportFile(id, type))) throw notFound('this export file');
     return reply.type('application/fhir+ndjson').send(createReadStream(exportFile(id, type)));
   });
 }

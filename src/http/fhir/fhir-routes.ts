@@ -3,7 +3,7 @@
  * history, PATCH, conditional create/update, batch/transaction), plus type history, Patient/$everything
  * and metadata. This file only translates HTTP ⇄ FhirRequest and answers in OperationOutcome.
  */
-import { badRequest, getStatus, notFound, OperationOutcomeError, unauthorized } from '@medplum/core';
+import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -11,12 +11,12 @@ import { capabilityStatement } from '../../fhir/capability.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
-import { FhirStoreRepository, toOutcomeError, UNPROCESSABLE_ID } from '../../fhir-store/index.ts';
+import { FhirStoreRepository, toOutcomeError } from '../../fhir-store/index.ts';
 import { recordContext } from '../../modules/record/index.ts';
-import { requireActor } from '../auth.ts';
+import { normalisedPath, requireActor } from '../auth.ts';
+import { FHIR_JSON, outcomeStatus as statusOf, sendFhirError, sendOutcome } from '../errors.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
 
-const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export const FHIR_BODY_LIMIT = 16 * 1024 * 1024;
 /** Far deeper than any real resource; deeper JSON would exhaust the stack of the recursive code that reads it. */
 export const MAX_JSON_DEPTH = 100;
@@ -24,10 +24,15 @@ const VERSION = '0.2.0';
 
 const router = new FhirRouter();
 
-const statusOf = (outcome: OperationOutcome) => (outcome.id === UNPROCESSABLE_ID ? 422 : getStatus(outcome));
+let metadataJson: string | undefined;
 
-function sendOutcome(reply: FastifyReply, outcome: OperationOutcome, status = statusOf(outcome)) {
-  return reply.status(status).type(FHIR_JSON).send(outcome);
+/**
+ * The definitions load once at start-up (not on the first request), and metadata is serialised once:
+ * about a second of work, which buildApp does before load shedding starts to measure the event loop.
+ */
+export function warmUpFhir(): string {
+  loadFhirDefinitions();
+  return (metadataJson ??= JSON.stringify(capabilityStatement(VERSION)));
 }
 
 export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
@@ -54,22 +59,11 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
     }
     done(null, query);
   });
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof AppError && error.code === 'unauthenticated') return sendOutcome(reply, { ...unauthorized, issue: [{ severity: 'error', code: 'login', details: { text: error.message } }] }, 401);
-    const fastifyError = error as { code?: string; statusCode?: number; message: string };
-    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendOutcome(reply, outcome('too-costly', 'the request body is too large'), 413);
-    if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendOutcome(reply, outcome('not-supported', 'send application/fhir+json'), 415);
-    if (error instanceof AppError) return sendOutcome(reply, outcome('invalid', error.message), error.code === 'bad-request' ? 400 : 422);
-    if (error instanceof OperationOutcomeError) return sendOutcome(reply, error.outcome);
-    if (fastifyError.statusCode && fastifyError.statusCode < 500) return sendOutcome(reply, outcome('invalid', fastifyError.message), fastifyError.statusCode);
-    request.log.error({ err: error }, 'FHIR request failed');
-    return sendOutcome(reply, outcome('exception', 'the server failed to handle this request; it has been logged'), 500);
-  });
+  // Every error under /fhir (REST, operations, bulk export) is answered from the one table.
+  app.setErrorHandler(sendFhirError);
 
-  // The definitions load once at start-up (not on the first request), and metadata is serialised once.
-  loadFhirDefinitions();
-  const metadata = JSON.stringify(capabilityStatement(VERSION));
-  app.get('/metadata', async (_request, reply) => reply.type(FHIR_JSON).send(metadata));
+  const metadata = warmUpFhir();
+  app.get('/metadata', { config: { public: true } }, async (_request, reply) => reply.type(FHIR_JSON).send(metadata));
   await app.register(bulkExportRoutes, { db });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -84,7 +78,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
       request: { method: request.method, url: request.url },
     });
     const repo = new FhirStoreRepository(db, context);
-    const path = request.url.slice('/fhir'.length).split('?')[0]!.replace(/^\//, '');
+    const path = fhirUrl(request).split('?')[0]!.replace(/^\//, '');
     let result: [OperationOutcome, Resource?];
     try {
       result = await handle(request, repo, path, /handling=lenient/.test(prefer));
@@ -113,7 +107,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
 
 async function handle(request: FastifyRequest, repo: FhirStoreRepository, path: string, lenient: boolean): Promise<[OperationOutcome, Resource?]> {
   const query = request.query as Record<string, string | string[]>;
-  let url = request.url.slice('/fhir'.length) || '/';
+  let url = fhirUrl(request);
   const form = request.method === 'POST' && path.endsWith('_search') && request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
   const [pathPart, search] = url.split('?', 2) as [string, string | undefined];
   const urlParams = new URLSearchParams(search ?? '');
@@ -208,6 +202,12 @@ function atFailedEntry(outcome: OperationOutcome, bundle: Bundle, failed: { reso
   const at = `Bundle.entry[${index}]`;
   const inEntry = (e: string) => (e === resourceType || e.startsWith(`${resourceType}.`) ? `${at}.resource${e.slice(resourceType.length)}` : `${at}.${e}`);
   return { ...outcome, issue: (outcome.issue ?? []).map((issue) => ({ ...issue, expression: issue.expression?.length ? issue.expression.map(inEntry) : [at] })) };
+}
+
+/** The URL below /fhir as the router matched it (`/fhir/%50atient` is `/Patient`), with the query as sent. */
+function fhirUrl(request: FastifyRequest): string {
+  const query = request.url.indexOf('?');
+  return (normalisedPath(request.url).slice('/fhir'.length) || '/') + (query === -1 ? '' : request.url.slice(query));
 }
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
