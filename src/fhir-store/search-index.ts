@@ -230,32 +230,33 @@ function addValue(rows: IndexRows, param: IndexedParam, { type, value }: TypedVa
   }
 }
 
+/** What `code:text` searches (R4: CodeableConcept.text, Coding.display, Identifier.type.text), as strings. */
+function addText(strings: IndexRows['strings'], code: string, words: string | undefined): void {
+  if (words) strings.push([`${code}:text`, normaliseString(words), words]);
+}
+
 function addTokens(rows: IndexRows, code: string, type: string, value: unknown): void {
-  const { tokens } = rows;
-  // What `code:text` searches (R4: CodeableConcept.text, Coding.display, Identifier.type.text), as strings.
-  const text = (words: string | undefined) => {
-    if (words) rows.strings.push([`${code}:text`, normaliseString(words), words]);
-  };
+  const { tokens, strings } = rows;
   switch (type) {
     case 'Identifier': {
       const id = value as { system?: string; value?: string; type?: { text?: string } };
       tokens.push([code, id.system ?? null, id.value ?? null]);
-      text(id.type?.text);
+      addText(strings, code, id.type?.text);
       return;
     }
     case 'CodeableConcept': {
       const concept = value as { coding?: Array<{ system?: string; code?: string; display?: string }>; text?: string };
-      (concept.coding ?? []).forEach((c) => {
+      for (const c of concept.coding ?? []) {
         tokens.push([code, c.system ?? null, c.code ?? null]);
-        if (c.display !== concept.text) text(c.display);
-      });
-      text(concept.text);
+        if (c.display !== concept.text) addText(strings, code, c.display);
+      }
+      addText(strings, code, concept.text);
       return;
     }
     case 'Coding': {
       const coding = value as { system?: string; code?: string; display?: string };
       tokens.push([code, coding.system ?? null, coding.code ?? null]);
-      text(coding.display);
+      addText(strings, code, coding.display);
       return;
     }
     case 'ContactPoint': {
