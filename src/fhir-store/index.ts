@@ -7,7 +7,8 @@
 export type { AccessRules, AuditTrail, Purpose, RequestContext, StoreEvent, Touch } from './context.ts';
 export { FhirStoreRepository, DEFAULT_COUNT, MAX_COUNT } from './repository.ts';
 export { appErrorOutcome, forbiddenOutcome, informational, invalidAt, toOutcomeError, unprocessable, UNPROCESSABLE_ID } from './outcomes.ts';
-export { SqlParams } from './search-sql.ts';
+export { notSupported, SqlParams } from './search-sql.ts';
+export { parseSearch } from './search-request.ts';
 export { importFhir, type ImportCounts, type ImportItem } from './import.ts';
 export { fhirFilesIn, readFhirFiles } from './files.ts';
 export { countResources, exportNdjson, type ExportFilter } from './export.ts';

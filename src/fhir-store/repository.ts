@@ -11,7 +11,6 @@ import {
   notFound,
   OperationOutcomeError,
   Operator,
-  parseSearchRequest,
   preconditionFailed,
   type SearchRequest,
   type WithId,
@@ -24,7 +23,8 @@ import { ODS_SYSTEM } from '../shared/ids.ts';
 import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import { extractIndex, storedAs, type IndexRows } from './search-index.ts';
 import { invalidAt, toOutcomeError, unprocessable } from './outcomes.ts';
-import { afterCursor, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, storedCodes, type SortKey } from './search-sql.ts';
+import { parseSearch } from './search-request.ts';
+import { afterCursor, checkIncludes, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, storedCodes, type SortKey } from './search-sql.ts';
 import { compartmentPatient, deleteVersion, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './versions.ts';
 import { recordValidationIssues } from './validation.ts';
 import type { RequestContext, Touch } from './context.ts';
@@ -197,7 +197,8 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     if (conditionalReferences(resource, resource.resourceType).length === 0) return resource;
     const resolved = structuredClone(resource);
     for (const { holder, path } of conditionalReferences(resolved, resolved.resourceType)) {
-      const found = await this.searchResources({ ...parseSearchRequest(holder.reference), count: 2 });
+      const [type, query = ''] = holder.reference.split('?', 2) as [string, string?];
+      const found = await this.searchResources({ ...parseSearch(type, new URLSearchParams(query)), count: 2 });
       if (found.length !== 1) throw new OperationOutcomeError(badRequest(`the conditional reference '${holder.reference}' matches ${found.length === 0 ? 'no' : 'more than one'} resource`, path));
       holder.reference = getReferenceString(found[0]!);
     }
@@ -300,6 +301,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   }
 
   private async runSearch<T extends Resource>(request: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
+    checkIncludes(request);
     const params = new SqlParams();
     const options = { lenient: this.context.lenient ?? false, ignored: this.ignoredParameters };
     const conditions = [`r.resource_type = ${params.add(request.resourceType)}`, 'NOT r.deleted', ...filtersToSql(request, params, options)];

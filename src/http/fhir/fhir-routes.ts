@@ -3,15 +3,15 @@
  * history, PATCH, conditional create/update, batch/transaction), plus type history, Patient/$everything
  * and metadata. This file only translates HTTP ⇄ FhirRequest and answers in OperationOutcome.
  */
-import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
-import { FhirRouter, type FhirRequest, type HttpMethod } from '@medplum/fhir-router';
+import { allOk, badRequest, notFound, OperationOutcomeError } from '@medplum/core';
+import { FhirRouter, type FhirRequest, type FhirRouteHandler, type HttpMethod } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { capabilityStatement } from '../../fhir/capability.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
-import { FhirStoreRepository, toOutcomeError } from '../../fhir-store/index.ts';
+import { FhirStoreRepository, notSupported, parseSearch, toOutcomeError } from '../../fhir-store/index.ts';
 import { recordContext } from '../../modules/record/index.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
 import { FHIR_JSON, outcomeStatus as statusOf, sendFhirError, sendOutcome } from '../errors.ts';
@@ -23,6 +23,16 @@ export const MAX_JSON_DEPTH = 100;
 const VERSION = '0.2.0';
 
 const router = new FhirRouter();
+// Searches (GET [type], POST [type]/_search, and the same inside batches) are read by the store's own
+// parser, which keeps the modifiers medplum's parser drops; a system-wide search is not offered.
+const searchType: FhirRouteHandler = async (request, repo) => {
+  const query = request.method === 'POST' ? (request.body as Record<string, string | string[]>) : request.query;
+  return [allOk, await repo.search(parseSearch(request.params.resourceType!, query ?? {}))];
+};
+for (const route of router.router.routes) {
+  if (route.data?.interaction === 'search-type') route.handler = searchType;
+  if (route.data?.interaction === 'search-system') route.handler = async () => [notSupported('_type', 'search across all resource types is not supported; search one type, e.g. /fhir/Patient?…').outcome];
+}
 
 let metadataJson: string | undefined;
 
