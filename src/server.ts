@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp, type ZodApp } from './http/app.ts';
 import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
-import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './seed-demo.ts';
+import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './demo/seed-demo.ts';
 import { settleExports } from './fhir-store/index.ts';
 
 export interface ServerOptions {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Bundle, Patient, Procedure, Resource } from '@medplum/fhirtypes';
 import type { Browser, Page } from 'playwright-core';
-import { addUser } from '../../src/modules/access/users.ts';
+import { addUser } from '../../src/modules/access/index.ts';
 import { startServer } from '../../src/server.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { testDb } from '../../test/db.ts';

@@ -7,7 +7,7 @@ import { testDb } from '../../../test/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { SYSTEM_ACTOR } from '../access/actor.ts';
-import { demoArea } from './demo-area.ts';
+import { demoArea } from '../../demo/demo-area.ts';
 import { getPractice } from './read-registry.ts';
 import { readRegistryDir, writeRegistryDir } from './registry-csv.ts';
 import { saveRegistry } from './save-registry.ts';
