@@ -1,4 +1,10 @@
 /** Settings come from the environment (and CLI flags that override it); nothing else reads process.env. */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where Bulk Data $export files go unless PCN_EXPORT_DIR says otherwise. */
+export const DEFAULT_EXPORT_DIR = join(tmpdir(), 'pcn-hub-exports');
+
 export interface Config {
   port: number;
   host: string;
@@ -13,6 +19,8 @@ export interface Config {
   adminPassword?: string;
   /** Synthetic patients seeded in the background on the first start (PCN_DEMO_PATIENTS, default 2000). */
   demoPatients: number;
+  /** Where Bulk Data $export writes its NDJSON files (PCN_EXPORT_DIR, default under the system temp). */
+  exportDir: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -27,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mapTiles: env.PCN_MAP_TILES || undefined,
     adminPassword: env.PCN_ADMIN_PASSWORD || undefined,
     demoPatients: wholeNumber('PCN_DEMO_PATIENTS', env.PCN_DEMO_PATIENTS ?? '2000'),
+    exportDir: env.PCN_EXPORT_DIR || DEFAULT_EXPORT_DIR,
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   return { ...config, ...given };

@@ -18,6 +18,8 @@ export interface ServerOptions {
   demoPatients?: number;
   adminPassword?: string;
   mapTiles?: string;
+  /** Where Bulk Data $export writes its files (default under the system temp). */
+  exportDir?: string;
   logger?: Logger | false;
 }
 
@@ -35,8 +37,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? pino({ level: 'silent' });
   const ownsDb = !options.db;
   const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? './pcn-data' }));
-  const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword ?? process.env.PCN_ADMIN_PASSWORD }) : { seeded: false };
-  const app = await buildApp({ db, logger, mapTiles: options.mapTiles });
+  const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword }) : { seeded: false };
+  const app = await buildApp({ db, logger, mapTiles: options.mapTiles, exportDir: options.exportDir });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   let closing = false;

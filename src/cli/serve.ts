@@ -24,6 +24,7 @@ export function serveCommand() {
       demoPatients: config.demoPatients,
       adminPassword: config.adminPassword,
       mapTiles: config.mapTiles,
+      exportDir: config.exportDir,
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);

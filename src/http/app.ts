@@ -14,6 +14,8 @@ import { sendError } from './errors.ts';
 import { authRoutes } from './api/auth-routes.ts';
 import { networkRoutes } from './api/network-routes.ts';
 import { fhirRoutes } from './fhir/fhir-routes.ts';
+import { DEFAULT_EXPORT_DIR } from '../config.ts';
+import { VERSION } from '../version.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,6 +31,8 @@ export interface AppOptions {
   /** A tile URL template for the map (e.g. https://tile.example/{z}/{x}/{y}.png); none: the map draws without tiles. */
   mapTiles?: string;
   webDist?: string;
+  /** Where Bulk Data $export writes its files (config.ts's exportDir). */
+  exportDir?: string;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -63,7 +67,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
 
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'PCN Hub API', version: '0.1.0', description: 'The web app’s JSON API. Errors are {error:{code,message,field?}}.' },
+      info: { title: 'PCN Hub API', version: VERSION, description: 'The web app’s JSON API. Errors are {error:{code,message,field?}}.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -81,7 +85,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
 
   authRoutes(app);
   networkRoutes(app);
-  await app.register(fhirRoutes, { prefix: '/fhir', db: options.db });
+  await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR });
 
   const webDist = options.webDist ?? WEB_DIST;
   if (existsSync(webDist)) await app.register(fastifyStatic, { root: webDist, wildcard: false, index: 'index.html' });

@@ -27,10 +27,9 @@ let browser: Browser;
 
 before(async () => {
   ensureWebBuild();
-  process.env.PCN_ADMIN_PASSWORD = ADMIN.password;
   const db = await testDb();
   [server, browser] = await Promise.all([
-    startServer({ port: 0, db, seedDemo: true }),
+    startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }),
     launchChromium(),
   ]);
 });

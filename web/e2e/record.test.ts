@@ -267,9 +267,8 @@ async function seedRecords(): Promise<void> {
 
 before(async () => {
   ensureWebBuild();
-  process.env.PCN_ADMIN_PASSWORD = ADMIN.password;
   const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true }), launchChromium()]);
+  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
   await addUser(server.db, { email: PHARMACIST.email, name: PHARMACIST.name, role: 'clinician', org: 'U90001', password: PHARMACIST.password });
   await seedRecords();
 });

@@ -12,7 +12,7 @@ const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const fail = (reply: FastifyReply, status: number, code: string, text: string) =>
   reply.status(status).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text } }] });
 
-export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db }) {
+export async function bulkExportRoutes(app: FastifyInstance, { db, exportDir }: { db: Db; exportDir: string }) {
   const base = (request: FastifyRequest) => `${request.protocol}://${request.host}/fhir`;
   const kickOff = (patients: (request: FastifyRequest) => Promise<string[] | undefined>) => async (request: FastifyRequest, reply: FastifyReply) => {
     const actor = await requireActor(db, request);
@@ -21,7 +21,7 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
     const types = query._type?.split(',').map((t) => t.trim()).filter(Boolean);
     if (types?.some((t) => !/^[A-Z][A-Za-z]+$/.test(t))) return fail(reply, 400, 'invalid', '_type lists resource types, e.g. Patient,Condition');
     const context = await recordContext(db, actor, { request: { method: request.method, url: request.url }, baseUrl: base(request), purpose: 'secondary-use' });
-    const id = await startExport(db, context, request.url, { types, since: query._since, patientIds: await patients(request) });
+    const id = await startExport(db, context, request.url, { types, since: query._since, patientIds: await patients(request) }, exportDir);
     return reply.status(202).header('content-location', `${base(request)}/$export-status/${id}`).send();
   };
 
@@ -51,7 +51,7 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
 
   app.delete('/$export-status/:id', async (request, reply) => {
     const actor = await requireActor(db, request);
-    return (await deleteExport(db, { who: actor.email }, (request.params as { id: string }).id)) ? reply.status(202).send() : fail(reply, 404, 'not-found', 'no such export');
+    return (await deleteExport(db, { who: actor.email }, (request.params as { id: string }).id, exportDir)) ? reply.status(202).send() : fail(reply, 404, 'not-found', 'no such export');
   });
 
   app.get('/$export-file/:id/:file', async (request, reply) => {
@@ -59,7 +59,7 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
     const { id, file } = request.params as { id: string; file: string };
     const type = /^([A-Z][A-Za-z]+)\.ndjson$/.exec(file)?.[1];
     const job = await getExport(db, { who: actor.email }, id);
-    if (!job || !type || !existsSync(exportFile(id, type))) return fail(reply, 404, 'not-found', 'no such export file');
-    return reply.type('application/fhir+ndjson').send(createReadStream(exportFile(id, type)));
+    if (!job || !type || !existsSync(exportFile(exportDir, id, type))) return fail(reply, 404, 'not-found', 'no such export file');
+    return reply.type('application/fhir+ndjson').send(createReadStream(exportFile(exportDir, id, type)));
   });
 }

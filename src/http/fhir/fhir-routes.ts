@@ -15,12 +15,12 @@ import { FhirStoreRepository, toOutcomeError, UNPROCESSABLE_ID } from '../../fhi
 import { recordContext } from '../../modules/record/index.ts';
 import { requireActor } from '../auth.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
+import { VERSION } from '../../version.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export const FHIR_BODY_LIMIT = 16 * 1024 * 1024;
 /** Far deeper than any real resource; deeper JSON would exhaust the stack of the recursive code that reads it. */
 export const MAX_JSON_DEPTH = 100;
-const VERSION = '0.2.0';
 
 const router = new FhirRouter();
 
@@ -30,7 +30,7 @@ function sendOutcome(reply: FastifyReply, outcome: OperationOutcome, status = st
   return reply.status(status).type(FHIR_JSON).send(outcome);
 }
 
-export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
+export async function fhirRoutes(app: FastifyInstance, options: { db: Db; exportDir: string }) {
   const { db } = options;
   // FHIR bodies may be larger than the app API's (transaction bundles); JSON only.
   app.removeAllContentTypeParsers();
@@ -70,7 +70,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
   loadFhirDefinitions();
   const metadata = JSON.stringify(capabilityStatement(VERSION));
   app.get('/metadata', async (_request, reply) => reply.type(FHIR_JSON).send(metadata));
-  await app.register(bulkExportRoutes, { db });
+  await app.register(bulkExportRoutes, { db, exportDir: options.exportDir });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const actor = await requireActor(db, request);

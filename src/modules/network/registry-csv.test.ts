@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { testDb } from '../../../test/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
-import { SYSTEM_ACTOR } from '../access/actor.ts';
+import { SYSTEM_ACTOR } from '../access/index.ts';
 import { demoArea } from '../../demo/demo-area.ts';
 import { getPractice } from './read-registry.ts';
 import { readRegistryDir, writeRegistryDir } from './registry-csv.ts';
