@@ -22,10 +22,9 @@ import type { Db } from '../src/storage/db.ts';
 import { openStore } from '../src/storage/open.ts';
 import { importFhir, type ImportItem } from '../src/fhir-store/index.ts';
 import { systemContext } from '../src/modules/record/index.ts';
-import { loadRegistry } from '../src/modules/network/load-registry.ts';
-import type { RegistrySnapshot } from '../src/modules/network/types.ts';
-import { MAX_SYNTHETIC_PATIENTS, nhsNumberFor, syntheticPopulation } from '../src/modules/record/synthetic-population.ts';
-import { seedDemoIfEmpty } from '../src/seed-demo.ts';
+import { loadRegistry, type RegistrySnapshot } from '../src/modules/network/index.ts';
+import { MAX_SYNTHETIC_PATIENTS, nhsNumberFor, syntheticPopulation } from '../src/demo/synthetic-population.ts';
+import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 import type { Bundle } from '@medplum/fhirtypes';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

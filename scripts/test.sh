@@ -7,6 +7,8 @@ export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:543
 # A landed migration is never edited (src/storage/migrate.ts refuses such a database at start-up).
 node --import tsx scripts/check-migrations.ts || exit 1
 mapfile -t files < <(find src web/e2e test -name '*.test.ts' 2>/dev/null | sort)
+# Module boundaries and layers (.dependency-cruiser.cjs): a violation fails the run before any test.
+npm run --silent check:deps || exit 1
 [ -f web/dist/index.html ] || npx vite build --config web/vite.config.ts --logLevel warn || exit 1
 mkdir -p test-results
 pass=0; fail=0; status=0

@@ -1,4 +1,10 @@
 /** Settings come from the environment (and CLI flags that override it); nothing else reads process.env. */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where Bulk Data $export files go unless PCN_EXPORT_DIR says otherwise. */
+export const DEFAULT_EXPORT_DIR = join(tmpdir(), 'pcn-hub-exports');
+
 export interface Config {
   port: number;
   host: string;
@@ -16,6 +22,8 @@ export interface Config {
   /** Each statement's time budget on PostgreSQL (PCN_STATEMENT_TIMEOUT_MS, default 10 s; 0 = none). */
   statementTimeoutMs: number;
   loadShedding: LoadShedding;
+  /** Where Bulk Data $export writes its NDJSON files (PCN_EXPORT_DIR, default under the system temp). */
+  exportDir: string;
 }
 
 /**
@@ -67,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       sampleMs: Math.max(10, wholeNumber('PCN_SHED_SAMPLE_MS', env.PCN_SHED_SAMPLE_MS ?? String(shedding.sampleMs))),
       retryAfterSeconds: Math.max(1, wholeNumber('PCN_SHED_RETRY_AFTER_S', env.PCN_SHED_RETRY_AFTER_S ?? String(shedding.retryAfterSeconds))),
     },
+    exportDir: env.PCN_EXPORT_DIR || DEFAULT_EXPORT_DIR,
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   return { ...config, ...given };

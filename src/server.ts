@@ -4,7 +4,7 @@ import { buildApp, type ZodApp } from './http/app.ts';
 import type { LoadShedding } from './config.ts';
 import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
-import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './seed-demo.ts';
+import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './demo/seed-demo.ts';
 import { settleExports } from './fhir-store/index.ts';
 
 export interface ServerOptions {
@@ -23,6 +23,8 @@ export interface ServerOptions {
   mapTiles?: string;
   /** When to answer 503 instead of queueing; the engine's defaults when unset. */
   loadShedding?: LoadShedding;
+  /** Where Bulk Data $export writes its files (default under the system temp). */
+  exportDir?: string;
   logger?: Logger | false;
 }
 
@@ -40,8 +42,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? pino({ level: 'silent' });
   const ownsDb = !options.db;
   const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? './pcn-data', statementTimeoutMs: options.statementTimeoutMs }));
-  const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword ?? process.env.PCN_ADMIN_PASSWORD }) : { seeded: false };
-  const app = await buildApp({ db, logger, mapTiles: options.mapTiles, loadShedding: options.loadShedding });
+  const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword }) : { seeded: false };
+  const app = await buildApp({ db, logger, mapTiles: options.mapTiles, loadShedding: options.loadShedding, exportDir: options.exportDir });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   let closing = false;

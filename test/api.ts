@@ -1,8 +1,8 @@
 /** In-process API tests: the real app on a real database, driven with Fastify's inject (no ports). */
 import type { Db } from '../src/storage/db.ts';
 import { buildApp, type ZodApp } from '../src/http/app.ts';
-import { addUser, type NewUser } from '../src/modules/access/users.ts';
-import { seedDemoIfEmpty } from '../src/seed-demo.ts';
+import { addUser, type NewUser } from '../src/modules/access/index.ts';
+import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 import { testDb } from './db.ts';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';

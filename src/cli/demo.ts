@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { DEFAULT_DEMO_PATIENTS, seedDemoIfEmpty, seedDemoPatients } from '../seed-demo.ts';
+import { DEFAULT_DEMO_PATIENTS, seedDemoIfEmpty, seedDemoPatients } from '../demo/seed-demo.ts';
 import { progressBar } from './progress.ts';
 import { usingStore, withStoreOption } from './store-options.ts';
 

@@ -1,5 +1,5 @@
 import { Command, Argument } from 'commander';
-import { writeRegistryDir } from '../modules/network/registry-csv.ts';
+import { writeRegistryDir } from '../modules/network/index.ts';
 import { countResources, exportNdjson } from '../fhir-store/index.ts';
 import { progressBar } from './progress.ts';
 import { usingStore, withStoreOption } from './store-options.ts';

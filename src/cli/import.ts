@@ -1,8 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { Command, Argument } from 'commander';
-import { SYSTEM_ACTOR } from '../modules/access/actor.ts';
-import { readRegistryDir } from '../modules/network/registry-csv.ts';
-import { saveRegistry } from '../modules/network/save-registry.ts';
+import { SYSTEM_ACTOR } from '../modules/access/index.ts';
+import { readRegistryDir, saveRegistry } from '../modules/network/index.ts';
 import { fhirFilesIn, importFhir, readFhirFiles } from '../fhir-store/index.ts';
 import { systemContext } from '../modules/record/index.ts';
 import type { Db } from '../storage/db.ts';

@@ -5,11 +5,12 @@ import { importCommand } from './import.ts';
 import { serveCommand } from './serve.ts';
 import { tokenCommand } from './token.ts';
 import { userCommand } from './user.ts';
+import { VERSION } from '../version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pcn')
     .description('PCN Hub: the platform a Primary Care Network runs on')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   for (const command of [serveCommand(), demoCommand(), importCommand(), exportCommand(), userCommand(), tokenCommand()]) {

@@ -26,6 +26,7 @@ export function serveCommand() {
       adminPassword: config.adminPassword,
       mapTiles: config.mapTiles,
       loadShedding: config.loadShedding,
+      exportDir: config.exportDir,
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);

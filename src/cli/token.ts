@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { AppError } from '../shared/errors.ts';
-import { findActor } from '../modules/access/users.ts';
-import { issueToken } from '../modules/access/tokens.ts';
+import { findActor, issueToken } from '../modules/access/index.ts';
 import { usingStore, withStoreOption } from './store-options.ts';
 
 export function tokenCommand() {

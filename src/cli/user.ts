@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import { ROLES } from '../modules/access/actor.ts';
-import { addUser } from '../modules/access/users.ts';
+import { ROLES, addUser } from '../modules/access/index.ts';
 import { usingStore, withStoreOption } from './store-options.ts';
 
 async function readStdin(): Promise<string> {

@@ -4,9 +4,9 @@ import type { Bundle } from '@medplum/fhirtypes';
 import type { Db } from '../storage/db.ts';
 import { testDb, testEngine } from '../../test/db.ts';
 import { systemContext } from '../modules/record/index.ts';
-import { demoArea } from '../modules/network/demo-area.ts';
+import { demoArea } from '../demo/demo-area.ts';
 import { importFhir, type ImportItem } from './import.ts';
-import { syntheticPopulation } from '../modules/record/synthetic-population.ts';
+import { syntheticPopulation } from '../demo/synthetic-population.ts';
 
 let db: Db;
 before(async () => (db = await testDb()));

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { capitalize, evalFhirPathTyped, getDataType, getResourceTypes, getSearchParameters, toTypedValue, type InternalSchemaElement, type TypedValue } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { demoArea } from '../modules/network/demo-area.ts';
-import { registryFhirBundle } from '../modules/network/registry-fhir.ts';
+import { demoArea } from '../demo/demo-area.ts';
+import { registryFhirBundle } from '../modules/network/index.ts';
 import { dateBounds, extractIndex, extractIndexWithFhirPath, indexedParams, normaliseString, rowsOfParameter, storedAs, type IndexRows } from './search-index.ts';
-import { syntheticPopulation } from '../modules/record/synthetic-population.ts';
+import { syntheticPopulation } from '../demo/synthetic-population.ts';
 import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import { compileSearchPath } from '../fhir/search-paths.ts';
 

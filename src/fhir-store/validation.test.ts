@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { deepFreeze } from '../../test/deep-freeze.ts';
-import { demoArea } from '../modules/network/demo-area.ts';
-import { registryFhirBundle } from '../modules/network/registry-fhir.ts';
+import { demoArea } from '../demo/demo-area.ts';
+import { registryFhirBundle } from '../modules/network/index.ts';
 import { recordValidationIssues } from './validation.ts';
-import { syntheticPopulation } from '../modules/record/synthetic-population.ts';
+import { syntheticPopulation } from '../demo/synthetic-population.ts';
 
 const shown = (issues: OperationOutcomeIssue[]) => issues.filter((i) => i.severity === 'error').map((i) => [i.expression?.[0], i.details?.text]);
 

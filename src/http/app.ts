@@ -18,6 +18,8 @@ import { sendError } from './errors.ts';
 import { authRoutes } from './api/auth-routes.ts';
 import { networkRoutes } from './api/network-routes.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
+import { DEFAULT_EXPORT_DIR } from '../config.ts';
+import { VERSION } from '../version.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,6 +41,8 @@ export interface AppOptions {
   webDist?: string;
   /** When to answer 503 + Retry-After instead of queueing; the defaults unless given. */
   loadShedding?: LoadShedding;
+  /** Where Bulk Data $export writes its files (config.ts's exportDir). */
+  exportDir?: string;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -80,7 +84,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
 
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'PCN Hub API', version: '0.1.0', description: 'The web app’s JSON API. Errors are {error:{code,message,field?}}.' },
+      info: { title: 'PCN Hub API', version: VERSION, description: 'The web app’s JSON API. Errors are {error:{code,message,field?}}.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -98,7 +102,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
 
   authRoutes(app);
   networkRoutes(app);
-  await app.register(fhirRoutes, { prefix: '/fhir', db: options.db });
+  await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR });
 
   if (servesWeb) {
     await app.register(async (web) => {

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../shared/errors.ts';
 import type { Db } from '../storage/db.ts';
-import type { Actor } from '../modules/access/actor.ts';
-import { actorFromToken } from '../modules/access/tokens.ts';
+import type { Actor } from '../modules/access/index.ts';
+import { actorFromToken } from '../modules/access/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

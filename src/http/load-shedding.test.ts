@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { testDb, testEngine } from '../../test/db.ts';
 import { ADMIN_PASSWORD } from '../../test/api.ts';
-import { seedDemoIfEmpty } from '../seed-demo.ts';
+import { seedDemoIfEmpty } from '../demo/seed-demo.ts';
 import type { Db } from '../storage/db.ts';
 import { DEFAULT_LOAD_SHEDDING, defaultLoadShedding, loadConfig } from '../config.ts';
 import { buildApp, type ZodApp } from './app.ts';

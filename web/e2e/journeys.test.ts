@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { addUser } from '../../src/modules/access/users.ts';
+import { addUser } from '../../src/modules/access/index.ts';
 import { startServer } from '../../src/server.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { testDb } from '../../test/db.ts';
@@ -27,10 +27,9 @@ let browser: Browser;
 
 before(async () => {
   ensureWebBuild();
-  process.env.PCN_ADMIN_PASSWORD = ADMIN.password;
   const db = await testDb();
   [server, browser] = await Promise.all([
-    startServer({ port: 0, db, seedDemo: true }),
+    startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }),
     launchChromium(),
   ]);
 });

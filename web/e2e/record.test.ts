@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Bundle, Patient, Procedure, Resource } from '@medplum/fhirtypes';
 import type { Browser, Page } from 'playwright-core';
-import { addUser } from '../../src/modules/access/users.ts';
+import { addUser } from '../../src/modules/access/index.ts';
 import { startServer } from '../../src/server.ts';
 import type { Db } from '../../src/storage/db.ts';
 import { testDb } from '../../test/db.ts';
@@ -267,9 +267,8 @@ async function seedRecords(): Promise<void> {
 
 before(async () => {
   ensureWebBuild();
-  process.env.PCN_ADMIN_PASSWORD = ADMIN.password;
   const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true }), launchChromium()]);
+  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
   await addUser(server.db, { email: PHARMACIST.email, name: PHARMACIST.name, role: 'clinician', org: 'U90001', password: PHARMACIST.password });
   await seedRecords();
 });

@@ -6,11 +6,11 @@ import { navigate } from './router.tsx';
 import { clearSession, getToken } from './session.ts';
 
 // The API's shapes are the server's own types (type-only imports): one definition serves both sides.
-import type { PartnerType, SizeStatus } from '../../src/modules/network/types.ts';
-import type { AreaSummary, PcnDetail, PcnSummary, PracticeDetail } from '../../src/modules/network/read-registry.ts';
+import type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus } from '../../src/modules/network/index.ts';
 import type { PublicUser as User } from '../../src/http/api/auth-routes.ts';
 export type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus, User };
-export type { AllocationView as Allocation } from '../../src/modules/funding/allocations.ts';
+export type { AllocationView as Allocation } from '../../src/modules/funding/index.ts';
+// A value, so from the browser-safe types.ts rather than the module's entry (which would bundle server code).
 export { PARTNER_TYPES } from '../../src/modules/network/types.ts';
 export type Role = User['role'];
 

@@ -1,4 +1,5 @@
 /** Display formats in en-GB: money arrives as integer pence, dates as ISO strings. */
+// From the browser-safe types.ts: the module's entry would bundle server code.
 import { PARTNER_TYPE_LABELS } from '../../src/modules/network/types.ts';
 
 const gbp = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' });

@@ -4,8 +4,8 @@ import { evalFhirPathTyped, getAllDataTypes, parseFhirPath, UCUM } from '@medplu
 import type { Constraint, TypedValue } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../definitions.ts';
-import { demoArea } from '../../modules/network/demo-area.ts';
-import { syntheticPopulation } from '../../modules/record/synthetic-population.ts';
+import { demoArea } from '../../demo/demo-area.ts';
+import { syntheticPopulation } from '../../demo/synthetic-population.ts';
 import { holdsWhenAbsent, invariantFailsByFhirPath, invariantsOf } from './invariants.ts';
 import { NATIVE_KEYS } from './native-invariants.ts';
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ZodApp } from '../app.ts';
-import type { Actor, Role } from '../../modules/access/actor.ts';
-import { authenticate } from '../../modules/access/users.ts';
-import { issueToken } from '../../modules/access/tokens.ts';
+import type { Actor, Role } from '../../modules/access/index.ts';
+import { authenticate } from '../../modules/access/index.ts';
+import { issueToken } from '../../modules/access/index.ts';
 import { requireActor } from '../auth.ts';
 
 /** What the web app is told about the signed-in user. */

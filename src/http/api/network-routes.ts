@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { ZodApp } from '../app.ts';
 import { odsCode } from '../../shared/schemas.ts';
-import { addPartner, addPartnerInput } from '../../modules/network/add-partner.ts';
-import { areaMap } from '../../modules/network/area-map.ts';
-import { createPcn, createPcnInput } from '../../modules/network/create-pcn.ts';
-import { movePractice } from '../../modules/network/move-practice.ts';
-import { getPcn, getPractice, listAreas, listPcns } from '../../modules/network/read-registry.ts';
-import { cachedRead } from '../../modules/network/registry-cache.ts';
-import { updatePcn, updatePcnInput } from '../../modules/network/update-pcn.ts';
+import { addPartner, addPartnerInput } from '../../modules/network/index.ts';
+import { areaMap } from '../../modules/network/index.ts';
+import { createPcn, createPcnInput } from '../../modules/network/index.ts';
+import { movePractice } from '../../modules/network/index.ts';
+import { getPcn, getPractice, listAreas, listPcns } from '../../modules/network/index.ts';
+import { cachedRead } from '../../modules/network/index.ts';
+import { updatePcn, updatePcnInput } from '../../modules/network/index.ts';
 import { isoDate } from '../../shared/schemas.ts';
 
 export const MAX_PAGE_SIZE = 500;

@@ -11,7 +11,7 @@ import { sendOutcome } from '../errors.ts';
 
 // Errors are thrown: the /fhir error handler answers them from the one table (src/http/errors.ts).
 
-export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db }) {
+export async function bulkExportRoutes(app: FastifyInstance, { db, exportDir }: { db: Db; exportDir: string }) {
   const base = (request: FastifyRequest) => `${request.protocol}://${request.host}/fhir`;
   const kickOff = (patients: (request: FastifyRequest) => Promise<string[] | undefined>) => async (request: FastifyRequest, reply: FastifyReply) => {
     const actor = await requireActor(db, request);
@@ -20,7 +20,7 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
     const types = query._type?.split(',').map((t) => t.trim()).filter(Boolean);
     if (types?.some((t) => !/^[A-Z][A-Za-z]+$/.test(t))) throw new AppError('bad-request', '_type lists resource types, e.g. Patient,Condition', '_type');
     const context = await recordContext(db, actor, { request: { method: request.method, url: request.url }, baseUrl: base(request), purpose: 'secondary-use' });
-    const id = await startExport(db, context, request.url, { types, since: query._since, patientIds: await patients(request) });
+    const id = await startExport(db, context, request.url, { types, since: query._since, patientIds: await patients(request) }, exportDir);
     return reply.status(202).header('content-location', `${base(request)}/$export-status/${id}`).send();
   };
 
@@ -50,7 +50,7 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
 
   app.delete('/$export-status/:id', async (request, reply) => {
     const actor = await requireActor(db, request);
-    if (!(await deleteExport(db, { who: actor.email }, (request.params as { id: string }).id))) throw notFound('this export');
+    if (!(await deleteExport(db, { who: actor.email }, (request.params as { id: string }).id, exportDir))) throw notFound('this export');
     return reply.status(202).send();
   });
 
@@ -59,7 +59,7 @@ export async function bulkExportRoutes(app: FastifyInstance, { db }: { db: Db })
     const { id, file } = request.params as { id: string; file: string };
     const type = /^([A-Z][A-Za-z]+)\.ndjson$/.exec(file)?.[1];
     const job = await getExport(db, { who: actor.email }, id);
-    if (!job || !type || !existsSync(exportFile(id, type))) throw notFound('this export file');
-    return reply.type('application/fhir+ndjson').send(createReadStream(exportFile(id, type)));
+    if (!job || !type || !existsSync(exportFile(exportDir, id, type))) throw notFound('this export file');
+    return reply.type('application/fhir+ndjson').send(createReadStream(exportFile(exportDir, id, type)));
   });
 }

@@ -16,11 +16,11 @@ import { recordContext } from '../../modules/record/index.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
 import { FHIR_JSON, outcomeStatus as statusOf, sendFhirError, sendOutcome } from '../errors.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
+import { VERSION } from '../../version.ts';
 
 export const FHIR_BODY_LIMIT = 16 * 1024 * 1024;
 /** Far deeper than any real resource; deeper JSON would exhaust the stack of the recursive code that reads it. */
 export const MAX_JSON_DEPTH = 100;
-const VERSION = '0.2.0';
 
 const router = new FhirRouter();
 // Searches (GET [type], POST [type]/_search, and the same inside batches) are read by the store's own
@@ -45,7 +45,7 @@ export function warmUpFhir(): string {
   return (metadataJson ??= JSON.stringify(capabilityStatement(VERSION)));
 }
 
-export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
+export async function fhirRoutes(app: FastifyInstance, options: { db: Db; exportDir: string }) {
   const { db } = options;
   // FHIR bodies may be larger than the app API's (transaction bundles); JSON only.
   app.removeAllContentTypeParsers();
@@ -74,7 +74,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db }) {
 
   const metadata = warmUpFhir();
   app.get('/metadata', { config: { public: true } }, async (_request, reply) => reply.type(FHIR_JSON).send(metadata));
-  await app.register(bulkExportRoutes, { db });
+  await app.register(bulkExportRoutes, { db, exportDir: options.exportDir });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const actor = await requireActor(db, request);

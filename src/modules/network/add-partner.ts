@@ -3,8 +3,8 @@ import { conflict, notFound } from '../../shared/errors.ts';
 import { partnerCode, personName, postcode } from '../../shared/schemas.ts';
 import { changeRegistry } from './registry-cache.ts';
 import type { Db } from '../../storage/db.ts';
-import { assertCanEditPcn, type Actor } from '../access/actor.ts';
-import { recordAudit } from '../audit/record.ts';
+import { assertCanEditPcn, type Actor } from '../access/index.ts';
+import { recordAudit } from '../audit/index.ts';
 import { PARTNER_TYPES } from './types.ts';
 
 export const addPartnerInput = z.object({

@@ -1,5 +1,7 @@
 /** The area as GeoJSON: each PCN's catchment drawn around its practices, practices and partners as points. */
-import { buffer, convex, featureCollection, point } from '@turf/turf';
+import { buffer } from '@turf/buffer';
+import { convex } from '@turf/convex';
+import { featureCollection, point } from '@turf/helpers';
 import type { Feature, FeatureCollection, Point, Polygon, MultiPolygon } from 'geojson';
 import { notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';

@@ -3,8 +3,8 @@ import { conflict, invalid, notFound } from '../../shared/errors.ts';
 import { isoDate, odsCode, personName } from '../../shared/schemas.ts';
 import { changeRegistry } from './registry-cache.ts';
 import type { Db } from '../../storage/db.ts';
-import { assertCanCreatePcn, type Actor } from '../access/actor.ts';
-import { recordAudit } from '../audit/record.ts';
+import { assertCanCreatePcn, type Actor } from '../access/index.ts';
+import { recordAudit } from '../audit/index.ts';
 
 export const createPcnInput = z.object({
   code: odsCode('pcn'),

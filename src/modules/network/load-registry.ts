@@ -1,5 +1,6 @@
 /** The whole registry as one snapshot (the shape seeding, publishing and the demo population take). */
 import type { Db } from '../../storage/db.ts';
+import { listAllocations } from '../funding/index.ts';
 import type { RegistrySnapshot } from './types.ts';
 
 export async function loadRegistry(db: Db): Promise<RegistrySnapshot> {
@@ -16,10 +17,7 @@ export async function loadRegistry(db: Db): Promise<RegistrySnapshot> {
     ),
     db.query<RegistrySnapshot['partners'][number]>('SELECT code, name, type, postcode, latitude, longitude FROM partner ORDER BY code'),
     db.query<RegistrySnapshot['pcnPartners'][number]>('SELECT pcn_code AS "pcnCode", partner_code AS "partnerCode", role FROM pcn_partner ORDER BY pcn_code, partner_code'),
-    db.query<RegistrySnapshot['allocations'][number]>(
-      `SELECT area_code AS "areaCode", pcn_code AS "pcnCode", amount_pence AS "amountPence", purpose, financial_year AS "financialYear", source
-         FROM allocation ORDER BY id`,
-    ),
+    listAllocations(db),
   ]);
   return { areas, pcns, practices, memberships, partners, pcnPartners, allocations };
 }

@@ -3,8 +3,8 @@ import { invalid, notFound } from '../../shared/errors.ts';
 import { isoDate, odsCode } from '../../shared/schemas.ts';
 import { changeRegistry } from './registry-cache.ts';
 import type { Db } from '../../storage/db.ts';
-import { assertCanEditPcn, type Actor } from '../access/actor.ts';
-import { recordAudit } from '../audit/record.ts';
+import { assertCanEditPcn, type Actor } from '../access/index.ts';
+import { recordAudit } from '../audit/index.ts';
 
 export const movePracticeInput = z.object({
   pcnCode: odsCode('pcn'),

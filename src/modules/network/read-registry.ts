@@ -1,8 +1,8 @@
 /** What people look at: the area, its PCNs with list sizes against the rule, a PCN, a practice. */
 import { notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
-import { changesForPcn, type AuditRow } from '../audit/record.ts';
-import { allocationsForArea, type AllocationView } from '../funding/allocations.ts';
+import { changesForPcn, type AuditRow } from '../audit/index.ts';
+import { allocationsForArea, type AllocationView } from '../funding/index.ts';
 import { sizeVerdict } from './size-rule.ts';
 import type { PartnerType, SizeStatus } from './types.ts';
 

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { AppError, notFound } from '../../shared/errors.ts';
 import { isoDate, odsCode, partnerCode, postcode } from '../../shared/schemas.ts';
 import type { Db } from '../../storage/db.ts';
+import { ALLOCATION_CSV_COLUMNS, allocationCsvRows } from '../funding/index.ts';
 import { PARTNER_TYPES, type Allocation, type Area, type Membership, type Partner, type Pcn, type PcnPartner, type Practice, type RegistrySnapshot } from './types.ts';
 
 type Kind = 'areas' | 'pcns' | 'practices' | 'memberships' | 'partners' | 'allocations';
@@ -568,13 +569,8 @@ const EXPORTS = [
             FROM partner p LEFT JOIN pcn_partner l ON l.partner_code = p.code
            ORDER BY l.pcn_code COLLATE "C" NULLS LAST, p.code COLLATE "C"`,
   },
-  {
-    file: 'allocations.csv',
-    columns: ['area_code', 'pcn_code', 'amount_pence', 'purpose', 'financial_year', 'source'],
-    sql: `SELECT area_code, pcn_code, amount_pence, purpose, financial_year, source FROM allocation
-           ORDER BY area_code COLLATE "C", pcn_code COLLATE "C" NULLS FIRST, financial_year, purpose COLLATE "C",
-                    source COLLATE "C", amount_pence`,
-  },
+  // The funding module's table, read through its entry.
+  { file: 'allocations.csv', columns: ALLOCATION_CSV_COLUMNS, read: allocationCsvRows },
 ] as const;
 
 /** Writes the registry as CSV files that readRegistryDir reads back to the same registry. */
@@ -583,7 +579,7 @@ export async function writeRegistryDir(db: Db, dir: string): Promise<{ files: st
   const tables = await db.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const rows = [];
-    for (const { sql } of EXPORTS) rows.push(await tx.query(sql));
+    for (const e of EXPORTS) rows.push('sql' in e ? await tx.query(e.sql) : await e.read(tx));
     return rows;
   });
   await mkdir(dir, { recursive: true });

@@ -4,7 +4,7 @@ import { validateResource } from '@medplum/core';
 import type { Location, Organization, OrganizationAffiliation, Practitioner, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { ODS_SYSTEM } from '../../shared/ids.ts';
-import { demoArea } from './demo-area.ts';
+import { demoArea } from '../../demo/demo-area.ts';
 import { LOCAL_PARTNER_SYSTEM, fhirId, parseClinicianName, registryAsFhir, registryFhirBundle } from './registry-fhir.ts';
 import type { RegistrySnapshot } from './types.ts';
 

@@ -1,8 +1,9 @@
 import { changeRegistry } from './registry-cache.ts';
 import type { Db } from '../../storage/db.ts';
 import { AppError } from '../../shared/errors.ts';
-import type { Actor } from '../access/actor.ts';
-import { recordAudit } from '../audit/record.ts';
+import type { Actor } from '../access/index.ts';
+import { recordAudit } from '../audit/index.ts';
+import { saveAllocations } from '../funding/index.ts';
 import type { RegistrySnapshot } from './types.ts';
 
 export interface SaveProgress {
@@ -85,14 +86,7 @@ export async function saveRegistry(db: Db, actor: Actor, snapshot: RegistrySnaps
       [json(snapshot.pcnPartners)],
     );
     tick();
-    await tx.query(
-      `INSERT INTO allocation (area_code, pcn_code, amount_pence, purpose, financial_year, source)
-       SELECT "areaCode", "pcnCode", "amountPence", purpose, "financialYear", source FROM jsonb_to_recordset($1::jsonb)
-         AS x("areaCode" text, "pcnCode" text, "amountPence" bigint, purpose text, "financialYear" text, source text)
-       WHERE NOT EXISTS (SELECT 1 FROM allocation a WHERE a.area_code = x."areaCode" AND a.pcn_code IS NOT DISTINCT FROM x."pcnCode"
-                           AND a.purpose = x.purpose AND a.financial_year = x."financialYear" AND a.source = x.source)`,
-      [json(snapshot.allocations)],
-    );
+    await saveAllocations(tx, snapshot.allocations);
     tick();
     const counts: SaveCounts = {
       areas: snapshot.areas.length,

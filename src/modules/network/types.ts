@@ -1,5 +1,9 @@
 /** The network registry as the NHS describes it: an area (ICB) → PCNs → member practices and partners. */
 
+import type { Allocation } from '../funding/index.ts';
+
+export type { Allocation };
+
 export type SizeStatus = 'below' | 'within' | 'above';
 
 export const PARTNER_TYPES = [
@@ -78,16 +82,6 @@ export interface PcnPartner {
   pcnCode: string;
   partnerCode: string;
   role: string | null; // e.g. "Community pharmacy lead"
-}
-
-/** Money given to the area or a PCN, always integer pence. */
-export interface Allocation {
-  areaCode: string;
-  pcnCode: string | null;
-  amountPence: number;
-  purpose: string;
-  financialYear: string; // e.g. "2019/20"
-  source: string;
 }
 
 /** Everything the registry holds, as imported or seeded in one go. */

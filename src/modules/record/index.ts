@@ -4,7 +4,7 @@
  */
 import type { Purpose, RequestContext } from '../../fhir-store/index.ts';
 import type { Db } from '../../storage/db.ts';
-import { type Actor, SYSTEM_ACTOR } from '../access/actor.ts';
+import { type Actor, SYSTEM_ACTOR } from '../access/index.ts';
 import { recordAccessFor } from './record-access.ts';
 import { recordAuditTrail } from './record-audit.ts';
 

@@ -6,7 +6,7 @@
  * managers see no patient-level data (secondary use is aggregate only).
  */
 import type { Db } from '../../storage/db.ts';
-import type { Actor } from '../access/actor.ts';
+import type { Actor } from '../access/index.ts';
 import { type AccessRules, forbiddenOutcome, SqlParams } from '../../fhir-store/index.ts';
 
 /** The access rules of one actor, for the store's request context. */

@@ -1,6 +1,6 @@
 import type { AuditTrail, Touch } from '../../fhir-store/index.ts';
-import type { Actor } from '../access/actor.ts';
-import { auditCall, recordAudit, recordAuditGrouped, type AuditEntry } from '../audit/record.ts';
+import type { Actor } from '../access/index.ts';
+import { auditCall, recordAudit, recordAuditGrouped, type AuditEntry } from '../audit/index.ts';
 
 const MAX_LISTED = 1000;
 

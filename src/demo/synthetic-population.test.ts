@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { validateResource } from '@medplum/core';
 import type { Bundle, Encounter, MedicationRequest, Observation, Procedure, QuestionnaireResponse, Reference, Resource } from '@medplum/fhirtypes';
-import { loadFhirDefinitions } from '../../fhir/definitions.ts';
-import { NHS_NUMBER_SYSTEM, ODS_SYSTEM, nhsNumberProblem, normalisePostcode } from '../../shared/ids.ts';
-import { demoArea } from '../network/demo-area.ts';
-import { LOCAL_PARTNER_SYSTEM } from '../network/registry-fhir.ts';
+import { loadFhirDefinitions } from '../fhir/definitions.ts';
+import { NHS_NUMBER_SYSTEM, ODS_SYSTEM, nhsNumberProblem, normalisePostcode } from '../shared/ids.ts';
+import { demoArea } from './demo-area.ts';
+import { LOCAL_PARTNER_SYSTEM } from '../modules/network/index.ts';
 import {
   AGENCY_TAG_SYSTEM,
   DMD_SYSTEM,
@@ -363,4 +364,19 @@ test('10,000 patients generate well within 10 seconds', (t) => {
   const seconds = (performance.now() - started) / 1000;
   t.diagnostic(`10,000 patients (${entries} resources) in ${seconds.toFixed(2)} s: ${Math.round(10_000 / seconds)} patients/s, ${Math.round(entries / seconds)} resources/s`);
   assert.ok(seconds < 10, `${seconds} s`);
+});
+
+test('the area and population for a seed are byte-for-byte what they were before the clinical tables became data files', () => {
+  // Recorded from the code tables (commit cc789e4) before they moved to src/demo/data/*.json. A change to a data
+  // file or to the generator that alters any resource changes these; update them only for an intended change.
+  const digest = (seed: number) => {
+    const hash = createHash('sha256');
+    const area = demoArea(seed);
+    hash.update(JSON.stringify(area));
+    for (const bundle of syntheticPopulation({ ...area, patients: 500, seed, asOf: '2026-11-01' })) hash.update(JSON.stringify(bundle));
+    return hash.digest('hex');
+  };
+  assert.equal(digest(1), 'b25e3604ecd12dc4427ade73caa8467b6a830df07ceee71a9420e448cdee846f');
+  assert.equal(digest(7), 'd6e14e0ee513685d2f9273b7a359eb398edcab2098ffcb43fc7fbb39f081f374');
+  assert.notEqual(digest(2), digest(1), 'another seed is another population');
 });

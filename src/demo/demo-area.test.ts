@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalisePostcode } from '../../shared/ids.ts';
+import { normalisePostcode } from '../shared/ids.ts';
 import { DEMO_JITTER_DEGREES, DEMO_TOWNS, demoArea } from './demo-area.ts';
-import { PARTNER_TYPES, type RegistrySnapshot } from './types.ts';
+import { PARTNER_TYPES, type RegistrySnapshot } from '../modules/network/index.ts';
 
 const SEEDS = [1, 2, 7, 42, 2024];
 

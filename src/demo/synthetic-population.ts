@@ -11,8 +11,6 @@
  * range, names from small lists. Prevalences are plausible for an older-than-average area (about a
  * quarter aged 65+), not calibrated statistics.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type {
   AllergyIntolerance,
   Bundle,
@@ -33,10 +31,24 @@ import type {
   Reference,
   Resource,
 } from '@medplum/fhirtypes';
-import { z } from 'zod';
-import { NHS_NUMBER_SYSTEM, ODS_SYSTEM } from '../../shared/ids.ts';
-import { LOCAL_PARTNER_SYSTEM, isOdsShaped } from '../network/registry-fhir.ts';
-import { PARTNER_TYPE_LABELS, type Membership, type Partner, type PartnerType, type PcnPartner, type Practice } from '../network/types.ts';
+import { NHS_NUMBER_SYSTEM, ODS_SYSTEM } from '../shared/ids.ts';
+import { LOCAL_PARTNER_SYSTEM, isOdsShaped } from '../modules/network/index.ts';
+import {
+  ANTITHROMBOTICS,
+  EFI_DEFICITS,
+  MEDICINES,
+  OBSERVATIONS,
+  PROBLEM_KEYS,
+  PROBLEMS,
+  SEX_CODES,
+  TREATMENTS,
+  requireMedicines,
+  requireProblems,
+  type Chance,
+  type ObservationSpec,
+  type ProblemSpec,
+} from './clinical-tables.ts';
+import { PARTNER_TYPE_LABELS, type Membership, type Partner, type PartnerType, type PcnPartner, type Practice } from '../modules/network/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Public constants
@@ -63,30 +75,9 @@ const NHS_NUMBER_VERIFICATION_SYSTEM = 'https://fhir.hl7.org.uk/CodeSystem/UKCor
 export type Agency = PartnerType | 'gp-practice';
 
 // ---------------------------------------------------------------------------------------------
-// eFI reference data (read once at module load)
+// eFI reference data (read once at module load, in clinical-tables.ts)
 // ---------------------------------------------------------------------------------------------
 
-const EFI_URL = new URL('../../../reference/efi-deficits.json', import.meta.url);
-
-const EfiFile = z.object({
-  deficits: z.array(z.object({ id: z.string(), name: z.string(), snomed: z.array(z.object({ code: z.string(), display: z.string() })) })),
-});
-type EfiDeficit = z.infer<typeof EfiFile>['deficits'][number];
-
-function loadEfiDeficits(): EfiDeficit[] {
-  let text: string;
-  try {
-    text = readFileSync(EFI_URL, 'utf8');
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new Error(`synthetic population: cannot read the eFI deficit code lists at ${fileURLToPath(EFI_URL)} (${why})`);
-  }
-  const parsed = EfiFile.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`synthetic population: ${fileURLToPath(EFI_URL)} is not an eFI deficit file: ${parsed.error.message}`);
-  return parsed.data.deficits;
-}
-
-const EFI_DEFICITS = loadEfiDeficits();
 /** SNOMED CT code → the eFI deficits it counts for (one code may sit in two). */
 const EFI_BY_CODE = new Map<string, string[]>();
 const EFI_DISPLAY = new Map<string, string>();
@@ -315,115 +306,20 @@ function byAge(points: readonly (readonly [age: number, p: number])[]): (age: nu
 
 const bySex = (female: number, male: number) => (p: Person) => (p.sex === 'female' ? female : male);
 
-interface ProblemSpec {
-  key: string;
-  /** The eFI deficit these codes count for, or null for problems outside the eFI. */
-  efi: string | null;
-  /** Codes to choose from, weighted; eFI codes must sit in the deficit's list (checked at load). */
-  codes: readonly (readonly [code: string, weight: number, display?: string])[];
-  chance(p: Person): number;
-  /** Exponent on the person's frailty factor: 1 for geriatric syndromes, ~0.3 for diseases. */
-  frailty: number;
-  /** Youngest age at onset. */
-  onsetFrom: number;
-  /** Onset within this many years of today (falls, weight loss…); default: any time since onsetFrom. */
-  withinYears?: number;
+/** A problem's chance for a person, from its row in conditions.json (the order is clinical-tables.ts's). */
+function chanceOf(chance: Chance, p: Person): number {
+  if (chance.unless?.some((key) => p.has(key))) return 0;
+  if (chance.onlyIf && !(p.age >= chance.onlyIf.minAge && (p.bmi ?? 0) >= chance.onlyIf.bmiAtLeast)) return 0;
+  let value = chance.constant ?? 0;
+  if (chance.byAge) value = byAge(chance.byAge)(p.age);
+  if (chance.byAgeOfSex) value = byAge(chance.byAgeOfSex[p.sex])(p.age);
+  if (chance.ageBands) value = chance.ageBands.find(([below]) => below === null || p.age < below)?.[1] ?? 0;
+  if (chance.sex) value *= chance.sex[p.sex];
+  if (chance.bmiAtLeast30 !== undefined) value *= (p.bmi ?? 0) >= 30 ? chance.bmiAtLeast30 : 1;
+  for (const { has, times } of chance.timesIf ?? []) value *= p.has(has) ? times : 1;
+  for (const { hasAny, plus } of chance.plusIf ?? []) value += hasAny.some((key) => p.has(key)) ? plus : 0;
+  return value;
 }
-
-const PROBLEMS = [
-  { key: 'hypertension', efi: 'hypertension', codes: [['59621000', 8], ['38341003', 2]], frailty: 0.3, onsetFrom: 30,
-    chance: (p: Person) => byAge([[25, 0.005], [40, 0.06], [50, 0.14], [60, 0.24], [65, 0.28], [75, 0.36], [85, 0.4]])(p.age) * ((p.bmi ?? 0) >= 30 ? 1.3 : 1) },
-  { key: 'hyperlipidaemia', efi: null, codes: [['55822004', 1, 'Hyperlipidaemia']], frailty: 0, onsetFrom: 35,
-    chance: (p: Person) => byAge([[35, 0], [45, 0.03], [60, 0.08], [75, 0.1], [90, 0.06]])(p.age) },
-  { key: 'diabetes-type-1', efi: 'diabetes', codes: [['46635009', 1]], frailty: 0, onsetFrom: 2, chance: () => 0.004 },
-  { key: 'diabetes', efi: 'diabetes', codes: [['44054006', 1]], frailty: 0.3, onsetFrom: 30,
-    chance: (p: Person) => (p.has('diabetes-type-1') ? 0 : byAge([[20, 0.003], [30, 0.012], [40, 0.035], [50, 0.07], [60, 0.11], [70, 0.15], [80, 0.15], [90, 0.12]])(p.age) * bySex(0.85, 1.2)(p) * ((p.bmi ?? 0) >= 30 ? 1.5 : 1)) },
-  { key: 'chd', efi: 'chd', codes: [['414545008', 5], ['194828000', 3], ['22298006', 2]], frailty: 0.3, onsetFrom: 40,
-    chance: (p: Person) => byAge([[40, 0.005], [50, 0.02], [60, 0.05], [70, 0.09], [80, 0.13], [90, 0.16]])(p.age) * bySex(0.6, 1.5)(p) * (p.has('diabetes') ? 1.5 : 1) },
-  { key: 'atrial-fibrillation', efi: 'atrial-fibrillation', codes: [['49436004', 8], ['282825002', 2]], frailty: 0.3, onsetFrom: 45,
-    chance: (p: Person) => byAge([[50, 0.005], [60, 0.02], [70, 0.05], [75, 0.08], [80, 0.11], [85, 0.14], [90, 0.17]])(p.age) * bySex(0.85, 1.2)(p) },
-  { key: 'heart-failure', efi: 'heart-failure', codes: [['84114007', 6], ['42343007', 4]], frailty: 0.5, onsetFrom: 45,
-    chance: (p: Person) => byAge([[50, 0.003], [60, 0.01], [70, 0.025], [80, 0.06], [90, 0.11]])(p.age) + (p.has('chd') ? 0.06 : 0) + (p.has('atrial-fibrillation') ? 0.06 : 0) },
-  { key: 'heart-valve-disease', efi: 'heart-valve-disease', codes: [['60573004', 6], ['48724000', 4]], frailty: 0.3, onsetFrom: 50,
-    chance: (p: Person) => byAge([[60, 0.005], [70, 0.015], [80, 0.035], [90, 0.06]])(p.age) },
-  { key: 'stroke-tia', efi: 'stroke-tia', codes: [['230690007', 5], ['266257000', 5]], frailty: 0.4, onsetFrom: 45,
-    chance: (p: Person) => byAge([[50, 0.005], [60, 0.015], [70, 0.035], [80, 0.07], [90, 0.1]])(p.age) + (p.has('atrial-fibrillation') ? 0.04 : 0) },
-  { key: 'pvd', efi: 'pvd', codes: [['400047006', 1]], frailty: 0.4, onsetFrom: 50,
-    chance: (p: Person) => byAge([[50, 0.003], [60, 0.01], [70, 0.025], [80, 0.04]])(p.age) * bySex(0.8, 1.3)(p) + (p.has('diabetes') ? 0.02 : 0) },
-  { key: 'ckd', efi: 'ckd', codes: [['433144002', 5], ['700378005', 3], ['700379002', 2]], frailty: 0.4, onsetFrom: 50,
-    chance: (p: Person) => byAge([[40, 0.005], [50, 0.02], [60, 0.04], [70, 0.09], [80, 0.18], [90, 0.3]])(p.age) + (p.has('diabetes') ? 0.05 : 0) + (p.has('hypertension') ? 0.03 : 0) },
-  { key: 'copd', efi: 'respiratory-disease', codes: [['13645005', 1]], frailty: 0.5, onsetFrom: 40,
-    chance: (p: Person) => byAge([[40, 0.003], [50, 0.01], [60, 0.03], [70, 0.05], [80, 0.06]])(p.age) * bySex(0.9, 1.15)(p) },
-  { key: 'asthma', efi: 'respiratory-disease', codes: [['195967001', 1]], frailty: 0, onsetFrom: 2,
-    chance: (p: Person) => (p.age < 3 ? 0 : p.age < 18 ? 0.07 : p.age < 65 ? 0.065 : 0.05) },
-  { key: 'thyroid', efi: 'thyroid-disorders', codes: [['40930008', 1]], frailty: 0, onsetFrom: 18,
-    chance: (p: Person) => byAge([[20, 0.005], [40, 0.02], [60, 0.05], [80, 0.07]])(p.age) * bySex(1.6, 0.3)(p) },
-  { key: 'arthritis', efi: 'arthritis', codes: [['396275006', 5], ['239873007', 4], ['69896004', 1]], frailty: 0.3, onsetFrom: 35,
-    chance: (p: Person) => byAge([[40, 0.03], [50, 0.08], [60, 0.16], [70, 0.27], [80, 0.35], [90, 0.4]])(p.age) * bySex(1.2, 0.85)(p) },
-  { key: 'osteoporosis', efi: 'osteoporosis', codes: [], frailty: 0.6, onsetFrom: 50,
-    chance: (p: Person) => byAge([[50, 0.01], [60, 0.03], [70, 0.08], [80, 0.15], [90, 0.22]])(p.age) * bySex(1, 0.2)(p) },
-  { key: 'fragility-fracture', efi: 'fragility-fracture', codes: [['5913000', 4], ['123971006', 4], ['50448004', 2]], frailty: 0.8, onsetFrom: 50, withinYears: 10,
-    chance: (p: Person) => byAge([[50, 0.005], [60, 0.015], [70, 0.03], [80, 0.06], [90, 0.1]])(p.age) * bySex(1.5, 0.6)(p) + (p.has('osteoporosis') ? 0.2 : 0) },
-  { key: 'depression', efi: null, codes: [['35489007', 1, 'Depressive disorder']], frailty: 0.2, onsetFrom: 14,
-    chance: (p: Person) => byAge([[14, 0], [18, 0.08], [40, 0.1], [70, 0.08], [90, 0.1]])(p.age) * bySex(1.3, 0.7)(p) },
-  { key: 'anxiety', efi: null, codes: [['197480006', 1, 'Anxiety disorder']], frailty: 0, onsetFrom: 14,
-    chance: (p: Person) => byAge([[14, 0], [18, 0.08], [40, 0.07], [70, 0.04]])(p.age) * bySex(1.3, 0.7)(p) },
-  { key: 'gord', efi: null, codes: [['235595009', 1, 'Gastro-oesophageal reflux disease']], frailty: 0, onsetFrom: 20,
-    chance: (p: Person) => byAge([[20, 0], [30, 0.02], [50, 0.05], [70, 0.07]])(p.age) },
-  { key: 'cognitive-problems', efi: 'cognitive-problems', codes: [['52448006', 6], ['26929004', 4]], frailty: 1, onsetFrom: 60, withinYears: 8,
-    chance: (p: Person) => byAge([[60, 0.002], [65, 0.005], [70, 0.015], [75, 0.035], [80, 0.07], [85, 0.13], [90, 0.22], [95, 0.3]])(p.age) },
-  { key: 'parkinsons', efi: 'parkinsons', codes: [['49049000', 8], ['26079004', 2]], frailty: 0.5, onsetFrom: 55,
-    chance: (p: Person) => byAge([[60, 0.002], [70, 0.006], [80, 0.012], [90, 0.02]])(p.age) },
-  { key: 'falls', efi: 'falls', codes: [['161898004', 5], ['279992002', 3]], frailty: 1, onsetFrom: 60, withinYears: 2,
-    chance: (p: Person) => byAge([[60, 0.01], [65, 0.03], [75, 0.08], [85, 0.18], [95, 0.28]])(p.age) + (p.has('cognitive-problems') ? 0.08 : 0) + (p.has('parkinsons') ? 0.2 : 0) },
-  { key: 'mobility-problems', efi: 'mobility-problems', codes: [['8510008', 6], ['302046008', 4]], frailty: 1, onsetFrom: 60, withinYears: 3,
-    chance: (p: Person) => byAge([[60, 0.01], [70, 0.02], [80, 0.06], [85, 0.12], [90, 0.2]])(p.age) + (p.has('falls') ? 0.15 : 0) + (p.has('parkinsons') ? 0.2 : 0) + (p.has('stroke-tia') ? 0.1 : 0) },
-  { key: 'housebound', efi: 'housebound', codes: [['160689007', 1]], frailty: 1, onsetFrom: 65, withinYears: 4,
-    chance: (p: Person) => byAge([[70, 0.005], [80, 0.025], [85, 0.06], [90, 0.12], [95, 0.2]])(p.age) + (p.has('mobility-problems') ? 0.2 : 0) },
-  { key: 'care-requirement', efi: 'care-requirement', codes: [['184156005', 4], ['160774006', 4], ['248171000000108', 2]], frailty: 1, onsetFrom: 65, withinYears: 5,
-    chance: (p: Person) => byAge([[70, 0.005], [80, 0.03], [85, 0.07], [90, 0.14], [95, 0.25]])(p.age) + (p.has('cognitive-problems') ? 0.25 : 0) + (p.has('housebound') ? 0.3 : 0) },
-  { key: 'social-vulnerability', efi: 'social-vulnerability', codes: [['105529008', 7], ['33553000', 3]], frailty: 0.2, onsetFrom: 18, withinYears: 10,
-    chance: (p: Person) => byAge([[20, 0.01], [40, 0.02], [60, 0.05], [70, 0.12], [80, 0.22], [90, 0.35]])(p.age) },
-  { key: 'hearing-loss', efi: 'hearing-loss', codes: [['15188001', 5], ['49526009', 5]], frailty: 0.3, onsetFrom: 40,
-    chance: (p: Person) => byAge([[40, 0.01], [50, 0.04], [60, 0.08], [70, 0.16], [80, 0.26], [90, 0.38]])(p.age) },
-  { key: 'vision-problems', efi: 'vision-problems', codes: [['193570009', 6], ['39450006', 4]], frailty: 0.3, onsetFrom: 50,
-    chance: (p: Person) => byAge([[50, 0.015], [60, 0.05], [70, 0.12], [80, 0.24], [90, 0.34]])(p.age) },
-  { key: 'urinary-incontinence', efi: 'urinary-incontinence', codes: [['165232002', 1]], frailty: 1, onsetFrom: 40,
-    chance: (p: Person) => byAge([[50, 0.01], [60, 0.02], [70, 0.04], [80, 0.08], [90, 0.15]])(p.age) * bySex(1.6, 0.5)(p) },
-  { key: 'urinary-system-disease', efi: 'urinary-system-disease', codes: [], frailty: 0.3, onsetFrom: 45,
-    chance: (p: Person) => (p.sex === 'male' ? byAge([[50, 0.03], [60, 0.08], [70, 0.16], [80, 0.24]])(p.age) : byAge([[50, 0.02], [70, 0.05], [80, 0.09]])(p.age)) },
-  { key: 'dizziness', efi: 'dizziness', codes: [['404640003', 1]], frailty: 1, onsetFrom: 50, withinYears: 2,
-    chance: (p: Person) => byAge([[60, 0.02], [70, 0.04], [80, 0.08], [90, 0.12]])(p.age) },
-  { key: 'dyspnoea', efi: 'dyspnoea', codes: [['267036007', 5], ['60845006', 5]], frailty: 0.7, onsetFrom: 50, withinYears: 2,
-    chance: (p: Person) => byAge([[60, 0.02], [70, 0.035], [80, 0.06], [90, 0.09]])(p.age) + (p.has('heart-failure') ? 0.25 : 0) + (p.has('copd') ? 0.25 : 0) },
-  { key: 'foot-problems', efi: 'foot-problems', codes: [['201037000', 1]], frailty: 0.6, onsetFrom: 50, withinYears: 5,
-    chance: (p: Person) => byAge([[60, 0.03], [70, 0.06], [80, 0.12], [90, 0.18]])(p.age) + (p.has('diabetes') ? 0.1 : 0) },
-  { key: 'hypotension', efi: 'hypotension', codes: [['28651003', 5], ['271594007', 5]], frailty: 0.7, onsetFrom: 50, withinYears: 3,
-    chance: (p: Person) => byAge([[60, 0.015], [70, 0.03], [80, 0.06], [90, 0.1]])(p.age) },
-  { key: 'peptic-ulcer', efi: 'peptic-ulcer', codes: [['13200003', 1]], frailty: 0.2, onsetFrom: 30,
-    chance: (p: Person) => byAge([[40, 0.005], [60, 0.015], [80, 0.03]])(p.age) },
-  { key: 'skin-ulcer', efi: 'skin-ulcer', codes: [['46742003', 1]], frailty: 1, onsetFrom: 60, withinYears: 2,
-    chance: (p: Person) => byAge([[70, 0.005], [80, 0.02], [90, 0.05]])(p.age) + (p.has('diabetes') ? 0.01 : 0) },
-  { key: 'sleep-disturbance', efi: 'sleep-disturbance', codes: [['193462001', 1]], frailty: 0.3, onsetFrom: 18, withinYears: 5,
-    chance: (p: Person) => byAge([[18, 0.02], [50, 0.035], [70, 0.06], [90, 0.08]])(p.age) + (p.has('depression') || p.has('anxiety') ? 0.1 : 0) },
-  { key: 'weight-loss', efi: 'weight-loss', codes: [['89362005', 5], ['448765001', 5]], frailty: 1, onsetFrom: 65, withinYears: 2,
-    chance: (p: Person) => byAge([[70, 0.005], [80, 0.015], [90, 0.04]])(p.age) + (p.has('cognitive-problems') ? 0.05 : 0) },
-  { key: 'anaemia', efi: 'anaemia', codes: [['87522002', 6], ['271737000', 4]], frailty: 0.5, onsetFrom: 18, withinYears: 5,
-    chance: (p: Person) => byAge([[40, 0.01], [60, 0.02], [70, 0.04], [80, 0.08], [90, 0.12]])(p.age) + (p.has('ckd') ? 0.05 : 0) },
-  { key: 'activity-limitation', efi: 'activity-limitation', codes: [['21134002', 1]], frailty: 1, onsetFrom: 40,
-    chance: (p: Person) => byAge([[50, 0.005], [70, 0.01], [80, 0.025], [90, 0.05]])(p.age) },
-  { key: 'obesity', efi: null, codes: [['414916001', 1, 'Obesity']], frailty: 0, onsetFrom: 18, withinYears: 6,
-    chance: (p: Person) => (p.age >= 18 && (p.bmi ?? 0) >= 30 ? 0.7 : 0) },
-] as const satisfies readonly ProblemSpec[];
-
-type ProblemKey = (typeof PROBLEMS)[number]['key'];
-const PROBLEM_KEYS: ReadonlySet<string> = new Set(PROBLEMS.map((p) => p.key));
-
-/** Sex-specific codes (so a man never has postmenopausal osteoporosis). */
-const SEX_CODES: Partial<Record<ProblemKey, Record<Sex, readonly (readonly [string, number])[]>>> = {
-  osteoporosis: { female: [['102447009', 1]], male: [['18040001', 1]] },
-  'urinary-system-disease': { female: [['197927001', 1]], male: [['266569009', 1]] },
-};
 
 // The generator must only use codes the eFI reference places in the intended deficit.
 for (const spec of PROBLEMS) {
@@ -439,96 +335,15 @@ for (const spec of PROBLEMS) {
 // Medicines (dm+d where the VMP code was checked, otherwise text only)
 // ---------------------------------------------------------------------------------------------
 
-interface Medicine {
-  name: string;
-  /** dm+d VMP code, only where checked against a dm+d-derived list; otherwise the medicine is text-only. */
-  dmd?: string;
-  dose: string;
-}
-
-const MEDICINES = {
-  amlodipine: { name: 'Amlodipine 5mg tablets', dmd: '39732011000001102', dose: 'One tablet once a day' },
-  ramipril: { name: 'Ramipril 2.5mg capsules', dmd: '318901006', dose: 'One capsule once a day' },
-  indapamide: { name: 'Indapamide 2.5mg tablets', dose: 'One tablet each morning' },
-  atorvastatin: { name: 'Atorvastatin 20mg tablets', dmd: '39733011000001106', dose: 'One tablet at night' },
-  metformin: { name: 'Metformin 500mg tablets', dmd: '325278007', dose: 'One tablet twice a day with food' },
-  gliclazide: { name: 'Gliclazide 80mg tablets', dose: 'One tablet twice a day with food' },
-  insulinGlargine: { name: 'Insulin glargine 100units/ml solution for injection 3ml pre-filled pens', dose: 'Inject as directed once a day' },
-  insulinAspart: { name: 'Insulin aspart 100units/ml solution for injection 3ml pre-filled pens', dose: 'Inject as directed with meals' },
-  aspirin: { name: 'Aspirin 75mg dispersible tablets', dmd: '319773006', dose: 'One tablet once a day' },
-  clopidogrel: { name: 'Clopidogrel 75mg tablets', dose: 'One tablet once a day' },
-  bisoprolol: { name: 'Bisoprolol 5mg tablets', dmd: '318590006', dose: 'One tablet once a day' },
-  glycerylTrinitrate: { name: 'Glyceryl trinitrate 400micrograms/dose pump sublingual spray', dose: 'One or two sprays under the tongue when required for chest pain' },
-  apixaban: { name: 'Apixaban 5mg tablets', dose: 'One tablet twice a day' },
-  furosemide: { name: 'Furosemide 40mg tablets', dmd: '317972000', dose: 'One tablet each morning' },
-  spironolactone: { name: 'Spironolactone 25mg tablets', dmd: '318056008', dose: 'One tablet once a day' },
-  salbutamol: { name: 'Salbutamol 100micrograms/dose inhaler CFC free', dmd: '320176004', dose: 'One or two puffs when required' },
-  tiotropium: { name: 'Tiotropium 2.5micrograms/dose solution for inhalation cartridge with device', dose: 'Two puffs once a day' },
-  beclometasone: { name: 'Beclometasone 100micrograms/dose inhaler CFC free', dose: 'Two puffs twice a day' },
-  levothyroxine: { name: 'Levothyroxine sodium 100microgram tablets', dose: 'One tablet each morning' },
-  paracetamol: { name: 'Paracetamol 500mg tablets', dmd: '322236009', dose: 'Two tablets up to four times a day when required' },
-  naproxen: { name: 'Naproxen 250mg tablets', dose: 'One tablet twice a day with food' },
-  cocodamol: { name: 'Co-codamol 30mg/500mg tablets', dose: 'One or two tablets up to four times a day when required' },
-  alendronicAcid: { name: 'Alendronic acid 70mg tablets', dose: 'One tablet once a week' },
-  calciumVitaminD: { name: 'Calcium carbonate 1.5g / Colecalciferol 10micrograms (400unit) chewable tablets', dose: 'One tablet twice a day' },
-  colecalciferol: { name: 'Colecalciferol 20micrograms (800unit) capsules', dose: 'One capsule once a day' },
-  sertraline: { name: 'Sertraline 50mg tablets', dose: 'One tablet once a day' },
-  citalopram: { name: 'Citalopram 20mg tablets', dmd: '321987003', dose: 'One tablet once a day' },
-  mirtazapine: { name: 'Mirtazapine 15mg tablets', dose: 'One tablet at night' },
-  omeprazole: { name: 'Omeprazole 20mg gastro-resistant capsules', dose: 'One capsule once a day' },
-  lansoprazole: { name: 'Lansoprazole 15mg gastro-resistant capsules', dose: 'One capsule once a day' },
-  donepezil: { name: 'Donepezil 5mg tablets', dose: 'One tablet at night' },
-  cocareldopa: { name: 'Co-careldopa 25mg/100mg tablets', dose: 'One tablet three times a day' },
-  oxybutynin: { name: 'Oxybutynin 5mg tablets', dose: 'One tablet twice a day' },
-  mirabegron: { name: 'Mirabegron 50mg modified-release tablets', dose: 'One tablet once a day' },
-  tamsulosin: { name: 'Tamsulosin 400microgram modified-release capsules', dose: 'One capsule once a day' },
-  finasteride: { name: 'Finasteride 5mg tablets', dose: 'One tablet once a day' },
-  zopiclone: { name: 'Zopiclone 3.75mg tablets', dose: 'One tablet at night when required' },
-  ferrousFumarate: { name: 'Ferrous fumarate 210mg tablets', dose: 'One tablet twice a day' },
-  macrogol: { name: 'Macrogol compound oral powder sachets', dose: 'One sachet once or twice a day' },
-  senna: { name: 'Senna 7.5mg tablets', dose: 'Two tablets at night when required' },
-  dapagliflozin: { name: 'Dapagliflozin 10mg tablets', dose: 'One tablet once a day' },
-  ibuprofenGel: { name: 'Ibuprofen 5% gel', dose: 'Apply to the painful joint up to three times a day' },
-  emollient: { name: 'Emollient cream (liquid paraffin 50% / white soft paraffin 50% ointment)', dose: 'Apply to dry skin twice a day' },
-  hypromellose: { name: 'Hypromellose 0.3% eye drops', dose: 'One drop in each eye four times a day when required' },
-} as const satisfies Record<string, Medicine>;
-
-type MedicineKey = keyof typeof MEDICINES;
-
-/** What a GP prescribes for each problem: [medicine, probability]. */
-const TREATMENTS: Partial<Record<ProblemKey, readonly (readonly [MedicineKey, number])[]>> = {
-  hypertension: [['amlodipine', 0.7], ['ramipril', 0.5], ['indapamide', 0.15]],
-  hyperlipidaemia: [['atorvastatin', 0.8]],
-  diabetes: [['metformin', 0.85], ['atorvastatin', 0.65], ['gliclazide', 0.25], ['ramipril', 0.3], ['dapagliflozin', 0.2]],
-  'diabetes-type-1': [['insulinGlargine', 1], ['insulinAspart', 1]],
-  chd: [['aspirin', 0.8], ['atorvastatin', 0.85], ['bisoprolol', 0.5], ['glycerylTrinitrate', 0.5], ['ramipril', 0.3]],
-  'atrial-fibrillation': [['apixaban', 0.85], ['bisoprolol', 0.6]],
-  'heart-failure': [['furosemide', 0.8], ['bisoprolol', 0.6], ['ramipril', 0.6], ['spironolactone', 0.35], ['dapagliflozin', 0.3]],
-  'stroke-tia': [['clopidogrel', 0.7], ['atorvastatin', 0.8]],
-  pvd: [['clopidogrel', 0.6], ['atorvastatin', 0.7]],
-  copd: [['salbutamol', 0.95], ['tiotropium', 0.6]],
-  asthma: [['salbutamol', 0.95], ['beclometasone', 0.6]],
-  thyroid: [['levothyroxine', 0.95]],
-  ckd: [['ramipril', 0.2]],
-  arthritis: [['paracetamol', 0.6], ['naproxen', 0.1], ['cocodamol', 0.2], ['ibuprofenGel', 0.2]],
-  osteoporosis: [['alendronicAcid', 0.75], ['calciumVitaminD', 0.75]],
-  'fragility-fracture': [['calciumVitaminD', 0.5]],
-  depression: [['sertraline', 0.45], ['citalopram', 0.3], ['mirtazapine', 0.1]],
-  anxiety: [['sertraline', 0.3]],
-  gord: [['omeprazole', 0.6], ['lansoprazole', 0.2]],
-  'peptic-ulcer': [['omeprazole', 0.7]],
-  'cognitive-problems': [['donepezil', 0.45]],
-  parkinsons: [['cocareldopa', 0.9]],
-  'urinary-incontinence': [['oxybutynin', 0.2], ['mirabegron', 0.1]],
-  'urinary-system-disease': [['tamsulosin', 0.6], ['finasteride', 0.2]],
-  'sleep-disturbance': [['zopiclone', 0.25]],
-  anaemia: [['ferrousFumarate', 0.6]],
-  falls: [['colecalciferol', 0.3]],
-};
-
-const ANTITHROMBOTICS: readonly MedicineKey[] = ['aspirin', 'clopidogrel', 'apixaban', 'naproxen'];
 /** Problems that make a social-care needs assessment likely. */
-const CARE_SIGNALS: readonly ProblemKey[] = ['care-requirement', 'housebound', 'cognitive-problems', 'falls'];
+const CARE_SIGNALS: readonly string[] = ['care-requirement', 'housebound', 'cognitive-problems', 'falls'];
+
+// The generator's own rules name these rows: a data file that loses one stops the start, naming it.
+requireProblems([...CARE_SIGNALS, 'chd', 'diabetes', 'diabetes-type-1', 'housebound', 'hypertension', 'parkinsons', 'weight-loss'], 'synthetic-population.ts');
+requireMedicines(
+  ['amlodipine', 'aspirin', 'atorvastatin', 'clopidogrel', 'cocodamol', 'colecalciferol', 'emollient', 'finasteride', 'hypromellose', 'lansoprazole', 'macrogol', 'naproxen', 'omeprazole', 'paracetamol', 'senna'],
+  'synthetic-population.ts',
+);
 
 // ---------------------------------------------------------------------------------------------
 // Allergies and "what matters to me"
@@ -698,8 +513,12 @@ const codeable = (system: string, code: string, display: string, text?: string):
 const CONDITION_ACTIVE = codeable('http://terminology.hl7.org/CodeSystem/condition-clinical', 'active', 'Active');
 const CONDITION_CONFIRMED = codeable('http://terminology.hl7.org/CodeSystem/condition-ver-status', 'confirmed', 'Confirmed');
 const PROBLEM_LIST_ITEM = codeable('http://terminology.hl7.org/CodeSystem/condition-category', 'problem-list-item', 'Problem List Item');
-const VITAL_SIGNS = codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'vital-signs', 'Vital Signs');
-const LABORATORY = codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'laboratory', 'Laboratory');
+const OBSERVATION_CATEGORY: Record<ObservationSpec['category'], CodeableConcept> = {
+  'vital-signs': codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'vital-signs', 'Vital Signs'),
+  laboratory: codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'laboratory', 'Laboratory'),
+};
+/** A value in the observation's UCUM unit. */
+const quantity = (value: number, spec: { unit: string }) => ({ value, unit: spec.unit, system: UCUM, code: spec.unit });
 
 /** The resource types of a record entry that carry a list of identifiers. */
 type ClinicalResource = Condition | AllergyIntolerance | Encounter | Observation | MedicationRequest | Procedure;
@@ -760,7 +579,7 @@ function partnerRef(partner: Partner): Reference<Organization> {
 }
 
 interface DrawnProblem {
-  key: ProblemKey;
+  key: string;
   ref: Reference<Condition>;
 }
 
@@ -824,19 +643,19 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
   );
 
   // --- problems ---
-  const drawn = new Map<ProblemKey, DrawnProblem>();
+  const drawn = new Map<string, DrawnProblem>();
   const person: Person = {
     age,
     sex,
     bmi,
     has: (key) => {
       if (!PROBLEM_KEYS.has(key)) throw new Error(`no problem '${key}' in the synthetic population's table`);
-      return drawn.has(key as ProblemKey);
+      return drawn.has(key);
     },
   };
   for (const spec of PROBLEMS) {
     if (age < spec.onsetFrom) continue;
-    const p = Math.min(0.95, spec.chance(person) * frailty ** spec.frailty);
+    const p = Math.min(0.95, chanceOf(spec.chance, person) * frailty ** spec.frailty);
     if (!rng.chance(p)) continue;
     const choices: readonly (readonly [string, number, string?])[] = SEX_CODES[spec.key]?.[sex] ?? spec.codes;
     if (choices.length === 0) continue;
@@ -919,13 +738,13 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
         {
           resourceType: 'Observation',
           status: 'final',
-          category: [LABORATORY],
-          code: codeable(LOINC, '59261-8', 'Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol', 'HbA1c (IFCC)'),
+          category: [OBSERVATION_CATEGORY[OBSERVATIONS.hba1c.category]],
+          code: OBSERVATIONS.hba1c.code,
           subject: patientRef,
           encounter,
           effectiveDateTime: at,
           performer: [practiceRef(practice)],
-          valueQuantity: { value, unit: 'mmol/mol', system: UCUM, code: 'mmol/mol' },
+          valueQuantity: quantity(value, OBSERVATIONS.hba1c),
         },
         'gp-practice',
       );
@@ -936,13 +755,13 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
         {
           resourceType: 'Observation',
           status: 'final',
-          category: [VITAL_SIGNS],
-          code: { coding: [{ system: LOINC, code: '39156-5', display: 'Body mass index (BMI) [Ratio]' }, { system: SNOMED, code: '60621009', display: 'Body mass index' }], text: 'BMI' },
+          category: [OBSERVATION_CATEGORY[OBSERVATIONS.bmi.category]],
+          code: OBSERVATIONS.bmi.code,
           subject: patientRef,
           encounter,
           effectiveDateTime: at,
           performer: [practiceRef(practice)],
-          valueQuantity: { value, unit: 'kg/m2', system: UCUM, code: 'kg/m2' },
+          valueQuantity: quantity(value, OBSERVATIONS.bmi),
         },
         'gp-practice',
       );
@@ -950,8 +769,8 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
   }
 
   // --- medicines ---
-  const medicines = new Map<MedicineKey, Reference<Condition> | undefined>();
-  const prescribe = (key: MedicineKey, reason?: Reference<Condition>) => {
+  const medicines = new Map<string, Reference<Condition> | undefined>();
+  const prescribe = (key: string, reason?: Reference<Condition>) => {
     if (!medicines.has(key)) medicines.set(key, reason);
   };
   for (const { key, ref } of drawn.values()) {
@@ -975,7 +794,7 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
   if ((drawn.has('housebound') || drawn.has('care-requirement')) && rng.chance(0.4)) prescribe('colecalciferol');
   if ((age >= 80 && medicines.has('cocodamol')) || (drawn.has('parkinsons') && rng.chance(0.5))) prescribe('macrogol');
   for (const [key, reason] of medicines) {
-    const medicine: Medicine = MEDICINES[key];
+    const medicine = MEDICINES[key]!;
     record.add<MedicationRequest>(
       {
         resourceType: 'MedicationRequest',
@@ -1114,19 +933,19 @@ function onsetOf(rng: Rng, spec: ProblemSpec, age: number, birthMs: number, toda
 }
 
 function bloodPressure(subject: Reference<Patient>, encounter: Reference<Encounter>, practice: Practice, at: string, systolic: number, diastolic: number): Observation {
-  const mmHg = (value: number) => ({ value, unit: 'mm[Hg]', system: UCUM, code: 'mm[Hg]' });
+  const spec = OBSERVATIONS.bloodPressure;
   return {
     resourceType: 'Observation',
     status: 'final',
-    category: [VITAL_SIGNS],
-    code: { coding: [{ system: LOINC, code: '85354-9', display: 'Blood pressure panel with all children optional' }, { system: SNOMED, code: '75367002', display: 'Blood pressure' }], text: 'Blood pressure' },
+    category: [OBSERVATION_CATEGORY[spec.category]],
+    code: spec.code,
     subject,
     encounter,
     effectiveDateTime: at,
     performer: [practiceRef(practice)],
     component: [
-      { code: { coding: [{ system: LOINC, code: '8480-6', display: 'Systolic blood pressure' }, { system: SNOMED, code: '271649006', display: 'Systolic blood pressure' }] }, valueQuantity: mmHg(systolic) },
-      { code: { coding: [{ system: LOINC, code: '8462-4', display: 'Diastolic blood pressure' }, { system: SNOMED, code: '271650006', display: 'Diastolic blood pressure' }] }, valueQuantity: mmHg(diastolic) },
+      { code: spec.systolic, valueQuantity: quantity(systolic, spec) },
+      { code: spec.diastolic, valueQuantity: quantity(diastolic, spec) },
     ],
   };
 }

@@ -1,15 +1,13 @@
 /** First-start seeding: the synthetic Norfolk & Waveney area, a demo admin and a synthetic population. */
 import { randomBytes } from 'node:crypto';
-import type { Db } from './storage/db.ts';
-import { SYSTEM_ACTOR } from './modules/access/actor.ts';
-import { addUser } from './modules/access/users.ts';
-import { demoArea } from './modules/network/demo-area.ts';
-import { loadRegistry } from './modules/network/load-registry.ts';
-import { registryFhirBundle } from './modules/network/registry-fhir.ts';
-import { saveRegistry, type SaveProgress } from './modules/network/save-registry.ts';
-import { importFhir, type ImportCounts } from './fhir-store/index.ts';
-import { systemContext } from './modules/record/index.ts';
-import { syntheticPopulation } from './modules/record/synthetic-population.ts';
+import type { Bundle } from '@medplum/fhirtypes';
+import type { Db } from '../storage/db.ts';
+import { importFhir, type ImportCounts } from '../fhir-store/index.ts';
+import { SYSTEM_ACTOR, addUser, findActor } from '../modules/access/index.ts';
+import { listAreas, loadRegistry, registryFhirBundle, saveRegistry, type SaveProgress } from '../modules/network/index.ts';
+import { systemContext } from '../modules/record/index.ts';
+import { demoArea } from './demo-area.ts';
+import { syntheticPopulation } from './synthetic-population.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@pcn-hub.example';
 /** `npm start`'s population: big enough to work lists, small enough to seed in seconds. */
@@ -23,13 +21,11 @@ export interface SeedResult {
 
 /** The registry, published as FHIR too, and the demo admin — once per database. */
 export async function seedDemoIfEmpty(db: Db, options: { seed?: number; adminPassword?: string; progress?: SaveProgress } = {}): Promise<SeedResult> {
-  const [{ areas }] = (await db.query<{ areas: number }>('SELECT count(*)::int AS areas FROM area')) as [{ areas: number }];
-  if (areas > 0) return { seeded: false };
+  if ((await listAreas(db)).length > 0) return { seeded: false };
   const snapshot = demoArea(options.seed ?? 1);
   await saveRegistry(db, SYSTEM_ACTOR, snapshot, options.progress);
   await importFhir(db, await systemContext(db, 'demo registry'), [{ label: 'registry', bundle: registryFhirBundle(snapshot) }]);
-  const [existing] = await db.query('SELECT 1 FROM app_user WHERE email = $1', [DEMO_ADMIN_EMAIL]);
-  if (existing) return { seeded: true };
+  if (await findActor(db, DEMO_ADMIN_EMAIL)) return { seeded: true };
   const password = options.adminPassword ?? randomBytes(12).toString('base64url');
   await addUser(db, { email: DEMO_ADMIN_EMAIL, name: 'Demo Administrator', role: 'admin', password });
   return { seeded: true, admin: { email: DEMO_ADMIN_EMAIL, password } };
@@ -45,7 +41,7 @@ export async function seedDemoPatients(db: Db, options: { patients: number; seed
   return importFhir(db, await systemContext(db, 'demo population'), labelled(syntheticPopulation({ ...registry, patients: options.patients, seed: options.seed ?? 1, asOf })), options.onProgress);
 }
 
-function* labelled(bundles: Iterable<import('@medplum/fhirtypes').Bundle>) {
+function* labelled(bundles: Iterable<Bundle>) {
   let n = 0;
   for (const bundle of bundles) yield { label: `synthetic patient ${n++}`, bundle };
 }

@@ -4,7 +4,7 @@
  * The same seed always gives the same snapshot; another seed changes list sizes, names and counts
  * within the same rules (20 PCNs, 100 practices, exactly 2 PCNs below and 1 above the size range).
  */
-import type { Allocation, Area, Membership, Partner, PartnerType, Pcn, PcnPartner, Practice, RegistrySnapshot } from './types.ts';
+import type { Allocation, Area, Membership, Partner, PartnerType, Pcn, PcnPartner, Practice, RegistrySnapshot } from '../modules/network/index.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Data tables

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { buildApp } from './http/app.ts';
+import { loadConfig } from './config.ts';
+import { VERSION } from './version.ts';
+import { testDb } from '../test/db.ts';
+
+test('PCN_EXPORT_DIR is read by config.ts; without it exports go under the system temp', () => {
+  assert.equal(loadConfig({ PCN_EXPORT_DIR: '/srv/pcn/exports' }).exportDir, '/srv/pcn/exports');
+  const fallback = loadConfig({}).exportDir;
+  assert.ok(fallback.startsWith(tmpdir()), fallback);
+  assert.notEqual(fallback, '/srv/pcn/exports');
+});
+
+test('one version: the OpenAPI document and the CapabilityStatement both show package.json\'s', async () => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(VERSION, version);
+  const db = await testDb();
+  const app = await buildApp({ db, logger: false });
+  try {
+    const openApi = (await app.inject('/api/openapi.json')).json<{ info: { version: string } }>();
+    const metadata = (await app.inject('/fhir/metadata')).json<{ software: { version: string } }>();
+    assert.equal(openApi.info.version, version);
+    assert.equal(metadata.software.version, version);
+  } finally {
+    await app.close();
+    await db.close();
+  }
+});

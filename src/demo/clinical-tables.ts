@@ -1,0 +1,151 @@
+/**
+ * The synthetic population's clinical tables — problems, medicines, observation codes — read once at
+ * module load from data/*.json (and the eFI code lists from reference/), checked with zod and against
+ * each other, so a typo in a data file stops the start with the file and the entry named.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CodeableConcept } from '@medplum/fhirtypes';
+import { z } from 'zod';
+
+/** Reads and checks one JSON data file; a missing or malformed file is an error naming it. */
+function readDataFile<T>(url: URL, schema: z.ZodType<T>, what: string): T {
+  const path = fileURLToPath(url);
+  let text: string;
+  try {
+    text = readFileSync(url, 'utf8');
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`synthetic population: cannot read the ${what} at ${path} (${why})`);
+  }
+  const parsed = schema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`synthetic population: ${path} is not a ${what} file: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+// --- eFI deficits ---
+
+const EfiFile = z.object({
+  deficits: z.array(z.object({ id: z.string(), name: z.string(), snomed: z.array(z.object({ code: z.string(), display: z.string() })) })),
+});
+export type EfiDeficit = z.infer<typeof EfiFile>['deficits'][number];
+
+export const EFI_DEFICITS: readonly EfiDeficit[] = readDataFile(new URL('../../reference/efi-deficits.json', import.meta.url), EfiFile, 'eFI deficit code lists').deficits;
+
+// --- problems ---
+
+const agePoints = z.array(z.tuple([z.number(), z.number()])).min(1);
+const probability = z.number().min(0).max(1);
+
+/**
+ * How likely a person is to have a problem, as data. Evaluated in this order: `unless` (any held → 0),
+ * `onlyIf` (not met → 0), the base (`byAge` interpolated linearly, flat beyond its points; `byAgeOfSex`;
+ * `ageBands` [below age, p] with a null bound last; or `constant`), then × `sex`, × `bmiAtLeast30`
+ * when BMI ≥ 30, × each `timesIf` held, + each `plusIf` whose any problem is held.
+ */
+const Chance = z
+  .object({
+    unless: z.array(z.string()).optional(),
+    onlyIf: z.object({ minAge: z.number(), bmiAtLeast: z.number() }).strict().optional(),
+    byAge: agePoints.optional(),
+    byAgeOfSex: z.object({ female: agePoints, male: agePoints }).strict().optional(),
+    ageBands: z.array(z.tuple([z.number().nullable(), probability])).min(1).optional(),
+    constant: probability.optional(),
+    sex: z.object({ female: z.number(), male: z.number() }).strict().optional(),
+    bmiAtLeast30: z.number().optional(),
+    timesIf: z.array(z.object({ has: z.string(), times: z.number() }).strict()).optional(),
+    plusIf: z.array(z.object({ hasAny: z.array(z.string()).min(1), plus: z.number() }).strict()).optional(),
+  })
+  .strict()
+  .refine((c) => [c.byAge, c.byAgeOfSex, c.ageBands, c.constant].filter((base) => base !== undefined).length === 1, {
+    message: 'a chance needs exactly one of byAge, byAgeOfSex, ageBands, constant',
+  });
+export type Chance = z.infer<typeof Chance>;
+
+/** [SNOMED CT code, weight, display?]: without a display, the code's eFI display is used. */
+const weightedCodes = z.array(z.union([z.tuple([z.string(), z.number()]), z.tuple([z.string(), z.number(), z.string()])]));
+export type WeightedCodes = z.infer<typeof weightedCodes>;
+
+const ProblemSpec = z
+  .object({
+    key: z.string(),
+    /** The eFI deficit these codes count for, or null for problems outside the eFI. */
+    efi: z.string().nullable(),
+    /** Codes to choose from, weighted; eFI codes must sit in the deficit's list (checked below). */
+    codes: weightedCodes,
+    /** Exponent on the person's frailty factor: 1 for geriatric syndromes, ~0.3 for diseases. */
+    frailty: z.number(),
+    /** Youngest age at onset. */
+    onsetFrom: z.number(),
+    /** Onset within this many years of today (falls, weight loss…); default: any time since onsetFrom. */
+    withinYears: z.number().optional(),
+    chance: Chance,
+  })
+  .strict();
+export type ProblemSpec = z.infer<typeof ProblemSpec>;
+
+const ConditionsFile = z.object({
+  problems: z.array(ProblemSpec).min(1),
+  /** Sex-specific codes (so a man never has postmenopausal osteoporosis). */
+  sexCodes: z.record(z.string(), z.object({ female: weightedCodes, male: weightedCodes }).strict()),
+});
+
+const conditions = readDataFile(new URL('./data/conditions.json', import.meta.url), ConditionsFile, 'synthetic conditions table');
+export const PROBLEMS: readonly ProblemSpec[] = conditions.problems;
+export const SEX_CODES: Readonly<Record<string, { female: WeightedCodes; male: WeightedCodes }>> = conditions.sexCodes;
+export const PROBLEM_KEYS: ReadonlySet<string> = new Set(PROBLEMS.map((p) => p.key));
+
+// --- medicines ---
+
+const Medicine = z
+  .object({
+    name: z.string(),
+    /** dm+d VMP code, only where checked against a dm+d-derived list; otherwise the medicine is text-only. */
+    dmd: z.string().regex(/^\d{6,18}$/).optional(),
+    dose: z.string(),
+  })
+  .strict();
+export type Medicine = z.infer<typeof Medicine>;
+
+const MedicinesFile = z.object({
+  medicines: z.record(z.string(), Medicine),
+  /** What a GP prescribes for each problem: [medicine, probability]. */
+  treatments: z.record(z.string(), z.array(z.tuple([z.string(), probability]))),
+  antithrombotics: z.array(z.string()),
+});
+
+const medicines = readDataFile(new URL('./data/medicines.json', import.meta.url), MedicinesFile, 'synthetic medicines table');
+export const MEDICINES: Readonly<Record<string, Medicine>> = medicines.medicines;
+export const TREATMENTS: Readonly<Record<string, readonly (readonly [string, number])[]>> = medicines.treatments;
+export const ANTITHROMBOTICS: readonly string[] = medicines.antithrombotics;
+
+// --- observations ---
+
+const Coding = z.object({ system: z.string(), code: z.string(), display: z.string() }).strict();
+const Concept = z.object({ coding: z.array(Coding).min(1), text: z.string().optional() }).strict();
+const ObservationSpec = z.object({ category: z.enum(['vital-signs', 'laboratory']), code: Concept, unit: z.string() }).strict();
+const ObservationsFile = z.object({
+  bloodPressure: ObservationSpec.extend({ systolic: Concept, diastolic: Concept }).strict(),
+  hba1c: ObservationSpec,
+  bmi: ObservationSpec,
+});
+export type ObservationSpec = z.infer<typeof ObservationSpec> & { code: CodeableConcept };
+
+export const OBSERVATIONS = readDataFile(new URL('./data/observations.json', import.meta.url), ObservationsFile, 'synthetic observations table');
+
+// --- the tables must agree with each other ---
+
+export function requireProblems(keys: Iterable<string>, where: string): void {
+  for (const key of keys) if (!PROBLEM_KEYS.has(key)) throw new Error(`synthetic population: ${where} names problem '${key}', which conditions.json does not hold`);
+}
+export function requireMedicines(keys: Iterable<string>, where: string): void {
+  for (const key of keys) if (!(key in MEDICINES)) throw new Error(`synthetic population: ${where} names medicine '${key}', which medicines.json does not hold`);
+}
+
+requireProblems(Object.keys(SEX_CODES), 'conditions.json sexCodes');
+for (const { key, chance } of PROBLEMS) {
+  requireProblems([...(chance.unless ?? []), ...(chance.timesIf ?? []).map((t) => t.has), ...(chance.plusIf ?? []).flatMap((p) => p.hasAny)], `the chance of '${key}'`);
+}
+requireProblems(Object.keys(TREATMENTS), 'medicines.json treatments');
+requireMedicines(Object.values(TREATMENTS).flatMap((options) => options.map(([medicine]) => medicine)), 'medicines.json treatments');
+requireMedicines(ANTITHROMBOTICS, 'medicines.json antithrombotics');
