@@ -4,7 +4,7 @@
  */
 import { getSearchParameters, Operator, parseParameter, type Filter, type SearchRequest } from '@medplum/core';
 import { AppError } from '../shared/errors.ts';
-import { dateBounds, normaliseString, storedAs, type StoredAs } from './search-index.ts';
+import { dateBounds, normaliseString, STRING_INDEX_CHARS, storedAs, tokenKey, type StoredAs } from './search-index.ts';
 
 export class SqlParams {
   readonly values: unknown[] = [];
@@ -102,11 +102,12 @@ function orValues(value: string, one: (v: string) => string, negate = false): st
   return negate ? `NOT (${sql})` : `(${sql})`;
 }
 
+/** Token equality, on the values as the index keys them (a long value by its prefix and hash: tokenKey). */
 function tokenMatch(t: string, value: string, params: SqlParams): string {
   const bar = value.indexOf('|');
-  if (bar === -1) return `${t}.value = ${params.add(value)}`;
-  const system = value.slice(0, bar);
-  const code = value.slice(bar + 1);
+  if (bar === -1) return `${t}.value = ${params.add(tokenKey(value))}`;
+  const system = tokenKey(value.slice(0, bar));
+  const code = tokenKey(value.slice(bar + 1));
   if (system === '') return `(${t}.system IS NULL AND ${t}.value = ${params.add(code)})`;
   if (code === '') return `${t}.system = ${params.add(system)}`;
   return `(${t}.system = ${params.add(system)} AND ${t}.value = ${params.add(code)})`;
@@ -116,9 +117,14 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function stringMatch(t: string, value: string, operator: Operator, params: SqlParams): string {
   if (operator === Operator.EXACT) return `${t}.exact = ${params.add(value)}`;
-  const normalised = likeEscape(normaliseString(value));
-  if (operator === Operator.CONTAINS) return `${t}.value LIKE ${params.add(`%${normalised}%`)}`;
-  return `${t}.value LIKE ${params.add(`${normalised}%`)}`;
+  const normalised = normaliseString(value);
+  if (operator === Operator.CONTAINS) return `${t}.value LIKE ${params.add(`%${likeEscape(normalised)}%`)}`;
+  // Starts-with, through the index on the first STRING_INDEX_CHARS characters (migration 036); a longer
+  // searched text also compares the whole value.
+  const indexed = `left(${t}.value, ${STRING_INDEX_CHARS})`;
+  const prefix = normalised.length > STRING_INDEX_CHARS ? Array.from(normalised).slice(0, STRING_INDEX_CHARS).join('') : normalised;
+  if (prefix === normalised) return `${indexed} LIKE ${params.add(`${likeEscape(normalised)}%`)}`;
+  return `(${indexed} = ${params.add(prefix)} AND ${t}.value LIKE ${params.add(`${likeEscape(normalised)}%`)})`;
 }
 
 function numberMatch(t: string, raw: string, operator: Operator, params: SqlParams): string {
