@@ -10,7 +10,9 @@ import { AppError } from '../shared/errors.ts';
 import type { Db } from '../storage/db.ts';
 import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import type { AuditTrail } from './context.ts';
-import { newVersionsStatement, prepareVersion, type NewVersion } from './versions.ts';
+import { heldNhsNumber, newVersionsStatement, prepareVersion, type NewVersion } from './versions.ts';
+import { findPatientReferences, missingPatients, nhsNumberHolders, type At } from './patient-references.ts';
+import { NHS_NUMBER_SYSTEM } from '../shared/ids.ts';
 import { recordValidationIssues } from './validation.ts';
 import { newResourceId } from '../shared/resource-ids.ts';
 
@@ -40,6 +42,12 @@ interface PreparedItem {
   /** Token conditions that, if already stored, mean this item landed before. */
   landedIf: Array<{ resourceType: string; system: string | null; value: string }>;
   ids: Array<{ resourceType: string; id: string }>;
+  /** The entries' resources, for those whose references by NHS number are completed from the store. */
+  resources: Array<Resource & { id: string }>;
+  /** Patients named by this item's entries that are not among them: each must be stored. */
+  namedPatients: Array<{ entry: number; id: string; at: At }>;
+  /** References by an NHS number no Patient of this item holds: completed from the store. */
+  byNhsNumber: Array<{ entry: number; reference: { reference?: string }; nhsNumber: string; at: At }>;
 }
 
 /** Imports the items, which it owns from then on: their resources are completed in place. */
@@ -59,7 +67,7 @@ export async function importFhir(db: Db, context: { audit: AuditTrail }, items: 
     counts.skipped += group.length - items.length;
     group = [];
     groupSize = 0;
-    const task = writeGroup(db, context.audit, items).then((written) => {
+    const task = writeGroup(db, context.audit, items, now, [...inFlight]).then((written) => {
       counts.bundles += written.items;
       counts.resources += written.resources;
       counts.skipped += items.length - written.items;
@@ -98,10 +106,11 @@ function firstSighting(item: PreparedItem, seen: Set<string>): boolean {
 }
 
 /** Writes the items that have not landed yet, in one transaction. */
-async function writeGroup(db: Db, audit: AuditTrail, group: PreparedItem[]): Promise<{ items: number; resources: number }> {
+async function writeGroup(db: Db, audit: AuditTrail, group: PreparedItem[], now: string, earlier: Promise<void>[]): Promise<{ items: number; resources: number }> {
+  await settlePatients(db, group, now, earlier);
   // Built before BEGIN, for the usual case that nothing of the group has landed yet.
   const all = newVersionsStatement(group.flatMap((item) => item.versions));
-  return db.transaction(async (tx) => {
+  return heldNhsNumberByRow(group, () => db.transaction(async (tx) => {
     const landed = await landedItems(tx, group);
     const fresh = group.filter((_, i) => !landed.has(i));
     const versions = fresh.flatMap((item) => item.versions);
@@ -118,7 +127,55 @@ async function writeGroup(db: Db, audit: AuditTrail, group: PreparedItem[]): Pro
       });
     }
     return { items: fresh.length, resources: versions.length };
-  });
+  }));
+}
+
+/**
+ * The Patients a group's entries name from outside their own bundle must be stored, and references by
+ * NHS number are completed with the Patient holding it. A Patient may be in a group still being written
+ * (NDJSON: Patient lines, then their Observations), so what is not found is looked for again once the
+ * groups before this one are done.
+ */
+async function settlePatients(db: Db, group: PreparedItem[], now: string, earlier: Promise<void>[]): Promise<void> {
+  const named = group.flatMap((item) => item.namedPatients.map((p) => ({ item, ...p })));
+  const byNhsNumber = group.flatMap((item) => item.byNhsNumber.map((r) => ({ item, ...r })));
+  if (named.length === 0 && byNhsNumber.length === 0) return;
+  const look = async () => [await missingPatients(db, named.map((p) => p.id)), await nhsNumberHolders(db, byNhsNumber.map((r) => r.nhsNumber))] as const;
+  let [missing, holders] = await look();
+  if (missing.size > 0 || byNhsNumber.some((r) => !holders.has(r.nhsNumber))) {
+    await Promise.allSettled(earlier);
+    [missing, holders] = await look();
+  }
+  const unstored = named.find((p) => missing.has(p.id));
+  if (unstored) throw entryError(unstored.item.label, unstored.entry, unstored.at(), `Patient/${unstored.id} does not exist`);
+  for (const { item, entry, reference, nhsNumber, at } of byNhsNumber) {
+    const holder = holders.get(nhsNumber);
+    if (!holder) throw entryError(item.label, entry, at(), `no patient holds NHS number ${nhsNumber}`);
+    reference.reference = `Patient/${holder}`;
+    item.versions[entry] = prepareVersion(item.resources[entry]!, 1, now);
+  }
+}
+
+/** A Patient whose NHS number an active Patient already holds fails its group; the error names its bundle and entry, and the holder. */
+async function heldNhsNumberByRow<T>(group: PreparedItem[], write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const held = heldNhsNumber(error);
+    if (!held) throw error;
+    const where = (id: string) => {
+      for (const item of group) {
+        const entry = item.versions.findIndex((v) => v.resourceType === 'Patient' && v.id === id);
+        if (entry !== -1) return { item, entry };
+      }
+      return undefined;
+    };
+    const duplicate = where(held.patientId);
+    const holder = where(held.holder);
+    const by = `Patient/${held.holder}${holder ? ` (${holder.item.label} entry ${holder.entry}, in this import)` : ''}`;
+    if (!duplicate) throw new AppError('conflict', `an imported Patient's NHS number is already held by ${by}`);
+    throw new AppError('conflict', `${duplicate.item.label} entry ${duplicate.entry} (Patient.identifier): its NHS number is already held by ${by}; nothing of this bundle was imported`, `${duplicate.item.label}:Bundle.entry[${duplicate.entry}]`);
+  }
 }
 
 /**
@@ -181,17 +238,51 @@ function prepareResources(label: string, entries: Entry[], now: string): Prepare
   });
   const landedIf: PreparedItem['landedIf'] = [];
   const ids: PreparedItem['ids'] = [];
-  const versions = withIds.map((entry, i) => {
+  const item: PreparedItem = { label, versions: [], landedIf, ids, resources: withIds.map((e) => e.resource), namedPatients: [], byNhsNumber: [] };
+  const patients = ownPatients(withIds.map((e) => e.resource));
+  item.versions = withIds.map((entry, i) => {
     const resource = entry.resource;
     resolveReferences(resource, references);
     if (entry.ifNoneExist) landedIf.push(identifierCondition(label, i, entry.resource.resourceType, entry.ifNoneExist));
     else if (entry.keepId) ids.push({ resourceType: resource.resourceType, id: resource.id });
-    const version = prepareVersion(resource, 1, now);
-    assertValid(label, i, version);
-    return version;
+    assertValid(label, i, resource);
+    findOwner(item, i, resource, patients);
+    return prepareVersion(resource, 1, now);
   });
-  return { label, versions, landedIf, ids };
+  return item;
 }
+
+/** The item's own Patients: their ids, and the active ones by NHS number. */
+function ownPatients(resources: Array<Resource & { id: string }>): { ids: Set<string>; byNhsNumber: Map<string, string> } {
+  const ids = new Set<string>();
+  const byNhsNumber = new Map<string, string>();
+  for (const resource of resources) {
+    if (resource.resourceType !== 'Patient') continue;
+    ids.add(resource.id);
+    if (resource.active === false) continue;
+    for (const identifier of resource.identifier ?? []) if (identifier.system === NHS_NUMBER_SYSTEM && identifier.value) byNhsNumber.set(identifier.value, resource.id);
+  }
+  return { ids, byNhsNumber };
+}
+
+/**
+ * An entry's references into the Patient compartment, as for a single write (patient-references.ts):
+ * what its own bundle answers is settled here, the rest from the store when its group is written.
+ */
+function findOwner(item: PreparedItem, entry: number, resource: Resource, own: ReturnType<typeof ownPatients>): void {
+  const found = findPatientReferences(resource);
+  if (!found) return;
+  const issue = found.issues[0];
+  if (issue) throw entryError(item.label, entry, issue.expression?.[0] ?? resource.resourceType, issue.details?.text ?? 'invalid');
+  for (const { id, at } of found.patients) if (!own.ids.has(id)) item.namedPatients.push({ entry, id, at });
+  for (const { reference, nhsNumber, at } of found.byNhsNumber) {
+    const holder = own.byNhsNumber.get(nhsNumber);
+    if (holder) reference.reference = `Patient/${holder}`;
+    else item.byNhsNumber.push({ entry, reference, nhsNumber, at });
+  }
+}
+
+const entryError = (label: string, entry: number, at: string, text: string) => new AppError('invalid', `${label} entry ${entry} (${at}): ${text}`, `${label}:Bundle.entry[${entry}]`);
 
 /** `identifier=system|value` — the one conditional form imports need (resuming by NHS number). */
 function identifierCondition(label: string, index: number, resourceType: string, query: string) {
@@ -220,9 +311,8 @@ function resolveReferences(value: unknown, references: Map<string, string>): voi
 }
 
 /** R4 and NHS identifier rules, as for a single write; the first problem names its bundle, entry and field. */
-function assertValid(label: string, entry: number, version: NewVersion): void {
-  const issue = recordValidationIssues(version.content)[0];
+function assertValid(label: string, entry: number, resource: Resource): void {
+  const issue = recordValidationIssues(resource)[0];
   if (!issue) return;
-  const where = issue.expression?.[0] ?? version.resourceType;
-  throw new AppError('invalid', `${label} entry ${entry} (${where}): ${issue.details?.text ?? issue.diagnostics ?? 'invalid'}`, `${label}:Bundle.entry[${entry}]`);
+  throw entryError(label, entry, issue.expression?.[0] ?? resource.resourceType, issue.details?.text ?? issue.diagnostics ?? 'invalid');
 }

@@ -25,7 +25,8 @@ import { extractIndex, storedAs, type IndexRows } from './search-index.ts';
 import { invalidAt, toOutcomeError, unprocessable } from './outcomes.ts';
 import { parseSearch } from './search-request.ts';
 import { afterCursor, checkIncludes, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, storedCodes, type SortKey } from './search-sql.ts';
-import { compartmentPatient, deleteVersion, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './versions.ts';
+import { compartmentPatient, deleteVersion, heldNhsNumber, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './versions.ts';
+import { missingPatients, nhsNumberHeld, ownedResource, patientMissing, type PatientReferences } from './patient-references.ts';
 import { recordValidationIssues } from './validation.ts';
 import type { RequestContext, Touch } from './context.ts';
 import { newResourceId } from '../shared/resource-ids.ts';
@@ -50,6 +51,8 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   readonly ignoredParameters: string[] = [];
   /** The resource the latest write was about: a failed transaction names its entry from it. */
   lastWrite: { resourceType: string; id: string } | undefined;
+  /** Patients the writes of the open transaction name: each must be stored when it commits (an entry may come before its Patient). */
+  private namedPatients: Array<PatientReferences['patients'][number] & { resourceType: string; resourceId: string }> = [];
 
   constructor(
     db: Db,
@@ -70,6 +73,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     const outer = this.db;
     const touched = this.touches.length;
     const outermost = this.depth === 0;
+    if (outermost) this.namedPatients = [];
     try {
       return await outer.transaction(async (tx) => {
         // Conditional create/update must not race: serialise them on one advisory lock.
@@ -78,6 +82,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
         this.depth++;
         try {
           const result = await callback(tx);
+          if (outermost) await this.assertNamedPatientsStored(tx);
           // The changes' audit entry commits with the changes themselves, or not at all.
           if (outermost) await this.auditChanges(tx, touched);
           return result;
@@ -135,16 +140,20 @@ export class FhirStoreRepository extends FhirRepository<Db> {
 
   private async writeVersion<T extends Resource>(given: WithId<T>, mode: 'create' | 'update', ifMatch?: string): Promise<WithId<T>> {
     this.lastWrite = { resourceType: given.resourceType, id: given.id };
-    const resource = await this.resolveConditionalReferences(given);
-    this.validate(resource);
-    if (mode === 'create' && this.depth === 0) return this.createAlone(resource);
+    // Validation first: text the database cannot hold must not reach a query, even as a search.
+    this.validate(given);
+    const { resource, patients } = await ownedResource(this.db, await this.resolveConditionalReferences(given));
+    if (mode === 'create' && this.depth === 0) return this.createAlone(resource, patients);
     return this.withTransaction(async (tx) => {
       const existing = mode === 'update' ? await this.currentRow(tx, resource.resourceType, resource.id, true) : undefined;
       if (ifMatch !== undefined && String(existing?.version_id) !== ifMatch) throw new OperationOutcomeError(preconditionFailed);
       const version = prepareVersion(resource, (existing?.version_id ?? 0) + 1, new Date().toISOString());
       await this.assertMayWrite(tx, version.content, version.index, version.patientId, existing?.patient_id ?? null);
-      if (existing) await replaceVersion(tx, version);
-      else if (!(await insertNewResource(tx, version))) throw alreadyExists(version);
+      this.namedPatients.push(...patients.map((p) => ({ ...p, resourceType: version.resourceType, resourceId: version.id })));
+      await this.storing(version, async () => {
+        if (existing) await replaceVersion(tx, version);
+        else if (!(await insertNewResource(tx, version))) throw alreadyExists(version);
+      });
       this.touch(existing ? 'update' : 'create', version.resourceType, version.id, version.patientId);
       return version.content as WithId<T>;
     });
@@ -152,14 +161,41 @@ export class FhirStoreRepository extends FhirRepository<Db> {
 
   /**
    * A create outside any transaction (a plain POST): the resource, its index rows and the audit entry
-   * go in one statement, atomic by itself, so it needs neither BEGIN nor COMMIT.
+   * go in one statement, atomic by itself, so it needs neither BEGIN nor COMMIT. The same statement
+   * checks that the Patients it names are stored.
    */
-  private async createAlone<T extends Resource>(resource: WithId<T>): Promise<WithId<T>> {
+  private async createAlone<T extends Resource>(resource: WithId<T>, patients: PatientReferences['patients']): Promise<WithId<T>> {
     const version = prepareVersion(resource, 1, new Date().toISOString());
     await this.assertMayWrite(this.db, version.content, version.index, version.patientId, null);
     const touch: Touch = { action: 'create', resourceType: version.resourceType, id: version.id, patientId: version.patientId };
-    if (!(await insertNewResource(this.db, version, (values) => this.context.audit.changeCall([touch], values)))) throw alreadyExists(version);
+    const created = await this.storing(version, () => insertNewResource(this.db, version, (values) => this.context.audit.changeCall([touch], values), patients.map((p) => p.id)));
+    if (created === 'no-patient') {
+      const missing = await missingPatients(this.db, patients.map((p) => p.id));
+      throw unprocessable(patients.filter((p) => missing.has(p.id)).map((p) => patientMissing(p.id, p.at)));
+    }
+    if (!created) throw alreadyExists(version);
     return version.content as WithId<T>;
+  }
+
+  /** Runs a write of `version`; a Patient whose NHS number another active Patient holds is a 409 naming it. */
+  private async storing<R>(version: NewVersion, write: () => Promise<R>): Promise<R> {
+    try {
+      return await write();
+    } catch (error) {
+      const held = heldNhsNumber(error);
+      if (held) throw nhsNumberHeld(version.content, held.holder);
+      throw error;
+    }
+  }
+
+  /** Every Patient the transaction's writes named is stored, now that all its entries are written. */
+  private async assertNamedPatientsStored(tx: Db): Promise<void> {
+    const named = this.namedPatients.splice(0);
+    const missing = await missingPatients(tx, named.map((p) => p.id));
+    const unstored = named.filter((p) => missing.has(p.id));
+    if (unstored.length === 0) return;
+    this.lastWrite = { resourceType: unstored[0]!.resourceType, id: unstored[0]!.resourceId };
+    throw unprocessable(unstored.filter((p) => p.resourceId === unstored[0]!.resourceId).map((p) => patientMissing(p.id, p.at)));
   }
 
   private async assertMayWrite(tx: Db, resource: WithId<Resource>, index: IndexRows, patientId: string | null, previousPatientId: string | null): Promise<void> {

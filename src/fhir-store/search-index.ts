@@ -3,7 +3,8 @@
  * expressions (nothing is hand-listed per resource type). Each parameter's type decides the table.
  */
 import { evalFhirPathTyped, getSearchParameterDetails, getSearchParameters, toTypedValue, AsAtom, capitalize, DotAtom, FhirPathAtom, getElementDefinition, IsAtom, SymbolAtom, UnionAtom, type Atom, type TypedValue } from '@medplum/core';
-import type { Resource, SearchParameter } from '@medplum/fhirtypes';
+import { createHash } from 'node:crypto';
+import type { Reference, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { compileSearchPath, type SearchPathExtractor } from '../fhir/search-paths.ts';
 
 export interface IndexRows {
@@ -214,7 +215,7 @@ function addValue(rows: IndexRows, param: IndexedParam, { type, value }: TypedVa
       else if (typeof value === 'string' && !param.identifiersOnly) addReference(rows, param, { reference: value });
       return;
     case 'uri':
-      if (typeof value === 'string') rows.tokens.push([param.code, null, value]);
+      if (typeof value === 'string') rows.tokens.push([param.code, null, tokenKey(value)]);
       return;
     case 'number':
       if (typeof value === 'number') rows.numbers.push([param.code, value, null, null]);
@@ -240,14 +241,14 @@ function addTokens(rows: IndexRows, code: string, type: string, value: unknown):
   switch (type) {
     case 'Identifier': {
       const id = value as { system?: string; value?: string; type?: { text?: string } };
-      tokens.push([code, id.system ?? null, id.value ?? null]);
+      tokens.push([code, tokenKey(id.system ?? null), tokenKey(id.value ?? null)]);
       addText(strings, code, id.type?.text);
       return;
     }
     case 'CodeableConcept': {
       const concept = value as { coding?: Array<{ system?: string; code?: string; display?: string }>; text?: string };
       for (const c of concept.coding ?? []) {
-        tokens.push([code, c.system ?? null, c.code ?? null]);
+        tokens.push([code, tokenKey(c.system ?? null), tokenKey(c.code ?? null)]);
         if (c.display !== concept.text) addText(strings, code, c.display);
       }
       addText(strings, code, concept.text);
@@ -255,22 +256,22 @@ function addTokens(rows: IndexRows, code: string, type: string, value: unknown):
     }
     case 'Coding': {
       const coding = value as { system?: string; code?: string; display?: string };
-      tokens.push([code, coding.system ?? null, coding.code ?? null]);
+      tokens.push([code, tokenKey(coding.system ?? null), tokenKey(coding.code ?? null)]);
       addText(strings, code, coding.display);
       return;
     }
     case 'ContactPoint': {
       const point = value as { system?: string; value?: string };
-      tokens.push([code, point.system ?? null, point.value ?? null]);
+      tokens.push([code, tokenKey(point.system ?? null), tokenKey(point.value ?? null)]);
       return;
     }
     case 'Reference': {
       const ref = value as { identifier?: { system?: string; value?: string } };
-      if (ref.identifier) tokens.push([code, ref.identifier.system ?? null, ref.identifier.value ?? null]);
+      if (ref.identifier) tokens.push([code, tokenKey(ref.identifier.system ?? null), tokenKey(ref.identifier.value ?? null)]);
       return;
     }
     default:
-      if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') tokens.push([code, null, String(value)]);
+      if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') tokens.push([code, null, tokenKey(String(value))]);
   }
 }
 
@@ -333,5 +334,34 @@ function addReference(rows: IndexRows, { code, identifiersOnly }: IndexedParam, 
   const match = ref.reference && !identifiersOnly ? /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref.reference) : null;
   if (match) rows.references.push([code, match[1]!, match[2]!]);
   // A logical reference by identifier (e.g. a GP practice by ODS code) is searchable as `code:identifier`.
-  if (ref.identifier?.value) rows.tokens.push([`${code}:identifier`, ref.identifier.system ?? null, ref.identifier.value]);
+  if (ref.identifier?.value) rows.tokens.push([`${code}:identifier`, tokenKey(ref.identifier.system ?? null), tokenKey(ref.identifier.value)]);
+}
+
+/** Token values and systems up to this many UTF-16 units are indexed as written (at most ~770 bytes of UTF-8). */
+export const TOKEN_INDEX_UNITS = 256;
+
+/**
+ * A token value or system as the index holds it: as written up to TOKEN_INDEX_UNITS, otherwise its first
+ * units plus the sha256 of the whole. A B-tree entry must stay under ~2.7 kB, and a token is only ever
+ * compared whole, so a search for a long value looks for its key (search-sql.ts): the hash compares the
+ * whole value exactly, and the prefix keeps starts-with on the first units answerable. A key is always
+ * longer than TOKEN_INDEX_UNITS, so it can never equal a value indexed as written.
+ */
+export function tokenKey<T extends string | null>(value: T): T {
+  if (value === null || value.length <= TOKEN_INDEX_UNITS) return value;
+  const high = value.charCodeAt(TOKEN_INDEX_UNITS - 1);
+  const cut = high >= 0xd800 && high <= 0xdbff ? TOKEN_INDEX_UNITS - 1 : TOKEN_INDEX_UNITS; // never half a surrogate pair
+  return `${value.slice(0, cut)}#sha256:${createHash('sha256').update(value).digest('hex')}` as T;
+}
+
+/** Characters of a string value's normalised form the string index holds (migration 036: `left(value, 256)`). */
+export const STRING_INDEX_CHARS = 256;
+
+/** The References a reference parameter of the resource selects, as the objects inside the resource. */
+export function referencesOf(resource: Resource, code: string): Reference[] {
+  const param = typeIndex(resource.resourceType).params.find((p) => p.code === code);
+  if (!param || param.type !== 'reference') return [];
+  if (param.roots && !param.roots.some((key) => (resource as unknown as Record<string, unknown>)[key] !== undefined)) return [];
+  const values = param.extract ? param.extract(resource) : evalFhirPathTyped(param.atom, [toTypedValue(resource)]);
+  return values.filter((v) => v.type === 'Reference' && v.value && typeof v.value === 'object').map((v) => v.value as Reference);
 }

@@ -7,7 +7,7 @@
 import { badRequest, getSearchParameters, OperationOutcomeError, Operator, type Filter, type SearchRequest } from '@medplum/core';
 import type { OperationOutcomeIssue, SearchParameter } from '@medplum/fhirtypes';
 import { AppError } from '../shared/errors.ts';
-import { dateBounds, normaliseString, storedAs, type StoredAs } from './search-index.ts';
+import { dateBounds, normaliseString, STRING_INDEX_CHARS, storedAs, tokenKey, type StoredAs } from './search-index.ts';
 import { ALL_PREFIXES as ORDERED_PREFIXES, ANSWERED, NOT_SEARCHED as NOT_INDEXED } from '../fhir/search-support.ts';
 import { commensurableUnits, UCUM, type UnitSize } from './ucum.ts';
 
@@ -187,11 +187,12 @@ function orValues(filter: Filter, one: (v: string) => string, negate = false): s
   return negate ? `NOT (${sql})` : `(${sql})`;
 }
 
+/** Token equality, on the values as the index keys them (a long value by its prefix and hash: tokenKey). */
 function tokenMatch(t: string, value: string, params: SqlParams): string {
   const bar = value.indexOf('|');
-  if (bar === -1) return `${t}.value = ${params.add(value)}`;
-  const system = value.slice(0, bar);
-  const code = value.slice(bar + 1);
+  if (bar === -1) return `${t}.value = ${params.add(tokenKey(value))}`;
+  const system = tokenKey(value.slice(0, bar));
+  const code = tokenKey(value.slice(bar + 1));
   if (system === '') return `(${t}.system IS NULL AND ${t}.value = ${params.add(code)})`;
   if (code === '') return `${t}.system = ${params.add(system)}`;
   return `(${t}.system = ${params.add(system)} AND ${t}.value = ${params.add(code)})`;
@@ -215,16 +216,21 @@ function uriMatch(t: string, value: string, operator: Operator, params: SqlParam
     const segments = authority ? text.slice(authority.length).split('/').filter(Boolean) : [];
     const prefixes = authority ? segments.map((_s, i) => `${authority}/${segments.slice(0, i + 1).join('/')}`) : [];
     const ancestors = authority ? [authority, ...prefixes].flatMap((u) => [u, `${u}/`]) : [text];
-    return `${t}.value = ANY(${params.add(ancestors)}::text[])`;
+    return `${t}.value = ANY(${params.add(ancestors.map(tokenKey))}::text[])`;
   }
-  return `${t}.value = ${params.add(value)}`;
+  return `${t}.value = ${params.add(tokenKey(value))}`;
 }
 
 function stringMatch(t: string, value: string, operator: Operator, params: SqlParams): string {
   if (operator === Operator.EXACT) return `${t}.exact = ${params.add(value)}`;
-  const normalised = likeEscape(normaliseString(value));
-  if (operator === Operator.CONTAINS) return `${t}.value LIKE ${params.add(`%${normalised}%`)}`;
-  return `${t}.value LIKE ${params.add(`${normalised}%`)}`;
+  const normalised = normaliseString(value);
+  if (operator === Operator.CONTAINS) return `${t}.value LIKE ${params.add(`%${likeEscape(normalised)}%`)}`;
+  // Starts-with, through the index on the first STRING_INDEX_CHARS characters (migration 036); a longer
+  // searched text also compares the whole value.
+  const indexed = `left(${t}.value, ${STRING_INDEX_CHARS})`;
+  const prefix = normalised.length > STRING_INDEX_CHARS ? Array.from(normalised).slice(0, STRING_INDEX_CHARS).join('') : normalised;
+  if (prefix === normalised) return `${indexed} LIKE ${params.add(`${likeEscape(normalised)}%`)}`;
+  return `(${indexed} = ${params.add(prefix)} AND ${t}.value LIKE ${params.add(`${likeEscape(normalised)}%`)})`;
 }
 
 /** A value's comparison prefix (written before it, or, from medplum's parser, as the filter's operator) and the rest. */

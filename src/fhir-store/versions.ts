@@ -54,6 +54,11 @@ export function compartmentPatient(resourceType: string, index: IndexRows): stri
   return null;
 }
 
+/** The stored codes of a type's compartment parameters, each once (`Condition`: subject, asserter). */
+export function compartmentReferenceCodes(resourceType: string): string[] {
+  return [...new Set(compartmentCodes(resourceType).flat())];
+}
+
 const codesByType = new Map<string, string[][]>();
 
 /** Each compartment parameter's stored codes: one stored under another's code (`patient` as `subject`) is looked for there. */
@@ -101,12 +106,27 @@ const RECORD_SEPARATOR = '\x1e';
  * entry of the change — in ONE statement (the `fhir_create` function, migration 009): atomic without
  * BEGIN/COMMIT, one round trip, plans kept by the database. False, with nothing written, when the id is taken.
  */
-export async function insertNewResource(db: Db, version: NewVersion, audit?: (values: unknown[]) => string): Promise<boolean> {
+export async function insertNewResource(db: Db, version: NewVersion, audit?: (values: unknown[]) => string, patients: string[] = []): Promise<boolean | 'no-patient'> {
   const values = writeArguments(version);
   const create = `fhir_create(${WRITE_PLACEHOLDERS})`;
   // The audit entry is written only when the create was (CASE evaluates its branch only then), in the same statement.
-  const sql = audit ? `SELECT CASE WHEN ${create} THEN ${audit(values)} ELSE false END AS created` : `SELECT ${create} AS created`;
-  return (await db.query<{ created: boolean }>(sql, values))[0]!.created;
+  const audited = audit ? `CASE WHEN ${create} THEN ${audit(values)} ELSE false END` : create;
+  // The Patients the resource names must be stored: checked in the same statement, which then writes nothing.
+  const guarded = patients.length === 0 ? audited : `CASE WHEN ${PATIENTS_STORED(values, patients)} THEN ${audited} END`;
+  const created = (await db.query<{ created: boolean | null }>(`SELECT ${guarded} AS created`, values))[0]!.created;
+  return created ?? 'no-patient';
+}
+
+const PATIENTS_STORED = (values: unknown[], patients: string[]) => {
+  values.push([...new Set(patients)]);
+  return `(SELECT count(*) FROM fhir_resource WHERE resource_type = 'Patient' AND id = ANY($${values.length}::text[]) AND NOT deleted) = cardinality($${values.length}::text[])`;
+};
+
+/** The new Patient and the holder, when a write failed because its NHS number is held (migration 035). */
+export function heldNhsNumber(error: unknown): { patientId: string; holder: string } | undefined {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  const match = code === '23505' ? /^Patient\/(\S+) has an NHS number already held by Patient\/(\S+)$/.exec(message ?? '') : null;
+  return match ? { patientId: match[1]!, holder: match[2]! } : undefined;
 }
 
 /** Replaces the current version of a stored resource with `version` (an update): the old one to history, new index rows. */

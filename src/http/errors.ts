@@ -89,7 +89,8 @@ function inTableWords(outcome: OperationOutcome): OperationOutcome {
   // A validation outcome's issues each name their own problem (required, value, invariant …): kept.
   if (!row || row === ERROR_TABLE.invalid) return outcome;
   const code = row.issue as OperationOutcomeIssue['code'];
-  return { ...outcome, issue: (outcome.issue ?? []).map((issue) => (issue.severity === 'error' || issue.severity === 'fatal' ? { ...issue, code } : issue)) };
+  const keeps = (issue: OperationOutcomeIssue) => issue.severity !== 'error' && issue.severity !== 'fatal' ? true : (row.narrower ?? []).includes(issue.code);
+  return { ...outcome, issue: (outcome.issue ?? []).map((issue) => (keeps(issue) ? issue : { ...issue, code })) };
 }
 
 function codeForStatus(status: number): ErrorCode {

@@ -23,6 +23,8 @@ export interface ErrorMeaning {
   issue: string;
   /** The OperationOutcome id, where @medplum/core's getStatus knows one for this status. */
   outcomeId: string;
+  /** Narrower issue types of the same meaning an outcome may keep (R4 IssueType: `duplicate` is a kind of conflict). */
+  narrower?: readonly string[];
 }
 
 /** The ONE table from error codes to HTTP statuses and FHIR issue types, for /api and /fhir alike. */
@@ -31,7 +33,7 @@ export const ERROR_TABLE: Record<ErrorCode, ErrorMeaning> = {
   unauthenticated: { status: 401, issue: 'login', outcomeId: 'unauthorized' },
   forbidden: { status: 403, issue: 'forbidden', outcomeId: 'forbidden' },
   'not-found': { status: 404, issue: 'not-found', outcomeId: 'not-found' },
-  conflict: { status: 409, issue: 'conflict', outcomeId: 'conflict' },
+  conflict: { status: 409, issue: 'conflict', outcomeId: 'conflict', narrower: ['duplicate'] },
   gone: { status: 410, issue: 'deleted', outcomeId: 'gone' },
   'precondition-failed': { status: 412, issue: 'conflict', outcomeId: 'precondition-failed' },
   'too-large': { status: 413, issue: 'too-costly', outcomeId: 'too-large' },

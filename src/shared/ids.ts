@@ -16,6 +16,16 @@ export function nhsNumberProblem(input: string): string | null {
   return null;
 }
 
+/**
+ * Why a value is not an NHS number as a FHIR identifier holds it — its 10 digits, nothing else — or
+ * null when it is. People may type `999 000 0018`; forms normalise it before it becomes an identifier.
+ */
+export function canonicalNhsNumberProblem(value: string): string | null {
+  const problem = nhsNumberProblem(value);
+  if (problem || /^\d{10}$/.test(value)) return problem;
+  return `an NHS number in a FHIR identifier is written as its 10 digits, without spaces or dashes: ${value.replace(/[\s-]/g, '')}`;
+}
+
 /** Synthetic patients use only the test range 999 000 0000 – 999 999 9999. */
 export const isTestRangeNhsNumber = (nhsNumber: string) => nhsNumber.replace(/[\s-]/g, '').startsWith('999');
 

@@ -87,7 +87,7 @@ test(`a 5 MB transaction (under the ${FHIR_BODY_LIMIT / 1024 / 1024} MB limit) i
   const letters = await h.fhir<Bundle>('GET', '/fhir/DocumentReference?_summary=count');
   assert.equal(letters.json.total, 6);
 
-  const oneHugeString = JSON.stringify({ ...bundle, entry: [bundle.entry[0], { ...letter(7), resource: { ...letter(7).resource, content: [{ attachment: { data: scan.repeat(2) } }] } }] });
+  const oneHugeString = JSON.stringify({ ...bundle, entry: [{ ...bundle.entry[0], resource: patient(nhsNumber(4), 'Z90101') }, { ...letter(7), resource: { ...letter(7).resource, content: [{ attachment: { data: scan.repeat(2) } }] } }] });
   const refused = await h.fhir<OperationOutcome>('POST', '/fhir', { raw: oneHugeString });
   assertRefused(refused, 'a string over 1 MB', 422);
   assert.ok(issues(refused.json).some((i) => i.expression.some((e) => e.startsWith('Bundle.entry[1].resource.content[0].attachment.data'))), refused.text);

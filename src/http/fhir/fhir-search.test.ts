@@ -216,8 +216,8 @@ test('parameters R4 defines as repeats of others answer as those do: combo-code,
   assert.deepEqual(await observations('patient:missing=true&code=8480-6'), [group.id]);
   assert.deepEqual(await observations('patient.name=charlotte'), [observation.id, bp.id].sort());
   assert.deepEqual(await search('Patient?phonetic=bron'), idsOf('bronte'));
-  const remote = await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { text: 'Pulse' }, subject: { reference: 'https://gp.example/fhir/Patient/elsewhere-1' } } as Observation);
-  assert.deepEqual(await search('Observation?patient=elsewhere-1'), [remote.id], 'a subject written as an absolute URL to a Patient');
+  const remote = await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { text: 'Pulse' }, subject: { reference: `https://gp.example/fhir/Patient/${brown}` } } as Observation);
+  assert.deepEqual(await search(`Observation?patient=${brown}&_id=${remote.id},${group.id}`), [remote.id], 'a subject written as an absolute URL to a Patient');
   assert.equal((await h.fhir('DELETE', `/fhir/Observation/${remote.id}`)).status, 200);
 
   const included = await h.fhir<Bundle>('GET', `/fhir/Observation?_id=${bp.id},${group.id}&_include=Observation:patient`);
