@@ -12,3 +12,4 @@ export { importFhir, type ImportCounts, type ImportItem } from './import.ts';
 export { fhirFilesIn, readFhirFiles } from './files.ts';
 export { countResources, exportNdjson, type ExportFilter } from './export.ts';
 export { deleteExport, exportFile, getExport, settleExports, startExport, type ExportJob } from './bulk-export.ts';
+export { IDEMPOTENCY_HOURS, pruneIdempotencyKeys, runIdempotently, type IdempotencyClaim, type IdempotentResult, type RememberedResponse } from './idempotency.ts';
