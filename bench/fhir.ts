@@ -127,7 +127,7 @@ function transactionFiles(registry: RegistrySnapshot): string[] {
 
 /** Each file parsed as it is read, as the CLI's import does. */
 function* parsed(files: string[]): Generator<ImportItem> {
-  for (const [i, text] of files.entries()) yield { label: `bundle-${i}.json`, bundle: JSON.parse(text) as Bundle };
+  for (const [i, text] of files.entries()) yield { label: `bundle-${i}.json`, bundle: JSON.parse(text) as Bundle, text };
 }
 
 /** Minimal Patients (only what identifier search needs), from index `from`, as NDJSON-like items. */

@@ -30,14 +30,14 @@ export async function* readFhirFiles(files: string[], onBytes?: (bytes: number) 
         line++;
         onBytes?.(Buffer.byteLength(text) + 1);
         if (text.trim() === '') continue;
-        yield { label: `${name}:${line}`, resource: parse(text, `${name}:${line}`) as unknown as Resource };
+        yield { label: `${name}:${line}`, resource: parse(text, `${name}:${line}`) as unknown as Resource, text };
       }
       continue;
     }
     const text = await readFile(file, 'utf8');
     onBytes?.(Buffer.byteLength(text));
     const json = parse(text, name);
-    yield json.resourceType === 'Bundle' ? { label: name, bundle: json as unknown as Bundle } : { label: name, resource: json as unknown as Resource };
+    yield json.resourceType === 'Bundle' ? { label: name, bundle: json as unknown as Bundle, text } : { label: name, resource: json as unknown as Resource, text };
   }
 }
 

@@ -2,9 +2,12 @@
  * Bulk import of FHIR data (transaction/batch/collection Bundles, or NDJSON resources) straight into
  * the store: ids assigned, urn:uuid and conditional references resolved, every resource validated,
  * then many bundles written per transaction with one statement per table. Each bundle is all-or-
- * nothing; a bundle whose conditional Patient (ifNoneExist) or explicit ids already exist is skipped,
- * so re-running an import after a crash resumes where it stopped without duplicates.
+ * nothing, and lands with a ledger row (fhir_import_item) holding the sha256 of its JSON: a bundle or
+ * NDJSON line already in the ledger is skipped, whatever its shape (plain POSTs with urn:uuid
+ * references included), as is one whose conditional Patient (ifNoneExist) or explicit ids already
+ * exist. Importing the same files again, or re-running after a crash or a kill, lands each once.
  */
+import { createHash } from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { AppError } from '../shared/errors.ts';
 import type { Db } from '../storage/db.ts';
@@ -21,6 +24,8 @@ export interface ImportItem {
   label: string;
   bundle?: Bundle;
   resource?: Resource;
+  /** The JSON text it was parsed from (a file, an NDJSON line), when read from text: hashed for the ledger. */
+  text?: string;
 }
 
 export interface ImportCounts {
@@ -38,6 +43,8 @@ const GROUP_RESOURCES = 1000;
 
 interface PreparedItem {
   label: string;
+  /** sha256 (hex) of the item's JSON as read, before ids are given: its key in the ledger. */
+  hash: string;
   versions: NewVersion[];
   /** Token conditions that, if already stored, mean this item landed before. */
   landedIf: Array<{ resourceType: string; system: string | null; value: string }>;
@@ -67,7 +74,11 @@ export async function importFhir(db: Db, context: { audit: AuditTrail }, items: 
     counts.skipped += group.length - items.length;
     group = [];
     groupSize = 0;
-    const task = writeGroup(db, context.audit, items, now, [...inFlight]).then((written) => {
+    // A run racing this one may land an item between the check and the write: the ledger's key refuses the
+    // second, and the group, rolled back whole, is checked again.
+    const write = (attempt: number): Promise<{ items: number; resources: number }> =>
+      writeGroup(db, context.audit, items, now, [...inFlight]).catch((error: unknown) => (isUniqueViolation(error) && attempt < 3 ? write(attempt + 1) : Promise.reject(error)));
+    const task = write(1).then((written) => {
       counts.bundles += written.items;
       counts.resources += written.resources;
       counts.skipped += items.length - written.items;
@@ -80,7 +91,9 @@ export async function importFhir(db: Db, context: { audit: AuditTrail }, items: 
   const now = new Date().toISOString();
   try {
     for await (const item of items) {
-      const prepared = prepareItem(item, now);
+      // Hashed before preparing, which gives ids and resolves references in place.
+      const hash = itemHash(item);
+      const prepared = { ...prepareItem(item, now), hash };
       group.push(prepared);
       groupSize += prepared.versions.length;
       if (groupSize >= GROUP_RESOURCES) await flush();
@@ -94,12 +107,12 @@ export async function importFhir(db: Db, context: { audit: AuditTrail }, items: 
 }
 
 /**
- * False for an item this run has met before (the same conditional Patient or the same ids): groups
+ * False for an item this run has met before (the same JSON, conditional Patient or ids): groups
  * written side by side cannot see each other's rows, so a repeat within one run is caught here.
  */
 function firstSighting(item: PreparedItem, seen: Set<string>): boolean {
   const condition = item.landedIf[0];
-  const keys = condition ? [`${condition.resourceType}?${condition.system}|${condition.value}`] : item.ids.map((id) => `${id.resourceType}/${id.id}`);
+  const keys = [item.hash, ...(condition ? [`${condition.resourceType}?${condition.system}|${condition.value}`] : item.ids.map((id) => `${id.resourceType}/${id.id}`))];
   if (keys.some((key) => seen.has(key))) return false;
   for (const key of keys) seen.add(key);
   return true;
@@ -115,6 +128,12 @@ async function writeGroup(db: Db, audit: AuditTrail, group: PreparedItem[], now:
     const fresh = group.filter((_, i) => !landed.has(i));
     const versions = fresh.flatMap((item) => item.versions);
     const statement = landed.size === 0 ? all : newVersionsStatement(versions);
+    if (fresh.length > 0) {
+      await tx.query(
+        `INSERT INTO fhir_import_item (hash, label, resources) SELECT decode(h, 'hex'), l, n FROM unnest($1::text[], $2::text[], $3::int[]) AS x(h, l, n)`,
+        [fresh.map((item) => item.hash), fresh.map((item) => item.label), fresh.map((item) => item.versions.length)],
+      );
+    }
     if (statement) await tx.query(statement.sql, statement.values);
     if (versions.length > 0) {
       const patients = new Set(versions.map((v) => v.patientId).filter(Boolean));
@@ -179,11 +198,17 @@ async function heldNhsNumberByRow<T>(group: PreparedItem[], write: () => Promise
 }
 
 /**
- * Which items of a group are already stored, in two queries for the whole group. A bundle lands
- * whole, so its first conditional entry (the Patient, in a patient bundle) tells; otherwise its ids.
+ * Which items of a group are already stored, in three queries for the whole group: those in the
+ * ledger; and, for data imported before the ledger or by other means, a bundle whose first conditional
+ * entry (the Patient, in a patient bundle) is stored, or whose explicit ids are.
  */
 async function landedItems(tx: Db, group: PreparedItem[]): Promise<Set<number>> {
   const landed = new Set<number>();
+  const inLedger = await tx.query<{ i: number }>(
+    `SELECT (x.i - 1)::int AS i FROM unnest($1::text[]) WITH ORDINALITY AS x(h, i) JOIN fhir_import_item l ON l.hash = decode(x.h, 'hex')`,
+    [group.map((item) => item.hash)],
+  );
+  for (const hit of inLedger) landed.add(hit.i);
   const conditional = group.flatMap((item, i) => (item.landedIf[0] ? [{ i, ...item.landedIf[0] }] : []));
   if (conditional.length > 0) {
     const hits = await tx.query<{ i: number }>(
@@ -204,7 +229,19 @@ async function landedItems(tx: Db, group: PreparedItem[]): Promise<Set<number>> 
   return landed;
 }
 
-function prepareItem(item: ImportItem, now: string): PreparedItem {
+/**
+ * The item's key in the ledger: sha256 of the JSON text it was read from (the same file or line read
+ * again is the same item; any change is another), or of its JSON when it was made in memory. Hashing
+ * the text as read costs ~1 µs a resource; writing the JSON out again first cost ~5 (of ~110).
+ */
+function itemHash(item: ImportItem): string {
+  return createHash('sha256').update(item.text?.trim() ?? JSON.stringify(item.bundle ?? item.resource)).digest('hex');
+}
+
+/** A duplicate key (SQLSTATE 23505), on either engine. */
+const isUniqueViolation = (error: unknown) => (error as { code?: string } | null)?.code === '23505';
+
+function prepareItem(item: ImportItem, now: string): Omit<PreparedItem, 'hash'> {
   if (item.resource) return prepareResources(item.label, [{ resource: item.resource, keepId: true }], now);
   const bundle = item.bundle;
   if (!bundle || bundle.resourceType !== 'Bundle') throw new AppError('invalid', `${item.label}: expected a Bundle or NDJSON resources`, item.label);
@@ -228,7 +265,7 @@ interface Entry {
   ifNoneExist?: string;
 }
 
-function prepareResources(label: string, entries: Entry[], now: string): PreparedItem {
+function prepareResources(label: string, entries: Entry[], now: string): Omit<PreparedItem, 'hash'> {
   const references = new Map<string, string>();
   const withIds = entries.map((entry) => {
     const id = entry.keepId && entry.resource.id ? entry.resource.id : newResourceId();
@@ -238,7 +275,7 @@ function prepareResources(label: string, entries: Entry[], now: string): Prepare
   });
   const landedIf: PreparedItem['landedIf'] = [];
   const ids: PreparedItem['ids'] = [];
-  const item: PreparedItem = { label, versions: [], landedIf, ids, resources: withIds.map((e) => e.resource), namedPatients: [], byNhsNumber: [] };
+  const item: Omit<PreparedItem, 'hash'> = { label, versions: [], landedIf, ids, resources: withIds.map((e) => e.resource), namedPatients: [], byNhsNumber: [] };
   const patients = ownPatients(withIds.map((e) => e.resource));
   item.versions = withIds.map((entry, i) => {
     const resource = entry.resource;
@@ -269,7 +306,7 @@ function ownPatients(resources: Array<Resource & { id: string }>): { ids: Set<st
  * An entry's references into the Patient compartment, as for a single write (patient-references.ts):
  * what its own bundle answers is settled here, the rest from the store when its group is written.
  */
-function findOwner(item: PreparedItem, entry: number, resource: Resource, own: ReturnType<typeof ownPatients>): void {
+function findOwner(item: Omit<PreparedItem, 'hash'>, entry: number, resource: Resource, own: ReturnType<typeof ownPatients>): void {
   const found = findPatientReferences(resource);
   if (!found) return;
   const issue = found.issues[0];

@@ -74,7 +74,7 @@ export function sendFhirError(error: unknown, request: FastifyRequest, reply: Fa
 
 /** Sends an OperationOutcome; an error outcome whose id names a row of the table speaks with that row's issue type. */
 export function sendOutcome(reply: FastifyReply, outcome: OperationOutcome, status = outcomeStatus(outcome)) {
-  return reply.status(status).type(FHIR_JSON).send(status >= 400 ? inTableWords(outcome) : outcome);
+  return reply.status(status).type(FHIR_JSON).send(status >= 400 ? outcomeInTableWords(outcome) : outcome);
 }
 
 /** The HTTP status of an OperationOutcome: the table's for its id, else medplum's reading of it. */
@@ -84,7 +84,8 @@ export function outcomeStatus(outcome: OperationOutcome): number {
 
 const rowOf = (id: string | undefined): ErrorMeaning | undefined => (id === undefined ? undefined : Object.values(ERROR_TABLE).find((meaning) => meaning.outcomeId === id));
 
-function inTableWords(outcome: OperationOutcome): OperationOutcome {
+/** An error outcome with the issue type of its row of the table (a narrower type of the same meaning kept). */
+export function outcomeInTableWords(outcome: OperationOutcome): OperationOutcome {
   const row = rowOf(outcome.id);
   // A validation outcome's issues each name their own problem (required, value, invariant …): kept.
   if (!row || row === ERROR_TABLE.invalid) return outcome;

@@ -10,13 +10,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { capabilityStatement } from '../../fhir/capability.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
-import type { Db } from '../../storage/db.ts';
-import { FhirStoreRepository, notSupported, parseSearch, toOutcomeError } from '../../fhir-store/index.ts';
+import { FhirStoreRepository, notSupported, parseSearch, toOutcomeError, type Touch } from '../../fhir-store/index.ts';
 import { recordContext } from '../../modules/record/index.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
-import { FHIR_JSON, outcomeStatus as statusOf, sendFhirError, sendOutcome } from '../errors.ts';
+import { FHIR_JSON, outcomeInTableWords, outcomeStatus as statusOf, sendFhirError, sendOutcome } from '../errors.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
+import { clientGone } from '../client-gone.ts';
+import { cancelledBy, type Db } from '../../storage/db.ts';
 import { VERSION } from '../../version.ts';
+import { answerIdempotently, type FhirAnswer } from './idempotency.ts';
 
 export const FHIR_BODY_LIMIT = 16 * 1024 * 1024;
 /** Far deeper than any real resource; deeper JSON would exhaust the stack of the recursive code that reads it. */
@@ -87,32 +89,47 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
       lenient: /handling=lenient/.test(prefer),
       request: { method: request.method, url: request.url },
     });
-    const repo = new FhirStoreRepository(db, context);
     const path = fhirUrl(request).split('?')[0]!.replace(/^\//, '');
-    let result: [OperationOutcome, Resource?];
-    try {
-      result = await handle(request, repo, path, /handling=lenient/.test(prefer));
-    } catch (error) {
-      const known = toOutcomeError(error);
-      if (!(known instanceof OperationOutcomeError)) throw error;
-      result = [known.outcome];
-    }
-    if (isTransaction(request.body) && statusOf(result[0]) >= 400) result = [atFailedEntry(result[0], request.body, repo.lastWrite)];
-    await context.audit.looks(db, repo.touches);
-    const [outcome, resource] = result;
-    const status = statusOf(outcome);
-    if (!resource || status >= 400) return sendOutcome(reply, outcome, status);
-    const meta = (resource as { meta?: { versionId?: string; lastUpdated?: string } }).meta;
-    if (meta?.versionId && resource.resourceType !== 'Bundle') reply.header('etag', `W/"${meta.versionId}"`);
-    if (meta?.lastUpdated && resource.resourceType !== 'Bundle') reply.header('last-modified', new Date(meta.lastUpdated).toUTCString());
-    if (status === 201 && resource.id) reply.header('location', `${baseUrl}/${resource.resourceType}/${resource.id}/_history/${meta?.versionId ?? '1'}`);
-    if (/return=minimal/.test(prefer) && request.method !== 'GET') return reply.status(status).send();
-    if (/return=OperationOutcome/.test(prefer) && request.method !== 'GET') return sendOutcome(reply, outcome, status);
-    if (repo.ignoredParameters.length > 0) reply.header('x-ignored-parameters', repo.ignoredParameters.join(','));
-    return reply.status(status).type(FHIR_JSON).send(resource);
+    const gone = clientGone(reply);
+    let touches: Touch[] = [];
+    // Under an Idempotency-Key the write runs in a transaction that also remembers its answer.
+    const answer = await answerIdempotently(db, request, actor.id, async (tx) => {
+      // A client that goes away cancels the queries its request still runs.
+      const repo = new FhirStoreRepository(cancelledBy(tx, gone), context);
+      touches = repo.touches;
+      let result: [OperationOutcome, Resource?];
+      try {
+        result = await handle(request, repo, path, /handling=lenient/.test(prefer));
+      } catch (error) {
+        const known = toOutcomeError(error);
+        if (!(known instanceof OperationOutcomeError)) throw error;
+        result = [known.outcome];
+      }
+      if (isTransaction(request.body) && statusOf(result[0]) >= 400) result = [atFailedEntry(result[0], request.body, repo.lastWrite)];
+      return answerOf(result, { method: request.method, baseUrl, prefer, ignoredParameters: repo.ignoredParameters });
+    });
+    await context.audit.looks(db, touches);
+    reply.status(answer.status).headers(answer.headers);
+    return answer.body === '' ? reply.send() : reply.send(answer.body);
   };
   app.all('/', handler); // batch and transaction Bundles, system search
   app.all('/*', handler);
+}
+
+/** The answer to a handled request: an OperationOutcome, or the resource with its ETag, Location… */
+function answerOf([outcome, resource]: [OperationOutcome, Resource?], request: { method: string; baseUrl: string; prefer: string; ignoredParameters: string[] }): FhirAnswer {
+  const status = statusOf(outcome);
+  const json = (body: Resource, headers: Record<string, string> = {}): FhirAnswer => ({ status, headers: { ...headers, 'content-type': FHIR_JSON }, body: JSON.stringify(body) });
+  if (!resource || status >= 400) return json(status >= 400 ? outcomeInTableWords(outcome) : outcome);
+  const headers: Record<string, string> = {};
+  const meta = (resource as { meta?: { versionId?: string; lastUpdated?: string } }).meta;
+  if (meta?.versionId && resource.resourceType !== 'Bundle') headers.etag = `W/"${meta.versionId}"`;
+  if (meta?.lastUpdated && resource.resourceType !== 'Bundle') headers['last-modified'] = new Date(meta.lastUpdated).toUTCString();
+  if (status === 201 && resource.id) headers.location = `${request.baseUrl}/${resource.resourceType}/${resource.id}/_history/${meta?.versionId ?? '1'}`;
+  if (/return=minimal/.test(request.prefer) && request.method !== 'GET') return { status, headers, body: '' };
+  if (/return=OperationOutcome/.test(request.prefer) && request.method !== 'GET') return json(outcome, headers);
+  if (request.ignoredParameters.length > 0) headers['x-ignored-parameters'] = request.ignoredParameters.join(',');
+  return json(resource, headers);
 }
 
 async function handle(request: FastifyRequest, repo: FhirStoreRepository, path: string, lenient: boolean): Promise<[OperationOutcome, Resource?]> {

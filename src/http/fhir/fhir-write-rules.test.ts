@@ -210,7 +210,8 @@ test(`an import holding an NHS number already held is refused by row, and nothin
     assert.match(error.message, new RegExp(`^dup.json entry 0 \\(Patient.identifier\\): its NHS number is already held by Patient/${mine.id}`));
     return true;
   });
-  await assert.rejects(importFhir(h.db, context, [{ label: 'a.json', bundle: bundle(nhsNumber(40)) }, { label: 'b.json', bundle: bundle(nhsNumber(40)) }]), /^AppError: b.json entry 0 \(Patient.identifier\): its NHS number is already held by Patient\/\S+ \(a.json entry 0, in this import\)/);
+  // A second, different file holding the same NHS number (the same file twice is one item, landed once).
+  await assert.rejects(importFhir(h.db, context, [{ label: 'a.json', bundle: bundle(nhsNumber(40)) }, { label: 'b.json', bundle: { ...bundle(nhsNumber(40)), id: 'another-file' } }]), /^AppError: b.json entry 0 \(Patient.identifier\): its NHS number is already held by Patient\/\S+ \(a.json entry 0, in this import\)/);
   const line = (n: number, id: string, nhs: string): ImportItem => ({ label: `Patient.ndjson:${n}`, resource: { ...patient(nhs, 'Z90101'), id } });
   await assert.rejects(importFhir(h.db, context, [line(1, 'ndjson-dup-1', nhsNumber(2))]), /^AppError: Patient.ndjson:1 entry 0 \(Patient.identifier\): its NHS number is already held by Patient\//);
   assert.equal(await count("fhir_resource WHERE resource_type = 'Patient'"), patients);
