@@ -50,6 +50,20 @@ test('404 not-found: a missing resource, and a missing export (an AppError of th
   assertOutcome(await h.fhir('DELETE', '/fhir/$export-status/0190f1a0-0000-7000-8000-000000000000'), 404, 'not-found');
 });
 
+test('404 not-found: a resource type the server does not hold is refused, not searched (an R4 type is)', async () => {
+  assertOutcome(await h.fhir('GET', '/fhir/Nonsense'), 404, 'not-found');
+  assertOutcome(await h.fhir('GET', '/fhir/Nonsense?name=x'), 404, 'not-found');
+  assertOutcome(await h.fhir('POST', '/fhir/Nonsense', { body: { resourceType: 'Nonsense' } }), 404, 'not-found');
+  assert.equal((await h.fhir('GET', '/fhir/Patient?name=x')).status, 200);
+});
+
+test(`409 conflict (duplicate): a second active Patient with an NHS number already held (${testEngine})`, async () => {
+  const reply = await h.fhir('POST', '/fhir/Patient', { body: patient(nhsNumber(1), 'Z90101') });
+  assertOutcome(reply, 409, 'duplicate');
+  assert.match(reply.text, new RegExp(`Patient/${bronte.id}`));
+  assert.equal((await h.fhir('POST', '/fhir/Patient', { body: patient(nhsNumber(5), 'Z90101') })).status, 201);
+});
+
 test('410 deleted: reading a deleted resource', async () => {
   const gone = await create(h.fhir, patient(nhsNumber(2), 'Z90101'));
   assert.equal((await h.fhir('DELETE', `/fhir/Patient/${gone.id}`)).status, 200);

@@ -7,7 +7,7 @@ import { allOk, badRequest, notFound, OperationOutcomeError } from '@medplum/cor
 import { FhirRouter, type FhirRequest, type FhirRouteHandler, type HttpMethod } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { capabilityStatement } from '../../fhir/capability.ts';
+import { capabilityStatement, resourceTypes } from '../../fhir/capability.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
 import { FhirStoreRepository, notSupported, parseSearch, toOutcomeError, type Touch } from '../../fhir-store/index.ts';
@@ -25,6 +25,7 @@ export const FHIR_BODY_LIMIT = 16 * 1024 * 1024;
 export const MAX_JSON_DEPTH = 100;
 
 const router = new FhirRouter();
+const RESOURCE_TYPES = new Set(resourceTypes());
 // Searches (GET [type], POST [type]/_search, and the same inside batches) are read by the store's own
 // parser, which keeps the modifiers medplum's parser drops; a system-wide search is not offered.
 const searchType: FhirRouteHandler = async (request, repo) => {
@@ -148,6 +149,9 @@ async function handle(request: FastifyRequest, repo: FhirStoreRepository, path: 
     }
     url = `${pathPart}?${urlParams.toString()}`;
   }
+  // A type the server does not hold is refused, not answered with an empty search (right or refuse).
+  const type = /^([A-Z][A-Za-z]*)(?:[/?]|$)/.exec(path)?.[1];
+  if (type && !RESOURCE_TYPES.has(type)) return [{ resourceType: 'OperationOutcome', id: 'not-found', issue: [{ severity: 'error', code: 'not-found', details: { text: `${type} is not a FHIR R4 resource type this server holds` }, expression: [type] }] }];
   const typeHistory = /^([A-Z][A-Za-z]+)\/_history$/.exec(path);
   if (typeHistory && request.method === 'GET') {
     return [ok(), await repo.readTypeHistory(typeHistory[1]!, { since: instantParameter(query, '_since'), count: countParameter(query) })];
