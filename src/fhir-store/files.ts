@@ -16,7 +16,17 @@ export async function fhirFilesIn(path: string): Promise<string[]> {
   for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
     if (entry.isFile() && /\.(json|ndjson)$/i.test(entry.name)) files.push(join(entry.parentPath, entry.name));
   }
-  return files.sort();
+  return files.sort(byPatientsFirst);
+}
+
+/**
+ * Patients before the entries that belong to them: a Bulk Data export names its files by type
+ * (AllergyIntolerance.ndjson sorts before Patient.ndjson), and an entry whose patient has not landed
+ * yet is refused. Otherwise in name order, so a run is repeatable.
+ */
+function byPatientsFirst(a: string, b: string): number {
+  const patients = (file: string) => (/^Patient[^a-z]/.test(basename(file)) ? 0 : 1);
+  return patients(a) - patients(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** Every bundle or NDJSON line of the files, labelled `file` or `file:line`; `onBytes` reports progress. */
