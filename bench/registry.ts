@@ -53,7 +53,7 @@ async function waitHealthy(url: string, started: number): Promise<number> {
 async function startPcn(env: Record<string, string>, port: number) {
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--port', String(port)], {
-    env: { ...process.env, LOG_LEVEL: 'warn', PCN_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', PCN_RATE_LIMIT_PER_MINUTE: '0', PCN_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

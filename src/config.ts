@@ -22,6 +22,8 @@ export interface Config {
   /** Each statement's time budget on PostgreSQL (PCN_STATEMENT_TIMEOUT_MS, default 10 s; 0 = none). */
   statementTimeoutMs: number;
   loadShedding: LoadShedding;
+  /** Requests a minute one signed-in user (or one address, before sign-in) may make; 0 = no limit (PCN_RATE_LIMIT_PER_MINUTE, default 6000). */
+  rateLimitPerMinute: number;
   /** Where Bulk Data $export writes its NDJSON files (PCN_EXPORT_DIR, default under the system temp). */
   exportDir: string;
 }
@@ -76,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retryAfterSeconds: Math.max(1, wholeNumber('PCN_SHED_RETRY_AFTER_S', env.PCN_SHED_RETRY_AFTER_S ?? String(shedding.retryAfterSeconds))),
     },
     exportDir: env.PCN_EXPORT_DIR || DEFAULT_EXPORT_DIR,
+    rateLimitPerMinute: wholeNumber('PCN_RATE_LIMIT_PER_MINUTE', env.PCN_RATE_LIMIT_PER_MINUTE ?? '6000'),
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   return { ...config, ...given };

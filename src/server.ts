@@ -23,6 +23,8 @@ export interface ServerOptions {
   mapTiles?: string;
   /** When to answer 503 instead of queueing; the engine's defaults when unset. */
   loadShedding?: LoadShedding;
+  /** Requests a minute per signed-in user or address; none when unset. */
+  rateLimitPerMinute?: number;
   /** Where Bulk Data $export writes its files (default under the system temp). */
   exportDir?: string;
   logger?: Logger | false;
@@ -43,7 +45,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const ownsDb = !options.db;
   const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? './pcn-data', statementTimeoutMs: options.statementTimeoutMs }));
   const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword }) : { seeded: false };
-  const app = await buildApp({ db, logger, mapTiles: options.mapTiles, loadShedding: options.loadShedding, exportDir: options.exportDir });
+  const app = await buildApp({ db, logger, mapTiles: options.mapTiles, loadShedding: options.loadShedding, exportDir: options.exportDir, rateLimitPerMinute: options.rateLimitPerMinute });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   let closing = false;

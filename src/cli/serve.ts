@@ -26,6 +26,7 @@ export function serveCommand() {
       adminPassword: config.adminPassword,
       mapTiles: config.mapTiles,
       loadShedding: config.loadShedding,
+      rateLimitPerMinute: config.rateLimitPerMinute,
       exportDir: config.exportDir,
       logger,
     });

@@ -1,5 +1,5 @@
 /** The HTTP transport: Fastify, zod validation, one error table, the web app and the APIs. Thin by design. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
+import rateLimit from '@fastify/rate-limit';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -43,6 +44,8 @@ export interface AppOptions {
   loadShedding?: LoadShedding;
   /** Where Bulk Data $export writes its files (config.ts's exportDir). */
   exportDir?: string;
+  /** Requests a minute per signed-in user or address (config.ts's rateLimitPerMinute); none when unset or 0. */
+  rateLimitPerMinute?: number;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -70,6 +73,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   });
   warmUpFhir(); // start-up work, not overload: done before shedding measures the event loop
   await shedLoad(app, options.db, options.loadShedding ?? defaultLoadShedding(options.db.engine));
+  if (options.rateLimitPerMinute) await limitRate(app, options.rateLimitPerMinute);
   const webDist = options.webDist ?? WEB_DIST;
   const servesWeb = existsSync(webDist);
   /** No route matched: a GET outside /api and /fhir is one of the web app's own pages. */
@@ -140,5 +144,23 @@ async function shedLoad(app: ZodApp, db: Db, limits: LoadShedding) {
       // Thrown to the route's own error handler: /api answers {error:{code:'unavailable'}}, /fhir an OperationOutcome.
       return Promise.reject(new AppError('unavailable', `the server is busy: try again in ${limits.retryAfterSeconds} s`));
     },
+  });
+}
+
+/**
+ * Each signed-in user (by their token), or each address before sign-in, may make `perMinute` requests a
+ * minute; past that, 429 with Retry-After, answered by the route's own error handler (/api's {error},
+ * /fhir's OperationOutcome). /healthz is never limited. The counts live in this process.
+ */
+async function limitRate(app: ZodApp, perMinute: number) {
+  await app.register(rateLimit, {
+    max: perMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => {
+      const token = request.headers.authorization;
+      return token ? `token:${createHash('sha256').update(token).digest('base64url')}` : `address:${request.ip}`;
+    },
+    allowList: (request) => request.url === '/healthz',
+    errorResponseBuilder: (_request, context) => new AppError('rate-limited', `too many requests: at most ${context.max} a minute; try again in ${context.after}`),
   });
 }
