@@ -29,12 +29,15 @@ export async function recordAccessFor(db: Db, actor: Actor, breakGlassReason: st
         : `a ${actor.role} sees no patient-level records`,
     );
   };
-  // The patients this actor has a legitimate relationship with, as a SQL condition on a patient id.
+  // The patients this actor has a legitimate relationship with, as a SQL condition on a patient id:
+  // correlated EXISTS probes (by the owner and patient indexes), so one patient costs two index lookups
+  // rather than building the set of every patient the PCN holds.
   const related = (patientId: string, params: SqlParams) => `(
-      ${patientId} IN (SELECT g.id FROM fhir_token g WHERE g.resource_type = 'Patient'
-                         AND g.code = 'general-practitioner:identifier' AND g.value = ANY(${params.add(practices)}::text[]))
-   OR ${patientId} IN (SELECT c.patient_id FROM fhir_token m JOIN fhir_resource c ON c.resource_type = m.resource_type AND c.id = m.id AND NOT c.deleted
-                        WHERE m.resource_type = 'CareTeam' AND m.code = 'participant:identifier' AND m.value = ${params.add(actor.orgCode ?? '')}))`;
+      EXISTS (SELECT 1 FROM fhir_token g WHERE g.id = ${patientId} AND g.resource_type = 'Patient'
+                AND g.code = 'general-practitioner:identifier' AND g.value = ANY(${params.add(practices)}::text[]))
+   OR EXISTS (SELECT 1 FROM fhir_resource c JOIN fhir_token m ON m.id = c.id AND m.resource_type = c.resource_type
+               WHERE c.patient_id = ${patientId} AND c.resource_type = 'CareTeam' AND NOT c.deleted
+                 AND m.code = 'participant:identifier' AND m.value = ${params.add(actor.orgCode ?? '')}))`;
   return {
     actor,
     breakGlassReason,
