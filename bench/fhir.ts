@@ -121,7 +121,7 @@ async function token(url: string, email = CLINICIAN): Promise<string> {
 /** The synthetic population as JSON text of transaction Bundles of PATIENTS_PER_BUNDLE patients each (made before timing). */
 function transactionFiles(registry: RegistrySnapshot): string[] {
   const files: string[] = [];
-  let entries: NonNullable<Bundle['entry']> = [];
+  const entries: NonNullable<Bundle['entry']> = [];
   let patients = 0;
   for (const bundle of syntheticPopulation({ ...registry, patients: IMPORT_PATIENTS, seed: 1, asOf: new Date().toISOString().slice(0, 10) })) {
     entries.push(...(bundle.entry ?? []));
@@ -144,7 +144,17 @@ function* patientsOnly(from: number, to: number, practices: string[]): Generator
   for (let i = from; i < to; i++) {
     const identifier = i < MAX_SYNTHETIC_PATIENTS ? { system: NHS, value: nhsNumberFor(i) } : { system: 'https://pcn-hub.example/Id/synthetic-record', value: `patient-${i}` };
     const generalPractitioner = [{ identifier: { system: ODS, value: practices[i % practices.length]! } }];
-    yield { label: `patient ${i}`, resource: { resourceType: 'Patient', id: `bench-${i}`, identifier: [identifier], generalPractitioner, gender: i % 2 ? 'female' : 'male', birthDate: `19${String(30 + (i % 70)).padStart(2, '0')}-01-01` } };
+    yield {
+      label: `patient ${i}`,
+      resource: {
+        resourceType: 'Patient',
+        id: `bench-${i}`,
+        identifier: [identifier],
+        generalPractitioner,
+        gender: i % 2 ? 'female' : 'male',
+        birthDate: `19${String(30 + (i % 70)).padStart(2, '0')}-01-01`,
+      },
+    };
   }
 }
 
@@ -166,10 +176,9 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
     say(`| ${engine} | bulk import (${IMPORT_PATIENTS} synthetic patients, ${imported.resources} resources, transactions of ~${entries} entries) | ${Math.round(importRate)} resources/s | | |`);
     // The clinician's own patients: registered at a practice of their PCN (a legitimate relationship).
     const ids = (
-      await db.query<{ id: string }>(
-        "SELECT id FROM fhir_token WHERE resource_type = 'Patient' AND code = 'general-practitioner:identifier' AND value = ANY($1::text[]) ORDER BY id LIMIT 1000",
-        [[...pcnPractices]],
-      )
+      await db.query<{ id: string }>("SELECT id FROM fhir_token WHERE resource_type = 'Patient' AND code = 'general-practitioner:identifier' AND value = ANY($1::text[]) ORDER BY id LIMIT 1000", [
+        [...pcnPractices],
+      ])
     ).map((r) => r.id);
     say(`| ${engine} | (the clinician's PCN ${pcn} holds ${ids.length === 1000 ? '1,000+' : ids.length} of the imported patients) | | | |`);
 
@@ -179,7 +188,11 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
     const rawSelect = await rawRate((i) => db.query("SELECT content FROM fhir_resource WHERE resource_type = 'Patient' AND id = $1", [ids[i % ids.length]]));
     const sample = { resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, subject: { reference: `Patient/${ids[0]}` } };
     const rawInsert = await rawRate(() =>
-      db.query("INSERT INTO raw_bench (resource_type, id, version_id, last_updated, patient_id, content) VALUES ('Observation', $1, 1, now(), $2, $3::json)", [randomUUID(), ids[0], JSON.stringify(sample)]),
+      db.query("INSERT INTO raw_bench (resource_type, id, version_id, last_updated, patient_id, content) VALUES ('Observation', $1, 1, now(), $2, $3::json)", [
+        randomUUID(),
+        ids[0],
+        JSON.stringify(sample),
+      ]),
     );
     await db.close();
 
@@ -187,7 +200,13 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
     try {
       const auth = { authorization: `Bearer ${await token(server.url)}`, 'content-type': 'application/fhir+json' };
       let n = 0;
-      const read = await autocannon({ url: server.url, connections: CONNECTIONS, duration: SECONDS, headers: auth, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${ids[n++ % ids.length]}` }) }] });
+      const read = await autocannon({
+        url: server.url,
+        connections: CONNECTIONS,
+        duration: SECONDS,
+        headers: auth,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${ids[n++ % ids.length]}` }) }],
+      });
       const create = await autocannon({ url: `${server.url}/fhir/Observation`, method: 'POST', connections: CONNECTIONS, duration: SECONDS, headers: auth, body: JSON.stringify(sample) });
       say(`| ${engine} | raw PK SELECT | ${Math.round(rawSelect)}/s | | |`);
       say(`| ${engine} | FHIR read | ${Math.round(read.requests.average)}/s | ${p95(read).toFixed(1)} | ${(read.requests.average / rawSelect).toFixed(2)} × raw (goal ≥ 0.15) |`);
@@ -227,7 +246,9 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
         const found = (await (await fetch(`${server2.url}/fhir/Patient?identifier=${encodeURIComponent(`${NHS}|${mine[0]}`)}`, { headers: auth })).json()) as { entry?: unknown[] };
         if (found.entry?.length !== 1) say(`| postgres | ERROR: the clinician's identifier search found ${found.entry?.length ?? 0} patients, not 1 | | | |`);
         const [{ n: patients }] = (await (await fetch(`${server2.url}/fhir/Patient?_summary=count`, { headers: admin })).json().then((b: { total: number }) => [{ n: b.total }])) as [{ n: number }];
-        say(`| postgres | search by identifier as the clinician, ${patients.toLocaleString('en-GB')} patients | ${Math.round(search.requests.average)}/s | ${p95(search).toFixed(1)} | goal p95 ≤ 20 ms |`);
+        say(
+          `| postgres | search by identifier as the clinician, ${patients.toLocaleString('en-GB')} patients | ${Math.round(search.requests.average)}/s | ${p95(search).toFixed(1)} | goal p95 ≤ 20 ms |`,
+        );
         const exportStart = performance.now();
         // Bulk export is for admins (secondary use), so it is measured as one.
         const kickOff = await fetch(`${server2.url}/fhir/$export?_type=Patient`, { headers: { ...admin, prefer: 'respond-async' } });
@@ -239,7 +260,9 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
           else await new Promise((r) => setTimeout(r, 250));
         }
         const exported = manifest.output.reduce((sum, o) => sum + o.count, 0);
-        say(`| postgres | $export of ${exported.toLocaleString('en-GB')} resources | ${Math.round(exported / ((performance.now() - exportStart) / 1000))} resources/s | | ${((performance.now() - exportStart) / 1000).toFixed(1)} s (goal ≤ 60 s for 1M) |`);
+        say(
+          `| postgres | $export of ${exported.toLocaleString('en-GB')} resources | ${Math.round(exported / ((performance.now() - exportStart) / 1000))} resources/s | | ${((performance.now() - exportStart) / 1000).toFixed(1)} s (goal ≤ 60 s for 1M) |`,
+        );
       } finally {
         await stop(server2.child);
       }

@@ -78,7 +78,7 @@ async function signIn(url: string): Promise<string> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'admin@pcn-hub.example', password: ADMIN_PASSWORD }),
   });
-  return (await response.json() as { token: string }).token;
+  return ((await response.json()) as { token: string }).token;
 }
 
 async function benchEngine(engine: 'pglite' | 'postgres', bareUrl: string, port: number): Promise<{ rows: Row[]; firstStartMs: number }> {

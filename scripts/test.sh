@@ -9,6 +9,10 @@ node --import tsx scripts/check-migrations.ts || exit 1
 mapfile -t files < <(find src web/e2e test -name '*.test.ts' 2>/dev/null | sort)
 # Module boundaries and layers (.dependency-cruiser.cjs): a violation fails the run before any test.
 npm run --silent check:deps || exit 1
+# Lint and format (biome.jsonc): the tree passes them, or the run fails before any test.
+npx biome check . || exit 1
+# The type checker over the server, scripts, tests and the web app.
+npm run --silent typecheck || exit 1
 [ -f web/dist/index.html ] || npx vite build --config web/vite.config.ts --logLevel warn || exit 1
 mkdir -p test-results
 pass=0; fail=0; status=0

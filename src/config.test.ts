@@ -14,7 +14,7 @@ test('PCN_EXPORT_DIR is read by config.ts; without it exports go under the syste
   assert.notEqual(fallback, '/srv/pcn/exports');
 });
 
-test('one version: the OpenAPI document and the CapabilityStatement both show package.json\'s', async () => {
+test("one version: the OpenAPI document and the CapabilityStatement both show package.json's", async () => {
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(VERSION, version);
   const db = await testDb();

@@ -58,8 +58,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             if (logger) logger.info({ patients: counts.bundles, resources: counts.resources }, 'seeding demo patients');
           },
         }).then(
-          (counts) => void (logger && logger.info({ patients: counts.bundles, resources: counts.resources }, 'demo patients seeded')),
-          (error: Error) => void (logger && logger.warn({ err: error.message }, 'demo patient seeding stopped (re-run `pcn demo` to resume)')),
+          (counts) => void (logger || undefined)?.info({ patients: counts.bundles, resources: counts.resources }, 'demo patients seeded'),
+          (error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'demo patient seeding stopped (re-run `pcn demo` to resume)'),
         )
       : Promise.resolve();
   return {

@@ -57,7 +57,10 @@ test('an edit to a landed migration fails, committed or not, naming the file; re
   await write(path, 'CREATE TABLE c (id int, sneaked text);\n');
   const uncommitted = check();
   assert.equal(uncommitted.code, 1);
-  assert.match(uncommitted.out, /check-migrations: src\/modules\/record\/migrations\/003_more\.sql differs from migration 003 as it landed \(src\/modules\/record\/migrations\/003_more\.sql in [0-9a-f]{10}\); landed migrations are never edited: add a new one/);
+  assert.match(
+    uncommitted.out,
+    /check-migrations: src\/modules\/record\/migrations\/003_more\.sql differs from migration 003 as it landed \(src\/modules\/record\/migrations\/003_more\.sql in [0-9a-f]{10}\); landed migrations are never edited: add a new one/,
+  );
   commit('edit 003');
   assert.equal(check().code, 1);
   await write(path, 'CREATE TABLE c (id int);\n');

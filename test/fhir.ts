@@ -89,7 +89,10 @@ export async function create<T extends Resource>(fhir: Fhir, resource: T, auth?:
 export const matches = <T extends Resource = Resource>(bundle: Bundle) =>
   (bundle.entry ?? []).filter((e) => e.search?.mode !== 'include' && e.search?.mode !== 'outcome').map((e) => e.resource as T & { id: string });
 
-export const ids = (bundle: Bundle) => matches(bundle).map((r) => r.id).sort();
+export const ids = (bundle: Bundle) =>
+  matches(bundle)
+    .map((r) => r.id)
+    .sort();
 
 /** Every issue's text and expressions, to assert on what a client is told. */
 export function issues(outcome: OperationOutcome): Array<{ code: string; text: string; expression: string[] }> {

@@ -3,9 +3,7 @@ import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 const webRoot = fileURLToPath(new URL('.', import.meta.url));
-const nhsukImages = fileURLToPath(
-  new URL('../node_modules/nhsuk-frontend/dist/nhsuk/assets/images/', import.meta.url),
-);
+const nhsukImages = fileURLToPath(new URL('../node_modules/nhsuk-frontend/dist/nhsuk/assets/images/', import.meta.url));
 
 /**
  * nhsuk-frontend's compiled CSS keeps an old-IE hack, `@media screen\0`, that the CSS minifier

@@ -16,8 +16,7 @@ let store: Store;
 let env: Record<string, string>;
 const others: Store[] = [];
 
-const pcn = (args: string[], options: { env?: Record<string, string>; stdin?: string } = {}) =>
-  runPcn(args, { cwd: work, env: { ...env, ...options.env }, stdin: options.stdin });
+const pcn = (args: string[], options: { env?: Record<string, string>; stdin?: string } = {}) => runPcn(args, { cwd: work, env: { ...env, ...options.env }, stdin: options.stdin });
 
 async function freshStore(): Promise<Record<string, string>> {
   const other = await makeStore(work);
@@ -39,7 +38,14 @@ test(`every command has --help and exits 0 (${testEngine})`, async () => {
   const top = await pcn(['--help']);
   assert.equal(top.code, 0);
   for (const command of ['serve', 'demo', 'import', 'export', 'user', 'token']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
-  for (const args of [['serve', '--help'], ['demo', '--help'], ['import', '--help'], ['export', '--help'], ['user', 'add', '--help'], ['token', '--help']]) {
+  for (const args of [
+    ['serve', '--help'],
+    ['demo', '--help'],
+    ['import', '--help'],
+    ['export', '--help'],
+    ['user', 'add', '--help'],
+    ['token', '--help'],
+  ]) {
     const result = await pcn(args);
     assert.equal(result.code, 0, args.join(' '));
     assert.match(result.stdout, /Usage: pcn/);

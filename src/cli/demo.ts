@@ -32,9 +32,13 @@ export function demoCommand() {
       if (flags.patients === 0) return;
       const patients = progressBar('Generating patients');
       const started = performance.now();
-      const counts = await seedDemoPatients(db, { patients: flags.patients, seed: flags.seed, onProgress: (c) => patients.update(c.bundles + c.skipped, flags.patients) }).finally(() => patients.stop());
+      const counts = await seedDemoPatients(db, { patients: flags.patients, seed: flags.seed, onProgress: (c) => patients.update(c.bundles + c.skipped, flags.patients) }).finally(() =>
+        patients.stop(),
+      );
       const seconds = (performance.now() - started) / 1000;
-      process.stdout.write(`Added ${counts.bundles} synthetic patients (${counts.resources} resources, ${Math.round(counts.resources / seconds)}/s)${counts.skipped ? `; ${counts.skipped} were already there` : ''}.\n`);
+      process.stdout.write(
+        `Added ${counts.bundles} synthetic patients (${counts.resources} resources, ${Math.round(counts.resources / seconds)}/s)${counts.skipped ? `; ${counts.skipped} were already there` : ''}.\n`,
+      );
     });
   });
 }

@@ -33,7 +33,11 @@ async function importFhirPath(db: Db, path: string) {
   const bar = progressBar('Importing FHIR (bytes)');
   let bytes = 0;
   const started = performance.now();
-  const counts = await importFhir(db, await systemContext(db, `pcn import fhir ${path}`), readFhirFiles(files, (n) => bar.update((bytes += n), totalBytes))).finally(() => bar.stop());
+  const counts = await importFhir(
+    db,
+    await systemContext(db, `pcn import fhir ${path}`),
+    readFhirFiles(files, (n) => bar.update((bytes += n), totalBytes)),
+  ).finally(() => bar.stop());
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     `Imported ${counts.resources} resources in ${counts.bundles} bundles from ${files.length} file(s) in ${seconds.toFixed(1)} s` +

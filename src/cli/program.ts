@@ -8,11 +8,7 @@ import { userCommand } from './user.ts';
 import { VERSION } from '../version.ts';
 
 export function buildProgram(): Command {
-  const program = new Command('pcn')
-    .description('PCN Hub: the platform a Primary Care Network runs on')
-    .version(VERSION)
-    .showHelpAfterError('(add --help for usage)')
-    .exitOverride();
+  const program = new Command('pcn').description('PCN Hub: the platform a Primary Care Network runs on').version(VERSION).showHelpAfterError('(add --help for usage)').exitOverride();
   for (const command of [serveCommand(), demoCommand(), importCommand(), exportCommand(), userCommand(), tokenCommand()]) {
     program.addCommand(command.exitOverride());
   }

@@ -41,8 +41,7 @@ function startServe() {
   return { pid: child.pid!, url, stop };
 }
 
-const signIn = (url: string) =>
-  fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: USER, password: PASSWORD }) });
+const signIn = (url: string) => fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: USER, password: PASSWORD }) });
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'pcn-lock-cli-'));

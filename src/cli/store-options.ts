@@ -11,8 +11,7 @@ export interface StoreFlags {
  * Every command that touches the store takes --data (PGlite folder); DATABASE_URL selects PostgreSQL instead.
  * A PGlite folder that another process holds (a running server) is refused with that process named.
  */
-export const withStoreOption = (command: Command) =>
-  command.option('--data <dir>', 'PGlite data folder (default $PCN_DATA_DIR or ./pcn-data); ignored when DATABASE_URL is set');
+export const withStoreOption = (command: Command) => command.option('--data <dir>', 'PGlite data folder (default $PCN_DATA_DIR or ./pcn-data); ignored when DATABASE_URL is set');
 
 export async function openCliStore(flags: StoreFlags): Promise<Db> {
   const config = loadConfig(process.env, { dataDir: flags.data });

@@ -49,7 +49,10 @@ const Chance = z
     onlyIf: z.object({ minAge: z.number(), bmiAtLeast: z.number() }).strict().optional(),
     byAge: agePoints.optional(),
     byAgeOfSex: z.object({ female: agePoints, male: agePoints }).strict().optional(),
-    ageBands: z.array(z.tuple([z.number().nullable(), probability])).min(1).optional(),
+    ageBands: z
+      .array(z.tuple([z.number().nullable(), probability]))
+      .min(1)
+      .optional(),
     constant: probability.optional(),
     sex: z.object({ female: z.number(), male: z.number() }).strict().optional(),
     bmiAtLeast30: z.number().optional(),
@@ -101,7 +104,10 @@ const Medicine = z
   .object({
     name: z.string(),
     /** dm+d VMP code, only where checked against a dm+d-derived list; otherwise the medicine is text-only. */
-    dmd: z.string().regex(/^\d{6,18}$/).optional(),
+    dmd: z
+      .string()
+      .regex(/^\d{6,18}$/)
+      .optional(),
     dose: z.string(),
   })
   .strict();
@@ -147,5 +153,8 @@ for (const { key, chance } of PROBLEMS) {
   requireProblems([...(chance.unless ?? []), ...(chance.timesIf ?? []).map((t) => t.has), ...(chance.plusIf ?? []).flatMap((p) => p.hasAny)], `the chance of '${key}'`);
 }
 requireProblems(Object.keys(TREATMENTS), 'medicines.json treatments');
-requireMedicines(Object.values(TREATMENTS).flatMap((options) => options.map(([medicine]) => medicine)), 'medicines.json treatments');
+requireMedicines(
+  Object.values(TREATMENTS).flatMap((options) => options.map(([medicine]) => medicine)),
+  'medicines.json treatments',
+);
 requireMedicines(ANTITHROMBOTICS, 'medicines.json antithrombotics');

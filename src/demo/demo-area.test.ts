@@ -67,8 +67,14 @@ test('about 100 well-formed practices near their towns, with valid normalised po
   for (const seed of SEEDS) {
     const s = demoArea(seed);
     assert.ok(s.practices.length >= 95 && s.practices.length <= 105, `${s.practices.length} practices`);
-    assertUnique(s.practices.map((p) => p.ods), 'practice codes');
-    assertUnique(s.practices.map((p) => p.postcode ?? ''), 'practice postcodes');
+    assertUnique(
+      s.practices.map((p) => p.ods),
+      'practice codes',
+    );
+    assertUnique(
+      s.practices.map((p) => p.postcode ?? ''),
+      'practice postcodes',
+    );
     for (const practice of s.practices) {
       // The demo always knows where a practice is; the registry type allows unknowns (ePCN imports).
       const p = { ...practice, listSize: practice.listSize ?? NaN, postcode: practice.postcode ?? '', latitude: practice.latitude ?? NaN, longitude: practice.longitude ?? NaN };
@@ -131,7 +137,11 @@ test('PCN sizes: exactly 2 below 25,000 (Hunstanton, Halesworth), exactly 1 abov
     assert.deepEqual(below.sort(), ['Halesworth PCN', 'Hunstanton PCN'], `seed ${seed}`);
     assert.deepEqual(above, ['Norwich City PCN'], `seed ${seed}`);
     const total = s.practices.reduce((sum, p) => sum + (p.listSize ?? NaN), 0);
-    assert.equal(total, sizes.reduce((sum, p) => sum + p.size, 0), 'every patient is counted in one PCN');
+    assert.equal(
+      total,
+      sizes.reduce((sum, p) => sum + p.size, 0),
+      'every patient is counted in one PCN',
+    );
     assert.ok(total >= 1_000_000 && total <= 1_200_000, `total ${total}`);
   }
 });
@@ -139,7 +149,10 @@ test('PCN sizes: exactly 2 below 25,000 (Hunstanton, Halesworth), exactly 1 abov
 test('partners: valid codes and types, unique, placed near the area, each link points at a real PCN and partner', () => {
   for (const seed of SEEDS) {
     const s = demoArea(seed);
-    assertUnique(s.partners.map((p) => p.code), 'partner codes');
+    assertUnique(
+      s.partners.map((p) => p.code),
+      'partner codes',
+    );
     const partnerCodes = new Set(s.partners.map((p) => p.code));
     const pcnCodes = new Set(s.pcns.map((p) => p.code));
     for (const p of s.partners) {
@@ -152,7 +165,10 @@ test('partners: valid codes and types, unique, placed near the area, each link p
       assert.ok(p.longitude !== null && p.longitude > 0.2 && p.longitude < 1.9, `${p.code} longitude`);
     }
     for (const link of s.pcnPartners) assert.ok(pcnCodes.has(link.pcnCode) && partnerCodes.has(link.partnerCode), JSON.stringify(link));
-    assertUnique(s.pcnPartners.map((l) => `${l.pcnCode}/${l.partnerCode}`), 'PCN–partner links');
+    assertUnique(
+      s.pcnPartners.map((l) => `${l.pcnCode}/${l.partnerCode}`),
+      'PCN–partner links',
+    );
   }
 });
 
@@ -180,7 +196,10 @@ test('shared partners: acute trust by locality, MH/community/ambulance everywher
   const codeOf = (name: string) => s.pcns.find((p) => p.name === name)?.code ?? '';
   const suffolk = new Set(['Lowestoft PCN', 'Beccles and Bungay PCN', 'Halesworth PCN'].map(codeOf));
 
-  assert.deepEqual(s.partners.filter((p) => p.type === 'acute').map((p) => p.code), ['RZ1', 'RZ2', 'RZ3']);
+  assert.deepEqual(
+    s.partners.filter((p) => p.type === 'acute').map((p) => p.code),
+    ['RZ1', 'RZ2', 'RZ3'],
+  );
   for (const pcn of s.pcns) {
     const codes = linked(pcn.code);
     assert.equal(codes.filter((c) => ['RZ1', 'RZ2', 'RZ3'].includes(c)).length, 1, `${pcn.name}: one acute trust`);
@@ -188,8 +207,14 @@ test('shared partners: acute trust by locality, MH/community/ambulance everywher
     const [council, healthwatch] = suffolk.has(pcn.code) ? ['LA-SUFFOLK', 'HW-SUFFOLK'] : ['LA-NORFOLK', 'HW-NORFOLK'];
     assert.ok(codes.includes(council) && codes.includes(healthwatch), `${pcn.name} → ${council}, ${healthwatch}`);
     assert.ok(!codes.includes(council === 'LA-SUFFOLK' ? 'LA-NORFOLK' : 'LA-SUFFOLK'), `${pcn.name}: one council`);
-    assert.ok(codes.some((c) => s.partners.find((p) => p.code === c)?.type === 'voluntary'), `${pcn.name}: social prescribing`);
-    assert.ok(codes.some((c) => s.partners.find((p) => p.code === c)?.type === 'hospice'), `${pcn.name}: hospice`);
+    assert.ok(
+      codes.some((c) => s.partners.find((p) => p.code === c)?.type === 'voluntary'),
+      `${pcn.name}: social prescribing`,
+    );
+    assert.ok(
+      codes.some((c) => s.partners.find((p) => p.code === c)?.type === 'hospice'),
+      `${pcn.name}: hospice`,
+    );
   }
   assert.ok(linked(codeOf('Norwich City PCN')).includes('RZ1'));
   assert.ok(linked(codeOf('Lowestoft PCN')).includes('RZ2'));
@@ -197,7 +222,11 @@ test('shared partners: acute trust by locality, MH/community/ambulance everywher
   assert.ok(linked(codeOf("King's Lynn PCN")).includes('RZ3'));
   assert.ok(linked(codeOf('Hunstanton PCN')).includes('RZ3'));
   // Every partner type appears at least once.
-  for (const type of PARTNER_TYPES) assert.ok(s.partners.some((p) => p.type === type), type);
+  for (const type of PARTNER_TYPES)
+    assert.ok(
+      s.partners.some((p) => p.type === type),
+      type,
+    );
 });
 
 test('codes are unique across the whole registry', () => {
@@ -207,9 +236,7 @@ test('codes are unique across the whole registry', () => {
 
 test('money: one £535,000 PCN development allocation to the area, in integer pence', () => {
   const s = demoArea();
-  assert.deepEqual(s.allocations, [
-    { areaCode: 'Q99', pcnCode: null, amountPence: 53_500_000, purpose: 'PCN development', financialYear: '2019/20', source: 'NHS England' },
-  ]);
+  assert.deepEqual(s.allocations, [{ areaCode: 'Q99', pcnCode: null, amountPence: 53_500_000, purpose: 'PCN development', financialYear: '2019/20', source: 'NHS England' }]);
   const total = s.allocations.reduce((sum, a) => sum + a.amountPence, 0);
   assert.ok(Number.isInteger(total));
   assert.equal(total, 53_500_000);

@@ -76,8 +76,22 @@ const PCN_PLANS: readonly PcnPlan[] = [
   { name: 'Norwich City PCN', home: N, practiceTowns: [N, N, N, N, N, N, N, N], homeDistricts: ['NR1', 'NR2', 'NR3'], patients: 84_000, band: 'above' },
   { name: 'Norwich North PCN', home: N, practiceTowns: [N, N, N, N, N, N], homeDistricts: ['NR3', 'NR6', 'NR7'], patients: 66_000, band: 'within' },
   { name: 'Norwich South and West PCN', home: N, practiceTowns: [N, N, N, N, N, N], homeDistricts: ['NR4', 'NR5', 'NR2'], patients: 66_000, band: 'within' },
-  { name: 'Great Yarmouth and Northern Villages PCN', home: 'Great Yarmouth', practiceTowns: ['Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth'], homeDistricts: ['NR30'], patients: 64_000, band: 'within' },
-  { name: 'Gorleston PCN', home: 'Great Yarmouth', practiceTowns: ['Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth'], homeDistricts: ['NR31'], patients: 54_000, band: 'within' },
+  {
+    name: 'Great Yarmouth and Northern Villages PCN',
+    home: 'Great Yarmouth',
+    practiceTowns: ['Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth'],
+    homeDistricts: ['NR30'],
+    patients: 64_000,
+    band: 'within',
+  },
+  {
+    name: 'Gorleston PCN',
+    home: 'Great Yarmouth',
+    practiceTowns: ['Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth', 'Great Yarmouth'],
+    homeDistricts: ['NR31'],
+    patients: 54_000,
+    band: 'within',
+  },
   { name: 'Lowestoft PCN', home: 'Lowestoft', practiceTowns: ['Lowestoft', 'Lowestoft', 'Lowestoft', 'Lowestoft', 'Lowestoft', 'Lowestoft', 'Lowestoft'], patients: 66_000, band: 'within' },
   { name: "King's Lynn PCN", home: "King's Lynn", practiceTowns: ["King's Lynn", "King's Lynn", "King's Lynn", "King's Lynn", "King's Lynn", "King's Lynn"], patients: 66_000, band: 'within' },
   { name: 'Downham Market PCN', home: 'Downham Market', practiceTowns: ['Downham Market', 'Downham Market', 'Downham Market', 'Downham Market'], patients: 44_000, band: 'within' },
@@ -85,7 +99,13 @@ const PCN_PLANS: readonly PcnPlan[] = [
   { name: 'Breckland (Thetford) PCN', home: 'Thetford', practiceTowns: ['Thetford', 'Thetford', 'Thetford', 'Thetford', 'Thetford'], patients: 58_000, band: 'within' },
   { name: 'Dereham PCN', home: 'Dereham', practiceTowns: ['Dereham', 'Dereham', 'Dereham', 'Dereham', 'Dereham', 'Dereham'], patients: 58_000, band: 'within' },
   { name: 'Swaffham and Watton PCN', home: 'Swaffham', practiceTowns: ['Swaffham', 'Swaffham', 'Watton', 'Watton'], patients: 46_000, band: 'within' },
-  { name: 'Wymondham and Attleborough PCN', home: 'Wymondham', practiceTowns: ['Wymondham', 'Wymondham', 'Wymondham', 'Attleborough', 'Attleborough', 'Attleborough'], patients: 64_000, band: 'within' },
+  {
+    name: 'Wymondham and Attleborough PCN',
+    home: 'Wymondham',
+    practiceTowns: ['Wymondham', 'Wymondham', 'Wymondham', 'Attleborough', 'Attleborough', 'Attleborough'],
+    patients: 64_000,
+    band: 'within',
+  },
   { name: 'Diss and Long Stratton PCN', home: 'Diss', practiceTowns: ['Diss', 'Diss', 'Diss', 'Long Stratton', 'Long Stratton'], patients: 56_000, band: 'within' },
   { name: 'Cromer and Sheringham PCN', home: 'Cromer', practiceTowns: ['Cromer', 'Cromer', 'Sheringham', 'Sheringham'], patients: 44_000, band: 'within' },
   { name: 'North Walsham and Hoveton PCN', home: 'North Walsham', practiceTowns: ['North Walsham', 'North Walsham', 'North Walsham', 'Hoveton', 'Hoveton'], patients: 54_000, band: 'within' },
@@ -109,15 +129,58 @@ const PRACTICE_LIST_MIN = 2_500;
 const PRACTICE_LIST_MAX = 25_000;
 
 const STREETS = [
-  'Market Street', 'Church Lane', 'Station Road', 'High Street', 'Mill Lane', 'Park Road', 'Victoria Road',
-  "Queen's Road", 'The Green', 'Chapel Street', 'Bridge Street', 'London Road', 'Grove Road', 'Orchard Way',
-  'Manor Road', 'Beech Avenue', 'Willow Lane', 'Priory Road', 'Abbey Road', 'Riverside', "King's Road",
-  'Alexandra Road', 'Albert Street', 'Cedar Drive', 'Oak Street', 'North Street', 'Castle Street', 'Norfolk Street',
+  'Market Street',
+  'Church Lane',
+  'Station Road',
+  'High Street',
+  'Mill Lane',
+  'Park Road',
+  'Victoria Road',
+  "Queen's Road",
+  'The Green',
+  'Chapel Street',
+  'Bridge Street',
+  'London Road',
+  'Grove Road',
+  'Orchard Way',
+  'Manor Road',
+  'Beech Avenue',
+  'Willow Lane',
+  'Priory Road',
+  'Abbey Road',
+  'Riverside',
+  "King's Road",
+  'Alexandra Road',
+  'Albert Street',
+  'Cedar Drive',
+  'Oak Street',
+  'North Street',
+  'Castle Street',
+  'Norfolk Street',
 ] as const;
 const PRACTICE_SUFFIXES = ['Surgery', 'Medical Practice', 'Health Centre', 'Surgery', 'Medical Centre'] as const;
 
 const GIVEN_NAMES = ['Amelia', 'James', 'Priya', 'Tom', 'Sarah', 'Kwame', 'Helen', 'Rajesh', 'Claire', 'Oliver', 'Fatima', 'David', 'Ruth', 'Samuel', 'Grace', 'Ahmed'] as const;
-const FAMILY_NAMES = ['Ashworth', 'Blake', 'Chandra', 'Dunmore', 'Ellison', 'Fairweather', 'Gould', 'Harrington', 'Iqbal', 'Jarvis', 'Keane', 'Lockwood', 'Mensah', 'Norbury', 'Okafor', 'Pryce', 'Quinlan', 'Rowntree'] as const;
+const FAMILY_NAMES = [
+  'Ashworth',
+  'Blake',
+  'Chandra',
+  'Dunmore',
+  'Ellison',
+  'Fairweather',
+  'Gould',
+  'Harrington',
+  'Iqbal',
+  'Jarvis',
+  'Keane',
+  'Lockwood',
+  'Mensah',
+  'Norbury',
+  'Okafor',
+  'Pryce',
+  'Quinlan',
+  'Rowntree',
+] as const;
 
 const CARE_HOME_WORDS = ['Rose', 'Meadow', 'Oak', 'Willow', 'Cedar', 'Elm', 'Beech', 'Holly', 'Heron', 'Kingfisher', 'Swan', 'Poppy', 'Lavender', 'Orchard', 'Broadland'] as const;
 const CARE_HOME_KINDS = ['Lodge', 'House', 'Court', 'View', 'Grange'] as const;
@@ -147,13 +210,34 @@ const SHARED_PARTNERS: readonly SharedPartnerPlan[] = [
   { code: 'RZ5', name: 'Norfolk and Waveney Community Health NHS Trust (demo)', type: 'community-services', town: 'Norwich', role: null, serves: everyone },
   { code: 'RZ6', name: 'East of England Ambulance Service NHS Trust (demo)', type: 'ambulance', town: 'Norwich', role: null, serves: everyone },
   { code: 'LA-NORFOLK', name: 'Norfolk County Council Adult Social Services', type: 'social-care', town: 'Norwich', role: 'Social care', serves: (pcn) => councilOf(pcn) === 'Norfolk' },
-  { code: 'LA-SUFFOLK', name: 'Suffolk County Council Adult and Community Services (Waveney)', type: 'social-care', town: 'Lowestoft', role: 'Social care', serves: (pcn) => councilOf(pcn) === 'Suffolk' },
+  {
+    code: 'LA-SUFFOLK',
+    name: 'Suffolk County Council Adult and Community Services (Waveney)',
+    type: 'social-care',
+    town: 'Lowestoft',
+    role: 'Social care',
+    serves: (pcn) => councilOf(pcn) === 'Suffolk',
+  },
   { code: 'HW-NORFOLK', name: 'Healthwatch Norfolk', type: 'healthwatch', town: 'Norwich', role: 'Patient voice', serves: (pcn) => councilOf(pcn) === 'Norfolk' },
   { code: 'HW-SUFFOLK', name: 'Healthwatch Suffolk', type: 'healthwatch', town: 'Lowestoft', role: 'Patient voice', serves: (pcn) => councilOf(pcn) === 'Suffolk' },
-  { code: 'VCS-NORWICH', name: 'Norwich Community Connectors', type: 'voluntary', town: 'Norwich', role: 'Social prescribing', serves: (pcn) => pcn.home === 'Norwich' || pcn.home === 'Aylsham' || pcn.home === 'Wymondham' },
+  {
+    code: 'VCS-NORWICH',
+    name: 'Norwich Community Connectors',
+    type: 'voluntary',
+    town: 'Norwich',
+    role: 'Social prescribing',
+    serves: (pcn) => pcn.home === 'Norwich' || pcn.home === 'Aylsham' || pcn.home === 'Wymondham',
+  },
   { code: 'VCS-EAST', name: 'East Coast Community Links', type: 'voluntary', town: 'Great Yarmouth', role: 'Social prescribing', serves: (_pcn, acute) => acute === 'RZ2' },
   { code: 'VCS-WEST', name: 'West Norfolk Voluntary Action (demo)', type: 'voluntary', town: "King's Lynn", role: 'Social prescribing', serves: (_pcn, acute) => acute === 'RZ3' },
-  { code: 'VCS-RURAL', name: 'Rural Norfolk Good Neighbours', type: 'voluntary', town: 'Dereham', role: 'Social prescribing', serves: (pcn, acute) => acute === 'RZ1' && !['Norwich', 'Aylsham', 'Wymondham'].includes(pcn.home) },
+  {
+    code: 'VCS-RURAL',
+    name: 'Rural Norfolk Good Neighbours',
+    type: 'voluntary',
+    town: 'Dereham',
+    role: 'Social prescribing',
+    serves: (pcn, acute) => acute === 'RZ1' && !['Norwich', 'Aylsham', 'Wymondham'].includes(pcn.home),
+  },
   { code: 'HOSPICE-EAST', name: 'East Norfolk and Waveney Hospice (demo)', type: 'hospice', town: 'Norwich', role: null, serves: (_pcn, acute) => acute !== 'RZ3' },
   { code: 'HOSPICE-WEST', name: 'West Norfolk Hospice (demo)', type: 'hospice', town: "King's Lynn", role: null, serves: (_pcn, acute) => acute === 'RZ3' },
 ];
@@ -294,8 +378,14 @@ export function demoArea(seed = 1): RegistrySnapshot {
   const rng = new Rng(seed);
   const places = new Places(rng);
   const streetsByTown = new Map<DemoTownName, NamePool>();
-  const directors = new NamePool(rng, GIVEN_NAMES.flatMap((g) => FAMILY_NAMES.map((f) => `Dr ${g} ${f}`)));
-  const careHomeNames = new NamePool(rng, CARE_HOME_WORDS.flatMap((w) => CARE_HOME_KINDS.map((k) => `${w} ${k}`)));
+  const directors = new NamePool(
+    rng,
+    GIVEN_NAMES.flatMap((g) => FAMILY_NAMES.map((f) => `Dr ${g} ${f}`)),
+  );
+  const careHomeNames = new NamePool(
+    rng,
+    CARE_HOME_WORDS.flatMap((w) => CARE_HOME_KINDS.map((k) => `${w} ${k}`)),
+  );
   const pharmacyNames = new Set<string>();
 
   const pcns: Pcn[] = [];
@@ -321,9 +411,7 @@ export function demoArea(seed = 1): RegistrySnapshot {
         streetsByTown.set(town, streets);
       }
       // The first practice in a small town is the town's medical centre; the rest are named after streets.
-      const name = !townsSeen.has(town) && town !== 'Norwich' && town !== 'Great Yarmouth'
-        ? `${town} Medical Centre`
-        : `${streets.take('Street')} ${rng.pick(PRACTICE_SUFFIXES)}`;
+      const name = !townsSeen.has(town) && town !== 'Norwich' && town !== 'Great Yarmouth' ? `${town} Medical Centre` : `${streets.take('Street')} ${rng.pick(PRACTICE_SUFFIXES)}`;
       townsSeen.add(town);
       const districts = town === plan.home && plan.homeDistricts ? plan.homeDistricts : DEMO_TOWNS[town].districts;
       practices.push({ ods, name, postcode: places.postcode(districts), town, ...places.near(town), listSize: sizes[i] ?? PRACTICE_LIST_MIN });
@@ -337,10 +425,11 @@ export function demoArea(seed = 1): RegistrySnapshot {
     }
 
     // The nominated payee is the largest practice that has been a member since the start.
-    const payee = codes
-      .map((ods, i) => ({ ods, size: sizes[i] ?? 0 }))
-      .filter(({ ods }) => !movedHere.has(ods))
-      .sort((a, b) => b.size - a.size)[0]?.ods ?? null;
+    const payee =
+      codes
+        .map((ods, i) => ({ ods, size: sizes[i] ?? 0 }))
+        .filter(({ ods }) => !movedHere.has(ods))
+        .sort((a, b) => b.size - a.size)[0]?.ods ?? null;
 
     pcns.push({ code, name: plan.name, areaCode: DEMO_AREA.code, clinicalDirector: directors.take('Dr Demo'), nominatedPayeeOds: payee, openDate: NETWORK_START });
   });

@@ -86,9 +86,9 @@ test('streams lazily: the largest population yields its first 1,000 patients at 
 
 test('beyond the NHS number test range (909,091 numbers) patients get a local identifier and no NHS number', () => {
   assert.equal(MAX_SYNTHETIC_PATIENTS, 909_091);
-  const [lastNumbered, firstLocal] = [...syntheticPopulation({ ...snapshot, patients: 1_100_000, from: MAX_SYNTHETIC_PATIENTS - 1, seed: 9 })].slice(0, 2).map(
-    (bundle) => (bundle.entry![0]!.resource as { identifier: Array<{ system: string; value: string }> }).identifier[0]!,
-  );
+  const [lastNumbered, firstLocal] = [...syntheticPopulation({ ...snapshot, patients: 1_100_000, from: MAX_SYNTHETIC_PATIENTS - 1, seed: 9 })]
+    .slice(0, 2)
+    .map((bundle) => (bundle.entry![0]!.resource as { identifier: Array<{ system: string; value: string }> }).identifier[0]!);
   assert.equal(lastNumbered!.system, 'https://fhir.nhs.uk/Id/nhs-number');
   assert.deepEqual(firstLocal, { system: 'https://pcn-hub.example/Id/synthetic-record', value: `patient-${MAX_SYNTHETIC_PATIENTS}` });
   assert.throws(() => syntheticPopulation({ ...snapshot, patients: -1 }), RangeError);
@@ -140,14 +140,26 @@ test('problems and medicines have plausible, age-dependent prevalence', () => {
   const af = share(over75.filter(has('atrial-fibrillation')).length, over75.length);
   assert.ok(af >= 0.06 && af <= 0.18, `AF among 75+ ${af}`);
 
-  assert.ok(summaries.some((s) => s.activeMedicines >= 10), 'some patients have complex polypharmacy (10+ medicines)');
+  assert.ok(
+    summaries.some((s) => s.activeMedicines >= 10),
+    'some patients have complex polypharmacy (10+ medicines)',
+  );
   const polypharmacy = share(over65.filter((s) => s.activeMedicines >= 5).length, over65.length);
   assert.ok(polypharmacy >= 0.15 && polypharmacy <= 0.6, `5+ medicines among 65+ ${polypharmacy}`);
-  assert.ok(over80.some((s) => s.efiDeficits.length >= 9), 'some 80+ patients have 9+ eFI deficits (moderate frailty)');
-  assert.ok(over80.some((s) => s.efiScore > 0.36), 'some 80+ patients are severely frail');
+  assert.ok(
+    over80.some((s) => s.efiDeficits.length >= 9),
+    'some 80+ patients have 9+ eFI deficits (moderate frailty)',
+  );
+  assert.ok(
+    over80.some((s) => s.efiScore > 0.36),
+    'some 80+ patients are severely frail',
+  );
   const meanDeficits = (group: typeof summaries) => group.reduce((n, s) => n + s.efiDeficits.length, 0) / group.length;
   assert.ok(meanDeficits(over80) > meanDeficits(over65.filter((s) => s.age < 75)) + 1, 'the very old carry more deficits');
-  assert.ok(summaries.filter((s) => s.age < 16).every((s) => s.activeMedicines <= 3), 'children are not on long medicine lists');
+  assert.ok(
+    summaries.filter((s) => s.age < 16).every((s) => s.activeMedicines <= 3),
+    'children are not on long medicine lists',
+  );
 });
 
 test('every resource of the first 200 patients is valid FHIR R4, as is each transaction', () => {
@@ -158,7 +170,11 @@ test('every resource of the first 200 patients is valid FHIR R4, as is each tran
       assert.doesNotThrow(() => {
         issues = validateResource(r);
       }, `${r.resourceType} is valid`);
-      assert.deepEqual(issues.filter((i) => i.severity === 'error' || i.severity === 'fatal'), [], `${r.resourceType} has no errors`);
+      assert.deepEqual(
+        issues.filter((i) => i.severity === 'error' || i.severity === 'fatal'),
+        [],
+        `${r.resourceType} has no errors`,
+      );
     }
     assert.doesNotThrow(() => validateResource(bundle), 'the transaction bundle is valid');
   }
@@ -225,7 +241,7 @@ test('patients are spread over practices in proportion to list size', () => {
   }
 });
 
-test('every entry from another agency names the organisation that recorded it: a partner of the right type in the patient\'s PCN', () => {
+test("every entry from another agency names the organisation that recorded it: a partner of the right type in the patient's PCN", () => {
   const partners = new Map(snapshot.partners.map((p) => [p.code, p]));
   const pcnOf = new Map(snapshot.memberships.filter((m) => m.endDate === null).map((m) => [m.practiceOds, m.pcnCode]));
   const linked = new Set(snapshot.pcnPartners.map((l) => `${l.pcnCode}|${l.partnerCode}`));
@@ -273,7 +289,11 @@ function authorOf(r: Resource): Reference | undefined {
 test('mental-health contacts are for people with depression or anxiety; social-care assessments are for older people', () => {
   const MOOD = new Set(['35489007', '197480006']);
   for (const [i, s] of summaries.entries()) {
-    if (s.agencies.includes('mental-health')) assert.ok(s.problemCodes.some((c) => MOOD.has(c)), `patient ${i}`);
+    if (s.agencies.includes('mental-health'))
+      assert.ok(
+        s.problemCodes.some((c) => MOOD.has(c)),
+        `patient ${i}`,
+      );
     if (s.agencies.includes('social-care')) assert.ok(s.age >= 65, `patient ${i}`);
   }
 });
@@ -323,7 +343,10 @@ test('coding: problems are SNOMED CT (eFI codes from the reference), medicines d
       }
       if (r.resourceType === 'Observation' && r.code?.coding?.[0]?.code === '85354-9') {
         const o: Observation = r;
-        assert.deepEqual(o.component?.map((c) => c.code.coding?.[0]?.code), ['8480-6', '8462-4']);
+        assert.deepEqual(
+          o.component?.map((c) => c.code.coding?.[0]?.code),
+          ['8480-6', '8462-4'],
+        );
         for (const c of o.component ?? []) assert.equal(c.valueQuantity?.code, 'mm[Hg]');
         const [sys, dia] = (o.component ?? []).map((c) => c.valueQuantity?.value ?? 0);
         assert.ok((sys ?? 0) > (dia ?? 0));

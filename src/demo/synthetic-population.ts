@@ -66,7 +66,6 @@ export const DMD_SYSTEM = 'https://dmd.nhs.uk';
 export const UK_CORE_PATIENT = 'https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient';
 
 const SNOMED = 'http://snomed.info/sct';
-const LOINC = 'http://loinc.org';
 const UCUM = 'http://unitsofmeasure.org';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const NHS_NUMBER_VERIFICATION_EXTENSION = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus';
@@ -244,9 +243,26 @@ export function ageOn(birthDate: string, on: string): number {
  * about 25% aged 65+ and 6–7% aged 80+.
  */
 const AGE_BANDS: readonly (readonly [from: number, to: number, percent: number])[] = [
-  [0, 5, 4.6], [5, 10, 5.2], [10, 15, 5.5], [15, 20, 5.1], [20, 25, 5.2], [25, 30, 5.6], [30, 35, 5.9],
-  [35, 40, 5.8], [40, 45, 5.5], [45, 50, 5.7], [50, 55, 6.8], [55, 60, 7.1], [60, 65, 6.7], [65, 70, 6.3],
-  [70, 75, 6.8], [75, 80, 5.4], [80, 85, 3.5], [85, 90, 2.1], [90, 95, 0.95], [95, 103, 0.3],
+  [0, 5, 4.6],
+  [5, 10, 5.2],
+  [10, 15, 5.5],
+  [15, 20, 5.1],
+  [20, 25, 5.2],
+  [25, 30, 5.6],
+  [30, 35, 5.9],
+  [35, 40, 5.8],
+  [40, 45, 5.5],
+  [45, 50, 5.7],
+  [50, 55, 6.8],
+  [55, 60, 7.1],
+  [60, 65, 6.7],
+  [65, 70, 6.3],
+  [70, 75, 6.8],
+  [75, 80, 5.4],
+  [80, 85, 3.5],
+  [85, 90, 2.1],
+  [90, 95, 0.95],
+  [95, 103, 0.3],
 ];
 
 type Sex = 'male' | 'female';
@@ -265,15 +281,80 @@ const GIVEN_NAMES: Record<Sex, readonly (readonly string[])[]> = {
   ],
 };
 const FAMILY_NAMES = [
-  'Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Johnson', 'Davies', 'Robinson', 'Wright', 'Thompson',
-  'Evans', 'Walker', 'White', 'Roberts', 'Green', 'Hall', 'Wood', 'Jackson', 'Clarke', 'Howes', 'Gotts', 'Thrower',
-  'Loveday', 'Bunn', 'Mallett', 'Chilvers', 'Dack', 'Balls', 'Beales', 'Platten', 'Pegg', 'Rix', 'Cubitt', 'Kett',
-  'Nobbs', 'Youngs', 'Bird', 'Barnard', 'Nowak', 'Kowalski', 'Patel', 'Khan', 'Ahmed', 'Okafor', 'Silva', 'Murphy', 'Kelly',
+  'Smith',
+  'Jones',
+  'Taylor',
+  'Brown',
+  'Williams',
+  'Wilson',
+  'Johnson',
+  'Davies',
+  'Robinson',
+  'Wright',
+  'Thompson',
+  'Evans',
+  'Walker',
+  'White',
+  'Roberts',
+  'Green',
+  'Hall',
+  'Wood',
+  'Jackson',
+  'Clarke',
+  'Howes',
+  'Gotts',
+  'Thrower',
+  'Loveday',
+  'Bunn',
+  'Mallett',
+  'Chilvers',
+  'Dack',
+  'Balls',
+  'Beales',
+  'Platten',
+  'Pegg',
+  'Rix',
+  'Cubitt',
+  'Kett',
+  'Nobbs',
+  'Youngs',
+  'Bird',
+  'Barnard',
+  'Nowak',
+  'Kowalski',
+  'Patel',
+  'Khan',
+  'Ahmed',
+  'Okafor',
+  'Silva',
+  'Murphy',
+  'Kelly',
 ] as const;
 const STREETS = [
-  'Church Lane', 'Station Road', 'High Street', 'Mill Lane', 'Park Road', 'Victoria Road', 'The Street', 'School Lane',
-  'Norwich Road', 'London Road', 'Manor Road', 'Orchard Close', 'Beech Avenue', 'Willow Way', 'Cromer Road', 'Market Place',
-  'Yarmouth Road', 'Chapel Street', 'Common Lane', 'Back Lane', 'The Green', 'Meadow Close', 'Heath Road', 'Low Road',
+  'Church Lane',
+  'Station Road',
+  'High Street',
+  'Mill Lane',
+  'Park Road',
+  'Victoria Road',
+  'The Street',
+  'School Lane',
+  'Norwich Road',
+  'London Road',
+  'Manor Road',
+  'Orchard Close',
+  'Beech Avenue',
+  'Willow Way',
+  'Cromer Road',
+  'Market Place',
+  'Yarmouth Road',
+  'Chapel Street',
+  'Common Lane',
+  'Back Lane',
+  'The Green',
+  'Meadow Close',
+  'Heath Road',
+  'Low Road',
 ] as const;
 // Inward codes: a digit then two letters, never C I K M O V.
 const INWARD_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
@@ -303,8 +384,6 @@ function byAge(points: readonly (readonly [age: number, p: number])[]): (age: nu
     return points[points.length - 1]?.[1] ?? 0;
   };
 }
-
-const bySex = (female: number, male: number) => (p: Person) => (p.sex === 'female' ? female : male);
 
 /** A problem's chance for a person, from its row in conditions.json (the order is clinical-tables.ts's). */
 function chanceOf(chance: Chance, p: Person): number {
@@ -341,7 +420,23 @@ const CARE_SIGNALS: readonly string[] = ['care-requirement', 'housebound', 'cogn
 // The generator's own rules name these rows: a data file that loses one stops the start, naming it.
 requireProblems([...CARE_SIGNALS, 'chd', 'diabetes', 'diabetes-type-1', 'housebound', 'hypertension', 'parkinsons', 'weight-loss'], 'synthetic-population.ts');
 requireMedicines(
-  ['amlodipine', 'aspirin', 'atorvastatin', 'clopidogrel', 'cocodamol', 'colecalciferol', 'emollient', 'finasteride', 'hypromellose', 'lansoprazole', 'macrogol', 'naproxen', 'omeprazole', 'paracetamol', 'senna'],
+  [
+    'amlodipine',
+    'aspirin',
+    'atorvastatin',
+    'clopidogrel',
+    'cocodamol',
+    'colecalciferol',
+    'emollient',
+    'finasteride',
+    'hypromellose',
+    'lansoprazole',
+    'macrogol',
+    'naproxen',
+    'omeprazole',
+    'paracetamol',
+    'senna',
+  ],
   'synthetic-population.ts',
 );
 
@@ -374,27 +469,66 @@ const REACTIONS: readonly (readonly [Coding, number])[] = [
 ];
 
 const WHAT_MATTERS: Record<'young' | 'adult' | 'older', readonly string[]> = {
-  young: ['Finishing my college course', 'Playing football with my friends', 'Getting a job I enjoy', 'Not missing school because of my asthma', 'Being able to go to the gym', 'Seeing my friends at weekends'],
+  young: [
+    'Finishing my college course',
+    'Playing football with my friends',
+    'Getting a job I enjoy',
+    'Not missing school because of my asthma',
+    'Being able to go to the gym',
+    'Seeing my friends at weekends',
+  ],
   adult: [
-    'Being well enough to keep working', 'Looking after my children', 'Walking my dog every day', 'Getting my sleep back on track',
-    'Being able to go swimming again', 'Keeping my allotment going', 'Caring for my mum at home', 'Not having to take time off for appointments',
-    'Going on holiday with my family', 'Feeling less anxious when I go out',
+    'Being well enough to keep working',
+    'Looking after my children',
+    'Walking my dog every day',
+    'Getting my sleep back on track',
+    'Being able to go swimming again',
+    'Keeping my allotment going',
+    'Caring for my mum at home',
+    'Not having to take time off for appointments',
+    'Going on holiday with my family',
+    'Feeling less anxious when I go out',
   ],
   older: [
-    'Staying in my own home', 'Seeing my grandchildren', 'Walking my dog every day', 'Getting to church on Sundays', 'Keeping up my garden',
-    'Not going back into hospital', 'Being able to get to the shops on my own', 'Staying independent for as long as I can',
-    'Going to the coffee morning at the village hall', 'Looking after my husband', 'Looking after my wife', 'Being able to read the paper',
-    'Not being a burden on my family', 'Getting out on the Broads again', 'Going to the seaside at Cromer', 'Being pain free enough to sleep',
+    'Staying in my own home',
+    'Seeing my grandchildren',
+    'Walking my dog every day',
+    'Getting to church on Sundays',
+    'Keeping up my garden',
+    'Not going back into hospital',
+    'Being able to get to the shops on my own',
+    'Staying independent for as long as I can',
+    'Going to the coffee morning at the village hall',
+    'Looking after my husband',
+    'Looking after my wife',
+    'Being able to read the paper',
+    'Not being a burden on my family',
+    'Getting out on the Broads again',
+    'Going to the seaside at Cromer',
+    'Being pain free enough to sleep',
   ],
 };
 
 /** The Care Act 2014 eligibility outcomes (Care and Support (Eligibility Criteria) Regulations 2015). */
 const CARE_ACT_OUTCOMES = [
-  'Managing and maintaining nutrition', 'Maintaining personal hygiene', 'Managing toilet needs', 'Being appropriately clothed',
-  'Being able to make use of the home safely', 'Maintaining a habitable home environment', 'Developing and maintaining family or other personal relationships',
+  'Managing and maintaining nutrition',
+  'Maintaining personal hygiene',
+  'Managing toilet needs',
+  'Being appropriately clothed',
+  'Being able to make use of the home safely',
+  'Maintaining a habitable home environment',
+  'Developing and maintaining family or other personal relationships',
   'Making use of necessary facilities or services in the local community',
 ] as const;
-const CARE_SUPPORT = ['Home care visits twice a day', 'Home care visits once a day', 'Day centre two days a week', 'Telecare community alarm', 'Equipment: perching stool and grab rails', 'Carer\'s assessment offered to family', 'Respite care arranged'] as const;
+const CARE_SUPPORT = [
+  'Home care visits twice a day',
+  'Home care visits once a day',
+  'Day centre two days a week',
+  'Telecare community alarm',
+  'Equipment: perching stool and grab rails',
+  "Carer's assessment offered to family",
+  'Respite care arranged',
+] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Options and the per-population context
@@ -467,9 +601,7 @@ function populationContext(options: SyntheticPopulationOptions): PopulationConte
 
 /** The partners of each type serving the practice's current PCN; every partner of the type when none is linked. */
 function partnersFor(practice: Practice, options: SyntheticPopulationOptions): Map<PartnerType, Partner[]> {
-  const current = (options.memberships ?? [])
-    .filter((m) => m.practiceOds === practice.ods && m.endDate === null)
-    .sort((a, b) => b.startDate.localeCompare(a.startDate))[0];
+  const current = (options.memberships ?? []).filter((m) => m.practiceOds === practice.ods && m.endDate === null).sort((a, b) => b.startDate.localeCompare(a.startDate))[0];
   const linked = new Set((options.pcnPartners ?? []).filter((l) => l.pcnCode === current?.pcnCode).map((l) => l.partnerCode));
   const byType = new Map<PartnerType, Partner[]>();
   for (const partner of options.partners) {
@@ -503,7 +635,11 @@ function practiceOf(ctx: PopulationContext, index: number): PracticeContext {
 // One patient's record
 // ---------------------------------------------------------------------------------------------
 
-const hex = (n: number, width: number) => (n >>> 0).toString(16).padStart(8, '0').slice(8 - width);
+const hex = (n: number, width: number) =>
+  (n >>> 0)
+    .toString(16)
+    .padStart(8, '0')
+    .slice(8 - width);
 
 const AGENCY_LABELS: Record<Agency, string> = { 'gp-practice': 'GP practice', ...PARTNER_TYPE_LABELS };
 
@@ -820,7 +956,7 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
   // Encounter whose reasonReference is the problem that led there.
   const partnerOf = (type: PartnerType): Partner | null => {
     const list = home.partners.get(type);
-    return list && list.length ? rng.pick(list) : null;
+    return list?.length ? rng.pick(list) : null;
   };
   const agencyVisit = (partner: Partner, agency: Agency, typeText: string, atMs: number, extra: Partial<Encounter> = {}): Reference<Encounter> =>
     record.add<Encounter>(
@@ -862,9 +998,7 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
     const atMs = recently(720);
     const encounter = agencyVisit(council, 'social-care', 'Care Act 2014 needs assessment', atMs, { class: { system: ACT_CODE, code: 'HH', display: 'home health' } });
     const eligible = needsCare || rng.chance(0.3);
-    const item: QuestionnaireResponseItem[] = [
-      { linkId: 'eligible', text: 'Eligible needs under the Care Act 2014', answer: [{ valueBoolean: eligible }] },
-    ];
+    const item: QuestionnaireResponseItem[] = [{ linkId: 'eligible', text: 'Eligible needs under the Care Act 2014', answer: [{ valueBoolean: eligible }] }];
     if (eligible) {
       item.push(
         { linkId: 'outcomes', text: 'Outcomes the person is unable to achieve', answer: rng.sample(CARE_ACT_OUTCOMES, rng.int(2, 4)).map((valueString) => ({ valueString })) },

@@ -38,10 +38,7 @@ async function runExport(db: Db, id: string, filter: ExportFilter, dir: string):
   try {
     await db.query("UPDATE fhir_export_job SET status = 'in-progress' WHERE id = $1", [id]);
     const files = await exportNdjson(db, dir, filter);
-    await db.query("UPDATE fhir_export_job SET status = 'completed', finished_at = now(), output = $2 WHERE id = $1", [
-      id,
-      JSON.stringify(files.map((f) => ({ type: f.type, count: f.count }))),
-    ]);
+    await db.query("UPDATE fhir_export_job SET status = 'completed', finished_at = now(), output = $2 WHERE id = $1", [id, JSON.stringify(files.map((f) => ({ type: f.type, count: f.count })))]);
   } catch (error) {
     await db.query("UPDATE fhir_export_job SET status = 'failed', finished_at = now(), error = $2 WHERE id = $1", [id, (error as Error).message]).catch(() => undefined);
   }

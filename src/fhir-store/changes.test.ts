@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Bundle, Observation, Patient } from '@medplum/fhirtypes';
+import type { Bundle, Observation } from '@medplum/fhirtypes';
 import { testEngine } from '../../test/db.ts';
 import { create, fhirHarness, nhsNumber, patient, type FhirHarness } from '../../test/fhir.ts';
 import { systemContext } from '../modules/record/index.ts';
@@ -60,7 +60,10 @@ test(`creates, updates and deletes over FHIR REST each appear once, in order, wi
     `create Observation/${o.id} v1 patient=${p.id}`,
     `delete Observation/${o.id} v2 patient=${p.id}`,
   ]);
-  assert.ok(changes.every((c, i) => i === 0 || c.position > changes[i - 1]!.position), 'positions increase');
+  assert.ok(
+    changes.every((c, i) => i === 0 || c.position > changes[i - 1]!.position),
+    'positions increase',
+  );
   assert.equal(changes[0]!.changedAt, p.meta!.lastUpdated);
   // A type filter and a limit: the Patient's changes are not Observation changes; pages join up.
   assert.deepEqual(summary(await readChanges(db, { after: start, types: ['Observation'] })), summary(changes.slice(2)));
@@ -69,7 +72,10 @@ test(`creates, updates and deletes over FHIR REST each appear once, in order, wi
   assert.deepEqual(summary(await readChanges(db, { after: firstPage.at(-1)!.position })), summary(changes.slice(3)));
   assert.deepEqual(await readChanges(db, { after: changes.at(-1)!.position }), []);
   // Inside a transaction the read would wait for itself: refused, where the same read outside answers.
-  await assert.rejects(db.transaction((tx) => readChanges(tx, { after: start })), /cannot be read inside a transaction/);
+  await assert.rejects(
+    db.transaction((tx) => readChanges(tx, { after: start })),
+    /cannot be read inside a transaction/,
+  );
 });
 
 test('a bulk import writes one create per resource in the same transaction, and a re-import writes none', async () => {
@@ -83,11 +89,11 @@ test('a bulk import writes one create per resource in the same transaction, and 
     'SELECT resource_type, id, patient_id FROM fhir_resource WHERE (resource_type, id) IN (SELECT resource_type, id FROM fhir_change WHERE position > $1)',
     [start],
   );
-  assert.deepEqual(
-    changes.map((c) => `${c.resourceType}/${c.id} ${c.patientId}`).sort(),
-    stored.map((r) => `${r.resource_type}/${r.id} ${r.patient_id}`).sort(),
+  assert.deepEqual(changes.map((c) => `${c.resourceType}/${c.id} ${c.patientId}`).sort(), stored.map((r) => `${r.resource_type}/${r.id} ${r.patient_id}`).sort());
+  assert.ok(
+    changes.filter((c) => c.resourceType === 'Observation').every((c) => c.patientId !== null),
+    'clinical resources carry their patient',
   );
-  assert.ok(changes.filter((c) => c.resourceType === 'Observation').every((c) => c.patientId !== null), 'clinical resources carry their patient');
   const again = await importFhir(db, await systemContext(db, 'test'), bundles());
   assert.equal(again.skipped, 4);
   assert.equal(await lastPosition(), changes.at(-1)!.position);
@@ -138,7 +144,10 @@ test('a consumer stopped mid-stream and started again resumes after its last pos
   assert.equal(second[0]!.position, (await allPositions())[first.length], 'resumed right after the last position handled');
   assert.deepEqual(await seenBy('scores'), await allPositions(), 'every change once, none twice');
   const alerts = await follow('alerts', (seen) => seen.at(-1)?.position === end);
-  assert.deepEqual(alerts.map((c) => `${c.kind} ${c.resourceType}`), ['create Patient', 'create Observation']);
+  assert.deepEqual(
+    alerts.map((c) => `${c.kind} ${c.resourceType}`),
+    ['create Patient', 'create Observation'],
+  );
   assert.equal(alerts[0]!.id, p.id);
 });
 
@@ -163,7 +172,9 @@ test('a handler that throws rolls back its writes and the position; the next sta
   assert.equal(retried[0]!.position, start + 1);
 });
 
-test('a position that commits after a higher one is not skipped (PostgreSQL: concurrent transactions)', { skip: testEngine === 'pglite' && 'PGlite has one connection: transactions never overlap' }, async () => {
+test('a position that commits after a higher one is not skipped (PostgreSQL: concurrent transactions)', {
+  skip: testEngine === 'pglite' && 'PGlite has one connection: transactions never overlap',
+}, async () => {
   const start = await lastPosition();
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
@@ -178,13 +189,23 @@ test('a position that commits after a higher one is not skipped (PostgreSQL: con
   await drawn;
   await insertNewResource(db, prepareVersion({ resourceType: 'Patient', id: 'fast-commit' }, 1, new Date().toISOString()));
   const naive = await db.query<{ id: string }>('SELECT id FROM fhir_change WHERE position > $1 ORDER BY position', [start]);
-  assert.deepEqual(naive.map((r) => r.id), ['fast-commit'], 'a plain "position > last" read sees only the higher position now');
+  assert.deepEqual(
+    naive.map((r) => r.id),
+    ['fast-commit'],
+    'a plain "position > last" read sees only the higher position now',
+  );
   // The feed waits for T1 instead of handing out fast-commit and moving past slow-commit.
   let answered = false;
-  const read = readChanges(db, { after: start }).then((changes) => ((answered = true), changes));
+  const read = readChanges(db, { after: start }).then((changes) => {
+    answered = true;
+    return changes;
+  });
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(answered, false, 'the read waits while a lower position is in flight');
   release();
   await t1;
-  assert.deepEqual((await read).map((c) => c.id), ['slow-commit', 'fast-commit']);
+  assert.deepEqual(
+    (await read).map((c) => c.id),
+    ['slow-commit', 'fast-commit'],
+  );
 });

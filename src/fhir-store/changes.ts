@@ -107,10 +107,9 @@ async function settledBound(db: Db, after: number, signal?: AbortSignal): Promis
   // Taken after the bound was read, so younger than every writer that drew up to it.
   const [{ xid }] = (await db.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid')) as [{ xid: string }];
   for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
-    const [{ settled, status }] = (await db.query<{ settled: boolean; status: string }>(
-      'SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS settled, pg_xact_status($1::xid8) AS status',
-      [xid],
-    )) as [{ settled: boolean; status: string }];
+    const [{ settled, status }] = (await db.query<{ settled: boolean; status: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS settled, pg_xact_status($1::xid8) AS status', [
+      xid,
+    ])) as [{ settled: boolean; status: string }];
     if (settled) return bound;
     // Our own id still running: we were called inside a transaction, which would wait for itself for ever.
     if (status === 'in progress') throw new Error('the change feed cannot be read inside a transaction: pass the database, not a transaction');

@@ -42,7 +42,7 @@ export async function exportNdjson(db: Db, dir: string, filter: ExportFilter = {
         [type, after, filter.patientIds ?? null, filter.since ?? null],
       );
       if (rows.length === 0) break;
-      const chunk = rows.map((r) => r.content).join('\n') + '\n';
+      const chunk = `${rows.map((r) => r.content).join('\n')}\n`;
       if (!out.write(chunk)) await once(out, 'drain');
       count += rows.length;
       total += rows.length;

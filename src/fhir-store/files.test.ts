@@ -13,7 +13,10 @@ test('a folder is read Patients first (a Bulk Data export names AllergyIntoleran
     for (const name of ['AllergyIntolerance.ndjson', 'Patient.ndjson', 'Observation.ndjson', 'PatientsReadme.txt', 'more/Patient-2.json', 'more/Condition.json']) await writeFile(join(dir, name), '');
     const files = (await fhirFilesIn(dir)).map((file) => file.slice(dir.length + 1));
     assert.deepEqual(files, ['Patient.ndjson', 'more/Patient-2.json', 'AllergyIntolerance.ndjson', 'Observation.ndjson', 'more/Condition.json']);
-    assert.deepEqual((await fhirFilesIn(join(dir, 'Observation.ndjson'))).map((f) => basename(f)), ['Observation.ndjson']);
+    assert.deepEqual(
+      (await fhirFilesIn(join(dir, 'Observation.ndjson'))).map((f) => basename(f)),
+      ['Observation.ndjson'],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

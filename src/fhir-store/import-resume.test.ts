@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,8 +121,13 @@ test('a changed bundle is new data and lands; its unchanged neighbour does not l
   assert.deepEqual(await importFolder(db, dir), { bundles: 2, resources: 4, skipped: 0 });
   await writeFile(join(dir, 'b.json'), JSON.stringify(staff(2, 'Birch-Cole')));
   assert.deepEqual(await importFolder(db, dir), { bundles: 1, resources: 2, skipped: 1 });
-  const names = await db.query<{ family: string }>("SELECT content->'name'->0->>'family' AS family FROM fhir_resource WHERE resource_type = 'Practitioner' AND content->'name'->0->>'family' IN ('Aster', 'Birch', 'Birch-Cole') ORDER BY 1");
-  assert.deepEqual(names.map((n) => n.family), ['Aster', 'Birch', 'Birch-Cole']);
+  const names = await db.query<{ family: string }>(
+    "SELECT content->'name'->0->>'family' AS family FROM fhir_resource WHERE resource_type = 'Practitioner' AND content->'name'->0->>'family' IN ('Aster', 'Birch', 'Birch-Cole') ORDER BY 1",
+  );
+  assert.deepEqual(
+    names.map((n) => n.family),
+    ['Aster', 'Birch', 'Birch-Cole'],
+  );
 });
 
 test(`NDJSON lines without ids land once, however often the file is imported (${testEngine})`, async () => {

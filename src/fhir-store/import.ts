@@ -85,7 +85,10 @@ export async function importFhir(db: Db, context: { audit: AuditTrail }, items: 
       onProgress?.(counts);
     });
     inFlight.push(task);
-    task.then(() => inFlight.splice(inFlight.indexOf(task), 1), () => undefined);
+    task.then(
+      () => inFlight.splice(inFlight.indexOf(task), 1),
+      () => undefined,
+    );
     if (inFlight.length >= maxInFlight) await Promise.race(inFlight);
   };
   const now = new Date().toISOString();
@@ -123,30 +126,33 @@ async function writeGroup(db: Db, audit: AuditTrail, group: PreparedItem[], now:
   await settlePatients(db, group, now, earlier);
   // Built before BEGIN, for the usual case that nothing of the group has landed yet.
   const all = newVersionsStatement(group.flatMap((item) => item.versions));
-  return heldNhsNumberByRow(group, () => db.transaction(async (tx) => {
-    const landed = await landedItems(tx, group);
-    const fresh = group.filter((_, i) => !landed.has(i));
-    const versions = fresh.flatMap((item) => item.versions);
-    const statement = landed.size === 0 ? all : newVersionsStatement(versions);
-    if (fresh.length > 0) {
-      await tx.query(
-        `INSERT INTO fhir_import_item (hash, label, resources) SELECT decode(h, 'hex'), l, n FROM unnest($1::text[], $2::text[], $3::int[]) AS x(h, l, n)`,
-        [fresh.map((item) => item.hash), fresh.map((item) => item.label), fresh.map((item) => item.versions.length)],
-      );
-    }
-    if (statement) await tx.query(statement.sql, statement.values);
-    if (versions.length > 0) {
-      const patients = new Set(versions.map((v) => v.patientId).filter(Boolean));
-      await audit.event(tx, {
-        action: 'fhir.import',
-        entityType: 'Bundle',
-        entityId: fresh[0]!.label,
-        summary: `Imported ${versions.length} resources in ${fresh.length} bundle(s) for ${patients.size} patient record(s)`,
-        detail: { from: fresh[0]!.label, to: fresh.at(-1)!.label, patients: [...patients].slice(0, 1000) },
-      });
-    }
-    return { items: fresh.length, resources: versions.length };
-  }));
+  return heldNhsNumberByRow(group, () =>
+    db.transaction(async (tx) => {
+      const landed = await landedItems(tx, group);
+      const fresh = group.filter((_, i) => !landed.has(i));
+      const versions = fresh.flatMap((item) => item.versions);
+      const statement = landed.size === 0 ? all : newVersionsStatement(versions);
+      if (fresh.length > 0) {
+        await tx.query(`INSERT INTO fhir_import_item (hash, label, resources) SELECT decode(h, 'hex'), l, n FROM unnest($1::text[], $2::text[], $3::int[]) AS x(h, l, n)`, [
+          fresh.map((item) => item.hash),
+          fresh.map((item) => item.label),
+          fresh.map((item) => item.versions.length),
+        ]);
+      }
+      if (statement) await tx.query(statement.sql, statement.values);
+      if (versions.length > 0) {
+        const patients = new Set(versions.map((v) => v.patientId).filter(Boolean));
+        await audit.event(tx, {
+          action: 'fhir.import',
+          entityType: 'Bundle',
+          entityId: fresh[0]!.label,
+          summary: `Imported ${versions.length} resources in ${fresh.length} bundle(s) for ${patients.size} patient record(s)`,
+          detail: { from: fresh[0]!.label, to: fresh.at(-1)!.label, patients: [...patients].slice(0, 1000) },
+        });
+      }
+      return { items: fresh.length, resources: versions.length };
+    }),
+  );
 }
 
 /**
@@ -159,7 +165,17 @@ async function settlePatients(db: Db, group: PreparedItem[], now: string, earlie
   const named = group.flatMap((item) => item.namedPatients.map((p) => ({ item, ...p })));
   const byNhsNumber = group.flatMap((item) => item.byNhsNumber.map((r) => ({ item, ...r })));
   if (named.length === 0 && byNhsNumber.length === 0) return;
-  const look = async () => [await missingPatients(db, named.map((p) => p.id)), await nhsNumberHolders(db, byNhsNumber.map((r) => r.nhsNumber))] as const;
+  const look = async () =>
+    [
+      await missingPatients(
+        db,
+        named.map((p) => p.id),
+      ),
+      await nhsNumberHolders(
+        db,
+        byNhsNumber.map((r) => r.nhsNumber),
+      ),
+    ] as const;
   let [missing, holders] = await look();
   if (missing.size > 0 || byNhsNumber.some((r) => !holders.has(r.nhsNumber))) {
     await Promise.allSettled(earlier);
@@ -193,7 +209,11 @@ async function heldNhsNumberByRow<T>(group: PreparedItem[], write: () => Promise
     const holder = where(held.holder);
     const by = `Patient/${held.holder}${holder ? ` (${holder.item.label} entry ${holder.entry}, in this import)` : ''}`;
     if (!duplicate) throw new AppError('conflict', `an imported Patient's NHS number is already held by ${by}`);
-    throw new AppError('conflict', `${duplicate.item.label} entry ${duplicate.entry} (Patient.identifier): its NHS number is already held by ${by}; nothing of this bundle was imported`, `${duplicate.item.label}:Bundle.entry[${duplicate.entry}]`);
+    throw new AppError(
+      'conflict',
+      `${duplicate.item.label} entry ${duplicate.entry} (Patient.identifier): its NHS number is already held by ${by}; nothing of this bundle was imported`,
+      `${duplicate.item.label}:Bundle.entry[${duplicate.entry}]`,
+    );
   }
 }
 
@@ -204,10 +224,9 @@ async function heldNhsNumberByRow<T>(group: PreparedItem[], write: () => Promise
  */
 async function landedItems(tx: Db, group: PreparedItem[]): Promise<Set<number>> {
   const landed = new Set<number>();
-  const inLedger = await tx.query<{ i: number }>(
-    `SELECT (x.i - 1)::int AS i FROM unnest($1::text[]) WITH ORDINALITY AS x(h, i) JOIN fhir_import_item l ON l.hash = decode(x.h, 'hex')`,
-    [group.map((item) => item.hash)],
-  );
+  const inLedger = await tx.query<{ i: number }>(`SELECT (x.i - 1)::int AS i FROM unnest($1::text[]) WITH ORDINALITY AS x(h, i) JOIN fhir_import_item l ON l.hash = decode(x.h, 'hex')`, [
+    group.map((item) => item.hash),
+  ]);
   for (const hit of inLedger) landed.add(hit.i);
   const conditional = group.flatMap((item, i) => (item.landedIf[0] ? [{ i, ...item.landedIf[0] }] : []));
   if (conditional.length > 0) {
@@ -220,10 +239,11 @@ async function landedItems(tx: Db, group: PreparedItem[]): Promise<Set<number>> 
   }
   const explicit = group.flatMap((item, i) => (item.landedIf.length === 0 ? item.ids.map((id) => ({ i, ...id })) : []));
   if (explicit.length > 0) {
-    const hits = await tx.query<{ i: number }>(
-      `SELECT DISTINCT x.i FROM unnest($1::int[], $2::text[], $3::text[]) AS x(i, t, id) JOIN fhir_resource r ON r.resource_type = x.t AND r.id = x.id`,
-      [explicit.map((e) => e.i), explicit.map((e) => e.resourceType), explicit.map((e) => e.id)],
-    );
+    const hits = await tx.query<{ i: number }>(`SELECT DISTINCT x.i FROM unnest($1::int[], $2::text[], $3::text[]) AS x(i, t, id) JOIN fhir_resource r ON r.resource_type = x.t AND r.id = x.id`, [
+      explicit.map((e) => e.i),
+      explicit.map((e) => e.resourceType),
+      explicit.map((e) => e.id),
+    ]);
     for (const hit of hits) landed.add(hit.i);
   }
   return landed;
@@ -235,7 +255,9 @@ async function landedItems(tx: Db, group: PreparedItem[]): Promise<Set<number>> 
  * the text as read costs ~1 µs a resource; writing the JSON out again first cost ~5 (of ~110).
  */
 function itemHash(item: ImportItem): string {
-  return createHash('sha256').update(item.text?.trim() ?? JSON.stringify(item.bundle ?? item.resource)).digest('hex');
+  return createHash('sha256')
+    .update(item.text?.trim() ?? JSON.stringify(item.bundle ?? item.resource))
+    .digest('hex');
 }
 
 /** A duplicate key (SQLSTATE 23505), on either engine. */
@@ -244,7 +266,7 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string } | null
 function prepareItem(item: ImportItem, now: string): Omit<PreparedItem, 'hash'> {
   if (item.resource) return prepareResources(item.label, [{ resource: item.resource, keepId: true }], now);
   const bundle = item.bundle;
-  if (!bundle || bundle.resourceType !== 'Bundle') throw new AppError('invalid', `${item.label}: expected a Bundle or NDJSON resources`, item.label);
+  if (bundle?.resourceType !== 'Bundle') throw new AppError('invalid', `${item.label}: expected a Bundle or NDJSON resources`, item.label);
   if (!['transaction', 'batch', 'collection', 'searchset'].includes(bundle.type ?? '')) {
     throw new AppError('invalid', `${item.label}: a Bundle of type '${bundle.type}' cannot be imported`, `${item.label}:Bundle.type`);
   }

@@ -100,7 +100,7 @@ function pathsOf(resource: Resource): () => Map<object, string> {
     const walk = (value: unknown, path: string) => {
       if (value === null || typeof value !== 'object') return;
       paths!.set(value, path);
-      if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${path}[${i}]`));
+      if (Array.isArray(value)) for (const [i, item] of value.entries()) walk(item, `${path}[${i}]`);
       else for (const [key, item] of Object.entries(value)) walk(item, `${path}.${key}`);
     };
     walk(resource, resource.resourceType);
@@ -148,7 +148,13 @@ export async function ownedResource<T extends Resource>(db: Db, resource: T): Pr
   if (found.byNhsNumber.length === 0) return { resource, patients: found.patients };
   const completed = structuredClone(resource);
   found = findPatientReferences(completed)!;
-  const issues = completeByNhsNumber(found, await nhsNumberHolders(db, found.byNhsNumber.map((r) => r.nhsNumber)));
+  const issues = completeByNhsNumber(
+    found,
+    await nhsNumberHolders(
+      db,
+      found.byNhsNumber.map((r) => r.nhsNumber),
+    ),
+  );
   if (issues.length > 0) throw unprocessable(issues);
   return { resource: completed, patients: found.patients };
 }

@@ -3,18 +3,7 @@
  * indexes, access rules and audit. @medplum/fhir-router drives it (REST semantics, batch/transaction,
  * conditional create/update, PATCH, GraphQL); this class holds storage, search and who may see what.
  */
-import {
-  badRequest,
-  getReferenceString,
-  gone,
-  normalizeOperationOutcome,
-  notFound,
-  OperationOutcomeError,
-  Operator,
-  preconditionFailed,
-  type SearchRequest,
-  type WithId,
-} from '@medplum/core';
+import { badRequest, getReferenceString, gone, normalizeOperationOutcome, notFound, OperationOutcomeError, Operator, preconditionFailed, type SearchRequest, type WithId } from '@medplum/core';
 import { FhirRepository, type CreateResourceOptions, type UpdateResourceOptions } from '@medplum/fhir-router';
 import type { Bundle, BundleEntry, BundleLink, Reference, Resource } from '@medplum/fhirtypes';
 import { applyPatch, type Operation } from 'rfc6902';
@@ -168,9 +157,19 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     const version = prepareVersion(resource, 1, new Date().toISOString());
     await this.assertMayWrite(this.db, version.content, version.index, version.patientId, null);
     const touch: Touch = { action: 'create', resourceType: version.resourceType, id: version.id, patientId: version.patientId };
-    const created = await this.storing(version, () => insertNewResource(this.db, version, (values) => this.context.audit.changeCall([touch], values), patients.map((p) => p.id)));
+    const created = await this.storing(version, () =>
+      insertNewResource(
+        this.db,
+        version,
+        (values) => this.context.audit.changeCall([touch], values),
+        patients.map((p) => p.id),
+      ),
+    );
     if (created === 'no-patient') {
-      const missing = await missingPatients(this.db, patients.map((p) => p.id));
+      const missing = await missingPatients(
+        this.db,
+        patients.map((p) => p.id),
+      );
       throw unprocessable(patients.filter((p) => missing.has(p.id)).map((p) => patientMissing(p.id, p.at)));
     }
     if (!created) throw alreadyExists(version);
@@ -191,7 +190,10 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   /** Every Patient the transaction's writes named is stored, now that all its entries are written. */
   private async assertNamedPatientsStored(tx: Db): Promise<void> {
     const named = this.namedPatients.splice(0);
-    const missing = await missingPatients(tx, named.map((p) => p.id));
+    const missing = await missingPatients(
+      tx,
+      named.map((p) => p.id),
+    );
     const unstored = named.filter((p) => missing.has(p.id));
     if (unstored.length === 0) return;
     this.lastWrite = { resourceType: unstored[0]!.resourceType, id: unstored[0]!.resourceId };
@@ -252,10 +254,10 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   // ---------------------------------------------------------------------------------------------
 
   private async currentRow(db: Db, resourceType: string, id: string, forUpdate = false): Promise<StoredRow | undefined> {
-    const [row] = await db.query<StoredRow>(
-      `SELECT content, deleted, version_id, patient_id FROM fhir_resource WHERE resource_type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
-      [resourceType, id],
-    );
+    const [row] = await db.query<StoredRow>(`SELECT content, deleted, version_id, patient_id FROM fhir_resource WHERE resource_type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [
+      resourceType,
+      id,
+    ]);
     return row;
   }
 
@@ -283,10 +285,11 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     const current = await this.currentRow(this.db, resourceType, id);
     if (!current) throw new OperationOutcomeError(notFound);
     if (current.patient_id) await this.assertPatient(this.db, resourceType, id, current.patient_id);
-    const [row] = await this.db.query<{ content: Resource | null; deleted: boolean }>(
-      'SELECT content, deleted FROM fhir_version WHERE resource_type = $1 AND id = $2 AND version_id = $3',
-      [resourceType, id, Number(versionId)],
-    );
+    const [row] = await this.db.query<{ content: Resource | null; deleted: boolean }>('SELECT content, deleted FROM fhir_version WHERE resource_type = $1 AND id = $2 AND version_id = $3', [
+      resourceType,
+      id,
+      Number(versionId),
+    ]);
     if (!row) throw new OperationOutcomeError(notFound);
     if (row.deleted) throw new OperationOutcomeError(gone);
     this.touch('read', resourceType, id, current.patient_id);
@@ -303,7 +306,11 @@ export class FhirStoreRepository extends FhirRepository<Db> {
       [resourceType, id],
     );
     this.touch('history', resourceType, id, current.patient_id);
-    return historyBundle(this.context.baseUrl, resourceType, rows.map((r) => ({ ...r, resource_type: resourceType, id })));
+    return historyBundle(
+      this.context.baseUrl,
+      resourceType,
+      rows.map((r) => ({ ...r, resource_type: resourceType, id })),
+    );
   }
 
   /** Type-level history (_history on a resource type), newest first, access-filtered. */
@@ -372,7 +379,12 @@ export class FhirStoreRepository extends FhirRepository<Db> {
       resource: selectElements(row.content, request.fields, request.summary),
       search: { mode: 'match' },
     }));
-    entries.push(...((await this.includes(request, rows.map((r) => r.id))) as BundleEntry<WithId<T>>[]));
+    entries.push(
+      ...((await this.includes(
+        request,
+        rows.map((r) => r.id),
+      )) as BundleEntry<WithId<T>>[]),
+    );
     const links: BundleLink[] = [{ relation: 'self', url: searchUrl(this.context.baseUrl, request, this.ignoredParameters, {}) }];
     if (hasMore) {
       const last = rows.at(-1)!;
@@ -382,7 +394,10 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     const bundle: Bundle<WithId<T>> = { resourceType: 'Bundle', type: 'searchset', ...(total !== undefined ? { total } : {}), link: links, entry: entries };
     if (this.ignoredParameters.length > 0) {
       (bundle.entry as BundleEntry[]).push({
-        resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'not-supported', details: { text: `ignored unknown search parameters: ${this.ignoredParameters.join(', ')}` } }] },
+        resource: {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'warning', code: 'not-supported', details: { text: `ignored unknown search parameters: ${this.ignoredParameters.join(', ')}` } }],
+        },
         search: { mode: 'outcome' },
       });
     }
@@ -485,7 +500,7 @@ const CONDITIONAL_REFERENCE = /^[A-Z][A-Za-z]+\?./;
 
 /** Every Reference in a resource whose reference is a search (`Type?param=value`), with its FHIRPath-like path. */
 function conditionalReferences(value: unknown, path: string, found: Array<{ holder: { reference: string }; path: string }> = []) {
-  if (Array.isArray(value)) value.forEach((item, i) => conditionalReferences(item, `${path}[${i}]`, found));
+  if (Array.isArray(value)) for (const [i, item] of value.entries()) conditionalReferences(item, `${path}[${i}]`, found);
   else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       if (key === 'reference' && typeof item === 'string' && CONDITIONAL_REFERENCE.test(item)) found.push({ holder: value as { reference: string }, path: `${path}.reference` });
@@ -554,7 +569,19 @@ const PREFIX_OPERATORS = new Set(['ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'
 
 /** Filters back into query form: modifiers (:exact, :contains, :not, :missing…) and date/number prefixes. */
 function modifierCode(filter: { code: string; operator: string }): string {
-  const modifiers: Record<string, string> = { exact: ':exact', contains: ':contains', not: ':not', missing: ':missing', present: ':missing', text: ':text', above: ':above', below: ':below', in: ':in', 'not-in': ':not-in', 'of-type': ':of-type', identifier: ':identifier' };
+  const modifiers: Record<string, string> = {
+    exact: ':exact',
+    contains: ':contains',
+    not: ':not',
+    missing: ':missing',
+    present: ':missing',
+    text: ':text',
+    above: ':above',
+    below: ':below',
+    in: ':in',
+    'not-in': ':not-in',
+    'of-type': ':of-type',
+    identifier: ':identifier',
+  };
   return `${filter.code}${modifiers[filter.operator] ?? ''}`;
 }
-

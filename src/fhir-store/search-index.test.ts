@@ -41,12 +41,30 @@ const REFERENCE_SHAPES = [
  * on purpose: the last few are invalid FHIR, which the index must still agree on.
  */
 const handMade = [
-  { resourceType: 'Observation', id: 'q', status: 'final', code: { text: 'Weight' }, valueQuantity: { value: 72.5, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' }, subject: REFERENCE_SHAPES[0] },
+  {
+    resourceType: 'Observation',
+    id: 'q',
+    status: 'final',
+    code: { text: 'Weight' },
+    valueQuantity: { value: 72.5, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+    subject: REFERENCE_SHAPES[0],
+  },
   { resourceType: 'Observation', id: 's', status: 'final', code: { text: 'Note' }, valueString: 'Zoë is well', subject: REFERENCE_SHAPES[1] },
-  { resourceType: 'Observation', id: 'c', status: 'final', code: { coding: [{ system: 'http://snomed.info/sct', code: '1' }] }, valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '2' }], text: 'Two' }, subject: REFERENCE_SHAPES[2] },
+  {
+    resourceType: 'Observation',
+    id: 'c',
+    status: 'final',
+    code: { coding: [{ system: 'http://snomed.info/sct', code: '1' }] },
+    valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '2' }], text: 'Two' },
+    subject: REFERENCE_SHAPES[2],
+  },
   { resourceType: 'Observation', id: 'none', status: 'final', code: {} },
   {
-    resourceType: 'Observation', id: 'bp', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] }, subject: REFERENCE_SHAPES[3],
+    resourceType: 'Observation',
+    id: 'bp',
+    status: 'final',
+    code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
+    subject: REFERENCE_SHAPES[3],
     component: [
       { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: { value: 120, unit: 'mmHg' } },
       { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: { value: 120, unit: 'mmHg' } },
@@ -59,11 +77,16 @@ const handMade = [
   { resourceType: 'Condition', id: 'string', subject: REFERENCE_SHAPES[7], onsetString: 'childhood', abatementBoolean: true },
   { resourceType: 'Condition', id: 'range', subject: REFERENCE_SHAPES[8], onsetRange: { low: { value: 1 }, high: { value: 2 } } },
   {
-    resourceType: 'Patient', id: 'ext',
+    resourceType: 'Patient',
+    id: 'ext',
     name: [{ family: 'Ångström', given: ['Jo', null, 'Ann'], _given: [null, { extension: [{ url: 'http://x/initial', valueString: 'B' }] }] }, { given: [] }, { text: '' }],
-    birthDate: '2000-02-29', _birthDate: { extension: [{ url: 'http://x/accuracy', valueCode: 'estimated' }] },
-    gender: 'female', telecom: [{ system: 'phone', value: '07700 900047' }, { system: 'email', value: 'jo@example.org' }, { value: 'no system' }],
-    deceasedDateTime: '2026-01-31', generalPractitioner: [...REFERENCE_SHAPES], link: [{ other: REFERENCE_SHAPES[6], type: 'seealso' }],
+    birthDate: '2000-02-29',
+    _birthDate: { extension: [{ url: 'http://x/accuracy', valueCode: 'estimated' }] },
+    gender: 'female',
+    telecom: [{ system: 'phone', value: '07700 900047' }, { system: 'email', value: 'jo@example.org' }, { value: 'no system' }],
+    deceasedDateTime: '2026-01-31',
+    generalPractitioner: [...REFERENCE_SHAPES],
+    link: [{ other: REFERENCE_SHAPES[6], type: 'seealso' }],
   },
   { resourceType: 'Patient', id: 'alive', deceasedBoolean: false, address: [{ postalCode: 'NR1 3SR', line: ['1 High St'] }] },
   { resourceType: 'Encounter', id: 'refs', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Group/1' }, participant: REFERENCE_SHAPES.map((individual) => ({ individual })) },
@@ -140,7 +163,7 @@ function fillElement(made: Record<string, unknown>, key: string, element: Intern
   const isPrimitive = type in PRIMITIVES || type === 'string' || type === 'markdown';
   if (isPrimitive && n % 4 === 1) {
     const extension = { extension: [{ url: 'http://x/primitive', valueString: 'e' }] };
-    made['_' + name] = element.isArray ? [null, extension] : extension;
+    made[`_${name}`] = element.isArray ? [null, extension] : extension;
   }
 }
 
@@ -178,7 +201,11 @@ test('every compiled search path returns what FHIRPath returns, for every R4 res
       compiled++;
       for (const resource of groups.get(resourceType) ?? []) {
         const expected = outcome(() => evalFhirPathTyped(param.atom, [toTypedValue(resource)]));
-        assert.deepEqual(outcome(() => extract(resource)), expected, `${resourceType}.${param.code} (${param.atom.toString()}) on ${resource.resourceType}/${resource.id}`);
+        assert.deepEqual(
+          outcome(() => extract(resource)),
+          expected,
+          `${resourceType}.${param.code} (${param.atom.toString()}) on ${resource.resourceType}/${resource.id}`,
+        );
         comparisons++;
       }
     }
@@ -197,7 +224,10 @@ test('the sample meets every kind of compiled value: choice types, every referen
   // Only relative, versioned, search and typed-identifier references resolve to a Patient.
   const appointmentPatient = indexedParams('Appointment').find((p) => p.code === 'patient')!;
   const resolved = appointmentPatient.extract?.(handMade.find((r) => r.resourceType === 'Appointment')!);
-  assert.deepEqual(resolved?.map((v) => v.value), [REFERENCE_SHAPES[0], REFERENCE_SHAPES[5], REFERENCE_SHAPES[7], REFERENCE_SHAPES[8]]);
+  assert.deepEqual(
+    resolved?.map((v) => v.value),
+    [REFERENCE_SHAPES[0], REFERENCE_SHAPES[5], REFERENCE_SHAPES[7], REFERENCE_SHAPES[8]],
+  );
   const provenancePatient = indexedParams('Provenance').find((p) => p.code === 'patient')!;
   assert.throws(() => provenancePatient.extract?.(handMade.find((r) => r.resourceType === 'Provenance')!));
   const given = indexedParams('Patient').find((p) => p.code === 'given')!;
@@ -246,7 +276,11 @@ test('a parameter stored as others (combo-code, phonetic, Observation patient) h
         const found = valuesUnder(stored, as.codes, as.targetType);
         const expected = valuesUnder({ ...own, tokens: [] }, [code]);
         // FHIRPath's resolve() leaves out an absolute URL to a Patient; the stored rows (rightly) keep it.
-        if (JSON.stringify(resource).includes('"reference":"http')) assert.ok(expected.every((v) => found.includes(v)), where);
+        if (JSON.stringify(resource).includes('"reference":"http'))
+          assert.ok(
+            expected.every((v) => found.includes(v)),
+            where,
+          );
         else assert.deepEqual(found, expected, where);
       }
       compared++;
@@ -256,7 +290,11 @@ test('a parameter stored as others (combo-code, phonetic, Observation patient) h
 });
 
 test('the fast paths of normaliseString and dateBounds agree with their general forms', () => {
-  const generalNormalise = (value: string) => value.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
+  const generalNormalise = (value: string) =>
+    value
+      .normalize('NFD')
+      .replace(/\p{Diacritic}/gu, '')
+      .toLowerCase();
   const texts = ['Zoë', 'ÅNGSTRÖM', 'NR1 3SR', 'a^b`c', 'plain lower', ...Array.from({ length: 0x300 }, (_, code) => String.fromCharCode(code))];
   for (const text of texts) assert.equal(normaliseString(text), generalNormalise(text), JSON.stringify(text));
 
@@ -268,6 +306,10 @@ test('the fast paths of normaliseString and dateBounds agree with their general 
   const dates = ['0000-01-01', '2020-02-30', '2021-02-29', '2020-13-01', '2020-00-10', '2020-01-00', '2020-04-31'];
   for (let day = Date.UTC(1599, 0, 1); day < Date.UTC(2401, 0, 1); day += 86_400_000) dates.push(new Date(day).toISOString().slice(0, 10));
   for (const date of dates) {
-    assert.deepEqual(outcome(() => [{ type: 'date', value: dateBounds(date)[1] }]), outcome(() => [{ type: 'date', value: generalNextDay(date) }]), date);
+    assert.deepEqual(
+      outcome(() => [{ type: 'date', value: dateBounds(date)[1] }]),
+      outcome(() => [{ type: 'date', value: generalNextDay(date) }]),
+      date,
+    );
   }
 });

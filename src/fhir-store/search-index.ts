@@ -2,7 +2,22 @@
  * Search values of a resource, extracted with the R4 SearchParameter definitions' FHIRPath
  * expressions (nothing is hand-listed per resource type). Each parameter's type decides the table.
  */
-import { evalFhirPathTyped, getSearchParameterDetails, getSearchParameters, toTypedValue, AsAtom, capitalize, DotAtom, FhirPathAtom, getElementDefinition, IsAtom, SymbolAtom, UnionAtom, type Atom, type TypedValue } from '@medplum/core';
+import {
+  evalFhirPathTyped,
+  getSearchParameterDetails,
+  getSearchParameters,
+  toTypedValue,
+  AsAtom,
+  capitalize,
+  DotAtom,
+  FhirPathAtom,
+  getElementDefinition,
+  IsAtom,
+  SymbolAtom,
+  UnionAtom,
+  type Atom,
+  type TypedValue,
+} from '@medplum/core';
 import { createHash } from 'node:crypto';
 import type { Reference, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { compileSearchPath, type SearchPathExtractor } from '../fhir/search-paths.ts';
@@ -152,11 +167,17 @@ function unionLeaves(atom: Atom): string[] {
 }
 
 /** ASCII without `^` and `` ` ``, the only ASCII characters Unicode counts as diacritics. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: every ASCII character but the few that need escaping, control characters included
 const PLAIN_ASCII = /^[\x00-\x5d\x5f\x61-\x7f]*$/;
 
 /** Lower case with accents removed, so "Zoë" is found by "zoe". Plain ASCII (most names) skips the Unicode work. */
 export const normaliseString = (value: string) =>
-  PLAIN_ASCII.test(value) ? value.toLowerCase() : value.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
+  PLAIN_ASCII.test(value)
+    ? value.toLowerCase()
+    : value
+        .normalize('NFD')
+        .replace(/\p{Diacritic}/gu, '')
+        .toLowerCase();
 
 export function extractIndex(resource: Resource): IndexRows {
   return extractIndexRows(resource, true);
@@ -360,7 +381,7 @@ export const STRING_INDEX_CHARS = 256;
 /** The References a reference parameter of the resource selects, as the objects inside the resource. */
 export function referencesOf(resource: Resource, code: string): Reference[] {
   const param = typeIndex(resource.resourceType).params.find((p) => p.code === code);
-  if (!param || param.type !== 'reference') return [];
+  if (param?.type !== 'reference') return [];
   if (param.roots && !param.roots.some((key) => (resource as unknown as Record<string, unknown>)[key] !== undefined)) return [];
   const values = param.extract ? param.extract(resource) : evalFhirPathTyped(param.atom, [toTypedValue(resource)]);
   return values.filter((v) => v.type === 'Reference' && v.value && typeof v.value === 'object').map((v) => v.value as Reference);

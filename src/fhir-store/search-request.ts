@@ -20,8 +20,10 @@ const ALLOWED_VALUES: Record<string, RegExp> = {
 };
 
 export function parseSearch(resourceType: string, query: Query): SearchRequest {
-  const entries: Array<[string, string]> = query instanceof URLSearchParams ? [...query] : Object.entries(query).flatMap(([key, value]) => (Array.isArray(value) ? value : [value ?? '']).map((v) => [key, v] as [string, string]));
-  if (entries.length > SEARCH_LIMITS.parameters) throw tooCostly(entries[SEARCH_LIMITS.parameters]![0], `a search may have at most ${SEARCH_LIMITS.parameters} parameters; this one has ${entries.length}`);
+  const entries: Array<[string, string]> =
+    query instanceof URLSearchParams ? [...query] : Object.entries(query).flatMap(([key, value]) => (Array.isArray(value) ? value : [value ?? '']).map((v) => [key, v] as [string, string]));
+  if (entries.length > SEARCH_LIMITS.parameters)
+    throw tooCostly(entries[SEARCH_LIMITS.parameters]![0], `a search may have at most ${SEARCH_LIMITS.parameters} parameters; this one has ${entries.length}`);
   const repeats = new Map<string, number>();
   const resultParameters: Record<string, string[]> = {};
   const filters: Filter[] = [];

@@ -5,7 +5,7 @@
  * not-supported naming the parameter (ANSWERED in src/fhir/search-support.ts is the list).
  */
 import { badRequest, getSearchParameters, OperationOutcomeError, Operator, type Filter, type SearchRequest } from '@medplum/core';
-import type { OperationOutcomeIssue, SearchParameter } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { AppError } from '../shared/errors.ts';
 import { dateBounds, normaliseString, STRING_INDEX_CHARS, storedAs, tokenKey, type StoredAs } from './search-index.ts';
 import { ALL_PREFIXES as ORDERED_PREFIXES, ANSWERED, NOT_SEARCHED as NOT_INDEXED } from '../fhir/search-support.ts';
@@ -68,6 +68,7 @@ export const tooCostly = (parameter: string, text: string) => outcomeError('too-
 export const invalidValue = (parameter: string, text: string) => new OperationOutcomeError(badRequest(text, parameter));
 
 /** Characters PostgreSQL text cannot hold (NUL, lone surrogates) and other control characters no FHIR string has. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters, to refuse them, is what this is for
 const UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function assertStorable(parameter: string, text: string): void {
@@ -78,7 +79,8 @@ export function assertStorable(parameter: string, text: string): void {
 export function filtersToSql(request: SearchRequest, params: SqlParams, options: SearchSqlOptions): string[] {
   const owner: Owner = { type: 'r.resource_type', id: 'r.id' };
   const filters = request.filters ?? [];
-  if (filters.length > SEARCH_LIMITS.parameters) throw tooCostly(filters[SEARCH_LIMITS.parameters]!.code, `a search may have at most ${SEARCH_LIMITS.parameters} parameters; this one has ${filters.length}`);
+  if (filters.length > SEARCH_LIMITS.parameters)
+    throw tooCostly(filters[SEARCH_LIMITS.parameters]!.code, `a search may have at most ${SEARCH_LIMITS.parameters} parameters; this one has ${filters.length}`);
   const budget = options.chainBudget ?? { left: SEARCH_LIMITS.chainSubqueries };
   return filters.flatMap((filter) => {
     assertStorable(filter.code, filter.code);
@@ -97,7 +99,8 @@ function unknownParameter(resourceType: string, code: string, options: SearchSql
 }
 
 /** The parameter as the client wrote it, for messages: `code:text`, `subject:Patient`. */
-const written = (filter: Filter) => (ORDERED_PREFIXES.includes(filter.operator) || filter.operator === Operator.EQUALS || filter.code.includes('.') ? filter.code : `${filter.code}:${filter.operator}`);
+const written = (filter: Filter) =>
+  ORDERED_PREFIXES.includes(filter.operator) || filter.operator === Operator.EQUALS || filter.code.includes('.') ? filter.code : `${filter.code}:${filter.operator}`;
 
 function refuseModifier(filter: Filter, type: string): never {
   const answered = ANSWERED[type]?.modifiers.map((m) => `:${m}`).join(', ') || 'none';
@@ -121,7 +124,7 @@ function filterToSql(resourceType: string, filter: Filter, owner: Owner, params:
   const baseCode = typed ? typed[1]! : code;
   if (NOT_INDEXED.has(baseCode) || baseCode.startsWith('_has:')) throw notSupported(baseCode, `${baseCode} is not supported by this server`);
   const definitions = getSearchParameters(resourceType) ?? {};
-  const definition = Object.prototype.hasOwnProperty.call(definitions, baseCode) ? definitions[baseCode] : undefined;
+  const definition = Object.hasOwn(definitions, baseCode) ? definitions[baseCode] : undefined;
   if (!definition) return unknownParameter(resourceType, code, options);
   if (!ANSWERED[definition.type]) throw notSupported(baseCode, `${baseCode} is a ${definition.type} parameter, which this server does not search`);
   if (typed && definition.type !== 'reference') throw notSupported(code, `:${typed[2]} is a modifier for reference parameters only`);
@@ -182,7 +185,8 @@ export function splitOr(value: string): string[] {
 
 function orValues(filter: Filter, one: (v: string) => string, negate = false): string {
   const parts = splitOr(filter.value);
-  if (parts.length > SEARCH_LIMITS.orValues) throw tooCostly(written(filter), `a parameter may list at most ${SEARCH_LIMITS.orValues} values separated by commas; ${filter.code} lists ${parts.length}`);
+  if (parts.length > SEARCH_LIMITS.orValues)
+    throw tooCostly(written(filter), `a parameter may list at most ${SEARCH_LIMITS.orValues} values separated by commas; ${filter.code} lists ${parts.length}`);
   const sql = parts.map(one).join(' OR ');
   return negate ? `NOT (${sql})` : `(${sql})`;
 }
@@ -243,7 +247,8 @@ function splitPrefix(raw: string, operator: string): [string, string] {
 function orderedPrefix(filter: Filter, raw: string, type: string): [string, string] {
   const [prefix, rest] = splitPrefix(raw, filter.operator);
   if (!ORDERED_PREFIXES.includes(prefix)) throw invalidValue(filter.code, `'${raw}' is not a ${type} value for ${filter.code} (no prefix '${prefix}')`);
-  if (!ANSWERED[type]!.prefixes!.includes(prefix)) throw notSupported(filter.code, `the prefix ${prefix} is not supported on ${filter.code} (a ${type} parameter); supported: ${ANSWERED[type]!.prefixes!.join(', ')}`);
+  if (!ANSWERED[type]!.prefixes!.includes(prefix))
+    throw notSupported(filter.code, `the prefix ${prefix} is not supported on ${filter.code} (a ${type} parameter); supported: ${ANSWERED[type]!.prefixes!.join(', ')}`);
   return [prefix, rest];
 }
 
@@ -397,7 +402,7 @@ function chainedSql(resourceType: string, chain: RegExpExecArray, filter: Filter
     throw tooCostly(filter.code, `a chain may have at most ${SEARCH_LIMITS.chainLinks} links; ${filter.code} has ${filter.code.split('.').length - 1}`);
   }
   const definition = getSearchParameters(resourceType)?.[code];
-  if (!definition || definition.type !== 'reference') return unknownParameter(resourceType, `${code}.${rest}`, options);
+  if (definition?.type !== 'reference') return unknownParameter(resourceType, `${code}.${rest}`, options);
   const targets = explicitType ? [explicitType] : (definition.target ?? []);
   const conditions: string[] = [];
   const ref = params.alias('c');
@@ -406,7 +411,7 @@ function chainedSql(resourceType: string, chain: RegExpExecArray, filter: Filter
     const last = chainEnd(rest, filter);
     const definitions = getSearchParameters(target) ?? {};
     // A link to many types (subject, focus) only follows the types that have the next parameter.
-    if (!last.code.includes('.') && !Object.prototype.hasOwnProperty.call(definitions, last.code.split(':')[0]!) && !last.code.startsWith('_')) continue;
+    if (!last.code.includes('.') && !Object.hasOwn(definitions, last.code.split(':')[0]!) && !last.code.startsWith('_')) continue;
     if (--budget.left < 0) throw tooCostly(filter.code, `the chain ${filter.code} reaches too many resource types; name the type, e.g. ${code}:Patient.${rest}`);
     const inner = filterToSql(target, last, { type: `${ref}.target_type`, id: `${ref}.target_id` }, params, { ...options, lenient: targets.length > 1 || options.lenient, ignored: [] }, depth + 1);
     if (inner) conditions.push(`(${ref}.target_type = ${params.add(target)} AND ${inner})`);

@@ -39,9 +39,7 @@ export function prepareVersion(resource: Resource & { id: string }, versionId: n
  * CompartmentDefinition. Group is left out: a group of many patients is nobody's own record.
  */
 const PATIENT_COMPARTMENT = new Map<string, string[]>(
-  (readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition).resource!
-    .filter((r) => r.param?.length && r.code !== 'Group')
-    .map((r) => [r.code, r.param!]),
+  (readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition).resource!.filter((r) => r.param?.length && r.code !== 'Group').map((r) => [r.code, r.param!]),
 );
 
 /** The patient a resource belongs to: the first Patient its compartment parameters reference. */

@@ -34,7 +34,14 @@ export function capabilityStatement(version: string): CapabilityStatement {
     searchParam: Object.entries(getSearchParameters(type) ?? {})
       .filter(([code, p]) => !NOT_SEARCHED.has(code) && ANSWERED[p.type])
       .map(([name, p]) => ({ name, type: p.type, ...(p.url ? { definition: p.url } : {}), documentation: searchDocumentation(p.type) })),
-    ...(type === 'Patient' ? { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }, { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' }] } : {}),
+    ...(type === 'Patient'
+      ? {
+          operation: [
+            { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+            { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+          ],
+        }
+      : {}),
     ...(type === 'Group' ? { operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }] } : {}),
   })) as CapabilityStatementRestResource[];
   cached = {
@@ -50,7 +57,11 @@ export function capabilityStatement(version: string): CapabilityStatement {
     rest: [
       {
         mode: 'server',
-        security: { cors: false, service: [{ text: 'Bearer token from POST /api/login or `pcn token`' }], description: 'Access needs a legitimate relationship or a break-glass reason (X-Break-Glass-Reason); every look is audited.' },
+        security: {
+          cors: false,
+          service: [{ text: 'Bearer token from POST /api/login or `pcn token`' }],
+          description: 'Access needs a legitimate relationship or a break-glass reason (X-Break-Glass-Reason); every look is audited.',
+        },
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
         operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],

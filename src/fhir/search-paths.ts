@@ -167,11 +167,14 @@ function compileCriteria(atom: Atom, inputTypes: ReadonlySet<string>): ((value: 
     const emit = compileAtom(left, inputTypes, true)?.build(collect);
     const literal = right.value.value;
     // FHIRPath `=` on collections: empty is not true, and only a single equal item is.
-    return emit && ((value) => {
-      const found: TypedValue[] = [];
-      emit(value, found);
-      return found.length === 1 && unwrap(found[0]?.value) === literal;
-    });
+    return (
+      emit &&
+      ((value) => {
+        const found: TypedValue[] = [];
+        emit(value, found);
+        return found.length === 1 && unwrap(found[0]?.value) === literal;
+      })
+    );
   }
   return undefined;
 }
@@ -199,7 +202,7 @@ function resolvesTo(value: unknown, typeName: string): boolean {
   }
   if (!reference) return false;
   // medplum takes the type from `reference.split('?')[0]` for searches, else from `split('/')[0]`.
-  return reference.includes('?') ? reference.startsWith(typeName + '?') : reference.startsWith(typeName + '/');
+  return reference.includes('?') ? reference.startsWith(`${typeName}?`) : reference.startsWith(`${typeName}/`);
 }
 
 /** Reads one member of one value (a non-null object) and passes each result on. */
@@ -223,11 +226,13 @@ function compileMember(name: string, inputTypes: ReadonlySet<string>): Compiled 
     if (!reader) throw new Error(`search path: no reader for ${value.type}.${name}`);
     return reader;
   };
-  const build = (next: Emit): Emit => (value, out) => {
-    const object = value.value;
-    // Primitives have no members; a primitive with `_x` extensions is a String/Number object and does.
-    if (object && typeof object === 'object') readerFor(value)(object, value, out, next);
-  };
+  const build =
+    (next: Emit): Emit =>
+    (value, out) => {
+      const object = value.value;
+      // Primitives have no members; a primitive with `_x` extensions is a String/Number object and does.
+      if (object && typeof object === 'object') readerFor(value)(object, value, out, next);
+    };
   return { types, build };
 }
 
@@ -267,7 +272,7 @@ function memberCandidates(element: InternalSchemaElement): MemberCandidate[] {
   return element.type.map(({ code }) => {
     const key = segment.replace('[x]', capitalize(code));
     const type = code === 'Element' || code === 'BackboneElement' ? firstType : code;
-    return { key, extensionKey: '_' + key, type };
+    return { key, extensionKey: `_${key}`, type };
   });
 }
 
@@ -328,7 +333,10 @@ function assignExtension(target: unknown, extension: unknown): unknown {
   if (typeof extension !== 'object') throw new Error('Primitive extension must be an object');
   // medplum deletes these two keys (from the resource itself) before Object.assign; we copy instead.
   const source: Record<string, unknown> = { ...extension };
+  // biome-ignore lint/suspicious/noProto: removing the key is the point (no prototype pollution through an extension)
+  // biome-ignore lint/complexity/useLiteralKeys: the same line written as medplum writes it
   delete source['__proto__'];
+  // biome-ignore lint/complexity/useLiteralKeys: as a property, TypeScript types `constructor` as Object's own, which delete refuses
   delete source['constructor'];
   if (typeof target === 'object' && target !== null) return { ...target, ...source };
   return Object.assign(Object(target ?? {}) as object, source);

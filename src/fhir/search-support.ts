@@ -33,7 +33,8 @@ export function searchDocumentation(type: string): string | undefined {
   const prefixes = answered.prefixes ? ` Prefixes: ${answered.prefixes.join(', ')}.` : '';
   const notes: Record<string, string> = {
     token: ' :text matches the start of CodeableConcept.text, Coding.display or Identifier.type.text, ignoring case and accents.',
-    quantity: ' A value stands for the range its precision implies (5.4 = [5.35, 5.45)); ap is within 10%. UCUM units of mass, volume, amount, length, time and pressure (and one quotient of two, e.g. mg/dL) compare converted; other units by code.',
+    quantity:
+      ' A value stands for the range its precision implies (5.4 = [5.35, 5.45)); ap is within 10%. UCUM units of mass, volume, amount, length, time and pressure (and one quotient of two, e.g. mg/dL) compare converted; other units by code.',
     number: ' A value stands for the range its precision implies (5.4 = [5.35, 5.45)); ap is within 10%.',
     date: ' ap is within 10% of the time between now and the date (at least a day) either side.',
     uri: ' :below and :above compare whole path segments.',

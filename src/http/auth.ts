@@ -34,8 +34,8 @@ export async function requireActor(db: Db, request: FastifyRequest): Promise<Act
  */
 export function normalisedPath(url: string): string {
   const path = url.split('?', 1)[0]!;
-  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (encoded, hex: string) => {
     const char = String.fromCharCode(parseInt(hex, 16));
-    return /[A-Za-z0-9\-._~]/.test(char) ? char : escape;
+    return /[A-Za-z0-9\-._~]/.test(char) ? char : encoded;
   });
 }

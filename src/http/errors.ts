@@ -74,7 +74,10 @@ export function sendFhirError(error: unknown, request: FastifyRequest, reply: Fa
 
 /** Sends an OperationOutcome; an error outcome whose id names a row of the table speaks with that row's issue type. */
 export function sendOutcome(reply: FastifyReply, outcome: OperationOutcome, status = outcomeStatus(outcome)) {
-  return reply.status(status).type(FHIR_JSON).send(status >= 400 ? outcomeInTableWords(outcome) : outcome);
+  return reply
+    .status(status)
+    .type(FHIR_JSON)
+    .send(status >= 400 ? outcomeInTableWords(outcome) : outcome);
 }
 
 /** The HTTP status of an OperationOutcome: the table's for its id, else medplum's reading of it. */
@@ -90,7 +93,7 @@ export function outcomeInTableWords(outcome: OperationOutcome): OperationOutcome
   // A validation outcome's issues each name their own problem (required, value, invariant …): kept.
   if (!row || row === ERROR_TABLE.invalid) return outcome;
   const code = row.issue as OperationOutcomeIssue['code'];
-  const keeps = (issue: OperationOutcomeIssue) => issue.severity !== 'error' && issue.severity !== 'fatal' ? true : (row.narrower ?? []).includes(issue.code);
+  const keeps = (issue: OperationOutcomeIssue) => (issue.severity !== 'error' && issue.severity !== 'fatal' ? true : (row.narrower ?? []).includes(issue.code));
   return { ...outcome, issue: (outcome.issue ?? []).map((issue) => (keeps(issue) ? issue : { ...issue, code })) };
 }
 

@@ -22,7 +22,10 @@ async function appWith(loadShedding: typeof DEFAULT_LOAD_SHEDDING): Promise<{ db
   const db = await testDb();
   await seedDemoIfEmpty(db, { adminPassword: ADMIN_PASSWORD });
   const app = await buildApp({ db, logger: false, loadShedding });
-  closers.push(() => db.close(), () => app.close());
+  closers.push(
+    () => db.close(),
+    () => app.close(),
+  );
   let login = await app.inject({ method: 'POST', url: '/api/login', payload: { email: 'admin@pcn-hub.example', password: ADMIN_PASSWORD } });
   // With a low limit, the start-up work itself may have lagged the loop a moment ago.
   for (let i = 0; i < 100 && login.statusCode === 503; i++) {
@@ -54,7 +57,12 @@ test(`a saturated database pool sheds load with 503 + Retry-After, and the serve
   const gate = new Promise<void>((resolve) => (release = resolve));
   const held: Array<Promise<unknown>> = [];
   for (let i = 0; i < 40 && (db.pressure?.().waiting ?? 0) < 4; i++) {
-    held.push(db.transaction(async (tx) => { await tx.query('SELECT 1'); await gate; }));
+    held.push(
+      db.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        await gate;
+      }),
+    );
     await sleep(5);
   }
   assert.ok((db.pressure?.().waiting ?? 0) >= 3, `the pool is saturated: ${JSON.stringify(db.pressure?.())}`);
@@ -102,7 +110,13 @@ test('the limits come from the environment, with defaults that only real saturat
   assert.deepEqual(loadConfig({}).loadShedding, { ...DEFAULT_LOAD_SHEDDING, maxEventLoopDelayMs: 0 });
   assert.deepEqual(defaultLoadShedding('pglite'), loadConfig({}).loadShedding);
   assert.ok(DEFAULT_LOAD_SHEDDING.maxEventLoopDelayMs >= 1000 && DEFAULT_LOAD_SHEDDING.maxDbWaiting >= 50);
-  const set = loadConfig({ DATABASE_URL: 'postgres://db/pcn', PCN_SHED_EVENT_LOOP_DELAY_MS: '250', PCN_SHED_DB_WAITING: '0', PCN_SHED_EVENT_LOOP_UTILISATION: '0.95', PCN_SHED_RETRY_AFTER_S: '2' }).loadShedding;
+  const set = loadConfig({
+    DATABASE_URL: 'postgres://db/pcn',
+    PCN_SHED_EVENT_LOOP_DELAY_MS: '250',
+    PCN_SHED_DB_WAITING: '0',
+    PCN_SHED_EVENT_LOOP_UTILISATION: '0.95',
+    PCN_SHED_RETRY_AFTER_S: '2',
+  }).loadShedding;
   assert.deepEqual(set, { ...DEFAULT_LOAD_SHEDDING, maxEventLoopDelayMs: 250, maxDbWaiting: 0, maxEventLoopUtilisation: 0.95, retryAfterSeconds: 2 });
   assert.throws(() => loadConfig({ PCN_SHED_EVENT_LOOP_UTILISATION: '2' }), /PCN_SHED_EVENT_LOOP_UTILISATION/);
 });

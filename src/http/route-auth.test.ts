@@ -108,7 +108,11 @@ test('with a token, an encoded path answers as the plain one: reads and writes',
   assert.equal((await h.app.inject({ method: 'GET', url: '/api/%50cns', headers: auth })).statusCode, 404);
 
   // Writes sent encoded used to fail with 500: now they land like the plain ones.
-  for (const [url, code] of [['/api/pcns', 'U90501'], ['/%61pi/pcns', 'U90502'], ['/api/%70cns', 'U90503']] as const) {
+  for (const [url, code] of [
+    ['/api/pcns', 'U90501'],
+    ['/%61pi/pcns', 'U90502'],
+    ['/api/%70cns', 'U90503'],
+  ] as const) {
     const reply = await h.app.inject({ method: 'POST', url, headers: auth, payload: { code, name: `Encoded ${code} PCN`, areaCode: 'Q99' } });
     assert.equal(reply.statusCode, 201, `${url}: ${reply.body}`);
     assert.equal(reply.json<{ code: string }>().code, code);
@@ -123,7 +127,10 @@ test('with a token, an encoded path answers as the plain one: reads and writes',
   }
   const search = await h.fhir<Bundle>('GET', `/fhir/%50atient?_id=${bronte.id}`);
   assert.equal(search.status, 200, search.text);
-  assert.deepEqual(search.json.entry?.map((e) => e.resource?.id), [bronte.id]);
+  assert.deepEqual(
+    search.json.entry?.map((e) => e.resource?.id),
+    [bronte.id],
+  );
   const written = await h.fhir<Patient>('POST', '/fhir/%50atient', { body: patient(nhsNumber(8), 'Z90101') });
   assert.equal(written.status, 201, written.text);
   assert.equal((await h.fhir('GET', `/fhir/Patient/${written.json.id}`)).status, 200);

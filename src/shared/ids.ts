@@ -43,7 +43,7 @@ const ODS_SHAPES: Record<OdsKind, { pattern: RegExp; shape: string }> = {
 /** Why a code is not an ODS code of that kind, or null when it is. Codes are upper case. */
 export function odsCodeProblem(code: string, kind: OdsKind): string | null {
   const { pattern, shape } = ODS_SHAPES[kind];
-  return pattern.test(code) ? null : `'${code}' is not a valid ${kind === 'any' ? 'ODS' : kind + ' ODS'} code: expected ${shape}`;
+  return pattern.test(code) ? null : `'${code}' is not a valid ${kind === 'any' ? 'ODS' : `${kind} ODS`} code: expected ${shape}`;
 }
 
 /** The normalised postcode ("nr13sr" → "NR1 3SR"), or null when it is not a valid UK postcode. */

@@ -22,8 +22,7 @@ test('a held folder is refused with its holder named; once released it can be ta
   const since = new Date(lock.holder.startedAt).toTimeString().slice(0, 5);
   assert.throws(
     () => lockFolder(dir, 'pcn token'),
-    (error: unknown) =>
-      error instanceof AppError && error.message === `${dir} is in use by pcn serve (pid ${process.pid}, since ${since}); stop it first, or use DATABASE_URL`,
+    (error: unknown) => error instanceof AppError && error.message === `${dir} is in use by pcn serve (pid ${process.pid}, since ${since}); stop it first, or use DATABASE_URL`,
   );
   lock.release();
   lock.release();
@@ -31,7 +30,7 @@ test('a held folder is refused with its holder named; once released it can be ta
   lockFolder(dir, 'pcn token').release();
 });
 
-test("a lock left by a process that has gone is taken over; one held on another host is not", async () => {
+test('a lock left by a process that has gone is taken over; one held on another host is not', async () => {
   await writeLock({ pid: deadPid(), command: 'pcn import fhir', startedAt: new Date().toISOString(), hostname: hostname() });
   const lock = lockFolder(dir, 'pcn token');
   assert.equal(JSON.parse(await readFile(lockPath(), 'utf8')).pid, process.pid);

@@ -15,8 +15,7 @@ before(async () => {
 });
 after(() => db.close());
 
-const recorded = async (id: number) =>
-  (await db.query<{ name: string; sha256: string | null }>('SELECT name, sha256 FROM schema_migrations WHERE id = $1', [id]))[0];
+const recorded = async (id: number) => (await db.query<{ name: string; sha256: string | null }>('SELECT name, sha256 FROM schema_migrations WHERE id = $1', [id]))[0];
 
 test(`each applied migration is recorded with its file's sha256, and an unchanged database migrates again with nothing to do (${testEngine})`, async () => {
   const fhirStore = files.find((m) => m.id === 5)!;
@@ -29,7 +28,10 @@ test(`a database whose record of a migration differs from the file is refused, n
   const original = (await recorded(5))!.sha256;
   await db.query('UPDATE schema_migrations SET sha256 = $1 WHERE id = 5', ['0'.repeat(64)]);
   try {
-    await assert.rejects(migrate(db), /^Error: migration fhir-store\/005_fhir_store\.sql was changed after it was applied to this database \(sha256 000000000000…≠[0-9a-f]{12}…\); landed migrations are never edited: add a new one$/);
+    await assert.rejects(
+      migrate(db),
+      /^Error: migration fhir-store\/005_fhir_store\.sql was changed after it was applied to this database \(sha256 000000000000…≠[0-9a-f]{12}…\); landed migrations are never edited: add a new one$/,
+    );
     // The same refusal when the file is what changed.
     const edited = files.map((m) => (m.id === 6 ? { ...m, sql: `${m.sql}\n-- edited`, sha256: migrationSha256(`${m.sql}\n-- edited`) } : m));
     await db.query('UPDATE schema_migrations SET sha256 = $1 WHERE id = 5', [original]);
@@ -52,7 +54,10 @@ test(`a database migrated before checksums were recorded takes each file's hash 
   await db.exec('ALTER TABLE schema_migrations DROP COLUMN sha256');
   assert.deepEqual(await migrate(db), []);
   const rows = await db.query<{ id: number; sha256: string | null }>('SELECT id, sha256 FROM schema_migrations ORDER BY id');
-  assert.deepEqual(rows, files.map((m) => ({ id: m.id, sha256: m.sha256 })));
+  assert.deepEqual(
+    rows,
+    files.map((m) => ({ id: m.id, sha256: m.sha256 })),
+  );
   assert.equal(migrationSha256('SELECT 1;\r\nSELECT 2;\r\n'), migrationSha256('SELECT 1;\nSELECT 2;\n'));
   assert.notEqual(migrationSha256('SELECT 1;\nSELECT 2;\n'), migrationSha256('SELECT 1;\nSELECT 3;\n'));
 });
@@ -74,7 +79,13 @@ test('migrations are found in src/modules/*/migrations/ and src/*/migrations/, n
     await writeFile(join(src, 'fhir-store', 'migrations', '001_store.sql'), 'SELECT 1;');
     await writeFile(join(src, 'fhir-store', 'migrations', 'README.md'), 'not a migration');
     const found = await loadMigrations(src);
-    assert.deepEqual(found.map((m) => [m.id, m.name]), [[1, 'fhir-store/001_store.sql'], [2, 'network/002_network.sql']]);
+    assert.deepEqual(
+      found.map((m) => [m.id, m.name]),
+      [
+        [1, 'fhir-store/001_store.sql'],
+        [2, 'network/002_network.sql'],
+      ],
+    );
 
     await writeFile(join(src, 'modules', 'network', 'migrations', '001_again.sql'), 'SELECT 1;');
     await assert.rejects(loadMigrations(src), /two migrations are numbered 001: (fhir-store\/001_store\.sql and network\/001_again\.sql|network\/001_again\.sql and fhir-store\/001_store\.sql)/);

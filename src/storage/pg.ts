@@ -96,7 +96,14 @@ function whenAborted(signal: AbortSignal, onAbort?: () => void) {
 /** Waiting for a free connection ends when the signal aborts; a connection that arrives after that goes straight back. */
 async function connectUnlessAborted(pool: pg.Pool, signal: AbortSignal): Promise<pg.PoolClient> {
   const connecting = pool.connect();
-  const aborted = whenAborted(signal, () => void connecting.then((connection) => connection.release(), () => undefined));
+  const aborted = whenAborted(
+    signal,
+    () =>
+      void connecting.then(
+        (connection) => connection.release(),
+        () => undefined,
+      ),
+  );
   try {
     return await Promise.race([connecting, aborted.promise]);
   } finally {

@@ -38,7 +38,10 @@ test('a statement over its time budget fails fast as unavailable, not a 500; one
       }),
     );
     assert.ok(took < 1500, `gave up after ${Math.round(took)} ms`);
-    await assert.rejects(budgeted.transaction((tx) => tx.query('SELECT pg_sleep(5)')), (error: unknown) => error instanceof AppError && error.code === 'unavailable');
+    await assert.rejects(
+      budgeted.transaction((tx) => tx.query('SELECT pg_sleep(5)')),
+      (error: unknown) => error instanceof AppError && error.code === 'unavailable',
+    );
     assert.deepEqual(await budgeted.query('SELECT pg_sleep(0.05), 1 AS n').then((rows) => rows.map((r) => r.n)), [1]);
   } finally {
     await budgeted.close();

@@ -13,12 +13,7 @@ export const shotsDir = join(repoRoot, 'test-results');
 export function ensureWebBuild(): void {
   const index = join(repoRoot, 'web/dist/index.html');
   const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
-        entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
-      ),
-    );
+    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs)));
   const sources = Math.max(newest(join(repoRoot, 'web/src')), statSync(join(repoRoot, 'web/index.html')).mtimeMs);
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
@@ -40,9 +35,7 @@ export function launchChromium(): Promise<Browser> {
  */
 export async function openPage(browser: Browser, serverUrl: string): Promise<{ context: BrowserContext; page: Page; errors: Error[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
-  await context.route('**/*', (route) =>
-    route.request().url().startsWith(serverUrl) ? route.continue() : route.abort('internetdisconnected'),
-  );
+  await context.route('**/*', (route) => (route.request().url().startsWith(serverUrl) ? route.continue() : route.abort('internetdisconnected')));
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const errors: Error[] = [];

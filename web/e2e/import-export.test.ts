@@ -28,9 +28,7 @@ async function writeRegistry(dir: string, practicesCsv: string) {
   await writeFile(join(dir, 'areas.csv'), `code,name,size_min,size_max\nQ98,${AREA},25000,70000\n`);
   await writeFile(
     join(dir, 'pcns.csv'),
-    'pcn_code,pcn_name,area_code,clinical_director,nominated_payee_ods,open_date\n' +
-      'U98001,Felixstowe PCN,Q98,Dr Imogen Reed,Z98101,2019-07-01\n' +
-      'U98002,Woodbridge PCN,Q98,,,2019-07-01\n',
+    'pcn_code,pcn_name,area_code,clinical_director,nominated_payee_ods,open_date\n' + 'U98001,Felixstowe PCN,Q98,Dr Imogen Reed,Z98101,2019-07-01\n' + 'U98002,Woodbridge PCN,Q98,,,2019-07-01\n',
   );
   await writeFile(join(dir, 'practices.csv'), practicesCsv);
 }
@@ -61,7 +59,10 @@ test('6. import a registry with the CLI, see and change it in the browser, expor
   assert.equal(added.code, 0, added.stderr);
 
   // A bad file (an unknown PCN on line 3) is refused whole: no practice from it lands.
-  await writeRegistry(join(work, 'bad'), GOOD_PRACTICES.replace('Z98201,Deben Surgery,IP12 1BB,U98002,12000', 'Z98301,New Surgery,IP12 3CC,U98009,9000') + 'Z98302,Another Surgery,IP12 4DD,U98002,8000,52.1,1.3,2019-07-01\n');
+  await writeRegistry(
+    join(work, 'bad'),
+    `${GOOD_PRACTICES.replace('Z98201,Deben Surgery,IP12 1BB,U98002,12000', 'Z98301,New Surgery,IP12 3CC,U98009,9000')}Z98302,Another Surgery,IP12 4DD,U98002,8000,52.1,1.3,2019-07-01\n`,
+  );
   const refused = await pcn(['import', 'registry', join(work, 'bad')]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /practices\.csv line 4, column pcn_code: .*U98009/);

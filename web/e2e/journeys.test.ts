@@ -28,10 +28,7 @@ let browser: Browser;
 before(async () => {
   ensureWebBuild();
   const db = await testDb();
-  [server, browser] = await Promise.all([
-    startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }),
-    launchChromium(),
-  ]);
+  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
 });
 
 after(async () => {
@@ -47,7 +44,6 @@ after(async () => {
 const openPage = () => openBrowserPage(browser, server.url);
 const signIn = (page: Page, who: { email: string; password: string }) => signInAs(page, server.url, who, AREA_NAME);
 
-
 const toNumber = (text: string) => Number(text.replace(/[^\d]/g, ''));
 
 const pcnTable = (page: Page) => page.getByRole('table', { name: /PCNs in Norfolk and Waveney/ });
@@ -61,8 +57,7 @@ async function column(table: Locator, header: string): Promise<string[]> {
 }
 
 /** A summary-list row's value, by its key. */
-const summaryValue = (page: Page, key: string) =>
-  page.locator('.nhsuk-summary-list__row', { has: page.locator('dt', { hasText: new RegExp(`^${key}$`) }) }).locator('dd');
+const summaryValue = (page: Page, key: string) => page.locator('.nhsuk-summary-list__row', { has: page.locator('dt', { hasText: new RegExp(`^${key}$`) }) }).locator('dd');
 
 async function apiAs(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   return page.evaluate(
@@ -99,9 +94,16 @@ test('1. a freshly seeded server shows the area and its 20 PCNs after sign-in', 
     await table.locator('tbody tr').first().waitFor();
     assert.equal(await table.locator('tbody tr').count(), 20);
     const codes = (await column(table, 'Code')).map((c) => c.trim());
-    assert.deepEqual(codes, Array.from({ length: 20 }, (_, i) => `U900${String(i + 1).padStart(2, '0')}`));
+    assert.deepEqual(
+      codes,
+      Array.from({ length: 20 }, (_, i) => `U900${String(i + 1).padStart(2, '0')}`),
+    );
     const listSizes = (await column(table, 'List size')).map(toNumber);
-    assert.equal(listSizes.reduce((a, b) => a + b, 0), total, 'the PCNs’ list sizes add up to the area’s');
+    assert.equal(
+      listSizes.reduce((a, b) => a + b, 0),
+      total,
+      'the PCNs’ list sizes add up to the area’s',
+    );
     // The demo has deliberate breaches: the status tags say so in NHS colours.
     assert.ok((await table.locator('.nhsuk-tag--green').count()) >= 15);
     assert.ok((await table.locator('.nhsuk-tag--orange, .nhsuk-tag--red').count()) >= 1);
@@ -147,7 +149,11 @@ test('2. sign in: a wrong password and a locked account say why; the right one s
     await page.getByLabel('Email address').fill(locked.email);
     await page.getByLabel('Password').fill(locked.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await eventually(() => summary.textContent(), (t) => /too many failed sign-ins/i.test(t ?? ''), 'the locked-account message');
+    await eventually(
+      () => summary.textContent(),
+      (t) => /too many failed sign-ins/i.test(t ?? ''),
+      'the locked-account message',
+    );
 
     await page.getByLabel('Email address').fill(ADMIN.email);
     await page.getByLabel('Password').fill(ADMIN.password);
@@ -198,7 +204,10 @@ test('3. the map draws catchments and markers offline, and the PCN table sorts',
     assert.equal(await listSizeHeader.getAttribute('aria-sort'), 'ascending');
     assert.equal(await table.getByRole('columnheader', { name: 'Code' }).getAttribute('aria-sort'), null);
     const ascending = (await column(table, 'List size')).map(toNumber);
-    assert.deepEqual(ascending, [...ascending].sort((a, b) => a - b));
+    assert.deepEqual(
+      ascending,
+      [...ascending].sort((a, b) => a - b),
+    );
     assert.equal(ascending.length, 20);
 
     await listSizeHeader.getByRole('button').click();
@@ -236,12 +245,20 @@ test('4. from the overview, open a PCN and then one of its practices', async () 
     const practices = page.getByRole('table', { name: /Member practices of Norwich City PCN/ });
     assert.equal(await practices.locator('tbody tr').count(), 8);
     const sizes = (await column(practices, 'List size')).map(toNumber);
-    assert.equal(sizes.reduce((a, b) => a + b, 0), toNumber((await summaryValue(page, 'List size').textContent()) ?? ''));
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      toNumber((await summaryValue(page, 'List size').textContent()) ?? ''),
+    );
 
     const partnerGroups = await page.locator('h3[id^="partners-"]').allTextContents();
     assert.ok(partnerGroups.includes('Community pharmacy'), `partner groups: ${partnerGroups.join(', ')}`);
     assert.ok(partnerGroups.length >= 3);
-    assert.ok((await page.getByRole('table', { name: /Practices that have belonged to/ }).locator('tbody tr').count()) >= 8);
+    assert.ok(
+      (await page
+        .getByRole('table', { name: /Practices that have belonged to/ })
+        .locator('tbody tr')
+        .count()) >= 8,
+    );
     await screenshot(page, 'journey-4-pcn');
 
     const practiceLink = practices.getByRole('link').first();
@@ -271,7 +288,13 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
     await signIn(page, ADMIN);
     const table = pcnTable(page);
     await table.locator('tbody tr').first().waitFor();
-    const cityBefore = toNumber((await table.getByRole('row', { name: /U90001/ }).locator('td').nth(1).textContent()) ?? '');
+    const cityBefore = toNumber(
+      (await table
+        .getByRole('row', { name: /U90001/ })
+        .locator('td')
+        .nth(1)
+        .textContent()) ?? '',
+    );
 
     // A bad code: the 422 names the field, shown in the summary and beside the field.
     const create = page.getByRole('region', { name: 'Create a PCN' });
@@ -292,7 +315,11 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
 
     await page.getByLabel('Clinical director', { exact: true }).fill('Dr Jane Example');
     await page.getByRole('button', { name: 'Set clinical director' }).click();
-    await eventually(() => summaryValue(page, 'Clinical director').textContent(), (t) => t === 'Dr Jane Example', 'the new clinical director');
+    await eventually(
+      () => summaryValue(page, 'Clinical director').textContent(),
+      (t) => t === 'Dr Jane Example',
+      'the new clinical director',
+    );
 
     await page.getByLabel('Partner name').fill('Riverside Pharmacy');
     await page.getByLabel('Type of partner').selectOption('community-pharmacy');
@@ -319,8 +346,15 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
     assert.match((await move.locator('#move-date-error').textContent()) ?? '', /must be a real date/);
     for (const part of ['Day', 'Month', 'Year']) await move.getByLabel(part).fill('');
     await move.getByRole('button', { name: 'Move practice' }).click();
-    await eventually(() => summaryValue(page, 'PCN').textContent(), (t) => t === 'Norwich Riverside PCN (U90021)', 'the practice’s new PCN');
-    const history = await page.getByRole('table', { name: /has belonged to/ }).locator('tbody tr').allTextContents();
+    await eventually(
+      () => summaryValue(page, 'PCN').textContent(),
+      (t) => t === 'Norwich Riverside PCN (U90021)',
+      'the practice’s new PCN',
+    );
+    const history = await page
+      .getByRole('table', { name: /has belonged to/ })
+      .locator('tbody tr')
+      .allTextContents();
     assert.equal(history.length, 2);
     assert.match(history[0] ?? '', /^Norwich Riverside PCN \(U90021\).*Current$/);
     assert.match(history[1] ?? '', /^Norwich City PCN \(U90001\)1 July 2019\d{1,2} \w+ \d{4}$/);
@@ -329,9 +363,18 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
     await page.getByRole('link', { name: 'Norwich Riverside PCN (U90021)' }).click();
     await page.getByRole('heading', { level: 1, name: 'Norwich Riverside PCN' }).waitFor();
     assert.equal(toNumber((await summaryValue(page, 'List size').textContent()) ?? ''), practiceSize);
-    const membership = await page.getByRole('table', { name: /Practices that have belonged to/ }).locator('tbody tr').allTextContents();
-    assert.deepEqual(membership.map((t) => /Oak Street Health Centre \(Z90101\).*Current member/.test(t)), [true]);
-    const changes = await page.getByRole('table', { name: /Recent changes/ }).locator('tbody tr').allTextContents();
+    const membership = await page
+      .getByRole('table', { name: /Practices that have belonged to/ })
+      .locator('tbody tr')
+      .allTextContents();
+    assert.deepEqual(
+      membership.map((t) => /Oak Street Health Centre \(Z90101\).*Current member/.test(t)),
+      [true],
+    );
+    const changes = await page
+      .getByRole('table', { name: /Recent changes/ })
+      .locator('tbody tr')
+      .allTextContents();
     assert.equal(changes.length, 4, changes.join('\n')); // created, director, partner, move
     assert.ok(changes.every((c) => c.includes(ADMIN.email)));
     assert.match(changes[0] ?? '', /moved from U90001 to U90021/);
@@ -340,7 +383,13 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
     await page.goto(server.url);
     await table.locator('tbody tr').first().waitFor();
     assert.equal(await table.locator('tbody tr').count(), 21);
-    const cityAfter = toNumber((await table.getByRole('row', { name: /U90001/ }).locator('td').nth(1).textContent()) ?? '');
+    const cityAfter = toNumber(
+      (await table
+        .getByRole('row', { name: /U90001/ })
+        .locator('td')
+        .nth(1)
+        .textContent()) ?? '',
+    );
     assert.equal(cityAfter, cityBefore - practiceSize);
   } finally {
     await context.close();

@@ -79,8 +79,14 @@ function bloodPressure(subject: string, date: string, systolic: number, diastoli
     effectiveDateTime: date,
     performer: [by],
     component: [
-      { code: { coding: [{ system: LOINC, code: '8480-6', display: 'Systolic blood pressure' }] }, valueQuantity: { value: systolic, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
-      { code: { coding: [{ system: LOINC, code: '8462-4', display: 'Diastolic blood pressure' }] }, valueQuantity: { value: diastolic, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+      {
+        code: { coding: [{ system: LOINC, code: '8480-6', display: 'Systolic blood pressure' }] },
+        valueQuantity: { value: systolic, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+      },
+      {
+        code: { coding: [{ system: LOINC, code: '8462-4', display: 'Diastolic blood pressure' }] },
+        valueQuantity: { value: diastolic, unit: 'mmHg', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+      },
     ],
   };
 }
@@ -100,9 +106,7 @@ function quantity(subject: string, code: string, display: string, date: string, 
 
 async function seedRecords(): Promise<void> {
   adminToken = await login(ADMIN);
-  const [row] = await server.db.query<{ practice_ods: string }>(
-    `SELECT practice_ods FROM practice_membership WHERE pcn_code='U90002' AND end_date IS NULL ORDER BY practice_ods LIMIT 1`,
-  );
+  const [row] = await server.db.query<{ practice_ods: string }>(`SELECT practice_ods FROM practice_membership WHERE pcn_code='U90002' AND end_date IS NULL ORDER BY practice_ods LIMIT 1`);
   otherPractice = row!.practice_ods;
   alice = await fhir<Patient>('POST', 'Patient', {
     resourceType: 'Patient',
@@ -291,8 +295,7 @@ function ageOn(birthDate: string, on = new Date()): number {
   return age;
 }
 
-const bannerFact = (page: Page, key: string) =>
-  page.locator('.pcn-patient-banner__fact', { has: page.locator('dt', { hasText: new RegExp(`^${key}$`) }) }).locator('dd');
+const bannerFact = (page: Page, key: string) => page.locator('.pcn-patient-banner__fact', { has: page.locator('dt', { hasText: new RegExp(`^${key}$`) }) }).locator('dd');
 
 // ---------------------------------------------------------------------------------------------
 
@@ -313,7 +316,11 @@ test('R1. find a patient by NHS number (checked first) and by name and date of b
     assert.equal(new URL(page.url()).search, '', 'nothing was searched');
     await page.getByRole('textbox', { name: 'NHS number' }).fill('999 123');
     await page.getByRole('button', { name: 'Search' }).click();
-    await eventually(() => text(page.locator('#search-nhs-error')), (t) => /exactly 10 digits; you entered 6/.test(t), 'the length message');
+    await eventually(
+      () => text(page.locator('#search-nhs-error')),
+      (t) => /exactly 10 digits; you entered 6/.test(t),
+      'the length message',
+    );
     await screenshot(page, 'record-search-error');
 
     await page.getByRole('textbox', { name: 'NHS number' }).fill(spaced(ALICE_NHS));
@@ -346,7 +353,10 @@ test('R1. find a patient by NHS number (checked first) and by name and date of b
     await page.getByRole('radio', { name: 'Postcode' }).check();
     await page.getByRole('textbox', { name: 'Postcode' }).fill('nr3');
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByRole('table', { name: /Patients found for postcode NR3/ }).getByRole('link', { name: 'SMITHSON, Alice May' }).waitFor();
+    await page
+      .getByRole('table', { name: /Patients found for postcode NR3/ })
+      .getByRole('link', { name: 'SMITHSON, Alice May' })
+      .waitFor();
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
@@ -365,7 +375,11 @@ test('R2. the record: what matters first, every agency in one timeline, the bloo
     assert.equal(await text(bannerFact(page, 'Gender')), 'Female');
     assert.equal(await text(bannerFact(page, 'Address')), '12 Elm Hill, Norwich, NR3 1HN');
     assert.equal(await text(bannerFact(page, 'Registered practice')), 'Oak Street Health Centre (Z90101)');
-    await eventually(() => text(bannerFact(page, 'PCN')), (t) => t === 'Norwich City PCN (U90001)', 'the PCN from the registry');
+    await eventually(
+      () => text(bannerFact(page, 'PCN')),
+      (t) => t === 'Norwich City PCN (U90001)',
+      'the PCN from the registry',
+    );
 
     // "What matters to me" is the first thing after the banner, in the patient's words.
     const headings = (await page.locator('main h2').allTextContents()).map((h) => h.trim());
@@ -376,8 +390,11 @@ test('R2. the record: what matters first, every agency in one timeline, the bloo
 
     // Problems: active first.
     const problems = await page.getByRole('table', { name: 'Problems, active first' }).locator('tbody tr').allTextContents();
-    assert.deepEqual(problems.map((p) => p.split(/Active|Resolved/)[0]), ['Type 2 diabetes mellitus', 'Hypertension', 'Fracture of wrist']);
-    assert.equal((await page.getByRole('table', { name: 'Medicines, current first' }).locator('tbody tr').count()), 2);
+    assert.deepEqual(
+      problems.map((p) => p.split(/Active|Resolved/)[0]),
+      ['Type 2 diabetes mellitus', 'Hypertension', 'Fracture of wrist'],
+    );
+    assert.equal(await page.getByRole('table', { name: 'Medicines, current first' }).locator('tbody tr').count(), 2);
     assert.match(await text(page.getByRole('table', { name: 'Allergies and adverse reactions' })), /Penicillin.*Rash.*High/);
     assert.match(await text(page.getByRole('region', { name: 'Care team' })), /Jo Reed.*Social worker.*Norfolk County Council Adult Social Care/);
 
@@ -399,11 +416,19 @@ test('R2. the record: what matters first, every agency in one timeline, the bloo
 
     // The agency filter narrows it to one agency.
     await page.getByLabel('Show entries from').selectOption('community-pharmacy');
-    await eventually(() => items.count(), (n) => n === 2, 'only the pharmacy’s entries');
+    await eventually(
+      () => items.count(),
+      (n) => n === 2,
+      'only the pharmacy’s entries',
+    );
     assert.match(await text(items.first()), /2 April 2025/);
     assert.match(await text(timeline), /New Medicine Service review.*Riverside Pharmacy \(FZ991\) Community pharmacy/);
     await page.getByLabel('Show entries from').selectOption('');
-    await eventually(() => items.count(), (n) => n === all, 'every entry again');
+    await eventually(
+      () => items.count(),
+      (n) => n === all,
+      'every entry again',
+    );
 
     // The blood pressure trend: two lines (systolic, diastolic), five readings each, with a text alternative.
     const bp = page.getByRole('region', { name: 'Blood pressure' });
@@ -434,7 +459,11 @@ test('R3. a PCN pharmacist adds a medicines review; it is at the top of the time
     await page.goto(`${server.url}/patients/${alice.id}`);
     await page.getByRole('heading', { level: 1, name: 'SMITHSON, Alice May' }).waitFor();
     const form = page.getByRole('region', { name: 'Add an entry' });
-    await eventually(() => text(form.locator('p').first()), (t) => t === 'Recorded by Sam Patel, Norwich City PCN (U90001) Primary care network', 'the author line');
+    await eventually(
+      () => text(form.locator('p').first()),
+      (t) => t === 'Recorded by Sam Patel, Norwich City PCN (U90001) Primary care network',
+      'the author line',
+    );
 
     // Nothing chosen: the summary says so and links to the choice.
     await form.getByRole('button', { name: 'Add entry' }).click();
@@ -450,7 +479,10 @@ test('R3. a PCN pharmacist adds a medicines review; it is at the top of the time
       route.fulfill({
         status: 422,
         contentType: 'application/fhir+json',
-        body: JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'structure', details: { text: 'Invalid dateTime format' }, expression: ['Procedure.performed[x]'] }] }),
+        body: JSON.stringify({
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'structure', details: { text: 'Invalid dateTime format' }, expression: ['Procedure.performed[x]'] }],
+        }),
       }),
     );
     await form.getByRole('button', { name: 'Add entry' }).click();
@@ -463,7 +495,11 @@ test('R3. a PCN pharmacist adds a medicines review; it is at the top of the time
     await form.getByRole('button', { name: 'Add entry' }).click();
     await page.getByRole('status').filter({ hasText: 'Medicines review added' }).waitFor();
     const first = page.getByRole('list', { name: 'Timeline entries, newest first' }).locator('li').first();
-    await eventually(() => text(first), (t) => t.includes('Just added'), 'the new entry at the top');
+    await eventually(
+      () => text(first),
+      (t) => t.includes('Just added'),
+      'the new entry at the top',
+    );
     assert.match(await text(first), /Procedure or review: Medicines review.*Structured medication review: stopped aspirin.*Sam Patel, Norwich City PCN \(U90001\) Primary care network/);
     assert.equal(await first.getAttribute('data-agency'), 'pcn');
     await screenshot(page, 'record-added-review');
@@ -473,7 +509,10 @@ test('R3. a PCN pharmacist adds a medicines review; it is at the top of the time
     const reviews = (bundle.entry ?? []).map((e) => e.resource as Procedure).filter((p) => p.performer?.[0]?.actor?.identifier?.value === 'U90001');
     assert.equal(reviews.length, 1);
     assert.equal(reviews[0]!.performer?.[0]?.actor?.display, 'Sam Patel, Norwich City PCN');
-    assert.deepEqual(reviews[0]!.meta?.tag?.map((t) => `${t.system}|${t.code}`), [`${AGENCY}|pcn`]);
+    assert.deepEqual(
+      reviews[0]!.meta?.tag?.map((t) => `${t.system}|${t.code}`),
+      [`${AGENCY}|pcn`],
+    );
     assert.equal(reviews[0]!.performedDateTime, new Date().toISOString().slice(0, 10));
     assert.deepEqual(errors, []);
   } finally {
@@ -509,13 +548,13 @@ test('R4. another PCN’s patient: refused with the reason, then seen after brea
     assert.match(await text(page.getByRole('table', { name: 'Problems, active first' })), /Asthma/);
     await screenshot(page, 'record-emergency-access');
 
-    const audited = await server.db.query<{ actor: string; summary: string }>(
-      `SELECT actor, summary FROM audit_event WHERE summary LIKE '%BREAK GLASS%' AND actor = $1`,
-      [PHARMACIST.email],
-    );
+    const audited = await server.db.query<{ actor: string; summary: string }>(`SELECT actor, summary FROM audit_event WHERE summary LIKE '%BREAK GLASS%' AND actor = $1`, [PHARMACIST.email]);
     assert.ok(audited.length >= 1, 'a break-glass audit row');
     // The header is Latin-1 only: the curly apostrophe and the dash arrive as ASCII.
-    assert.ok(audited.some((row) => row.summary.includes("BREAK GLASS: Patient attending the PCN's extended-access clinic - chest pain")), JSON.stringify(audited));
+    assert.ok(
+      audited.some((row) => row.summary.includes("BREAK GLASS: Patient attending the PCN's extended-access clinic - chest pain")),
+      JSON.stringify(audited),
+    );
 
     // Finding the patient outside the PCN also takes a reason; opening the result offers it again.
     await page.goto(`${server.url}/patients?by=nhs&nhs=${BRIAN_NHS}`);
@@ -529,10 +568,7 @@ test('R4. another PCN’s patient: refused with the reason, then seen after brea
     assert.equal(await page.getByLabel('Why do you need to see this record?').inputValue(), 'Unconscious patient in the clinic, identified by NHS number on a letter');
     await page.getByRole('button', { name: 'View in an emergency' }).click();
     await page.getByRole('heading', { level: 1, name: 'BLOFELD, Brian' }).waitFor();
-    const searched = await server.db.query<{ action: string }>(
-      `SELECT action FROM audit_event WHERE actor = $1 AND summary LIKE '%BREAK GLASS: Unconscious patient%' ORDER BY id`,
-      [PHARMACIST.email],
-    );
+    const searched = await server.db.query<{ action: string }>(`SELECT action FROM audit_event WHERE actor = $1 AND summary LIKE '%BREAK GLASS: Unconscious patient%' ORDER BY id`, [PHARMACIST.email]);
     assert.deepEqual([...new Set(searched.map((r) => r.action))], ['fhir.search', 'fhir.read']);
     assert.deepEqual(errors, []);
   } finally {

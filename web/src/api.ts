@@ -15,10 +15,7 @@ export { PARTNER_TYPES } from '../../src/modules/network/types.ts';
 export type Role = User['role'];
 
 type Position = [number, number] | [number, number, number];
-export type MapGeometry =
-  | { type: 'Point'; coordinates: Position }
-  | { type: 'Polygon'; coordinates: Position[][] }
-  | { type: 'MultiPolygon'; coordinates: Position[][][] };
+export type MapGeometry = { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
 
 export type MapFeatureProperties =
   | { kind: 'catchment'; pcnCode: string; name: string; sizeStatus: SizeStatus; listSize: number }
@@ -72,12 +69,7 @@ async function readError(response: Response): Promise<ApiError> {
     const body = (await response.json()) as ErrorBody;
     const { code, message, field } = body.error ?? {};
     const fieldName = typeof field === 'string' ? field : undefined;
-    return new ApiError(
-      response.status,
-      typeof code === 'string' ? code : 'error',
-      typeof message === 'string' ? displayMessage(message, fieldName) : fallback,
-      fieldName,
-    );
+    return new ApiError(response.status, typeof code === 'string' ? code : 'error', typeof message === 'string' ? displayMessage(message, fieldName) : fallback, fieldName);
   } catch {
     return new ApiError(response.status, 'error', fallback);
   }
@@ -108,32 +100,16 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 const enc = encodeURIComponent;
 
 export const api = {
-  login: (email: string, password: string) =>
-    request<{ token: string; user: User }>('POST', '/api/login', { email, password }),
+  login: (email: string, password: string) => request<{ token: string; user: User }>('POST', '/api/login', { email, password }),
   config: () => request<ClientConfig>('GET', '/api/config'),
   areas: () => request<{ items: AreaSummary[] }>('GET', '/api/areas'),
   areaMap: (areaCode: string) => request<AreaMap>('GET', `/api/areas/${enc(areaCode)}/map`),
   /** One page of PCNs (the server allows up to 500 a page, which is every PCN of an area). */
-  pcns: (areaCode?: string) =>
-    request<{ items: PcnSummary[]; total: number }>(
-      'GET',
-      areaCode ? `/api/pcns?area=${enc(areaCode)}&limit=500` : '/api/pcns?limit=500',
-    ),
+  pcns: (areaCode?: string) => request<{ items: PcnSummary[]; total: number }>('GET', areaCode ? `/api/pcns?area=${enc(areaCode)}&limit=500` : '/api/pcns?limit=500'),
   pcn: (code: string) => request<PcnDetail>('GET', `/api/pcns/${enc(code)}`),
-  createPcn: (input: {
-    code: string;
-    name: string;
-    areaCode: string;
-    clinicalDirector?: string;
-    nominatedPayeeOds?: string;
-  }) => request<{ code: string }>('POST', '/api/pcns', input),
-  setClinicalDirector: (code: string, clinicalDirector: string) =>
-    request<unknown>('PATCH', `/api/pcns/${enc(code)}`, { clinicalDirector }),
-  addPartner: (
-    pcnCode: string,
-    input: { code?: string; name: string; type: PartnerType; postcode?: string; role?: string },
-  ) => request<unknown>('POST', `/api/pcns/${enc(pcnCode)}/partners`, input),
+  createPcn: (input: { code: string; name: string; areaCode: string; clinicalDirector?: string; nominatedPayeeOds?: string }) => request<{ code: string }>('POST', '/api/pcns', input),
+  setClinicalDirector: (code: string, clinicalDirector: string) => request<unknown>('PATCH', `/api/pcns/${enc(code)}`, { clinicalDirector }),
+  addPartner: (pcnCode: string, input: { code?: string; name: string; type: PartnerType; postcode?: string; role?: string }) => request<unknown>('POST', `/api/pcns/${enc(pcnCode)}/partners`, input),
   practice: (ods: string) => request<PracticeDetail>('GET', `/api/practices/${enc(ods)}`),
-  movePractice: (ods: string, input: { pcnCode: string; date?: string }) =>
-    request<unknown>('PATCH', `/api/practices/${enc(ods)}`, input),
+  movePractice: (ods: string, input: { pcnCode: string; date?: string }) => request<unknown>('PATCH', `/api/practices/${enc(ods)}`, input),
 };

@@ -59,9 +59,7 @@ export function App() {
       <footer className="nhsuk-footer" role="contentinfo">
         <div className="nhsuk-width-container">
           <div className="nhsuk-footer__meta">
-            <p className="nhsuk-body-s">
-              PCN Hub – the platform a Primary Care Network runs on. Demo data is synthetic.
-            </p>
+            <p className="nhsuk-body-s">PCN Hub – the platform a Primary Care Network runs on. Demo data is synthetic.</p>
           </div>
         </div>
       </footer>

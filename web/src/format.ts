@@ -29,7 +29,6 @@ export function formatDateTime(iso: string): string {
 }
 
 /** "25,000–70,000", or "at least 25,000" when the area sets no maximum. */
-export const formatRange = (min: number, max: number | null): string =>
-  max === null ? `at least ${formatCount(min)}` : `${formatCount(min)}–${formatCount(max)}`;
+export const formatRange = (min: number, max: number | null): string => (max === null ? `at least ${formatCount(min)}` : `${formatCount(min)}–${formatCount(max)}`);
 
 export const partnerTypeLabel = (type: string): string => (PARTNER_TYPE_LABELS as Record<string, string>)[type] ?? type;

@@ -83,17 +83,13 @@ async function fhir<T>(method: string, path: string, body?: unknown, options: Fh
   return (await response.json()) as T;
 }
 
-const resourcesOf = <T extends Resource>(bundle: Bundle): T[] =>
-  (bundle.entry ?? []).filter((e) => e.search?.mode !== 'outcome' && e.resource).map((e) => e.resource as T);
+const resourcesOf = <T extends Resource>(bundle: Bundle): T[] => (bundle.entry ?? []).filter((e) => e.search?.mode !== 'outcome' && e.resource).map((e) => e.resource as T);
 
 // -----------------------------------------------------------------------------------------------
 // Searching for a patient
 // -----------------------------------------------------------------------------------------------
 
-export type PatientQuery =
-  | { kind: 'nhs'; nhsNumber: string }
-  | { kind: 'name'; name: string; birthDate: string }
-  | { kind: 'postcode'; postcode: string };
+export type PatientQuery = { kind: 'nhs'; nhsNumber: string } | { kind: 'name'; name: string; birthDate: string } | { kind: 'postcode'; postcode: string };
 
 export const SEARCH_PAGE_SIZE = 50;
 

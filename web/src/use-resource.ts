@@ -1,9 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Resource<T> =
-  | { state: 'loading'; reload: () => void }
-  | { state: 'failed'; error: Error; reload: () => void }
-  | { state: 'ready'; data: T; reload: () => Promise<void> };
+export type Resource<T> = { state: 'loading'; reload: () => void } | { state: 'failed'; error: Error; reload: () => void } | { state: 'ready'; data: T; reload: () => Promise<void> };
 
 type Outcome<T> = { key: string; ok: true; data: T } | { key: string; ok: false; error: Error };
 
@@ -17,6 +14,7 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
   const [outcome, setOutcome] = useState<Outcome<T> | null>(null);
   const [attempt, setAttempt] = useState(0);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `load` is a fresh closure each render; `key` (and a retry) say when it means something new
   useEffect(() => {
     let live = true;
     load().then(
@@ -26,17 +24,15 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
     return () => {
       live = false;
     };
-    // `load` is a fresh closure each render; `key` (and a retry) say when it means something new.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, attempt]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: as above, `key` says when `load` means something new
   const reload = useCallback(async () => {
     try {
       setOutcome({ key, ok: true, data: await load() });
     } catch (caught) {
       setOutcome({ key, ok: false, error: asError(caught) });
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
   const retry = useCallback(() => setAttempt((n) => n + 1), []);
 

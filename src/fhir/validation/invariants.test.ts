@@ -37,34 +37,85 @@ test('each plain-JS invariant answers as FHIRPath does, on every object of a syn
   resources.push(withContained as Resource);
   // Odd shapes beside the real ones: `_x` extensions, empty strings and lists, nulls, wrong JSON types, choice values.
   const odd: Array<Record<string, unknown>> = [
-    {}, { reference: '#p1' }, { reference: '#p2' }, { reference: '#' }, { reference: 'Patient/1' }, { reference: 7 }, { _reference: { extension: [] } }, { identifier: { value: 'x' } },
-    { code: 'kg' }, { code: 'kg', system: 'http://unitsofmeasure.org' }, { system: 'x' }, { code: '' }, { code: null }, { _code: { id: 'x' } }, { code: 'kg', _system: { id: 'y' } },
-    { value: '0160' }, { value: '0160', system: 'phone' }, { value: ['a'] }, { value: [] },
-    { answer: [{}], item: [{}] }, { answer: [{ valueString: 'a' }], item: [{ linkId: 'x' }] }, { answer: [{ item: [] }], item: [{ linkId: 'x' }] }, { answer: [{ valueString: 'a' }] }, { answer: [{}] }, { item: [] }, { answer: [], item: [{}] },
-    { url: 'x' }, { url: 'x', valueString: 'y' }, { url: 'x', extension: [{ url: 'y' }] }, { url: 'x', extension: [{ url: 'y' }], valueBoolean: true }, { url: 'x', _valueString: { id: 'z' } }, { url: 'x', extension: [] },
-    { dataAbsentReason: { text: 'x' } }, { dataAbsentReason: { text: 'x' }, valueString: 'y' }, { valueQuantity: { value: 1 }, component: [{ code: { text: 'c' } }] },
-    { start: '2020' }, { end: '2020' }, { start: '2020', end: '2019' }, { start: '2020', end: '2021' }, { start: '2020-01-02', end: '2020-01-01' }, { start: '2020-01-01', end: '2020-01-01' }, { start: '2020-01-01T10:00:00Z', end: '2020-01-01T09:59:59Z' }, { start: '2020-01-01T10:00:00.5Z', end: '2020-01-01T10:00:00.4Z' }, { start: '2020-01-01T10:00:00+01:00', end: '2020-01-01T09:30:00Z' }, { _start: { id: 'x' }, end: '2020' },
-    { abatementString: 'gone' }, { abatementDateTime: '2020', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] } },
+    {},
+    { reference: '#p1' },
+    { reference: '#p2' },
+    { reference: '#' },
+    { reference: 'Patient/1' },
+    { reference: 7 },
+    { _reference: { extension: [] } },
+    { identifier: { value: 'x' } },
+    { code: 'kg' },
+    { code: 'kg', system: 'http://unitsofmeasure.org' },
+    { system: 'x' },
+    { code: '' },
+    { code: null },
+    { _code: { id: 'x' } },
+    { code: 'kg', _system: { id: 'y' } },
+    { value: '0160' },
+    { value: '0160', system: 'phone' },
+    { value: ['a'] },
+    { value: [] },
+    { answer: [{}], item: [{}] },
+    { answer: [{ valueString: 'a' }], item: [{ linkId: 'x' }] },
+    { answer: [{ item: [] }], item: [{ linkId: 'x' }] },
+    { answer: [{ valueString: 'a' }] },
+    { answer: [{}] },
+    { item: [] },
+    { answer: [], item: [{}] },
+    { url: 'x' },
+    { url: 'x', valueString: 'y' },
+    { url: 'x', extension: [{ url: 'y' }] },
+    { url: 'x', extension: [{ url: 'y' }], valueBoolean: true },
+    { url: 'x', _valueString: { id: 'z' } },
+    { url: 'x', extension: [] },
+    { dataAbsentReason: { text: 'x' } },
+    { dataAbsentReason: { text: 'x' }, valueString: 'y' },
+    { valueQuantity: { value: 1 }, component: [{ code: { text: 'c' } }] },
+    { start: '2020' },
+    { end: '2020' },
+    { start: '2020', end: '2019' },
+    { start: '2020', end: '2021' },
+    { start: '2020-01-02', end: '2020-01-01' },
+    { start: '2020-01-01', end: '2020-01-01' },
+    { start: '2020-01-01T10:00:00Z', end: '2020-01-01T09:59:59Z' },
+    { start: '2020-01-01T10:00:00.5Z', end: '2020-01-01T10:00:00.4Z' },
+    { start: '2020-01-01T10:00:00+01:00', end: '2020-01-01T09:30:00Z' },
+    { _start: { id: 'x' }, end: '2020' },
+    { abatementString: 'gone' },
+    { abatementDateTime: '2020', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] } },
     { abatementDateTime: '2020', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] } },
-    { abatementAge: { value: 3 }, clinicalStatus: { text: 'over' } }, { abatementDateTime: '2020', clinicalStatus: { coding: 'resolved' } },
+    { abatementAge: { value: 3 }, clinicalStatus: { text: 'over' } },
+    { abatementDateTime: '2020', clinicalStatus: { coding: 'resolved' } },
     { clinicalStatus: { text: 'x' }, verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'entered-in-error' }] } },
     { clinicalStatus: { text: 'x' }, verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'entered-in-error' }] } },
     { verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'entered-in-error' }] } },
     { verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'confirmed' }] } },
-    { verificationStatus: { coding: [{ code: 'entered-in-error' }] }, clinicalStatus: { coding: [] } }, { verificationStatus: {} },
+    { verificationStatus: { coding: [{ code: 'entered-in-error' }] }, clinicalStatus: { coding: [] } },
+    { verificationStatus: {} },
   ];
   const objects: Array<{ value: Record<string, unknown>; root: Resource }> = odd.map((value) => ({ value, root: withContained as Resource }));
   const collect = (node: unknown, root: Resource) => {
-    if (Array.isArray(node)) node.forEach((n) => collect(n, root));
+    if (Array.isArray(node)) for (const n of node) collect(n, root);
     else if (node && typeof node === 'object') {
       objects.push({ value: node as Record<string, unknown>, root });
-      Object.values(node).forEach((n) => collect(n, root));
+      for (const n of Object.values(node)) collect(n, root);
     }
   };
-  resources.forEach((resource) => collect(resource, resource));
+  for (const resource of resources) collect(resource, resource);
   const on: Record<string, string> = {
-    'ref-1': 'Reference', 'qty-3': 'Quantity', 'cpt-2': 'ContactPoint', 'qrs-1': 'QuestionnaireResponseItem', 'ext-1': 'Extension', 'obs-6': 'Observation',
-    'obs-7': 'Observation', 'per-1': 'Period', 'con-4': 'Condition', 'con-5': 'Condition', 'ait-1': 'AllergyIntolerance', 'ait-2': 'AllergyIntolerance',
+    'ref-1': 'Reference',
+    'qty-3': 'Quantity',
+    'cpt-2': 'ContactPoint',
+    'qrs-1': 'QuestionnaireResponseItem',
+    'ext-1': 'Extension',
+    'obs-6': 'Observation',
+    'obs-7': 'Observation',
+    'per-1': 'Period',
+    'con-4': 'Condition',
+    'con-5': 'Condition',
+    'ait-1': 'AllergyIntolerance',
+    'ait-2': 'AllergyIntolerance',
   };
   for (const { key, expression } of NATIVE_KEYS) {
     const [invariant] = invariantsOf([{ key, expression, severity: 'error', human: key, description: key } as Constraint]);

@@ -125,7 +125,25 @@ function infixWhenAbsent(atom: InfixOperatorAtom, left: Abstract, right: Abstrac
 }
 
 /** Medplum's functions that answer an empty input with an empty collection. */
-const EMPTY_IN_EMPTY_OUT = new Set(['where', 'select', 'first', 'last', 'trace', 'ofType', 'distinct', 'intersect', 'not', 'startsWith', 'endsWith', 'substring', 'contains', 'matches', 'length', 'upper', 'lower']);
+const EMPTY_IN_EMPTY_OUT = new Set([
+  'where',
+  'select',
+  'first',
+  'last',
+  'trace',
+  'ofType',
+  'distinct',
+  'intersect',
+  'not',
+  'startsWith',
+  'endsWith',
+  'substring',
+  'contains',
+  'matches',
+  'length',
+  'upper',
+  'lower',
+]);
 
 /** What `{}.atom` yields: the right-hand side of a dot whose left side is empty. */
 function onEmptyInput(atom: Atom): Abstract {

@@ -24,7 +24,8 @@ function exists(value: Json, key: string): boolean | undefined {
   return plainlyPresent(v) ? true : undefined;
 }
 
-const plainlyPresent = (v: unknown) => (typeof v === 'object' ? v !== null && !Array.isArray(v) && Object.values(v).some((x) => x !== undefined && !(Array.isArray(x) && x.length === 0)) : v !== '' && v !== undefined);
+const plainlyPresent = (v: unknown) =>
+  typeof v === 'object' ? v !== null && !Array.isArray(v) && Object.values(v).some((x) => x !== undefined && !(Array.isArray(x) && x.length === 0)) : v !== '' && v !== undefined;
 
 /** Whether any `prefixX` choice key (valueQuantity, abatementDateTime…) is present; undefined if only as `_prefixX`. */
 function choicePresent(value: Json, prefix: string): boolean | undefined {
@@ -63,11 +64,13 @@ const ALLERGY_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/allergyintol
 const SAME_SHAPE_DATES = [/^\d{4}-\d{2}-\d{2}$/, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/];
 
 /** con-5 and ait-2: `verificationStatus.coding.where(system = S and code = 'entered-in-error').empty() or clinicalStatus.empty()`. */
-const notErroredWithStatus = (verificationSystem: string): NativeCheck => (value) => {
-  if (value._verificationStatus !== undefined || value._clinicalStatus !== undefined) return undefined;
-  if (value.verificationStatus === undefined || value.clinicalStatus === undefined) return true;
-  return not(hasCoding(value.verificationStatus, verificationSystem, ['entered-in-error']));
-};
+const notErroredWithStatus =
+  (verificationSystem: string): NativeCheck =>
+  (value) => {
+    if (value._verificationStatus !== undefined || value._clinicalStatus !== undefined) return undefined;
+    if (value.verificationStatus === undefined || value.clinicalStatus === undefined) return true;
+    return not(hasCoding(value.verificationStatus, verificationSystem, ['entered-in-error']));
+  };
 
 const or = (left: boolean | undefined, right: () => boolean | undefined) => (left === true ? true : left === undefined ? undefined : right());
 const not = (value: boolean | undefined) => (value === undefined ? undefined : !value);
@@ -98,16 +101,24 @@ const CHECKS: Array<[key: string, expression: string, check: NativeCheck]> = [
   ],
   ['qty-3', 'code.empty() or system.exists()', (value) => or(not(exists(value, 'code')), () => exists(value, 'system'))],
   ['cpt-2', 'value.empty() or system.exists()', (value) => or(not(exists(value, 'value')), () => exists(value, 'system'))],
-  ['qrs-1', '(answer.exists() and item.exists()).not()', (value) => {
-    const answer = exists(value, 'answer');
-    const item = exists(value, 'item');
-    return answer === undefined || item === undefined ? undefined : !(answer && item);
-  }],
-  ['ext-1', 'extension.exists() != value.exists()', (value) => {
-    const extension = exists(value, 'extension');
-    const present = choicePresent(value, 'value');
-    return extension === undefined || present === undefined ? undefined : extension !== present;
-  }],
+  [
+    'qrs-1',
+    '(answer.exists() and item.exists()).not()',
+    (value) => {
+      const answer = exists(value, 'answer');
+      const item = exists(value, 'item');
+      return answer === undefined || item === undefined ? undefined : !(answer && item);
+    },
+  ],
+  [
+    'ext-1',
+    'extension.exists() != value.exists()',
+    (value) => {
+      const extension = exists(value, 'extension');
+      const present = choicePresent(value, 'value');
+      return extension === undefined || present === undefined ? undefined : extension !== present;
+    },
+  ],
   ['obs-6', 'dataAbsentReason.empty() or value.empty()', (value) => (exists(value, 'dataAbsentReason') === false ? true : undefined)],
   [
     'obs-7',

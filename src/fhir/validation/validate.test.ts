@@ -62,8 +62,16 @@ const invalidCases: InvalidCase[] = [
     errors: [['Patient.id', 'Invalid id format: \'bad id!\' (expected 1 to 64 letters, digits, "-" or ".")']],
     medplumMisses: 'it checks Resource.id as a plain string',
   },
-  { name: 'an integer with a fraction', resource: { resourceType: 'Patient', multipleBirthInteger: 1.5 }, errors: [['Patient.multipleBirthInteger', 'Expected a whole number (FHIR integer), got 1.5']] },
-  { name: 'array where a single value is expected', resource: { resourceType: 'Patient', gender: ['female', 'male'] }, errors: [['Patient.gender', 'Expected a single value, got an array (Patient.gender has at most 1)']] },
+  {
+    name: 'an integer with a fraction',
+    resource: { resourceType: 'Patient', multipleBirthInteger: 1.5 },
+    errors: [['Patient.multipleBirthInteger', 'Expected a whole number (FHIR integer), got 1.5']],
+  },
+  {
+    name: 'array where a single value is expected',
+    resource: { resourceType: 'Patient', gender: ['female', 'male'] },
+    errors: [['Patient.gender', 'Expected a single value, got an array (Patient.gender has at most 1)']],
+  },
   {
     name: 'single value where an array is expected',
     resource: { resourceType: 'Patient', name: { family: 'Smith' } },

@@ -42,7 +42,5 @@ export function authRoutes(app: ZodApp) {
     },
   );
 
-  app.get('/api/me', { schema: { summary: 'Who the bearer token speaks for', tags: ['access'] } }, async (request) =>
-    publicUser(await requireActor(app.db, request)),
-  );
+  app.get('/api/me', { schema: { summary: 'Who the bearer token speaks for', tags: ['access'] } }, async (request) => publicUser(await requireActor(app.db, request)));
 }

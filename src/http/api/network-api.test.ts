@@ -12,10 +12,16 @@ before(async () => {
 after(() => h.close());
 
 const get = (url: string, auth = admin) => h.app.inject({ method: 'GET', url, headers: { authorization: auth } });
-const send = (method: 'POST' | 'PATCH', url: string, payload: unknown, auth = admin) =>
-  h.app.inject({ method, url, payload: payload as object, headers: { authorization: auth } });
+const send = (method: 'POST' | 'PATCH', url: string, payload: unknown, auth = admin) => h.app.inject({ method, url, payload: payload as object, headers: { authorization: auth } });
 
-interface PcnItem { code: string; name: string; listSize: number; practiceCount: number; sizeStatus: string; clinicalDirector: string | null }
+interface PcnItem {
+  code: string;
+  name: string;
+  listSize: number;
+  practiceCount: number;
+  sizeStatus: string;
+  clinicalDirector: string | null;
+}
 
 test(`healthz says ok once the database is ready (${testEngine})`, async () => {
   const response = await h.app.inject('/healthz');
@@ -41,8 +47,17 @@ test('the seeded area lists 20 PCNs with list sizes against the 25,000–70,000 
 });
 
 test('a PCN shows its practices, partners by type, payee and history; a practice its PCN', async () => {
-  const pcn = (await get('/api/pcns/U90001')).json<{ practices: Array<{ listSize: number; ods: string }>; listSize: number; partners: Array<{ type: string; role: string | null }>; nominatedPayee: { ods: string } | null; history: unknown[] }>();
-  assert.equal(pcn.listSize, pcn.practices.reduce((sum, p) => sum + p.listSize, 0));
+  const pcn = (await get('/api/pcns/U90001')).json<{
+    practices: Array<{ listSize: number; ods: string }>;
+    listSize: number;
+    partners: Array<{ type: string; role: string | null }>;
+    nominatedPayee: { ods: string } | null;
+    history: unknown[];
+  }>();
+  assert.equal(
+    pcn.listSize,
+    pcn.practices.reduce((sum, p) => sum + p.listSize, 0),
+  );
   assert.ok(pcn.partners.some((p) => p.type === 'community-pharmacy' && p.role === 'Community pharmacy lead'));
   assert.ok(pcn.partners.some((p) => p.type === 'social-care'));
   assert.ok(pcn.practices.some((p) => p.ods === pcn.nominatedPayee?.ods));
@@ -59,7 +74,13 @@ test('moving a practice keeps its history, recomputes both list sizes and record
   assert.equal(response.statusCode, 200, response.body);
   const practice = response.json<{ pcn: { code: string }; history: Array<{ pcnCode: string; startDate: string; endDate: string | null }> }>();
   assert.equal(practice.pcn.code, 'U90004');
-  assert.deepEqual(practice.history.map((m) => [m.pcnCode, m.endDate]), [['U90004', null], ['U90003', '2026-03-31']]);
+  assert.deepEqual(
+    practice.history.map((m) => [m.pcnCode, m.endDate]),
+    [
+      ['U90004', null],
+      ['U90003', '2026-03-31'],
+    ],
+  );
   const after = (await get('/api/pcns?area=Q99')).json<{ items: PcnItem[] }>().items;
   const size = (items: PcnItem[], code: string) => items.find((p) => p.code === code)!.listSize;
   assert.equal(size(after, 'U90003'), size(before, 'U90003') - moving.listSize);
@@ -80,7 +101,10 @@ test('an admin creates a PCN, sets its clinical director and adds a partner', as
   const partner = await send('POST', '/api/pcns/U90099/partners', { name: 'Broadland Befrienders', type: 'voluntary', postcode: 'nr13 6aa' });
   assert.equal(partner.statusCode, 201, partner.body);
   const pcn = (await get('/api/pcns/U90099')).json<{ partners: Array<{ name: string; postcode: string }>; changes: unknown[] }>();
-  assert.deepEqual(pcn.partners.map((p) => [p.name, p.postcode]), [['Broadland Befrienders', 'NR13 6AA']]);
+  assert.deepEqual(
+    pcn.partners.map((p) => [p.name, p.postcode]),
+    [['Broadland Befrienders', 'NR13 6AA']],
+  );
   assert.equal(pcn.changes.length, 3);
   const duplicate = await send('POST', '/api/pcns', { code: 'U90099', name: 'Again', areaCode: 'Q99' });
   assert.equal(duplicate.statusCode, 409);
@@ -110,7 +134,12 @@ test('bad input gets a 422 naming the field, and nothing changes', async () => {
   assert.equal((await get('/api/pcns?limit=100000')).statusCode, 422, 'page size is capped');
   const malformed = await h.app.inject({ method: 'POST', url: '/api/pcns', headers: { authorization: admin, 'content-type': 'application/json' }, payload: '{"code":' });
   assert.equal(malformed.statusCode, 400);
-  const huge = await h.app.inject({ method: 'POST', url: '/api/pcns', headers: { authorization: admin, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }) });
+  const huge = await h.app.inject({
+    method: 'POST',
+    url: '/api/pcns',
+    headers: { authorization: admin, 'content-type': 'application/json' },
+    payload: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }),
+  });
   assert.equal(huge.statusCode, 413);
   assert.equal(await count(), before);
 });

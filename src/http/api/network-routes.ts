@@ -56,23 +56,15 @@ export function networkRoutes(app: ZodApp) {
     cachedRead(db, `pcn:${request.params.code}`, () => getPcn(db, request.params.code)),
   );
 
-  app.patch(
-    '/api/pcns/:code',
-    { schema: { summary: 'Rename a PCN, set its clinical director or nominated payee', tags: ['network'], params: pcnParams, body: updatePcnInput } },
-    async (request) => {
-      await updatePcn(db, request.actor!, request.params.code, request.body);
-      return getPcn(db, request.params.code);
-    },
-  );
+  app.patch('/api/pcns/:code', { schema: { summary: 'Rename a PCN, set its clinical director or nominated payee', tags: ['network'], params: pcnParams, body: updatePcnInput } }, async (request) => {
+    await updatePcn(db, request.actor!, request.params.code, request.body);
+    return getPcn(db, request.params.code);
+  });
 
-  app.post(
-    '/api/pcns/:code/partners',
-    { schema: { summary: 'Add a partner organisation to a PCN', tags: ['network'], params: pcnParams, body: addPartnerInput } },
-    async (request, reply) => {
-      const partner = await addPartner(db, request.actor!, request.params.code, request.body);
-      return reply.status(201).send(partner);
-    },
-  );
+  app.post('/api/pcns/:code/partners', { schema: { summary: 'Add a partner organisation to a PCN', tags: ['network'], params: pcnParams, body: addPartnerInput } }, async (request, reply) => {
+    const partner = await addPartner(db, request.actor!, request.params.code, request.body);
+    return reply.status(201).send(partner);
+  });
 
   app.get('/api/practices/:ods', { schema: { summary: 'A practice and its PCN membership history', tags: ['network'], params: practiceParams } }, async (request) =>
     cachedRead(db, `practice:${request.params.ods}`, () => getPractice(db, request.params.ods)),

@@ -13,10 +13,20 @@ before(async () => {
   h = await apiHarness();
   admin = await h.signIn('admin@pcn-hub.example');
   for (const nhs of ['9990000018', '9990000026', '9990000034']) {
-    const patient = await h.app.inject({ method: 'POST', url: '/fhir/Patient', headers: { authorization: admin }, payload: { resourceType: 'Patient', identifier: [{ system: NHS, value: nhs }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] } });
+    const patient = await h.app.inject({
+      method: 'POST',
+      url: '/fhir/Patient',
+      headers: { authorization: admin },
+      payload: { resourceType: 'Patient', identifier: [{ system: NHS, value: nhs }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] },
+    });
     assert.equal(patient.statusCode, 201, patient.body);
     const id = patient.json<{ id: string }>().id;
-    await h.app.inject({ method: 'POST', url: '/fhir/Condition', headers: { authorization: admin }, payload: { resourceType: 'Condition', subject: { reference: `Patient/${id}` }, code: { text: 'Hypertension' } } });
+    await h.app.inject({
+      method: 'POST',
+      url: '/fhir/Condition',
+      headers: { authorization: admin },
+      payload: { resourceType: 'Condition', subject: { reference: `Patient/${id}` }, code: { text: 'Hypertension' } },
+    });
   }
 });
 after(async () => {
@@ -40,18 +50,32 @@ test(`$export kicks off with 202, is polled, and yields NDJSON per type (${testE
   assert.equal(kickOff.statusCode, 202, kickOff.body);
   const manifest = await waitForManifest(kickOff.headers['content-location'] as string);
   assert.equal(manifest.requiresAccessToken, true);
-  assert.deepEqual(manifest.output.map((o) => [o.type, o.count]), [['Patient', 3], ['Condition', 3]]);
+  assert.deepEqual(
+    manifest.output.map((o) => [o.type, o.count]),
+    [
+      ['Patient', 3],
+      ['Condition', 3],
+    ],
+  );
   const file = await h.app.inject({ url: new URL(manifest.output[0]!.url).pathname, headers: { authorization: admin } });
   assert.equal(file.statusCode, 200);
   assert.match(file.headers['content-type'] as string, /ndjson/);
-  const lines = file.body.trim().split('\n').map((l) => JSON.parse(l) as { resourceType: string });
+  const lines = file.body
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { resourceType: string });
   assert.equal(lines.length, 3);
   assert.ok(lines.every((r) => r.resourceType === 'Patient'));
 });
 
 test('Group/$export exports only the group members’ records', async () => {
   const patients = (await h.app.inject({ url: '/fhir/Patient?_count=2', headers: { authorization: admin } })).json<{ entry: Array<{ resource: { id: string } }> }>().entry;
-  const group = await h.app.inject({ method: 'POST', url: '/fhir/Group', headers: { authorization: admin }, payload: { resourceType: 'Group', type: 'person', actual: true, member: patients.map((p) => ({ entity: { reference: `Patient/${p.resource.id}` } })) } });
+  const group = await h.app.inject({
+    method: 'POST',
+    url: '/fhir/Group',
+    headers: { authorization: admin },
+    payload: { resourceType: 'Group', type: 'person', actual: true, member: patients.map((p) => ({ entity: { reference: `Patient/${p.resource.id}` } })) },
+  });
   assert.equal(group.statusCode, 201, group.body);
   const kickOff = await h.app.inject({ url: `/fhir/Group/${group.json<{ id: string }>().id}/$export`, headers: { authorization: admin } });
   assert.equal(kickOff.statusCode, 202, kickOff.body);

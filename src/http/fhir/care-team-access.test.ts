@@ -14,7 +14,12 @@ before(async () => {
   admin = await h.signIn('admin@pcn-hub.example');
   // A community pharmacist: their organisation is a pharmacy, not a PCN or practice.
   pharmacist = await h.addUser({ email: 'pharmacist@fz011.example', name: 'Pat Pharmacist', role: 'clinician', org: 'FZ011' });
-  const patient = await h.app.inject({ method: 'POST', url: '/fhir/Patient', headers: { authorization: admin }, payload: { resourceType: 'Patient', name: [{ family: 'Careteam' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] } });
+  const patient = await h.app.inject({
+    method: 'POST',
+    url: '/fhir/Patient',
+    headers: { authorization: admin },
+    payload: { resourceType: 'Patient', name: [{ family: 'Careteam' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] },
+  });
   patientId = patient.json<{ id: string }>().id;
 });
 after(() => h.close());
@@ -28,7 +33,12 @@ test(`a partner organisation sees a patient only once it is on their care team (
     method: 'POST',
     url: '/fhir/CareTeam',
     headers: { authorization: admin },
-    payload: { resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${patientId}` }, participant: [{ member: { identifier: { system: ODS, value: 'FZ011' }, display: 'Cromer Pharmacy' } }] },
+    payload: {
+      resourceType: 'CareTeam',
+      status: 'active',
+      subject: { reference: `Patient/${patientId}` },
+      participant: [{ member: { identifier: { system: ODS, value: 'FZ011' }, display: 'Cromer Pharmacy' } }],
+    },
   });
   assert.equal(careTeam.statusCode, 201, careTeam.body);
   assert.equal((await read()).statusCode, 200);
@@ -37,16 +47,32 @@ test(`a partner organisation sees a patient only once it is on their care team (
     method: 'POST',
     url: '/fhir/Procedure',
     headers: { authorization: pharmacist },
-    payload: { resourceType: 'Procedure', status: 'completed', subject: { reference: `Patient/${patientId}` }, code: { text: 'Medicines review' }, performer: [{ actor: { identifier: { system: ODS, value: 'FZ011' } } }] },
+    payload: {
+      resourceType: 'Procedure',
+      status: 'completed',
+      subject: { reference: `Patient/${patientId}` },
+      code: { text: 'Medicines review' },
+      performer: [{ actor: { identifier: { system: ODS, value: 'FZ011' } } }],
+    },
   });
   assert.equal(entry.statusCode, 201, entry.body);
 });
 
 test('a postcode is found with or without its space', async () => {
-  const created = await h.app.inject({ method: 'POST', url: '/fhir/Patient', headers: { authorization: admin }, payload: { resourceType: 'Patient', address: [{ postalCode: 'NR1 3SR' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] } });
+  const created = await h.app.inject({
+    method: 'POST',
+    url: '/fhir/Patient',
+    headers: { authorization: admin },
+    payload: { resourceType: 'Patient', address: [{ postalCode: 'NR1 3SR' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] },
+  });
   const id = created.json<{ id: string }>().id;
   for (const query of ['NR1 3SR', 'nr13sr', 'NR1']) {
-    const found = (await h.app.inject({ url: `/fhir/Patient?address-postalcode=${encodeURIComponent(query)}`, headers: { authorization: admin } })).json<{ entry?: Array<{ resource: { id: string } }> }>();
-    assert.ok(found.entry?.some((e) => e.resource.id === id), query);
+    const found = (await h.app.inject({ url: `/fhir/Patient?address-postalcode=${encodeURIComponent(query)}`, headers: { authorization: admin } })).json<{
+      entry?: Array<{ resource: { id: string } }>;
+    }>();
+    assert.ok(
+      found.entry?.some((e) => e.resource.id === id),
+      query,
+    );
   }
 });

@@ -32,7 +32,11 @@ before(async () => {
   assert.equal(membership?.pcn_code, 'U90002', 'the demo registry has Z90201 in another PCN');
   mine = await create(h.fhir, patient(nhsNumber(1), 'Z90101', { name: [{ family: FAMILY, given: ['Mine'] }] }));
   elsewhere = await create(h.fhir, patient(nhsNumber(2), 'Z90201', { name: [{ family: FAMILY, given: ['Elsewhere'] }] }));
-  const condition = (subject: string): Condition => ({ resourceType: 'Condition', subject: { reference: `Patient/${subject}` }, code: { coding: [{ system: 'http://snomed.info/sct', code: '195967001' }], text: 'Asthma' } });
+  const condition = (subject: string): Condition => ({
+    resourceType: 'Condition',
+    subject: { reference: `Patient/${subject}` },
+    code: { coding: [{ system: 'http://snomed.info/sct', code: '195967001' }], text: 'Asthma' },
+  });
   myCondition = await create(h.fhir, condition(mine.id));
   theirCondition = await create(h.fhir, condition(elsewhere.id));
 });
@@ -89,9 +93,15 @@ test('searches silently leave out patients a clinician may not see, however they
 
 test('a clinician cannot write to another PCN’s patients, nor register one there', async () => {
   const before = await lastAuditId(h);
-  assertForbidden(await h.fhir('POST', '/fhir/Condition', { auth: gp, body: { resourceType: 'Condition', subject: { reference: `Patient/${elsewhere.id}` }, code: { text: 'Sneaky' } } }), 'add to their record');
+  assertForbidden(
+    await h.fhir('POST', '/fhir/Condition', { auth: gp, body: { resourceType: 'Condition', subject: { reference: `Patient/${elsewhere.id}` }, code: { text: 'Sneaky' } } }),
+    'add to their record',
+  );
   assertForbidden(await h.fhir('PUT', `/fhir/Patient/${elsewhere.id}`, { auth: gp, body: { ...elsewhere, gender: 'male' } }), 'update them');
-  assertForbidden(await h.fhir('PATCH', `/fhir/Patient/${elsewhere.id}`, { auth: gp, contentType: 'application/json-patch+json', body: [{ op: 'add', path: '/gender', value: 'male' }] }), 'patch them');
+  assertForbidden(
+    await h.fhir('PATCH', `/fhir/Patient/${elsewhere.id}`, { auth: gp, contentType: 'application/json-patch+json', body: [{ op: 'add', path: '/gender', value: 'male' }] }),
+    'patch them',
+  );
   assertForbidden(await h.fhir('DELETE', `/fhir/Condition/${theirCondition.id}`, { auth: gp }), 'delete their condition');
   assertForbidden(await h.fhir('POST', '/fhir/Patient', { auth: gp, body: patient(nhsNumber(3), 'Z90202') }), 'register elsewhere');
   assertForbidden(await h.fhir('PUT', `/fhir/Condition/${myCondition.id}`, { auth: gp, body: { ...myCondition, subject: { reference: `Patient/${elsewhere.id}` } } }), 'move an entry to their record');
@@ -107,12 +117,18 @@ test('a clinician cannot write to another PCN’s patients, nor register one the
     },
   });
   assertForbidden(transaction, 'a transaction touching them');
-  assert.ok(issues(transaction.json).some((i) => i.expression.includes('Bundle.entry[1]')), transaction.text);
+  assert.ok(
+    issues(transaction.json).some((i) => i.expression.includes('Bundle.entry[1]')),
+    transaction.text,
+  );
   // Refusals are audited (who tried to see or change whose record); a rolled-back write is not recorded as done.
   const audit = await auditSince(h, before);
   assert.equal(audit.length, 7, JSON.stringify(audit.map((a) => a.action)));
   assert.ok(audit.every((a) => a.actor === GP_EMAIL));
-  assert.ok(audit.every((a) => a.action === 'fhir.denied'), JSON.stringify(audit.map((a) => a.action)));
+  assert.ok(
+    audit.every((a) => a.action === 'fhir.denied'),
+    JSON.stringify(audit.map((a) => a.action)),
+  );
   assert.equal(audit.filter((a) => a.detail.patients.includes(elsewhere.id)).length, 6);
 
   const current = await h.fhir<Patient>('GET', `/fhir/Patient/${elsewhere.id}`);
@@ -162,7 +178,10 @@ test('break glass: with X-Break-Glass-Reason the read works and the audit says B
 });
 
 test('an analyst and a PCN manager get 403 on patient reads and no patient-level rows from searches', async () => {
-  for (const [auth, role] of [[analyst, 'analyst'], [manager, 'pcn-manager']] as const) {
+  for (const [auth, role] of [
+    [analyst, 'analyst'],
+    [manager, 'pcn-manager'],
+  ] as const) {
     for (const id of [mine.id, elsewhere.id]) {
       const read = await h.fhir<OperationOutcome>('GET', `/fhir/Patient/${id}`, { auth });
       assertForbidden(read, `${role} read`);
@@ -185,7 +204,11 @@ test('an analyst and a PCN manager get 403 on patient reads and no patient-level
 test('every read, search and write leaves an audit_event naming the actor and the patient', async () => {
   const patientId = mine.id;
   const steps: Array<[label: string, action: RegExp, run: () => Promise<{ status: number; text: string }>]> = [
-    ['create', /create/, () => h.fhir('POST', '/fhir/Observation', { auth: gp, body: { resourceType: 'Observation', status: 'final', code: { text: 'Peak flow' }, subject: { reference: `Patient/${patientId}` } } })],
+    [
+      'create',
+      /create/,
+      () => h.fhir('POST', '/fhir/Observation', { auth: gp, body: { resourceType: 'Observation', status: 'final', code: { text: 'Peak flow' }, subject: { reference: `Patient/${patientId}` } } }),
+    ],
     ['read', /read/, () => h.fhir('GET', `/fhir/Patient/${patientId}`, { auth: gp })],
     ['vread', /read/, () => h.fhir('GET', `/fhir/Patient/${patientId}/_history/1`, { auth: gp })],
     ['history', /history/, () => h.fhir('GET', `/fhir/Patient/${patientId}/_history`, { auth: gp })],
@@ -196,11 +219,29 @@ test('every read, search and write leaves an audit_event naming the actor and th
     ['update', /update/, () => h.fhir('PUT', `/fhir/Condition/${myCondition.id}`, { auth: gp, body: { ...myCondition, meta: undefined, note: [{ text: 'Reviewed' }] } })],
     ['patch', /update/, () => h.fhir('PATCH', `/fhir/Patient/${patientId}`, { auth: gp, contentType: 'application/json-patch+json', body: [{ op: 'add', path: '/gender', value: 'female' }] })],
     ['type history', /history/, () => h.fhir('GET', '/fhir/Condition/_history', { auth: gp })],
-    ['transaction', /create/, () => h.fhir('POST', '/fhir', { auth: gp, body: { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Observation', status: 'final', code: { text: 'Weight' }, subject: { reference: `Patient/${patientId}` } }, request: { method: 'POST', url: 'Observation' } }] } })],
-    ['delete', /delete/, async () => {
-      const made = await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { text: 'Typo' }, subject: { reference: `Patient/${patientId}` } });
-      return h.fhir('DELETE', `/fhir/Observation/${made.id}`, { auth: gp });
-    }],
+    [
+      'transaction',
+      /create/,
+      () =>
+        h.fhir('POST', '/fhir', {
+          auth: gp,
+          body: {
+            resourceType: 'Bundle',
+            type: 'transaction',
+            entry: [
+              { resource: { resourceType: 'Observation', status: 'final', code: { text: 'Weight' }, subject: { reference: `Patient/${patientId}` } }, request: { method: 'POST', url: 'Observation' } },
+            ],
+          },
+        }),
+    ],
+    [
+      'delete',
+      /delete/,
+      async () => {
+        const made = await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { text: 'Typo' }, subject: { reference: `Patient/${patientId}` } });
+        return h.fhir('DELETE', `/fhir/Observation/${made.id}`, { auth: gp });
+      },
+    ],
   ];
   for (const [label, action, run] of steps) {
     const before = await lastAuditId(h);
@@ -228,4 +269,3 @@ test('looks made at the same moment each leave their own audit entry, stored bef
   assert.deepEqual(rows.map((row) => row.detail.request).sort(), urls.map((url) => `GET ${url}`).sort());
   assert.ok(rows.every((row) => row.detail.patients.includes(mine.id)));
 });
-

@@ -19,7 +19,11 @@ let client: Client;
 before(async () => {
   db = await testDb();
   server = await startServer({ db, seedDemo: true, adminPassword: ADMIN_PASSWORD });
-  const login = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@pcn-hub.example', password: ADMIN_PASSWORD }) });
+  const login = await fetch(`${server.url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@pcn-hub.example', password: ADMIN_PASSWORD }),
+  });
   assert.equal(login.status, 200);
   const { token } = (await login.json()) as { token: string };
   client = new Client({ baseUrl: `${server.url}/fhir`, customHeaders: { Authorization: `Bearer ${token}` } });
@@ -52,7 +56,9 @@ test(`fhir-kit-client reads the CapabilityStatement (${testEngine})`, async () =
 });
 
 test('fhir-kit-client creates, reads, updates and deletes a patient', async () => {
-  const created = await as<Patient>(client.create({ resourceType: 'Patient', body: body(patient(nhsNumber(1), 'Z90101', { name: [{ family: 'Kitclient', given: ['Flo'] }], birthDate: '1944-04-04' })) }));
+  const created = await as<Patient>(
+    client.create({ resourceType: 'Patient', body: body(patient(nhsNumber(1), 'Z90101', { name: [{ family: 'Kitclient', given: ['Flo'] }], birthDate: '1944-04-04' })) }),
+  );
   assert.ok(created.id);
   assert.equal(created.meta?.versionId, '1');
   const read = await as<Patient>(client.read({ resourceType: 'Patient', id: created.id! }));
@@ -87,7 +93,9 @@ test('fhir-kit-client gets a 422 OperationOutcome for an invalid NHS number', as
 test('fhir-kit-client searches and pages with nextPage until the end, seeing each patient once', async () => {
   const made = new Set<string>();
   for (let i = 0; i < 7; i++) {
-    const p = await as<Patient>(client.create({ resourceType: 'Patient', body: body(patient(nhsNumber(10 + i), 'Z90102', { name: [{ family: 'Pagedkit', given: [`N${i}`] }], birthDate: `198${i}-01-01` })) }));
+    const p = await as<Patient>(
+      client.create({ resourceType: 'Patient', body: body(patient(nhsNumber(10 + i), 'Z90102', { name: [{ family: 'Pagedkit', given: [`N${i}`] }], birthDate: `198${i}-01-01` })) }),
+    );
     made.add(p.id!);
   }
   let bundle = await as<Bundle<Patient>>(client.search({ resourceType: 'Patient', searchParams: { family: 'pagedkit', _count: 3, _sort: '-birthdate', _total: 'accurate' } }));
@@ -102,27 +110,38 @@ test('fhir-kit-client searches and pages with nextPage until the end, seeing eac
     }
     bundle = await as<Bundle<Patient>>(next);
   }
-  assert.deepEqual(seen.map((p) => p.birthDate), ['1986-01-01', '1985-01-01', '1984-01-01', '1983-01-01', '1982-01-01', '1981-01-01', '1980-01-01']);
+  assert.deepEqual(
+    seen.map((p) => p.birthDate),
+    ['1986-01-01', '1985-01-01', '1984-01-01', '1983-01-01', '1982-01-01', '1981-01-01', '1980-01-01'],
+  );
   assert.deepEqual(new Set(seen.map((p) => p.id)), made);
 
   const byIdentifier = await as<Bundle<Patient>>(client.search({ resourceType: 'Patient', searchParams: { identifier: `${NHS_NUMBER_SYSTEM}|${nhsNumber(12)}` } }));
-  assert.deepEqual(byIdentifier.entry?.map((e) => e.resource?.name?.[0]?.given?.[0]), ['N2']);
+  assert.deepEqual(
+    byIdentifier.entry?.map((e) => e.resource?.name?.[0]?.given?.[0]),
+    ['N2'],
+  );
 });
 
 test('fhir-kit-client posts a transaction with urn:uuid references, and a failing one changes nothing', async () => {
   const patientUrn = 'urn:uuid:7e57c11e-0000-4000-8000-000000000001';
-  const response = await as<Bundle>(client.transaction({
-    body: body({
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: [
-        { fullUrl: patientUrn, resource: patient(nhsNumber(30), 'Z90103', { name: [{ family: 'Kittransaction' }] }), request: { method: 'POST', url: 'Patient' } },
-        { resource: { resourceType: 'Condition', subject: { reference: patientUrn }, code: { text: 'Heart failure' } }, request: { method: 'POST', url: 'Condition' } },
-      ],
+  const response = await as<Bundle>(
+    client.transaction({
+      body: body({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { fullUrl: patientUrn, resource: patient(nhsNumber(30), 'Z90103', { name: [{ family: 'Kittransaction' }] }), request: { method: 'POST', url: 'Patient' } },
+          { resource: { resourceType: 'Condition', subject: { reference: patientUrn }, code: { text: 'Heart failure' } }, request: { method: 'POST', url: 'Condition' } },
+        ],
+      }),
     }),
-  }));
+  );
   assert.equal(response.type, 'transaction-response');
-  assert.deepEqual(response.entry?.map((e) => e.response?.status), ['201', '201']);
+  assert.deepEqual(
+    response.entry?.map((e) => e.response?.status),
+    ['201', '201'],
+  );
   const patientId = (response.entry![0]!.resource as Patient).id!;
   assert.equal((response.entry![1]!.resource as Condition).subject.reference, `Patient/${patientId}`);
   const conditions = await as<Bundle>(client.search({ resourceType: 'Condition', searchParams: { patient: patientId } }));
@@ -141,7 +160,10 @@ test('fhir-kit-client posts a transaction with urn:uuid references, and a failin
     }),
   );
   assert.equal(failing.status, 422);
-  assert.ok(failing.data.issue?.some((i) => i.expression?.some((e) => e.startsWith('Bundle.entry[1]'))), JSON.stringify(failing.data));
+  assert.ok(
+    failing.data.issue?.some((i) => i.expression?.some((e) => e.startsWith('Bundle.entry[1]'))),
+    JSON.stringify(failing.data),
+  );
   const after = await as<Bundle>(client.search({ resourceType: 'Condition', searchParams: { patient: patientId } }));
   assert.equal(after.entry?.length, 1);
 });

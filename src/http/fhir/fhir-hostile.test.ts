@@ -16,7 +16,10 @@ let obrien: Patient & { id: string };
 
 before(async () => {
   h = await fhirHarness();
-  obrien = await create(h.fhir, patient(nhsNumber(1), 'Z90101', { name: [{ family: "O'Brien", given: ['Siobhán'] }], birthDate: '1970-01-01', gender: 'female', address: [{ postalCode: 'NR1 3SR' }] }));
+  obrien = await create(
+    h.fhir,
+    patient(nhsNumber(1), 'Z90101', { name: [{ family: "O'Brien", given: ['Siobhán'] }], birthDate: '1970-01-01', gender: 'female', address: [{ postalCode: 'NR1 3SR' }] }),
+  );
   await create(h.fhir, { resourceType: 'Condition', subject: { reference: `Patient/${obrien.id}` }, code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] } });
 });
 after(async () => {
@@ -37,7 +40,12 @@ async function stillServing() {
 }
 
 test(`malformed JSON is a 400 OperationOutcome (${testEngine})`, async () => {
-  for (const [method, url] of [['POST', '/fhir/Patient'], ['PUT', `/fhir/Patient/${obrien.id}`], ['POST', '/fhir'], ['PATCH', `/fhir/Patient/${obrien.id}`]] as const) {
+  for (const [method, url] of [
+    ['POST', '/fhir/Patient'],
+    ['PUT', `/fhir/Patient/${obrien.id}`],
+    ['POST', '/fhir'],
+    ['PATCH', `/fhir/Patient/${obrien.id}`],
+  ] as const) {
     for (const raw of ['{"resourceType":"Patient",', '{resourceType: Patient}', '\u0000\u0001', '{"a":1}}', 'undefined']) {
       const reply = await h.fhir(method, url, { raw, contentType: method === 'PATCH' ? 'application/json-patch+json' : 'application/fhir+json' });
       assertRefused(reply, `${method} ${url} ${JSON.stringify(raw)}`, 400);
@@ -68,7 +76,12 @@ test(`a 5 MB transaction (under the ${FHIR_BODY_LIMIT / 1024 / 1024} MB limit) i
   // Six scanned letters of ~0.9 MB each (FHIR caps one string at 1 MB): ~5.4 MB of JSON.
   const scan = Buffer.alloc(690_000, 'scanned letter ').toString('base64');
   const letter = (n: number) => ({
-    resource: { resourceType: 'DocumentReference', status: 'current', subject: { reference: 'urn:uuid:5b5b5b5b-0000-4000-8000-000000000001' }, content: [{ attachment: { contentType: 'application/pdf', title: `Letter ${n}`, data: scan } }] },
+    resource: {
+      resourceType: 'DocumentReference',
+      status: 'current',
+      subject: { reference: 'urn:uuid:5b5b5b5b-0000-4000-8000-000000000001' },
+      content: [{ attachment: { contentType: 'application/pdf', title: `Letter ${n}`, data: scan } }],
+    },
     request: { method: 'POST', url: 'DocumentReference' },
   });
   const bundle = {
@@ -83,14 +96,26 @@ test(`a 5 MB transaction (under the ${FHIR_BODY_LIMIT / 1024 / 1024} MB limit) i
   assert.ok(body.length > 5 * 1024 * 1024, String(body.length));
   const reply = await h.fhir<Bundle>('POST', '/fhir', { raw: body });
   assert.equal(reply.status, 200, `the limit is 16 MB, so 5 MB must be accepted: ${reply.text.slice(0, 300)}`);
-  assert.deepEqual(reply.json.entry?.map((e) => e.response?.status), ['201', '201', '201', '201', '201', '201', '201']);
+  assert.deepEqual(
+    reply.json.entry?.map((e) => e.response?.status),
+    ['201', '201', '201', '201', '201', '201', '201'],
+  );
   const letters = await h.fhir<Bundle>('GET', '/fhir/DocumentReference?_summary=count');
   assert.equal(letters.json.total, 6);
 
-  const oneHugeString = JSON.stringify({ ...bundle, entry: [{ ...bundle.entry[0], resource: patient(nhsNumber(4), 'Z90101') }, { ...letter(7), resource: { ...letter(7).resource, content: [{ attachment: { data: scan.repeat(2) } }] } }] });
+  const oneHugeString = JSON.stringify({
+    ...bundle,
+    entry: [
+      { ...bundle.entry[0], resource: patient(nhsNumber(4), 'Z90101') },
+      { ...letter(7), resource: { ...letter(7).resource, content: [{ attachment: { data: scan.repeat(2) } }] } },
+    ],
+  });
   const refused = await h.fhir<OperationOutcome>('POST', '/fhir', { raw: oneHugeString });
   assertRefused(refused, 'a string over 1 MB', 422);
-  assert.ok(issues(refused.json).some((i) => i.expression.some((e) => e.startsWith('Bundle.entry[1].resource.content[0].attachment.data'))), refused.text);
+  assert.ok(
+    issues(refused.json).some((i) => i.expression.some((e) => e.startsWith('Bundle.entry[1].resource.content[0].attachment.data'))),
+    refused.text,
+  );
 
   const tooBig = await h.fhir('POST', '/fhir', { raw: Buffer.alloc(FHIR_BODY_LIMIT + 1024, ' '), contentType: 'application/fhir+json' });
   assertRefused(tooBig, 'over the limit', 413);
@@ -103,7 +128,12 @@ test('JSON nested 10,000 levels deep is refused with a 400, and the server keeps
   const nestedObject = `{"resourceType":"Patient","a":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
   const nestedArray = `{"resourceType":"Patient","a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
   const shallower = (levels: number) => `{"resourceType":"Basic","code":{"text":"x"},"extension":${'[{"url":"http://x.example/e","extension":'.repeat(levels)}[]${'}]'.repeat(levels)}}`;
-  for (const [label, raw] of [['extension', nestedExtension], ['object', nestedObject], ['array', nestedArray], ['1,000 deep', shallower(500)]] as const) {
+  for (const [label, raw] of [
+    ['extension', nestedExtension],
+    ['object', nestedObject],
+    ['array', nestedArray],
+    ['1,000 deep', shallower(500)],
+  ] as const) {
     const reply = await h.fhir<OperationOutcome>('POST', '/fhir/Patient', { raw });
     assertRefused(reply, label, 400);
     assert.match(issues(reply.json)[0]!.text, /deep/, label);
@@ -128,7 +158,7 @@ test('__proto__ and constructor keys pollute no prototype and are not stored', a
     const reply = await h.fhir<Patient>('POST', raw.includes('Bundle') ? '/fhir' : '/fhir/Patient', { raw });
     assert.ok(reply.status < 500, reply.text);
     assert.equal(({} as Record<string, unknown>).polluted, undefined, raw);
-    assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
+    assert.equal(Object.hasOwn(Object.prototype, 'polluted'), false);
   }
   const patches = [
     [{ op: 'add', path: '/__proto__/polluted', value: true }],
@@ -140,7 +170,12 @@ test('__proto__ and constructor keys pollute no prototype and are not stored', a
     assert.ok(reply.status < 500, reply.text);
     assert.equal(({} as Record<string, unknown>).polluted, undefined, JSON.stringify(patch));
   }
-  const form = await h.app.inject({ method: 'POST', url: '/fhir/Patient/_search', headers: { authorization: h.admin, 'content-type': 'application/x-www-form-urlencoded' }, payload: '__proto__=x&constructor=y&family=Proto' });
+  const form = await h.app.inject({
+    method: 'POST',
+    url: '/fhir/Patient/_search',
+    headers: { authorization: h.admin, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: '__proto__=x&constructor=y&family=Proto',
+  });
   assert.ok(form.statusCode < 500, form.body);
   const query = await h.fhir('GET', '/fhir/Patient?__proto__[polluted]=true&constructor[prototype][polluted]=true');
   assert.ok(query.status < 500, query.text);
@@ -153,12 +188,29 @@ const SQL = ["' OR 1=1 --", "'); DROP TABLE fhir_resource; --", "\\'; DELETE FRO
 
 test('SQL in a value of every parameter type is only data: empty results for strings, tokens, uris and references', async () => {
   const searches = [
-    'Patient?name=', 'Patient?family=', 'Patient?family:exact=', 'Patient?family:contains=', 'Patient?address-postalcode=', 'Patient?given:contains=',
-    'Patient?identifier=', 'Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|', 'Patient?gender=', 'Patient?gender:not=male&family=', 'Patient?_id=',
-    'Condition?code=', 'Condition?code=http://snomed.info/sct|', 'Condition?clinical-status=',
-    'CodeSystem?url=', 'Questionnaire?url=',
-    'Condition?subject=', 'Condition?patient=', 'Condition?subject=Patient/', 'Patient?general-practitioner:identifier=',
-    'Condition?subject:Patient.name=', 'Condition?patient.identifier=', 'Condition?patient.family:exact=',
+    'Patient?name=',
+    'Patient?family=',
+    'Patient?family:exact=',
+    'Patient?family:contains=',
+    'Patient?address-postalcode=',
+    'Patient?given:contains=',
+    'Patient?identifier=',
+    'Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|',
+    'Patient?gender=',
+    'Patient?gender:not=male&family=',
+    'Patient?_id=',
+    'Condition?code=',
+    'Condition?code=http://snomed.info/sct|',
+    'Condition?clinical-status=',
+    'CodeSystem?url=',
+    'Questionnaire?url=',
+    'Condition?subject=',
+    'Condition?patient=',
+    'Condition?subject=Patient/',
+    'Patient?general-practitioner:identifier=',
+    'Condition?subject:Patient.name=',
+    'Condition?patient.identifier=',
+    'Condition?patient.family:exact=',
   ];
   for (const search of searches) {
     for (const value of SQL) {
@@ -177,7 +229,16 @@ test('values holding quotes, backslashes, commas, braces, tabs, newlines and the
   const awkward = ['Quote"d', 'Back\\slash', 'Trailing\\', '{brace,comma}', 'NULL', '"', 'tab\there', 'new\nline', 'ünïcödé'];
   const made = new Map<string, string>();
   for (const [i, family] of awkward.entries()) made.set(family, (await create(h.fhir, patient(nhsNumber(300 + i), 'Z90101', { name: [{ family: `${family}-one` }] }))).id);
-  const imported = await importFhir(h.db, await systemContext(h.db, 'test'), [{ label: 'awkward.ndjson', bundle: { resourceType: 'Bundle', type: 'transaction', entry: awkward.map((family, i) => ({ resource: patient(nhsNumber(400 + i), 'Z90101', { name: [{ family: `${family}-bulk` }] }), request: { method: 'POST', url: 'Patient' } })) } }]);
+  const imported = await importFhir(h.db, await systemContext(h.db, 'test'), [
+    {
+      label: 'awkward.ndjson',
+      bundle: {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: awkward.map((family, i) => ({ resource: patient(nhsNumber(400 + i), 'Z90101', { name: [{ family: `${family}-bulk` }] }), request: { method: 'POST', url: 'Patient' } })),
+      },
+    },
+  ]);
   assert.equal(imported.resources, awkward.length);
   const exactly = (family: string) => `/fhir/Patient?family:exact=${encodeURIComponent(family.replaceAll(',', '\\,'))}`; // a bare comma means OR
   for (const family of awkward) {
@@ -190,7 +251,15 @@ test('values holding quotes, backslashes, commas, braces, tabs, newlines and the
 });
 
 test('SQL in a date, number or quantity value is a 400 (not a valid value of that type), never a 500', async () => {
-  const searches = ['Patient?birthdate=', 'Patient?birthdate=ge', 'Patient?_lastUpdated=', 'Condition?onset-date=', 'RiskAssessment?probability=', 'Observation?value-quantity=', 'Condition?patient.birthdate='];
+  const searches = [
+    'Patient?birthdate=',
+    'Patient?birthdate=ge',
+    'Patient?_lastUpdated=',
+    'Condition?onset-date=',
+    'RiskAssessment?probability=',
+    'Observation?value-quantity=',
+    'Condition?patient.birthdate=',
+  ];
   for (const search of searches) {
     for (const value of SQL) {
       const url = `/fhir/${search}${encodeURIComponent(value)}`;
@@ -203,8 +272,8 @@ test('SQL in parameter names, modifiers, _sort, _include, _elements, _count, _cu
   const urls = [
     `/fhir/Patient?${encodeURIComponent("name');DROP TABLE fhir_resource;--")}=x`,
     `/fhir/Patient?${encodeURIComponent("name:exact' OR 1=1--")}=x`,
-    `/fhir/Patient?${encodeURIComponent("family:missing")}=${encodeURIComponent("true' OR 1=1")}`,
-    `/fhir/Patient?_sort=${encodeURIComponent("name;DROP TABLE fhir_resource")}`,
+    `/fhir/Patient?${encodeURIComponent('family:missing')}=${encodeURIComponent("true' OR 1=1")}`,
+    `/fhir/Patient?_sort=${encodeURIComponent('name;DROP TABLE fhir_resource')}`,
     `/fhir/Patient?_sort=${encodeURIComponent("-birthdate' --")}`,
     `/fhir/Condition?_include=${encodeURIComponent("Condition:subject' OR 1=1 --")}`,
     `/fhir/Patient?_revinclude=${encodeURIComponent("Condition:subject:Patient'; DROP TABLE fhir_token; --")}`,
@@ -229,7 +298,11 @@ test('SQL in parameter names, modifiers, _sort, _include, _elements, _count, _cu
     const reply = await h.fhir<Bundle | OperationOutcome>('GET', url);
     assert.ok(reply.status < 500, `${url}: ${reply.status} ${reply.text.slice(0, 300)}`);
     if (reply.status >= 400) assert.equal(reply.json.resourceType, 'OperationOutcome', url);
-    else if (reply.json.resourceType === 'Bundle') assert.ok((reply.json.entry ?? []).every((e) => e.resource?.resourceType !== 'Condition' || url.includes('Condition')), url);
+    else if (reply.json.resourceType === 'Bundle')
+      assert.ok(
+        (reply.json.entry ?? []).every((e) => e.resource?.resourceType !== 'Condition' || url.includes('Condition')),
+        url,
+      );
   }
   const count = await h.fhir<Bundle>(`GET`, '/fhir/Patient?_count=abc');
   assert.ok(count.status === 400 || (count.status === 200 && (count.json.entry?.length ?? 0) <= 20), count.text);

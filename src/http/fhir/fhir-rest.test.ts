@@ -92,7 +92,9 @@ test('a body whose id differs from the URL, or whose type differs from the URL, 
   const wrongTypeCreate = await h.fhir<OperationOutcome>('POST', '/fhir/Patient', { body: { resourceType: 'Observation', status: 'final', code: { text: 'BP' } } });
   assert.equal(wrongTypeCreate.status, 400, wrongTypeCreate.text);
   assert.match(issues(wrongTypeCreate.json)[0]!.text, /Observation/);
-  const wrongTypeUpdate = await h.fhir<OperationOutcome>('PUT', `/fhir/Patient/${created.id}`, { body: { resourceType: 'Condition', id: created.id, subject: { reference: `Patient/${created.id}` } } });
+  const wrongTypeUpdate = await h.fhir<OperationOutcome>('PUT', `/fhir/Patient/${created.id}`, {
+    body: { resourceType: 'Condition', id: created.id, subject: { reference: `Patient/${created.id}` } },
+  });
   assert.equal(wrongTypeUpdate.status, 400, wrongTypeUpdate.text);
   const noType = await h.fhir<OperationOutcome>('POST', '/fhir/Patient', { body: { name: [{ family: 'Typeless' }] } });
   assert.ok(noType.status >= 400 && noType.status < 500, noType.text);
@@ -158,10 +160,16 @@ test('JSON Patch changes the resource and makes a new version; a bad patch chang
 
   const failingTest = await h.fhir<OperationOutcome>('PATCH', `/fhir/Patient/${created.id}`, {
     contentType: 'application/json-patch+json',
-    body: [{ op: 'test', path: '/gender', value: 'male' }, { op: 'replace', path: '/gender', value: 'other' }],
+    body: [
+      { op: 'test', path: '/gender', value: 'male' },
+      { op: 'replace', path: '/gender', value: 'other' },
+    ],
   });
   assert.ok(failingTest.status >= 400 && failingTest.status < 500, failingTest.text);
-  const invalidResult = await h.fhir<OperationOutcome>('PATCH', `/fhir/Patient/${created.id}`, { contentType: 'application/json-patch+json', body: [{ op: 'replace', path: '/birthDate', value: 'yesterday' }] });
+  const invalidResult = await h.fhir<OperationOutcome>('PATCH', `/fhir/Patient/${created.id}`, {
+    contentType: 'application/json-patch+json',
+    body: [{ op: 'replace', path: '/birthDate', value: 'yesterday' }],
+  });
   assert.equal(invalidResult.status, 422, invalidResult.text);
   const changeId = await h.fhir<OperationOutcome>('PATCH', `/fhir/Patient/${created.id}`, { contentType: 'application/json-patch+json', body: [{ op: 'replace', path: '/id', value: 'stolen' }] });
   assert.ok(changeId.status >= 400 && changeId.status < 500, changeId.text);
@@ -184,11 +192,14 @@ test('delete: reads answer 410 Gone, history shows the delete, old versions stay
   const history = await h.fhir<Bundle>('GET', `/fhir/Patient/${created.id}/_history`);
   assert.equal(history.status, 200, history.text);
   assert.equal(history.json.type, 'history');
-  assert.deepEqual(history.json.entry?.map((e) => [e.request?.method, e.response?.etag, e.resource ? 'resource' : 'none']), [
-    ['DELETE', 'W/"3"', 'none'],
-    ['PUT', 'W/"2"', 'resource'],
-    ['POST', 'W/"1"', 'resource'],
-  ]);
+  assert.deepEqual(
+    history.json.entry?.map((e) => [e.request?.method, e.response?.etag, e.resource ? 'resource' : 'none']),
+    [
+      ['DELETE', 'W/"3"', 'none'],
+      ['PUT', 'W/"2"', 'resource'],
+      ['POST', 'W/"1"', 'resource'],
+    ],
+  );
   assert.equal((await h.fhir('GET', `/fhir/Patient/${created.id}/_history/1`)).status, 200);
   assert.equal((await h.fhir('GET', `/fhir/Patient/${created.id}/_history/3`)).status, 410);
   const search = await h.fhir<Bundle>('GET', `/fhir/Patient?_id=${created.id}`);
@@ -204,8 +215,14 @@ test('instance history lists every version newest first; type history lists the 
   let current: Patient = created;
   for (const gender of ['male', 'female'] as const) current = (await h.fhir<Patient>('PUT', `/fhir/Patient/${created.id}`, { body: { ...current, gender } })).json;
   const history = await h.fhir<Bundle<Patient>>('GET', `/fhir/Patient/${created.id}/_history`);
-  assert.deepEqual(history.json.entry?.map((e) => e.resource?.meta?.versionId), ['3', '2', '1']);
-  assert.deepEqual(history.json.entry?.map((e) => e.resource?.gender ?? null), ['female', 'male', null]);
+  assert.deepEqual(
+    history.json.entry?.map((e) => e.resource?.meta?.versionId),
+    ['3', '2', '1'],
+  );
+  assert.deepEqual(
+    history.json.entry?.map((e) => e.resource?.gender ?? null),
+    ['female', 'male', null],
+  );
   assert.ok(history.json.entry?.every((e) => e.fullUrl?.endsWith(`/fhir/Patient/${created.id}`)));
 
   const since = current.meta!.lastUpdated!;
@@ -254,9 +271,20 @@ test('Patient/$everything returns the patient and the entries from several agenc
   const entries = [
     { resourceType: 'Condition', subject: ref, code: { text: 'Type 2 diabetes' }, recorder: { reference: 'Organization/ods-Z90101' } },
     { resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: ref, medicationCodeableConcept: { text: 'Metformin 500mg' }, requester: { reference: 'Organization/ods-FZ011' } },
-    { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HH' }, subject: ref, serviceProvider: { reference: 'Organization/partner-CH-U90001-1' } },
+    {
+      resourceType: 'Encounter',
+      status: 'finished',
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HH' },
+      subject: ref,
+      serviceProvider: { reference: 'Organization/partner-CH-U90001-1' },
+    },
     { resourceType: 'Observation', status: 'final', code: { text: 'HbA1c' }, subject: ref, performer: [{ reference: 'Organization/ods-U90001' }], valueQuantity: { value: 53, unit: 'mmol/mol' } },
-    { resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, patient: ref, code: { text: 'Penicillin' } },
+    {
+      resourceType: 'AllergyIntolerance',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+      patient: ref,
+      code: { text: 'Penicillin' },
+    },
   ];
   const made = [];
   for (const entry of entries) made.push(await create(h.fhir, entry as Condition));
@@ -268,7 +296,13 @@ test('Patient/$everything returns the patient and the entries from several agenc
   const resources = (everything.json.entry ?? []).map((e) => e.resource!);
   assert.equal(resources[0]?.resourceType, 'Patient');
   assert.equal(resources[0]?.id, subject.id);
-  assert.deepEqual(resources.slice(1).map((r) => `${r.resourceType}/${r.id}`).sort(), made.map((r) => `${r.resourceType}/${r.id}`).sort());
+  assert.deepEqual(
+    resources
+      .slice(1)
+      .map((r) => `${r.resourceType}/${r.id}`)
+      .sort(),
+    made.map((r) => `${r.resourceType}/${r.id}`).sort(),
+  );
   const agencies = new Set(JSON.stringify(resources).match(/Organization\/[\w-]+/g));
   assert.ok(agencies.size >= 4, [...agencies].join());
   assert.equal((await h.fhir('GET', '/fhir/Patient/no-such-patient/$everything')).status, 404);
@@ -302,20 +336,35 @@ async function refused(body: object, url = `/fhir/${(body as { resourceType: str
 
 test('validation: a wrong type or cardinality is 422 with the field in expression', async () => {
   const birthDate = await refused(patient(nhsNumber(16), PRACTICE, { birthDate: 'yesterday' }));
-  assert.ok(birthDate.some((i) => i.expression.some((e) => /Patient\.birthDate/.test(e))), JSON.stringify(birthDate));
+  assert.ok(
+    birthDate.some((i) => i.expression.some((e) => /Patient\.birthDate/.test(e))),
+    JSON.stringify(birthDate),
+  );
   const gender = await refused({ ...patient(nhsNumber(16), PRACTICE), gender: ['female', 'male'] });
-  assert.ok(gender.some((i) => i.expression.some((e) => /Patient\.gender/.test(e))), JSON.stringify(gender));
+  assert.ok(
+    gender.some((i) => i.expression.some((e) => /Patient\.gender/.test(e))),
+    JSON.stringify(gender),
+  );
   const missingStatus = await refused({ resourceType: 'Observation', code: { text: 'Pulse' } });
-  assert.ok(missingStatus.some((i) => i.expression.some((e) => /Observation\.status/.test(e))), JSON.stringify(missingStatus));
+  assert.ok(
+    missingStatus.some((i) => i.expression.some((e) => /Observation\.status/.test(e))),
+    JSON.stringify(missingStatus),
+  );
   const unknownField = await refused({ ...patient(nhsNumber(16), PRACTICE), favouriteColour: 'blue' });
-  assert.ok(unknownField.some((i) => i.expression.some((e) => /favouriteColour/.test(e))), JSON.stringify(unknownField));
+  assert.ok(
+    unknownField.some((i) => i.expression.some((e) => /favouriteColour/.test(e))),
+    JSON.stringify(unknownField),
+  );
 });
 
 test('validation: an NHS number failing Modulus 11 is 422 naming the identifier', async () => {
   const nhs = nhsNumber(17);
   const wrongCheck = `${nhs.slice(0, 9)}${(Number(nhs[9]) + 1) % 10}`;
   const found = await refused(patient(wrongCheck, PRACTICE));
-  assert.deepEqual(found.map((i) => i.expression), [['Patient.identifier[0].value']]);
+  assert.deepEqual(
+    found.map((i) => i.expression),
+    [['Patient.identifier[0].value']],
+  );
   assert.match(found[0]!.text, /check digit|Modulus 11/i);
   const short = await refused(patient('99912345', PRACTICE));
   assert.match(short[0]!.text, /10 digits/);
@@ -323,8 +372,18 @@ test('validation: an NHS number failing Modulus 11 is 422 naming the identifier'
 });
 
 test('validation: a bad ODS code in an Organization identifier is 422 naming the identifier', async () => {
-  const found = await refused({ resourceType: 'Organization', name: 'Nowhere Surgery', identifier: [{ system: 'https://example.org/local', value: 'L1' }, { system: ODS_SYSTEM, value: 'not an ods code!' }] });
-  assert.deepEqual(found.map((i) => i.expression), [['Organization.identifier[1].value']]);
+  const found = await refused({
+    resourceType: 'Organization',
+    name: 'Nowhere Surgery',
+    identifier: [
+      { system: 'https://example.org/local', value: 'L1' },
+      { system: ODS_SYSTEM, value: 'not an ods code!' },
+    ],
+  });
+  assert.deepEqual(
+    found.map((i) => i.expression),
+    [['Organization.identifier[1].value']],
+  );
   assert.match(found[0]!.text, /ODS/);
 });
 
@@ -347,7 +406,10 @@ test('a transaction resolves urn:uuid references to the ids it assigns', async (
   const reply = await h.fhir<Bundle>('POST', '/fhir', { body: bundle });
   assert.equal(reply.status, 200, reply.text);
   assert.equal(reply.json.type, 'transaction-response');
-  assert.deepEqual(reply.json.entry?.map((e) => e.response?.status), ['201', '201']);
+  assert.deepEqual(
+    reply.json.entry?.map((e) => e.response?.status),
+    ['201', '201'],
+  );
   const patientId = reply.json.entry![1]!.resource!.id!;
   const condition = reply.json.entry![0]!.resource as Condition;
   assert.equal(condition.subject.reference, `Patient/${patientId}`);
@@ -371,8 +433,14 @@ test('a transaction with one bad entry fails whole, names the entry, and writes 
   const reply = await h.fhir<OperationOutcome>('POST', '/fhir', { body: bundle });
   assert.ok(reply.status >= 400 && reply.status < 500, `${reply.status} ${reply.text}`);
   const found = issues(reply.json);
-  assert.ok(found.some((i) => i.expression.some((e) => e.startsWith('Bundle.entry[2]'))), JSON.stringify(found));
-  assert.ok(found.some((i) => /check digit|Modulus 11/i.test(i.text)), JSON.stringify(found));
+  assert.ok(
+    found.some((i) => i.expression.some((e) => e.startsWith('Bundle.entry[2]'))),
+    JSON.stringify(found),
+  );
+  assert.ok(
+    found.some((i) => /check digit|Modulus 11/i.test(i.text)),
+    JSON.stringify(found),
+  );
   const written = await h.fhir<Bundle>('GET', '/fhir/Patient?family=Atomic&_total=accurate');
   assert.equal(written.json.total, 0);
   const [{ n }] = (await h.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM fhir_token WHERE code = 'identifier' AND value = ANY($1::text[])`, [good])) as [{ n: number }];
@@ -393,7 +461,10 @@ test('a transaction resolves conditional references (Patient?identifier=…) and
   };
   const reply = await h.fhir<Bundle>('POST', '/fhir', { body: bundle });
   assert.equal(reply.status, 200, reply.text);
-  assert.deepEqual(reply.json.entry?.map((e) => e.response?.status), ['201', '200', '201']);
+  assert.deepEqual(
+    reply.json.entry?.map((e) => e.response?.status),
+    ['201', '200', '201'],
+  );
   assert.equal((reply.json.entry![0]!.resource as Condition).subject.reference, `Patient/${existing.id}`);
   assert.equal((reply.json.entry![2]!.resource as Condition).subject.reference, `Patient/${existing.id}`);
   const patients = await h.fhir<Bundle>('GET', `/fhir/Patient?identifier=${NHS_NUMBER_SYSTEM}|${nhs}`);
@@ -402,10 +473,22 @@ test('a transaction resolves conditional references (Patient?identifier=…) and
   assert.equal(everything.json.entry?.length, 3);
 
   const unresolved = await h.fhir<OperationOutcome>('POST', '/fhir', {
-    body: { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Condition', subject: { reference: `Patient?identifier=${NHS_NUMBER_SYSTEM}|${nhsNumber(25)}` }, code: { text: 'x' } }, request: { method: 'POST', url: 'Condition' } }] },
+    body: {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: { resourceType: 'Condition', subject: { reference: `Patient?identifier=${NHS_NUMBER_SYSTEM}|${nhsNumber(25)}` }, code: { text: 'x' } },
+          request: { method: 'POST', url: 'Condition' },
+        },
+      ],
+    },
   });
   assert.ok(unresolved.status >= 400 && unresolved.status < 500, unresolved.text);
-  assert.ok(issues(unresolved.json).some((i) => i.expression.some((e) => e.startsWith('Bundle.entry[0]'))), unresolved.text);
+  assert.ok(
+    issues(unresolved.json).some((i) => i.expression.some((e) => e.startsWith('Bundle.entry[0]'))),
+    unresolved.text,
+  );
 });
 
 test('a batch runs its entries independently: one failure does not stop the others', async () => {
@@ -423,9 +506,15 @@ test('a batch runs its entries independently: one failure does not stop the othe
   const reply = await h.fhir<Bundle>('POST', '/fhir', { body: bundle });
   assert.equal(reply.status, 200, reply.text);
   assert.equal(reply.json.type, 'batch-response');
-  assert.deepEqual(reply.json.entry?.map((e) => e.response?.status), ['201', '422', '404', '201']);
+  assert.deepEqual(
+    reply.json.entry?.map((e) => e.response?.status),
+    ['201', '422', '404', '201'],
+  );
   const failure = reply.json.entry![1]!.response!.outcome as OperationOutcome;
-  assert.ok(issues(failure).some((i) => i.expression.some((e) => /Patient\.birthDate/.test(e))), JSON.stringify(failure));
+  assert.ok(
+    issues(failure).some((i) => i.expression.some((e) => /Patient\.birthDate/.test(e))),
+    JSON.stringify(failure),
+  );
   const written = await h.fhir<Bundle>('GET', '/fhir/Patient?family=Batched');
   assert.equal(matches(written.json).length, 2);
 });

@@ -13,7 +13,7 @@ import { AppError } from '../../shared/errors.ts';
 import { FhirStoreRepository, notSupported, parseSearch, toOutcomeError, type Touch } from '../../fhir-store/index.ts';
 import { recordContext } from '../../modules/record/index.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
-import { FHIR_JSON, outcomeInTableWords, outcomeStatus as statusOf, sendFhirError, sendOutcome } from '../errors.ts';
+import { FHIR_JSON, outcomeInTableWords, outcomeStatus as statusOf, sendFhirError } from '../errors.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
 import { clientGone } from '../client-gone.ts';
 import { cancelledBy, type Db } from '../../storage/db.ts';
@@ -34,7 +34,8 @@ const searchType: FhirRouteHandler = async (request, repo) => {
 };
 for (const route of router.router.routes) {
   if (route.data?.interaction === 'search-type') route.handler = searchType;
-  if (route.data?.interaction === 'search-system') route.handler = async () => [notSupported('_type', 'search across all resource types is not supported; search one type, e.g. /fhir/Patient?…').outcome];
+  if (route.data?.interaction === 'search-system')
+    route.handler = async () => [notSupported('_type', 'search across all resource types is not supported; search one type, e.g. /fhir/Patient?…').outcome];
 }
 
 let metadataJson: string | undefined;
@@ -151,7 +152,14 @@ async function handle(request: FastifyRequest, repo: FhirStoreRepository, path: 
   }
   // A type the server does not hold is refused, not answered with an empty search (right or refuse).
   const type = /^([A-Z][A-Za-z]*)(?:[/?]|$)/.exec(path)?.[1];
-  if (type && !RESOURCE_TYPES.has(type)) return [{ resourceType: 'OperationOutcome', id: 'not-found', issue: [{ severity: 'error', code: 'not-found', details: { text: `${type} is not a FHIR R4 resource type this server holds` }, expression: [type] }] }];
+  if (type && !RESOURCE_TYPES.has(type))
+    return [
+      {
+        resourceType: 'OperationOutcome',
+        id: 'not-found',
+        issue: [{ severity: 'error', code: 'not-found', details: { text: `${type} is not a FHIR R4 resource type this server holds` }, expression: [type] }],
+      },
+    ];
   const typeHistory = /^([A-Z][A-Za-z]+)\/_history$/.exec(path);
   if (typeHistory && request.method === 'GET') {
     return [ok(), await repo.readTypeHistory(typeHistory[1]!, { since: instantParameter(query, '_since'), count: countParameter(query) })];
@@ -217,7 +225,7 @@ function countParameter(query: Record<string, string | string[]>): number | unde
  * Keys found on every plain object (constructor, __proto__, toString…): the search parser takes them
  * for search parameters and fails. They never are one.
  */
-const isPrototypeKey = (key: string) => Object.prototype.hasOwnProperty.call(Object.prototype, key.split(':')[0]!);
+const isPrototypeKey = (key: string) => Object.hasOwn(Object.prototype, key.split(':')[0]!);
 
 const isTransaction = (body: unknown): body is Bundle => !!body && typeof body === 'object' && (body as Bundle).resourceType === 'Bundle' && (body as Bundle).type === 'transaction';
 
@@ -262,7 +270,8 @@ function nestsDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {

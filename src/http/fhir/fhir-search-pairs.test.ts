@@ -20,29 +20,47 @@ const CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 /** Fixtures by name; each pair's query is checked against all of them. */
 const r: Record<string, { id: string; resourceType: string }> = {};
 
-const observation = (subject: string, extra: Partial<Observation>): Observation => ({ resourceType: 'Observation', status: 'final', code: { text: 'unnamed' }, subject: { reference: `Patient/${subject}` }, ...extra });
+const observation = (subject: string, extra: Partial<Observation>): Observation => ({
+  resourceType: 'Observation',
+  status: 'final',
+  code: { text: 'unnamed' },
+  subject: { reference: `Patient/${subject}` },
+  ...extra,
+});
 
 before(async () => {
   h = await fhirHarness();
   r.icb = await create<Organization>(h.fhir, { resourceType: 'Organization', name: 'Norfolk and Waveney ICB' });
   r.pcn = await create<Organization>(h.fhir, { resourceType: 'Organization', name: 'Central Norwich PCN', partOf: { reference: `Organization/${r.icb.id}` } });
   r.other = await create<Organization>(h.fhir, { resourceType: 'Organization', name: 'Elsewhere PCN' });
-  r.ann = await create<Patient>(h.fhir, patient(nhsNumber(700), 'Z90101', { name: [{ family: 'Åkerman', given: ['Ann'] }], birthDate: '1950-03-15', managingOrganization: { reference: `Organization/${r.pcn.id}` } }));
-  r.bob = await create<Patient>(h.fhir, patient(nhsNumber(701), 'Z90101', { name: [{ family: 'Akers', given: ['Bob'] }], birthDate: '1990-01-01', managingOrganization: { reference: `Organization/${r.other.id}` } }));
+  r.ann = await create<Patient>(
+    h.fhir,
+    patient(nhsNumber(700), 'Z90101', { name: [{ family: 'Åkerman', given: ['Ann'] }], birthDate: '1950-03-15', managingOrganization: { reference: `Organization/${r.pcn.id}` } }),
+  );
+  r.bob = await create<Patient>(
+    h.fhir,
+    patient(nhsNumber(701), 'Z90101', { name: [{ family: 'Akers', given: ['Bob'] }], birthDate: '1990-01-01', managingOrganization: { reference: `Organization/${r.other.id}` } }),
+  );
   r.cy = await create<Patient>(h.fhir, patient(nhsNumber(702), 'Z90101', { name: [{ family: 'Blake', given: ['Cy'] }] }));
   const ann = r.ann.id;
-  r.pulse = await create(h.fhir, observation(ann, {
-    code: { coding: [{ system: LOINC, code: '8867-4', display: 'Heart rate' }], text: 'Pulse' },
-    category: [{ coding: [{ system: CATEGORY, code: 'vital-signs' }] }],
-    subject: { reference: `Patient/${ann}`, identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber(700) } },
-    effectiveDateTime: '2020-05-01T10:00:00Z',
-    valueQuantity: { value: 72, unit: '/min', system: UCUM, code: '/min' },
-  }));
-  r.grams = await create(h.fhir, observation(r.bob.id, {
-    code: { coding: [{ system: LOINC, code: '29463-7', display: 'Body weight' }] },
-    effectivePeriod: { start: '2020-01-01', end: '2020-01-31' },
-    valueQuantity: { value: 0.0054, unit: 'g', system: UCUM, code: 'g' },
-  }));
+  r.pulse = await create(
+    h.fhir,
+    observation(ann, {
+      code: { coding: [{ system: LOINC, code: '8867-4', display: 'Heart rate' }], text: 'Pulse' },
+      category: [{ coding: [{ system: CATEGORY, code: 'vital-signs' }] }],
+      subject: { reference: `Patient/${ann}`, identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber(700) } },
+      effectiveDateTime: '2020-05-01T10:00:00Z',
+      valueQuantity: { value: 72, unit: '/min', system: UCUM, code: '/min' },
+    }),
+  );
+  r.grams = await create(
+    h.fhir,
+    observation(r.bob.id, {
+      code: { coding: [{ system: LOINC, code: '29463-7', display: 'Body weight' }] },
+      effectivePeriod: { start: '2020-01-01', end: '2020-01-31' },
+      valueQuantity: { value: 0.0054, unit: 'g', system: UCUM, code: 'g' },
+    }),
+  );
   r.kilos = await create(h.fhir, observation(ann, { status: 'amended', effectiveDateTime: '2021-06-15', valueQuantity: { value: 5, unit: 'kg', system: UCUM, code: 'kg' } }));
   r.local = await create(h.fhir, observation(ann, { valueQuantity: { value: 5, unit: 'mg', system: 'https://example.org/units', code: 'MILLIGRAM' } }));
   r.glucose = await create(h.fhir, observation(ann, { valueQuantity: { value: 0.99, unit: 'g/L', system: UCUM, code: 'g/L' } }));
@@ -176,9 +194,16 @@ test('a refused modifier is refused in a chain, a batch entry and a POST _search
   const chained = await h.fhir<OperationOutcome>('GET', '/fhir/Observation?subject:Patient.family:text=aker');
   assert.equal(chained.status, 400, chained.text);
   assert.equal(issues(chained.json)[0]!.code, 'not-supported');
-  const posted = await h.app.inject({ method: 'POST', url: '/fhir/Observation/_search', headers: { authorization: h.admin, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'code:in=http://example.org/vs' });
+  const posted = await h.app.inject({
+    method: 'POST',
+    url: '/fhir/Observation/_search',
+    headers: { authorization: h.admin, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'code:in=http://example.org/vs',
+  });
   assert.equal(posted.statusCode, 400, posted.body);
-  const batch = await h.fhir<Bundle>('POST', '/fhir', { body: { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Observation?code:below=8867-4' } }, { request: { method: 'GET', url: `Observation?code:text=heart` } }] } });
+  const batch = await h.fhir<Bundle>('POST', '/fhir', {
+    body: { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Observation?code:below=8867-4' } }, { request: { method: 'GET', url: `Observation?code:text=heart` } }] },
+  });
   assert.equal(batch.status, 200, batch.text);
   assert.match(batch.json.entry![0]!.response!.status, /^400/);
   assert.match(batch.json.entry![1]!.response!.status, /^200/);
@@ -261,7 +286,9 @@ for (const [query, parameter] of UNSTORABLE) {
 }
 
 test('a control character in a conditional reference is refused naming the element, not a server error', async () => {
-  const reply = await h.fhir<OperationOutcome>('POST', '/fhir/Observation', { body: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?identifier=a\u0000b' } } });
+  const reply = await h.fhir<OperationOutcome>('POST', '/fhir/Observation', {
+    body: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient?identifier=a\u0000b' } },
+  });
   // The body's text is checked before the reference is searched: a NUL in any element is a 422 naming it.
   assert.equal(reply.status, 422, reply.text);
   assert.deepEqual(issues(reply.json)[0]!.expression, ['Observation.subject.reference']);

@@ -45,7 +45,13 @@ before(async () => {
   conditions.oldBp = await create(h.fhir, condition(people.bronte!.id, SNOMED, '38341003', 'resolved'));
   conditions.bp = await create(h.fhir, condition(people.smith!.id, SNOMED, '38341003', 'active'));
   conditions.local = await create(h.fhir, condition(people.smith!.id, 'https://example.org/local-codes', 'X1', 'inactive'));
-  observation = await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { coding: [{ system: LOINC, code: '8867-4' }] }, subject: { reference: `Patient/${people.brown!.id}` }, valueQuantity: { value: 72, unit: '/min' } } as Observation);
+  observation = await create(h.fhir, {
+    resourceType: 'Observation',
+    status: 'final',
+    code: { coding: [{ system: LOINC, code: '8867-4' }] },
+    subject: { reference: `Patient/${people.brown!.id}` },
+    valueQuantity: { value: 72, unit: '/min' },
+  } as Observation);
 });
 after(async () => {
   await h.close();
@@ -151,7 +157,14 @@ test('token code (system|code, code, system|), clinical-status, gender:not', asy
   assert.deepEqual(await search(`Condition?code=${encodeURIComponent(`${LOINC}|38341003`)}`), []);
   assert.deepEqual(await search('Condition?clinical-status=active'), idsOf('diabetes', 'bp'));
   assert.deepEqual(await search(`Condition?clinical-status=${encodeURIComponent(`${CLINICAL}|resolved`)}`), idsOf('oldBp'));
-  assert.deepEqual(await search(`Patient?gender:not=male&${PEOPLE}&_id=${Object.values(people).map((p) => p.id).join(',')}`), idsOf('bronte', 'brown', 'blacksmith', 'zephyr'));
+  assert.deepEqual(
+    await search(
+      `Patient?gender:not=male&${PEOPLE}&_id=${Object.values(people)
+        .map((p) => p.id)
+        .join(',')}`,
+    ),
+    idsOf('bronte', 'brown', 'blacksmith', 'zephyr'),
+  );
   assert.deepEqual(await search(`Patient?gender=male,other&${PEOPLE}`), idsOf('smith', 'smithson', 'blacksmith'));
 });
 
@@ -183,7 +196,10 @@ test('_include=Condition:subject and _revinclude=Condition:subject', async () =>
   const included = await h.fhir<Bundle>('GET', '/fhir/Condition?code=38341003&_include=Condition:subject');
   assert.equal(included.status, 200, included.text);
   assert.deepEqual(ids(included.json), idsOf('oldBp', 'bp'));
-  const extra = (included.json.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => `${e.resource!.resourceType}/${e.resource!.id}`).sort();
+  const extra = (included.json.entry ?? [])
+    .filter((e) => e.search?.mode === 'include')
+    .map((e) => `${e.resource!.resourceType}/${e.resource!.id}`)
+    .sort();
   assert.deepEqual(extra, [`Patient/${people.bronte!.id}`, `Patient/${people.smith!.id}`].sort());
   const typed = await h.fhir<Bundle>('GET', '/fhir/Condition?code=38341003&_include=Condition:subject:Patient');
   assert.equal((typed.json.entry ?? []).filter((e) => e.search?.mode === 'include').length, 2);
@@ -191,17 +207,29 @@ test('_include=Condition:subject and _revinclude=Condition:subject', async () =>
   const rev = await h.fhir<Bundle>('GET', `/fhir/Patient?_id=${people.bronte!.id}&_revinclude=Condition:subject`);
   assert.equal(rev.status, 200, rev.text);
   assert.deepEqual(ids(rev.json), idsOf('bronte'));
-  const revExtra = (rev.json.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource!.id).sort();
+  const revExtra = (rev.json.entry ?? [])
+    .filter((e) => e.search?.mode === 'include')
+    .map((e) => e.resource!.id)
+    .sort();
   assert.deepEqual(revExtra, idsOf('diabetes', 'oldBp'));
 });
 
 test('parameters R4 defines as repeats of others answer as those do: combo-code, combo-value-quantity, phonetic, patient', async () => {
   const brown = people.brown!.id;
   const bp = await create(h.fhir, {
-    resourceType: 'Observation', status: 'final', code: { coding: [{ system: LOINC, code: '85354-9' }] }, subject: { reference: `Patient/${brown}` },
+    resourceType: 'Observation',
+    status: 'final',
+    code: { coding: [{ system: LOINC, code: '85354-9' }] },
+    subject: { reference: `Patient/${brown}` },
     component: [{ code: { coding: [{ system: LOINC, code: '8480-6' }] }, valueQuantity: { value: 142, unit: 'mmHg' } }],
   } as Observation);
-  const group = await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { coding: [{ system: LOINC, code: '8480-6' }] }, subject: { reference: 'Group/ward-7' }, valueQuantity: { value: 118, unit: 'mmHg' } } as Observation);
+  const group = await create(h.fhir, {
+    resourceType: 'Observation',
+    status: 'final',
+    code: { coding: [{ system: LOINC, code: '8480-6' }] },
+    subject: { reference: 'Group/ward-7' },
+    valueQuantity: { value: 118, unit: 'mmHg' },
+  } as Observation);
   const observations = (query: string) => search(`Observation?${query}&_id=${[observation.id, bp.id, group.id].join(',')}`);
   assert.deepEqual(await observations('combo-code=8480-6'), [bp.id, group.id].sort(), 'a component code and a main code');
   assert.deepEqual(await observations('component-code=8480-6'), [bp.id]);
@@ -221,16 +249,31 @@ test('parameters R4 defines as repeats of others answer as those do: combo-code,
   assert.equal((await h.fhir('DELETE', `/fhir/Observation/${remote.id}`)).status, 200);
 
   const included = await h.fhir<Bundle>('GET', `/fhir/Observation?_id=${bp.id},${group.id}&_include=Observation:patient`);
-  assert.deepEqual((included.json.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource!.id), [brown]);
+  assert.deepEqual(
+    (included.json.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource!.id),
+    [brown],
+  );
   const rev = await h.fhir<Bundle>('GET', `/fhir/Patient?_id=${brown}&_revinclude=Observation:patient`);
-  assert.deepEqual((rev.json.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource!.id).sort(), [observation.id, bp.id].sort());
+  assert.deepEqual(
+    (rev.json.entry ?? [])
+      .filter((e) => e.search?.mode === 'include')
+      .map((e) => e.resource!.id)
+      .sort(),
+    [observation.id, bp.id].sort(),
+  );
   const sorted = await h.fhir<Bundle>('GET', `/fhir/Observation?_id=${bp.id},${group.id},${observation.id}&_sort=-combo-code`);
-  assert.deepEqual(matches(sorted.json).map((r) => r.id), [observation.id, bp.id, group.id], 'highest code first: 8867-4, 85354-9, 8480-6');
+  assert.deepEqual(
+    matches(sorted.json).map((r) => r.id),
+    [observation.id, bp.id, group.id],
+    'highest code first: 8867-4, 85354-9, 8480-6',
+  );
   for (const created of [bp, group]) assert.equal((await h.fhir('DELETE', `/fhir/Observation/${created.id}`)).status, 200);
 });
 
 test('_sort by name, -birthdate and _lastUpdated', async () => {
-  const mine = `_id=${Object.values(people).map((p) => p.id).join(',')}`;
+  const mine = `_id=${Object.values(people)
+    .map((p) => p.id)
+    .join(',')}`;
   const familyOrder = async (sort: string) => matches<Patient>((await h.fhir<Bundle>('GET', `/fhir/Patient?${mine}&_sort=${sort}`)).json).map((p) => p.name![0]!.family);
   assert.deepEqual(await familyOrder('name'), ['Blacksmith', 'Brontë', 'Brown', 'Smith', 'Smithson', 'Zephyr']);
   assert.deepEqual(await familyOrder('family'), ['Blacksmith', 'Brontë', 'Brown', 'Smith', 'Smithson', 'Zephyr']);
@@ -317,7 +360,11 @@ for (const [label, sort, changes] of pagings) {
     const seen = await walk(`/fhir/Patient?family=${family}&_count=3${sort}`, async (page) => {
       if (page > 1) return;
       // New patients that sort first, last and in the middle, whatever the order; one already-seen patient changes.
-      for (const [given, birthDate, gender] of [['A', '1900-01-01', 'female'], ['Z', '2020-01-01', 'male'], ['P4a', '1955-06-01', 'other']] as const) {
+      for (const [given, birthDate, gender] of [
+        ['A', '1900-01-01', 'female'],
+        ['Z', '2020-01-01', 'male'],
+        ['P4a', '1955-06-01', 'other'],
+      ] as const) {
         await create(h.fhir, patient(nhsNumber(serial++), 'Z90101', { name: [{ family, given: [given] }], birthDate, gender }));
       }
       const changed = original[page * 3]!;
@@ -325,12 +372,23 @@ for (const [label, sort, changes] of pagings) {
     });
     assert.equal(new Set(seen).size, seen.length, `repeated: ${seen.length - new Set(seen).size}`);
     const missed = original.filter((p) => !seen.includes(p.id));
-    assert.deepEqual(missed.map((p) => p.name![0]!.given![0]), [], 'skipped');
+    assert.deepEqual(
+      missed.map((p) => p.name![0]!.given![0]),
+      [],
+      'skipped',
+    );
   });
 }
 
 test('a tampered _cursor is a 400, not a server error', async () => {
-  for (const cursor of ['not-base64!', Buffer.from('["x"]').toString('base64url'), Buffer.from('["not a date","id"]').toString('base64url'), Buffer.from('["1 Jan 2024 GMT+0100","id"]').toString('base64url'), Buffer.from('["2024-13-45T00:00:00.000000Z","id"]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url')]) {
+  for (const cursor of [
+    'not-base64!',
+    Buffer.from('["x"]').toString('base64url'),
+    Buffer.from('["not a date","id"]').toString('base64url'),
+    Buffer.from('["1 Jan 2024 GMT+0100","id"]').toString('base64url'),
+    Buffer.from('["2024-13-45T00:00:00.000000Z","id"]').toString('base64url'),
+    Buffer.from('{"a":1}').toString('base64url'),
+  ]) {
     const reply = await h.fhir<OperationOutcome>('GET', `/fhir/Patient?_sort=birthdate&_cursor=${cursor}`);
     assert.equal(reply.status, 400, `${cursor}: ${reply.text}`);
     assert.equal(reply.json.resourceType, 'OperationOutcome');
@@ -362,12 +420,19 @@ test('a comma means OR within one parameter; repeated parameters mean AND', asyn
 
 test('a comma means OR for dates too, each value with its own prefix', async () => {
   assert.deepEqual(await search(`Patient?birthdate=1950-03-15,1990-01-01&${PEOPLE}`), idsOf('bronte', 'smithson'));
-  const mine = `_id=${Object.values(people).map((p) => p.id).join(',')}`;
+  const mine = `_id=${Object.values(people)
+    .map((p) => p.id)
+    .join(',')}`;
   assert.deepEqual(await search(`Patient?birthdate=lt1951,gt2000&${mine}`), idsOf('bronte', 'blacksmith'));
 });
 
 test('search by POST _search with a form body', async () => {
-  const reply = await h.app.inject({ method: 'POST', url: '/fhir/Patient/_search', headers: { authorization: h.admin, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'family=smith&given=john' });
+  const reply = await h.app.inject({
+    method: 'POST',
+    url: '/fhir/Patient/_search',
+    headers: { authorization: h.admin, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'family=smith&given=john',
+  });
   assert.equal(reply.statusCode, 200, reply.body);
   assert.deepEqual(ids(reply.json<Bundle>()), idsOf('smith'));
 });

@@ -47,7 +47,10 @@ async function stored(type: string, id: string) {
 function assertRefusedAt(reply: { status: number; text: string; json: unknown }, expression: string, text: RegExp, status = 422) {
   assert.equal(reply.status, status, reply.text);
   const found = issues(reply.json as OperationOutcome);
-  assert.ok(found.some((i) => i.expression.includes(expression) && text.test(i.text)), `${expression} ${text}: ${reply.text}`);
+  assert.ok(
+    found.some((i) => i.expression.includes(expression) && text.test(i.text)),
+    `${expression} ${text}: ${reply.text}`,
+  );
 }
 
 const count = async (sql: string, values: unknown[] = []) => (await h.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, values))[0]!.n;
@@ -180,14 +183,24 @@ test(`20 concurrent creates of one NHS number: exactly one 201, nineteen 409 (${
   const number = nhsNumber(20);
   const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => h.fhir('POST', '/fhir/Patient', { body: patient(number, 'Z90101', { name: [{ family: `Race${i}` }] }) })));
   const statuses = replies.map((r) => r.status).sort();
-  assert.deepEqual(statuses, [201, ...Array(19).fill(409)], replies.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.text).join('\n'));
+  assert.deepEqual(
+    statuses,
+    [201, ...Array(19).fill(409)],
+    replies
+      .filter((r) => r.status !== 201 && r.status !== 409)
+      .map((r) => r.text)
+      .join('\n'),
+  );
   assert.equal(await count("fhir_token WHERE resource_type = 'Patient' AND code = 'identifier' AND value = $1", [number]), 1);
 });
 
 test(`a transaction with a duplicate NHS number is a 409 and lands nothing (${testEngine})`, async () => {
   const patients = await count("fhir_resource WHERE resource_type = 'Patient'");
   const entry = (nhs: string) => ({ resource: patient(nhs, 'Z90101'), request: { method: 'POST', url: 'Patient' } });
-  for (const entries of [[entry(nhsNumber(30)), entry(nhsNumber(30))], [entry(nhsNumber(31)), entry(nhsNumber(1))]]) {
+  for (const entries of [
+    [entry(nhsNumber(30)), entry(nhsNumber(30))],
+    [entry(nhsNumber(31)), entry(nhsNumber(1))],
+  ]) {
     const reply = await h.fhir<OperationOutcome>('POST', '/fhir', { body: { resourceType: 'Bundle', type: 'transaction', entry: entries } });
     assert.equal(reply.status, 409, reply.text);
     assert.equal(issues(reply.json)[0]?.code, 'duplicate');
@@ -211,7 +224,13 @@ test(`an import holding an NHS number already held is refused by row, and nothin
     return true;
   });
   // A second, different file holding the same NHS number (the same file twice is one item, landed once).
-  await assert.rejects(importFhir(h.db, context, [{ label: 'a.json', bundle: bundle(nhsNumber(40)) }, { label: 'b.json', bundle: { ...bundle(nhsNumber(40)), id: 'another-file' } }]), /^AppError: b.json entry 0 \(Patient.identifier\): its NHS number is already held by Patient\/\S+ \(a.json entry 0, in this import\)/);
+  await assert.rejects(
+    importFhir(h.db, context, [
+      { label: 'a.json', bundle: bundle(nhsNumber(40)) },
+      { label: 'b.json', bundle: { ...bundle(nhsNumber(40)), id: 'another-file' } },
+    ]),
+    /^AppError: b.json entry 0 \(Patient.identifier\): its NHS number is already held by Patient\/\S+ \(a.json entry 0, in this import\)/,
+  );
   const line = (n: number, id: string, nhs: string): ImportItem => ({ label: `Patient.ndjson:${n}`, resource: { ...patient(nhs, 'Z90101'), id } });
   await assert.rejects(importFhir(h.db, context, [line(1, 'ndjson-dup-1', nhsNumber(2))]), /^AppError: Patient.ndjson:1 entry 0 \(Patient.identifier\): its NHS number is already held by Patient\//);
   assert.equal(await count("fhir_resource WHERE resource_type = 'Patient'"), patients);
@@ -239,15 +258,36 @@ test(`a NUL or a lone surrogate in any string is a 422 naming the element, never
 
 test(`a 10 KB identifier and a 10 KB name are stored and found exactly, not by another sharing their first 5 KB (${testEngine})`, async () => {
   // Hex noise, which no compression shrinks below the index's limit as it would a repeated pattern.
-  const noise = (seed: string) => Array.from({ length: 5000 / 64 + 1 }, (_, i) => createHash('sha256').update(`${seed}${i}`).digest('hex')).join('').slice(0, 5000);
+  const noise = (seed: string) =>
+    Array.from({ length: 5000 / 64 + 1 }, (_, i) => createHash('sha256').update(`${seed}${i}`).digest('hex'))
+      .join('')
+      .slice(0, 5000);
   const value = noise('shared') + noise('value');
   const sibling = noise('shared') + noise('sibling');
   const family = `Lo${noise('family')}${noise('made')}`.slice(0, 10_000);
   const familySibling = `Lo${noise('family')}${noise('other')}`.slice(0, 10_000);
   assert.equal(value.length, 10_000);
   const system = 'https://trust.example/long-id';
-  const made = await create(h.fhir, patient(nhsNumber(60), 'Z90101', { identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber(60) }, { system, value }], name: [{ family }] }));
-  const other = await create(h.fhir, patient(nhsNumber(61), 'Z90101', { identifier: [{ system: NHS_NUMBER_SYSTEM, value: nhsNumber(61) }, { system, value: sibling }], name: [{ family: familySibling }] }));
+  const made = await create(
+    h.fhir,
+    patient(nhsNumber(60), 'Z90101', {
+      identifier: [
+        { system: NHS_NUMBER_SYSTEM, value: nhsNumber(60) },
+        { system, value },
+      ],
+      name: [{ family }],
+    }),
+  );
+  const other = await create(
+    h.fhir,
+    patient(nhsNumber(61), 'Z90101', {
+      identifier: [
+        { system: NHS_NUMBER_SYSTEM, value: nhsNumber(61) },
+        { system, value: sibling },
+      ],
+      name: [{ family: familySibling }],
+    }),
+  );
   const search = async (query: string) => ids((await h.fhir<Bundle>('POST', '/fhir/Patient/_search', { raw: query, contentType: 'application/x-www-form-urlencoded' })).json);
   const q = (name: string, v: string) => `${name}=${encodeURIComponent(v)}`;
   assert.deepEqual(await search(q('identifier', `${system}|${value}`)), [made.id]);
@@ -264,7 +304,10 @@ test(`a 10 KB identifier and a 10 KB name are stored and found exactly, not by a
   assert.deepEqual(await search(q('family:contains', noise('other').slice(100, 140))), [other.id]);
   // In bulk too.
   const context = await systemContext(h.db, 'test');
-  const longLine = (n: number, v: string): ImportItem => ({ label: `long.ndjson:${n}`, resource: { ...patient(nhsNumber(70 + n), 'Z90101', { name: [{ family: `Bulk${v}` }] }), id: `long-${n}`, identifier: [{ system, value: `bulk${v}` }] } });
+  const longLine = (n: number, v: string): ImportItem => ({
+    label: `long.ndjson:${n}`,
+    resource: { ...patient(nhsNumber(70 + n), 'Z90101', { name: [{ family: `Bulk${v}` }] }), id: `long-${n}`, identifier: [{ system, value: `bulk${v}` }] },
+  });
   assert.equal((await importFhir(h.db, context, [longLine(1, value), longLine(2, sibling)])).resources, 2);
   assert.deepEqual(await search(q('identifier', `${system}|bulk${value}`)), ['long-1']);
   assert.deepEqual(await search(q('family:exact', `Bulk${sibling}`)), ['long-2']);

@@ -60,7 +60,9 @@ test(`a transaction POSTed twice with one Idempotency-Key creates one patient, a
   const again = await h.fhir<Bundle>('POST', '/fhir', { body: transaction(nhs), headers: key('transaction') });
   assertSameAnswer(first, again);
   assert.equal(await patientsWith(nhs), 1);
-  const [observations] = await h.db.query<{ n: number }>("SELECT count(*)::int AS n FROM fhir_reference WHERE resource_type = 'Observation' AND target_id = $1", [first.json.entry![0]!.response!.location!.split('/')[1]]);
+  const [observations] = await h.db.query<{ n: number }>("SELECT count(*)::int AS n FROM fhir_reference WHERE resource_type = 'Observation' AND target_id = $1", [
+    first.json.entry![0]!.response!.location!.split('/')[1],
+  ]);
   assert.equal(observations!.n, 1, 'the Observation too was written once');
 });
 
@@ -86,7 +88,10 @@ test('the same key with a different request is a 422 naming Idempotency-Key, and
   assert.deepEqual(issue!.expression, ['http.Idempotency-Key']);
   assert.equal(await patientsWith(nhsNumber(4)), 0);
   // Another URL with the same body is another request too; the first request still replays.
-  assert.equal((await h.fhir('PUT', `/fhir/Patient/${(first.json as Patient).id}`, { body: { ...patient(nhsNumber(3), PRACTICE), id: (first.json as Patient).id }, headers: key('reused') })).status, 422);
+  assert.equal(
+    (await h.fhir('PUT', `/fhir/Patient/${(first.json as Patient).id}`, { body: { ...patient(nhsNumber(3), PRACTICE), id: (first.json as Patient).id }, headers: key('reused') })).status,
+    422,
+  );
   assertSameAnswer(first, await h.fhir('POST', '/fhir/Patient', { body: patient(nhsNumber(3), PRACTICE), headers: key('reused') }));
 });
 
@@ -170,7 +175,10 @@ test('in a batch under a key, a failing entry is undone alone and the others lan
   };
   const first = await h.fhir<Bundle>('POST', '/fhir', { body: batch, headers: key('batch') });
   assert.equal(first.status, 200, first.text);
-  assert.deepEqual(first.json.entry!.map((e) => e.response?.status.slice(0, 3)), ['201', '422']);
+  assert.deepEqual(
+    first.json.entry!.map((e) => e.response?.status.slice(0, 3)),
+    ['201', '422'],
+  );
   assertSameAnswer(first, await h.fhir('POST', '/fhir', { body: batch, headers: key('batch') }));
   assert.equal(await patientsWith(nhs), 1);
 });

@@ -80,7 +80,7 @@ export async function authenticate(db: Db, email: string, password: string): Pro
        FROM app_user WHERE email = $1`,
     [email.toLowerCase()],
   );
-  if (!user || !user.password_hash) {
+  if (!user?.password_hash) {
     // Spend the same time as a real check so timing does not tell which emails exist.
     await argon2.verify(DUMMY_HASH, password).catch(() => false);
     throw wrongCredentials();

@@ -68,7 +68,10 @@ class AuditQueue {
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0, MAX_GROUP);
       try {
-        await insertEntries(this.db, group.map((g) => g.entry));
+        await insertEntries(
+          this.db,
+          group.map((g) => g.entry),
+        );
         for (const g of group) g.stored();
       } catch (error) {
         for (const g of group) g.failed(error);

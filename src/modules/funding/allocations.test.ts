@@ -32,7 +32,14 @@ test('saving the same allocations again adds nothing; another year of the same m
 
 test("an area's allocations are its own, in pence, by year", async () => {
   const forA = await allocationsForArea(db, 'QAA');
-  assert.deepEqual(sorted(forA.map((a) => [a.pcnCode, a.amountPence, a.financialYear])), sorted([[null, 53_500_000, '2025/26'], ['U00001', 12_345_67, '2025/26'], [null, 53_500_000, '2026/27']]));
+  assert.deepEqual(
+    sorted(forA.map((a) => [a.pcnCode, a.amountPence, a.financialYear])),
+    sorted([
+      [null, 53_500_000, '2025/26'],
+      ['U00001', 12_345_67, '2025/26'],
+      [null, 53_500_000, '2026/27'],
+    ]),
+  );
   assert.equal(forA.at(-1)?.financialYear, '2026/27', 'by year');
   assert.ok(!forA.some((a) => a.amountPence === 100), "area B's money is not area A's");
   assert.deepEqual(await allocationsForArea(db, 'QZZ'), []);
@@ -40,5 +47,8 @@ test("an area's allocations are its own, in pence, by year", async () => {
 
 test('the allocations.csv rows come in a stable order: area, then the area-wide row before PCN rows', async () => {
   const rows = await allocationCsvRows(db);
-  assert.deepEqual(rows.map((r) => `${r.area_code}|${r.pcn_code ?? ''}|${r.financial_year}`), ['QAA||2025/26', 'QAA||2026/27', 'QAA|U00001|2025/26', 'QBB||2025/26']);
+  assert.deepEqual(
+    rows.map((r) => `${r.area_code}|${r.pcn_code ?? ''}|${r.financial_year}`),
+    ['QAA||2025/26', 'QAA||2026/27', 'QAA|U00001|2025/26', 'QBB||2025/26'],
+  );
 });

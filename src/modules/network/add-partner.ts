@@ -19,7 +19,12 @@ export const addPartnerInput = z.object({
 });
 export type AddPartnerInput = z.output<typeof addPartnerInput>;
 
-const localCode = (name: string) => `P-${name.toUpperCase().replace(/[^A-Z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 18)}`;
+const localCode = (name: string) =>
+  `P-${name
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 18)}`;
 
 /** Adds a partner organisation to a PCN's care community; an existing partner (same code) is linked, not copied. */
 export async function addPartner(db: Db, actor: Actor, pcnCode: string, input: AddPartnerInput): Promise<{ code: string }> {
@@ -33,10 +38,7 @@ export async function addPartner(db: Db, actor: Actor, pcnCode: string, input: A
        ON CONFLICT (code) DO NOTHING`,
       [code, input.name, input.type, input.postcode ?? null, input.latitude ?? null, input.longitude ?? null],
     );
-    const linked = await tx.query(
-      'INSERT INTO pcn_partner (pcn_code, partner_code, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING partner_code',
-      [pcnCode, code, input.role ?? null],
-    );
+    const linked = await tx.query('INSERT INTO pcn_partner (pcn_code, partner_code, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING partner_code', [pcnCode, code, input.role ?? null]);
     if (linked.length === 0) throw conflict(`${code} is already a partner of ${pcnCode}`, 'code');
     await recordAudit(tx, {
       actor: actor.email,

@@ -15,8 +15,7 @@ interface Located {
   longitude: number | null;
 }
 
-const hasPlace = <T extends Located>(row: T): row is T & { latitude: number; longitude: number } =>
-  row.latitude !== null && row.longitude !== null;
+const hasPlace = <T extends Located>(row: T): row is T & { latitude: number; longitude: number } => row.latitude !== null && row.longitude !== null;
 
 export async function areaMap(db: Db, areaCode: string): Promise<FeatureCollection> {
   const [area] = await db.query('SELECT 1 FROM area WHERE code = $1', [areaCode]);
@@ -45,11 +44,9 @@ export async function areaMap(db: Db, areaCode: string): Promise<FeatureCollecti
     hull.properties = { kind: 'catchment', pcnCode: pcn.code, name: pcn.name, sizeStatus: pcn.sizeStatus, listSize: pcn.listSize };
     catchments.push(hull);
   }
-  const practicePoints: Feature<Point>[] = practices.filter(hasPlace).map((p) =>
-    point([p.longitude, p.latitude], { kind: 'practice', ods: p.ods, name: p.name, pcnCode: p.pcnCode, listSize: p.listSize }),
-  );
-  const partnerPoints: Feature<Point>[] = partners.filter(hasPlace).map((p) =>
-    point([p.longitude, p.latitude], { kind: 'partner', code: p.code, name: p.name, type: p.type }),
-  );
+  const practicePoints: Feature<Point>[] = practices
+    .filter(hasPlace)
+    .map((p) => point([p.longitude, p.latitude], { kind: 'practice', ods: p.ods, name: p.name, pcnCode: p.pcnCode, listSize: p.listSize }));
+  const partnerPoints: Feature<Point>[] = partners.filter(hasPlace).map((p) => point([p.longitude, p.latitude], { kind: 'partner', code: p.code, name: p.name, type: p.type }));
   return featureCollection<Polygon | MultiPolygon | Point>([...catchments, ...practicePoints, ...partnerPoints]);
 }

@@ -45,7 +45,15 @@ export async function movePractice(db: Db, actor: Actor, ods: string, input: Mov
     const summary = `${practice.name} (${ods}) moved ${current ? `from ${current.pcnCode} ` : ''}to ${input.pcnCode} on ${date}`;
     for (const pcnCode of new Set([current?.pcnCode, input.pcnCode])) {
       if (!pcnCode) continue;
-      await recordAudit(tx, { actor: actor.email, action: 'practice.move', entityType: 'practice', entityId: ods, pcnCode, summary, detail: { from: current?.pcnCode ?? null, to: input.pcnCode, date } });
+      await recordAudit(tx, {
+        actor: actor.email,
+        action: 'practice.move',
+        entityType: 'practice',
+        entityId: ods,
+        pcnCode,
+        summary,
+        detail: { from: current?.pcnCode ?? null, to: input.pcnCode, date },
+      });
     }
   });
 }

@@ -85,10 +85,7 @@ export async function listPcns(db: Db, filter: { area?: string; limit: number; o
       LIMIT $2 OFFSET $3`,
     [filter.area ?? null, filter.limit, filter.offset],
   );
-  const [{ total } = { total: 0 }] = await db.query<{ total: number }>(
-    'SELECT count(*)::int AS total FROM pcn WHERE ($1::text IS NULL OR area_code = $1)',
-    [filter.area ?? null],
-  );
+  const [{ total } = { total: 0 }] = await db.query<{ total: number }>('SELECT count(*)::int AS total FROM pcn WHERE ($1::text IS NULL OR area_code = $1)', [filter.area ?? null]);
   return { items: rows.map(toSummary), total };
 }
 
@@ -119,10 +116,7 @@ export async function getPcn(db: Db, code: string): Promise<PcnDetail> {
   const [row] = await db.query<PcnTotalsRow>(`${PCN_TOTALS} WHERE p.code = $1 GROUP BY p.code, a.code`, [code]);
   if (!row) throw notFound(`PCN ${code}`);
   const [area, practices, partners, history, changes] = await Promise.all([
-    db.query<PcnDetail['area']>(
-      'SELECT code, name, size_min AS "sizeMin", size_max AS "sizeMax" FROM area WHERE code = $1',
-      [row.areaCode],
-    ),
+    db.query<PcnDetail['area']>('SELECT code, name, size_min AS "sizeMin", size_max AS "sizeMax" FROM area WHERE code = $1', [row.areaCode]),
     db.query<PcnDetail['practices'][number]>(
       `SELECT pr.ods, pr.name, pr.postcode, pr.town, pr.list_size AS "listSize", pr.latitude, pr.longitude,
               to_char(m.start_date, 'YYYY-MM-DD') AS "joinedDate"
@@ -179,10 +173,7 @@ export interface PracticeDetail {
 }
 
 export async function getPractice(db: Db, ods: string): Promise<PracticeDetail> {
-  const [practice] = await db.query<Omit<PracticeDetail, 'pcn' | 'history'>>(
-    'SELECT ods, name, postcode, town, list_size AS "listSize", latitude, longitude FROM practice WHERE ods = $1',
-    [ods],
-  );
+  const [practice] = await db.query<Omit<PracticeDetail, 'pcn' | 'history'>>('SELECT ods, name, postcode, town, list_size AS "listSize", latitude, longitude FROM practice WHERE ods = $1', [ods]);
   if (!practice) throw notFound(`Practice ${ods}`);
   const history = await db.query<PracticeDetail['history'][number]>(
     `SELECT m.pcn_code AS "pcnCode", p.name AS "pcnName",

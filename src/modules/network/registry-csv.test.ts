@@ -53,7 +53,10 @@ async function filesOf(dir: string): Promise<Record<string, string>> {
 
 /** Order-free view of a snapshot, with an absent closeDate read as null. */
 function canonical(s: RegistrySnapshot) {
-  const by = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+  const by =
+    <T>(key: (x: T) => string) =>
+    (a: T, b: T) =>
+      key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
   return {
     areas: [...s.areas].sort(by((a) => a.code)),
     pcns: s.pcns.map((p) => ({ ...p, closeDate: p.closeDate ?? null })).sort(by((p) => p.code)),
@@ -70,7 +73,10 @@ test('demoArea(1) round-trips: export, import into an empty database, export aga
   await saveRegistry(original, SYSTEM_ACTOR, demoArea(1));
   const first = await tempDir(t);
   const written = await writeRegistryDir(original, first);
-  assert.deepEqual(written.files.map((f) => f.slice(first.length + 1)), ['areas.csv', 'pcns.csv', 'practices.csv', 'memberships.csv', 'partners.csv', 'allocations.csv']);
+  assert.deepEqual(
+    written.files.map((f) => f.slice(first.length + 1)),
+    ['areas.csv', 'pcns.csv', 'practices.csv', 'memberships.csv', 'partners.csv', 'allocations.csv'],
+  );
   assert.equal(written.pcns, 20);
   assert.equal(written.practices, demoArea(1).practices.length);
 
@@ -93,13 +99,31 @@ test('demoArea(1) round-trips: export, import into an empty database, export aga
 // -----------------------------------------------------------------------------------------------
 
 const EPCN_PCN_HEADER = [
-  '"PCN\r\nCode"', '"PCN\r\nName"', '"Current\r\nSub ICB Loc\r\nCode"', '"Sub ICB\r\nLocation"', '"Open\r\nDate"', '"Close\r\nDate"',
-  '"Address\r\nLine 1"', '"Address\r\nLine 2"', '"Address\r\nLine 3"', '"Address\r\nLine 4"', '"Address\r\nLine 5"', 'Postcode',
+  '"PCN\r\nCode"',
+  '"PCN\r\nName"',
+  '"Current\r\nSub ICB Loc\r\nCode"',
+  '"Sub ICB\r\nLocation"',
+  '"Open\r\nDate"',
+  '"Close\r\nDate"',
+  '"Address\r\nLine 1"',
+  '"Address\r\nLine 2"',
+  '"Address\r\nLine 3"',
+  '"Address\r\nLine 4"',
+  '"Address\r\nLine 5"',
+  'Postcode',
 ].join(',');
 const EPCN_PARTNER_HEADER = [
-  '"Partner\r\nOrganisation\r\nCode"', '"Partner\r\nName"', '"Practice\r\nParent\r\nSub ICB Loc\r\nCode"', '"Practice\r\nParent\r\nSub ICB Loc\r\nName"',
-  '"PCN\r\nCode"', '"PCN\r\nName"', '"PCN\r\nParent\r\nSub ICB Loc\r\nCode"', '"PCN\r\nParent\r\nSub ICB Loc\r\nName"',
-  '"Practice to PCN\r\nRelationship\r\nStart Date"', '"Practice to PCN\r\nRelationship\r\nEnd Date"', '"Practice Sub ICB and\r\nPCN Sub ICB Match?"',
+  '"Partner\r\nOrganisation\r\nCode"',
+  '"Partner\r\nName"',
+  '"Practice\r\nParent\r\nSub ICB Loc\r\nCode"',
+  '"Practice\r\nParent\r\nSub ICB Loc\r\nName"',
+  '"PCN\r\nCode"',
+  '"PCN\r\nName"',
+  '"PCN\r\nParent\r\nSub ICB Loc\r\nCode"',
+  '"PCN\r\nParent\r\nSub ICB Loc\r\nName"',
+  '"Practice to PCN\r\nRelationship\r\nStart Date"',
+  '"Practice to PCN\r\nRelationship\r\nEnd Date"',
+  '"Practice Sub ICB and\r\nPCN Sub ICB Match?"',
 ].join(',');
 const SUB_ICB = '26A,NHS NORFOLK AND WAVENEY ICB - 26A';
 
@@ -124,19 +148,31 @@ test('an ePCN folder (line breaks in quoted headers, Sub ICB Loc, yyyymmdd) impo
   const snapshot = await readRegistryDir(db, dir);
   assert.deepEqual(snapshot.areas, [{ code: '26A', name: 'NHS NORFOLK AND WAVENEY ICB - 26A', sizeMin: 30_000, sizeMax: null }]);
   assert.deepEqual(snapshot.pcns[1], {
-    code: 'U20002', name: 'SOUTH TEST PCN', areaCode: '26A', clinicalDirector: null, nominatedPayeeOds: null, openDate: '2019-07-01', closeDate: null,
+    code: 'U20002',
+    name: 'SOUTH TEST PCN',
+    areaCode: '26A',
+    clinicalDirector: null,
+    nominatedPayeeOds: null,
+    openDate: '2019-07-01',
+    closeDate: null,
   });
-  assert.deepEqual(snapshot.practices.map((p) => p.ods), ['B20001', 'B20002', 'B20003']);
+  assert.deepEqual(
+    snapshot.practices.map((p) => p.ods),
+    ['B20001', 'B20002', 'B20003'],
+  );
   assert.deepEqual(snapshot.practices[1], { ods: 'B20002', name: 'BETA SURGERY', postcode: null, town: null, latitude: null, longitude: null, listSize: null });
 
   const counts = await saveRegistry(db, SYSTEM_ACTOR, snapshot);
   assert.equal(counts.memberships, 4);
   const beta = await getPractice(db, 'B20002');
   assert.deepEqual(beta.pcn, { code: 'U20002', name: 'SOUTH TEST PCN' });
-  assert.deepEqual(beta.history.map((h) => [h.pcnCode, h.startDate, h.endDate]), [
-    ['U20002', '2022-04-01', null],
-    ['U20001', '2019-07-01', '2022-03-31'],
-  ]);
+  assert.deepEqual(
+    beta.history.map((h) => [h.pcnCode, h.startDate, h.endDate]),
+    [
+      ['U20002', '2022-04-01', null],
+      ['U20001', '2019-07-01', '2022-03-31'],
+    ],
+  );
   assert.equal(beta.postcode, null);
 });
 
@@ -211,12 +247,19 @@ test('the base fixture imports; PCNs, areas and practices already in the databas
   });
   await importDir(db, dir);
   const late = await getPractice(db, 'A10005');
-  assert.deepEqual(late.history.map((h) => [h.pcnCode, h.startDate]), [['U90003', '2019-07-01']], "U90003's open date, from the database");
+  assert.deepEqual(
+    late.history.map((h) => [h.pcnCode, h.startDate]),
+    [['U90003', '2019-07-01']],
+    "U90003's open date, from the database",
+  );
   const moved = await getPractice(db, 'A10001');
-  assert.deepEqual(moved.history.map((h) => [h.pcnCode, h.startDate, h.endDate]), [
-    ['U10003', '2023-04-01', null],
-    ['U10001', '2019-07-01', '2023-03-31'],
-  ]);
+  assert.deepEqual(
+    moved.history.map((h) => [h.pcnCode, h.startDate, h.endDate]),
+    [
+      ['U10003', '2023-04-01', null],
+      ['U10001', '2019-07-01', '2023-03-31'],
+    ],
+  );
   const afterCounts = await registryCounts(db);
   assert.equal(afterCounts?.pcns, (before?.pcns ?? 0) + 3);
   assert.equal(afterCounts?.practices, (before?.practices ?? 0) + 5);
@@ -235,109 +278,145 @@ const BAD_CASES: BadCase[] = [
   {
     name: 'a bad practice ODS code',
     files: withLine('practices.csv', 3, 'A1002,Bridge Street Surgery,NR2 4AB,U10001,9000,52.62,1.28,2019-07-01'),
-    file: 'practices.csv', line: 3, column: 'ods_code',
+    file: 'practices.csv',
+    line: 3,
+    column: 'ods_code',
     message: "'A1002' is not a valid practice ODS code: expected 1 letter and 5 digits, e.g. D82001",
   },
   {
     name: 'an unknown PCN',
     files: withLine('practices.csv', 5, 'A10004,Church Lane Surgery,NR4 7TJ,U19999,8000,52.61,1.27,2019-07-01'),
-    file: 'practices.csv', line: 5, column: 'pcn_code',
+    file: 'practices.csv',
+    line: 5,
+    column: 'pcn_code',
     message: 'unknown PCN U19999: it is neither in the PCN file nor in the database',
   },
   {
     name: 'a negative list size',
     files: withLine('practices.csv', 4, 'A10003,Beta Medical Centre,NR3 1AA,U10002,-5,52.64,1.30,2019-07-01'),
-    file: 'practices.csv', line: 4, column: 'list_size',
+    file: 'practices.csv',
+    line: 4,
+    column: 'list_size',
     message: "'-5' is not a list size: expected a whole number of patients, 0 or more",
   },
   {
     name: 'a list size that is not a whole number',
     files: withLine('practices.csv', 4, 'A10003,Beta Medical Centre,NR3 1AA,U10002,12.5,52.64,1.30,2019-07-01'),
-    file: 'practices.csv', line: 4, column: 'list_size',
+    file: 'practices.csv',
+    line: 4,
+    column: 'list_size',
     message: "'12.5' is not a list size: expected a whole number of patients, 0 or more",
   },
   {
     name: 'a bad postcode',
     files: withLine('practices.csv', 5, 'A10004,Church Lane Surgery,XX1,U10002,8000,52.61,1.27,'),
-    file: 'practices.csv', line: 5, column: 'postcode',
+    file: 'practices.csv',
+    line: 5,
+    column: 'postcode',
     message: "'XX1' is not a valid UK postcode",
   },
   {
     name: 'a latitude out of range',
     files: withLine('practices.csv', 2, 'A10001,Alpha Surgery,NR1 3SR,U10001,12000,152.63,1.29,2019-07-01'),
-    file: 'practices.csv', line: 2, column: 'latitude',
+    file: 'practices.csv',
+    line: 2,
+    column: 'latitude',
     message: "'152.63' is not a latitude: expected a number from -90 to 90",
   },
   {
     name: 'a duplicate PCN',
     files: withLine('pcns.csv', 4, 'U10001,Alpha Again PCN,Q98,,,2019-07-01'),
-    file: 'pcns.csv', line: 4, column: 'pcn_code',
+    file: 'pcns.csv',
+    line: 4,
+    column: 'pcn_code',
     message: 'duplicate PCN U10001: already on line 2',
   },
   {
     name: 'a duplicate practice (two rows with no left_date)',
     files: withLine('practices.csv', 6, 'A10002,Bridge Street Surgery,,U10002,,,,2020-01-01'),
-    file: 'practices.csv', line: 6, column: 'ods_code',
+    file: 'practices.csv',
+    line: 6,
+    column: 'ods_code',
     message: 'duplicate practice A10002: line 3 already has it with no end date',
   },
   {
     name: 'overlapping rows for one practice',
     files: withLine('practices.csv', 6, 'A10002,Bridge Street Surgery,,U10002,,,,2018-01-01,2019-12-31'),
-    file: 'practices.csv', line: 6, column: 'ods_code',
+    file: 'practices.csv',
+    line: 6,
+    column: 'ods_code',
     message: 'A10002 in U10002 from 2018-01-01 to 2019-12-31 overlaps U10001 from 2019-07-01 to now on line 3',
   },
   {
     name: 'a second open membership in memberships.csv',
     files: { ...BASE, 'memberships.csv': ['ods_code,pcn_code,start_date,end_date', 'A10001,U10002,2021-01-01,'] },
-    file: 'memberships.csv', line: 2, column: 'ods_code',
+    file: 'memberships.csv',
+    line: 2,
+    column: 'ods_code',
     message: 'duplicate practice A10001: practices.csv line 2 already has it with no end date',
   },
   {
     name: 'a missing required column',
     files: withLine('practices.csv', 1, 'ods_code,surgery,postcode,pcn_code,list_size,latitude,longitude,joined_date,left_date'),
-    file: 'practices.csv', line: 1, column: 'name',
+    file: 'practices.csv',
+    line: 1,
+    column: 'name',
     message: 'the required column name is missing',
   },
   {
     name: 'an impossible date',
     files: withLine('pcns.csv', 3, 'U10002,Beta PCN,Q98,Dr Ben Beta,A10003,2019-02-30'),
-    file: 'pcns.csv', line: 3, column: 'open_date',
+    file: 'pcns.csv',
+    line: 3,
+    column: 'open_date',
     message: "'2019-02-30' is not a date: write yyyy-mm-dd or yyyymmdd",
   },
   {
     name: 'an empty open date',
     files: withLine('pcns.csv', 2, 'U10001,Alpha PCN,Q98,Dr Ann Alpha,A10001,'),
-    file: 'pcns.csv', line: 2, column: 'open_date',
+    file: 'pcns.csv',
+    line: 2,
+    column: 'open_date',
     message: 'open_date is required',
   },
   {
     name: 'an unknown area with no area name',
     files: withLine('pcns.csv', 3, 'U10002,Beta PCN,Q97,Dr Ben Beta,A10003,2019-07-01'),
-    file: 'pcns.csv', line: 3, column: 'area_code',
+    file: 'pcns.csv',
+    line: 3,
+    column: 'area_code',
     message: 'unknown area Q97: add it to areas.csv',
   },
   {
     name: 'a nominated payee that is no practice',
     files: withLine('pcns.csv', 2, 'U10001,Alpha PCN,Q98,Dr Ann Alpha,A19999,2019-07-01'),
-    file: 'pcns.csv', line: 2, column: 'nominated_payee_ods',
+    file: 'pcns.csv',
+    line: 2,
+    column: 'nominated_payee_ods',
     message: 'nominated payee A19999 is not a practice in the practice file or the database',
   },
   {
     name: 'a left_date before joined_date',
     files: withLine('practices.csv', 3, 'A10002,Bridge Street Surgery,NR2 4AB,U10001,9000,52.62,1.28,2019-07-01,2019-01-01'),
-    file: 'practices.csv', line: 3, column: 'left_date',
+    file: 'practices.csv',
+    line: 3,
+    column: 'left_date',
     message: '2019-01-01 is before the start, 2019-07-01',
   },
   {
     name: 'a value with no header above it',
     files: withLine('pcns.csv', 3, 'U10002,Beta PCN,Q98,Dr Ben Beta,A10003,2019-07-01,2024-03-31'),
-    file: 'pcns.csv', line: 3, column: '7',
+    file: 'pcns.csv',
+    line: 3,
+    column: '7',
     message: "'2024-03-31' has no header above it",
   },
   {
     name: 'a membership of an unknown practice',
     files: { ...BASE, 'memberships.csv': ['ods_code,pcn_code,start_date,end_date', 'A10001,U10001,2019-07-01,', 'A19999,U10001,2019-07-01,'] },
-    file: 'memberships.csv', line: 3, column: 'ods_code',
+    file: 'memberships.csv',
+    line: 3,
+    column: 'ods_code',
     message: 'unknown practice A19999: it is neither in the practice file nor in the database',
   },
 ];

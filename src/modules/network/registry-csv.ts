@@ -55,7 +55,10 @@ const cell = <T>(convert: (value: string) => T | undefined, problem: (value: str
 const filled = z.string().min(1, { error: (issue) => `${String(issue.path?.at(-1))} is required` });
 const required = <T extends z.ZodType<unknown, string>>(schema: T) => filled.pipe(schema);
 const optional = <T extends z.ZodType<unknown, string>>(schema: T) =>
-  z.string().transform((value) => (value === '' ? null : value)).pipe(schema.nullable());
+  z
+    .string()
+    .transform((value) => (value === '' ? null : value))
+    .pipe(schema.nullable());
 const text = z.string();
 
 /** yyyy-mm-dd, or the ePCN's yyyymmdd; always yyyy-mm-dd out. */
@@ -163,8 +166,7 @@ interface Table<K extends Kind> {
 // Reading
 // ---------------------------------------------------------------------------------------------
 
-const rowError = (file: string, line: number, column: string, message: string) =>
-  new AppError('invalid', `${file} line ${line}, column ${column}: ${message}`, `${file}:${line}:${column}`);
+const rowError = (file: string, line: number, column: string, message: string) => new AppError('invalid', `${file} line ${line}, column ${column}: ${message}`, `${file}:${line}:${column}`);
 
 /** Codes already known: the database's, then each file's as it is read. */
 interface Known {
@@ -406,15 +408,17 @@ function readPractices(table: Table<'practices'>, known: Known): { practices: Pr
     if (!previous || since > previous.since) latest.set(row.ods_code, { row, since });
   }
   for (const ods of latest.keys()) known.practices.add(ods);
-  const practices = [...latest.values()].map(({ row }): Practice => ({
-    ods: row.ods_code,
-    name: row.name,
-    postcode: row.postcode,
-    town: row.town,
-    latitude: row.latitude,
-    longitude: row.longitude,
-    listSize: row.list_size,
-  }));
+  const practices = [...latest.values()].map(
+    ({ row }): Practice => ({
+      ods: row.ods_code,
+      name: row.name,
+      postcode: row.postcode,
+      town: row.town,
+      latitude: row.latitude,
+      longitude: row.longitude,
+      listSize: row.list_size,
+    }),
+  );
   return { practices, memberships };
 }
 
@@ -475,9 +479,10 @@ function membershipClash(first: SourcedMembership, second: SourcedMembership): A
   const where = first.file === second.file ? `line ${first.line}` : `${first.file} line ${first.line}`;
   const { practiceOds } = second.membership;
   const period = (m: Membership) => `${m.pcnCode} from ${m.startDate} to ${m.endDate ?? 'now'}`;
-  const message = first.membership.endDate === null && second.membership.endDate === null
-    ? `duplicate practice ${practiceOds}: ${where} already has it with no end date`
-    : `${practiceOds} in ${period(second.membership)} overlaps ${period(first.membership)} on ${where}`;
+  const message =
+    first.membership.endDate === null && second.membership.endDate === null
+      ? `duplicate practice ${practiceOds}: ${where} already has it with no end date`
+      : `${practiceOds} in ${period(second.membership)} overlaps ${period(first.membership)} on ${where}`;
   return rowError(second.file, second.line, 'ods_code', message);
 }
 
@@ -498,14 +503,16 @@ function readPartners(table: Table<'partners'>, known: Known): { partners: Partn
     assertFirst(links, `${row.pcn_code}|${row.partner_code}`, table.file, row.line, 'partner_code', `link of ${row.pcn_code} to ${row.partner_code}`);
     pcnPartners.push({ pcnCode: row.pcn_code, partnerCode: row.partner_code, role: row.role });
   }
-  const partners = [...firstRow.values()].map((row): Partner => ({
-    code: row.partner_code,
-    name: row.name,
-    type: row.type,
-    postcode: row.postcode,
-    latitude: row.latitude,
-    longitude: row.longitude,
-  }));
+  const partners = [...firstRow.values()].map(
+    (row): Partner => ({
+      code: row.partner_code,
+      name: row.name,
+      type: row.type,
+      postcode: row.postcode,
+      latitude: row.latitude,
+      longitude: row.longitude,
+    }),
+  );
   return { partners, pcnPartners };
 }
 

@@ -47,7 +47,10 @@ test('one Organization per area, PCN, practice and partner; one affiliation per 
   const affiliations = ofType('OrganizationAffiliation');
   const memberships = affiliations.filter((a) => a.id?.startsWith('membership-'));
   assert.equal(memberships.length, snapshot.memberships.length);
-  assert.ok(snapshot.memberships.some((m) => m.endDate !== null), 'the demo has ended memberships');
+  assert.ok(
+    snapshot.memberships.some((m) => m.endDate !== null),
+    'the demo has ended memberships',
+  );
   assert.equal(memberships.filter((a) => a.period?.end).length, snapshot.memberships.filter((m) => m.endDate !== null).length);
   assert.equal(affiliations.length, snapshot.memberships.length + snapshot.pcnPartners.length);
 
@@ -63,10 +66,17 @@ test('every resource is valid FHIR R4', () => {
   loadFhirDefinitions();
   for (const r of resources) {
     let issues: ReturnType<typeof validateResource> = [];
-    assert.doesNotThrow(() => {
-      issues = validateResource(r);
-    }, `${key(r)} is valid`);
-    assert.deepEqual(issues.filter((i) => i.severity === 'error' || i.severity === 'fatal'), [], `${key(r)} has no errors`);
+    assert.doesNotThrow(
+      () => {
+        issues = validateResource(r);
+      },
+      `${key(r)} is valid`,
+    );
+    assert.deepEqual(
+      issues.filter((i) => i.severity === 'error' || i.severity === 'fatal'),
+      [],
+      `${key(r)} has no errors`,
+    );
   }
   assert.doesNotThrow(() => validateResource(registryFhirBundle(snapshot)), 'the transaction bundle is valid');
 });
@@ -163,9 +173,7 @@ test('memberships: RE8 affiliations, an ended one inactive with period.end', () 
   assert.deepEqual(a.period, { start: ended.startDate, end: ended.endDate });
   assert.equal(a.organization?.reference, `Organization/ods-${ended.pcnCode}`);
   assert.equal(a.participatingOrganization?.reference, `Organization/ods-${ended.practiceOds}`);
-  assert.deepEqual(a.code, [
-    { coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/organisation-relationship', code: 'RE8', display: 'Is Partner To' }], text: 'PCN member practice' },
-  ]);
+  assert.deepEqual(a.code, [{ coding: [{ system: 'https://fhir.nhs.uk/CodeSystem/organisation-relationship', code: 'RE8', display: 'Is Partner To' }], text: 'PCN member practice' }]);
 
   const current = snapshot.memberships.find((m) => m.endDate === null);
   assert.ok(current);

@@ -127,7 +127,10 @@ function period(start: string | null | undefined, end: string | null | undefined
 
 /** "Dr Amelia Ashworth" → prefix Dr, given Amelia, family Ashworth. Simple on purpose. */
 export function parseClinicianName(text: string): HumanName {
-  const tokens = text.trim().split(/\s+/).filter((t) => t.length > 0);
+  const tokens = text
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t.length > 0);
   const prefix: string[] = [];
   while (tokens.length > 1 && /^(dr|mr|mrs|ms|miss|mx|prof|professor)\.?$/i.test(tokens[0] ?? '')) {
     prefix.push(tokens.shift() ?? '');
@@ -235,10 +238,7 @@ export function registryAsFhir(snapshot: RegistrySnapshot): Resource[] {
       meta: { profile: [PROFILE.Organization] },
       identifier: [organizationIdentifier(partner.code, 'partner')],
       active: true,
-      type: [
-        { coding: [partnerTypeCoding(partner.type)], text: PARTNER_TYPE_LABELS[partner.type] },
-        ...(odsRole ? [{ coding: [odsRole] } satisfies CodeableConcept] : []),
-      ],
+      type: [{ coding: [partnerTypeCoding(partner.type)], text: PARTNER_TYPE_LABELS[partner.type] }, ...(odsRole ? [{ coding: [odsRole] } satisfies CodeableConcept] : [])],
       name: partner.name,
       ...(addr ? { address: addr } : {}),
     };

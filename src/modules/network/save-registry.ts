@@ -6,9 +6,7 @@ import { recordAudit } from '../audit/index.ts';
 import { saveAllocations } from '../funding/index.ts';
 import type { RegistrySnapshot } from './types.ts';
 
-export interface SaveProgress {
-  (done: number, total: number): void;
-}
+export type SaveProgress = (done: number, total: number) => void;
 
 export interface SaveCounts {
   areas: number;
@@ -114,17 +112,16 @@ async function saveMemberships(tx: Db, snapshot: RegistrySnapshot): Promise<numb
   let added = 0;
   const ordered = [...snapshot.memberships].sort((a, b) => a.startDate.localeCompare(b.startDate));
   for (const m of ordered) {
-    const [exists] = await tx.query(
-      'SELECT 1 FROM practice_membership WHERE practice_ods = $1 AND pcn_code = $2 AND start_date = $3',
-      [m.practiceOds, m.pcnCode, m.startDate],
-    );
+    const [exists] = await tx.query('SELECT 1 FROM practice_membership WHERE practice_ods = $1 AND pcn_code = $2 AND start_date = $3', [m.practiceOds, m.pcnCode, m.startDate]);
     if (exists) {
       // A file may end a membership we hold open; an older file never reopens one we have ended.
       if (m.endDate !== null) {
-        await tx.query(
-          'UPDATE practice_membership SET end_date = $4 WHERE practice_ods = $1 AND pcn_code = $2 AND start_date = $3 AND end_date IS NULL',
-          [m.practiceOds, m.pcnCode, m.startDate, m.endDate],
-        );
+        await tx.query('UPDATE practice_membership SET end_date = $4 WHERE practice_ods = $1 AND pcn_code = $2 AND start_date = $3 AND end_date IS NULL', [
+          m.practiceOds,
+          m.pcnCode,
+          m.startDate,
+          m.endDate,
+        ]);
       }
       continue;
     }
@@ -136,20 +133,11 @@ async function saveMemberships(tx: Db, snapshot: RegistrySnapshot): Promise<numb
       );
       if (current?.pcnCode === m.pcnCode) continue; // already there: not a move
       if (current && current.startDate >= m.startDate) {
-        throw new AppError(
-          'invalid',
-          `${m.practiceOds} joined ${current.pcnCode} on ${current.startDate}; a move to ${m.pcnCode} must start after that`,
-          'joined_date',
-        );
+        throw new AppError('invalid', `${m.practiceOds} joined ${current.pcnCode} on ${current.startDate}; a move to ${m.pcnCode} must start after that`, 'joined_date');
       }
       if (current) await tx.query('UPDATE practice_membership SET end_date = $2::date - 1 WHERE id = $1', [current.id, m.startDate]);
     }
-    await tx.query('INSERT INTO practice_membership (practice_ods, pcn_code, start_date, end_date) VALUES ($1, $2, $3, $4)', [
-      m.practiceOds,
-      m.pcnCode,
-      m.startDate,
-      m.endDate,
-    ]);
+    await tx.query('INSERT INTO practice_membership (practice_ods, pcn_code, start_date, end_date) VALUES ($1, $2, $3, $4)', [m.practiceOds, m.pcnCode, m.startDate, m.endDate]);
     added++;
   }
   return added;

@@ -6,18 +6,7 @@ export type { Allocation };
 
 export type SizeStatus = 'below' | 'within' | 'above';
 
-export const PARTNER_TYPES = [
-  'community-pharmacy',
-  'community-services',
-  'mental-health',
-  'acute',
-  'social-care',
-  'voluntary',
-  'care-home',
-  'ambulance',
-  'hospice',
-  'healthwatch',
-] as const;
+export const PARTNER_TYPES = ['community-pharmacy', 'community-services', 'mental-health', 'acute', 'social-care', 'voluntary', 'care-home', 'ambulance', 'hospice', 'healthwatch'] as const;
 export type PartnerType = (typeof PARTNER_TYPES)[number];
 
 /** How people name each kind of partner, on pages and in published FHIR. */

@@ -22,10 +22,7 @@ export async function updatePcn(db: Db, actor: Actor, code: string, input: Updat
     if (!pcn) throw notFound(`PCN ${code}`);
     assertCanEditPcn(actor, code);
     if (input.nominatedPayeeOds) {
-      const [member] = await tx.query(
-        'SELECT 1 FROM practice_membership WHERE practice_ods = $1 AND pcn_code = $2 AND end_date IS NULL',
-        [input.nominatedPayeeOds, code],
-      );
+      const [member] = await tx.query('SELECT 1 FROM practice_membership WHERE practice_ods = $1 AND pcn_code = $2 AND end_date IS NULL', [input.nominatedPayeeOds, code]);
       if (!member) throw invalid('nominatedPayeeOds', `the nominated payee must be a member practice of ${code}`);
     }
     await tx.query(

@@ -6,7 +6,11 @@ import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'rea
 import { ApiError } from '../api.ts';
 
 /** The last segment of a server field path: `body.clinicalDirector` → `clinicalDirector`. */
-const fieldName = (field: string | undefined): string | undefined => field?.split(/[./[\]]/).filter(Boolean).pop();
+const fieldName = (field: string | undefined): string | undefined =>
+  field
+    ?.split(/[./[\]]/)
+    .filter(Boolean)
+    .pop();
 
 export function messageFor(error: Error | null, name: string): string | undefined {
   if (!(error instanceof ApiError)) return undefined;
@@ -118,8 +122,7 @@ export function FormGroup({
   );
 }
 
-export const describedBy = (id: string, hint?: string, error?: string) =>
-  [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+export const describedBy = (id: string, hint?: string, error?: string) => [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
 
 export function TextField({
   id,
@@ -145,9 +148,7 @@ export function TextField({
   width?: 5 | 10 | 20 | 30;
   spellCheck?: boolean;
 }) {
-  const classes = ['nhsuk-input', width ? `nhsuk-input--width-${width}` : '', error ? 'nhsuk-input--error' : '']
-    .filter(Boolean)
-    .join(' ');
+  const classes = ['nhsuk-input', width ? `nhsuk-input--width-${width}` : '', error ? 'nhsuk-input--error' : ''].filter(Boolean).join(' ');
   return (
     <FormGroup id={id} label={label} hint={hint} error={error}>
       <input
@@ -245,21 +246,7 @@ export function isoFromParts(parts: DateParts, field: string, label: string): st
 }
 
 /** The NHS date input: three labelled boxes in a fieldset (never the browser's date picker). */
-export function DateField({
-  id,
-  legend,
-  hint,
-  value,
-  onChange,
-  error,
-}: {
-  id: string;
-  legend: string;
-  hint?: string;
-  value: DateParts;
-  onChange: (value: DateParts) => void;
-  error?: string;
-}) {
+export function DateField({ id, legend, hint, value, onChange, error }: { id: string; legend: string; hint?: string; value: DateParts; onChange: (value: DateParts) => void; error?: string }) {
   const parts: { key: keyof DateParts; label: string; width: number }[] = [
     { key: 'day', label: 'Day', width: 2 },
     { key: 'month', label: 'Month', width: 2 },
@@ -267,7 +254,7 @@ export function DateField({
   ];
   return (
     <div className={`nhsuk-form-group${error ? ' nhsuk-form-group--error' : ''}`}>
-      <fieldset className="nhsuk-fieldset" role="group" aria-describedby={describedBy(id, hint, error)}>
+      <fieldset className="nhsuk-fieldset" aria-describedby={describedBy(id, hint, error)}>
         <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{legend}</legend>
         {hint && (
           <div className="nhsuk-hint" id={`${id}-hint`}>

@@ -42,8 +42,7 @@ export function Loading({ what }: { what: string }) {
 /** What a page shows when its data could not be loaded: not found, not allowed, or a failure. */
 export function LoadFailed({ error, what, retry }: { error: Error; what: string; retry: () => void }) {
   const status = error instanceof ApiError ? error.status : 0;
-  const heading =
-    status === 404 ? `${what} not found` : status === 403 ? `You cannot see this ${what.toLowerCase()}` : 'Sorry, there is a problem';
+  const heading = status === 404 ? `${what} not found` : status === 403 ? `You cannot see this ${what.toLowerCase()}` : 'Sorry, there is a problem';
   return (
     <Fragment>
       <h1>{heading}</h1>

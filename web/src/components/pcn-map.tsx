@@ -54,17 +54,7 @@ function pointOf(feature: MapFeature): L.LatLng | null {
   return L.latLng(lat, lng);
 }
 
-export function PcnMap({
-  map,
-  tiles,
-  onOpenPcn,
-  onOpenPractice,
-}: {
-  map: AreaMap;
-  tiles: string | null;
-  onOpenPcn: (code: string) => void;
-  onOpenPractice: (ods: string) => void;
-}) {
+export function PcnMap({ map, tiles, onOpenPcn, onOpenPractice }: { map: AreaMap; tiles: string | null; onOpenPcn: (code: string) => void; onOpenPractice: (ods: string) => void }) {
   const container = useRef<HTMLDivElement>(null);
   // The handlers change identity on each render; the map reads the latest without being rebuilt.
   const handlers = useRef({ onOpenPcn, onOpenPractice });
@@ -102,8 +92,7 @@ export function PcnMap({
     const practices = L.featureGroup();
     const partners = L.featureGroup();
     // Out-of-range catchments are drawn last, so where networks overlap the warnings stay visible.
-    const drawOrder = (feature: MapFeature) =>
-      feature.properties.kind === 'catchment' && feature.properties.sizeStatus !== 'within' ? 1 : 0;
+    const drawOrder = (feature: MapFeature) => (feature.properties.kind === 'catchment' && feature.properties.sizeStatus !== 'within' ? 1 : 0);
     for (const feature of [...map.features].sort((a, b) => drawOrder(a) - drawOrder(b))) {
       const props = feature.properties;
       if (props.kind === 'catchment') {
@@ -134,13 +123,8 @@ export function PcnMap({
   }, [map, tiles]);
 
   return (
-    <div
-      ref={container}
-      className={`pcn-map${tiles ? '' : ' pcn-map--offline'}`}
-      data-testid="map"
-      role="region"
-      aria-label="Map of PCN catchments, member practices and partners"
-    />
+    // biome-ignore lint/a11y/useSemanticElements: Leaflet draws into this container; a named region lets screen readers find the map
+    <div ref={container} className={`pcn-map${tiles ? '' : ' pcn-map--offline'}`} data-testid="map" role="region" aria-label="Map of PCN catchments, member practices and partners" />
   );
 }
 
@@ -155,11 +139,10 @@ function addPractice(group: L.FeatureGroup, at: L.LatLng, practice: Practice, op
   })
     .bindTooltip(practice.name)
     .bindPopup(
-      popupContent(
-        practice.name,
-        [`ODS code ${practice.ods}`, `${formatCount(practice.listSize)} registered patients`, practice.pcnCode ? `PCN ${practice.pcnCode}` : 'Not in a PCN'],
-        { text: 'Open the practice', onClick: () => open(practice.ods) },
-      ),
+      popupContent(practice.name, [`ODS code ${practice.ods}`, `${formatCount(practice.listSize)} registered patients`, practice.pcnCode ? `PCN ${practice.pcnCode}` : 'Not in a PCN'], {
+        text: 'Open the practice',
+        onClick: () => open(practice.ods),
+      }),
     )
     .addTo(group);
 }

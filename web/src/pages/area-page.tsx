@@ -33,8 +33,7 @@ function NoAreas() {
     <>
       <h1>No areas yet</h1>
       <p>
-        Import the NHS ePCN file with <code>pcn import</code>, or start the server with the demo data, to see the
-        area's primary care networks here.
+        Import the NHS ePCN file with <code>pcn import</code>, or start the server with the demo data, to see the area's primary care networks here.
       </p>
     </>
   );
@@ -48,8 +47,7 @@ function AreaList({ areas }: { areas: AreaSummary[] }) {
       <ul className="nhsuk-list">
         {areas.map((area) => (
           <li key={area.code}>
-            <Link href={`/areas/${encodeURIComponent(area.code)}`}>{area.name}</Link> ({area.code}):{' '}
-            {formatCount(area.pcnCount)} PCNs, {formatCount(area.listSize)} patients
+            <Link href={`/areas/${encodeURIComponent(area.code)}`}>{area.name}</Link> ({area.code}): {formatCount(area.pcnCount)} PCNs, {formatCount(area.listSize)} patients
           </li>
         ))}
       </ul>
@@ -121,10 +119,7 @@ function AreaOverview({ area, showBreadcrumb }: { area: AreaSummary; showBreadcr
       {overview.state === 'ready' && (
         <>
           <h2>Map</h2>
-          <p>
-            Each PCN's catchment is coloured by its list size against the area's range of{' '}
-            {formatRange(area.sizeMin, area.sizeMax)}. Select a catchment to open its PCN.
-          </p>
+          <p>Each PCN's catchment is coloured by its list size against the area's range of {formatRange(area.sizeMin, area.sizeMax)}. Select a catchment to open its PCN.</p>
           <PcnMap
             map={overview.data.map}
             tiles={overview.data.config.mapTiles ?? null}
@@ -165,11 +160,21 @@ function Allocations({ area }: { area: AreaSummary }) {
           <caption className="nhsuk-table__caption nhsuk-table__caption--s">Money given to {area.name}</caption>
           <thead className="nhsuk-table__head">
             <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">Purpose</th>
-              <th scope="col" className="nhsuk-table__header">Year</th>
-              <th scope="col" className="nhsuk-table__header">From</th>
-              <th scope="col" className="nhsuk-table__header">PCN</th>
-              <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric">Amount</th>
+              <th scope="col" className="nhsuk-table__header">
+                Purpose
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                Year
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                From
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                PCN
+              </th>
+              <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric">
+                Amount
+              </th>
             </tr>
           </thead>
           <tbody className="nhsuk-table__body">
@@ -230,13 +235,7 @@ function CreatePcnForm({ areaCode }: { areaCode: string }) {
           error={messageFor(error, 'code')}
         />
         <TextField id={fields.name} label="PCN name" value={name} onChange={setName} error={messageFor(error, 'name')} />
-        <TextField
-          id={fields.clinicalDirector}
-          label="Clinical director (optional)"
-          value={clinicalDirector}
-          onChange={setClinicalDirector}
-          error={messageFor(error, 'clinicalDirector')}
-        />
+        <TextField id={fields.clinicalDirector} label="Clinical director (optional)" value={clinicalDirector} onChange={setClinicalDirector} error={messageFor(error, 'clinicalDirector')} />
         <TextField
           id={fields.nominatedPayeeOds}
           label="Nominated payee practice ODS code (optional)"

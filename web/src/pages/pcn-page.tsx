@@ -34,8 +34,7 @@ function PcnDetails({ pcn, reload }: { pcn: PcnDetail; reload: () => Promise<voi
       <Confirmation message={confirmation} />
 
       <p className="pcn-status-line">
-        <StatusTag status={pcn.sizeStatus} />{' '}
-        {pcn.sizeReason ?? `List size ${formatCount(pcn.listSize)} is within the area's range of ${formatRange(pcn.area.sizeMin, pcn.area.sizeMax)}`}
+        <StatusTag status={pcn.sizeStatus} /> {pcn.sizeReason ?? `List size ${formatCount(pcn.listSize)} is within the area's range of ${formatRange(pcn.area.sizeMin, pcn.area.sizeMax)}`}
       </p>
 
       <SummaryList
@@ -65,9 +64,7 @@ function PcnDetails({ pcn, reload }: { pcn: PcnDetail; reload: () => Promise<voi
       <MembershipHistory pcn={pcn} />
       <RecentChanges pcn={pcn} />
 
-      {user?.role === 'pcn-manager' && !canChangePcn(user, pcn.code) && (
-        <p className="pcn-muted pcn-change">Only administrators and this PCN's own managers can change it.</p>
-      )}
+      {user?.role === 'pcn-manager' && !canChangePcn(user, pcn.code) && <p className="pcn-muted pcn-change">Only administrators and this PCN's own managers can change it.</p>}
       {canChangePcn(user, pcn.code) && (
         <section className="pcn-change" aria-labelledby="pcn-changes-heading">
           <h2 id="pcn-changes-heading">Make a change</h2>
@@ -90,18 +87,32 @@ function MemberPractices({ pcn }: { pcn: PcnDetail }) {
           <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Member practices of {pcn.name}</caption>
           <thead className="nhsuk-table__head">
             <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">ODS code</th>
-              <th scope="col" className="nhsuk-table__header">Practice</th>
-              <th scope="col" className="nhsuk-table__header">Town</th>
-              <th scope="col" className="nhsuk-table__header">Postcode</th>
-              <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric">List size</th>
-              <th scope="col" className="nhsuk-table__header">Member since</th>
+              <th scope="col" className="nhsuk-table__header">
+                ODS code
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                Practice
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                Town
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                Postcode
+              </th>
+              <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric">
+                List size
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                Member since
+              </th>
             </tr>
           </thead>
           <tbody className="nhsuk-table__body">
             {pcn.practices.map((practice) => (
               <tr className="nhsuk-table__row" key={practice.ods}>
-                <th scope="row" className="nhsuk-table__cell">{practice.ods}</th>
+                <th scope="row" className="nhsuk-table__cell">
+                  {practice.ods}
+                </th>
                 <td className="nhsuk-table__cell">
                   <Link href={`/practices/${encodeURIComponent(practice.ods)}`}>{practice.name}</Link>
                 </td>
@@ -163,17 +174,22 @@ function MembershipHistory({ pcn }: { pcn: PcnDetail }) {
           <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Practices that have belonged to {pcn.name}</caption>
           <thead className="nhsuk-table__head">
             <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">Practice</th>
-              <th scope="col" className="nhsuk-table__header">From</th>
-              <th scope="col" className="nhsuk-table__header">To</th>
+              <th scope="col" className="nhsuk-table__header">
+                Practice
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                From
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                To
+              </th>
             </tr>
           </thead>
           <tbody className="nhsuk-table__body">
             {pcn.history.map((entry) => (
               <tr className="nhsuk-table__row" key={`${entry.practiceOds}-${entry.startDate}`}>
                 <td className="nhsuk-table__cell">
-                  <Link href={`/practices/${encodeURIComponent(entry.practiceOds)}`}>{entry.practiceName}</Link>{' '}
-                  <span className="pcn-muted">({entry.practiceOds})</span>
+                  <Link href={`/practices/${encodeURIComponent(entry.practiceOds)}`}>{entry.practiceName}</Link> <span className="pcn-muted">({entry.practiceOds})</span>
                 </td>
                 <td className="nhsuk-table__cell">{formatDate(entry.startDate)}</td>
                 <td className="nhsuk-table__cell">{entry.endDate ? formatDate(entry.endDate) : 'Current member'}</td>
@@ -197,9 +213,15 @@ function RecentChanges({ pcn }: { pcn: PcnDetail }) {
           <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Recent changes to {pcn.name}</caption>
           <thead className="nhsuk-table__head">
             <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">When</th>
-              <th scope="col" className="nhsuk-table__header">Who</th>
-              <th scope="col" className="nhsuk-table__header">What</th>
+              <th scope="col" className="nhsuk-table__header">
+                When
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                Who
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                What
+              </th>
             </tr>
           </thead>
           <tbody className="nhsuk-table__body">
@@ -289,22 +311,8 @@ function AddPartnerForm({ pcn, onChanged }: { pcn: PcnDetail; onChanged: (messag
           onChange={set('code')}
           error={messageFor(error, 'code')}
         />
-        <TextField
-          id={fields.postcode}
-          label="Postcode (optional)"
-          width={10}
-          value={partner.postcode}
-          onChange={set('postcode')}
-          error={messageFor(error, 'postcode')}
-        />
-        <TextField
-          id={fields.role}
-          label="Role in the PCN (optional)"
-          hint="For example, Community pharmacy lead"
-          value={partner.role}
-          onChange={set('role')}
-          error={messageFor(error, 'role')}
-        />
+        <TextField id={fields.postcode} label="Postcode (optional)" width={10} value={partner.postcode} onChange={set('postcode')} error={messageFor(error, 'postcode')} />
+        <TextField id={fields.role} label="Role in the PCN (optional)" hint="For example, Community pharmacy lead" value={partner.role} onChange={set('role')} error={messageFor(error, 'role')} />
         <SubmitButton busy={busy}>Add partner</SubmitButton>
       </form>
     </section>

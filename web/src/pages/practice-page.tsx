@@ -1,16 +1,6 @@
 import { useState } from 'react';
 import { api, type PcnSummary, type PracticeDetail } from '../api.ts';
-import {
-  Confirmation,
-  DateField,
-  emptyDate,
-  ErrorSummary,
-  isoFromParts,
-  messageFor,
-  SelectField,
-  SubmitButton,
-  useSubmit,
-} from '../components/forms.tsx';
+import { Confirmation, DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, SelectField, SubmitButton, useSubmit } from '../components/forms.tsx';
 import { Breadcrumb, LoadFailed, Loading } from '../components/page-parts.tsx';
 import { SummaryList } from '../components/summary-list.tsx';
 import { formatCount, formatDate } from '../format.ts';
@@ -56,12 +46,7 @@ function PracticeDetails({ practice, reload }: { practice: PracticeDetail; reloa
           ['List size', practice.listSize === null ? 'Not known' : `${formatCount(practice.listSize)} registered patients`],
           ['Town', practice.town],
           ['Postcode', practice.postcode],
-          [
-            'Location',
-            practice.latitude !== null && practice.longitude !== null
-              ? `${practice.latitude.toFixed(4)}, ${practice.longitude.toFixed(4)}`
-              : null,
-          ],
+          ['Location', practice.latitude !== null && practice.longitude !== null ? `${practice.latitude.toFixed(4)}, ${practice.longitude.toFixed(4)}` : null],
         ]}
       />
 
@@ -73,17 +58,22 @@ function PracticeDetails({ practice, reload }: { practice: PracticeDetail; reloa
           <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">PCNs {practice.name} has belonged to</caption>
           <thead className="nhsuk-table__head">
             <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">PCN</th>
-              <th scope="col" className="nhsuk-table__header">From</th>
-              <th scope="col" className="nhsuk-table__header">To</th>
+              <th scope="col" className="nhsuk-table__header">
+                PCN
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                From
+              </th>
+              <th scope="col" className="nhsuk-table__header">
+                To
+              </th>
             </tr>
           </thead>
           <tbody className="nhsuk-table__body">
             {practice.history.map((entry) => (
               <tr className="nhsuk-table__row" key={`${entry.pcnCode}-${entry.startDate}`}>
                 <td className="nhsuk-table__cell">
-                  <Link href={`/pcns/${encodeURIComponent(entry.pcnCode)}`}>{entry.pcnName}</Link>{' '}
-                  <span className="pcn-muted">({entry.pcnCode})</span>
+                  <Link href={`/pcns/${encodeURIComponent(entry.pcnCode)}`}>{entry.pcnName}</Link> <span className="pcn-muted">({entry.pcnCode})</span>
                 </td>
                 <td className="nhsuk-table__cell">{formatDate(entry.startDate)}</td>
                 <td className="nhsuk-table__cell">{entry.endDate ? formatDate(entry.endDate) : 'Current'}</td>
@@ -134,10 +124,7 @@ function MovePracticeForm({ practice, onMoved }: { practice: PracticeDetail; onM
           label="New PCN"
           value={pcnCode}
           onChange={setPcnCode}
-          options={[
-            { value: '', label: pcns.state === 'loading' ? 'Loading PCNs…' : 'Choose a PCN' },
-            ...choices.map((p) => ({ value: p.code, label: `${p.name} (${p.code})` })),
-          ]}
+          options={[{ value: '', label: pcns.state === 'loading' ? 'Loading PCNs…' : 'Choose a PCN' }, ...choices.map((p) => ({ value: p.code, label: `${p.name} (${p.code})` }))]}
           error={messageFor(error, 'pcnCode')}
         />
         <DateField

@@ -7,7 +7,7 @@ import { usePageTitle } from '../use-resource.ts';
 
 /** Only ever return to a path on this site after signing in. */
 function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/signin') ? next : '/';
+  return next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/signin') ? next : '/';
 }
 
 export function SignInPage() {
@@ -29,25 +29,8 @@ export function SignInPage() {
         <h1>Sign in to PCN Hub</h1>
         <p>Use the email address and password your PCN Hub administrator gave you.</p>
         <form onSubmit={onSubmit} noValidate>
-          <TextField
-            id="email"
-            label="Email address"
-            type="email"
-            autoComplete="username"
-            spellCheck={false}
-            value={email}
-            onChange={setEmail}
-            error={messageFor(error, 'email')}
-          />
-          <TextField
-            id="password"
-            label="Password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={setPassword}
-            error={messageFor(error, 'password')}
-          />
+          <TextField id="email" label="Email address" type="email" autoComplete="username" spellCheck={false} value={email} onChange={setEmail} error={messageFor(error, 'email')} />
+          <TextField id="password" label="Password" type="password" autoComplete="current-password" value={password} onChange={setPassword} error={messageFor(error, 'password')} />
           <SubmitButton busy={busy}>Sign in</SubmitButton>
         </form>
       </div>

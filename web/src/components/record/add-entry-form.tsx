@@ -100,9 +100,7 @@ export function AddEntryForm({
   onAdded: (entry: Resource, what: string) => Promise<void>;
 }) {
   const { author, agency, orgCode } = useAuthor(user);
-  const questions = latestWhatMatters?.item?.length
-    ? latestWhatMatters.item.map((item) => ({ linkId: item.linkId, text: item.text ?? item.linkId }))
-    : DEFAULT_QUESTIONS;
+  const questions = latestWhatMatters?.item?.length ? latestWhatMatters.item.map((item) => ({ linkId: item.linkId, text: item.text ?? item.linkId })) : DEFAULT_QUESTIONS;
   const previous = latestWhatMatters ? answersOf(latestWhatMatters) : [];
 
   const [kind, setKind] = useState<Kind | ''>('');
@@ -163,9 +161,7 @@ export function AddEntryForm({
       authored: when,
       author,
       source: { reference: `Patient/${patient.id}`, display: plainName(patient) },
-      item: questions
-        .map((q, i) => ({ linkId: q.linkId, text: q.text, answer: answers[i]?.trim() ? [{ valueString: answers[i]!.trim() }] : [] }))
-        .filter((item) => item.answer.length > 0),
+      item: questions.map((q, i) => ({ linkId: q.linkId, text: q.text, answer: answers[i]?.trim() ? [{ valueString: answers[i]!.trim() }] : [] })).filter((item) => item.answer.length > 0),
     };
   }
 

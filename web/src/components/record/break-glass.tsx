@@ -47,22 +47,20 @@ export function BreakGlass({
         </p>
       </div>
       {!clinician ? (
-        <p>
-          Only clinicians caring for the patient can see a patient’s record. Your role ({user?.role ?? 'not signed in'}) cannot view it, even in
-          an emergency.
-        </p>
+        <p>Only clinicians caring for the patient can see a patient’s record. Your role ({user?.role ?? 'not signed in'}) cannot view it, even in an emergency.</p>
       ) : (
         <section aria-labelledby="break-glass-heading" className="pcn-break-glass">
           <div className="nhsuk-card nhsuk-card--warning">
             <div className="nhsuk-card__content">
               <h2 className="nhsuk-card__heading" id="break-glass-heading">
+                {/* biome-ignore lint/a11y/useValidAriaRole: NHS.UK frontend's pattern, so VoiceOver reads the hidden "Important:" with the heading */}
                 <span role="text">
                   <span className="nhsuk-u-visually-hidden">Important: </span>Viewing this record in an emergency is audited
                 </span>
               </h2>
               <p>
-                If you need this record to care for the patient now, you can still open it by giving your reason. Your name, the time, your reason
-                and everything you look at or add are recorded in the audit log and reviewed by the information governance team.
+                If you need this record to care for the patient now, you can still open it by giving your reason. Your name, the time, your reason and everything you look at or add are recorded in the
+                audit log and reviewed by the information governance team.
               </p>
               <p>Only do this when it is in the patient’s interest and you cannot get the information another way.</p>
             </div>

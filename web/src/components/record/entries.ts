@@ -2,17 +2,7 @@
  * Reading a FHIR record for people: who the patient is, when each entry happened, what it says,
  * and which organisation (and kind of agency) recorded it. Pure functions, no I/O.
  */
-import type {
-  CodeableConcept,
-  Condition,
-  Identifier,
-  Observation,
-  Patient,
-  Quantity,
-  QuestionnaireResponse,
-  Reference,
-  Resource,
-} from '@medplum/fhirtypes';
+import type { CodeableConcept, Condition, Identifier, Observation, Patient, Quantity, QuestionnaireResponse, Reference, Resource } from '@medplum/fhirtypes';
 import { nhsNumberProblem } from '../../../../src/shared/ids.ts';
 import { formatDate } from '../../format.ts';
 import { AGENCY_SYSTEM, NHS_NUMBER_SYSTEM, ODS_SYSTEM, WHAT_MATTERS_QUESTIONNAIRE } from '../../record-api.ts';
@@ -40,8 +30,7 @@ export function formatNhsNumber(value: string | undefined): string {
   return digits.length === 10 ? `${digits.slice(0, 3)} ${digits.slice(3, 6)} ${digits.slice(6)}` : (value ?? '');
 }
 
-export const nhsNumberOf = (patient: Patient): string | undefined =>
-  patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
+export const nhsNumberOf = (patient: Patient): string | undefined => patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
 
 const officialName = (patient: Patient) => patient.name?.find((n) => n.use === 'official') ?? patient.name?.find((n) => n.use !== 'old') ?? patient.name?.[0];
 
@@ -100,8 +89,7 @@ export function organisationOf(reference: Reference | undefined): Organisation |
   return { name, code };
 }
 
-export const organisationText = (org: Organisation | null): string =>
-  !org ? 'Not recorded' : org.name && org.code ? `${org.name} (${org.code})` : (org.name ?? org.code ?? 'Not recorded');
+export const organisationText = (org: Organisation | null): string => (!org ? 'Not recorded' : org.name && org.code ? `${org.name} (${org.code})` : (org.name ?? org.code ?? 'Not recorded'));
 
 export function registeredPractice(patient: Patient): Organisation | null {
   return organisationOf(patient.generalPractitioner?.find((g) => odsOf(g.identifier)) ?? patient.generalPractitioner?.[0]);
@@ -226,7 +214,10 @@ export const isWhatMatters = (resource: Resource): resource is QuestionnaireResp
 
 export function noteText(resource: Resource): string | null {
   const notes = get<Array<{ text?: string }>>(resource, 'note') ?? [];
-  const text = notes.map((n) => n.text).filter(Boolean).join(' ');
+  const text = notes
+    .map((n) => n.text)
+    .filter(Boolean)
+    .join(' ');
   return text || null;
 }
 
@@ -323,7 +314,14 @@ export function answersOf(response: QuestionnaireResponse): Answered[] {
   const walk = (items: QuestionnaireResponse['item']) => {
     for (const item of items ?? []) {
       const answers = (item.answer ?? [])
-        .map((a) => a.valueString ?? (a.valueCoding ? (a.valueCoding.display ?? a.valueCoding.code) : undefined) ?? (a.valueDate ? formatDate(a.valueDate) : undefined) ?? (a.valueBoolean !== undefined ? (a.valueBoolean ? 'Yes' : 'No') : undefined) ?? (a.valueInteger !== undefined ? String(a.valueInteger) : undefined))
+        .map(
+          (a) =>
+            a.valueString ??
+            (a.valueCoding ? (a.valueCoding.display ?? a.valueCoding.code) : undefined) ??
+            (a.valueDate ? formatDate(a.valueDate) : undefined) ??
+            (a.valueBoolean !== undefined ? (a.valueBoolean ? 'Yes' : 'No') : undefined) ??
+            (a.valueInteger !== undefined ? String(a.valueInteger) : undefined),
+        )
         .filter((a): a is string => !!a);
       if (answers.length) out.push({ question: item.text ?? item.linkId, answer: answers.join('; ') });
       walk(item.item);
@@ -333,7 +331,6 @@ export function answersOf(response: QuestionnaireResponse): Answered[] {
   walk(response.item);
   return out;
 }
-
 
 // -----------------------------------------------------------------------------------------------
 // Observations over time
@@ -407,13 +404,20 @@ export function trendsOf(entries: Resource[]): Trend[] {
   }
   const byDate = (a: Reading, b: Reading) => a.date.localeCompare(b.date);
   const trends: Trend[] = [
-    { kind: 'bp', title: 'Blood pressure', noun: 'blood pressure', unit: 'mmHg', series: [{ name: 'Systolic', readings: systolic.sort(byDate) }, { name: 'Diastolic', readings: diastolic.sort(byDate) }] },
+    {
+      kind: 'bp',
+      title: 'Blood pressure',
+      noun: 'blood pressure',
+      unit: 'mmHg',
+      series: [
+        { name: 'Systolic', readings: systolic.sort(byDate) },
+        { name: 'Diastolic', readings: diastolic.sort(byDate) },
+      ],
+    },
     { kind: 'hba1c', title: 'HbA1c', noun: 'HbA1c', unit: unitText(units.hba1c ?? 'mmol/mol'), series: [{ name: 'HbA1c', readings: hba1c.sort(byDate) }] },
     { kind: 'bmi', title: 'Body mass index (BMI)', noun: 'BMI', unit: unitText(units.bmi ?? 'kg/m2'), series: [{ name: 'BMI', readings: bmi.sort(byDate) }] },
   ];
-  return trends
-    .map((t) => ({ ...t, series: t.series.filter((s) => s.readings.length > 0) }))
-    .filter((t) => t.series.length > 0);
+  return trends.map((t) => ({ ...t, series: t.series.filter((s) => s.readings.length > 0) })).filter((t) => t.series.length > 0);
 }
 
 /** Observations that are not drawn as a trend, newest first. */

@@ -81,6 +81,7 @@ export function RadiosField({
             return (
               <Fragment key={option.value}>
                 <div className="nhsuk-radios__item">
+                  {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: NHS.UK frontend's conditional radios announce the revealed panel with aria-expanded */}
                   <input
                     className="nhsuk-radios__input"
                     id={inputId}
@@ -103,10 +104,7 @@ export function RadiosField({
                   )}
                 </div>
                 {option.conditional && (
-                  <div
-                    className={`nhsuk-radios__conditional${checked ? '' : ' nhsuk-radios__conditional--hidden'}`}
-                    id={`${inputId}-conditional`}
-                  >
+                  <div className={`nhsuk-radios__conditional${checked ? '' : ' nhsuk-radios__conditional--hidden'}`} id={`${inputId}-conditional`}>
                     {option.conditional}
                   </div>
                 )}

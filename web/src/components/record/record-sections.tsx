@@ -2,16 +2,7 @@
  * The parts of a patient's record page: the banner, "What matters to me", the care team, problems,
  * medicines, allergies and measurements. Each reads FHIR resources through entries.ts.
  */
-import type {
-  AllergyIntolerance,
-  CareTeam,
-  Condition,
-  MedicationRequest,
-  MedicationStatement,
-  Patient,
-  QuestionnaireResponse,
-  Resource,
-} from '@medplum/fhirtypes';
+import type { AllergyIntolerance, CareTeam, Condition, MedicationRequest, MedicationStatement, Patient, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
 import type { ReactNode } from 'react';
 import { api } from '../../api.ts';
 import { formatDate } from '../../format.ts';
@@ -55,14 +46,7 @@ export function PatientBanner({ patient }: { patient: Patient }) {
     ['Born', patient.birthDate ? `${formatDate(patient.birthDate)}${age ? ` (${age})` : ''}` : 'Not recorded'],
     ['Gender', genderText(patient.gender)],
     ['Address', addressText(patient) ?? 'Not recorded'],
-    [
-      'Registered practice',
-      practice?.code ? (
-        <Link href={`/practices/${encodeURIComponent(practice.code)}`}>{organisationText(practice)}</Link>
-      ) : (
-        organisationText(practice)
-      ),
-    ],
+    ['Registered practice', practice?.code ? <Link href={`/practices/${encodeURIComponent(practice.code)}`}>{organisationText(practice)}</Link> : organisationText(practice)],
     ['PCN', practice?.code ? <PracticePcn ods={practice.code} /> : 'Not known'],
   ];
   if (patient.deceasedBoolean || patient.deceasedDateTime) {
@@ -99,8 +83,7 @@ function PracticePcn({ ods }: { ods: string }) {
 // What matters to me
 // -----------------------------------------------------------------------------------------------
 
-export const latestWhatMatters = (entries: Resource[]): QuestionnaireResponse | undefined =>
-  entries.filter(isWhatMatters).sort(newestFirst)[0];
+export const latestWhatMatters = (entries: Resource[]): QuestionnaireResponse | undefined => entries.filter(isWhatMatters).sort(newestFirst)[0];
 
 function RecordedBy({ resource, verb = 'Recorded' }: { resource: Resource; verb?: string }) {
   const date = entryDate(resource);
@@ -139,8 +122,7 @@ export function WhatMattersToMe({ entries, patientName }: { entries: Resource[];
           </>
         ) : (
           <p>
-            Not recorded yet. Ask {patientName} what matters to them, and add it under <a href="#add-entry">Add an entry</a>, so nobody needs
-            to ask again.
+            Not recorded yet. Ask {patientName} what matters to them, and add it under <a href="#add-entry">Add an entry</a>, so nobody needs to ask again.
           </p>
         )}
       </div>
@@ -218,8 +200,7 @@ function RecordTable({ caption, headers, rows, empty }: { caption: string; heade
   );
 }
 
-const ofType = <T extends Resource>(entries: Resource[], ...types: T['resourceType'][]) =>
-  entries.filter((e): e is T => (types as string[]).includes(e.resourceType));
+const ofType = <T extends Resource>(entries: Resource[], ...types: T['resourceType'][]) => entries.filter((e): e is T => (types as string[]).includes(e.resourceType));
 
 function withNote(title: string, resource: Resource): ReactNode {
   const note = noteText(resource);
@@ -314,7 +295,10 @@ export function Allergies({ entries }: { entries: Resource[] }) {
           key: a.id ?? '',
           cells: [
             withNote(codeText(a.code) ?? 'Allergy', a),
-            (a.reaction ?? []).flatMap((r) => (r.manifestation ?? []).map(codeText)).filter(Boolean).join(', '),
+            (a.reaction ?? [])
+              .flatMap((r) => (r.manifestation ?? []).map(codeText))
+              .filter(Boolean)
+              .join(', '),
             a.criticality ? a.criticality.charAt(0).toUpperCase() + a.criticality.slice(1).replace(/-/g, ' ') : '',
             formatDate(entryDate(a)),
             <Recorder resource={a} />,

@@ -59,12 +59,7 @@ export function Timeline({ entries, highlightId }: { entries: Resource[]; highli
             const org = authorOf(entry);
             const isNew = !!highlightId && entry.id === highlightId;
             return (
-              <li
-                key={`${entry.resourceType}/${entry.id}`}
-                className={`pcn-timeline__item${isNew ? ' pcn-timeline__item--new' : ''}`}
-                data-agency={agencyOf(entry)}
-                data-type={entry.resourceType}
-              >
+              <li key={`${entry.resourceType}/${entry.id}`} className={`pcn-timeline__item${isNew ? ' pcn-timeline__item--new' : ''}`} data-agency={agencyOf(entry)} data-type={entry.resourceType}>
                 <p className="pcn-timeline__when">
                   {date ? (
                     <time dateTime={date}>{formatDate(date)}</time>

@@ -75,14 +75,7 @@ export function TrendChart({ trend }: { trend: Trend }) {
 
   return (
     <figure className="pcn-trend" data-trend={trend.kind}>
-      <svg
-        className="pcn-trend__chart"
-        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-        role="img"
-        aria-labelledby={`${id}-title`}
-        aria-describedby={`${id}-summary`}
-        preserveAspectRatio="xMidYMid meet"
-      >
+      <svg className="pcn-trend__chart" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby={`${id}-title`} aria-describedby={`${id}-summary`} preserveAspectRatio="xMidYMid meet">
         <title id={`${id}-title`}>{`${trend.title} (${trend.unit}) over time`}</title>
         {ticks.map((tick) => (
           <g key={tick}>
@@ -106,9 +99,7 @@ export function TrendChart({ trend }: { trend: Trend }) {
           const points = series.readings.map((r) => `${x(r.date).toFixed(1)},${y(r.value).toFixed(1)}`).join(' ');
           return (
             <g key={series.name} className="pcn-trend__series" data-series={series.name}>
-              {series.readings.length > 1 && (
-                <polyline points={points} fill="none" stroke={style.colour} strokeWidth={2.5} strokeDasharray={style.dash} strokeLinejoin="round" />
-              )}
+              {series.readings.length > 1 && <polyline points={points} fill="none" stroke={style.colour} strokeWidth={2.5} strokeDasharray={style.dash} strokeLinejoin="round" />}
               {series.readings.map((r) => (
                 <Marker key={`${r.date}-${r.value}`} shape={style.marker} x={x(r.date)} y={y(r.value)} colour={style.colour} />
               ))}
@@ -152,12 +143,12 @@ function ReadingsTable({ trend }: { trend: Trend }) {
       </summary>
       <div className="nhsuk-details__text">
         <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">
-            {trend.title} readings, newest first
-          </caption>
+          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">{trend.title} readings, newest first</caption>
           <thead className="nhsuk-table__head">
             <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">Date</th>
+              <th scope="col" className="nhsuk-table__header">
+                Date
+              </th>
               {trend.series.map((s) => (
                 <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric" key={s.name}>
                   {s.name} ({trend.unit})

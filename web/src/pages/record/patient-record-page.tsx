@@ -10,16 +10,7 @@ import { Breadcrumb, LoadFailed, Loading } from '../../components/page-parts.tsx
 import { AddEntryForm } from '../../components/record/add-entry-form.tsx';
 import { BreakGlass } from '../../components/record/break-glass.tsx';
 import { plainName } from '../../components/record/entries.ts';
-import {
-  Allergies,
-  CareTeams,
-  latestWhatMatters,
-  Measurements,
-  Medicines,
-  PatientBanner,
-  Problems,
-  WhatMattersToMe,
-} from '../../components/record/record-sections.tsx';
+import { Allergies, CareTeams, latestWhatMatters, Measurements, Medicines, PatientBanner, Problems, WhatMattersToMe } from '../../components/record/record-sections.tsx';
 import { rememberedBreakGlassReason } from '../../components/record/remembered-reason.ts';
 import { Timeline } from '../../components/record/timeline.tsx';
 import { FhirError, loadRecord, type PatientRecord } from '../../record-api.ts';
@@ -34,6 +25,7 @@ function useRecord(patientId: string) {
   const [reason, setReason] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` is the retry trigger: a new attempt loads again
   useEffect(() => {
     let live = true;
     setLoaded({ state: 'loading' });
@@ -98,17 +90,16 @@ export function PatientRecordPage({ id }: { id: string }) {
     <>
       <Breadcrumb crumbs={crumbs} />
       {reason && (
+        // biome-ignore lint/a11y/useSemanticElements: an NHS.UK card, named as a region so it is announced
         <div className="nhsuk-card nhsuk-card--warning pcn-emergency-access" role="region" aria-labelledby="emergency-access-heading">
           <div className="nhsuk-card__content">
             <h2 className="nhsuk-card__heading nhsuk-heading-s" id="emergency-access-heading">
+              {/* biome-ignore lint/a11y/useValidAriaRole: NHS.UK frontend's pattern, so VoiceOver reads the hidden "Important:" with the heading */}
               <span role="text">
                 <span className="nhsuk-u-visually-hidden">Important: </span>Emergency access
               </span>
             </h2>
-            <p>
-              You do not have a care relationship with this patient. You gave this reason: “{reason}”. Everything you see and add here is recorded
-              in the audit log with your reason.
-            </p>
+            <p>You do not have a care relationship with this patient. You gave this reason: “{reason}”. Everything you see and add here is recorded in the audit log with your reason.</p>
           </div>
         </div>
       )}

@@ -8,15 +8,7 @@ import { ApiError, type User } from '../../api.ts';
 import { DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, SubmitButton, TextField, useSubmit, type DateParts } from '../../components/forms.tsx';
 import { Breadcrumb, Loading } from '../../components/page-parts.tsx';
 import { checkReason, MAX_REASON } from '../../components/record/break-glass.tsx';
-import {
-  bannerName,
-  formatNhsNumber,
-  nhsNumberDigits,
-  nhsNumberMessage,
-  nhsNumberOf,
-  organisationText,
-  registeredPractice,
-} from '../../components/record/entries.ts';
+import { bannerName, formatNhsNumber, nhsNumberDigits, nhsNumberMessage, nhsNumberOf, organisationText, registeredPractice } from '../../components/record/entries.ts';
 import { RadiosField, TextAreaField } from '../../components/record/fields.tsx';
 import { SortableTable } from '../../components/sortable-table.tsx';
 import { formatDate } from '../../format.ts';
@@ -114,10 +106,7 @@ export function PatientSearchPage() {
           <p>Your role ({user?.role}) sees no patient-level records: searches here will find nobody.</p>
         </div>
       )}
-      <ErrorSummary
-        error={error}
-        fields={{ nhsNumber: 'search-nhs', name: 'search-name', birthDate: 'search-dob-day', postcode: 'search-postcode' }}
-      />
+      <ErrorSummary error={error} fields={{ nhsNumber: 'search-nhs', name: 'search-name', birthDate: 'search-dob-day', postcode: 'search-postcode' }} />
       <form onSubmit={onSubmit} noValidate className="pcn-patient-search">
         <RadiosField
           id="search-by"
@@ -204,9 +193,7 @@ function Results({ query, user }: { query: PatientQuery; user: User | null }) {
 
   return (
     <section aria-labelledby="results-heading" className="pcn-search-results">
-      <h2 id="results-heading">
-        {patients.length === 0 ? 'No patients found' : `${patients.length}${more ? '+' : ''} ${patients.length === 1 ? 'patient' : 'patients'} found`}
-      </h2>
+      <h2 id="results-heading">{patients.length === 0 ? 'No patients found' : `${patients.length}${more ? '+' : ''} ${patients.length === 1 ? 'patient' : 'patients'} found`}</h2>
       {patients.length === 0 && <p>For {describe(query)}.</p>}
       {reason && <p>Found with emergency access. Your reason is recorded in the audit log.</p>}
       {more && <p>There are more patients than shown here. Add more of the name, or search by NHS number.</p>}
@@ -257,10 +244,7 @@ function EmergencySearch({ pcnCode, onReason }: { pcnCode: string | null; onReas
           <span className="nhsuk-details__summary-text">Search outside your PCN in an emergency</span>
         </summary>
         <div className="nhsuk-details__text">
-          <p>
-            Your reason is recorded in the audit log with your name, the search and every record you open, and is reviewed by the information
-            governance team.
-          </p>
+          <p>Your reason is recorded in the audit log with your name, the search and every record you open, and is reviewed by the information governance team.</p>
           <ErrorSummary error={error} fields={{ reason: 'search-reason' }} />
           <form onSubmit={onSubmit} noValidate>
             <TextAreaField
