@@ -112,8 +112,10 @@ async function rawRate(work: (i: number) => Promise<unknown>): Promise<number> {
 
 /** The clinician the figures are about: a GP at a practice of the first PCN, who sees that PCN's registered patients. */
 const CLINICIAN = 'bench.gp@pcn-hub.example';
+/** BENCH_AS=admin@pcn-hub.example measures as the admin instead, to see what the access rules cost. */
+const BENCH_AS = process.env.BENCH_AS ?? CLINICIAN;
 
-async function token(url: string, email = CLINICIAN): Promise<string> {
+async function token(url: string, email = BENCH_AS): Promise<string> {
   const response = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) });
   return ((await response.json()) as { token: string }).token;
 }
