@@ -15,7 +15,7 @@ export {
   type PcnSummary,
   type PracticeDetail,
 } from './read-registry.ts';
-export { cachedRead } from './registry-cache.ts';
+export { cachedRead, registryChanged } from './registry-cache.ts';
 export { readRegistryDir, writeRegistryDir } from './registry-csv.ts';
 export {
   LOCAL_ORGANISATION_SYSTEM,

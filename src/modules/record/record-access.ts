@@ -7,6 +7,7 @@
  */
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
+import { cachedRead } from '../network/index.ts';
 import { type AccessRules, forbiddenOutcome, SqlParams } from '../../fhir-store/index.ts';
 
 /** The access rules of one actor, for the store's request context. */
@@ -19,8 +20,11 @@ const PATIENT_ROLES = new Set(['admin', 'clinician']);
 
 export async function recordAccessFor(db: Db, actor: Actor, breakGlassReason: string | null = null): Promise<RecordAccess> {
   const unlimited = actor.role === 'admin' || (actor.role === 'clinician' && !!breakGlassReason);
+  // Through the registry's read cache: dropped on every registry change made here, at most 5 s old otherwise.
   const practices = actor.pcnCode
-    ? (await db.query<{ ods: string }>('SELECT practice_ods AS ods FROM practice_membership WHERE pcn_code = $1 AND end_date IS NULL', [actor.pcnCode])).map((r) => r.ods)
+    ? await cachedRead(db, `pcn-practices:${actor.pcnCode}`, async () =>
+        (await db.query<{ ods: string }>('SELECT practice_ods AS ods FROM practice_membership WHERE pcn_code = $1 AND end_date IS NULL', [actor.pcnCode])).map((r) => r.ods),
+      )
     : [];
   const refuse = () => {
     throw forbiddenOutcome(
