@@ -6,7 +6,7 @@ import { testDb, testEngine } from '../../test/db.ts';
 import { systemContext } from '../modules/record/index.ts';
 import { demoArea } from '../demo/demo-area.ts';
 import { importFhir, type ImportItem } from './import.ts';
-import { syntheticPopulation } from '../demo/synthetic-population.ts';
+import { nhsNumberFor, syntheticPopulation } from '../demo/synthetic-population.ts';
 
 let db: Db;
 before(async () => (db = await testDb()));
@@ -69,4 +69,34 @@ test(`the same resource or patient twice in one run lands once (${testEngine})`,
   const before = await count('Patient');
   assert.deepEqual(await importFhir(db, await systemContext(db, 'test'), [bundle!, copy]), { bundles: 1, resources: bundle!.bundle!.entry!.length, skipped: 1 });
   assert.equal(await count('Patient'), before + 1);
+});
+
+test(`NDJSON entries find a Patient written in the same group, by id or by NHS number; one whose Patient is nowhere is refused (${testEngine})`, async () => {
+  const nhs = { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumberFor(5000) }; // beyond the population imported above
+  const lines: ImportItem[] = [
+    { label: 'Patient.ndjson:1', resource: { resourceType: 'Patient', id: 'same-group-patient', identifier: [nhs] } },
+    {
+      label: 'AllergyIntolerance.ndjson:1',
+      resource: {
+        resourceType: 'AllergyIntolerance',
+        id: 'same-group-allergy',
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+        patient: { reference: 'Patient/same-group-patient' },
+      },
+    },
+    { label: 'Observation.ndjson:1', resource: { resourceType: 'Observation', id: 'same-group-obs', status: 'final', code: { text: 'Weight' }, subject: { identifier: nhs } } },
+  ];
+  assert.equal((await importFhir(db, await systemContext(db, 'test'), lines)).resources, 3);
+  const [owned] = await db.query<{ patient_id: string }>("SELECT patient_id FROM fhir_resource WHERE resource_type = 'Observation' AND id = 'same-group-obs'");
+  assert.equal(owned!.patient_id, 'same-group-patient', 'the NHS-number reference resolved to the Patient of the same group');
+  const orphan: ImportItem = {
+    label: 'AllergyIntolerance.ndjson:2',
+    resource: {
+      resourceType: 'AllergyIntolerance',
+      id: 'orphan-allergy',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+      patient: { reference: 'Patient/nowhere' },
+    },
+  };
+  await assert.rejects(importFhir(db, await systemContext(db, 'test'), [orphan]), /AllergyIntolerance.ndjson:2 entry 0 \(AllergyIntolerance.patient\): Patient\/nowhere does not exist/);
 });

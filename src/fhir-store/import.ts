@@ -162,9 +162,19 @@ async function writeGroup(db: Db, audit: AuditTrail, group: PreparedItem[], now:
  * groups before this one are done.
  */
 async function settlePatients(db: Db, group: PreparedItem[], now: string, earlier: Promise<void>[]): Promise<void> {
-  const named = group.flatMap((item) => item.namedPatients.map((p) => ({ item, ...p })));
+  // Patients written by this same group land in the same statement: an entry may name them (an NDJSON
+  // export's Patient.ndjson and AllergyIntolerance.ndjson lines can share a group).
+  const own = ownPatients(group.flatMap((item) => item.resources));
+  const named = group.flatMap((item) => item.namedPatients.map((p) => ({ item, ...p }))).filter((p) => !own.ids.has(p.id));
   const byNhsNumber = group.flatMap((item) => item.byNhsNumber.map((r) => ({ item, ...r })));
-  if (named.length === 0 && byNhsNumber.length === 0) return;
+  for (const r of byNhsNumber) {
+    const holder = own.byNhsNumber.get(r.nhsNumber);
+    if (!holder) continue;
+    r.reference.reference = `Patient/${holder}`;
+    r.item.versions[r.entry] = prepareVersion(r.item.resources[r.entry]!, 1, now);
+  }
+  const elsewhere = byNhsNumber.filter((r) => !own.byNhsNumber.has(r.nhsNumber));
+  if (named.length === 0 && elsewhere.length === 0) return;
   const look = async () =>
     [
       await missingPatients(
@@ -173,17 +183,17 @@ async function settlePatients(db: Db, group: PreparedItem[], now: string, earlie
       ),
       await nhsNumberHolders(
         db,
-        byNhsNumber.map((r) => r.nhsNumber),
+        elsewhere.map((r) => r.nhsNumber),
       ),
     ] as const;
   let [missing, holders] = await look();
-  if (missing.size > 0 || byNhsNumber.some((r) => !holders.has(r.nhsNumber))) {
+  if (missing.size > 0 || elsewhere.some((r) => !holders.has(r.nhsNumber))) {
     await Promise.allSettled(earlier);
     [missing, holders] = await look();
   }
   const unstored = named.find((p) => missing.has(p.id));
   if (unstored) throw entryError(unstored.item.label, unstored.entry, unstored.at(), `Patient/${unstored.id} does not exist`);
-  for (const { item, entry, reference, nhsNumber, at } of byNhsNumber) {
+  for (const { item, entry, reference, nhsNumber, at } of elsewhere) {
     const holder = holders.get(nhsNumber);
     if (!holder) throw entryError(item.label, entry, at(), `no patient holds NHS number ${nhsNumber}`);
     reference.reference = `Patient/${holder}`;
