@@ -22,6 +22,8 @@ export interface Touch {
 export interface AccessRules {
   /** A condition on rows `r` limiting them to patients the actor may see; null when unlimited. */
   patientFilter(params: SqlParams): string | null;
+  /** The same rule as a condition on a patient id (an SQL expression), e.g. a parameter; null when unlimited. */
+  patientCondition(patientId: string, params: SqlParams): string | null;
   /** Throws a 403 OperationOutcome unless the actor may see (and add to) this patient's record. */
   assertPatient(db: Db, patientId: string): Promise<void>;
   /** Throws unless the actor may create a patient registered at this practice. */

@@ -153,9 +153,19 @@ export class FhirStoreRepository extends FhirRepository<Db> {
    * go in one statement, atomic by itself, so it needs neither BEGIN nor COMMIT. The same statement
    * checks that the Patients it names are stored.
    */
-  private async createAlone<T extends Resource>(resource: WithId<T>, patients: PatientReferences['patients']): Promise<WithId<T>> {
+  private async createAlone<T extends Resource>(resource: WithId<T>, patients: PatientReferences['patients'], askInStatement = true): Promise<WithId<T>> {
     const version = prepareVersion(resource, 1, new Date().toISOString());
-    await this.assertMayWrite(this.db, version.content, version.index, version.patientId, null);
+    // An entry in a patient's record: the access rule is asked inside the create statement (one round trip).
+    const { patientId } = version;
+    const limited = this.context.access.patientCondition('NULL', new SqlParams()) !== null;
+    const rule =
+      askInStatement && limited && patientId && version.resourceType !== 'Patient'
+        ? (values: unknown[]) => {
+            const params = new SqlParams(values);
+            return this.context.access.patientCondition(params.add(patientId), params)!;
+          }
+        : undefined;
+    if (!rule) await this.assertMayWrite(this.db, version.content, version.index, version.patientId, null);
     const touch: Touch = { action: 'create', resourceType: version.resourceType, id: version.id, patientId: version.patientId };
     const created = await this.storing(version, () =>
       insertNewResource(
@@ -163,8 +173,14 @@ export class FhirStoreRepository extends FhirRepository<Db> {
         version,
         (values) => this.context.audit.changeCall([touch], values),
         patients.map((p) => p.id),
+        rule,
       ),
     );
+    if (created === 'refused') {
+      // The refusal, audited as such (assertPatient throws); should the rule allow it by now, the create runs as before.
+      await this.assertPatient(this.db, version.resourceType, version.id, patientId!);
+      return this.createAlone(resource, patients, false);
+    }
     if (created === 'no-patient') {
       const missing = await missingPatients(
         this.db,

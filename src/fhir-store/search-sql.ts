@@ -12,8 +12,9 @@ import { ALL_PREFIXES as ORDERED_PREFIXES, ANSWERED, NOT_SEARCHED as NOT_INDEXED
 import { commensurableUnits, UCUM, type UnitSize } from './ucum.ts';
 
 export class SqlParams {
-  readonly values: unknown[] = [];
   private aliases = 0;
+  /** `values`: parameters already bound ($1…), when a condition joins a statement built elsewhere. */
+  constructor(readonly values: unknown[] = []) {}
   add(value: unknown): string {
     this.values.push(value);
     return `$${this.values.length}`;

@@ -104,15 +104,27 @@ const RECORD_SEPARATOR = '\x1e';
  * entry of the change — in ONE statement (the `fhir_create` function, migration 009): atomic without
  * BEGIN/COMMIT, one round trip, plans kept by the database. False, with nothing written, when the id is taken.
  */
-export async function insertNewResource(db: Db, version: NewVersion, audit?: (values: unknown[]) => string, patients: string[] = []): Promise<boolean | 'no-patient'> {
+export async function insertNewResource(
+  db: Db,
+  version: NewVersion,
+  audit?: (values: unknown[]) => string,
+  patients: string[] = [],
+  allowed?: (values: unknown[]) => string,
+): Promise<boolean | 'no-patient' | 'refused'> {
   const values = writeArguments(version);
   const create = `fhir_create(${WRITE_PLACEHOLDERS})`;
   // The audit entry is written only when the create was (CASE evaluates its branch only then), in the same statement.
   const audited = audit ? `CASE WHEN ${create} THEN ${audit(values)} ELSE false END` : create;
   // The Patients the resource names must be stored: checked in the same statement, which then writes nothing.
   const guarded = patients.length === 0 ? audited : `CASE WHEN ${PATIENTS_STORED(values, patients)} THEN ${audited} END`;
-  const created = (await db.query<{ created: boolean | null }>(`SELECT ${guarded} AS created`, values))[0]!.created;
-  return created ?? 'no-patient';
+  if (!allowed) return (await db.query<{ created: boolean | null }>(`SELECT ${guarded} AS created`, values))[0]!.created ?? 'no-patient';
+  // The access rule, decided in the same statement: nothing is written unless it allows the create.
+  const [row] = await db.query<{ allowed: boolean; created: boolean | null }>(
+    `SELECT a.allowed, CASE WHEN a.allowed THEN ${guarded} END AS created FROM (SELECT ${allowed(values)} AS allowed OFFSET 0) a`,
+    values,
+  );
+  if (!row!.allowed) return 'refused';
+  return row!.created ?? 'no-patient';
 }
 
 const PATIENTS_STORED = (values: unknown[], patients: string[]) => {

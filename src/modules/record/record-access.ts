@@ -47,6 +47,11 @@ export async function recordAccessFor(db: Db, actor: Actor, breakGlassReason: st
   return {
     actor,
     breakGlassReason,
+    patientCondition(patientId, params) {
+      if (unlimited) return null;
+      if (!PATIENT_ROLES.has(actor.role)) return 'false';
+      return related(patientId, params);
+    },
     patientFilter(params) {
       if (unlimited) return null;
       if (!PATIENT_ROLES.has(actor.role)) return 'r.patient_id IS NULL';
