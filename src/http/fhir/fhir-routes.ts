@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { capabilityStatement, resourceTypes } from '../../fhir/capability.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
-import { FhirStoreRepository, notSupported, parseSearch, toOutcomeError, type Touch } from '../../fhir-store/index.ts';
+import { appErrorOutcome, FhirStoreRepository, notSupported, parseSearch, toOutcomeError, type Touch } from '../../fhir-store/index.ts';
 import { recordContext } from '../../modules/record/index.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
 import { FHIR_JSON, outcomeInTableWords, outcomeStatus as statusOf, sendFhirError } from '../errors.ts';
@@ -152,14 +152,7 @@ async function handle(request: FastifyRequest, repo: FhirStoreRepository, path: 
   }
   // A type the server does not hold is refused, not answered with an empty search (right or refuse).
   const type = /^([A-Z][A-Za-z]*)(?:[/?]|$)/.exec(path)?.[1];
-  if (type && !RESOURCE_TYPES.has(type))
-    return [
-      {
-        resourceType: 'OperationOutcome',
-        id: 'not-found',
-        issue: [{ severity: 'error', code: 'not-found', details: { text: `${type} is not a FHIR R4 resource type this server holds` }, expression: [type] }],
-      },
-    ];
+  if (type && !RESOURCE_TYPES.has(type)) return [appErrorOutcome(new AppError('not-found', `${type} is not a FHIR R4 resource type this server holds`, type))];
   const typeHistory = /^([A-Z][A-Za-z]+)\/_history$/.exec(path);
   if (typeHistory && request.method === 'GET') {
     return [ok(), await repo.readTypeHistory(typeHistory[1]!, { since: instantParameter(query, '_since'), count: countParameter(query) })];

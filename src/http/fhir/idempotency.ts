@@ -6,15 +6,15 @@
  * what cannot be honoured.
  */
 import { createHash } from 'node:crypto';
-import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FastifyRequest } from 'fastify';
-import { runIdempotently, IDEMPOTENCY_HOURS, type RememberedResponse } from '../../fhir-store/index.ts';
+import { appErrorOutcome, runIdempotently, IDEMPOTENCY_HOURS, type RememberedResponse } from '../../fhir-store/index.ts';
+import { AppError, type ErrorCode } from '../../shared/errors.ts';
+import { FHIR_JSON, STATUS } from '../errors.ts';
 import type { Db } from '../../storage/db.ts';
 
 /** What a FHIR request is answered: status, headers and body text, sent as they are. */
 export type FhirAnswer = RememberedResponse;
 
-const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const HEADER = 'Idempotency-Key';
 const MAX_KEY_LENGTH = 255;
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -29,7 +29,7 @@ export async function answerIdempotently(db: Db, request: FastifyRequest, actorI
   const sent = request.headers['idempotency-key'];
   if (sent === undefined || !isWrite(request)) return answer(db);
   const key = keyOf(Array.isArray(sent) ? sent.join(', ') : sent);
-  if (key === undefined) return refusal(400, 'invalid', `${HEADER} must be 1 to ${MAX_KEY_LENGTH} characters`);
+  if (key === undefined) return refusal('bad-request', `${HEADER} must be 1 to ${MAX_KEY_LENGTH} characters`);
   const result = await runIdempotently(db, { actor: actorId, key, requestHash: requestHash(request) }, answer);
   switch (result.kind) {
     case 'answered':
@@ -37,9 +37,9 @@ export async function answerIdempotently(db: Db, request: FastifyRequest, actorI
     case 'replayed':
       return { ...result.response, headers: { ...result.response.headers, 'idempotent-replayed': 'true' } };
     case 'mismatch':
-      return refusal(422, 'invalid', `this ${HEADER} was used in the last ${IDEMPOTENCY_HOURS} hours for a different request (method, URL, conditions or body); send a new key with a new request`);
+      return refusal('invalid', `this ${HEADER} was used in the last ${IDEMPOTENCY_HOURS} hours for a different request (method, URL, conditions or body); send a new key with a new request`);
     case 'in-progress':
-      return { ...refusal(409, 'conflict', `a request with this ${HEADER} is still being processed; retry when it has finished`), headers: { 'content-type': FHIR_JSON, 'retry-after': '1' } };
+      return { ...refusal('conflict', `a request with this ${HEADER} is still being processed; retry when it has finished`), headers: { 'content-type': FHIR_JSON, 'retry-after': '1' } };
   }
 }
 
@@ -59,7 +59,8 @@ function requestHash(request: FastifyRequest): string {
   return hash.update(JSON.stringify(request.body ?? null)).digest('hex');
 }
 
-function refusal(status: number, code: 'invalid' | 'conflict', text: string): FhirAnswer {
-  const outcome: OperationOutcome = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text }, expression: [`http.${HEADER}`] }] };
-  return { status, headers: { 'content-type': FHIR_JSON }, body: JSON.stringify(outcome) };
+/** A refusal naming the header, its status and issue type from the one error table. */
+function refusal(code: ErrorCode, text: string): FhirAnswer {
+  const outcome = appErrorOutcome(new AppError(code, text, `http.${HEADER}`));
+  return { status: STATUS[code], headers: { 'content-type': FHIR_JSON }, body: JSON.stringify(outcome) };
 }
