@@ -44,24 +44,25 @@ export async function recordAccessFor(db: Db, actor: Actor, breakGlassReason: st
    OR EXISTS (SELECT 1 FROM fhir_resource c JOIN fhir_token m ON m.id = c.id AND m.resource_type || '' = c.resource_type
                WHERE c.patient_id = ${patientId} AND c.resource_type || '' = 'CareTeam' AND NOT c.deleted
                  AND m.code || '' = 'participant:identifier' AND m.value = ${params.add(actor.orgCode ?? '')} OFFSET 0))`;
+  /** The one rule, as a condition on a patient id: null when unlimited, false for roles that see no patient rows. */
+  const condition = (patientId: string, params: SqlParams): string | null => {
+    if (unlimited) return null;
+    if (!PATIENT_ROLES.has(actor.role)) return 'false';
+    return related(patientId, params);
+  };
   return {
     actor,
     breakGlassReason,
-    patientCondition(patientId, params) {
-      if (unlimited) return null;
-      if (!PATIENT_ROLES.has(actor.role)) return 'false';
-      return related(patientId, params);
-    },
+    patientCondition: condition,
     patientFilter(params) {
-      if (unlimited) return null;
-      if (!PATIENT_ROLES.has(actor.role)) return 'r.patient_id IS NULL';
-      return `(r.patient_id IS NULL OR ${related('r.patient_id', params)})`;
+      const allowed = condition('r.patient_id', params);
+      return allowed === null ? null : `(r.patient_id IS NULL OR ${allowed})`;
     },
     async assertPatient(tx, patientId) {
       if (unlimited) return;
       if (!PATIENT_ROLES.has(actor.role)) refuse();
       const params = new SqlParams();
-      const [hit] = await tx.query(`SELECT 1 WHERE ${related(params.add(patientId), params)}`, params.values);
+      const [hit] = await tx.query(`SELECT 1 WHERE ${condition(params.add(patientId), params)}`, params.values);
       if (!hit) refuse();
     },
     assertBulkExport() {
