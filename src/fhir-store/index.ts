@@ -5,8 +5,8 @@
  * audit trail); the store imports no module. Modules use this entry and never query fhir_* tables.
  */
 export type { AccessRules, AuditTrail, Purpose, RequestContext, StoreEvent, Touch } from './context.ts';
-export { FhirStoreRepository, DEFAULT_COUNT, MAX_COUNT } from './repository.ts';
-export { appErrorOutcome, forbiddenOutcome, informational, invalidAt, toOutcomeError, unprocessable, UNPROCESSABLE_ID } from './outcomes.ts';
+export { FhirStoreRepository } from './repository.ts';
+export { appErrorOutcome, forbiddenOutcome, informational, toOutcomeError } from './outcomes.ts';
 export { notSupported, SqlParams } from './search-sql.ts';
 export { parseSearch } from './search-request.ts';
 export { importFhir, type ImportCounts, type ImportItem } from './import.ts';

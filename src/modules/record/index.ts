@@ -8,8 +8,6 @@ import { type Actor, SYSTEM_ACTOR } from '../access/index.ts';
 import { recordAccessFor } from './record-access.ts';
 import { recordAuditTrail } from './record-audit.ts';
 
-export { recordAccessFor, type RecordAccess } from './record-access.ts';
-export { recordAccessEntry, recordAuditTrail } from './record-audit.ts';
 
 export interface RecordRequest {
   /** The HTTP request or command, named in the audit. */
