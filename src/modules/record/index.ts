@@ -8,7 +8,6 @@ import { type Actor, SYSTEM_ACTOR } from '../access/index.ts';
 import { recordAccessFor } from './record-access.ts';
 import { recordAuditTrail } from './record-audit.ts';
 
-
 export interface RecordRequest {
   /** The HTTP request or command, named in the audit. */
   request: { method: string; url: string };
