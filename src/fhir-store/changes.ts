@@ -1,14 +1,15 @@
 /**
  * The change feed: every create, update and delete of a FHIR resource, in order, for the modules that
- * keep something current from the record (population health's scores, notifications). Triggers on
- * fhir_resource write a fhir_change row in the statement that makes the change (migration 040); this
- * file reads them safely and keeps each consumer's place.
+ * keep something current from the record (population health's scores, notifications). Every write path
+ * of the store writes a fhir_change row in the statement that makes the change (migrations 040 and 047);
+ * this file reads them safely and keeps each consumer's place.
  *
  * Why a reader cannot take "every position above the last one I saw": positions come from a sequence,
  * drawn as the writes happen, but transactions commit in their own order. If T1 draws 10 and T2 draws 11
  * and T2 commits first, a reader would see 11, move its place past 10, and never see 10. So a reader first
  * fixes a bound: the last position drawn so far. Every writer that drew a position at or below it already
- * had a transaction id (the trigger runs after its row was written), so all of them are older than a
+ * had a transaction id (its change row is written after the resource row, or after
+ * pg_current_xact_id() gave it one), so all of them are older than a
  * transaction id taken after the bound was read. Once the oldest still-running transaction is younger
  * than that id (pg_snapshot_xmin), each of those writers has committed or rolled back, and the positions
  * up to the bound are final: read them, in order. Nothing is serialised on the write path (a commit-time

@@ -49,6 +49,11 @@ interface PreparedItem {
   /** Token conditions that, if already stored, mean this item landed before. */
   landedIf: Array<{ resourceType: string; system: string | null; value: string }>;
   ids: Array<{ resourceType: string; id: string }>;
+  /**
+   * Every entry keeps the id it came with (NDJSON lines, PUT entries): stored ids then say the item landed,
+   * and the ledger need not remember it. An item with any server-given id is remembered by its hash.
+   */
+  keyed: boolean;
   /** The entries' resources, for those whose references by NHS number are completed from the store. */
   resources: Array<Resource & { id: string }>;
   /** Patients named by this item's entries that are not among them: each must be stored. */
@@ -132,11 +137,12 @@ async function writeGroup(db: Db, audit: AuditTrail, group: PreparedItem[], now:
       const fresh = group.filter((_, i) => !landed.has(i));
       const versions = fresh.flatMap((item) => item.versions);
       const statement = landed.size === 0 ? all : newVersionsStatement(versions);
-      if (fresh.length > 0) {
+      const remembered = fresh.filter((item) => !item.keyed);
+      if (remembered.length > 0) {
         await tx.query(`INSERT INTO fhir_import_item (hash, label, resources) SELECT decode(h, 'hex'), l, n FROM unnest($1::text[], $2::text[], $3::int[]) AS x(h, l, n)`, [
-          fresh.map((item) => item.hash),
-          fresh.map((item) => item.label),
-          fresh.map((item) => item.versions.length),
+          remembered.map((item) => item.hash),
+          remembered.map((item) => item.label),
+          remembered.map((item) => item.versions.length),
         ]);
       }
       if (statement) await tx.query(statement.sql, statement.values);
@@ -229,15 +235,19 @@ async function heldNhsNumberByRow<T>(group: PreparedItem[], write: () => Promise
 
 /**
  * Which items of a group are already stored, in three queries for the whole group: those in the
- * ledger; and, for data imported before the ledger or by other means, a bundle whose first conditional
+ * ledger (items with server-given ids); and, for data imported before the ledger or by other means, a bundle whose first conditional
  * entry (the Patient, in a patient bundle) is stored, or whose explicit ids are.
  */
 async function landedItems(tx: Db, group: PreparedItem[]): Promise<Set<number>> {
   const landed = new Set<number>();
-  const inLedger = await tx.query<{ i: number }>(`SELECT (x.i - 1)::int AS i FROM unnest($1::text[]) WITH ORDINALITY AS x(h, i) JOIN fhir_import_item l ON l.hash = decode(x.h, 'hex')`, [
-    group.map((item) => item.hash),
-  ]);
-  for (const hit of inLedger) landed.add(hit.i);
+  const unkeyed = group.flatMap((item, i) => (item.keyed ? [] : [{ i, hash: item.hash }]));
+  if (unkeyed.length > 0) {
+    const inLedger = await tx.query<{ i: number }>(`SELECT x.i FROM unnest($1::int[], $2::text[]) AS x(i, h) JOIN fhir_import_item l ON l.hash = decode(x.h, 'hex')`, [
+      unkeyed.map((u) => u.i),
+      unkeyed.map((u) => u.hash),
+    ]);
+    for (const hit of inLedger) landed.add(hit.i);
+  }
   const conditional = group.flatMap((item, i) => (item.landedIf[0] ? [{ i, ...item.landedIf[0] }] : []));
   if (conditional.length > 0) {
     const hits = await tx.query<{ i: number }>(
@@ -307,7 +317,8 @@ function prepareResources(label: string, entries: Entry[], now: string): Omit<Pr
   });
   const landedIf: PreparedItem['landedIf'] = [];
   const ids: PreparedItem['ids'] = [];
-  const item: Omit<PreparedItem, 'hash'> = { label, versions: [], landedIf, ids, resources: withIds.map((e) => e.resource), namedPatients: [], byNhsNumber: [] };
+  const keyed = entries.every((entry) => entry.keepId && !!entry.resource.id && !entry.ifNoneExist);
+  const item: Omit<PreparedItem, 'hash'> = { label, versions: [], landedIf, ids, keyed, resources: withIds.map((e) => e.resource), namedPatients: [], byNhsNumber: [] };
   const patients = ownPatients(withIds.map((e) => e.resource));
   item.versions = withIds.map((entry, i) => {
     const resource = entry.resource;

@@ -17,6 +17,8 @@ export interface NewVersion {
   patientId: string | null;
   content: WithId<Resource>;
   index: IndexRows;
+  /** The NHS numbers this version holds: an active Patient's, each once (migration 047). */
+  nhsNumbers: string[];
 }
 
 /** The resource with its meta stamped, its index extracted and its patient compartment found. */
@@ -31,7 +33,17 @@ export function prepareVersion(resource: Resource & { id: string }, versionId: n
     patientId: content.resourceType === 'Patient' ? content.id : compartmentPatient(content.resourceType, index),
     content,
     index,
+    nhsNumbers: heldNhsNumbers(content),
   };
+}
+
+const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+
+/** An active Patient holds its NHS numbers; an inactive one, or any other resource, holds none. */
+function heldNhsNumbers(resource: Resource): string[] {
+  if (resource.resourceType !== 'Patient' || resource.active === false) return [];
+  const numbers = (resource.identifier ?? []).flatMap((i) => (i.system === NHS_NUMBER_SYSTEM && i.value ? [i.value] : []));
+  return [...new Set(numbers)];
 }
 
 /**
@@ -90,9 +102,16 @@ export function newVersionsStatement(versions: NewVersion[]): Statement | undefi
   const inserts = [
     `INSERT INTO fhir_resource (resource_type, id, version_id, last_updated, patient_id, content)
      SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], string_to_array($6::text, chr(30))::json[])`,
+    // The change feed's rows (migration 040), from the same columns. A position must be drawn only once
+    // the transaction has an id (src/fhir-store/changes.ts): the sub-statements of one statement run in
+    // no set order, so pg_current_xact_id() (a one-time filter, evaluated before any row) gives it one.
+    `INSERT INTO fhir_change (resource_type, id, version_id, changed_at, patient_id, kind)
+     SELECT *, 'create' FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[]) WHERE pg_current_xact_id() IS NOT NULL`,
     ...indexInserts(versions, values),
   ];
-  const last = inserts.pop()!;
+  const holders = versions.flatMap((v) => v.nhsNumbers.map(() => v.id));
+  // The Patients' NHS numbers, taken (or the whole statement refused) by fhir_take_nhs_numbers (migration 047).
+  const last = holders.length ? `SELECT fhir_take_nhs_numbers($${values.push(holders)}::text[], $${values.push(versions.flatMap((v) => v.nhsNumbers))}::text[])` : inserts.pop()!;
   return { sql: inserts.length ? `WITH ${inserts.map((sql, i) => `i${i} AS (${sql})`).join(', ')} ${last}` : last, values };
 }
 
@@ -183,15 +202,16 @@ function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | '
 
 /**
  * The arguments of fhir_create and fhir_replace: the version's row, then one array per column of each
- * index table, in INDEX_TABLES order (the fields of fhir_index_arrays, migration 006).
+ * index table, in INDEX_TABLES order (the fields of fhir_index_arrays, migration 006), then the NHS
+ * numbers the version holds (migration 047).
  */
-function writeArguments({ resourceType, id, versionId, lastUpdated, patientId, content, index }: NewVersion): unknown[] {
+function writeArguments({ resourceType, id, versionId, lastUpdated, patientId, content, index, nhsNumbers }: NewVersion): unknown[] {
   const columns = INDEX_TABLES.flatMap(({ types, rows }) => {
     const cells = new ArrayLiterals(types.length);
     for (const row of rows(index)) cells.add(row);
     return cells.literals();
   });
-  return [resourceType, id, versionId, lastUpdated, patientId, content, ...columns];
+  return [resourceType, id, versionId, lastUpdated, patientId, content, ...columns, nhsNumbers];
 }
 
 /**
@@ -221,9 +241,9 @@ function arrayElement(value: unknown): string {
   return text.includes('"') || text.includes('\\') ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
 }
 
-/** `$1::text, …, ROW($7::text[], …)::fhir_index_arrays`: the row's columns, then the index rows as one value. */
+/** `$1::text, …, ROW($7::text[], …)::fhir_index_arrays, $23::text[]`: the row's columns, the index rows as one value, the NHS numbers. */
 const WRITE_PLACEHOLDERS = (() => {
   const row = ['text', 'text', 'bigint', 'timestamptz', 'text', 'json'].map((type, i) => `$${i + 1}::${type}`);
   const arrays = INDEX_TABLES.flatMap(({ types }) => types).map((type, i) => `$${i + 7}::${type}[]`);
-  return `${row.join(', ')}, ROW(${arrays.join(', ')})::fhir_index_arrays`;
+  return `${row.join(', ')}, ROW(${arrays.join(', ')})::fhir_index_arrays, $${arrays.length + 7}::text[]`;
 })();
