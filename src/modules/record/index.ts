@@ -8,6 +8,8 @@ import { type Actor, SYSTEM_ACTOR } from '../access/index.ts';
 import { recordAccessFor } from './record-access.ts';
 import { recordAuditTrail } from './record-audit.ts';
 
+export { recordAccessFor };
+
 export interface RecordRequest {
   /** The HTTP request or command, named in the audit; `id` is the server's request id (Fastify's request.id). */
   request: { method: string; url: string; id?: string };
