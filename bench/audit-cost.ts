@@ -9,6 +9,7 @@ import { apiHarness } from '../test/api.ts';
 import { nhsNumber, patient } from '../test/fhir.ts';
 import { loadRegistry } from '../src/modules/network/index.ts';
 import { testEngine } from '../test/db.ts';
+import { startAuditSealer } from '../src/modules/audit/index.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 200);
@@ -26,6 +27,8 @@ async function rate(work: (i: number) => Promise<unknown>): Promise<number> {
 }
 
 const h = await apiHarness();
+// As the server runs it: the chain is sealed every second while the requests run.
+const sealer = startAuditSealer(h.db);
 try {
   const registry = await loadRegistry(h.db);
   const practice = registry.memberships.find((m) => m.endDate === null)!.practiceOds;
@@ -62,5 +65,6 @@ try {
   const creates = await rate(create);
   console.log(`| ${testEngine} | raw SELECT ${Math.round(raw)}/s | clinician read ${Math.round(reads)}/s (${(reads / raw).toFixed(2)}× raw) | clinician create ${Math.round(creates)}/s |`);
 } finally {
+  await sealer.stop();
   await h.close();
 }
