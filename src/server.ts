@@ -6,6 +6,7 @@ import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
 import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './demo/seed-demo.ts';
 import { settleExports } from './fhir-store/index.ts';
+import { startAuditSealer } from './modules/audit/index.ts';
 
 export interface ServerOptions {
   port?: number;
@@ -49,6 +50,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   let closing = false;
+  // Links committed audit records into the hash chain every second (modules/audit/chain.ts).
+  const sealer = startAuditSealer(db, { onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'audit sealing failed; retrying') });
   const patientsSeeded =
     seed.seeded && options.demoPatients
       ? seedDemoPatients(db, {
@@ -71,6 +74,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     async close() {
       closing = true;
       await app.close();
+      await sealer.stop();
       await patientsSeeded;
       await settleExports();
       if (ownsDb) await db.close();

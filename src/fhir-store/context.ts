@@ -50,8 +50,11 @@ export interface AuditTrail {
   changeCall(touches: Touch[], values: unknown[]): string;
   /** Records changes, in the transaction that makes them. */
   changes(tx: Db, touches: Touch[]): Promise<void>;
-  /** Records looks, after the request, resolving once they are stored. */
-  looks(db: Db, touches: Touch[]): Promise<void>;
+  /**
+   * Records looks (and refused attempts), after the request, resolving once they are stored. The
+   * outcome is the request's: `denied` when the access rules refused it, `error` when it failed.
+   */
+  looks(db: Db, touches: Touch[], outcome?: 'success' | 'denied' | 'error'): Promise<void>;
   /** Records a store event, in the transaction given. */
   event(tx: Db, event: StoreEvent): Promise<void>;
 }
@@ -66,6 +69,6 @@ export interface RequestContext {
   baseUrl: string;
   /** Prefer: handling=lenient */
   lenient?: boolean;
-  /** The HTTP request (or command), named in the audit. */
-  request?: { method: string; url: string };
+  /** The HTTP request (or command), named in the audit; `id` is the server's request id. */
+  request?: { method: string; url: string; id?: string };
 }

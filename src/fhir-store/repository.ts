@@ -46,6 +46,11 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   constructor(
     db: Db,
     private readonly context: RequestContext,
+    /**
+     * The caller runs the whole request in one transaction of its own and records its one audit entry
+     * there (`auditRequestChanges`): the writes inside (a batch's entries) do not record their own.
+     */
+    private readonly options: { auditAtEnd?: boolean } = {},
   ) {
     super();
     loadFhirDefinitions();
@@ -73,7 +78,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
           const result = await callback(tx);
           if (outermost) await this.assertNamedPatientsStored(tx);
           // The changes' audit entry commits with the changes themselves, or not at all.
-          if (outermost) await this.auditChanges(tx, touched);
+          if (outermost && !this.options.auditAtEnd) await this.auditRequestChanges(tx);
           return result;
         } finally {
           this.depth--;
@@ -167,11 +172,13 @@ export class FhirStoreRepository extends FhirRepository<Db> {
         : undefined;
     if (!rule) await this.assertMayWrite(this.db, version.content, version.index, version.patientId, null);
     const touch: Touch = { action: 'create', resourceType: version.resourceType, id: version.id, patientId: version.patientId };
+    // The request's one audit entry, in the create's own statement: the create and whatever the request looked at before it.
+    const touched = [...this.touches, touch];
     const created = await this.storing(version, () =>
       insertNewResource(
         this.db,
         version,
-        (values) => this.context.audit.changeCall([touch], values),
+        this.options.auditAtEnd ? undefined : (values) => this.context.audit.changeCall(touched, values),
         patients.map((p) => p.id),
         rule,
       ),
@@ -189,6 +196,8 @@ export class FhirStoreRepository extends FhirRepository<Db> {
       throw unprocessable(patients.filter((p) => missing.has(p.id)).map((p) => patientMissing(p.id, p.at)));
     }
     if (!created) throw alreadyExists(version);
+    if (this.options.auditAtEnd) this.touches.push(touch);
+    else this.touches.splice(0); // recorded by the create's statement
     return version.content as WithId<T>;
   }
 
@@ -509,14 +518,15 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   }
 
   /**
-   * When the transaction changed the record, writes one audit entry for everything it touched since
-   * `from` (a PATCH reads, then updates) and takes those off the list the request audits afterwards.
+   * When the request changed the record, writes its one audit entry in the transaction given: everything
+   * the request touched so far (a PATCH reads, then updates; a conditional reference searches first),
+   * taken off the list the request audits afterwards. A request that only looked is audited after it.
    */
-  private async auditChanges(tx: Db, from: number): Promise<void> {
-    const touched = this.touches.slice(from);
+  async auditRequestChanges(tx: Db): Promise<void> {
+    const touched = this.touches.slice(0);
     if (!touched.some((t) => t.action === 'create' || t.action === 'update' || t.action === 'delete')) return;
     await this.context.audit.changes(tx, touched);
-    this.touches.splice(from, touched.length);
+    this.touches.splice(0, touched.length);
   }
 
   private touch(action: Touch['action'], resourceType: string, id: string, patientId: string | null): void {

@@ -16,8 +16,10 @@ import { AppError } from '../shared/errors.ts';
 import type { Db } from '../storage/db.ts';
 import { normalisedPath, requireActor } from './auth.ts';
 import { sendError } from './errors.ts';
+import { redactingSerializers } from './log-redaction.ts';
 import { authRoutes } from './api/auth-routes.ts';
 import { networkRoutes } from './api/network-routes.ts';
+import { auditRoutes } from './api/audit-routes.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
 import { DEFAULT_EXPORT_DIR } from '../config.ts';
 import { VERSION } from '../version.ts';
@@ -54,7 +56,10 @@ const PUBLIC = { config: { public: true } } as const;
 
 export async function buildApp(options: AppOptions): Promise<ZodApp> {
   const app: ZodApp = Fastify({
-    loggerInstance: (options.logger || undefined) as FastifyBaseLogger | undefined,
+    // Whatever logger is given, the app logs through redacting serializers: no patient data in the log.
+    loggerInstance: (options.logger ? options.logger.child({}, { serializers: redactingSerializers, redact: ['req.headers.authorization', '*.password', '*.token'] }) : undefined) as
+      | FastifyBaseLogger
+      | undefined,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -106,6 +111,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
 
   authRoutes(app);
   networkRoutes(app);
+  auditRoutes(app);
   await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR });
 
   if (servesWeb) {

@@ -13,6 +13,8 @@ export type { AllocationView as Allocation } from '../../src/modules/funding/ind
 // A value, so from the browser-safe types.ts rather than the module's entry (which would bundle server code).
 export { PARTNER_TYPES } from '../../src/modules/network/types.ts';
 export type Role = User['role'];
+import type { AccessLogPage, AuditReview } from '../../src/modules/audit/index.ts';
+export type { AccessLogPage, AuditReview };
 
 type Position = [number, number] | [number, number, number];
 export type MapGeometry = { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
@@ -75,8 +77,8 @@ async function readError(response: Response): Promise<ApiError> {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+async function request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<T> {
+  const headers: Record<string, string> = { Accept: accept };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -94,6 +96,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   if (!response.ok) throw await readError(response);
   if (response.status === 204) return undefined as T;
+  if (accept !== 'application/json') return (await response.text()) as T;
   return (await response.json()) as T;
 }
 
@@ -112,4 +115,8 @@ export const api = {
   addPartner: (pcnCode: string, input: { code?: string; name: string; type: PartnerType; postcode?: string; role?: string }) => request<unknown>('POST', `/api/pcns/${enc(pcnCode)}/partners`, input),
   practice: (ods: string) => request<PracticeDetail>('GET', `/api/practices/${enc(ods)}`),
   movePractice: (ods: string, input: { pcnCode: string; date?: string }) => request<unknown>('PATCH', `/api/practices/${enc(ods)}`, input),
+  /** Who looked at a patient's record, newest first, a page at a time. */
+  accessLog: (patientId: string, page = 1) => request<AccessLogPage>('GET', `/api/patients/${enc(patientId)}/access-log?page=${page}&pageSize=20`),
+  auditReview: (days = 30) => request<AuditReview>('GET', `/api/audit/review?days=${days}`),
+  auditReviewCsv: (days = 30) => request<string>('GET', `/api/audit/review?days=${days}&format=csv`, undefined, 'text/csv'),
 };

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { Header } from './components/header.tsx';
 import { AreaPage } from './pages/area-page.tsx';
+import { AuditReviewPage } from './pages/audit-review-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 import { PcnPage } from './pages/pcn-page.tsx';
 import { PracticePage } from './pages/practice-page.tsx';
@@ -19,6 +20,7 @@ function Page({ pathname }: { pathname: string }) {
   params = matchPath('/practices/:ods', pathname);
   if (params?.ods) return <PracticePage key={params.ods} ods={params.ods} />;
   if (pathname === '/patients') return <PatientSearchPage />;
+  if (pathname === '/audit') return <AuditReviewPage />;
   params = matchPath('/patients/:id', pathname);
   if (params?.id) return <PatientRecordPage key={params.id} id={params.id} />;
   return <NotFoundPage />;

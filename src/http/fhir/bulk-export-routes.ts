@@ -22,7 +22,7 @@ export async function bulkExportRoutes(app: FastifyInstance, { db, exportDir }: 
       .map((t) => t.trim())
       .filter(Boolean);
     if (types?.some((t) => !/^[A-Z][A-Za-z]+$/.test(t))) throw new AppError('bad-request', '_type lists resource types, e.g. Patient,Condition', '_type');
-    const context = await recordContext(db, actor, { request: { method: request.method, url: request.url }, baseUrl: base(request), purpose: 'secondary-use' });
+    const context = await recordContext(db, actor, { request: { method: request.method, url: request.url, id: request.id }, baseUrl: base(request), purpose: 'secondary-use' });
     const id = await startExport(db, context, request.url, { types, since: query._since, patientIds: await patients(request) }, exportDir);
     return reply
       .status(202)
@@ -42,7 +42,7 @@ export async function bulkExportRoutes(app: FastifyInstance, { db, exportDir }: 
     '/Group/:id/$export',
     kickOff(async (request) => {
       const actor = await requireActor(db, request);
-      const repo = new FhirStoreRepository(db, await recordContext(db, actor, { request: { method: request.method, url: request.url }, baseUrl: base(request) }));
+      const repo = new FhirStoreRepository(db, await recordContext(db, actor, { request: { method: request.method, url: request.url, id: request.id }, baseUrl: base(request) }));
       const group = await repo.readResource<Group>('Group', (request.params as { id: string }).id);
       return (group.member ?? []).map((m) => /^Patient\/(.+)$/.exec(m.entity.reference ?? '')?.[1]).filter((id): id is string => !!id);
     }),

@@ -89,15 +89,14 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
       breakGlassReason: breakGlass,
       baseUrl,
       lenient: /handling=lenient/.test(prefer),
-      request: { method: request.method, url: request.url },
+      request: { method: request.method, url: request.url, id: request.id },
     });
     const path = fhirUrl(request).split('?')[0]!.replace(/^\//, '');
     const gone = clientGone(reply);
     let touches: Touch[] = [];
-    // Under an Idempotency-Key the write runs in a transaction that also remembers its answer.
-    const answer = await answerIdempotently(db, request, actor.id, async (tx) => {
+    const run = async (tx: Db, auditAtEnd: boolean): Promise<FhirAnswer> => {
       // A client that goes away cancels the queries its request still runs.
-      const repo = new FhirStoreRepository(cancelledBy(tx, gone), context);
+      const repo = new FhirStoreRepository(cancelledBy(tx, gone), context, { auditAtEnd });
       touches = repo.touches;
       let result: [OperationOutcome, Resource?];
       try {
@@ -108,9 +107,23 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
         result = [known.outcome];
       }
       if (isTransaction(request.body) && statusOf(result[0]) >= 400) result = [atFailedEntry(result[0], request.body, repo.lastWrite)];
+      // The request's one audit record, in the transaction that holds all its writes.
+      if (auditAtEnd) await repo.auditRequestChanges(tx);
       return answerOf(result, { method: request.method, baseUrl, prefer, ignoredParameters: repo.ignoredParameters });
-    });
-    await context.audit.looks(db, touches);
+    };
+    let answer: FhirAnswer;
+    try {
+      // Under an Idempotency-Key the write runs in a transaction that also remembers its answer; a batch's
+      // entries run in one transaction too (each still fails alone, as a savepoint), so that the request
+      // is ONE audit record written with its changes.
+      answer = await answerIdempotently(db, request, actor.id, (tx) => (tx !== db ? run(tx, true) : isBatch(request.body) ? db.transaction((batch) => run(batch, true)) : run(tx, false)));
+    } catch (error) {
+      // A failure after the request touched the record is still a look (or an attempt) to record.
+      await context.audit.looks(db, touches, 'error').catch(() => {});
+      throw error;
+    }
+    // What the request looked at (or was refused), stored before the answer leaves.
+    await context.audit.looks(db, touches, answer.status === 403 ? 'denied' : answer.status >= 500 ? 'error' : 'success');
     reply.status(answer.status).headers(answer.headers);
     return answer.body === '' ? reply.send() : reply.send(answer.body);
   };
@@ -219,6 +232,8 @@ function countParameter(query: Record<string, string | string[]>): number | unde
  * for search parameters and fails. They never are one.
  */
 const isPrototypeKey = (key: string) => Object.hasOwn(Object.prototype, key.split(':')[0]!);
+
+const isBatch = (body: unknown): body is Bundle => !!body && typeof body === 'object' && (body as Bundle).resourceType === 'Bundle' && (body as Bundle).type === 'batch';
 
 const isTransaction = (body: unknown): body is Bundle => !!body && typeof body === 'object' && (body as Bundle).resourceType === 'Bundle' && (body as Bundle).type === 'transaction';
 

@@ -8,9 +8,23 @@ export interface AuditEntry {
   pcnCode?: string | null;
   summary: string; // one sentence a person can read in a history list
   detail?: Record<string, unknown>;
+  // The FHIR AuditEvent's other fields (issue 10); a look or change of the record fills them in.
+  /** Fastify's request id (or the command), to find the application log lines of the same request. */
+  requestId?: string | null;
+  orgCode?: string | null;
+  role?: string | null;
+  /** The backend client acting (SMART backend services), when a system acts rather than a person. */
+  clientId?: string | null;
+  outcome?: AuditOutcome;
+  purpose?: string | null;
+  breakGlassReason?: string | null;
+  /** Every patient whose record the request touched. */
+  patientIds?: string[];
 }
 
-const auditColumns = '(actor, action, entity_type, entity_id, pcn_code, summary, detail)';
+export type AuditOutcome = 'success' | 'denied' | 'error';
+
+const auditColumns = '(actor, action, entity_type, entity_id, pcn_code, summary, detail, request_id, org_code, role, client_id, outcome, purpose, break_glass_reason, patient_ids)';
 
 /** Writes one audit entry; call it with the transaction that makes the change. */
 export async function recordAudit(tx: Db, entry: AuditEntry): Promise<void> {
@@ -19,21 +33,43 @@ export async function recordAudit(tx: Db, entry: AuditEntry): Promise<void> {
 }
 
 /**
- * `audit_event_add(…)` (migration 007) for one entry, its parameters appended to `values`, so that a
+ * `audit_record_add(…)` (migration 055) for one entry, its parameters appended to `values`, so that a
  * change and its audit entry can be one statement. The call returns true.
  */
 export function auditCall(entry: AuditEntry, values: unknown[]): string {
   const first = values.length + 1;
   values.push(...auditValues(entry));
-  return `audit_event_add(${AUDIT_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
+  return `audit_record_add(${AUDIT_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
 }
 
 /** An entry's values in the order of auditColumns, typed by AUDIT_TYPES. */
 function auditValues(entry: AuditEntry): unknown[] {
-  return [entry.actor, entry.action, entry.entityType, entry.entityId, entry.pcnCode ?? null, entry.summary, entry.detail ? JSON.stringify(entry.detail) : null];
+  return [
+    entry.actor,
+    entry.action,
+    entry.entityType,
+    entry.entityId,
+    entry.pcnCode ?? null,
+    entry.summary,
+    entry.detail ? JSON.stringify(entry.detail) : null,
+    entry.requestId ?? null,
+    entry.orgCode ?? null,
+    entry.role ?? null,
+    entry.clientId ?? null,
+    entry.outcome ?? 'success',
+    entry.purpose ?? null,
+    entry.breakGlassReason ?? null,
+    // An array of arrays is not an unnest-able column: a record's patients travel as one text literal.
+    pgTextArray(entry.patientIds ?? []),
+  ];
 }
 
-const AUDIT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'jsonb'];
+const AUDIT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text[]'];
+
+/** A text[] literal ({"a","b"}), quoting every element. */
+function pgTextArray(values: string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
 
 /**
  * Writes an entry outside any transaction (the audit of a look) and resolves once it is stored, so a
@@ -85,8 +121,10 @@ class AuditQueue {
 async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
   const rows = entries.map(auditValues);
   const columns = AUDIT_TYPES.map((_, i) => rows.map((row) => row[i]));
-  const arrays = AUDIT_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-  await db.query(`INSERT INTO audit_event ${auditColumns} SELECT * FROM unnest(${arrays})`, columns);
+  // text[] cannot be unnested as a column of a two-dimensional array: patient lists go as their literals and are cast back.
+  const arrays = AUDIT_TYPES.map((type, i) => `$${i + 1}::${type === 'text[]' ? 'text' : type}[]`).join(', ');
+  const select = AUDIT_TYPES.map((type, i) => (type === 'text[]' ? `c${i}::text[]` : `c${i}`)).join(', ');
+  await db.query(`INSERT INTO audit_event ${auditColumns} SELECT ${select} FROM unnest(${arrays}) AS u(${AUDIT_TYPES.map((_, i) => `c${i}`).join(', ')})`, columns);
 }
 
 export interface AuditRow {

@@ -8,9 +8,11 @@ import { type Actor, SYSTEM_ACTOR } from '../access/index.ts';
 import { recordAccessFor } from './record-access.ts';
 import { recordAuditTrail } from './record-audit.ts';
 
+export { recordAccessFor };
+
 export interface RecordRequest {
-  /** The HTTP request or command, named in the audit. */
-  request: { method: string; url: string };
+  /** The HTTP request or command, named in the audit; `id` is the server's request id (Fastify's request.id). */
+  request: { method: string; url: string; id?: string };
   /** The server's FHIR base, for links. */
   baseUrl?: string;
   breakGlassReason?: string | null;
@@ -21,11 +23,12 @@ export interface RecordRequest {
 /** The store's request context for an actor: their access rules and their audit trail. */
 export async function recordContext(db: Db, actor: Actor, options: RecordRequest): Promise<RequestContext> {
   const breakGlassReason = options.breakGlassReason ?? null;
+  const purpose = options.purpose ?? 'direct-care';
   return {
     who: actor.email,
-    purpose: options.purpose ?? 'direct-care',
+    purpose,
     access: await recordAccessFor(db, actor, breakGlassReason),
-    audit: recordAuditTrail(actor, options.request, breakGlassReason),
+    audit: recordAuditTrail(actor, options.request, breakGlassReason, purpose),
     baseUrl: options.baseUrl ?? 'urn:pcn-hub:fhir',
     lenient: options.lenient ?? false,
     request: options.request,

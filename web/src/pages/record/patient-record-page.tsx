@@ -7,6 +7,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Confirmation } from '../../components/forms.tsx';
 import { Breadcrumb, LoadFailed, Loading } from '../../components/page-parts.tsx';
+import { AccessLog } from '../../components/record/access-log.tsx';
 import { AddEntryForm } from '../../components/record/add-entry-form.tsx';
 import { BreakGlass } from '../../components/record/break-glass.tsx';
 import { plainName } from '../../components/record/entries.ts';
@@ -120,6 +121,8 @@ export function PatientRecordPage({ id }: { id: string }) {
       {(user?.role === 'admin' || user?.role === 'clinician') && (
         <AddEntryForm patient={patient} user={user} latestWhatMatters={latestWhatMatters(entries)} breakGlassReason={reason} onAdded={onAdded} />
       )}
+      {/* Reloaded with the record, so a look just made shows. */}
+      <AccessLog key={`${entries.length}`} patientId={id} />
     </>
   );
 }

@@ -1,0 +1,127 @@
+/**
+ * Reading the audit log: a patient's "who looked at my record", and the IG lead's review of break-glass
+ * uses and unusual access.
+ */
+import { stringify } from 'csv-stringify/sync';
+import type { Db } from '../../storage/db.ts';
+import type { Actor } from '../access/index.ts';
+
+/** Who may review the audit log of anyone's record: one place to add a role (the IG lead's `ig-lead`). */
+export function mayReviewAudit(actor: Pick<Actor, 'role'>): boolean {
+  return actor.role === 'admin' || (actor.role as string) === 'ig-lead';
+}
+
+export interface AccessLogEntry {
+  at: string;
+  organisation: string | null;
+  role: string | null;
+  /** read, search, create, update, delete, history (one request may do several) */
+  action: string;
+  outcome: 'success' | 'denied' | 'error';
+  purpose: string | null;
+  breakGlassReason: string | null;
+}
+
+export interface AccessLogPage {
+  entries: AccessLogEntry[];
+  page: number;
+  pageSize: number;
+  hasMore: boolean;
+}
+
+const AT = `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+
+/** Every request that touched this patient's record, newest first: the organisation, role, when and why (not who by name). */
+export async function accessLog(db: Db, patientId: string, page = 1, pageSize = 50): Promise<AccessLogPage> {
+  const rows = await db.query<AccessLogEntry>(
+    `SELECT ${AT} AS at, org_code AS organisation, role, replace(substr(action, 6), '+', ', ') AS action, outcome, purpose, break_glass_reason AS "breakGlassReason"
+       FROM audit_event WHERE patient_ids @> ARRAY[$1]::text[] ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3`,
+    [patientId, pageSize + 1, (page - 1) * pageSize],
+  );
+  return { entries: rows.slice(0, pageSize), page, pageSize, hasMore: rows.length > pageSize };
+}
+
+/**
+ * Unusual access, as the review page declares it: one user whose requests touched the records of more
+ * than this many different patients in one day (UTC). Search result lists count too, so a user who
+ * pages through the population shows up; a clinician's day of consultations stays well below it.
+ */
+export const UNUSUAL_PATIENTS_PER_DAY = 50;
+/** How far back the review looks, unless asked otherwise. */
+export const REVIEW_DAYS = 30;
+const REVIEW_LIMIT = 1000;
+
+export interface BreakGlassUse {
+  at: string;
+  actor: string;
+  organisation: string | null;
+  role: string | null;
+  patients: string[];
+  reason: string;
+  action: string;
+  outcome: string;
+}
+
+export interface UnusualAccess {
+  day: string;
+  actor: string;
+  organisation: string | null;
+  role: string | null;
+  patients: number;
+}
+
+export interface AuditReview {
+  days: number;
+  threshold: number;
+  breakGlass: BreakGlassUse[];
+  unusual: UnusualAccess[];
+}
+
+/** The IG lead's review of the last `days` days: break-glass uses, and users over the unusual-access threshold. */
+export async function auditReview(db: Db, days = REVIEW_DAYS, threshold = UNUSUAL_PATIENTS_PER_DAY): Promise<AuditReview> {
+  const breakGlass = await db.query<BreakGlassUse>(
+    `SELECT ${AT} AS at, actor, org_code AS organisation, role, patient_ids AS patients, break_glass_reason AS reason,
+            replace(substr(action, 6), '+', ', ') AS action, outcome
+       FROM audit_event WHERE break_glass_reason IS NOT NULL AND at >= now() - make_interval(days => $1)
+      ORDER BY at DESC, id DESC LIMIT ${REVIEW_LIMIT}`,
+    [days],
+  );
+  const unusual = await db.query<UnusualAccess>(
+    `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, actor, min(org_code) AS organisation, min(role) AS role, count(DISTINCT p)::int AS patients
+       FROM audit_event, unnest(patient_ids) AS p
+      WHERE at >= now() - make_interval(days => $1)
+      GROUP BY 1, actor HAVING count(DISTINCT p) > $2
+      ORDER BY 1 DESC, 5 DESC LIMIT ${REVIEW_LIMIT}`,
+    [days, threshold],
+  );
+  return { days, threshold, breakGlass, unusual };
+}
+
+/** The review as one CSV (a row per break-glass use and per unusual day), for the IG lead's own records. */
+export function auditReviewCsv(review: AuditReview): string {
+  const rows = [
+    ...review.breakGlass.map((b) => ({
+      kind: 'break-glass',
+      when: b.at,
+      user: b.actor,
+      organisation: b.organisation,
+      role: b.role,
+      patients: b.patients.join(' '),
+      reason: b.reason,
+      action: b.action,
+    })),
+    ...review.unusual.map((u) => ({
+      kind: 'unusual access',
+      when: u.day,
+      user: u.actor,
+      organisation: u.organisation,
+      role: u.role,
+      patients: String(u.patients),
+      reason: `more than ${review.threshold} patients in a day`,
+      action: '',
+    })),
+  ];
+  // A reason is free text: one that starts like a formula is quoted so a spreadsheet shows it, not runs it.
+  const cast = { string: (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value) };
+  return stringify(rows, { header: true, columns: ['kind', 'when', 'user', 'organisation', 'role', 'patients', 'reason', 'action'], cast });
+}
