@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { clientCommand } from './client.ts';
 import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
@@ -9,7 +10,7 @@ import { VERSION } from '../version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pcn').description('PCN Hub: the platform a Primary Care Network runs on').version(VERSION).showHelpAfterError('(add --help for usage)').exitOverride();
-  for (const command of [serveCommand(), demoCommand(), importCommand(), exportCommand(), userCommand(), tokenCommand()]) {
+  for (const command of [serveCommand(), demoCommand(), importCommand(), exportCommand(), userCommand(), clientCommand(), tokenCommand()]) {
     program.addCommand(command.exitOverride());
   }
   return program;
