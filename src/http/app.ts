@@ -68,7 +68,7 @@ export function contentSecurityPolicy(mapTiles?: string): string {
     "style-src 'self'",
     `img-src 'self' data:${tiles ? ` ${tiles}` : ''}`,
     "connect-src 'self'",
-    "font-src 'self'",
+    "font-src 'self' https://assets.nhs.uk", // the NHS web font
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
