@@ -144,9 +144,23 @@ test('security headers on the web app and the APIs; no-store on /api and /fhir a
   }
   const denied = await h.app.inject({ method: 'GET', url: '/fhir/Patient?_count=1' });
   assert.equal(denied.headers['cache-control'], 'no-store', 'errors too');
+  const page = await h.app.inject({ method: 'GET', url: '/patients' });
+  assert.equal(page.statusCode, 200, 'the web app’s page');
+  assert.match(String(page.headers['content-security-policy']), /^default-src 'self'; script-src 'self'; style-src 'self';.*frame-ancestors 'none'$/);
+  assert.equal(page.headers['x-frame-options'], 'DENY');
   const policy = contentSecurityPolicy('https://{s}.tile.example.org/{z}/{x}/{y}.png');
   assert.match(policy, /script-src 'self';/);
   assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval/);
   assert.match(policy, /img-src 'self' data: https:\/\/\*\.tile\.example\.org;/);
   assert.match(contentSecurityPolicy(), /img-src 'self' data:;/);
+});
+
+test('one address guessing across many accounts backs off as a whole; other addresses do not', async () => {
+  const sprayer = '203.0.113.77';
+  const login = (email: string, password: string, address: string) => h.app.inject({ method: 'POST', url: '/api/login', payload: { email, password }, remoteAddress: address });
+  for (let i = 0; i < SIGN_IN_THROTTLE.freeFailuresPerAddress; i++) assert.equal((await login(`spray${i}@pcn-hub.example`, 'Winter2026!', sprayer)).statusCode, 401);
+  const held = await login('admin@pcn-hub.example', ADMIN_PASSWORD, sprayer);
+  assert.equal(held.statusCode, 429);
+  assert.ok(Number(held.headers['retry-after']) > 0);
+  assert.equal((await login('admin@pcn-hub.example', ADMIN_PASSWORD, '198.51.100.21')).statusCode, 200);
 });

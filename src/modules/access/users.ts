@@ -16,7 +16,7 @@ export const MIN_PASSWORD_LENGTH = 12;
  */
 export const SIGN_IN_THROTTLE = {
   freeFailuresPerAccount: 5,
-  freeFailuresPerAddress: 20,
+  freeFailuresPerAddress: 50,
   baseWaitSeconds: 30,
   maxWaitSeconds: 15 * 60,
   forgetAfterSeconds: 24 * 60 * 60,
@@ -110,6 +110,11 @@ async function assertNotThrottled(db: Db, keys: string[]): Promise<void> {
 }
 
 async function countFailure(db: Db, keys: string[]): Promise<void> {
+  // Counts a day old are forgotten: swept a few at a time as failures come, so the table stays small.
+  await db.query(
+    `DELETE FROM sign_in_failure WHERE key IN (SELECT key FROM sign_in_failure WHERE last_failed_at < now() - make_interval(secs => $1) LIMIT 100)`,
+    [SIGN_IN_THROTTLE.forgetAfterSeconds],
+  );
   await db.query(
     `INSERT INTO sign_in_failure (key, failures, last_failed_at) SELECT k, 1, now() FROM unnest($1::text[]) AS k
      ON CONFLICT (key) DO UPDATE SET
