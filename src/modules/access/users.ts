@@ -111,10 +111,9 @@ async function assertNotThrottled(db: Db, keys: string[]): Promise<void> {
 
 async function countFailure(db: Db, keys: string[]): Promise<void> {
   // Counts a day old are forgotten: swept a few at a time as failures come, so the table stays small.
-  await db.query(
-    `DELETE FROM sign_in_failure WHERE key IN (SELECT key FROM sign_in_failure WHERE last_failed_at < now() - make_interval(secs => $1) LIMIT 100)`,
-    [SIGN_IN_THROTTLE.forgetAfterSeconds],
-  );
+  await db.query(`DELETE FROM sign_in_failure WHERE key IN (SELECT key FROM sign_in_failure WHERE last_failed_at < now() - make_interval(secs => $1) LIMIT 100)`, [
+    SIGN_IN_THROTTLE.forgetAfterSeconds,
+  ]);
   await db.query(
     `INSERT INTO sign_in_failure (key, failures, last_failed_at) SELECT k, 1, now() FROM unnest($1::text[]) AS k
      ON CONFLICT (key) DO UPDATE SET
