@@ -1,5 +1,6 @@
 /** Settings come from the environment (and CLI flags that override it); nothing else reads process.env. */
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Where Bulk Data $export files go unless PCN_EXPORT_DIR says otherwise. */
@@ -26,6 +27,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Where Bulk Data $export writes its NDJSON files (PCN_EXPORT_DIR, default under the system temp). */
   exportDir: string;
+  /** The bearer-token signing key file, outside the database (PCN_KEY_FILE; default: tokenKeyFileFor). */
+  tokenKeyFile: string;
 }
 
 /**
@@ -79,9 +82,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     exportDir: env.PCN_EXPORT_DIR || DEFAULT_EXPORT_DIR,
     rateLimitPerMinute: wholeNumber('PCN_RATE_LIMIT_PER_MINUTE', env.PCN_RATE_LIMIT_PER_MINUTE ?? '6000'),
+    tokenKeyFile: '',
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  return { ...config, ...given };
+  const merged = { ...config, ...given };
+  return { ...merged, tokenKeyFile: merged.tokenKeyFile || env.PCN_KEY_FILE || tokenKeyFileFor(merged, env) };
+}
+
+/**
+ * Where the token key lives unless PCN_KEY_FILE says: beside a PGlite folder's data (`<dataDir>/keys/token.key`);
+ * for PostgreSQL, in the operator's own config folder, one file per database
+ * (`~/.config/pcn-hub/keys/token-<host:port/db hash>.key`), so `pcn token` and `pcn serve` run by the same
+ * account on the same machine agree. Servers on several machines share one PCN_KEY_FILE (see docs/operations.md).
+ */
+export function tokenKeyFileFor(store: { databaseUrl?: string; dataDir: string }, env: NodeJS.ProcessEnv = process.env): string {
+  if (!store.databaseUrl) return join(store.dataDir, 'keys', 'token.key');
+  const url = new URL(store.databaseUrl);
+  const database = createHash('sha256')
+    .update(`${url.hostname}:${url.port || '5432'}${url.pathname}`)
+    .digest('hex')
+    .slice(0, 16);
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'pcn-hub', 'keys', `token-${database}.key`);
 }
 
 function wholeNumber(name: string, value: string): number {

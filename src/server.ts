@@ -1,7 +1,8 @@
 /** Starts the HTTP server on a store: used by `pcn serve`, `npm start` and the browser tests. */
 import pino, { type Logger } from 'pino';
 import { buildApp, type ZodApp } from './http/app.ts';
-import type { LoadShedding } from './config.ts';
+import { tokenKeyFileFor, type LoadShedding } from './config.ts';
+import { signTokensWithKeyFile } from './modules/access/index.ts';
 import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
 import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './demo/seed-demo.ts';
@@ -28,6 +29,11 @@ export interface ServerOptions {
   rateLimitPerMinute?: number;
   /** Where Bulk Data $export writes its files (default under the system temp). */
   exportDir?: string;
+  /**
+   * The bearer-token key file. Default: the store's own (config.ts tokenKeyFileFor) when this opens the
+   * store; none for a store passed in as `db`, whose tokens then live and die with this process.
+   */
+  tokenKeyFile?: string;
   logger?: Logger | false;
 }
 
@@ -44,7 +50,10 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const ownsDb = !options.db;
-  const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? './pcn-data', statementTimeoutMs: options.statementTimeoutMs }));
+  const dataDir = options.dataDir ?? './pcn-data';
+  const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir, statementTimeoutMs: options.statementTimeoutMs }));
+  const tokenKeyFile = options.tokenKeyFile ?? (ownsDb ? tokenKeyFileFor({ databaseUrl: options.databaseUrl, dataDir }) : undefined);
+  if (tokenKeyFile) signTokensWithKeyFile(db, tokenKeyFile);
   const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword }) : { seeded: false };
   const app = await buildApp({ db, logger, mapTiles: options.mapTiles, loadShedding: options.loadShedding, exportDir: options.exportDir, rateLimitPerMinute: options.rateLimitPerMinute });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });

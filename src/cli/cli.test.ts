@@ -37,13 +37,17 @@ after(async () => {
 test(`every command has --help and exits 0 (${testEngine})`, async () => {
   const top = await pcn(['--help']);
   assert.equal(top.code, 0);
-  for (const command of ['serve', 'demo', 'import', 'export', 'user', 'token']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
+  for (const command of ['serve', 'demo', 'import', 'export', 'user', 'client', 'token']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
   for (const args of [
     ['serve', '--help'],
     ['demo', '--help'],
     ['import', '--help'],
     ['export', '--help'],
     ['user', 'add', '--help'],
+    ['user', 'disable', '--help'],
+    ['client', 'add', '--help'],
+    ['client', 'list', '--help'],
+    ['client', 'disable', '--help'],
     ['token', '--help'],
   ]) {
     const result = await pcn(args);
@@ -189,4 +193,58 @@ test('export fhir writes NDJSON per type; import fhir of it into an empty store 
   const refused = await pcn(['import', 'fhir', bad], { env: otherStore });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^pcn: bad\.ndjson:2 entry 0 \(Patient\.birthDate\): Invalid date format/);
+});
+
+test('client add registers a system with its public keys and prints its id last; list and disable; mistakes are one line', async () => {
+  const { exportJWK, generateKeyPair } = await import('jose');
+  const jwks = join(work, 'pharmacy.jwks.json');
+  await writeFile(jwks, JSON.stringify({ keys: [{ ...(await exportJWK((await generateKeyPair('ES384')).publicKey)), kid: 'k1', alg: 'ES384' }] }));
+  const args = ['client', 'add', '--name', 'Riverside Pharmacy PMR', '--org', 'U90001', '--role', 'clinician', '--jwks', jwks, '--scope', 'system/Patient.rs system/Observation.read'];
+  const added = await pcn(args);
+  assert.equal(added.code, 0, added.stderr);
+  const id = added.stdout.trim().split('\n').at(-1)!;
+  assert.match(id, /^[0-9a-f-]{36}$/);
+  const listed = await pcn(['client', 'list']);
+  assert.match(listed.stdout, new RegExp(`^${id}\\tRiverside Pharmacy PMR\\tU90001\\tclinician\\tsystem/Patient.rs system/Observation.read\\tenabled$`, 'm'));
+  assert.equal((await pcn(['client', 'disable', '--id', id])).code, 0);
+  assert.match((await pcn(['client', 'list'])).stdout, new RegExp(`^${id}\\t.*\\tdisabled \\d{4}-`, 'm'));
+
+  for (const [bad, message] of [
+    [['--org', 'Q99999'], /^pcn: no PCN, practice or partner organisation has the code Q99999\n$/],
+    [['--jwks', join(work, 'missing.json')], /^pcn: cannot read --jwks .*missing\.json: ENOENT\n$/],
+    [['--scope', 'patient/*.read'], /^pcn: 'patient\/\*\.read' is not a system scope/],
+  ] as const) {
+    const flag = bad[0];
+    const at = args.indexOf(flag);
+    const result = await pcn([...args.slice(0, at + 1), bad[1], ...args.slice(at + 2)]);
+    assert.equal(result.code, 1, `${flag}: ${result.stdout}`);
+    assert.match(result.stderr, message);
+  }
+  const unknown = await pcn(['client', 'disable', '--id', 'no-such-client']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /^pcn: the backend client no-such-client was not found\n$/);
+});
+
+test('user disable: the user’s token is refused by the server at once, and pcn token no longer issues one', async () => {
+  const added = await pcn(['user', 'add', '--email', 'leaver@example.org', '--name', 'Lee Leaver', '--role', 'clinician', '--org', 'Z90101']);
+  assert.equal(added.code, 0, added.stderr);
+  const bearer = (await pcn(['token', '--user', 'leaver@example.org'])).stdout.trim().split('\n').at(-1)!;
+  const server = await startServer({ dataDir: store.dataDir, databaseUrl: store.databaseUrl });
+  const me = () => fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${bearer}` } });
+  try {
+    assert.equal((await me()).status, 200);
+    if (testEngine === 'postgres') {
+      // Another process beside the running server: the server's next request sees it.
+      const disabled = await pcn(['user', 'disable', '--email', 'leaver@example.org']);
+      assert.equal(disabled.code, 0, disabled.stderr);
+      assert.equal((await me()).status, 401);
+    }
+  } finally {
+    await server.close();
+  }
+  if (testEngine === 'pglite') assert.equal((await pcn(['user', 'disable', '--email', 'leaver@example.org'])).code, 0);
+  const refused = await pcn(['token', '--user', 'leaver@example.org']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^pcn: leaver@example.org has been disabled: no token is issued\n$/);
+  assert.equal((await pcn(['user', 'disable', '--email', 'nobody@example.org'])).code, 1);
 });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { auditCommand } from './audit.ts';
+import { clientCommand } from './client.ts';
 import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
@@ -10,7 +11,7 @@ import { VERSION } from '../version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pcn').description('PCN Hub: the platform a Primary Care Network runs on').version(VERSION).showHelpAfterError('(add --help for usage)').exitOverride();
-  for (const command of [serveCommand(), demoCommand(), importCommand(), exportCommand(), userCommand(), tokenCommand(), auditCommand()]) {
+  for (const command of [serveCommand(), demoCommand(), importCommand(), exportCommand(), userCommand(), clientCommand(), tokenCommand(), auditCommand()]) {
     program.addCommand(command.exitOverride());
   }
   return program;

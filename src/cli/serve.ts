@@ -28,6 +28,7 @@ export function serveCommand() {
       loadShedding: config.loadShedding,
       rateLimitPerMinute: config.rateLimitPerMinute,
       exportDir: config.exportDir,
+      tokenKeyFile: config.tokenKeyFile,
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);

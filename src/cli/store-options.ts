@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import type { Db } from '../storage/db.ts';
 import { openStore } from '../storage/open.ts';
+import { signTokensWithKeyFile } from '../modules/access/index.ts';
 
 export interface StoreFlags {
   data?: string;
@@ -15,7 +16,9 @@ export const withStoreOption = (command: Command) => command.option('--data <dir
 
 export async function openCliStore(flags: StoreFlags): Promise<Db> {
   const config = loadConfig(process.env, { dataDir: flags.data });
-  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs });
+  const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs });
+  signTokensWithKeyFile(db, config.tokenKeyFile); // the same key file as `pcn serve` on this store
+  return db;
 }
 
 /** Runs work on the store and always closes it. */

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ROLES, addUser } from '../modules/access/index.ts';
+import { ROLES, SYSTEM_ACTOR, addUser, disableUser } from '../modules/access/index.ts';
 import { usingStore, withStoreOption } from './store-options.ts';
 
 async function readStdin(): Promise<string> {
@@ -27,6 +27,16 @@ export function userCommand() {
         const actor = await addUser(db, { email: flags.email, name: flags.name, role: flags.role, org: flags.org, password });
         const pcn = actor.pcnCode ? ` in ${actor.pcnCode}` : '';
         process.stdout.write(`Added ${actor.email} (${actor.role}${pcn})${password ? '' : ' without a password: use `pcn token` for scripts'}.\n`);
+      });
+    }),
+  );
+  user.addCommand(
+    withStoreOption(
+      new Command('disable').description('disable a user at once: they cannot sign in and their tokens stop working (their history stays)').requiredOption('--email <email>', 'the user to disable'),
+    ).action(async (flags: { email: string; data?: string }) => {
+      await usingStore(flags, async (db) => {
+        const actor = await disableUser(db, SYSTEM_ACTOR, flags.email);
+        process.stdout.write(`Disabled ${actor.email}.\n`);
       });
     }),
   );

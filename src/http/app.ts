@@ -1,5 +1,5 @@
 /** The HTTP transport: Fastify, zod validation, one error table, the web app and the APIs. Thin by design. */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { normalisedPath, requireActor } from './auth.ts';
 import { sendError } from './errors.ts';
 import { redactingSerializers } from './log-redaction.ts';
 import { authRoutes } from './api/auth-routes.ts';
+import { oauthRoutes } from './oauth-routes.ts';
 import { networkRoutes } from './api/network-routes.ts';
 import { auditRoutes } from './api/audit-routes.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
@@ -53,6 +54,29 @@ export interface AppOptions {
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const PUBLIC = { config: { public: true } } as const;
+/** The APIs (and the OAuth token endpoint): JSON only, never framed, never cached. */
+const API_PATH = /^\/(api|fhir|oauth)(\/|$)/i;
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * The web app's Content-Security-Policy: its own scripts, styles and API only (no inline script, no eval),
+ * images from itself and the configured map tile server, and never inside a frame.
+ */
+export function contentSecurityPolicy(mapTiles?: string): string {
+  const tiles = mapTiles ? /^(https?:\/\/[^/]+)/i.exec(mapTiles.replace(/\{s\}/g, '*'))?.[1] : undefined;
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src 'self' data:${tiles ? ` ${tiles}` : ''}`,
+    "connect-src 'self'",
+    "font-src 'self' https://assets.nhs.uk", // the NHS web font
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 export async function buildApp(options: AppOptions): Promise<ZodApp> {
   const app: ZodApp = Fastify({
@@ -71,10 +95,15 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
 
-  app.addHook('onSend', async (_request, reply) => {
+  const webPolicy = contentSecurityPolicy(options.mapTiles);
+  app.addHook('onSend', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
+    const api = API_PATH.test(normalisedPath(request.url));
+    reply.header('content-security-policy', api ? API_CSP : webPolicy);
+    // Patient data (and tokens) must not be kept by browsers or proxies.
+    if (api) reply.header('cache-control', 'no-store');
   });
   warmUpFhir(); // start-up work, not overload: done before shedding measures the event loop
   await shedLoad(app, options.db, options.loadShedding ?? defaultLoadShedding(options.db.engine));
@@ -88,7 +117,9 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.public) return;
     if (request.routeOptions.url === undefined && isWebPage(request)) return;
-    await requireActor(options.db, request);
+    const actor = await requireActor(options.db, request);
+    // Backend clients speak FHIR; the web app's /api is for people.
+    if (actor.kind === 'client' && !/^\/fhir(\/|$)/i.test(normalisedPath(request.url))) throw new AppError('forbidden', 'a backend client may use /fhir only');
   });
 
   await app.register(fastifySwagger, {
@@ -112,6 +143,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   authRoutes(app);
   networkRoutes(app);
   auditRoutes(app);
+  await app.register(oauthRoutes);
   await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR });
 
   if (servesWeb) {
@@ -154,17 +186,21 @@ async function shedLoad(app: ZodApp, db: Db, limits: LoadShedding) {
 }
 
 /**
- * Each signed-in user (by their token), or each address before sign-in, may make `perMinute` requests a
- * minute; past that, 429 with Retry-After, answered by the route's own error handler (/api's {error},
- * /fhir's OperationOutcome). /healthz is never limited. The counts live in this process.
+ * Each signed-in user, each backend client, and each address for requests without a signed-in actor (sign-in,
+ * the token endpoint, the web app's files) may make `perMinute` requests a minute; past that, 429 with
+ * Retry-After, answered by the route's own error handler (/api's {error}, /fhir's OperationOutcome). Counted
+ * after sign-in is checked (preHandler), so all of one user's tokens share one count. /healthz is never
+ * limited. The counts live in this process.
  */
 async function limitRate(app: ZodApp, perMinute: number) {
   await app.register(rateLimit, {
     max: perMinute,
     timeWindow: 60_000,
+    hook: 'preHandler',
     keyGenerator: (request) => {
-      const token = request.headers.authorization;
-      return token ? `token:${createHash('sha256').update(token).digest('base64url')}` : `address:${request.ip}`;
+      const actor = request.actor;
+      if (actor) return actor.kind === 'client' ? `client:${actor.id}` : `user:${actor.id}`;
+      return `address:${request.ip}`;
     },
     allowList: (request) => request.url === '/healthz',
     errorResponseBuilder: (_request, context) => new AppError('rate-limited', `too many requests: at most ${context.max} a minute; try again in ${context.after}`),

@@ -10,21 +10,22 @@ declare module 'fastify' {
   }
 }
 
-// Checking a token costs a signature check and a user lookup; a minute's memory of the answer keeps
-// reads fast. A deleted user's token stops working within that minute.
-const REMEMBER_MS = 60_000;
-const remembered = new Map<string, { at: number; actor: Actor }>();
-
-/** The signed-in actor of a request, from `Authorization: Bearer <token>`, or a 401. */
-export async function requireActor(db: Db, request: FastifyRequest): Promise<Actor> {
+/** The bearer token of a request (`Authorization: Bearer <token>`), or a 401. */
+export function bearerToken(request: FastifyRequest): string {
   const header = request.headers.authorization;
-  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  const token = /^bearer /i.test(header ?? '') ? header!.slice(7).trim() : undefined;
   if (!token) throw new AppError('unauthenticated', 'sign in first: send Authorization: Bearer <token>');
-  const hit = remembered.get(token);
-  if (hit && Date.now() - hit.at < REMEMBER_MS) return (request.actor = hit.actor);
-  const actor = await actorFromToken(db, token);
-  if (remembered.size > 10_000) remembered.clear();
-  remembered.set(token, { at: Date.now(), actor });
+  return token;
+}
+
+/**
+ * The signed-in actor of a request, or a 401. Checked once a request (the onRequest hook and the routes
+ * share the answer); every check asks the database whether the user or client is still enabled and the
+ * token not signed out, so disabling and signing out take effect at once (tokens.ts).
+ */
+export async function requireActor(db: Db, request: FastifyRequest): Promise<Actor> {
+  if (request.actor) return request.actor;
+  const actor = await actorFromToken(db, bearerToken(request));
   return (request.actor = actor);
 }
 

@@ -14,6 +14,7 @@ const LIMIT = 6;
 let db: Db;
 let app: ZodApp;
 let admin: string;
+let adminAgain: string;
 let clinician: string;
 
 before(async () => {
@@ -24,6 +25,7 @@ before(async () => {
   const signIn = async (email: string) => `Bearer ${(await app.inject({ method: 'POST', url: '/api/login', payload: { email, password: PASSWORD } })).json<{ token: string }>().token}`;
   admin = await signIn('admin@pcn-hub.example'); // one request from this address before sign-in…
   clinician = await signIn('limited.gp@pcn-hub.example'); // …and two
+  adminAgain = await signIn('admin@pcn-hub.example'); // …and three: a second session of the same user
 });
 after(async () => {
   await app.close();
@@ -39,11 +41,21 @@ test(`past a user's allowance /fhir answers 429 throttled with Retry-After; anot
   const outcome = over.json<OperationOutcome>();
   assert.equal(outcome.resourceType, 'OperationOutcome');
   assert.equal(outcome.issue?.[0]?.code, 'throttled');
+  assert.equal((await get('/fhir/Patient?_count=1', adminAgain)).statusCode, 429, 'the count is the user’s, not the token’s: a second sign-in does not reset it');
   const api = await get('/api/pcns', admin);
   assert.equal(api.statusCode, 429);
   assert.equal(api.json<{ error: { code: string } }>().error.code, 'rate-limited');
   assert.equal((await get('/fhir/metadata', clinician)).statusCode, 200, 'another user has their own allowance');
   for (let i = 0; i < 3 * LIMIT; i++) assert.equal((await get('/healthz')).statusCode, 200, '/healthz is never limited');
+});
+
+test('requests without a signed-in actor are counted per address: one address is held, another is not', async () => {
+  const config = (address: string) => app.inject({ method: 'GET', url: '/api/config', remoteAddress: address });
+  for (let i = 0; i < LIMIT; i++) assert.equal((await config('192.0.2.50')).statusCode, 200, `request ${i + 1}`);
+  const over = await config('192.0.2.50');
+  assert.equal(over.statusCode, 429);
+  assert.ok(Number(over.headers['retry-after']) > 0);
+  assert.equal((await config('192.0.2.51')).statusCode, 200);
 });
 
 test('the allowance comes from PCN_RATE_LIMIT_PER_MINUTE (default 6,000 a minute; 0 is none)', () => {

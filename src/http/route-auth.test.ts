@@ -18,7 +18,7 @@ after(async () => {
 });
 
 /** Only these may be called without signing in (plus the web app's files). */
-const PUBLIC = new Set(['/healthz', '/api/login', '/api/config', '/api/openapi.json', '/fhir/metadata']);
+const PUBLIC = new Set(['/healthz', '/api/login', '/api/config', '/api/openapi.json', '/fhir/metadata', '/fhir/.well-known/smart-configuration', '/oauth/token']);
 const isWebFile = (url: string) => url === '/' || url === '/index.html' || url.startsWith('/assets/');
 
 /** Every (url, methods) the app registered, read from Fastify's own route tree. */
@@ -86,7 +86,7 @@ test(`every private route, spelt any encoded way, is a 401 without a token (${te
 });
 
 test('the public routes answer without a token; a route nobody registered under /api or /fhir is a 401 too', async () => {
-  for (const url of ['/healthz', '/api/config', '/api/openapi.json', '/fhir/metadata', '/%61pi/config', '/fhir/%6Detadata']) {
+  for (const url of ['/healthz', '/api/config', '/api/openapi.json', '/fhir/metadata', '/fhir/.well-known/smart-configuration', '/%61pi/config', '/fhir/%6Detadata']) {
     const reply = await h.app.inject({ method: 'GET', url });
     assert.equal(reply.statusCode, 200, `${url}: ${reply.body.slice(0, 200)}`);
   }

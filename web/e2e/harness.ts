@@ -40,6 +40,10 @@ export async function openPage(browser: Browser, serverUrl: string): Promise<{ c
   page.setDefaultTimeout(10_000);
   const errors: Error[] = [];
   page.on('pageerror', (error) => errors.push(error));
+  // Anything the server's Content-Security-Policy blocks is a fault of the page, like an uncaught error.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(new Error(message.text()));
+  });
   return { context, page, errors };
 }
 

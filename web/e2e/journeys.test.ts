@@ -139,7 +139,7 @@ test('2. sign in: a wrong password and a locked account say why; the right one s
     assert.equal(await page.locator('.nhsuk-error-summary a[href="#email"]').textContent(), besideField);
     assert.equal(await page.getByLabel('Email address').getAttribute('aria-invalid'), 'true');
 
-    // Wrong passwords lock an account (five, by the API); the page then says so instead of "wrong password".
+    // Wrong passwords back off (five from one address, by the API): the page then says so instead of "wrong password".
     const locked = { email: 'locked.out@pcn-hub.example', password: 'the real password 1' };
     await addUser(server.db, { ...locked, name: 'Lee Locked', role: 'admin' });
     for (let attempt = 1; attempt <= 5; attempt++) {

@@ -104,6 +104,8 @@ const enc = encodeURIComponent;
 
 export const api = {
   login: (email: string, password: string) => request<{ token: string; user: User }>('POST', '/api/login', { email, password }),
+  /** Signs the token out on the server, so that a copy of it is refused too. */
+  logout: () => request<void>('POST', '/api/logout'),
   config: () => request<ClientConfig>('GET', '/api/config'),
   areas: () => request<{ items: AreaSummary[] }>('GET', '/api/areas'),
   areaMap: (areaCode: string) => request<AreaMap>('GET', `/api/areas/${enc(areaCode)}/map`),

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import type { ZodApp } from '../app.ts';
 import type { Actor, Role } from '../../modules/access/index.ts';
-import { authenticate } from '../../modules/access/index.ts';
-import { issueToken } from '../../modules/access/index.ts';
-import { requireActor } from '../auth.ts';
+import { SignInThrottled, authenticate, issueToken, revokeToken } from '../../modules/access/index.ts';
+import { bearerToken, requireActor } from '../auth.ts';
 
 /** What the web app is told about the signed-in user. */
 export interface PublicUser {
@@ -36,11 +35,21 @@ export function authRoutes(app: ZodApp) {
         }),
       },
     },
-    async (request) => {
-      const actor = await authenticate(app.db, request.body.email, request.body.password);
-      return { token: await issueToken(app.db, actor), user: publicUser(actor) };
+    async (request, reply) => {
+      try {
+        const actor = await authenticate(app.db, request.body.email, request.body.password, request.ip);
+        return { token: await issueToken(app.db, actor), user: publicUser(actor) };
+      } catch (error) {
+        if (error instanceof SignInThrottled) reply.header('retry-after', String(error.retryAfterSeconds));
+        throw error;
+      }
     },
   );
+
+  app.post('/api/logout', { schema: { summary: 'Sign out: the bearer token is refused from now on, everywhere', tags: ['access'] } }, async (request, reply) => {
+    await revokeToken(app.db, bearerToken(request));
+    return reply.status(204).send();
+  });
 
   app.get('/api/me', { schema: { summary: 'Who the bearer token speaks for', tags: ['access'] } }, async (request) => publicUser(await requireActor(app.db, request)));
 }

@@ -159,13 +159,14 @@ test('no token is 401; the wrong role or another PCN is 403', async () => {
   assert.notEqual((await get('/api/pcns/U90002')).json<{ clinicalDirector: string }>().clinicalDirector, 'Dr Other');
 });
 
-test('sign-in refuses wrong passwords and locks the account after 5 failures', async () => {
+test('sign-in refuses wrong passwords, and after 5 failures from one address backs off with 429 + Retry-After', async () => {
   await h.addUser({ email: 'locked@pcn.example', name: 'Lock Test', role: 'clinician' });
   const attempt = (password: string) => h.app.inject({ method: 'POST', url: '/api/login', payload: { email: 'locked@pcn.example', password } });
   for (let i = 0; i < 5; i++) assert.equal((await attempt('wrong password!')).statusCode, 401);
   const locked = await attempt('correct horse battery staple');
   assert.equal(locked.statusCode, 429);
   assert.match(locked.json<{ error: { message: string } }>().error.message, /too many failed sign-ins/);
+  assert.ok(Number(locked.headers['retry-after']) > 0, 'Retry-After says how long');
   assert.equal((await h.app.inject({ method: 'POST', url: '/api/login', payload: { email: 'nobody@x.example', password: 'whatever' } })).statusCode, 401);
 });
 

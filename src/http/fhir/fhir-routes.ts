@@ -15,6 +15,7 @@ import { recordContext } from '../../modules/record/index.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
 import { FHIR_JSON, outcomeInTableWords, outcomeStatus as statusOf, sendFhirError } from '../errors.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
+import { assertClientScopes } from './client-scopes.ts';
 import { clientGone } from '../client-gone.ts';
 import { cancelledBy, type Db } from '../../storage/db.ts';
 import { VERSION } from '../../version.ts';
@@ -75,6 +76,8 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
   });
   // Every error under /fhir (REST, operations, bulk export) is answered from the one table.
   app.setErrorHandler(sendFhirError);
+  // A backend client is held to its token's scopes on every /fhir route (bulk export included).
+  app.addHook('preHandler', async (request) => assertClientScopes(request.actor, request, fhirUrl(request).split('?', 1)[0]!.replace(/^\//, '')));
 
   const metadata = warmUpFhir();
   app.get('/metadata', { config: { public: true } }, async (_request, reply) => reply.type(FHIR_JSON).send(metadata));

@@ -3,8 +3,14 @@ import { forbidden } from '../../shared/errors.ts';
 export const ROLES = ['admin', 'pcn-manager', 'clinician', 'analyst'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** The signed-in person a use case acts for. */
+/**
+ * Who a use case acts for: a signed-in person, or a registered backend client (other software, SMART
+ * Backend Services) acting for its organisation in its role. A client's `email` is `client:<id>`, so the
+ * audit's `who` names the client; its `scopes` further limit what it may do on /fhir (scopes.ts).
+ */
 export interface Actor {
+  /** A person (the default when absent) or a backend client. */
+  kind?: 'user' | 'client';
   id: string;
   email: string;
   name: string;
@@ -12,6 +18,10 @@ export interface Actor {
   orgCode: string | null;
   /** The PCN the person works in: their org if it is a PCN, else their practice's current PCN. */
   pcnCode: string | null;
+  /** A client's id (kind 'client'). */
+  clientId?: string;
+  /** A client's granted SMART scopes, e.g. `system/Patient.rs` (kind 'client'). */
+  scopes?: readonly string[];
 }
 
 /** The command line acts as the operator of the machine, with the rights of an admin. */

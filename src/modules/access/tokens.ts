@@ -1,52 +1,115 @@
-import { randomBytes } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+/**
+ * Bearer tokens: HS256 JWTs signed with the key file's key (token-key.ts), pinned to one algorithm, issuer
+ * and audience, and always carrying an expiry and an id (`jti`). Every request re-checks, in one query by
+ * primary key, that the user is not disabled and the token not signed out, so both take effect at once in
+ * every process on the store; the rest of the actor (name, PCN) is remembered for a minute.
+ */
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
-import type { Actor } from './actor.ts';
+import type { Actor, Role } from './actor.ts';
+import { clientActor } from './clients.ts';
+import { tokenKeyFor } from './token-key.ts';
 import { findActor } from './users.ts';
 
-const ISSUER = 'pcn-hub';
+export const ISSUER = 'pcn-hub';
+export const AUDIENCE = 'pcn-hub-api';
+const ALGORITHM = 'HS256';
 export const TOKEN_HOURS = 12;
 
-/**
- * The HMAC key for bearer tokens, made once per database and kept in it: the server and
- * `pcn token` on the same data sign and check with the same key.
- */
-async function signingKey(db: Db): Promise<Uint8Array> {
-  const fresh = randomBytes(32).toString('base64');
-  await db.query(`INSERT INTO app_setting (key, value) VALUES ('token_key', $1) ON CONFLICT (key) DO NOTHING`, [fresh]);
-  const [row] = await db.query<{ value: string }>(`SELECT value FROM app_setting WHERE key = 'token_key'`);
-  return Buffer.from(row!.value, 'base64');
-}
-
-const keys = new WeakMap<Db, Promise<Uint8Array>>();
-function keyFor(db: Db): Promise<Uint8Array> {
-  let key = keys.get(db);
-  if (!key) keys.set(db, (key = signingKey(db)));
-  return key;
-}
-
+/** A user's bearer token, for `hours` hours; none for a disabled user. */
 export async function issueToken(db: Db, actor: Actor, hours = TOKEN_HOURS): Promise<string> {
-  return new SignJWT({ email: actor.email })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(actor.id)
-    .setIssuer(ISSUER)
-    .setIssuedAt()
-    .setExpirationTime(`${hours}h`)
-    .sign(await keyFor(db));
+  const [user] = await db.query<{ disabled: boolean }>('SELECT disabled_at IS NOT NULL AS disabled FROM app_user WHERE id = $1', [actor.id]);
+  if (!user) throw new AppError('not-found', `no user with email ${actor.email}`);
+  if (user.disabled) throw new AppError('forbidden', `${actor.email} has been disabled: no token is issued`);
+  return sign(db, { email: actor.email }, actor.id, `${hours}h`);
 }
 
-/** The actor a bearer token speaks for; the user is looked up afresh so role changes apply at once. */
-export async function actorFromToken(db: Db, token: string): Promise<Actor> {
-  let email: unknown;
+/** A backend client's access token (SMART Backend Services), for `seconds` seconds. */
+export async function issueClientToken(db: Db, clientId: string, scopes: readonly string[], seconds: number): Promise<string> {
+  return sign(db, { client_id: clientId, scope: scopes.join(' ') }, `client:${clientId}`, `${seconds}s`);
+}
+
+function sign(db: Db, claims: JWTPayload, subject: string, expiresIn: string): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setSubject(subject)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(tokenKeyFor(db));
+}
+
+interface Verified {
+  sub: string;
+  jti: string;
+  exp: number;
+  email?: unknown;
+  client_id?: unknown;
+  scope?: unknown;
+}
+
+/** The claims of a token this server signed, or a 401 saying why not. */
+async function verify(db: Db, token: string): Promise<Verified> {
   try {
-    const { payload } = await jwtVerify(token, await keyFor(db), { issuer: ISSUER, algorithms: ['HS256'] });
-    email = payload.email;
+    const { payload } = await jwtVerify(token, tokenKeyFor(db), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: [ALGORITHM],
+      requiredClaims: ['exp', 'jti', 'sub', 'iat'],
+    });
+    return payload as Verified;
   } catch (error) {
     const expired = error instanceof joseErrors.JWTExpired;
     throw new AppError('unauthenticated', expired ? 'the session has expired: sign in again' : 'the bearer token is not valid');
   }
-  const actor = typeof email === 'string' ? await findActor(db, email) : undefined;
-  if (!actor) throw new AppError('unauthenticated', 'the user of this token no longer exists');
+}
+
+const REMEMBER_MS = 60_000;
+interface Remembered {
+  at: number;
+  actor: Actor;
+}
+const remembered = new WeakMap<Db, Map<string, Remembered>>();
+
+/** The actor a bearer token speaks for: a 401 if it is not valid, signed out, or its user or client is disabled. */
+export async function actorFromToken(db: Db, token: string): Promise<Actor> {
+  const claims = await verify(db, token);
+  if (typeof claims.client_id === 'string') {
+    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    const actor = await clientActor(db, claims.client_id, scopes);
+    if (!actor) throw new AppError('unauthenticated', 'this client is not registered or has been disabled');
+    return actor;
+  }
+  // One query by primary key: is the user still enabled, is this token signed out, and has their role changed?
+  const [now] = await db.query<{ disabled: boolean; revoked: boolean; role: Role; orgCode: string | null }>(
+    `SELECT u.disabled_at IS NOT NULL AS disabled, u.role, u.org_code AS "orgCode",
+            EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = $2) AS revoked
+       FROM app_user u WHERE u.id = $1`,
+    [claims.sub, claims.jti],
+  );
+  if (!now) throw new AppError('unauthenticated', 'the user of this token no longer exists');
+  if (now.revoked) throw new AppError('unauthenticated', 'this session has been signed out: sign in again');
+  if (now.disabled) throw new AppError('unauthenticated', 'this account has been disabled');
+  let cache = remembered.get(db);
+  if (!cache) remembered.set(db, (cache = new Map()));
+  const hit = cache.get(claims.sub);
+  if (hit && Date.now() - hit.at < REMEMBER_MS && hit.actor.role === now.role && hit.actor.orgCode === now.orgCode) return hit.actor;
+  const actor = typeof claims.email === 'string' ? await findActor(db, claims.email) : undefined;
+  if (!actor || actor.id !== claims.sub) throw new AppError('unauthenticated', 'the user of this token no longer exists');
+  if (cache.size > 10_000) cache.clear();
+  cache.set(claims.sub, { at: Date.now(), actor });
   return actor;
+}
+
+/** Signs a token out: it is refused from now on, by every process on the store. Expired entries are swept. */
+export async function revokeToken(db: Db, token: string): Promise<void> {
+  const claims = await verify(db, token);
+  await db.transaction(async (tx) => {
+    await tx.query('DELETE FROM revoked_token WHERE expires_at < now()');
+    await tx.query('INSERT INTO revoked_token (jti, expires_at) VALUES ($1, to_timestamp($2)) ON CONFLICT (jti) DO NOTHING', [claims.jti, claims.exp]);
+  });
 }

@@ -1,13 +1,33 @@
 import argon2 from 'argon2';
 import { z } from 'zod';
-import { AppError, conflict, invalid } from '../../shared/errors.ts';
+import { AppError, conflict, invalid, notFound } from '../../shared/errors.ts';
 import { odsCodeProblem } from '../../shared/ids.ts';
 import type { Db } from '../../storage/db.ts';
+import { recordAudit } from '../audit/index.ts';
 import { ROLES, type Actor, type Role } from './actor.ts';
 
-export const MAX_FAILED_LOGINS = 5;
-export const LOCKOUT_MINUTES = 15;
 export const MIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Failed sign-ins slow down, they never lock: past FREE failures (per account at one client address, or per
+ * address over all accounts) each next try must wait BASE_WAIT × 2^(extra failures) seconds, at most
+ * MAX_WAIT. Tries refused while waiting do not count, so an attacker can only ever slow the account at the
+ * addresses they use — the owner signing in from elsewhere is not held up. A day without failures forgets them.
+ */
+export const SIGN_IN_THROTTLE = {
+  freeFailuresPerAccount: 5,
+  freeFailuresPerAddress: 50,
+  baseWaitSeconds: 30,
+  maxWaitSeconds: 15 * 60,
+  forgetAfterSeconds: 24 * 60 * 60,
+} as const;
+
+/** Too many failed sign-ins from here: try again after `retryAfterSeconds` (HTTP 429 + Retry-After). */
+export class SignInThrottled extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('locked', `too many failed sign-ins: try again in ${retryAfterSeconds < 120 ? `${retryAfterSeconds} seconds` : `${Math.ceil(retryAfterSeconds / 60)} minutes`}`);
+  }
+}
 
 export const newUserSchema = z.object({
   email: z.email().transform((e) => e.toLowerCase()),
@@ -30,8 +50,7 @@ interface UserRow {
   role: Role;
   org_code: string | null;
   password_hash: string | null;
-  failed_logins: number;
-  locked: boolean;
+  disabled: boolean;
 }
 
 export async function addUser(db: Db, input: NewUser): Promise<Actor> {
@@ -69,34 +88,76 @@ export async function findActor(db: Db, email: string): Promise<Actor | undefine
 
 const wrongCredentials = () => new AppError('unauthenticated', 'the email or password is not right');
 
-/**
- * Checks a password. After MAX_FAILED_LOGINS wrong tries in a row the account is locked for
- * LOCKOUT_MINUTES, whatever password is then given.
- */
-export async function authenticate(db: Db, email: string, password: string): Promise<Actor> {
-  const [user] = await db.query<UserRow>(
-    `SELECT id, email, name, role, org_code, password_hash, failed_logins,
-            (locked_until IS NOT NULL AND locked_until > now()) AS locked
-       FROM app_user WHERE email = $1`,
-    [email.toLowerCase()],
+/** The throttle's counters a sign-in from `address` for `email` is held to. */
+const throttleKeys = (email: string, address: string) => [`address:${address}`, `account:${email.toLowerCase()} address:${address}`];
+
+/** Refuses with SignInThrottled while any counter for this try is backing off. */
+async function assertNotThrottled(db: Db, keys: string[]): Promise<void> {
+  const rows = await db.query<{ key: string; failures: number; ago: number }>(
+    `SELECT key, failures, EXTRACT(EPOCH FROM now() - last_failed_at)::float8 AS ago FROM sign_in_failure WHERE key = ANY($1::text[])`,
+    [keys],
   );
+  const t = SIGN_IN_THROTTLE;
+  let wait = 0;
+  for (const row of rows) {
+    if (row.ago > t.forgetAfterSeconds) continue;
+    const free = row.key.startsWith('address:') ? t.freeFailuresPerAddress : t.freeFailuresPerAccount;
+    if (row.failures < free) continue;
+    const backOff = Math.min(t.baseWaitSeconds * 2 ** Math.min(row.failures - free, 30), t.maxWaitSeconds);
+    wait = Math.max(wait, backOff - row.ago);
+  }
+  if (wait > 0) throw new SignInThrottled(Math.ceil(wait));
+}
+
+async function countFailure(db: Db, keys: string[]): Promise<void> {
+  // Counts a day old are forgotten: swept a few at a time as failures come, so the table stays small.
+  await db.query(`DELETE FROM sign_in_failure WHERE key IN (SELECT key FROM sign_in_failure WHERE last_failed_at < now() - make_interval(secs => $1) LIMIT 100)`, [
+    SIGN_IN_THROTTLE.forgetAfterSeconds,
+  ]);
+  await db.query(
+    `INSERT INTO sign_in_failure (key, failures, last_failed_at) SELECT k, 1, now() FROM unnest($1::text[]) AS k
+     ON CONFLICT (key) DO UPDATE SET
+       failures = CASE WHEN sign_in_failure.last_failed_at < now() - make_interval(secs => $2) THEN 1 ELSE sign_in_failure.failures + 1 END,
+       last_failed_at = now()`,
+    [keys, SIGN_IN_THROTTLE.forgetAfterSeconds],
+  );
+}
+
+/**
+ * Checks a password from a client address. Failures back off (SIGN_IN_THROTTLE) instead of locking the
+ * account; a disabled account cannot sign in.
+ */
+export async function authenticate(db: Db, email: string, password: string, address = 'unknown'): Promise<Actor> {
+  const keys = throttleKeys(email, address);
+  await assertNotThrottled(db, keys);
+  const [user] = await db.query<UserRow>(`SELECT id, email, name, role, org_code, password_hash, disabled_at IS NOT NULL AS disabled FROM app_user WHERE email = $1`, [email.toLowerCase()]);
   if (!user?.password_hash) {
     // Spend the same time as a real check so timing does not tell which emails exist.
     await argon2.verify(DUMMY_HASH, password).catch(() => false);
+    await countFailure(db, keys);
     throw wrongCredentials();
   }
-  if (user.locked) throw new AppError('locked', `too many failed sign-ins: try again in ${LOCKOUT_MINUTES} minutes`);
   if (!(await argon2.verify(user.password_hash, password))) {
-    await db.query(
-      `UPDATE app_user SET failed_logins = failed_logins + 1,
-              locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) END
-        WHERE id = $1`,
-      [user.id, MAX_FAILED_LOGINS, LOCKOUT_MINUTES],
-    );
+    await countFailure(db, keys);
     throw wrongCredentials();
   }
-  await db.query('UPDATE app_user SET failed_logins = 0, locked_until = NULL WHERE id = $1', [user.id]);
+  if (user.disabled) throw new AppError('unauthenticated', 'this account has been disabled: ask an administrator');
+  await db.query('DELETE FROM sign_in_failure WHERE key = $1', [keys[1]]);
   return (await findActor(db, user.email))!;
+}
+
+/**
+ * Disables a user at once: they cannot sign in, and every token they hold is refused from the next
+ * request (tokens.ts checks on each one). Their row stays, so the audit still names them.
+ */
+export async function disableUser(db: Db, by: Actor, email: string): Promise<Actor> {
+  if (by.role !== 'admin') throw new AppError('forbidden', 'only an admin may disable a user');
+  return db.transaction(async (tx) => {
+    const [row] = await tx.query<{ email: string }>('UPDATE app_user SET disabled_at = COALESCE(disabled_at, now()) WHERE email = $1 RETURNING email', [email.toLowerCase()]);
+    if (!row) throw notFound(`the user ${email}`);
+    await recordAudit(tx, { actor: by.email, action: 'user.disable', entityType: 'user', entityId: row.email, summary: `Disabled the user ${row.email}` });
+    return (await findActor(tx, row.email))!;
+  });
 }
 
 const DUMMY_HASH = '$argon2id$v=19$m=65536,p=4,t=3$tLYdzqnnOgOxOcPUc4MB2g$r3HJG8PMb4Ouq0A1kr6YwRntIlW454Fie2Lm/pu5v7s';

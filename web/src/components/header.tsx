@@ -1,4 +1,4 @@
-import type { User } from '../api.ts';
+import { api, type User } from '../api.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { clearSession, useSession } from '../session.ts';
 import { mayReview } from '../pages/audit-review-page.tsx';
@@ -22,6 +22,8 @@ export function Header() {
   const onAudit = pathname === '/audit';
 
   const signOut = () => {
+    // The server refuses the token from now on; the page signs out even if the server cannot be reached.
+    void api.logout().catch(() => undefined);
     clearSession();
     navigate('/signin');
   };
