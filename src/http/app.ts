@@ -18,6 +18,7 @@ import { normalisedPath, requireActor } from './auth.ts';
 import { sendError } from './errors.ts';
 import { authRoutes } from './api/auth-routes.ts';
 import { networkRoutes } from './api/network-routes.ts';
+import { recordRoutes } from './api/record-routes.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
 import { DEFAULT_EXPORT_DIR } from '../config.ts';
 import { VERSION } from '../version.ts';
@@ -44,6 +45,8 @@ export interface AppOptions {
   loadShedding?: LoadShedding;
   /** Where Bulk Data $export writes its files (config.ts's exportDir). */
   exportDir?: string;
+  /** How long a break-glass reason opens one patient's record (config.ts's breakGlassHours; default 4). */
+  breakGlassHours?: number;
   /** Requests a minute per signed-in user or address (config.ts's rateLimitPerMinute); none when unset or 0. */
   rateLimitPerMinute?: number;
 }
@@ -106,7 +109,8 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
 
   authRoutes(app);
   networkRoutes(app);
-  await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR });
+  recordRoutes(app, { breakGlassHours: options.breakGlassHours });
+  await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR, breakGlassHours: options.breakGlassHours });
 
   if (servesWeb) {
     await app.register(async (web) => {
