@@ -27,6 +27,8 @@ export interface ServerOptions {
   rateLimitPerMinute?: number;
   /** Where Bulk Data $export writes its files (default under the system temp). */
   exportDir?: string;
+  /** How long a break-glass reason opens one patient's record (default 4 hours). */
+  breakGlassHours?: number;
   logger?: Logger | false;
 }
 
@@ -45,7 +47,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const ownsDb = !options.db;
   const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir ?? './pcn-data', statementTimeoutMs: options.statementTimeoutMs }));
   const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword }) : { seeded: false };
-  const app = await buildApp({ db, logger, mapTiles: options.mapTiles, loadShedding: options.loadShedding, exportDir: options.exportDir, rateLimitPerMinute: options.rateLimitPerMinute });
+  const app = await buildApp({
+    db,
+    logger,
+    mapTiles: options.mapTiles,
+    loadShedding: options.loadShedding,
+    exportDir: options.exportDir,
+    rateLimitPerMinute: options.rateLimitPerMinute,
+    breakGlassHours: options.breakGlassHours,
+  });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   let closing = false;

@@ -28,6 +28,7 @@ export function serveCommand() {
       loadShedding: config.loadShedding,
       rateLimitPerMinute: config.rateLimitPerMinute,
       exportDir: config.exportDir,
+      breakGlassHours: config.breakGlassHours,
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ZodApp } from '../app.ts';
 import type { Actor, Role } from '../../modules/access/index.ts';
-import { authenticate } from '../../modules/access/index.ts';
+import { authenticate, policyOf } from '../../modules/access/index.ts';
 import { issueToken } from '../../modules/access/index.ts';
 import { requireActor } from '../auth.ts';
 
@@ -12,6 +12,10 @@ export interface PublicUser {
   role: Role;
   org: string | null;
   pcnCode: string | null;
+  /** Their role sees patient-level records (docs/access.md). */
+  seesRecords: boolean;
+  /** Their role may open one patient's record in an emergency with a written reason. */
+  breakGlass: boolean;
 }
 
 const publicUser = (actor: Actor): PublicUser => ({
@@ -20,6 +24,8 @@ const publicUser = (actor: Actor): PublicUser => ({
   role: actor.role,
   org: actor.orgCode,
   pcnCode: actor.pcnCode,
+  seesRecords: policyOf(actor.role).reach !== 'none',
+  breakGlass: policyOf(actor.role).breakGlass,
 });
 
 export function authRoutes(app: ZodApp) {

@@ -117,9 +117,7 @@ export function PatientRecordPage({ id }: { id: string }) {
         </p>
         <Timeline entries={entries} highlightId={added?.id} />
       </div>
-      {(user?.role === 'admin' || user?.role === 'clinician') && (
-        <AddEntryForm patient={patient} user={user} latestWhatMatters={latestWhatMatters(entries)} breakGlassReason={reason} onAdded={onAdded} />
-      )}
+      {user?.seesRecords && <AddEntryForm patient={patient} user={user} latestWhatMatters={latestWhatMatters(entries)} breakGlassReason={reason} onAdded={onAdded} />}
     </>
   );
 }
