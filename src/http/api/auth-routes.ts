@@ -12,7 +12,11 @@ export interface PublicUser {
   role: Role;
   org: string | null;
   pcnCode: string | null;
-  /** Their role sees patient-level records (docs/access.md). */
+}
+
+/** What the web app is told about the signed-in user's role and the record (docs/access.md), beside `user` at sign-in. */
+export interface RecordAccessFlags {
+  /** Their role sees patient-level records. */
   seesRecords: boolean;
   /** Their role may open one patient's record in an emergency with a written reason. */
   breakGlass: boolean;
@@ -24,9 +28,9 @@ const publicUser = (actor: Actor): PublicUser => ({
   role: actor.role,
   org: actor.orgCode,
   pcnCode: actor.pcnCode,
-  seesRecords: policyOf(actor.role).reach !== 'none',
-  breakGlass: policyOf(actor.role).breakGlass,
 });
+
+const accessFlags = (actor: Actor): RecordAccessFlags => ({ seesRecords: policyOf(actor.role).reach !== 'none', breakGlass: policyOf(actor.role).breakGlass });
 
 export function authRoutes(app: ZodApp) {
   app.post(
@@ -44,7 +48,7 @@ export function authRoutes(app: ZodApp) {
     },
     async (request) => {
       const actor = await authenticate(app.db, request.body.email, request.body.password);
-      return { token: await issueToken(app.db, actor), user: publicUser(actor) };
+      return { token: await issueToken(app.db, actor), user: publicUser(actor), access: accessFlags(actor) };
     },
   );
 

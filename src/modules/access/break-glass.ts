@@ -7,7 +7,7 @@
 import { AppError, forbidden, invalid } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from './actor.ts';
-import { policyOf } from './policy.ts';
+import { policyOf, roleWords } from './policy.ts';
 
 export const BREAK_GLASS_HOURS = 4;
 export const MIN_BREAK_GLASS_REASON = 10;
@@ -35,7 +35,7 @@ export function checkBreakGlassReason(reason: string | null | undefined): string
  */
 export async function openBreakGlass(db: Db, actor: Actor, patientId: string, reason: string, hours = BREAK_GLASS_HOURS): Promise<BreakGlassGrant> {
   const policy = policyOf(actor.role);
-  if (!policy.breakGlass) throw forbidden(`a ${policy.title} cannot open a record in an emergency (break-glass is for clinicians)`);
+  if (!policy.breakGlass) throw forbidden(`${roleWords(actor.role)} cannot open a record in an emergency (break-glass is for clinicians)`);
   const text = checkBreakGlassReason(reason);
   const [grant] = await db.query<BreakGlassGrant>(
     `INSERT INTO break_glass_grant (user_id, patient_id, reason, expires_at) VALUES ($1, $2, $3, now() + make_interval(mins => $4))

@@ -24,6 +24,7 @@ export {
   patientSql,
   policyOf,
   relationshipSql,
+  roleWords,
   type Category,
   type Decision,
   type RolePolicy,

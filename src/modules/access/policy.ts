@@ -128,6 +128,12 @@ export const ROLE_POLICY: Readonly<Record<Role, RolePolicy>> = {
 
 export const policyOf = (role: Role): RolePolicy => ROLE_POLICY[role];
 
+/** The role in a refusal's words, with its code when they differ: "a PCN manager (pcn-manager)". */
+export const roleWords = (role: Role): string => {
+  const { title } = policyOf(role);
+  return `${/^[aeiou]/i.test(title) ? 'an' : 'a'} ${title}${title === role ? '' : ` (${role})`}`;
+};
+
 /** The `meta.security` codings (system|code) a role may not see. */
 export function hiddenLabels(role: Role): string[] {
   const sees = new Set(policyOf(role).sees);
@@ -202,11 +208,15 @@ const namedInRecord = (patientId: string, org: string) =>
                        AND c.content ->> 'status' NOT IN ('completed', 'cancelled', 'rejected', 'failed', 'entered-in-error')))
             OFFSET 0)`;
 
-/** An active Consent of the patient whose provision denies, of the kind `which` picks. */
+/**
+ * An active Consent of the patient whose provision denies, of the kind `which` picks. Found through the
+ * Consent's `patient` reference by the reference lookup index (resource type, code, target id): one index
+ * probe, which for almost every patient finds nothing, so every read can afford to ask it.
+ */
 const consentDenies = (patientId: string, which: string, join = '') =>
-  `EXISTS (SELECT 1 FROM fhir_resource d${join}
-            WHERE d.patient_id = ${patientId} AND d.resource_type || '' = 'Consent' AND NOT d.deleted
-              AND d.content ->> 'status' = 'active' AND d.content -> 'provision' ->> 'type' = 'deny' AND ${which}
+  `EXISTS (SELECT 1 FROM fhir_reference k JOIN fhir_resource d ON d.resource_type = 'Consent' AND d.id = k.id${join}
+            WHERE k.resource_type = 'Consent' AND k.code = 'patient' AND k.target_id = ${patientId} AND k.target_type = 'Patient'
+              AND NOT d.deleted AND d.content ->> 'status' = 'active' AND d.content -> 'provision' ->> 'type' = 'deny' AND ${which}
             OFFSET 0)`;
 
 const optOutPolicy = `EXISTS (SELECT 1 FROM json_array_elements(CASE WHEN json_typeof(d.content -> 'policy') = 'array' THEN d.content -> 'policy' ELSE '[]'::json END) AS u(value)
@@ -279,21 +289,21 @@ export const labelsOf = (resource: { meta?: { security?: Array<{ system?: string
 export function decideWrite(role: Role, resourceType: string, labels: string[]): Decision {
   const policy = policyOf(role);
   const category = categoryOf(resourceType);
-  if (policy.reach === 'none') return { allow: false, reason: `a ${policy.title} sees no patient-level records` };
-  if (!policy.write.includes(category)) return { allow: false, reason: `a ${policy.title} may not write ${category} entries (${resourceType})` };
+  if (policy.reach === 'none') return { allow: false, reason: `${roleWords(role)} sees no patient-level records` };
+  if (!policy.write.includes(category)) return { allow: false, reason: `${roleWords(role)} may not write ${category} entries (${resourceType})` };
   const hidden = new Set(hiddenLabels(role));
   const label = labels.find((l) => hidden.has(l));
-  if (label) return { allow: false, reason: `a ${policy.title} may not write entries labelled ${label}` };
-  return { allow: true, reason: `a ${policy.title} writes ${category} entries` };
+  if (label) return { allow: false, reason: `${roleWords(role)} may not write entries labelled ${label}` };
+  return { allow: true, reason: `${roleWords(role)} writes ${category} entries` };
 }
 
 /** May the role read an entry of this type with these labels (the words of entrySql)? */
 export function decideRead(role: Role, resourceType: string, labels: string[]): Decision {
   const policy = policyOf(role);
   const category = categoryOf(resourceType);
-  if (policy.reach === 'none') return { allow: false, reason: `a ${policy.title} sees no patient-level records` };
-  if (!policy.read.includes(category)) return { allow: false, reason: `a ${policy.title} does not see ${category} entries` };
+  if (policy.reach === 'none') return { allow: false, reason: `${roleWords(role)} sees no patient-level records` };
+  if (!policy.read.includes(category)) return { allow: false, reason: `${roleWords(role)} does not see ${category} entries` };
   const hidden = new Set(hiddenLabels(role));
-  if (labels.some((l) => hidden.has(l))) return { allow: false, reason: `the entry is labelled sensitive for a ${policy.title}` };
-  return { allow: true, reason: `a ${policy.title} reads ${category} entries` };
+  if (labels.some((l) => hidden.has(l))) return { allow: false, reason: `the entry is labelled sensitive for ${roleWords(role)}` };
+  return { allow: true, reason: `${roleWords(role)} reads ${category} entries` };
 }

@@ -5,7 +5,7 @@
  * door — /fhir, /api, the CLI — reaches the record through a context built here.
  */
 import type { Db } from '../../storage/db.ts';
-import { type Actor, BREAK_GLASS_HOURS, decideWrite, entrySql, labelsOf, openBreakGlass, patientSql, policyOf, relationshipSql, type Viewer } from '../access/index.ts';
+import { type Actor, BREAK_GLASS_HOURS, decideWrite, entrySql, labelsOf, openBreakGlass, patientSql, policyOf, relationshipSql, roleWords, type Viewer } from '../access/index.ts';
 import { cachedRead } from '../network/index.ts';
 import { type AccessRules, forbiddenOutcome, type Purpose, SqlParams } from '../../fhir-store/index.ts';
 
@@ -38,7 +38,7 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
 
   /** Why this patient's record is closed to the actor, in words. */
   const refusal = async (tx: Db, patientId: string): Promise<string> => {
-    if (policy.reach === 'none') return `a ${policy.title} sees no patient-level records`;
+    if (policy.reach === 'none') return `${roleWords(actor.role)} sees no patient-level records`;
     const params = new SqlParams();
     const [row] = await tx.query<{ related: boolean }>(`SELECT ${relationshipSql(viewer, params.add(patientId), params)} AS related`, params.values);
     const glass = policy.breakGlass ? ' (give a break-glass reason to proceed)' : '';
@@ -81,7 +81,7 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
     },
     assertRegistration(practiceOds) {
       if (policy.reach === 'all') return;
-      if (policy.reach === 'none') throw forbiddenOutcome(`a ${policy.title} sees no patient-level records`);
+      if (policy.reach === 'none') throw forbiddenOutcome(`${roleWords(actor.role)} sees no patient-level records`);
       if (policy.reach !== 'pcn' || !practiceOds || !practices.includes(practiceOds)) {
         throw forbiddenOutcome(`you may register patients only at practices of ${actor.pcnCode ?? 'your PCN'}`);
       }
