@@ -209,33 +209,13 @@ const namedInRecord = (patientId: string, org: string) =>
             OFFSET 0)`;
 
 /**
- * An active Consent of the patient whose provision denies, of the kind `which` picks. Found through the
- * Consent's `patient` reference by the reference lookup index (resource type, code, target id): one index
- * probe, which for almost every patient finds nothing, so every read can afford to ask it.
+ * The national data opt-out (an active deny Consent with the opt-out policy) and dissent from sharing as
+ * it applies to a viewer of organisation `org` (an active deny Consent recorded by the patient's
+ * registered practice, and the viewer works elsewhere): SQL functions of migration 062, which start from
+ * the patient's Consents by the reference lookup index and keep their plans for the session.
  */
-const consentDenies = (patientId: string, which: string, join = '') =>
-  `EXISTS (SELECT 1 FROM fhir_reference k JOIN fhir_resource d ON d.resource_type = 'Consent' AND d.id = k.id${join}
-            WHERE k.resource_type = 'Consent' AND k.code = 'patient' AND k.target_id = ${patientId} AND k.target_type = 'Patient'
-              AND NOT d.deleted AND d.content ->> 'status' = 'active' AND d.content -> 'provision' ->> 'type' = 'deny' AND ${which}
-            OFFSET 0)`;
-
-const optOutPolicy = `EXISTS (SELECT 1 FROM json_array_elements(CASE WHEN json_typeof(d.content -> 'policy') = 'array' THEN d.content -> 'policy' ELSE '[]'::json END) AS u(value)
-                             WHERE u.value ->> 'uri' = '${NATIONAL_DATA_OPT_OUT}')`;
-
-/**
- * Dissent from sharing, as it applies to this viewer: a deny Consent recorded by the patient's registered
- * practice (Consent.organization by ODS code = the patient's GP practice) that is not the national
- * opt-out, and the viewer works elsewhere than that practice.
- */
-const dissentsFrom = (patientId: string, org: string) =>
-  consentDenies(
-    patientId,
-    `NOT ${optOutPolicy} AND o.value <> ${org}`,
-    ` JOIN fhir_token o ON o.id = d.id AND o.resource_type || '' = 'Consent' AND o.code || '' = 'organization:identifier'
-      JOIN fhir_token p ON p.id = ${patientId} AND p.resource_type || '' = 'Patient' AND p.code || '' = 'general-practitioner:identifier' AND p.value = o.value`,
-  );
-
-const optedOut = (patientId: string) => consentDenies(patientId, optOutPolicy);
+const optedOut = (patientId: string) => `access_opted_out(${patientId})`;
+const dissentsFrom = (patientId: string, org: string) => `access_dissent_applies(${patientId}, ${org})`;
 
 /** An open break-glass grant of this user for this patient. */
 const granted = (patientId: string, userId: string) => `EXISTS (SELECT 1 FROM break_glass_grant b WHERE b.user_id = ${userId}::uuid AND b.patient_id = ${patientId} AND b.expires_at > now())`;
