@@ -196,17 +196,10 @@ const registeredAt = (patientId: string, practices: string) =>
 
 /**
  * The user's organisation is on the patient's care team (a CareTeam participant), holds an open
- * referral (an active ServiceRequest it performs) or an open task (a Task it owns, not finished).
+ * referral (an active ServiceRequest it performs) or an open task (a Task it owns, not finished): an SQL
+ * function of migration 063, from the patient's own rows, planned once per session.
  */
-const namedInRecord = (patientId: string, org: string) =>
-  `EXISTS (SELECT 1 FROM fhir_resource c JOIN fhir_token m ON m.id = c.id AND m.resource_type || '' = c.resource_type
-            WHERE c.patient_id = ${patientId} AND c.resource_type || '' IN ('CareTeam', 'ServiceRequest', 'Task') AND NOT c.deleted
-              AND m.value = ${org} AND m.code || '' IN ('participant:identifier', 'performer:identifier', 'owner:identifier')
-              AND (   (c.resource_type = 'CareTeam' AND m.code = 'participant:identifier')
-                   OR (c.resource_type = 'ServiceRequest' AND m.code = 'performer:identifier' AND c.content ->> 'status' = 'active')
-                   OR (c.resource_type = 'Task' AND m.code = 'owner:identifier'
-                       AND c.content ->> 'status' NOT IN ('completed', 'cancelled', 'rejected', 'failed', 'entered-in-error')))
-            OFFSET 0)`;
+const namedInRecord = (patientId: string, org: string) => `access_named_in_record(${patientId}, ${org})`;
 
 /**
  * The national data opt-out (an active deny Consent with the opt-out policy) and dissent from sharing as
@@ -217,8 +210,8 @@ const namedInRecord = (patientId: string, org: string) =>
 const optedOut = (patientId: string) => `access_opted_out(${patientId})`;
 const dissentsFrom = (patientId: string, org: string) => `access_dissent_applies(${patientId}, ${org})`;
 
-/** An open break-glass grant of this user for this patient. */
-const granted = (patientId: string, userId: string) => `EXISTS (SELECT 1 FROM break_glass_grant b WHERE b.user_id = ${userId}::uuid AND b.patient_id = ${patientId} AND b.expires_at > now())`;
+/** An open break-glass grant of this user for this patient (migration 063). */
+const granted = (patientId: string, userId: string) => `access_granted(${userId}::uuid, ${patientId})`;
 
 /** A legitimate relationship of the viewer with the patient (dissent and break-glass aside). */
 export function relationshipSql(viewer: Viewer, patientId: string, params: Params, org = params.add(viewer.orgCode ?? '')): string {
