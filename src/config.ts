@@ -29,6 +29,8 @@ export interface Config {
   exportDir: string;
   /** The bearer-token signing key file, outside the database (PCN_KEY_FILE; default: tokenKeyFileFor). */
   tokenKeyFile: string;
+  /** How long a break-glass reason opens one patient's record to its user (PCN_BREAK_GLASS_HOURS, default 4). */
+  breakGlassHours: number;
 }
 
 /**
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     exportDir: env.PCN_EXPORT_DIR || DEFAULT_EXPORT_DIR,
     rateLimitPerMinute: wholeNumber('PCN_RATE_LIMIT_PER_MINUTE', env.PCN_RATE_LIMIT_PER_MINUTE ?? '6000'),
     tokenKeyFile: '',
+    breakGlassHours: Math.max(1, wholeNumber('PCN_BREAK_GLASS_HOURS', env.PCN_BREAK_GLASS_HOURS ?? '4')),
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   const merged = { ...config, ...given };

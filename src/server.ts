@@ -34,6 +34,8 @@ export interface ServerOptions {
    * store; none for a store passed in as `db`, whose tokens then live and die with this process.
    */
   tokenKeyFile?: string;
+  /** How long a break-glass reason opens one patient's record (default 4 hours). */
+  breakGlassHours?: number;
   logger?: Logger | false;
 }
 
@@ -55,7 +57,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const tokenKeyFile = options.tokenKeyFile ?? (ownsDb ? tokenKeyFileFor({ databaseUrl: options.databaseUrl, dataDir }) : undefined);
   if (tokenKeyFile) signTokensWithKeyFile(db, tokenKeyFile);
   const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword }) : { seeded: false };
-  const app = await buildApp({ db, logger, mapTiles: options.mapTiles, loadShedding: options.loadShedding, exportDir: options.exportDir, rateLimitPerMinute: options.rateLimitPerMinute });
+  const app = await buildApp({
+    db,
+    logger,
+    mapTiles: options.mapTiles,
+    loadShedding: options.loadShedding,
+    exportDir: options.exportDir,
+    rateLimitPerMinute: options.rateLimitPerMinute,
+    breakGlassHours: options.breakGlassHours,
+  });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   let closing = false;

@@ -175,6 +175,26 @@ test('serve: a second start reuses the data without re-seeding, and SIGTERM shut
   assert.equal(await count(), before);
 });
 
+test('export fhir --user runs as that user: an analyst exports no patient-level rows; an unknown user is refused', async () => {
+  const added = await pcn(['user', 'add', '--email', 'analyst@cli.example', '--name', 'Ann Alyst', '--role', 'analyst', '--org', 'U90001']);
+  assert.equal(added.code, 0, added.stderr);
+  const all = await pcn(['export', 'fhir', join(work, 'as-system')]);
+  assert.match(all.stdout, /as the system operator; audited/);
+  const asAnalyst = await pcn(['export', 'fhir', join(work, 'as-analyst'), '--user', 'analyst@cli.example', '--purpose', 'secondary-use']);
+  assert.equal(asAnalyst.code, 0, asAnalyst.stderr);
+  assert.match(asAnalyst.stdout, /as analyst@cli\.example; audited/);
+  const patientRows = async (dir: string) => (await readFile(join(work, dir, 'Patient.ndjson'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+  assert.equal(await patientRows('as-analyst'), 0, 'no Patient rows for an analyst');
+  assert.ok((await patientRows('as-system')) > 0);
+  assert.doesNotMatch(asAnalyst.stdout, /Patient\.ndjson/);
+  const unknown = await pcn(['export', 'fhir', join(work, 'as-nobody'), '--user', 'nobody@cli.example']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no user has the email nobody@cli\.example/);
+  const newRole = await pcn(['user', 'add', '--email', 'link@cli.example', '--name', 'Lin Kworker', '--role', 'social-prescribing-link-worker', '--org', 'U90001']);
+  assert.equal(newRole.code, 0, newRole.stderr);
+  assert.match(newRole.stdout, /social-prescribing-link-worker/);
+});
+
 test('export fhir writes NDJSON per type; import fhir of it into an empty store round-trips and resumes', async () => {
   const out = join(work, 'fhir-export');
   const exported = await pcn(['export', 'fhir', out]);

@@ -29,6 +29,7 @@ export function serveCommand() {
       rateLimitPerMinute: config.rateLimitPerMinute,
       exportDir: config.exportDir,
       tokenKeyFile: config.tokenKeyFile,
+      breakGlassHours: config.breakGlassHours,
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);

@@ -29,15 +29,15 @@ export async function startExport(db: Db, context: RequestContext, requestUrl: s
   const id = randomUUID();
   await db.query('INSERT INTO fhir_export_job (id, requested_by, request_url, status) VALUES ($1, $2, $3, $4)', [id, context.who, requestUrl, 'accepted']);
   await context.audit.event(db, { action: 'fhir.export', entityType: 'ExportJob', entityId: id, summary: `Started bulk export ${requestUrl}`, detail: { ...filter } });
-  const job = runExport(db, id, filter, join(exportDir, id)).finally(() => running.delete(id));
+  const job = runExport(db, context, id, filter, join(exportDir, id)).finally(() => running.delete(id));
   running.set(id, job);
   return id;
 }
 
-async function runExport(db: Db, id: string, filter: ExportFilter, dir: string): Promise<void> {
+async function runExport(db: Db, context: RequestContext, id: string, filter: ExportFilter, dir: string): Promise<void> {
   try {
     await db.query("UPDATE fhir_export_job SET status = 'in-progress' WHERE id = $1", [id]);
-    const files = await exportNdjson(db, dir, filter);
+    const files = await exportNdjson(db, context.access, dir, filter);
     await db.query("UPDATE fhir_export_job SET status = 'completed', finished_at = now(), output = $2 WHERE id = $1", [id, JSON.stringify(files.map((f) => ({ type: f.type, count: f.count })))]);
   } catch (error) {
     await db.query("UPDATE fhir_export_job SET status = 'failed', finished_at = now(), error = $2 WHERE id = $1", [id, (error as Error).message]).catch(() => undefined);

@@ -18,14 +18,21 @@ export interface Touch {
   patientId: string | null;
 }
 
-/** Who may see and change which patients' records. */
+/** Who may see and change which patients' records, and which entries in them (the access module decides). */
 export interface AccessRules {
-  /** A condition on rows `r` limiting them to patients the actor may see; null when unlimited. */
+  /** A condition on rows `r` limiting them to the patients and entries the actor may see; null when unlimited. */
   patientFilter(params: SqlParams): string | null;
-  /** The same rule as a condition on a patient id (an SQL expression), e.g. a parameter; null when unlimited. */
+  /** The patient part of the rule as a condition on a patient id (an SQL expression), e.g. a parameter; null when unlimited. */
   patientCondition(patientId: string, params: SqlParams): string | null;
+  /**
+   * The entry part of the rule, on rows `r`: categories and sensitivity labels the actor's role may see;
+   * null when every entry. A hidden entry is answered as if it did not exist.
+   */
+  entryFilter(params: SqlParams): string | null;
   /** Throws a 403 OperationOutcome unless the actor may see (and add to) this patient's record. */
   assertPatient(db: Db, patientId: string): Promise<void>;
+  /** Throws a 403 OperationOutcome unless the actor's role may write this entry (its category and labels). */
+  assertWrite(resource: { resourceType: string; meta?: { security?: Array<{ system?: string; code?: string }> } }): void;
   /** Throws unless the actor may create a patient registered at this practice. */
   assertRegistration(practiceOds: string | null): void;
   /** Throws unless the actor may export whole populations (Bulk Data $export). */

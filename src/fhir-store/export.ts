@@ -4,6 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Db } from '../storage/db.ts';
+import type { AccessRules } from './context.ts';
+import { SqlParams } from './search-sql.ts';
 
 export interface ExportFilter {
   types?: string[];
@@ -20,7 +22,11 @@ export interface ExportedFile {
 
 const PAGE = 5000;
 
-export async function exportNdjson(db: Db, dir: string, filter: ExportFilter = {}, onCount?: (n: number) => void): Promise<ExportedFile[]> {
+/**
+ * Writes the rows `access` lets its actor see (the same rule as a search: their patients, their role's
+ * entries, and under secondary use no patient who opted out), one NDJSON file per resource type.
+ */
+export async function exportNdjson(db: Db, access: AccessRules, dir: string, filter: ExportFilter = {}, onCount?: (n: number) => void): Promise<ExportedFile[]> {
   await mkdir(dir, { recursive: true });
   const types = filter.types?.length
     ? filter.types
@@ -33,13 +39,15 @@ export async function exportNdjson(db: Db, dir: string, filter: ExportFilter = {
     let count = 0;
     let after = '';
     for (;;) {
+      const params = new SqlParams([type, after, filter.patientIds ?? null, filter.since ?? null]);
+      const allowed = access.patientFilter(params);
       const rows = await db.query<{ id: string; content: string }>(
-        `SELECT id, content::text AS content FROM fhir_resource
-          WHERE resource_type = $1 AND NOT deleted AND id > $2
-            AND ($3::text[] IS NULL OR patient_id = ANY($3::text[]))
-            AND ($4::timestamptz IS NULL OR last_updated >= $4)
-          ORDER BY id LIMIT ${PAGE}`,
-        [type, after, filter.patientIds ?? null, filter.since ?? null],
+        `SELECT r.id, r.content::text AS content FROM fhir_resource r
+          WHERE r.resource_type = $1 AND NOT r.deleted AND r.id > $2
+            AND ($3::text[] IS NULL OR r.patient_id = ANY($3::text[]))
+            AND ($4::timestamptz IS NULL OR r.last_updated >= $4)${allowed ? ` AND ${allowed}` : ''}
+          ORDER BY r.id LIMIT ${PAGE}`,
+        params.values,
       );
       if (rows.length === 0) break;
       const chunk = `${rows.map((r) => r.content).join('\n')}\n`;

@@ -126,6 +126,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
       const row = await this.currentRow(tx, resourceType, id, true);
       if (!row) throw new OperationOutcomeError(notFound);
       if (row.patient_id) await this.assertPatient(tx, resourceType, id, row.patient_id);
+      await this.assertEntrySeen(tx, resourceType, id, row.patient_id);
       if (row.deleted) return; // deleting again changes nothing, and is no error (FHIR R4 http.html#delete)
       await deleteVersion(tx, resourceType, id, row.version_id + 1);
       this.touch('delete', resourceType, id, row.patient_id);
@@ -137,9 +138,12 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     // Validation first: text the database cannot hold must not reach a query, even as a search.
     this.validate(given);
     const { resource, patients } = await ownedResource(this.db, await this.resolveConditionalReferences(given));
+    // The role's right to write this kind of entry (its category, its labels), audited when refused.
+    await this.audited(resource.resourceType, resource.id, null, () => this.context.access.assertWrite(resource));
     if (mode === 'create' && this.depth === 0) return this.createAlone(resource, patients);
     return this.withTransaction(async (tx) => {
       const existing = mode === 'update' ? await this.currentRow(tx, resource.resourceType, resource.id, true) : undefined;
+      if (existing) await this.assertEntrySeen(tx, resource.resourceType, resource.id, existing.patient_id);
       if (ifMatch !== undefined && String(existing?.version_id) !== ifMatch) throw new OperationOutcomeError(preconditionFailed);
       const version = prepareVersion(resource, (existing?.version_id ?? 0) + 1, new Date().toISOString());
       await this.assertMayWrite(tx, version.content, version.index, version.patientId, existing?.patient_id ?? null);
@@ -237,6 +241,21 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     if (patientId && patientId !== previousPatientId) await this.assertPatient(tx, resourceType, id, patientId);
   }
 
+  /** An entry the actor's role may not see may not be changed either: it is answered as not found (audited). */
+  private async assertEntrySeen(tx: Db, resourceType: string, id: string, patientId: string | null): Promise<void> {
+    const params = new SqlParams();
+    const entries = this.context.access.entryFilter(params);
+    if (entries === null) return;
+    const [row] = await tx.query<{ visible: boolean }>(
+      `SELECT ${entries} AS visible FROM fhir_resource r WHERE r.resource_type = ${params.add(resourceType)} AND r.id = ${params.add(id)}`,
+      params.values,
+    );
+    if (row && !row.visible) {
+      this.touch('denied', resourceType, id, patientId);
+      throw new OperationOutcomeError(notFound);
+    }
+  }
+
   /** The access rule for one patient's record. */
   private assertPatient(db: Db, resourceType: string, id: string, patientId: string): Promise<void> {
     return this.audited(resourceType, id, patientId, () => this.context.access.assertPatient(db, patientId));
@@ -291,22 +310,38 @@ export class FhirStoreRepository extends FhirRepository<Db> {
    * statement: a permitted read is one round trip. A row the condition does not allow goes through
    * assertPatient, which refuses it and audits the refusal.
    */
-  private async readableRow(resourceType: string, id: string): Promise<(StoredRow & { allowed: boolean }) | undefined> {
+  private async readableRow(resourceType: string, id: string, db = this.db): Promise<(StoredRow & { allowed: boolean; visible: boolean }) | undefined> {
     const params = new SqlParams();
     const where = `r.resource_type = ${params.add(resourceType)} AND r.id = ${params.add(id)}`;
-    const filter = this.context.access.patientFilter(params);
-    const [row] = await this.db.query<StoredRow & { allowed: boolean }>(
-      `SELECT r.content, r.deleted, r.version_id, r.patient_id, ${filter ?? 'true'} AS allowed FROM fhir_resource r WHERE ${where}`,
+    const patients = this.context.access.patientCondition('r.patient_id', params);
+    const entries = this.context.access.entryFilter(params);
+    const [row] = await db.query<StoredRow & { allowed: boolean; visible: boolean }>(
+      `SELECT r.content, r.deleted, r.version_id, r.patient_id, ${patients === null ? 'true' : `(r.patient_id IS NULL OR ${patients})`} AS allowed, ${entries ?? 'true'} AS visible
+         FROM fhir_resource r WHERE ${where}`,
       params.values,
     );
     return row;
   }
 
-  async readResource<T extends Resource>(resourceType: string, id: string): Promise<WithId<T>> {
-    const row = await this.readableRow(resourceType, id);
+  /**
+   * The current row if the actor may see it: a patient they may not see is a 403 (audited; a break-glass
+   * reason may open that one record), an entry their role may not see (its category or a sensitivity
+   * label) is answered as if it did not exist (audited as a refusal), so nothing betrays it.
+   */
+  private async seenRow(resourceType: string, id: string, db = this.db): Promise<StoredRow> {
+    const row = await this.readableRow(resourceType, id, db);
     if (!row) throw new OperationOutcomeError(notFound);
+    if (row.patient_id && !row.allowed) await this.assertPatient(db, resourceType, id, row.patient_id);
+    if (!row.visible) {
+      this.touch('denied', resourceType, id, row.patient_id);
+      throw new OperationOutcomeError(notFound);
+    }
+    return row;
+  }
+
+  async readResource<T extends Resource>(resourceType: string, id: string): Promise<WithId<T>> {
+    const row = await this.seenRow(resourceType, id);
     if (row.deleted) throw new OperationOutcomeError(gone);
-    if (row.patient_id && !row.allowed) await this.assertPatient(this.db, resourceType, id, row.patient_id);
     this.touch('read', resourceType, id, row.patient_id);
     return row.content as WithId<T>;
   }
@@ -323,9 +358,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
 
   async readVersion<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<WithId<T>> {
     if (!/^\d{1,18}$/.test(versionId)) throw new OperationOutcomeError(notFound);
-    const current = await this.readableRow(resourceType, id);
-    if (!current) throw new OperationOutcomeError(notFound);
-    if (current.patient_id && !current.allowed) await this.assertPatient(this.db, resourceType, id, current.patient_id);
+    const current = await this.seenRow(resourceType, id);
     const [row] = await this.db.query<{ content: Resource | null; deleted: boolean }>('SELECT content, deleted FROM fhir_version WHERE resource_type = $1 AND id = $2 AND version_id = $3', [
       resourceType,
       id,
@@ -338,9 +371,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   }
 
   async readHistory<T extends Resource>(resourceType: string, id: string): Promise<Bundle<WithId<T>>> {
-    const current = await this.readableRow(resourceType, id);
-    if (!current) throw new OperationOutcomeError(notFound);
-    if (current.patient_id && !current.allowed) await this.assertPatient(this.db, resourceType, id, current.patient_id);
+    const current = await this.seenRow(resourceType, id);
     const rows = await this.db.query<{ content: WithId<T> | null; deleted: boolean; version_id: number; last_updated: string }>(
       `SELECT content, deleted, version_id, to_char(last_updated AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_updated
          FROM fhir_version WHERE resource_type = $1 AND id = $2 ORDER BY version_id DESC LIMIT ${MAX_COUNT}`,
@@ -387,7 +418,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   private async runSearch<T extends Resource>(request: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
     checkIncludes(request);
     const params = new SqlParams();
-    const options = { lenient: this.context.lenient ?? false, ignored: this.ignoredParameters };
+    const options = { lenient: this.context.lenient ?? false, ignored: this.ignoredParameters, visible: (p: SqlParams) => this.context.access.patientFilter(p) };
     const conditions = [`r.resource_type = ${params.add(request.resourceType)}`, 'NOT r.deleted', ...filtersToSql(request, params, options)];
     const accessFilter = this.context.access.patientFilter(params);
     if (accessFilter) conditions.push(accessFilter);
@@ -502,10 +533,11 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   async everything(patientId: string, options: { count?: number; since?: string } = {}): Promise<Bundle> {
     const patient = await this.readResource('Patient', patientId);
     const params = new SqlParams();
-    const since = options.since ? ` AND last_updated >= ${params.add(options.since)}` : '';
+    const since = options.since ? ` AND r.last_updated >= ${params.add(options.since)}` : '';
+    const entries = this.context.access.entryFilter(params);
     const rows = await this.db.query<{ content: Resource }>(
-      `SELECT content FROM fhir_resource WHERE patient_id = ${params.add(patientId)} AND NOT deleted AND resource_type <> 'Patient'${since}
-        ORDER BY last_updated DESC LIMIT ${Math.min(options.count ?? 5000, 10_000)}`,
+      `SELECT r.content FROM fhir_resource r WHERE r.patient_id = ${params.add(patientId)} AND NOT r.deleted AND r.resource_type <> 'Patient'${since}${entries ? ` AND ${entries}` : ''}
+        ORDER BY r.last_updated DESC LIMIT ${Math.min(options.count ?? 5000, 10_000)}`,
       params.values,
     );
     this.touch('read', 'Patient', patientId, patientId);

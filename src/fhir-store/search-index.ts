@@ -31,7 +31,7 @@ export interface IndexRows {
 }
 
 /** Parameters answered from fhir_resource's own columns, or not indexed. */
-const SKIPPED = new Set(['_id', '_lastUpdated', '_profile', '_security', '_source', '_tag', '_compartment', '_text', '_content', '_query', '_filter', '_list', '_has', '_type']);
+const SKIPPED = new Set(['_id', '_lastUpdated', '_profile', '_source', '_compartment', '_text', '_content', '_query', '_filter', '_list', '_has', '_type']);
 
 interface IndexedParam {
   code: string;

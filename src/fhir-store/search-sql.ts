@@ -37,6 +37,8 @@ export interface SearchSqlOptions {
   ignored: string[];
   /** Subqueries chains may still add to this search (see SEARCH_LIMITS.chainSubqueries). */
   chainBudget?: { left: number };
+  /** The access rule on rows `r`: a chain only follows references to resources the actor may see. */
+  visible?: (params: SqlParams) => string | null;
 }
 
 /** Bounds that keep one request from stalling the server; going past one is a 400 naming it. */
@@ -415,7 +417,9 @@ function chainedSql(resourceType: string, chain: RegExpExecArray, filter: Filter
     if (!last.code.includes('.') && !Object.hasOwn(definitions, last.code.split(':')[0]!) && !last.code.startsWith('_')) continue;
     if (--budget.left < 0) throw tooCostly(filter.code, `the chain ${filter.code} reaches too many resource types; name the type, e.g. ${code}:Patient.${rest}`);
     const inner = filterToSql(target, last, { type: `${ref}.target_type`, id: `${ref}.target_id` }, params, { ...options, lenient: targets.length > 1 || options.lenient, ignored: [] }, depth + 1);
-    if (inner) conditions.push(`(${ref}.target_type = ${params.add(target)} AND ${inner})`);
+    const allowed = options.visible?.(params);
+    const seen = allowed ? ` AND EXISTS (SELECT 1 FROM fhir_resource r WHERE r.resource_type = ${ref}.target_type AND r.id = ${ref}.target_id AND ${allowed})` : '';
+    if (inner) conditions.push(`(${ref}.target_type = ${params.add(target)} AND ${inner}${seen})`);
   }
   if (conditions.length === 0) return unknownParameter(resourceType, `${code}.${rest}`, options);
   return `EXISTS (SELECT 1 FROM fhir_reference ${ref} WHERE ${ref}.resource_type = ${owner.type} AND ${ref}.id = ${owner.id} AND ${storedCodes(ref, storedAs(resourceType, code), params)} AND (${conditions.join(' OR ')}))`;

@@ -23,7 +23,7 @@ export const ANSWERED: Record<string, { modifiers: string[]; prefixes?: string[]
 export const ALL_PREFIXES = ORDERED_PREFIXES;
 
 /** Parameters R4 defines for every resource that this server does not index, so does not search. */
-export const NOT_SEARCHED = new Set(['_tag', '_profile', '_security', '_source', '_text', '_content', '_list', '_has', '_query', '_filter', '_type', '_compartment']);
+export const NOT_SEARCHED = new Set(['_profile', '_source', '_text', '_content', '_list', '_has', '_query', '_filter', '_type', '_compartment']);
 
 /** What a client is told about one parameter type in the CapabilityStatement. */
 export function searchDocumentation(type: string): string | undefined {

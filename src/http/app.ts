@@ -21,6 +21,7 @@ import { authRoutes } from './api/auth-routes.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { networkRoutes } from './api/network-routes.ts';
 import { auditRoutes } from './api/audit-routes.ts';
+import { recordRoutes } from './api/record-routes.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
 import { DEFAULT_EXPORT_DIR } from '../config.ts';
 import { VERSION } from '../version.ts';
@@ -47,6 +48,8 @@ export interface AppOptions {
   loadShedding?: LoadShedding;
   /** Where Bulk Data $export writes its files (config.ts's exportDir). */
   exportDir?: string;
+  /** How long a break-glass reason opens one patient's record (config.ts's breakGlassHours; default 4). */
+  breakGlassHours?: number;
   /** Requests a minute per signed-in user or address (config.ts's rateLimitPerMinute); none when unset or 0. */
   rateLimitPerMinute?: number;
 }
@@ -143,8 +146,9 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   authRoutes(app);
   networkRoutes(app);
   auditRoutes(app);
+  recordRoutes(app, { breakGlassHours: options.breakGlassHours });
   await app.register(oauthRoutes);
-  await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR });
+  await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR, breakGlassHours: options.breakGlassHours });
 
   if (servesWeb) {
     await app.register(async (web) => {

@@ -7,8 +7,10 @@ import { clearSession, getToken } from './session.ts';
 
 // The API's shapes are the server's own types (type-only imports): one definition serves both sides.
 import type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus } from '../../src/modules/network/index.ts';
-import type { PublicUser as User } from '../../src/http/api/auth-routes.ts';
-export type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus, User };
+import type { PublicUser, RecordAccessFlags } from '../../src/http/api/auth-routes.ts';
+export type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus };
+/** The signed-in user as the session keeps them: who they are, and what their role may do with the record. */
+export type User = PublicUser & Partial<RecordAccessFlags>;
 export type { AllocationView as Allocation } from '../../src/modules/funding/index.ts';
 // A value, so from the browser-safe types.ts rather than the module's entry (which would bundle server code).
 export { PARTNER_TYPES } from '../../src/modules/network/types.ts';
@@ -103,7 +105,7 @@ async function request<T>(method: string, path: string, body?: unknown, accept =
 const enc = encodeURIComponent;
 
 export const api = {
-  login: (email: string, password: string) => request<{ token: string; user: User }>('POST', '/api/login', { email, password }),
+  login: (email: string, password: string) => request<{ token: string; user: PublicUser; access: RecordAccessFlags }>('POST', '/api/login', { email, password }),
   /** Signs the token out on the server, so that a copy of it is refused too. */
   logout: () => request<void>('POST', '/api/logout'),
   config: () => request<ClientConfig>('GET', '/api/config'),

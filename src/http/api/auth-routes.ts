@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ZodApp } from '../app.ts';
 import type { Actor, Role } from '../../modules/access/index.ts';
-import { SignInThrottled, authenticate, issueToken, revokeToken } from '../../modules/access/index.ts';
+import { SignInThrottled, authenticate, issueToken, policyOf, revokeToken } from '../../modules/access/index.ts';
 import { bearerToken, requireActor } from '../auth.ts';
 
 /** What the web app is told about the signed-in user. */
@@ -13,6 +13,14 @@ export interface PublicUser {
   pcnCode: string | null;
 }
 
+/** What the web app is told about the signed-in user's role and the record (docs/access.md), beside `user` at sign-in. */
+export interface RecordAccessFlags {
+  /** Their role sees patient-level records. */
+  seesRecords: boolean;
+  /** Their role may open one patient's record in an emergency with a written reason. */
+  breakGlass: boolean;
+}
+
 const publicUser = (actor: Actor): PublicUser => ({
   email: actor.email,
   name: actor.name,
@@ -20,6 +28,8 @@ const publicUser = (actor: Actor): PublicUser => ({
   org: actor.orgCode,
   pcnCode: actor.pcnCode,
 });
+
+const accessFlags = (actor: Actor): RecordAccessFlags => ({ seesRecords: policyOf(actor.role).reach !== 'none', breakGlass: policyOf(actor.role).breakGlass });
 
 export function authRoutes(app: ZodApp) {
   app.post(
@@ -38,7 +48,7 @@ export function authRoutes(app: ZodApp) {
     async (request, reply) => {
       try {
         const actor = await authenticate(app.db, request.body.email, request.body.password, request.ip);
-        return { token: await issueToken(app.db, actor), user: publicUser(actor) };
+        return { token: await issueToken(app.db, actor), user: publicUser(actor), access: accessFlags(actor) };
       } catch (error) {
         if (error instanceof SignInThrottled) reply.header('retry-after', String(error.retryAfterSeconds));
         throw error;

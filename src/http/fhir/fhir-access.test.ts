@@ -176,8 +176,16 @@ test('break glass: with X-Break-Glass-Reason the read works and the audit says B
     assert.ok(row.summary.includes(reason), row.summary);
     assert.equal(row.detail.breakGlassReason, reason);
   }
-  assertForbidden(await h.fhir('GET', `/fhir/Patient/${elsewhere.id}`, { auth: gp }), 'the glass is broken for one request only');
-  assertForbidden(await h.fhir('GET', `/fhir/Patient/${elsewhere.id}`, { auth: gp, headers: { 'x-break-glass-reason': '' } }), 'an empty reason is no reason');
+  // The glass stays broken for this user and this patient for a while (a grant the IG lead reviews)…
+  assert.equal((await h.fhir('GET', `/fhir/Patient/${elsewhere.id}`, { auth: gp })).status, 200, 'the grant outlives the request');
+  const [grant] = await h.db.query<{ reason: string; hours: number }>(
+    'SELECT reason, round(extract(epoch FROM expires_at - opened_at) / 3600)::int AS hours FROM break_glass_grant WHERE patient_id = $1',
+    [elsewhere.id],
+  );
+  assert.deepEqual(grant, { reason, hours: 4 });
+  // …but for nobody else, and an empty reason opens nothing.
+  assertForbidden(await h.fhir('GET', `/fhir/Patient/${elsewhere.id}`, { auth: gpAtPractice }), 'another clinician');
+  assertForbidden(await h.fhir('GET', `/fhir/Patient/${elsewhere.id}`, { auth: gpAtPractice, headers: { 'x-break-glass-reason': '' } }), 'an empty reason is no reason');
 });
 
 test('an analyst and a PCN manager get 403 on patient reads and no patient-level rows from searches', async () => {

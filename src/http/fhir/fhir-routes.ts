@@ -11,7 +11,8 @@ import { capabilityStatement, resourceTypes } from '../../fhir/capability.ts';
 import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
 import { appErrorOutcome, FhirStoreRepository, notSupported, parseSearch, toOutcomeError, type Touch } from '../../fhir-store/index.ts';
-import { recordContext } from '../../modules/record/index.ts';
+import { breakGlassForNhsNumber, recordContext } from '../../modules/record/index.ts';
+import { NHS_NUMBER_SYSTEM } from '../../shared/ids.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
 import { FHIR_JSON, outcomeInTableWords, outcomeStatus as statusOf, sendFhirError } from '../errors.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
@@ -50,7 +51,7 @@ export function warmUpFhir(): string {
   return (metadataJson ??= JSON.stringify(capabilityStatement(VERSION)));
 }
 
-export async function fhirRoutes(app: FastifyInstance, options: { db: Db; exportDir: string }) {
+export async function fhirRoutes(app: FastifyInstance, options: { db: Db; exportDir: string; breakGlassHours?: number }) {
   const { db } = options;
   // FHIR bodies may be larger than the app API's (transaction bundles); JSON only.
   app.removeAllContentTypeParsers();
@@ -90,11 +91,15 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
     const prefer = headerValue(request, 'prefer') ?? '';
     const context = await recordContext(db, actor, {
       breakGlassReason: breakGlass,
+      breakGlassHours: options.breakGlassHours,
       baseUrl,
       lenient: /handling=lenient/.test(prefer),
       request: { method: request.method, url: request.url, id: request.id },
     });
     const path = fhirUrl(request).split('?')[0]!.replace(/^\//, '');
+    // With a reason, a search naming one patient by NHS number opens that one record (and no other).
+    const named = breakGlass && request.method === 'GET' && path === 'Patient' ? namedNhsNumber(request.query) : undefined;
+    if (named) await breakGlassForNhsNumber(db, context, named);
     const gone = clientGone(reply);
     let touches: Touch[] = [];
     const run = async (tx: Db, auditAtEnd: boolean): Promise<FhirAnswer> => {
@@ -132,6 +137,13 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
   };
   app.all('/', handler); // batch and transaction Bundles, system search
   app.all('/*', handler);
+}
+
+/** The one NHS number a Patient search names (`identifier=https://fhir.nhs.uk/Id/nhs-number|NNNNNNNNNN`), if it names exactly one. */
+function namedNhsNumber(query: unknown): string | undefined {
+  const identifier = (query as Record<string, unknown>).identifier;
+  if (typeof identifier !== 'string') return undefined;
+  return new RegExp(`^${NHS_NUMBER_SYSTEM.replaceAll('.', '\\.')}\\|(\\d{10})$`).exec(identifier)?.[1];
 }
 
 /** The answer to a handled request: an OperationOutcome, or the resource with its ETag, Location… */

@@ -66,6 +66,8 @@ before(async () => {
   r.glucose = await create(h.fhir, observation(ann, { valueQuantity: { value: 0.99, unit: 'g/L', system: UCUM, code: 'g/L' } }));
   r.quarter = await create<RiskAssessment>(h.fhir, { resourceType: 'RiskAssessment', status: 'final', subject: { reference: `Patient/${ann}` }, prediction: [{ probabilityDecimal: 0.25 }] });
   r.half = await create<RiskAssessment>(h.fhir, { resourceType: 'RiskAssessment', status: 'final', subject: { reference: `Patient/${ann}` }, prediction: [{ probabilityDecimal: 0.5 }] });
+  r.tagged = await create(h.fhir, observation(ann, { meta: { tag: [{ system: 'https://pcn-hub.example/tag', code: 'audit-sample' }] } }));
+  r.labelled = await create(h.fhir, observation(ann, { meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] } }));
   r.acme = await create<ValueSet>(h.fhir, { resourceType: 'ValueSet', status: 'active', url: 'http://acme.org/fhir/ValueSet/123' });
   r.acmeOther = await create<ValueSet>(h.fhir, { resourceType: 'ValueSet', status: 'active', url: 'http://acme.org/fhirx/ValueSet/9' });
   r.noUrl = await create<ValueSet>(h.fhir, { resourceType: 'ValueSet', status: 'draft' });
@@ -134,6 +136,9 @@ const PAIRS: Array<[string, string, string, string[], string[]]> = [
   ['quantity', '||code: code or unit', 'Observation?value-quantity=5||mg', ['local'], ['kilos']],
   ['quantity', 'system|code', `Observation?value-quantity=${encodeURIComponent('5|https://example.org/units|MILLIGRAM')}`, ['local'], ['kilos']],
   ['quantity', ':missing', 'Observation?value-quantity:missing=true&subject=Patient/{ann}', [], ['pulse', 'kilos']],
+  ['token', '_tag (meta.tag)', `Observation?_tag=${encodeURIComponent('https://pcn-hub.example/tag|audit-sample')}`, ['tagged'], ['labelled', 'pulse']],
+  ['token', '_security (meta.security)', `Observation?_security=${encodeURIComponent('http://terminology.hl7.org/CodeSystem/v3-Confidentiality|R')}`, ['labelled'], ['tagged', 'pulse']],
+  ['token', '_security:not', 'Observation?_security:not=R&subject=Patient/{ann}', ['tagged', 'pulse'], ['labelled']],
 ];
 
 for (const [type, pair, query, must, mustNot] of PAIRS) {
@@ -169,7 +174,6 @@ const REFUSED: Array<[string, string]> = [
   ['Observation?subject:text=ann', 'subject:text'],
   ['ValueSet?url:contains=acme', 'url:contains'],
   ['Patient?name:Patient=x', 'name:Patient'],
-  ['Patient?_tag=x', '_tag'],
   ['Patient?_profile=http://example.org', '_profile'],
   ['Patient?_text=ann', '_text'],
   ['Patient?_has:Observation:patient:code=8867-4', '_has:Observation:patient:code'],
@@ -219,7 +223,8 @@ test('the CapabilityStatement documents the modifiers and prefixes answered, and
   assert.match(byName.get('date')!.documentation!, /\bsa\b.*\beb\b/);
   assert.doesNotMatch(byName.get('value-quantity')!.documentation!, /\bsa\b|\beb\b/);
   assert.ok(!byName.has('code-value-quantity'), 'composite parameters are not searched');
-  assert.ok(!byName.has('_tag'));
+  assert.ok(byName.has('_security') && byName.has('_tag'), 'meta.security and meta.tag are searched');
+  assert.ok(!byName.has('_profile'));
   assert.ok(!reply.json.rest![0]!.interaction!.some((i) => i.code === 'search-system'));
 });
 

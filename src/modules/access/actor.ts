@@ -1,6 +1,27 @@
 import { forbidden } from '../../shared/errors.ts';
 
-export const ROLES = ['admin', 'pcn-manager', 'clinician', 'analyst'] as const;
+/**
+ * Job roles (docs/access.md has what each may see). The first four are the roles from before job roles
+ * and keep working: `clinician` is read as a GP.
+ */
+export const ROLES = [
+  'admin',
+  'pcn-manager',
+  'clinician',
+  'analyst',
+  'gp',
+  'nurse',
+  'clinical-pharmacist',
+  'pharmacy-technician',
+  'social-worker',
+  'mental-health-practitioner',
+  'social-prescribing-link-worker',
+  'care-coordinator',
+  'first-contact-practitioner',
+  'paramedic',
+  'practice-manager',
+  'ig-lead',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 /**

@@ -1,7 +1,9 @@
 /**
  * Access: users (argon2id, sign-in throttling, disabling), roles, bearer tokens (key file, sign-out),
- * and backend clients (SMART Backend Services, scopes). Owns `app_user`, `app_setting`, `revoked_token`,
- * `sign_in_failure`, `backend_client` and `client_assertion_jti`.
+ * backend clients (SMART Backend Services, scopes), and THE access policy — who may see and write which
+ * patients' records and which entries in them (policy.ts, docs/access.md) — with break-glass grants.
+ * Owns `app_user`, `app_setting`, `revoked_token`, `sign_in_failure`, `backend_client`,
+ * `client_assertion_jti` and `break_glass_grant`.
  */
 export { ROLES, SYSTEM_ACTOR, assertCanCreatePcn, assertCanEditPcn, type Actor, type Role } from './actor.ts';
 export { ACCESS_TOKEN_SECONDS, ASSERTION_TYPE, OAuthError, exchangeClientAssertion, type TokenRequest, type TokenResponse } from './backend-services.ts';
@@ -10,3 +12,28 @@ export { assertScopeAllows, parseScope, type Interaction } from './scopes.ts';
 export { signTokensWithKeyFile } from './token-key.ts';
 export { AUDIENCE, ISSUER, TOKEN_HOURS, actorFromToken, issueToken, revokeToken } from './tokens.ts';
 export { MIN_PASSWORD_LENGTH, SIGN_IN_THROTTLE, SignInThrottled, addUser, authenticate, disableUser, findActor, newUserSchema, type NewUser } from './users.ts';
+export {
+  CATEGORIES,
+  CATEGORY_OF_TYPE,
+  LOCAL_SENSITIVITY,
+  NATIONAL_DATA_OPT_OUT,
+  ROLE_POLICY,
+  SENSITIVE,
+  V3_ACT_CODE,
+  V3_CONFIDENTIALITY,
+  categoryOf,
+  decideRead,
+  decideWrite,
+  entrySql,
+  hiddenLabels,
+  labelsOf,
+  patientSql,
+  policyOf,
+  relationshipSql,
+  roleWords,
+  type Category,
+  type Decision,
+  type RolePolicy,
+  type Viewer,
+} from './policy.ts';
+export { BREAK_GLASS_HOURS, breakGlassReview, checkBreakGlassReason, openBreakGlass, openGrantOf, type BreakGlassGrant, type BreakGlassReviewItem } from './break-glass.ts';

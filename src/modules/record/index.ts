@@ -2,6 +2,7 @@
  * The shared care record: who may see which patient (record-access.ts) and the audit of every look
  * and change (record-audit.ts), handed to the FHIR store as a request context.
  */
+import { OperationOutcomeError } from '@medplum/core';
 import type { Purpose, RequestContext } from '../../fhir-store/index.ts';
 import type { Db } from '../../storage/db.ts';
 import { type Actor, SYSTEM_ACTOR } from '../access/index.ts';
@@ -15,7 +16,9 @@ export interface RecordRequest {
   request: { method: string; url: string; id?: string };
   /** The server's FHIR base, for links. */
   baseUrl?: string;
+  /** A written reason: opens the one patient the request names to this user for breakGlassHours (audited). */
   breakGlassReason?: string | null;
+  breakGlassHours?: number;
   purpose?: Purpose;
   lenient?: boolean;
 }
@@ -27,7 +30,7 @@ export async function recordContext(db: Db, actor: Actor, options: RecordRequest
   return {
     who: actor.email,
     purpose,
-    access: await recordAccessFor(db, actor, breakGlassReason),
+    access: await recordAccessFor(db, actor, { purpose, breakGlassReason, breakGlassHours: options.breakGlassHours }),
     audit: recordAuditTrail(actor, options.request, breakGlassReason, purpose),
     baseUrl: options.baseUrl ?? 'urn:pcn-hub:fhir',
     lenient: options.lenient ?? false,
@@ -35,7 +38,22 @@ export async function recordContext(db: Db, actor: Actor, options: RecordRequest
   };
 }
 
+/**
+ * A search that names ONE patient by NHS number, sent with a break-glass reason: opens that patient's
+ * record to the actor (a grant, audited with the request) so the search finds them. It never widens a
+ * search beyond that one patient; an actor whose role cannot break glass simply finds nobody new.
+ */
+export async function breakGlassForNhsNumber(db: Db, context: RequestContext, nhsNumber: string): Promise<void> {
+  const [held] = await db.query<{ patient_id: string }>('SELECT patient_id FROM fhir_patient_nhs_number WHERE nhs_number = $1', [nhsNumber]);
+  if (!held) return;
+  try {
+    await context.access.assertPatient(db, held.patient_id);
+  } catch (error) {
+    if (!(error instanceof OperationOutcomeError)) throw error;
+  }
+}
+
 /** A command-line operation (import, export, demo seeding): the system acts, audited under the command's name. */
-export function systemContext(db: Db, command: string): Promise<RequestContext> {
-  return recordContext(db, SYSTEM_ACTOR, { request: { method: 'CLI', url: command } });
+export function systemContext(db: Db, command: string, purpose: Purpose = 'direct-care'): Promise<RequestContext> {
+  return recordContext(db, SYSTEM_ACTOR, { request: { method: 'CLI', url: command }, purpose });
 }

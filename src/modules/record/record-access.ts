@@ -1,14 +1,13 @@
 /**
- * Who may see which patient's record (domain.md, "Who may see what"): direct care needs a legitimate
- * relationship — the patient is registered at a practice of the viewer's PCN, or the viewer's
- * organisation is on the patient's care team (a CareTeam participant, e.g. a community pharmacy or a
- * council's social workers) — or a recorded break-glass reason, which is audited. Admins act for the organisation (audited); analysts and
- * managers see no patient-level data (secondary use is aggregate only).
+ * The access module's policy (modules/access/policy.ts, docs/access.md) as the store's AccessRules for
+ * one actor and request: which patients (relationship, dissent, break-glass grants, the national data
+ * opt-out for secondary use) and which entries (the role's categories and sensitivity labels). Every
+ * door — /fhir, /api, the CLI — reaches the record through a context built here.
  */
 import type { Db } from '../../storage/db.ts';
-import type { Actor } from '../access/index.ts';
+import { type Actor, BREAK_GLASS_HOURS, decideWrite, entrySql, labelsOf, openBreakGlass, patientSql, policyOf, relationshipSql, roleWords, type Viewer } from '../access/index.ts';
 import { cachedRead } from '../network/index.ts';
-import { type AccessRules, forbiddenOutcome, SqlParams } from '../../fhir-store/index.ts';
+import { type AccessRules, forbiddenOutcome, type Purpose, SqlParams } from '../../fhir-store/index.ts';
 
 /** The access rules of one actor, for the store's request context. */
 export interface RecordAccess extends AccessRules {
@@ -16,62 +15,76 @@ export interface RecordAccess extends AccessRules {
   breakGlassReason: string | null;
 }
 
-const PATIENT_ROLES = new Set(['admin', 'clinician']);
+export interface RecordAccessOptions {
+  purpose?: Purpose;
+  /** A written reason: opens the one patient a request names (a grant, audited), never a search. */
+  breakGlassReason?: string | null;
+  breakGlassHours?: number;
+}
 
-export async function recordAccessFor(db: Db, actor: Actor, breakGlassReason: string | null = null): Promise<RecordAccess> {
-  const unlimited = actor.role === 'admin' || (actor.role === 'clinician' && !!breakGlassReason);
+export async function recordAccessFor(db: Db, actor: Actor, options: RecordAccessOptions = {}): Promise<RecordAccess> {
+  const purpose = options.purpose ?? 'direct-care';
+  const breakGlassReason = options.breakGlassReason ?? null;
+  const policy = policyOf(actor.role);
   // Through the registry's read cache: dropped on every registry change made here, at most 5 s old otherwise.
   const practices = actor.pcnCode
     ? await cachedRead(db, `pcn-practices:${actor.pcnCode}`, async () =>
         (await db.query<{ ods: string }>('SELECT practice_ods AS ods FROM practice_membership WHERE pcn_code = $1 AND end_date IS NULL', [actor.pcnCode])).map((r) => r.ods),
       )
     : [];
-  const refuse = () => {
-    throw forbiddenOutcome(
-      PATIENT_ROLES.has(actor.role)
-        ? `no legitimate relationship: the patient is not registered in ${actor.pcnCode ?? 'your PCN'} and your organisation is not on their care team (give a break-glass reason to proceed)`
-        : `a ${actor.role} sees no patient-level records`,
-    );
+  const viewer: Viewer = { role: actor.role, userId: actor.id, orgCode: actor.orgCode, practices };
+  const patientCondition = (patientId: string, params: SqlParams) => patientSql(viewer, purpose, patientId, params);
+  const entryFilter = (params: SqlParams) => entrySql(viewer, params);
+
+  /** Why this patient's record is closed to the actor, in words. */
+  const refusal = async (tx: Db, patientId: string): Promise<string> => {
+    if (policy.reach === 'none') return `${roleWords(actor.role)} sees no patient-level records`;
+    const params = new SqlParams();
+    const [row] = await tx.query<{ related: boolean }>(`SELECT ${relationshipSql(viewer, params.add(patientId), params)} AS related`, params.values);
+    const glass = policy.breakGlass ? ' (give a break-glass reason to proceed)' : '';
+    if (row?.related) return `the patient has dissented from sharing: their record is seen only at their registered practice${glass}`;
+    const where = policy.reach === 'pcn' ? `the patient is not registered in ${actor.pcnCode ?? 'your PCN'} and ` : '';
+    return `no legitimate relationship: ${where}your organisation is not on their care team and holds no open referral or task for them${glass}`;
   };
-  // The patients this actor has a legitimate relationship with, as a SQL condition on a patient id,
-  // answered from the patient's side: their own registration token (the owner index on id) and their
-  // CareTeams (the patient index). `|| ''` keeps the planner off the lookup indexes and OFFSET 0 off a
-  // hashed sub-plan: either would read every registration in the area (all 1M of them) to answer for
-  // one patient, which small test databases' statistics make look cheap.
-  const related = (patientId: string, params: SqlParams) => `(
-      EXISTS (SELECT 1 FROM fhir_token g WHERE g.id = ${patientId} AND g.resource_type || '' = 'Patient'
-                AND g.code || '' = 'general-practitioner:identifier' AND g.value = ANY(${params.add(practices)}::text[]) OFFSET 0)
-   OR EXISTS (SELECT 1 FROM fhir_resource c JOIN fhir_token m ON m.id = c.id AND m.resource_type || '' = c.resource_type
-               WHERE c.patient_id = ${patientId} AND c.resource_type || '' = 'CareTeam' AND NOT c.deleted
-                 AND m.code || '' = 'participant:identifier' AND m.value = ${params.add(actor.orgCode ?? '')} OFFSET 0))`;
-  /** The one rule, as a condition on a patient id: null when unlimited, false for roles that see no patient rows. */
-  const condition = (patientId: string, params: SqlParams): string | null => {
-    if (unlimited) return null;
-    if (!PATIENT_ROLES.has(actor.role)) return 'false';
-    return related(patientId, params);
-  };
+
   return {
     actor,
     breakGlassReason,
-    patientCondition: condition,
+    patientCondition,
+    entryFilter,
     patientFilter(params) {
-      const allowed = condition('r.patient_id', params);
-      return allowed === null ? null : `(r.patient_id IS NULL OR ${allowed})`;
+      const patients = patientCondition('r.patient_id', params);
+      const entries = entryFilter(params);
+      const parts = [...(patients === null ? [] : [`(r.patient_id IS NULL OR ${patients})`]), ...(entries === null ? [] : [entries])];
+      return parts.length ? parts.join(' AND ') : null;
     },
     async assertPatient(tx, patientId) {
-      if (unlimited) return;
-      if (!PATIENT_ROLES.has(actor.role)) refuse();
       const params = new SqlParams();
-      const [hit] = await tx.query(`SELECT 1 WHERE ${condition(params.add(patientId), params)}`, params.values);
-      if (!hit) refuse();
+      const condition = patientCondition(params.add(patientId), params);
+      if (condition === null) return;
+      const [hit] = condition === 'false' ? [] : await tx.query(`SELECT 1 WHERE ${condition}`, params.values);
+      if (hit) return;
+      // A reason on a request that names this one patient opens their record to this user for a while.
+      if (breakGlassReason && policy.breakGlass && purpose === 'direct-care') {
+        await openBreakGlass(tx, actor, patientId, breakGlassReason, options.breakGlassHours ?? BREAK_GLASS_HOURS);
+        return;
+      }
+      throw forbiddenOutcome(await refusal(tx, patientId));
+    },
+    assertWrite(resource) {
+      const decision = decideWrite(actor.role, resource.resourceType, labelsOf(resource));
+      if (!decision.allow) throw forbiddenOutcome(decision.reason);
     },
     assertBulkExport() {
       // Bulk export hands over whole populations: only admins may start one, and it is audited.
       if (actor.role !== 'admin') throw forbiddenOutcome('only an admin may export the record in bulk');
     },
     assertRegistration(practiceOds) {
-      if (unlimited) return;
-      if (!PATIENT_ROLES.has(actor.role) || !practiceOds || !practices.includes(practiceOds)) refuse();
+      if (policy.reach === 'all') return;
+      if (policy.reach === 'none') throw forbiddenOutcome(`${roleWords(actor.role)} sees no patient-level records`);
+      if (policy.reach !== 'pcn' || !practiceOds || !practices.includes(practiceOds)) {
+        throw forbiddenOutcome(`you may register patients only at practices of ${actor.pcnCode ?? 'your PCN'}`);
+      }
     },
   };
 }

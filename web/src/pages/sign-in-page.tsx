@@ -17,8 +17,8 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
 
   const { error, busy, onSubmit } = useSubmit(async () => {
-    const { token, user } = await api.login(email.trim(), password);
-    startSession(token, user);
+    const { token, user, access } = await api.login(email.trim(), password);
+    startSession(token, { ...user, ...access });
     navigate(safeNext(search.get('next')), { replace: true });
   });
 

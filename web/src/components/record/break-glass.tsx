@@ -35,7 +35,7 @@ export function BreakGlass({
 }) {
   const [reason, setReason] = useState(initialReason);
   const { error, busy, onSubmit } = useSubmit(async () => onReason(checkReason(reason, 'reason')));
-  const clinician = user?.role === 'clinician';
+  const clinician = user?.breakGlass ?? false;
 
   return (
     <>
@@ -47,7 +47,7 @@ export function BreakGlass({
         </p>
       </div>
       {!clinician ? (
-        <p>Only clinicians caring for the patient can see a patient’s record. Your role ({user?.role ?? 'not signed in'}) cannot view it, even in an emergency.</p>
+        <p>Only people caring for the patient can see their record. Your role ({user?.role ?? 'not signed in'}) cannot open it in an emergency.</p>
       ) : (
         <section aria-labelledby="break-glass-heading" className="pcn-break-glass">
           <div className="nhsuk-card nhsuk-card--warning">

@@ -118,9 +118,7 @@ export function PatientRecordPage({ id }: { id: string }) {
         </p>
         <Timeline entries={entries} highlightId={added?.id} />
       </div>
-      {(user?.role === 'admin' || user?.role === 'clinician') && (
-        <AddEntryForm patient={patient} user={user} latestWhatMatters={latestWhatMatters(entries)} breakGlassReason={reason} onAdded={onAdded} />
-      )}
+      {user?.seesRecords && <AddEntryForm patient={patient} user={user} latestWhatMatters={latestWhatMatters(entries)} breakGlassReason={reason} onAdded={onAdded} />}
       {/* Reloaded with the record, so a look just made shows. */}
       <AccessLog key={`${entries.length}`} patientId={id} />
     </>

@@ -95,7 +95,7 @@ export function PatientSearchPage() {
     navigate(urlFor(buildQuery(by, { nhs, name, dob, postcode })));
   });
 
-  const seesPatients = user?.role === 'admin' || user?.role === 'clinician';
+  const seesPatients = user?.seesRecords ?? false;
 
   return (
     <>
@@ -198,7 +198,7 @@ function Results({ query, user }: { query: PatientQuery; user: User | null }) {
       {reason && <p>Found with emergency access. Your reason is recorded in the audit log.</p>}
       {more && <p>There are more patients than shown here. Add more of the name, or search by NHS number.</p>}
       {patients.length > 0 && <PatientTable patients={patients} caption={`Patients found for ${describe(query)}`} />}
-      {patients.length === 0 && user?.role === 'clinician' && !reason && (
+      {patients.length === 0 && user?.breakGlass && query.kind === 'nhs' && !reason && (
         <EmergencySearch
           pcnCode={user.pcnCode}
           onReason={(given) => {
@@ -232,7 +232,10 @@ function PatientTable({ patients, caption }: { patients: Patient[]; caption: str
   );
 }
 
-/** For a clinician who found nobody: patients outside their PCN are found only with a reason. */
+/**
+ * For a clinician who found nobody by NHS number: with a reason, that one patient's record opens to them
+ * for a few hours (break-glass). A reason never widens a search by name or postcode.
+ */
 function EmergencySearch({ pcnCode, onReason }: { pcnCode: string | null; onReason: (reason: string) => void }) {
   const [reason, setReason] = useState('');
   const { error, busy, onSubmit } = useSubmit(async () => onReason(checkReason(reason, 'reason')));
@@ -244,7 +247,10 @@ function EmergencySearch({ pcnCode, onReason }: { pcnCode: string | null; onReas
           <span className="nhsuk-details__summary-text">Search outside your PCN in an emergency</span>
         </summary>
         <div className="nhsuk-details__text">
-          <p>Your reason is recorded in the audit log with your name, the search and every record you open, and is reviewed by the information governance team.</p>
+          <p>
+            A reason opens this one patient’s record to you for 4 hours. It is recorded in the audit log with your name, the search and every record you open, and is reviewed by the information
+            governance team.
+          </p>
           <ErrorSummary error={error} fields={{ reason: 'search-reason' }} />
           <form onSubmit={onSubmit} noValidate>
             <TextAreaField
