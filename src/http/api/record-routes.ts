@@ -9,6 +9,7 @@ import type { ZodApp } from '../app.ts';
 import { AppError, forbidden } from '../../shared/errors.ts';
 import { FhirStoreRepository } from '../../fhir-store/index.ts';
 import { BREAK_GLASS_HOURS, breakGlassReview, checkBreakGlassReason, openGrantOf } from '../../modules/access/index.ts';
+import { mayReviewAudit } from '../../modules/audit/index.ts';
 import { recordContext } from '../../modules/record/index.ts';
 import { outcomeStatus } from '../errors.ts';
 
@@ -66,7 +67,7 @@ export function recordRoutes(app: ZodApp, options: { breakGlassHours?: number } 
     },
     async (request) => {
       const actor = request.actor!;
-      if (actor.role !== 'ig-lead' && actor.role !== 'admin') throw forbidden('only an IG lead or an admin reviews break-glass use');
+      if (!mayReviewAudit(actor)) throw forbidden('only an IG lead or an admin reviews break-glass use');
       return { items: await breakGlassReview(db, { since: request.query.since }) };
     },
   );

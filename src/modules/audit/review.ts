@@ -8,7 +8,7 @@ import type { Actor } from '../access/index.ts';
 
 /** Who may review the audit log of anyone's record: one place to add a role (the IG lead's `ig-lead`). */
 export function mayReviewAudit(actor: Pick<Actor, 'role'>): boolean {
-  return actor.role === 'admin' || (actor.role as string) === 'ig-lead';
+  return actor.role === 'admin' || actor.role === 'ig-lead';
 }
 
 export interface AccessLogEntry {
