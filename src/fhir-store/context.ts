@@ -31,6 +31,11 @@ export interface AccessRules {
   entryFilter(params: SqlParams): string | null;
   /** Throws a 403 OperationOutcome unless the actor may see (and add to) this patient's record. */
   assertPatient(db: Db, patientId: string): Promise<void>;
+  /**
+   * May the actor see this version of an entry (its labels)? The filters above judge the current version;
+   * history and vread hold earlier ones, which may carry a label since removed.
+   */
+  seesVersion(resource: { resourceType: string; meta?: { security?: Array<{ system?: string; code?: string }> } }): boolean;
   /** Throws a 403 OperationOutcome unless the actor's role may write this entry (its category and labels). */
   assertWrite(resource: { resourceType: string; meta?: { security?: Array<{ system?: string; code?: string }> } }): void;
   /** Throws unless the actor may create a patient registered at this practice. */

@@ -366,6 +366,11 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     ]);
     if (!row) throw new OperationOutcomeError(notFound);
     if (row.deleted) throw new OperationOutcomeError(gone);
+    // An earlier version labelled so that this actor may not see it is answered as if it did not exist.
+    if (!this.context.access.seesVersion(row.content!)) {
+      this.touch('denied', resourceType, id, current.patient_id);
+      throw new OperationOutcomeError(notFound);
+    }
     this.touch('read', resourceType, id, current.patient_id);
     return row.content as WithId<T>;
   }
@@ -381,7 +386,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     return historyBundle(
       this.context.baseUrl,
       resourceType,
-      rows.map((r) => ({ ...r, resource_type: resourceType, id })),
+      rows.filter((r) => this.seenVersion(r.content)).map((r) => ({ ...r, resource_type: resourceType, id })),
     );
   }
 
@@ -399,8 +404,14 @@ export class FhirStoreRepository extends FhirRepository<Db> {
          FROM fhir_version h WHERE ${conditions.join(' AND ')} ORDER BY h.last_updated DESC, h.id LIMIT ${count}`,
       params.values,
     );
-    for (const row of rows) this.touch('history', row.resource_type, row.id, patientOf(row.content));
-    return historyBundle(this.context.baseUrl, resourceType, rows);
+    const seen = rows.filter((row) => this.seenVersion(row.content));
+    for (const row of seen) this.touch('history', row.resource_type, row.id, patientOf(row.content));
+    return historyBundle(this.context.baseUrl, resourceType, seen);
+  }
+
+  /** A version in a history the actor may see: a deletion (no content), or one whose labels they may see. */
+  private seenVersion(content: Resource | null): boolean {
+    return content === null || this.context.access.seesVersion(content);
   }
 
   // ---------------------------------------------------------------------------------------------

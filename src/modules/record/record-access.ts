@@ -5,7 +5,7 @@
  * door — /fhir, /api, the CLI — reaches the record through a context built here.
  */
 import type { Db } from '../../storage/db.ts';
-import { type Actor, BREAK_GLASS_HOURS, decideWrite, entrySql, labelsOf, openBreakGlass, patientSql, policyOf, relationshipSql, roleWords, type Viewer } from '../access/index.ts';
+import { type Actor, BREAK_GLASS_HOURS, decideRead, decideWrite, entrySql, labelsOf, openBreakGlass, patientSql, policyOf, relationshipSql, roleWords, type Viewer } from '../access/index.ts';
 import { cachedRead } from '../network/index.ts';
 import { type AccessRules, forbiddenOutcome, type Purpose, SqlParams } from '../../fhir-store/index.ts';
 
@@ -70,6 +70,9 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
         return;
       }
       throw forbiddenOutcome(await refusal(tx, patientId));
+    },
+    seesVersion(resource) {
+      return policy.reach === 'all' || decideRead(actor.role, resource.resourceType, labelsOf(resource)).allow;
     },
     assertWrite(resource) {
       const decision = decideWrite(actor.role, resource.resourceType, labelsOf(resource));
