@@ -8,6 +8,7 @@
 import type { Condition, Patient } from '@medplum/fhirtypes';
 import { create, fhirHarness, nhsNumber, patient } from '../test/fhir.ts';
 import { testEngine } from '../test/db.ts';
+import { concurrentRate } from './rate.ts';
 
 const SECONDS = Number(process.env.SECONDS ?? 5);
 const CONNECTIONS = 20;
@@ -26,19 +27,15 @@ for (let i = 0; i < PATIENTS; i++) {
   }
 }
 
-async function rate(path: (i: number) => string): Promise<number> {
-  const until = performance.now() + SECONDS * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < until) {
-        const reply = await h.app.inject({ method: 'GET', url: path(done++), headers: { authorization: gp } });
-        if (reply.statusCode !== 200) throw new Error(`${reply.statusCode} ${reply.body}`);
-      }
-    }),
+const rate = (path: (i: number) => string) =>
+  concurrentRate(
+    async (i) => {
+      const reply = await h.app.inject({ method: 'GET', url: path(i), headers: { authorization: gp } });
+      if (reply.statusCode !== 200) throw new Error(`${reply.statusCode} ${reply.body}`);
+    },
+    SECONDS,
+    CONNECTIONS,
   );
-  return done / SECONDS;
-}
 
 const read = await rate((i) => `/fhir/Patient/${patients[i % patients.length]}`);
 const entry = await rate((i) => `/fhir/Condition/${conditions[i % conditions.length]}`);

@@ -10,21 +10,13 @@ import { nhsNumber, patient } from '../test/fhir.ts';
 import { loadRegistry } from '../src/modules/network/index.ts';
 import { testEngine } from '../test/db.ts';
 import { startAuditSealer } from '../src/modules/audit/index.ts';
+import { concurrentRate } from './rate.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 200);
 const CONNECTIONS = 20;
 
-async function rate(work: (i: number) => Promise<unknown>): Promise<number> {
-  const until = performance.now() + SECONDS * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < until) await work(done++);
-    }),
-  );
-  return done / SECONDS;
-}
+const rate = (work: (i: number) => Promise<unknown>) => concurrentRate(work, SECONDS, CONNECTIONS);
 
 const h = await apiHarness();
 // As the server runs it: the chain is sealed every second while the requests run.

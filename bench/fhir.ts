@@ -22,6 +22,7 @@ import pg from 'pg';
 import type { Db } from '../src/storage/db.ts';
 import { openStore } from '../src/storage/open.ts';
 import { importFhir, type ImportItem } from '../src/fhir-store/index.ts';
+import { concurrentRate } from './rate.ts';
 import { systemContext } from '../src/modules/record/index.ts';
 import { addUser } from '../src/modules/access/index.ts';
 import { loadRegistry, type RegistrySnapshot } from '../src/modules/network/index.ts';
@@ -101,16 +102,7 @@ function p95(result: autocannon.Result): number {
 }
 
 /** `work` run by 20 concurrent loops for SECONDS: operations per second. */
-async function rawRate(work: (i: number) => Promise<unknown>): Promise<number> {
-  const until = performance.now() + SECONDS * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < until) await work(done++);
-    }),
-  );
-  return done / SECONDS;
-}
+const rawRate = (work: (i: number) => Promise<unknown>) => concurrentRate(work, SECONDS, CONNECTIONS);
 
 /** The clinician the figures are about: a GP at a practice of the first PCN, who sees that PCN's registered patients. */
 const CLINICIAN = 'bench.gp@pcn-hub.example';
