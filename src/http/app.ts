@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
@@ -180,13 +180,20 @@ async function shedLoad(app: ZodApp, db: Db, limits: LoadShedding) {
     maxEventLoopDelay: limits.maxEventLoopDelayMs,
     maxEventLoopUtilization: limits.maxEventLoopUtilisation,
     eventLoopUtilizationMode: 'interval',
-    ...(limits.maxDbWaiting > 0 && db.pressure ? { healthCheck: async () => !dbSaturated(), healthCheckInterval: limits.sampleMs } : {}),
-    pressureHandler: (_request, reply) => {
-      reply.header('retry-after', String(limits.retryAfterSeconds));
-      // Thrown to the route's own error handler: /api answers {error:{code:'unavailable'}}, /fhir an OperationOutcome.
-      return Promise.reject(new AppError('unavailable', `the server is busy: try again in ${limits.retryAfterSeconds} s`));
-    },
+    pressureHandler: (_request, reply) => busy(reply),
   });
+  // The database queue is a counter, read as each request arrives rather than sampled on a timer: a request
+  // that slipped past a stale sample would only join the queue it should have been spared.
+  if (limits.maxDbWaiting > 0 && db.pressure) {
+    app.addHook('onRequest', async (_request, reply) => {
+      if (dbSaturated()) await busy(reply);
+    });
+  }
+  function busy(reply: FastifyReply): Promise<never> {
+    reply.header('retry-after', String(limits.retryAfterSeconds));
+    // Thrown to the route's own error handler: /api answers {error:{code:'unavailable'}}, /fhir an OperationOutcome.
+    return Promise.reject(new AppError('unavailable', `the server is busy: try again in ${limits.retryAfterSeconds} s`));
+  }
 }
 
 /**
