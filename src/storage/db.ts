@@ -31,6 +31,25 @@ export interface Db {
   close(): Promise<void>;
   /** How many statements are waiting for the database right now (load shedding reads it); absent where unknown. */
   pressure?(): { waiting: number };
+  /**
+   * Hears the notifications sent on `channel` (`pg_notify`, on commit) by any process on the store, until
+   * stopped. On PostgreSQL one connection of its own listens; while it is down `live` is false and
+   * `handler.lost()` has been called, since notifications may have been missed then. Only the store's root
+   * (not a transaction, not a `cancelledBy` view) listens.
+   */
+  listen?(channel: string, handler: NotificationHandler): Promise<Listening>;
+}
+
+export interface NotificationHandler {
+  notify(payload: string): void;
+  /** Notifications may have been missed (the listening connection dropped): forget whatever they keep current. */
+  lost(): void;
+}
+
+export interface Listening {
+  /** Notifications are arriving now: nothing sent since `listen` resolved (or since the last `lost`) was missed. */
+  readonly live: boolean;
+  stop(): Promise<void>;
 }
 
 /** The first row, or undefined. */

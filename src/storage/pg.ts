@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { translateQueryError, type Db, type QueryOptions, type Row } from './db.ts';
+import { translateQueryError, type Db, type Listening, type NotificationHandler, type QueryOptions, type Row } from './db.ts';
 
 const dateAsText = (value: string) => value;
 const typeParsers = {
@@ -46,6 +46,94 @@ class StatementNames {
 const MAX_NAMED = 200;
 const MAX_SEEN_ONCE = 5000;
 
+/** How long after the listening connection drops it is opened again. */
+const RELISTEN_MS = 1000;
+
+/**
+ * The one connection that listens for notifications, outside the pool (a pooled connection is lent to
+ * anyone and cannot stay LISTENing). When it drops, every handler is told it may have missed some, and it
+ * is opened again a second later, until the store closes.
+ */
+class Notifications {
+  private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  private client: pg.Client | undefined;
+  private listening = new Set<string>();
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  constructor(private readonly config: pg.ClientConfig) {}
+
+  get live(): boolean {
+    return this.client !== undefined;
+  }
+
+  async listen(channel: string, handler: NotificationHandler): Promise<Listening> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+    let handlers = this.handlers.get(channel);
+    if (!handlers) this.handlers.set(channel, (handlers = new Set()));
+    handlers.add(handler);
+    if (!this.client) await this.connect();
+    if (this.client && !this.listening.has(channel)) {
+      await this.client.query(`LISTEN ${channel}`);
+      this.listening.add(channel);
+    }
+    const notifications = this;
+    return {
+      get live() {
+        return notifications.live && notifications.listening.has(channel);
+      },
+      stop: async () => {
+        handlers.delete(handler);
+      },
+    };
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client(this.config);
+    client.on('error', () => undefined); // 'end' follows, and is handled there
+    try {
+      await client.connect();
+      const listening = new Set<string>();
+      for (const channel of this.handlers.keys()) {
+        await client.query(`LISTEN ${channel}`);
+        listening.add(channel);
+      }
+      this.listening = listening;
+    } catch {
+      void client.end().catch(() => undefined);
+      this.later();
+      return;
+    }
+    client.on('notification', (message) => {
+      for (const handler of this.handlers.get(message.channel) ?? []) handler.notify(message.payload ?? '');
+    });
+    client.on('end', () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      for (const handlers of this.handlers.values()) for (const handler of handlers) handler.lost();
+      this.later();
+    });
+    this.client = client;
+  }
+
+  private later() {
+    if (!this.closed) setTimeout(() => void this.connect(), RELISTEN_MS).unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.connecting;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+}
+
 class PostgresDb implements Db {
   readonly engine = 'postgres' as const;
   constructor(
@@ -54,7 +142,13 @@ class PostgresDb implements Db {
     private readonly pool: pg.Pool,
     private readonly inTransaction: boolean,
     private readonly names: StatementNames,
+    private readonly notifications: Notifications,
   ) {}
+
+  listen(channel: string, handler: NotificationHandler): Promise<Listening> {
+    if (this.inTransaction) throw new Error('listen on the store, not inside a transaction');
+    return this.notifications.listen(channel, handler);
+  }
 
   async query<T = Row>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<T[]> {
     // Only statements with parameters: one without goes by the simple protocol, which allows several in one text.
@@ -90,7 +184,7 @@ class PostgresDb implements Db {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new PostgresDb(client, this.pool, true, this.names));
+      const result = await fn(new PostgresDb(client, this.pool, true, this.names, this.notifications));
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -103,7 +197,9 @@ class PostgresDb implements Db {
   }
 
   async close(): Promise<void> {
-    if (!this.inTransaction) await this.pool.end();
+    if (this.inTransaction) return;
+    await this.notifications.close();
+    await this.pool.end();
   }
 
   /** Queries queued for a free connection of the pool. */
@@ -214,5 +310,6 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // A pool error on an idle client must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   await pool.query('SELECT 1');
-  return new PostgresDb(pool, pool, false, new StatementNames());
+  const notifications = new Notifications({ connectionString: url, application_name: `pcn-hub listener ${options.schema ?? ''}`.trim(), keepAlive: true });
+  return new PostgresDb(pool, pool, false, new StatementNames(), notifications);
 }

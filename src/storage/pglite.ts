@@ -1,5 +1,5 @@
 import { PGlite, types } from '@electric-sql/pglite';
-import { translateQueryError, type Db, type QueryOptions, type Row } from './db.ts';
+import { translateQueryError, type Db, type Listening, type NotificationHandler, type QueryOptions, type Row } from './db.ts';
 
 // Same JS shapes on both engines: dates as 'yyyy-mm-dd' strings, bigint as number (pence fit in 2^53).
 const parsers = {
@@ -42,6 +42,13 @@ class PgliteDb implements Db {
     const root = this.root;
     if (!root) return fn(this);
     return this.counted(() => root.transaction((tx) => fn(new PgliteDb(tx, null))));
+  }
+
+  /** In one process with the database, nothing is ever missed: a notification arrives before the statement that sent it has answered. */
+  async listen(channel: string, handler: NotificationHandler): Promise<Listening> {
+    if (!this.root) throw new Error('listen on the store, not inside a transaction');
+    const stop = await this.root.listen(channel, (payload) => handler.notify(payload));
+    return { live: true, stop: () => stop() };
   }
 
   pressure(): { waiting: number } {

@@ -10,6 +10,7 @@ import type { Db } from '../../storage/db.ts';
 import { recordAudit } from '../audit/index.ts';
 import { ROLES, type Actor, type Role } from './actor.ts';
 import { parseScope } from './scopes.ts';
+import { forgetSignIn } from './sign-ins.ts';
 
 /** The algorithms a client may sign its assertions with (SMART Backend Services: RS384 and ES384). */
 export const CLIENT_ALGORITHMS = ['RS384', 'ES384'] as const;
@@ -130,17 +131,19 @@ export async function listClients(db: Db): Promise<BackendClient[]> {
 /** Disables a client at once: no new tokens, and its current ones are refused from the next request. */
 export async function disableClient(db: Db, by: Actor, id: string): Promise<BackendClient> {
   if (by.role !== 'admin') throw new AppError('forbidden', 'only an admin may disable a backend client');
-  return db.transaction(async (tx) => {
+  const disabled = await db.transaction(async (tx) => {
     const [row] = await tx.query<{ id: string; name: string }>('UPDATE backend_client SET disabled_at = COALESCE(disabled_at, now()) WHERE id = $1 RETURNING id, name', [id]);
     if (!row) throw notFound(`the backend client ${id}`);
     await recordAudit(tx, { actor: by.email, action: 'client.disable', entityType: 'backend-client', entityId: id, summary: `Disabled the backend client ${row.name}` });
     return (await getClient(tx, id))!;
   });
+  forgetSignIn(db, 'client', id);
+  return disabled;
 }
 
 /**
  * The actor an enabled client's access token speaks for, with its PCN resolved from its organisation;
- * undefined when the client is unknown or disabled. One query by primary key, on every request.
+ * undefined when the client is unknown or disabled. One query by primary key (tokens.ts remembers the answer).
  */
 export async function clientActor(db: Db, id: string, scopes: readonly string[]): Promise<Actor | undefined> {
   const [row] = await db.query<{ name: string; role: Role; orgCode: string; pcnCode: string | null }>(

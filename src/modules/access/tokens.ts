@@ -1,8 +1,10 @@
 /**
  * Bearer tokens: HS256 JWTs signed with the key file's key (token-key.ts), pinned to one algorithm, issuer
- * and audience, and always carrying an expiry and an id (`jti`). Every request re-checks, in one query by
- * primary key, that the user is not disabled and the token not signed out, so both take effect at once in
- * every process on the store; the rest of the actor (name, PCN) is remembered for a minute.
+ * and audience, and always carrying an expiry and an id (`jti`). A token checked good (user enabled, token
+ * not signed out) is remembered until the store says otherwise: disabling, a role change and signing out
+ * notify every process on commit, so each takes effect at once everywhere; while those notifications are
+ * not arriving, every request asks the database in one query by primary key. The rest of the actor (name,
+ * PCN) is read again after a minute.
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
@@ -11,6 +13,7 @@ import type { Db } from '../../storage/db.ts';
 import type { Actor, Role } from './actor.ts';
 import { clientActor } from './clients.ts';
 import { tokenKeyFor } from './token-key.ts';
+import { forgetSignIn, signInsOf } from './sign-ins.ts';
 import { findActor } from './users.ts';
 
 export const ISSUER = 'pcn-hub';
@@ -68,7 +71,7 @@ interface Verified {
  * The claims of a token this server signed, or a 401 saying why not. A token whose signature and claims
  * were checked is remembered (per key, until it expires): the check gives the same answer every time,
  * and Web Crypto's HMAC, a job on the thread pool, cost ~9 % of the server's time on reads. Whether it
- * has been signed out, or its user disabled, is asked afresh on every request (actorFromToken).
+ * has been signed out, or its user disabled, is actorFromToken's question.
  */
 async function verify(db: Db, token: string): Promise<Verified> {
   const verified = verifiedTokens(tokenKeyFor(db));
@@ -103,22 +106,23 @@ async function verifyAfresh(db: Db, token: string): Promise<Verified> {
   }
 }
 
-const REMEMBER_MS = 60_000;
-interface Remembered {
-  at: number;
-  actor: Actor;
-}
-const remembered = new WeakMap<Db, Map<string, Remembered>>();
-
 /** The actor a bearer token speaks for: a 401 if it is not valid, signed out, or its user or client is disabled. */
 export async function actorFromToken(db: Db, token: string): Promise<Actor> {
   const claims = await verify(db, token);
+  const signIns = signInsOf(db);
   if (typeof claims.client_id === 'string') {
-    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
-    const actor = await clientActor(db, claims.client_id, scopes);
+    const scope = typeof claims.scope === 'string' ? claims.scope : '';
+    const known = signIns.knownClient(claims.client_id, scope);
+    if (known) return known;
+    const since = signIns.generation;
+    const actor = await clientActor(db, claims.client_id, scope.split(' ').filter(Boolean));
     if (!actor) throw new AppError('unauthenticated', 'this client is not registered or has been disabled');
+    signIns.rememberClient(since, scope, actor);
     return actor;
   }
+  const known = signIns.knownUser(claims.sub, claims.jti);
+  if (known) return known;
+  const since = signIns.generation;
   // One query by primary key: is the user still enabled, is this token signed out, and has their role changed?
   const [now] = await db.query<{ disabled: boolean; revoked: boolean; role: Role; orgCode: string | null }>(
     `SELECT u.disabled_at IS NOT NULL AS disabled, u.role, u.org_code AS "orgCode",
@@ -129,14 +133,10 @@ export async function actorFromToken(db: Db, token: string): Promise<Actor> {
   if (!now) throw new AppError('unauthenticated', 'the user of this token no longer exists');
   if (now.revoked) throw new AppError('unauthenticated', 'this session has been signed out: sign in again');
   if (now.disabled) throw new AppError('unauthenticated', 'this account has been disabled');
-  let cache = remembered.get(db);
-  if (!cache) remembered.set(db, (cache = new Map()));
-  const hit = cache.get(claims.sub);
-  if (hit && Date.now() - hit.at < REMEMBER_MS && hit.actor.role === now.role && hit.actor.orgCode === now.orgCode) return hit.actor;
-  const actor = typeof claims.email === 'string' ? await findActor(db, claims.email) : undefined;
+  const recent = signIns.recentActor(claims.sub, now);
+  const actor = recent ?? (typeof claims.email === 'string' ? await findActor(db, claims.email) : undefined);
   if (!actor || actor.id !== claims.sub) throw new AppError('unauthenticated', 'the user of this token no longer exists');
-  if (cache.size > 10_000) cache.clear();
-  cache.set(claims.sub, { at: Date.now(), actor });
+  signIns.rememberUser(since, claims.jti, actor, !recent);
   return actor;
 }
 
@@ -147,4 +147,6 @@ export async function revokeToken(db: Db, token: string): Promise<void> {
     await tx.query('DELETE FROM revoked_token WHERE expires_at < now()');
     await tx.query('INSERT INTO revoked_token (jti, expires_at) VALUES ($1, to_timestamp($2)) ON CONFLICT (jti) DO NOTHING', [claims.jti, claims.exp]);
   });
+  // Other processes hear of it from the store; this one forgets at once, not when its notification lands.
+  forgetSignIn(db, 'token', claims.jti);
 }

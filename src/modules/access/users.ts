@@ -5,6 +5,7 @@ import { odsCodeProblem } from '../../shared/ids.ts';
 import type { Db } from '../../storage/db.ts';
 import { recordAudit } from '../audit/index.ts';
 import { ROLES, type Actor, type Role } from './actor.ts';
+import { forgetSignIn } from './sign-ins.ts';
 
 export const MIN_PASSWORD_LENGTH = 12;
 
@@ -148,16 +149,18 @@ export async function authenticate(db: Db, email: string, password: string, addr
 
 /**
  * Disables a user at once: they cannot sign in, and every token they hold is refused from the next
- * request (tokens.ts checks on each one). Their row stays, so the audit still names them.
+ * request, in this process and (notified by the store) in every other. Their row stays, so the audit still names them.
  */
 export async function disableUser(db: Db, by: Actor, email: string): Promise<Actor> {
   if (by.role !== 'admin') throw new AppError('forbidden', 'only an admin may disable a user');
-  return db.transaction(async (tx) => {
+  const disabled = await db.transaction(async (tx) => {
     const [row] = await tx.query<{ email: string }>('UPDATE app_user SET disabled_at = COALESCE(disabled_at, now()) WHERE email = $1 RETURNING email', [email.toLowerCase()]);
     if (!row) throw notFound(`the user ${email}`);
     await recordAudit(tx, { actor: by.email, action: 'user.disable', entityType: 'user', entityId: row.email, summary: `Disabled the user ${row.email}` });
     return (await findActor(tx, row.email))!;
   });
+  forgetSignIn(db, 'user', disabled.id);
+  return disabled;
 }
 
 const DUMMY_HASH = '$argon2id$v=19$m=65536,p=4,t=3$tLYdzqnnOgOxOcPUc4MB2g$r3HJG8PMb4Ouq0A1kr6YwRntIlW454Fie2Lm/pu5v7s';
