@@ -8,7 +8,7 @@
  *     (~320 entries), parsed from JSON text as `pcn import fhir` reads files
  *   - PostgreSQL only: search by identifier p95 with BENCH_PATIENTS_1M (default 1,000,000) patients,
  *     and $export of them
- * Run: `npm run bench:fhir` (BENCH_SECONDS, BENCH_IMPORT_PATIENTS, BENCH_PATIENTS_1M to scale down;
+ * Run: `npm run bench:fhir` (BENCH_SECONDS, BENCH_IMPORT_PATIENTS, BENCH_PATIENTS_1M to scale down; BENCH_CONNECTIONS;
  * BENCH_ENGINES=postgres for one engine).
  * Prints Markdown for docs/benchmarks.md.
  */
@@ -31,7 +31,7 @@ import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 import type { Bundle } from '@medplum/fhirtypes';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = 20;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const IMPORT_PATIENTS = Number(process.env.BENCH_IMPORT_PATIENTS ?? 3000);
 const BIG = Number(process.env.BENCH_PATIENTS_1M ?? 1_000_000);
 const PASSWORD = 'bench password that is long';
@@ -199,11 +199,18 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
       const read = await autocannon({
         url: server.url,
         connections: CONNECTIONS,
-        duration: SECONDS,
+        duration: MEASURES.includes('read') ? SECONDS : 1,
         headers: auth,
         requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/fhir/Patient/${ids[n++ % ids.length]}` }) }],
       });
-      const create = await autocannon({ url: `${server.url}/fhir/Observation`, method: 'POST', connections: CONNECTIONS, duration: SECONDS, headers: auth, body: JSON.stringify(sample) });
+      const create = await autocannon({
+        url: `${server.url}/fhir/Observation`,
+        method: 'POST',
+        connections: CONNECTIONS,
+        duration: MEASURES.includes('create') ? SECONDS : 1,
+        headers: auth,
+        body: JSON.stringify(sample),
+      });
       say(`| ${engine} | raw PK SELECT | ${Math.round(rawSelect)}/s | | |`);
       say(`| ${engine} | FHIR read | ${Math.round(read.requests.average)}/s | ${p95(read).toFixed(1)} | ${(read.requests.average / rawSelect).toFixed(2)} × raw (goal ≥ 0.15) |`);
       say(`| ${engine} | raw INSERT (fhir_resource's shape: json, same indexes) | ${Math.round(rawInsert)}/s | | |`);
@@ -289,6 +296,8 @@ say(`Shared care record — ${new Date().toISOString().slice(0, 10)} — ${machi
 say('| engine | measure | rate | p95 ms | notes |');
 say('|---|---|---:|---:|---|');
 const ENGINES = (process.env.BENCH_ENGINES ?? 'pglite,postgres').split(',');
+/** BENCH_MEASURES=read (or create) gives the other a one-second run only, e.g. to profile one path. */
+const MEASURES = (process.env.BENCH_MEASURES ?? 'read,create').split(',');
 if (ENGINES.includes('pglite')) await benchEngine('pglite', 3950);
 if (ENGINES.includes('postgres')) await benchEngine('postgres', 3960);
 console.log(lines.join('\n'));

@@ -102,3 +102,56 @@ test('the review as CSV: a header, a row per use, and a reason that looks like a
   );
   assert.ok(!lines.some((l) => /,=HYPERLINK/.test(l)));
 });
+
+test('a plain read leaves ONE record naming the patient whose entry was read; a read outside any record and a refused read are recorded too', async () => {
+  const observation = await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { text: 'Pulse' }, subject: { reference: `Patient/${mine.id}` } });
+  const organisation = await create(h.fhir, { resourceType: 'Organization', name: 'Audit Test Surgery' });
+  const refusedObservation = await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { text: 'Pulse' }, subject: { reference: `Patient/${elsewhere.id}` } });
+  assert.equal((await h.fhir('GET', `/fhir/Observation/${observation.id}`, { auth: gp })).status, 200);
+  assert.equal((await h.fhir('GET', `/fhir/Organization/${organisation.id}`, { auth: gp })).status, 200);
+  assert.equal((await h.fhir('GET', `/fhir/Observation/${refusedObservation.id}`, { auth: gp })).status, 403);
+  const records = await h.db.query<{ entity_type: string; entity_id: string; summary: string; outcome: string; patient_ids: string[]; detail: { patients: string[]; resources: string[] } }>(
+    "SELECT entity_type, entity_id, summary, outcome, patient_ids, detail FROM audit_event WHERE actor = $1 AND detail ->> 'request' LIKE 'GET /fhir/O%' ORDER BY id",
+    [GP],
+  );
+  assert.deepEqual(
+    records.map(({ entity_type, entity_id, summary, outcome, patient_ids, detail }) => ({
+      entity_type,
+      entity_id,
+      summary,
+      outcome,
+      patient_ids,
+      patients: detail.patients,
+      resources: detail.resources,
+    })),
+    [
+      {
+        entity_type: 'Patient',
+        entity_id: mine.id,
+        summary: `read Observation/${observation.id} in 1 patient record(s)`,
+        outcome: 'success',
+        patient_ids: [mine.id],
+        patients: [mine.id],
+        resources: [`read Observation/${observation.id}`],
+      },
+      {
+        entity_type: 'Organization',
+        entity_id: organisation.id,
+        summary: `read Organization/${organisation.id}`,
+        outcome: 'success',
+        patient_ids: [],
+        patients: [],
+        resources: [`read Organization/${organisation.id}`],
+      },
+      {
+        entity_type: 'Patient',
+        entity_id: elsewhere.id,
+        summary: `denied Observation/${refusedObservation.id} in 1 patient record(s)`,
+        outcome: 'denied',
+        patient_ids: [elsewhere.id],
+        patients: [elsewhere.id],
+        resources: [`denied Observation/${refusedObservation.id}`],
+      },
+    ],
+  );
+});
