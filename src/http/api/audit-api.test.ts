@@ -50,11 +50,24 @@ test(`the patient's access log: organisation, role, when and why, newest first a
   assert.match(String(log.entries[0]!.at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.equal(log.hasMore, true, 'the admin’s create of the patient is on the next page');
   assert.ok(!JSON.stringify(log).includes(GP), 'the patient sees organisations and roles, not the staff member’s email');
-  const next = (await get(`/api/patients/${mine.id}/access-log?pageSize=2&page=2`, gp)).json<{ entries: Array<{ action: string }> }>();
+  // Seeing the log is itself on the log, from the next view on; the view before it is not.
+  const again = (await get(`/api/patients/${mine.id}/access-log?pageSize=3`, gp)).json<{ entries: Array<Record<string, unknown>> }>();
+  assert.deepEqual(
+    again.entries.map(({ organisation, role, action, purpose }) => ({ organisation, role, action, purpose })),
+    [
+      { organisation: 'U90001', role: 'clinician', action: 'viewed the access log', purpose: 'direct-care' },
+      { organisation: 'U90002', role: 'clinician', action: 'read', purpose: 'direct-care' },
+      { organisation: 'U90001', role: 'clinician', action: 'read', purpose: 'direct-care' },
+    ],
+  );
+  const next = (await get(`/api/patients/${mine.id}/access-log?pageSize=3&page=2`, gp)).json<{ entries: Array<{ action: string }> }>();
   assert.deepEqual(
     next.entries.map((e) => e.action),
-    ['create'],
+    ['read', 'create'],
+    'two views, the break-glass read and a read on page 1; the GP’s read and the admin’s create on page 2',
   );
+  const [elsewhereViews] = await h.db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_event WHERE action = 'audit.access-log' AND entity_id = $1", [elsewhere.id]);
+  assert.equal(elsewhereViews!.n, 0, 'no other patient’s log was viewed');
 });
 
 test('only whoever may see the record, or a reviewer, sees its access log', async () => {
@@ -85,6 +98,12 @@ test('the review lists break-glass uses and a user over the unusual-access thres
     'the GP who read two records is not unusual',
   );
   assert.equal((await get('/api/audit/review', gp)).statusCode, 403);
+  const reviews = await h.db.query<{ actor: string; purpose: string; patient_ids: string[] }>("SELECT actor, purpose, patient_ids FROM audit_event WHERE action = 'audit.review' ORDER BY id");
+  assert.deepEqual(
+    reviews,
+    [{ actor: 'admin@pcn-hub.example', purpose: 'audit-review', patient_ids: [] }],
+    'the review is recorded once, without putting the reviewer on the patients’ logs; the refused one is not a review',
+  );
 });
 
 test('the review as CSV: a header, a row per use, and a reason that looks like a formula stays text', async () => {

@@ -42,7 +42,7 @@ export function auditRoutes(app: ZodApp) {
           throw error;
         }
       }
-      return accessLog(db, request.params.id, request.query.page, request.query.pageSize);
+      return accessLog(db, { actor, requestId: request.id }, request.params.id, request.query.page, request.query.pageSize);
     },
   );
 
@@ -56,8 +56,9 @@ export function auditRoutes(app: ZodApp) {
       },
     },
     async (request, reply) => {
-      if (!mayReviewAudit(request.actor!)) throw forbidden('only an IG lead or an admin may review the audit log');
-      const review = await auditReview(db, request.query.days);
+      const actor = request.actor!;
+      if (!mayReviewAudit(actor)) throw forbidden('only an IG lead or an admin may review the audit log');
+      const review = await auditReview(db, { actor, requestId: request.id }, request.query.days);
       if (request.query.format === 'csv') {
         return reply
           .type('text/csv; charset=utf-8')

@@ -5,6 +5,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
+import { recordAudit } from './record.ts';
 
 /** Who may review the audit log of anyone's record: one place to add a role (the IG lead's `ig-lead`). */
 export function mayReviewAudit(actor: Pick<Actor, 'role'>): boolean {
@@ -15,7 +16,7 @@ export interface AccessLogEntry {
   at: string;
   organisation: string | null;
   role: string | null;
-  /** read, search, create, update, delete, history (one request may do several) */
+  /** read, search, create, update, delete, history (one request may do several), or 'viewed the access log' */
   action: string;
   outcome: 'success' | 'denied' | 'error';
   purpose: string | null;
@@ -31,14 +32,41 @@ export interface AccessLogPage {
 
 const AT = `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 
-/** Every request that touched this patient's record, newest first: the organisation, role, when and why (not who by name). */
-export async function accessLog(db: Db, patientId: string, page = 1, pageSize = 50): Promise<AccessLogPage> {
+/** Who reads the audit log, as the audit names them (a person, or a backend client acting), and the request. */
+export interface AuditReader {
+  actor: Pick<Actor, 'email' | 'orgCode' | 'role'> & { clientId?: string | null };
+  requestId?: string | null;
+}
+
+const ACCESS_LOG_VIEW = 'audit.access-log';
+
+/**
+ * Every request that touched this patient's record, newest first: the organisation, role, when and why (not
+ * who by name). Seeing who looked is itself a look at the record's story, so the view is recorded too (and
+ * appears on the log from the next view on).
+ */
+export async function accessLog(db: Db, reader: AuditReader, patientId: string, page = 1, pageSize = 50): Promise<AccessLogPage> {
   const rows = await db.query<AccessLogEntry>(
-    `SELECT ${AT} AS at, org_code AS organisation, role, replace(substr(action, 6), '+', ', ') AS action, outcome, purpose, break_glass_reason AS "breakGlassReason"
+    `SELECT ${AT} AS at, org_code AS organisation, role,
+            CASE WHEN action = '${ACCESS_LOG_VIEW}' THEN 'viewed the access log' ELSE replace(substr(action, 6), '+', ', ') END AS action,
+            outcome, purpose, break_glass_reason AS "breakGlassReason"
        FROM audit_event WHERE patient_ids @> ARRAY[$1]::text[] ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3`,
     [patientId, pageSize + 1, (page - 1) * pageSize],
   );
+  await recordAudit(db, {
+    ...readerOf(reader),
+    action: ACCESS_LOG_VIEW,
+    entityType: 'Patient',
+    entityId: patientId,
+    summary: `Viewed the access log of Patient/${patientId} (page ${page})`,
+    purpose: mayReviewAudit(reader.actor) ? 'audit-review' : 'direct-care',
+    patientIds: [patientId],
+  });
   return { entries: rows.slice(0, pageSize), page, pageSize, hasMore: rows.length > pageSize };
+}
+
+function readerOf({ actor, requestId }: AuditReader) {
+  return { actor: actor.email, orgCode: actor.orgCode, role: actor.role, clientId: actor.clientId ?? null, requestId: requestId ?? null };
 }
 
 /**
@@ -77,8 +105,12 @@ export interface AuditReview {
   unusual: UnusualAccess[];
 }
 
-/** The IG lead's review of the last `days` days: break-glass uses, and users over the unusual-access threshold. */
-export async function auditReview(db: Db, days = REVIEW_DAYS, threshold = UNUSUAL_PATIENTS_PER_DAY): Promise<AuditReview> {
+/**
+ * The IG lead's review of the last `days` days: break-glass uses, and users over the unusual-access
+ * threshold. The review is recorded too (without its patients: reviewing is not a look at their records,
+ * and would otherwise put every reviewer on the unusual list).
+ */
+export async function auditReview(db: Db, reader: AuditReader, days = REVIEW_DAYS, threshold = UNUSUAL_PATIENTS_PER_DAY): Promise<AuditReview> {
   const breakGlass = await db.query<BreakGlassUse>(
     `SELECT ${AT} AS at, actor, org_code AS organisation, role, patient_ids AS patients, break_glass_reason AS reason,
             replace(substr(action, 6), '+', ', ') AS action, outcome
@@ -94,6 +126,14 @@ export async function auditReview(db: Db, days = REVIEW_DAYS, threshold = UNUSUA
       ORDER BY 1 DESC, 5 DESC LIMIT ${REVIEW_LIMIT}`,
     [days, threshold],
   );
+  await recordAudit(db, {
+    ...readerOf(reader),
+    action: 'audit.review',
+    entityType: 'audit',
+    entityId: `last ${days} days`,
+    summary: `Reviewed the audit log of the last ${days} days: ${breakGlass.length} break-glass use(s), ${unusual.length} unusual day(s)`,
+    purpose: 'audit-review',
+  });
   return { days, threshold, breakGlass, unusual };
 }
 
