@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Bundle, Observation, Patient } from '@medplum/fhirtypes';
 import { auditSince, create, type FhirHarness, fhirHarness, lastAuditId, nhsNumber, patient } from '../../../test/fhir.ts';
 import { testEngine } from '../../../test/db.ts';
-import { sealAudit, verifyAudit } from './index.ts';
+import { recordAuditGrouped, sealAudit, verifyAudit } from './index.ts';
 
 let h: FhirHarness;
 let gp: string;
@@ -126,6 +126,29 @@ test('a refused look is recorded as denied; a break-glass look carries its reaso
   // The entries of the registry keep working next to the record's.
   const registry = await auditSince(h, 0);
   assert.ok(registry.length > 0);
+});
+
+test('looks written together: one entry the database refuses fails alone, the others grouped with it are stored', async () => {
+  const look = (n: number, outcome = 'success') =>
+    recordAuditGrouped(h.db, {
+      actor: GP,
+      action: 'fhir.read',
+      entityType: 'Patient',
+      entityId: `grouped-${n}`,
+      summary: `read Patient/grouped-${n}`,
+      outcome: outcome as 'success',
+      patientIds: [`grouped-${n}`],
+    });
+  const settled = await Promise.allSettled([look(1), look(2), look(3, 'not-an-outcome'), look(4), look(5)]);
+  assert.deepEqual(
+    settled.map((s) => s.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+  );
+  const stored = await h.db.query<{ entity_id: string }>("SELECT entity_id FROM audit_event WHERE entity_id LIKE 'grouped-%' ORDER BY entity_id");
+  assert.deepEqual(
+    stored.map((r) => r.entity_id),
+    ['grouped-1', 'grouped-2', 'grouped-4', 'grouped-5'],
+  );
 });
 
 test('the database refuses UPDATE, DELETE and TRUNCATE of the audit log and its chain', async () => {

@@ -110,7 +110,9 @@ class AuditQueue {
         );
         for (const g of group) g.stored();
       } catch (error) {
-        for (const g of group) g.failed(error);
+        if (group.length === 1) group[0]!.failed(error);
+        // One entry the database refuses must not fail every request grouped with it: each goes again alone.
+        else for (const g of group) await insertEntries(this.db, [g.entry]).then(g.stored, g.failed);
       }
     }
     this.writing = false;
