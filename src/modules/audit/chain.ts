@@ -34,6 +34,16 @@ const RECORD_COLUMNS = `e.id::text AS id, to_char(e.at AT TIME ZONE 'UTC', 'YYYY
   e.entity_type, e.entity_id, e.pcn_code, e.summary, e.detail, e.request_id, e.org_code, e.role, e.client_id, e.outcome,
   e.purpose, e.break_glass_reason, e.patient_ids`;
 
+/**
+ * A record as one text, made by the database (form 2): every column in RECORD_COLUMNS' order as a JSON
+ * array. The text is fixed by the values alone (jsonb prints its keys in one order and one spacing), so
+ * the sealer hashes it as it comes, without parsing the record, and verify hashes the same text again.
+ */
+const RECORD_TEXT = `json_build_array(e.id::text, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.actor, e.action,
+  e.entity_type, e.entity_id, e.pcn_code, e.summary, e.detail, e.request_id, e.org_code, e.role, e.client_id, e.outcome,
+  e.purpose, e.break_glass_reason, e.patient_ids)::text`;
+const FORM = 2;
+
 interface RecordRow {
   id: string;
   at: string;
@@ -50,10 +60,14 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** sha256 (hex) over the previous hash, the link's position and the record's canonical serialisation. */
-export function linkHash(prevHash: string, seq: number, record: RecordRow): string {
+/** Form 1 (links sealed before migration 068): the record's columns as canonical JSON made here. */
+function canonicalRecord(record: RecordRow): string {
   const { id, at, actor, action, entity_type, entity_id, pcn_code, summary, detail, request_id, org_code, role, client_id, outcome, purpose, break_glass_reason, patient_ids } = record;
-  const content = canonicalJson([id, at, actor, action, entity_type, entity_id, pcn_code, summary, detail, request_id, org_code, role, client_id, outcome, purpose, break_glass_reason, patient_ids]);
+  return canonicalJson([id, at, actor, action, entity_type, entity_id, pcn_code, summary, detail, request_id, org_code, role, client_id, outcome, purpose, break_glass_reason, patient_ids]);
+}
+
+/** sha256 (hex) over the previous hash, the link's position and the record's serialisation. */
+function linkHash(prevHash: string, seq: number, content: string): string {
   return createHash('sha256').update(`${prevHash}\n${seq}\n${content}`).digest('hex');
 }
 
@@ -73,20 +87,20 @@ export async function sealAudit(db: Db, max = SEAL_BATCH): Promise<number> {
     const [{ settled }] = (await tx.query<{ settled: boolean }>('SELECT $1::xid8 IS NOT NULL AND pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS settled', [head.pending_xid])) as [
       { settled: boolean },
     ];
-    const records = await tx.query<RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM audit_event e
+    const records = await tx.query<{ id: string; content: string }>(
+      `SELECT e.id::text AS id, ${RECORD_TEXT} AS content FROM audit_event e
         WHERE e.id > $1 AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id) ORDER BY e.id LIMIT $2`,
       [head.settled_id, max],
     );
     let { seq, hash } = head;
     const links: Array<[number, string, string, string]> = [];
     for (const record of records) {
-      const next = linkHash(hash, ++seq, record);
+      const next = linkHash(hash, ++seq, record.content);
       links.push([seq, record.id, hash, next]);
       hash = next;
     }
     if (links.length > 0) {
-      await tx.query('INSERT INTO audit_chain (seq, event_id, prev_hash, hash) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])', [
+      await tx.query(`INSERT INTO audit_chain (seq, event_id, prev_hash, hash, form) SELECT *, ${FORM} FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])`, [
         links.map((l) => l[0]),
         links.map((l) => l[1]),
         links.map((l) => l[2]),
@@ -160,8 +174,9 @@ export async function verifyAudit(db: Db, onProgress?: (done: number, total: num
   let checked = 0;
   const fail = (problem: string): VerifyResult => ({ ok: false, checked, headHash: head.hash, unsealed: 0, problem });
   for (;;) {
-    const page = await db.query<RecordRow & { seq: number; event_id: string; prev_hash: string; hash: string; found: boolean }>(
-      `SELECT c.seq, c.event_id::text AS event_id, c.prev_hash, c.hash, e.id IS NOT NULL AS found, ${RECORD_COLUMNS}
+    const page = await db.query<RecordRow & { seq: number; event_id: string; prev_hash: string; hash: string; found: boolean; form: number; content: string | null }>(
+      `SELECT c.seq, c.event_id::text AS event_id, c.prev_hash, c.hash, c.form, e.id IS NOT NULL AS found,
+              CASE WHEN c.form = ${FORM} THEN ${RECORD_TEXT} END AS content, ${RECORD_COLUMNS}
          FROM audit_chain c LEFT JOIN audit_event e ON e.id = c.event_id WHERE c.seq >= $1 ORDER BY c.seq LIMIT ${VERIFY_PAGE}`,
       [expectedSeq],
     );
@@ -171,7 +186,8 @@ export async function verifyAudit(db: Db, onProgress?: (done: number, total: num
       if (seq !== expectedSeq) return fail(`audit record #${expectedSeq} is missing: the chain jumps from #${expectedSeq - 1} to #${seq} (deleted)`);
       if (link.prev_hash !== prevHash) return fail(`${name} does not follow #${seq - 1}: its previous hash differs (records deleted or reordered)`);
       if (!link.found) return fail(`${name} has been deleted: the chain links a record that is not there`);
-      if (linkHash(prevHash, seq, link) !== link.hash) return fail(`${name} has been edited or moved: its content no longer matches its hash`);
+      const content = Number(link.form) === FORM ? link.content! : canonicalRecord(link);
+      if (linkHash(prevHash, seq, content) !== link.hash) return fail(`${name} has been edited or moved: its content no longer matches its hash`);
       prevHash = link.hash;
       expectedSeq++;
       checked++;
