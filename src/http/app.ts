@@ -81,6 +81,17 @@ export function contentSecurityPolicy(mapTiles?: string): string {
   ].join('; ');
 }
 
+/**
+ * FHIR operations are named with `$`, which some clients send percent-encoded: `/fhir/%24export` is routed
+ * as `/fhir/$export` (and `Patient/%24everything` as `Patient/$everything`), not taken for a resource type.
+ */
+export function fhirOperationsDecoded(url: string): string {
+  if (!/^\/fhir\//i.test(url)) return url;
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  return path.replace(/%24/gi, '$') + (query === -1 ? '' : url.slice(query));
+}
+
 export async function buildApp(options: AppOptions): Promise<ZodApp> {
   const app: ZodApp = Fastify({
     // Whatever logger is given, the app logs through redacting serializers: no patient data in the log.
@@ -88,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
       | FastifyBaseLogger
       | undefined,
     bodyLimit: BODY_LIMIT_BYTES,
+    rewriteUrl: (request) => fhirOperationsDecoded(request.url ?? '/'),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();

@@ -57,6 +57,14 @@ test('404 not-found: a resource type the server does not hold is refused, not se
   assert.equal((await h.fhir('GET', '/fhir/Patient?name=x')).status, 200);
 });
 
+test('404/400: an operation or interaction not offered across all types, or an encoded character in the path, is refused, never an empty search; an encoded $ names the operation', async () => {
+  for (const path of ['/fhir/$everything', '/fhir/$no-such-operation', '/fhir/_history', '/fhir/%24everything']) assertOutcome(await h.fhir('GET', path), 404, 'not-found');
+  for (const path of ['/fhir/Patient%2Fx', '/fhir/%3Cscript%3E', `/fhir/Patient/${bronte.id}%2F_history`]) assertOutcome(await h.fhir('GET', path), 400, 'invalid');
+  assert.equal((await h.fhir('GET', `/fhir/Patient/${bronte.id}/%24everything`)).status, 200, 'Patient/%24everything is Patient/$everything');
+  assert.equal((await h.fhir('GET', '/fhir/%24export', { headers: { prefer: 'respond-async' } })).status, 202, '%24export is the bulk export');
+  assert.equal((await h.fhir('GET', '/fhir/Patient?name=%24x')).status, 200, 'an encoded $ in a search value stays a value');
+});
+
 test(`409 conflict (duplicate): a second active Patient with an NHS number already held (${testEngine})`, async () => {
   const reply = await h.fhir('POST', '/fhir/Patient', { body: patient(nhsNumber(1), 'Z90101') });
   assertOutcome(reply, 409, 'duplicate');

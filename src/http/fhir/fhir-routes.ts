@@ -178,9 +178,17 @@ async function handle(request: FastifyRequest, repo: FhirStoreRepository, path: 
     }
     url = `${pathPart}?${urlParams.toString()}`;
   }
-  // A type the server does not hold is refused, not answered with an empty search (right or refuse).
-  const type = /^([A-Z][A-Za-z]*)(?:[/?]|$)/.exec(path)?.[1];
-  if (type && !RESOURCE_TYPES.has(type)) return [appErrorOutcome(new AppError('not-found', `${type} is not a FHIR R4 resource type this server holds`, type))];
+  // No type, id or operation holds an encoded character (`$` is decoded before routing): `Patient%2Fx` or
+  // `%3Cscript` would otherwise be taken for a type and answered with an empty search.
+  const encoded = /%[0-9A-Fa-f]{2}/.exec(path)?.[0];
+  if (encoded) return [outcome('invalid', `the path ${path} holds an encoded character (${encoded}) that no resource type, id or operation has`)];
+  // A type the server does not hold is refused, not answered with an empty search (right or refuse); so is
+  // a system-level operation or interaction it does not offer (`$everything`, `_history` across all types).
+  const type = path.split('/', 1)[0]!;
+  if (type && !RESOURCE_TYPES.has(type)) {
+    const what = /^[A-Z]/.test(type) ? `${type} is not a FHIR R4 resource type this server holds` : `${type} is not an operation or interaction this server offers across all resource types`;
+    return [appErrorOutcome(new AppError('not-found', what, type))];
+  }
   const typeHistory = /^([A-Z][A-Za-z]+)\/_history$/.exec(path);
   if (typeHistory && request.method === 'GET') {
     return [ok(), await repo.readTypeHistory(typeHistory[1]!, { since: instantParameter(query, '_since'), count: countParameter(query) })];
