@@ -187,6 +187,9 @@ test('export fhir --user runs as that user: an analyst exports no patient-level 
   assert.equal(await patientRows('as-analyst'), 0, 'no Patient rows for an analyst');
   assert.ok((await patientRows('as-system')) > 0);
   assert.doesNotMatch(asAnalyst.stdout, /Patient\.ndjson/);
+  const analystFiles = await readdir(join(work, 'as-analyst'));
+  assert.ok(analystFiles.length > 0 && !analystFiles.includes('Patient.ndjson') && !analystFiles.includes('Observation.ndjson'), analystFiles.join(' '));
+  for (const file of analystFiles) assert.ok((await readFile(join(work, 'as-analyst', file), 'utf8')).length > 0, `${file} holds resources: a type with none leaves no file`);
   const unknown = await pcn(['export', 'fhir', join(work, 'as-nobody'), '--user', 'nobody@cli.example']);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no user has the email nobody@cli\.example/);

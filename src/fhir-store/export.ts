@@ -1,6 +1,6 @@
 /** NDJSON export of the record, one file per resource type, streamed in id order (Bulk Data format). */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Db } from '../storage/db.ts';
@@ -59,7 +59,9 @@ export async function exportNdjson(db: Db, access: AccessRules, dir: string, fil
     }
     out.end();
     await once(out, 'finish');
+    // A type with nothing the actor may see leaves no file: the manifest lists only files with resources.
     if (count > 0) files.push({ type, file, count });
+    else await rm(file);
   }
   return files;
 }
