@@ -6,6 +6,7 @@ import { buildApp } from './http/app.ts';
 import { loadConfig } from './config.ts';
 import { VERSION } from './version.ts';
 import { testDb } from '../test/db.ts';
+import { runPcn } from '../test/cli.ts';
 
 test('PCN_EXPORT_DIR is read by config.ts; without it exports go under the system temp', () => {
   assert.equal(loadConfig({ PCN_EXPORT_DIR: '/srv/pcn/exports' }).exportDir, '/srv/pcn/exports');
@@ -14,9 +15,21 @@ test('PCN_EXPORT_DIR is read by config.ts; without it exports go under the syste
   assert.notEqual(fallback, '/srv/pcn/exports');
 });
 
-test("one version: the OpenAPI document and the CapabilityStatement both show package.json's", async () => {
+test('the server listens on this machine only unless HOST says otherwise; an empty setting means the default', () => {
+  assert.equal(loadConfig({}).host, '127.0.0.1');
+  assert.equal(loadConfig({ HOST: '' }).host, '127.0.0.1');
+  assert.equal(loadConfig({ HOST: '0.0.0.0' }).host, '0.0.0.0');
+  assert.equal(loadConfig({ HOST: '0.0.0.0' }, { host: '::1' }).host, '::1', '--host wins over HOST');
+  assert.equal(loadConfig({ PCN_DATA_DIR: '' }).dataDir, './pcn-data');
+  assert.equal(loadConfig({ PCN_DATA_DIR: '/srv/pcn' }).dataDir, '/srv/pcn');
+});
+
+test("one version: pcn --version, the OpenAPI document and the CapabilityStatement all show package.json's", async () => {
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(VERSION, version);
+  const cli = await runPcn(['--version'], { cwd: tmpdir(), env: {} });
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.equal(cli.stdout, `${version}\n`);
   const db = await testDb();
   const app = await buildApp({ db, logger: false });
   try {

@@ -14,6 +14,8 @@ export interface Config {
   /** postgres://… selects a PostgreSQL server. */
   databaseUrl?: string;
   logLevel: string;
+  /** `auto` (default): pretty at a terminal, JSON otherwise; `json` or `pretty` force one (LOG_FORMAT). */
+  logFormat: LogFormat;
   /** Optional map tile URL template; without it the map draws offline with no tiles. */
   mapTiles?: string;
   /** The demo admin's password on first start; a random one is made and printed when unset. */
@@ -32,6 +34,9 @@ export interface Config {
   /** How long a break-glass reason opens one patient's record to its user (PCN_BREAK_GLASS_HOURS, default 4). */
   breakGlassHours: number;
 }
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /**
  * When the server answers 503 + Retry-After instead of queueing (src/http/app.ts). A limit of 0 turns
@@ -67,10 +72,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const shedding = defaultLoadShedding(env.DATABASE_URL ? 'postgres' : 'pglite');
   const config: Config = {
     port,
-    host: env.HOST ?? '0.0.0.0',
-    dataDir: env.PCN_DATA_DIR ?? './pcn-data',
+    // Only this machine by default; HOST=0.0.0.0 listens on every interface (in a container, or behind a proxy elsewhere).
+    host: env.HOST || '127.0.0.1',
+    dataDir: env.PCN_DATA_DIR || './pcn-data',
     databaseUrl: env.DATABASE_URL || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
+    logFormat: oneOf('LOG_FORMAT', LOG_FORMATS, env.LOG_FORMAT || 'auto'),
     mapTiles: env.PCN_MAP_TILES || undefined,
     adminPassword: env.PCN_ADMIN_PASSWORD || undefined,
     demoPatients: wholeNumber('PCN_DEMO_PATIENTS', env.PCN_DEMO_PATIENTS ?? '2000'),
@@ -112,6 +119,11 @@ function wholeNumber(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not '${value}'`);
   return n;
+}
+
+function oneOf<T extends string>(name: string, allowed: readonly T[], value: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${name} must be one of ${allowed.join(', ')}, not '${value}'`);
+  return value as T;
 }
 
 function fraction(name: string, value: string): number {

@@ -1,6 +1,7 @@
 /** Runs the real `pcn` command, and gives each test its own store on the engine under test. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -32,10 +33,14 @@ export interface Store {
   drop(): Promise<void>;
 }
 
-/** An empty store: a new PGlite folder under `work`, or a scratch PostgreSQL database. */
+/**
+ * An empty store: a new, empty PGlite folder under `work` (made here, as an operator would with mkdir: only
+ * `serve` and `demo` create a missing one), or a scratch PostgreSQL database.
+ */
 export async function freshStore(work: string): Promise<Store> {
   if (testEngine === 'pglite') {
     const dataDir = join(work, `data-${randomBytes(3).toString('hex')}`);
+    await mkdir(dataDir, { recursive: true });
     return { env: { PCN_DATA_DIR: dataDir, DATABASE_URL: '' }, dataDir, drop: async () => {} };
   }
   const name = `pcn_t_${process.pid}_${randomBytes(3).toString('hex')}`;

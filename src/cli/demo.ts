@@ -22,23 +22,27 @@ export function demoCommand() {
       .option('--patients <n>', `synthetic patients to add to the shared care record (default ${DEFAULT_DEMO_PATIENTS}); re-running resumes`, wholeNumber('--patients'), DEFAULT_DEMO_PATIENTS),
   ).action(async (flags: { data?: string; seed: number; patients: number }) => {
     const config = loadConfig(process.env, { dataDir: flags.data });
-    await usingStore(flags, async (db) => {
-      const bar = progressBar('Seeding the demo area');
-      const result = await seedDemoIfEmpty(db, { seed: flags.seed, adminPassword: config.adminPassword, progress: bar.update });
-      bar.stop();
-      if (result.seeded) process.stdout.write(`Seeded the demo area (seed ${flags.seed}) on ${db.engine}.\n`);
-      else process.stdout.write('The database already holds a registry: the area was not seeded again.\n');
-      if (result.admin) printAdmin(result.admin);
-      if (flags.patients === 0) return;
-      const patients = progressBar('Generating patients');
-      const started = performance.now();
-      const counts = await seedDemoPatients(db, { patients: flags.patients, seed: flags.seed, onProgress: (c) => patients.update(c.bundles + c.skipped, flags.patients) }).finally(() =>
-        patients.stop(),
-      );
-      const seconds = (performance.now() - started) / 1000;
-      process.stdout.write(
-        `Added ${counts.bundles} synthetic patients (${counts.resources} resources, ${Math.round(counts.resources / seconds)}/s)${counts.skipped ? `; ${counts.skipped} were already there` : ''}.\n`,
-      );
-    });
+    await usingStore(
+      flags,
+      async (db) => {
+        const bar = progressBar('Seeding the demo area');
+        const result = await seedDemoIfEmpty(db, { seed: flags.seed, adminPassword: config.adminPassword, progress: bar.update });
+        bar.stop();
+        if (result.seeded) process.stdout.write(`Seeded the demo area (seed ${flags.seed}) on ${db.engine}.\n`);
+        else process.stdout.write('The database already holds a registry: the area was not seeded again.\n');
+        if (result.admin) printAdmin(result.admin);
+        if (flags.patients === 0) return;
+        const patients = progressBar('Generating patients');
+        const started = performance.now();
+        const counts = await seedDemoPatients(db, { patients: flags.patients, seed: flags.seed, onProgress: (c) => patients.update(c.bundles + c.skipped, flags.patients) }).finally(() =>
+          patients.stop(),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        process.stdout.write(
+          `Added ${counts.bundles} synthetic patients (${counts.resources} resources, ${Math.round(counts.resources / seconds)}/s)${counts.skipped ? `; ${counts.skipped} were already there` : ''}.\n`,
+        );
+      },
+      'create',
+    );
   });
 }

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { startServer } from '../server.ts';
-import { withStoreOption } from './store-options.ts';
+import { createLogger } from './logger.ts';
+import { checkDataFolder, withStoreOption } from './store-options.ts';
 import { printAdmin } from './demo.ts';
 
 export function serveCommand() {
@@ -10,11 +10,14 @@ export function serveCommand() {
     new Command('serve')
       .description('serve the web app, the JSON API (/api) and FHIR (/fhir); seeds the demo area on first start')
       .option('--port <n>', 'port to listen on (default $PORT or 3000)', (v) => parsePort(v))
+      .option('--host <address>', 'address to listen on (default $HOST or 127.0.0.1: this machine only; 0.0.0.0 for every interface)', (v) => parseHost(v))
       .option('--no-demo', 'do not seed the demo area into an empty database'),
-  ).action(async (flags: { port?: number; data?: string; demo: boolean }) => {
+  ).action(async (flags: { port?: number; host?: string; data?: string; demo: boolean }) => {
     const started = Date.now();
-    const config = loadConfig(process.env, { port: flags.port, dataDir: flags.data });
-    const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'password'] });
+    const config = loadConfig(process.env, { port: flags.port, host: flags.host, dataDir: flags.data });
+    const creating = checkDataFolder(config, flags, 'create');
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+    if (creating) logger.info({ dataDir: creating }, `Creating the data folder ${creating}`);
     const server = await startServer({
       port: config.port,
       host: config.host,
@@ -42,6 +45,11 @@ export function serveCommand() {
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     process.once('SIGINT', () => void shutdown('SIGINT'));
   });
+}
+
+function parseHost(value: string): string {
+  if (!value.trim()) throw new Error('--host must be an address to listen on, such as 127.0.0.1 or 0.0.0.0');
+  return value.trim();
 }
 
 function parsePort(value: string): number {

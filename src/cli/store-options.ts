@@ -1,29 +1,57 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
 import type { Db } from '../storage/db.ts';
 import { openStore } from '../storage/open.ts';
 import { signTokensWithKeyFile } from '../modules/access/index.ts';
+import { AppError } from '../shared/errors.ts';
 
 export interface StoreFlags {
   data?: string;
 }
 
 /**
- * Every command that touches the store takes --data (PGlite folder); DATABASE_URL selects PostgreSQL instead.
- * A PGlite folder that another process holds (a running server) is refused with that process named.
+ * Every command that touches the store takes --data (PGlite folder); DATABASE_URL selects PostgreSQL instead,
+ * and then --data is refused rather than ignored. A PGlite folder that another process holds (a running server)
+ * is refused with that process named.
  */
-export const withStoreOption = (command: Command) => command.option('--data <dir>', 'PGlite data folder (default $PCN_DATA_DIR or ./pcn-data); ignored when DATABASE_URL is set');
+export const withStoreOption = (command: Command) =>
+  command.option('--data <dir>', 'PGlite data folder (default $PCN_DATA_DIR or ./pcn-data); must exist except for serve and demo; refused when DATABASE_URL is set');
 
-export async function openCliStore(flags: StoreFlags): Promise<Db> {
+/** What a command may do about a data folder that is not there: only `serve` and `demo` make one. */
+export type MissingFolder = 'refuse' | 'create';
+
+/**
+ * Checks the store location before anything opens it, so a typo never silently creates an empty database.
+ * Returns the PGlite folder about to be created (the caller says so), or undefined when there is nothing to create.
+ * On PostgreSQL (DATABASE_URL) --data names nothing the command would use, so an explicit --data is refused:
+ * the user meant another store than the one DATABASE_URL points at.
+ */
+export function checkDataFolder(config: Pick<Config, 'databaseUrl' | 'dataDir'>, flags: StoreFlags, missing: MissingFolder): string | undefined {
+  if (config.databaseUrl) {
+    if (flags.data !== undefined) throw new AppError('invalid', `--data ${flags.data} names a PGlite folder, but DATABASE_URL is set (PostgreSQL): use one or the other`, '--data');
+    return undefined;
+  }
+  const dir = config.dataDir;
+  const found = statSync(dir, { throwIfNoEntry: false });
+  if (found?.isDirectory()) return undefined;
+  if (found) throw new AppError('invalid', `the data folder ${dir} is a file, not a folder`, '--data');
+  if (missing === 'create') return dir;
+  throw new AppError('not-found', `no data folder at ${dir} (a typo?): create one with \`pcn demo --data ${dir}\` or \`pcn serve --data ${dir}\``, '--data');
+}
+
+export async function openCliStore(flags: StoreFlags, missing: MissingFolder = 'refuse'): Promise<Db> {
   const config = loadConfig(process.env, { dataDir: flags.data });
+  const creating = checkDataFolder(config, flags, missing);
+  if (creating) process.stdout.write(`Creating the data folder ${creating}.\n`);
   const db = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: config.statementTimeoutMs });
   signTokensWithKeyFile(db, config.tokenKeyFile); // the same key file as `pcn serve` on this store
   return db;
 }
 
-/** Runs work on the store and always closes it. */
-export async function usingStore<T>(flags: StoreFlags, work: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openCliStore(flags);
+/** Runs work on the store and always closes it. Only `demo` passes 'create'. */
+export async function usingStore<T>(flags: StoreFlags, work: (db: Db) => Promise<T>, missing: MissingFolder = 'refuse'): Promise<T> {
+  const db = await openCliStore(flags, missing);
   try {
     return await work(db);
   } finally {
