@@ -12,11 +12,11 @@ export interface StoreFlags {
 
 /**
  * Every command that touches the store takes --data (PGlite folder); DATABASE_URL selects PostgreSQL instead,
- * and then --data is refused rather than ignored. A PGlite folder that another process holds (a running server)
+ * and then --data is not used (a note on stderr says so). A PGlite folder that another process holds (a running server)
  * is refused with that process named.
  */
 export const withStoreOption = (command: Command) =>
-  command.option('--data <dir>', 'PGlite data folder (default $PCN_DATA_DIR or ./pcn-data); must exist except for serve and demo; refused when DATABASE_URL is set');
+  command.option('--data <dir>', 'PGlite data folder (default $PCN_DATA_DIR or ./pcn-data); must exist except for serve and demo; not used when DATABASE_URL is set');
 
 /** What a command may do about a data folder that is not there: only `serve` and `demo` make one. */
 export type MissingFolder = 'refuse' | 'create';
@@ -24,12 +24,13 @@ export type MissingFolder = 'refuse' | 'create';
 /**
  * Checks the store location before anything opens it, so a typo never silently creates an empty database.
  * Returns the PGlite folder about to be created (the caller says so), or undefined when there is nothing to create.
- * On PostgreSQL (DATABASE_URL) --data names nothing the command would use, so an explicit --data is refused:
- * the user meant another store than the one DATABASE_URL points at.
+ * On PostgreSQL (DATABASE_URL) --data names nothing the command would use: an explicit one gets a one-line
+ * note on stderr (the user may have meant another store) and nothing is created.
  */
 export function checkDataFolder(config: Pick<Config, 'databaseUrl' | 'dataDir'>, flags: StoreFlags, missing: MissingFolder): string | undefined {
   if (config.databaseUrl) {
-    if (flags.data !== undefined) throw new AppError('invalid', `--data ${flags.data} names a PGlite folder, but DATABASE_URL is set (PostgreSQL): use one or the other`, '--data');
+    // Said, not refused: scripts written for the stable `--data DIR` interface keep working on PostgreSQL.
+    if (flags.data !== undefined) process.stderr.write(`pcn: --data ${flags.data} is not used: DATABASE_URL is set, so the store is that PostgreSQL database\n`);
     return undefined;
   }
   const dir = config.dataDir;
