@@ -45,6 +45,9 @@ test(`every command has --help and exits 0 (${testEngine})`, async () => {
     ['export', '--help'],
     ['user', 'add', '--help'],
     ['user', 'disable', '--help'],
+    ['user', 'list', '--help'],
+    ['user', 'set', '--help'],
+    ['user', 'reset', '--help'],
     ['client', 'add', '--help'],
     ['client', 'list', '--help'],
     ['client', 'disable', '--help'],
@@ -233,7 +236,7 @@ test('client add registers a system with its public keys and prints its id last;
   assert.match((await pcn(['client', 'list'])).stdout, new RegExp(`^${id}\\t.*\\tdisabled \\d{4}-`, 'm'));
 
   for (const [bad, message] of [
-    [['--org', 'Q99999'], /^pcn: no PCN, practice or partner organisation has the code Q99999\n$/],
+    [['--org', 'Q99999'], /^pcn: org: no PCN, practice or partner organisation has the code Q99999\n$/],
     [['--jwks', join(work, 'missing.json')], /^pcn: cannot read --jwks .*missing\.json: ENOENT\n$/],
     [['--scope', 'patient/*.read'], /^pcn: 'patient\/\*\.read' is not a system scope/],
   ] as const) {
@@ -270,4 +273,77 @@ test('user disable: the user’s token is refused by the server at once, and pcn
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^pcn: leaver@example.org has been disabled: no token is issued\n$/);
   assert.equal((await pcn(['user', 'disable', '--email', 'nobody@example.org'])).code, 1);
+});
+
+test('user list, set and reset: a mover’s token carries the new role on its next request, a reset ends their sessions and the new password signs in; an unknown --org is refused by name and nothing is written', async () => {
+  const added = await pcn(['user', 'add', '--email', 'Mover@Example.org', '--name', 'Mo Ver', '--role', 'nurse', '--org', 'z90101', '--password-stdin'], { stdin: 'the first long password\n' });
+  assert.equal(added.code, 0, added.stderr);
+  const listLine = async () => (await pcn(['user', 'list'])).stdout.split('\n').find((line) => line.startsWith('mover@example.org\t'));
+  const before = await listLine();
+  assert.match(before ?? '', /^mover@example\.org\tMo Ver\tnurse\tZ90101 \S.*\tenabled$/, 'tab-separated: email, name, role, organisation with its name, status');
+  const listed = await pcn(['user', 'list']);
+  assert.match(listed.stdout, /^admin@pcn-hub\.example\t/m);
+  assert.doesNotMatch(listed.stdout, /argon2/, 'never a password hash');
+
+  for (const [args, message] of [
+    [['user', 'set', '--email', 'mover@example.org', '--role', 'gp', '--org', 'Z99999'], /^pcn: org: no PCN, practice or partner organisation has the code Z99999\n$/],
+    [['user', 'set', '--email', 'mover@example.org', '--org', 'not a code'], /^pcn: org must be the code of a PCN, practice or partner organisation/],
+    [['user', 'set', '--email', 'mover@example.org'], /^pcn: give at least one change: --role, --org, --no-org or --name\n$/],
+    [['user', 'set', '--email', 'mover@example.org', '--role', 'pcn-manager', '--no-org'], /^pcn: a pcn-manager needs --org/],
+    [['user', 'set', '--email', 'nobody@example.org', '--name', 'No One'], /^pcn: the user nobody@example.org was not found\n$/],
+    [['user', 'add', '--email', 'ghost@example.org', '--name', 'G Host', '--role', 'gp', '--org', 'Z99999'], /^pcn: org: no PCN, practice or partner organisation has the code Z99999\n$/],
+    [['user', 'reset', '--email', 'nobody@example.org', '--password-stdin'], /^pcn: the user nobody@example.org was not found\n$/],
+  ] as const) {
+    const refused = await pcn([...args], { stdin: 'a long enough password' });
+    assert.equal(refused.code, 1, `${args.join(' ')}: ${refused.stdout}`);
+    assert.match(refused.stderr, message, args.join(' '));
+  }
+  const weak = await pcn(['user', 'reset', '--email', 'mover@example.org', '--password-stdin'], { stdin: 'short\n' });
+  assert.equal(weak.code, 1);
+  assert.match(weak.stderr, /^pcn: a password needs at least 12 characters\n$/);
+  assert.equal(await listLine(), before, 'nothing was written');
+  assert.doesNotMatch((await pcn(['user', 'list'])).stdout, /ghost@example\.org/);
+
+  const bearer = (await pcn(['token', '--user', 'mover@example.org'])).stdout.trim().split('\n').at(-1)!;
+  // PostgreSQL: the commands run beside one running server, whose next request sees each change. PGlite
+  // (one process holds the folder): the server runs between the commands.
+  const running = testEngine === 'postgres' ? await startServer({ dataDir: store.dataDir, databaseUrl: store.databaseUrl }) : undefined;
+  const atServer = async <T>(work: (url: string) => Promise<T>): Promise<T> => {
+    if (running) return work(running.url);
+    const server = await startServer({ dataDir: store.dataDir, databaseUrl: store.databaseUrl });
+    try {
+      return await work(server.url);
+    } finally {
+      await server.close();
+    }
+  };
+  const me = (url: string, token = bearer) => fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+  try {
+    assert.equal((await atServer(async (url) => (await (await me(url)).json()) as { role: string })).role, 'nurse');
+    const moved = await pcn(['user', 'set', '--email', 'mover@example.org', '--role', 'gp', '--org', 'Z90201', '--name', 'Mo Moved']);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(moved.stdout, 'mover@example.org is now Mo Moved, gp at Z90201 in U90002.\n');
+    assert.deepEqual(await atServer(async (url) => (await me(url)).json()), { email: 'mover@example.org', name: 'Mo Moved', role: 'gp', org: 'Z90201', pcnCode: 'U90002' });
+
+    const reset = await pcn(['user', 'reset', '--email', 'mover@example.org', '--password-stdin'], { stdin: 'the second long password\n' });
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /^Reset the password of mover@example.org: their sessions have ended/);
+    await atServer(async (url) => {
+      const refused = await me(url);
+      assert.equal(refused.status, 401);
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, /password was reset/);
+      const login = (password: string) =>
+        fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'mover@example.org', password }) });
+      assert.equal((await login('the first long password')).status, 401, 'the old password no longer works');
+      const signedIn = await login('the second long password');
+      assert.equal(signedIn.status, 200, 'the new one does');
+      assert.equal((await me(url, ((await signedIn.json()) as { token: string }).token)).status, 200);
+    });
+  } finally {
+    await running?.close();
+  }
+  assert.match((await listLine()) ?? '', /^mover@example\.org\tMo Moved\tgp\tZ90201 \S.*\tenabled$/);
+  const unset = await pcn(['user', 'set', '--email', 'mover@example.org', '--role', 'admin', '--no-org']);
+  assert.equal(unset.code, 0, unset.stderr);
+  assert.match((await listLine()) ?? '', /^mover@example\.org\tMo Moved\tadmin\t-\tenabled$/);
 });

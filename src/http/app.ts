@@ -22,6 +22,7 @@ import { oauthRoutes } from './oauth-routes.ts';
 import { networkRoutes } from './api/network-routes.ts';
 import { auditRoutes } from './api/audit-routes.ts';
 import { recordRoutes } from './api/record-routes.ts';
+import { userRoutes } from './api/user-routes.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
 import { DEFAULT_EXPORT_DIR } from '../config.ts';
 import { VERSION } from '../version.ts';
@@ -158,6 +159,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   authRoutes(app);
   networkRoutes(app);
   auditRoutes(app);
+  userRoutes(app);
   recordRoutes(app, { breakGlassHours: options.breakGlassHours });
   await app.register(oauthRoutes);
   await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR, breakGlassHours: options.breakGlassHours });

@@ -16,6 +16,7 @@ import { testEngine } from '../../../test/db.ts';
 import { create, fhirHarness, NHS_NUMBER_SYSTEM, nhsNumber, ODS_SYSTEM, patient, type FhirHarness } from '../../../test/fhir.ts';
 import { exportNdjson } from '../../fhir-store/index.ts';
 import { findActor, LOCAL_SENSITIVITY, NATIONAL_DATA_OPT_OUT, SYSTEM_ACTOR, V3_ACT_CODE, V3_CONFIDENTIALITY, type Role } from '../../modules/access/index.ts';
+import { addPartner } from '../../modules/network/index.ts';
 import { recordContext } from '../../modules/record/index.ts';
 
 let h: FhirHarness;
@@ -107,6 +108,9 @@ const label = (system: string, code: string) => ({ meta: { security: [{ system, 
 
 before(async () => {
   h = await fhirHarness();
+  // A user's organisation must be known to the registry: the council and the trust are not in the demo's.
+  await addPartner(h.db, SYSTEM_ACTOR, 'U90001', { code: 'LA940', name: 'Matrix Council Adult Social Care', type: 'social-care' });
+  await addPartner(h.db, SYSTEM_ACTOR, 'U90001', { code: 'RMY01', name: 'Matrix Mental Health Trust', type: 'mental-health' });
   for (const [name, [role, org]] of Object.entries(USERS)) {
     auth[name as User] = await h.addUser({ email: `${name.toLowerCase()}@matrix.example`, name, role, org });
   }

@@ -9,6 +9,7 @@ import { AppError, invalid, notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { recordAudit } from '../audit/index.ts';
 import { ROLES, type Actor, type Role } from './actor.ts';
+import { assertKnownOrganisation } from './organisations.ts';
 import { parseScope } from './scopes.ts';
 import { forgetSignIn } from './sign-ins.ts';
 
@@ -54,11 +55,6 @@ export async function checkJwks(jwks: unknown): Promise<{ keys: JWK[] }> {
   return { keys: keys as JWK[] };
 }
 
-async function isKnownOrganisation(db: Db, code: string): Promise<boolean> {
-  const rows = await db.query(`SELECT 1 FROM pcn WHERE code = $1 UNION ALL SELECT 1 FROM practice WHERE ods = $1 UNION ALL SELECT 1 FROM partner WHERE code = $1 LIMIT 1`, [code]);
-  return rows.length > 0;
-}
-
 /** Registers a client (an admin's act, audited); returns it with its new id. */
 export async function addClient(db: Db, by: Actor, input: NewClient): Promise<BackendClient> {
   if (by.role !== 'admin') throw new AppError('forbidden', 'only an admin may register a backend client');
@@ -72,7 +68,7 @@ export async function addClient(db: Db, by: Actor, input: NewClient): Promise<Ba
   const unknown = scopes.find((s) => !parseScope(s));
   if (unknown) throw invalid('scope', `'${unknown}' is not a system scope: write e.g. system/Patient.read, system/*.read or system/Observation.rs`);
   const jwks = await checkJwks(client.jwks);
-  if (!(await isKnownOrganisation(db, client.org))) throw invalid('org', `no PCN, practice or partner organisation has the code ${client.org}`);
+  await assertKnownOrganisation(db, client.org);
   const id = randomUUID();
   return db.transaction(async (tx) => {
     await tx.query(`INSERT INTO backend_client (id, name, org_code, role, scopes, jwks) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`, [

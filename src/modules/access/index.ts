@@ -1,5 +1,5 @@
 /**
- * Access: users (argon2id, sign-in throttling, disabling), roles, bearer tokens (key file, sign-out),
+ * Access: users (argon2id, sign-in throttling; joiners, movers and leavers: list, change, reset, disable), roles, bearer tokens (key file, sign-out),
  * backend clients (SMART Backend Services, scopes), and THE access policy — who may see and write which
  * patients' records and which entries in them (policy.ts, docs/access.md) — with break-glass grants.
  * Owns `app_user`, `app_setting`, `revoked_token`, `sign_in_failure`, `backend_client`,
@@ -11,7 +11,26 @@ export { CLIENT_ALGORITHMS, addClient, disableClient, getClient, listClients, ty
 export { assertScopeAllows, parseScope, type Interaction } from './scopes.ts';
 export { signTokensWithKeyFile } from './token-key.ts';
 export { AUDIENCE, ISSUER, TOKEN_HOURS, actorFromToken, issueToken, revokeToken } from './tokens.ts';
-export { MIN_PASSWORD_LENGTH, SIGN_IN_THROTTLE, SignInThrottled, addUser, authenticate, disableUser, findActor, newUserSchema, type NewUser } from './users.ts';
+export {
+  MIN_PASSWORD_LENGTH,
+  SIGN_IN_THROTTLE,
+  SignInThrottled,
+  addUser,
+  authenticate,
+  changeUser,
+  disableUser,
+  findActor,
+  listUsers,
+  newUserSchema,
+  passwordResetSchema,
+  resetPassword,
+  userChangeSchema,
+  type NewUser,
+  type PasswordReset,
+  type UserChange,
+  type UserListing,
+} from './users.ts';
+export { orgCode } from './organisations.ts';
 export {
   CATEGORIES,
   CATEGORY_OF_TYPE,

@@ -18,7 +18,8 @@ const MAX_REMEMBERED = 10_000;
  * down, or the store cannot listen) every request asks, as it would without this.
  */
 export class SignIns {
-  private readonly users = new Map<string, { actor: Actor; at: number }>();
+  /** `validAfter`: a token issued (iat, epoch seconds) before it was signed out by a password reset. */
+  private readonly users = new Map<string, { actor: Actor; at: number; validAfter: number | null }>();
   private readonly tokens = new Set<string>();
   private readonly clients = new Map<string, Map<string, Actor>>();
   private listening: Listening | undefined;
@@ -36,9 +37,13 @@ export class SignIns {
     return this.listening?.live === true;
   }
 
-  /** The actor of a token known good, or undefined when it must be checked. */
-  knownUser(sub: string, jti: string): Actor | undefined {
+  /**
+   * The actor of a token known good, or undefined when it must be checked. A token remembered from before a
+   * password reset is not good even when the user signed in again since (and is remembered afresh).
+   */
+  knownUser(sub: string, jti: string, iat: number): Actor | undefined {
     if (!this.live || !this.tokens.has(jti)) return undefined;
+    if (issuedBefore(iat, this.users.get(sub)?.validAfter ?? null)) return undefined;
     return this.recentActor(sub);
   }
 
@@ -50,10 +55,12 @@ export class SignIns {
     return hit.actor;
   }
 
-  rememberUser(since: number, jti: string, actor: Actor, read: boolean): void {
+  rememberUser(since: number, jti: string, actor: Actor, read: boolean, validAfter: number | null): void {
     if (since !== this.generation) return;
     if (this.users.size >= MAX_REMEMBERED || this.tokens.size >= MAX_REMEMBERED) this.forgetAll();
-    if (read || !this.users.has(actor.id)) this.users.set(actor.id, { actor, at: Date.now() });
+    const hit = this.users.get(actor.id);
+    if (read || !hit) this.users.set(actor.id, { actor, at: Date.now(), validAfter });
+    else hit.validAfter = validAfter;
     this.tokens.add(jti);
   }
 
@@ -86,6 +93,9 @@ export class SignIns {
     this.clients.clear();
   }
 }
+
+/** A token issued (iat, epoch seconds) before its user's sessions were ended by a password reset. */
+export const issuedBefore = (iat: number, validAfter: number | null): boolean => validAfter !== null && iat < validAfter;
 
 const signInsByDb = new WeakMap<Db, SignIns>();
 /** This process's memory of the sign-ins on a store (the store's root, as the server holds it). */

@@ -1,10 +1,11 @@
 /**
  * Bearer tokens: HS256 JWTs signed with the key file's key (token-key.ts), pinned to one algorithm, issuer
  * and audience, and always carrying an expiry and an id (`jti`). A token checked good (user enabled, token
- * not signed out) is remembered until the store says otherwise: disabling, a role change and signing out
- * notify every process on commit, so each takes effect at once everywhere; while those notifications are
- * not arriving, every request asks the database in one query by primary key. The rest of the actor (name,
- * PCN) is read again after a minute.
+ * not signed out) is remembered until the store says otherwise: disabling, a change of role, organisation or
+ * name, a password reset (which refuses tokens issued before it) and signing out notify every process on
+ * commit, so each takes effect at once everywhere; while those notifications are not arriving, every request
+ * asks the database in one query by primary key. The rest of the actor (their PCN, which a practice move
+ * changes) is read again after a minute.
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
@@ -13,7 +14,7 @@ import type { Db } from '../../storage/db.ts';
 import type { Actor, Role } from './actor.ts';
 import { clientActor } from './clients.ts';
 import { tokenKeyFor } from './token-key.ts';
-import { forgetSignIn, signInsOf } from './sign-ins.ts';
+import { forgetSignIn, issuedBefore, signInsOf } from './sign-ins.ts';
 import { findActor } from './users.ts';
 
 export const ISSUER = 'pcn-hub';
@@ -35,15 +36,19 @@ export async function issueClientToken(db: Db, clientId: string, scopes: readonl
 }
 
 async function sign(db: Db, claims: JWTPayload, subject: string, expiresIn: string): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
-    .setSubject(subject)
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setJti(randomUUID())
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(await hmacKey(db));
+  return (
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(subject)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setJti(randomUUID())
+      // To the millisecond: a password reset refuses tokens issued before it (sessions_valid_after), and a
+      // sign-in in the same second after the reset must still work. RFC 7519 allows a non-integer NumericDate.
+      .setIssuedAt(Date.now() / 1000)
+      .setExpirationTime(expiresIn)
+      .sign(await hmacKey(db))
+  );
 }
 
 /**
@@ -62,6 +67,7 @@ interface Verified {
   sub: string;
   jti: string;
   exp: number;
+  iat: number;
   email?: unknown;
   client_id?: unknown;
   scope?: unknown;
@@ -120,12 +126,14 @@ export async function actorFromToken(db: Db, token: string): Promise<Actor> {
     signIns.rememberClient(since, scope, actor);
     return actor;
   }
-  const known = signIns.knownUser(claims.sub, claims.jti);
+  const known = signIns.knownUser(claims.sub, claims.jti, claims.iat);
   if (known) return known;
   const since = signIns.generation;
-  // One query by primary key: is the user still enabled, is this token signed out, and has their role changed?
-  const [now] = await db.query<{ disabled: boolean; revoked: boolean; role: Role; orgCode: string | null }>(
+  // One query by primary key: is the user still enabled, is this token signed out or from before a password
+  // reset, and has their role changed?
+  const [now] = await db.query<{ disabled: boolean; revoked: boolean; validAfter: number | null; role: Role; orgCode: string | null }>(
     `SELECT u.disabled_at IS NOT NULL AS disabled, u.role, u.org_code AS "orgCode",
+            EXTRACT(EPOCH FROM u.sessions_valid_after)::float8 AS "validAfter",
             EXISTS (SELECT 1 FROM revoked_token r WHERE r.jti = $2) AS revoked
        FROM app_user u WHERE u.id = $1`,
     [claims.sub, claims.jti],
@@ -133,10 +141,11 @@ export async function actorFromToken(db: Db, token: string): Promise<Actor> {
   if (!now) throw new AppError('unauthenticated', 'the user of this token no longer exists');
   if (now.revoked) throw new AppError('unauthenticated', 'this session has been signed out: sign in again');
   if (now.disabled) throw new AppError('unauthenticated', 'this account has been disabled');
+  if (issuedBefore(claims.iat, now.validAfter)) throw new AppError('unauthenticated', 'your password was reset, which signed this session out: sign in again');
   const recent = signIns.recentActor(claims.sub, now);
   const actor = recent ?? (typeof claims.email === 'string' ? await findActor(db, claims.email) : undefined);
   if (!actor || actor.id !== claims.sub) throw new AppError('unauthenticated', 'the user of this token no longer exists');
-  signIns.rememberUser(since, claims.jti, actor, !recent);
+  signIns.rememberUser(since, claims.jti, actor, !recent, now.validAfter);
   return actor;
 }
 

@@ -1,10 +1,10 @@
 import argon2 from 'argon2';
 import { z } from 'zod';
-import { AppError, conflict, invalid, notFound } from '../../shared/errors.ts';
-import { odsCodeProblem } from '../../shared/ids.ts';
+import { AppError, conflict, forbidden, invalid, notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { recordAudit } from '../audit/index.ts';
-import { ROLES, type Actor, type Role } from './actor.ts';
+import { ROLES, SYSTEM_ACTOR, type Actor, type Role } from './actor.ts';
+import { assertKnownOrganisation, orgCode } from './organisations.ts';
 import { forgetSignIn } from './sign-ins.ts';
 
 export const MIN_PASSWORD_LENGTH = 12;
@@ -30,17 +30,16 @@ export class SignInThrottled extends AppError {
   }
 }
 
+const email = z.email().transform((e) => e.toLowerCase());
+const personName = z.string().trim().min(1, 'a name is needed').max(200);
+const password = z.string().min(MIN_PASSWORD_LENGTH, `a password needs at least ${MIN_PASSWORD_LENGTH} characters`).max(1024);
+
 export const newUserSchema = z.object({
-  email: z.email().transform((e) => e.toLowerCase()),
-  name: z.string().trim().min(1).max(200),
+  email,
+  name: personName,
   role: z.enum(ROLES),
-  org: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .refine((code) => odsCodeProblem(code, 'any') === null, { message: 'org must be an ODS code (3 to 10 letters and digits)' })
-    .optional(),
-  password: z.string().min(MIN_PASSWORD_LENGTH, `a password needs at least ${MIN_PASSWORD_LENGTH} characters`).max(1024).optional(),
+  org: orgCode.optional(),
+  password: password.optional(),
 });
 export type NewUser = z.input<typeof newUserSchema>;
 
@@ -54,23 +53,43 @@ interface UserRow {
   disabled: boolean;
 }
 
+/** The input, or an `invalid` naming its first wrong field. */
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw invalid(issue.path.join('.') || 'user', issue.message);
+}
+
+const assertAdmin = (by: Actor, what: string) => {
+  if (by.role !== 'admin' || by.kind === 'client') throw new AppError('forbidden', `only an admin may ${what}`);
+};
+
+const managerNeedsOrg = () => invalid('org', 'a pcn-manager needs --org: their PCN or practice ODS code');
+
+/** A joiner, audited (by the command line's operator, who adds people). `org` must be known to the registry. */
 export async function addUser(db: Db, input: NewUser): Promise<Actor> {
-  const parsed = newUserSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw invalid(issue.path.join('.') || 'user', issue.message);
-  }
-  const user = parsed.data;
-  if (user.role === 'pcn-manager' && !user.org) throw invalid('org', 'a pcn-manager needs --org: their PCN or practice ODS code');
+  const user = parse(newUserSchema, input);
+  if (user.role === 'pcn-manager' && !user.org) throw managerNeedsOrg();
   const hash = user.password ? await argon2.hash(user.password, { type: argon2.argon2id }) : null;
-  const [row] = await db.query<{ id: string }>(
-    `INSERT INTO app_user (email, name, role, org_code, password_hash) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (email) DO NOTHING RETURNING id`,
-    [user.email, user.name, user.role, user.org ?? null, hash],
-  );
-  if (!row) throw conflict(`a user with email ${user.email} already exists`, 'email');
-  const actor = await findActor(db, user.email);
-  return actor!;
+  return db.transaction(async (tx) => {
+    if (user.org) await assertKnownOrganisation(tx, user.org);
+    const [row] = await tx.query<{ id: string }>(
+      `INSERT INTO app_user (email, name, role, org_code, password_hash) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (email) DO NOTHING RETURNING id`,
+      [user.email, user.name, user.role, user.org ?? null, hash],
+    );
+    if (!row) throw conflict(`a user with email ${user.email} already exists`, 'email');
+    await recordAudit(tx, {
+      actor: SYSTEM_ACTOR.email,
+      action: 'user.add',
+      entityType: 'user',
+      entityId: user.email,
+      summary: `Added the user ${user.email} as ${user.role}${user.org ? ` at ${user.org}` : ''}`,
+      detail: { name: user.name, role: user.role, org: user.org ?? null },
+    });
+    return (await findActor(tx, user.email))!;
+  });
 }
 
 /** The actor for an email, with their PCN resolved from their organisation. */
@@ -152,7 +171,8 @@ export async function authenticate(db: Db, email: string, password: string, addr
  * request, in this process and (notified by the store) in every other. Their row stays, so the audit still names them.
  */
 export async function disableUser(db: Db, by: Actor, email: string): Promise<Actor> {
-  if (by.role !== 'admin') throw new AppError('forbidden', 'only an admin may disable a user');
+  assertAdmin(by, 'disable a user');
+  if (email.toLowerCase() === by.email) throw forbidden('you cannot disable yourself: ask another admin');
   const disabled = await db.transaction(async (tx) => {
     const [row] = await tx.query<{ email: string }>('UPDATE app_user SET disabled_at = COALESCE(disabled_at, now()) WHERE email = $1 RETURNING email', [email.toLowerCase()]);
     if (!row) throw notFound(`the user ${email}`);
@@ -161,6 +181,121 @@ export async function disableUser(db: Db, by: Actor, email: string): Promise<Act
   });
   forgetSignIn(db, 'user', disabled.id);
   return disabled;
+}
+
+/** A person who signs in, as an admin sees them: never their password hash. */
+export interface UserListing {
+  email: string;
+  name: string;
+  role: Role;
+  org: string | null;
+  /** The organisation's name (PCN, practice or partner), so no one is shown as a bare code. */
+  orgName: string | null;
+  pcnCode: string | null;
+  hasPassword: boolean;
+  disabledAt: string | null;
+  createdAt: string;
+}
+
+/** Everyone who may sign in (and those disabled), by email: an admin's list (or its one row for `only`). */
+export async function listUsers(db: Db, by: Actor, only?: { email: string }): Promise<UserListing[]> {
+  assertAdmin(by, 'list the users');
+  const rows = await db.query<Omit<UserListing, 'disabledAt' | 'createdAt'> & { disabledAt: Date | string | null; createdAt: Date | string }>(
+    `SELECT u.email, u.name, u.role, u.org_code AS org, COALESCE(p.name, pr.name, pa.name) AS "orgName",
+            COALESCE(p.code, m.pcn_code) AS "pcnCode", u.password_hash IS NOT NULL AS "hasPassword",
+            u.disabled_at AS "disabledAt", u.created_at AS "createdAt"
+       FROM app_user u
+       LEFT JOIN pcn p ON p.code = u.org_code
+       LEFT JOIN practice pr ON pr.ods = u.org_code
+       LEFT JOIN partner pa ON pa.code = u.org_code
+       LEFT JOIN practice_membership m ON m.practice_ods = u.org_code AND m.end_date IS NULL
+      WHERE $1::text IS NULL OR u.email = $1
+      ORDER BY u.email`,
+    [only?.email.toLowerCase() ?? null],
+  );
+  return rows.map((row) => ({
+    ...row,
+    disabledAt: row.disabledAt === null ? null : new Date(row.disabledAt).toISOString(),
+    createdAt: new Date(row.createdAt).toISOString(),
+  }));
+}
+
+export const userChangeSchema = z
+  .object({
+    email,
+    role: z.enum(ROLES).optional(),
+    /** null: no organisation (e.g. an admin of the whole area). */
+    org: orgCode.nullable().optional(),
+    name: personName.optional(),
+  })
+  .refine((change) => change.role !== undefined || change.org !== undefined || change.name !== undefined, {
+    message: 'give at least one change: role, org or name',
+    path: ['role'],
+  });
+export type UserChange = z.input<typeof userChangeSchema>;
+
+/**
+ * A mover: a new role, organisation or name, audited with what it was before. Takes effect at once for the
+ * tokens they hold, here and (notified by the store) in every other process. An admin cannot change their
+ * own role, so the last admin cannot demote themselves by mistake.
+ */
+export async function changeUser(db: Db, by: Actor, input: UserChange): Promise<Actor> {
+  assertAdmin(by, 'change a user');
+  const change = parse(userChangeSchema, input);
+  const changed = await db.transaction(async (tx) => {
+    const [before] = await tx.query<{ id: string; role: Role; org: string | null; name: string }>('SELECT id, role, org_code AS org, name FROM app_user WHERE email = $1 FOR UPDATE', [change.email]);
+    if (!before) throw notFound(`the user ${change.email}`);
+    const after = { role: change.role ?? before.role, org: change.org === undefined ? before.org : change.org, name: change.name ?? before.name };
+    if (after.role !== before.role && before.id === by.id) throw forbidden('you cannot change your own role: ask another admin');
+    if (after.role === 'pcn-manager' && !after.org) throw managerNeedsOrg();
+    if (change.org) await assertKnownOrganisation(tx, change.org);
+    const fields = (['role', 'org', 'name'] as const).filter((field) => after[field] !== before[field]);
+    if (fields.length === 0) return undefined;
+    await tx.query('UPDATE app_user SET role = $2, org_code = $3, name = $4 WHERE id = $1', [before.id, after.role, after.org, after.name]);
+    const words = fields.map((field) => `${field} ${before[field] ?? 'none'} → ${after[field] ?? 'none'}`).join(', ');
+    await recordAudit(tx, {
+      actor: by.email,
+      action: 'user.change',
+      entityType: 'user',
+      entityId: change.email,
+      summary: `Changed the user ${change.email}: ${words}`,
+      detail: { before: Object.fromEntries(fields.map((f) => [f, before[f]])), after: Object.fromEntries(fields.map((f) => [f, after[f]])) },
+    });
+    return before.id;
+  });
+  if (changed) forgetSignIn(db, 'user', changed);
+  return (await findActor(db, change.email))!;
+}
+
+export const passwordResetSchema = z.object({ email, password });
+export type PasswordReset = z.input<typeof passwordResetSchema>;
+
+/**
+ * An admin sets a new password: the user's current sessions end (every token issued before now is refused,
+ * everywhere) and their failed sign-ins are forgotten; they sign in with the new password. A disabled user
+ * stays disabled.
+ */
+export async function resetPassword(db: Db, by: Actor, input: PasswordReset): Promise<Actor> {
+  assertAdmin(by, 'reset a password');
+  const reset = parse(passwordResetSchema, input);
+  const hash = await argon2.hash(reset.password, { type: argon2.argon2id });
+  // This process's clock, as tokens' iat is: a sign-in straight after the reset must not fall before it.
+  const now = Date.now() / 1000;
+  const id = await db.transaction(async (tx) => {
+    const [row] = await tx.query<{ id: string }>('UPDATE app_user SET password_hash = $2, sessions_valid_after = to_timestamp($3) WHERE email = $1 RETURNING id', [reset.email, hash, now]);
+    if (!row) throw notFound(`the user ${reset.email}`);
+    await tx.query('DELETE FROM sign_in_failure WHERE left(key, length($1)) = $1', [`account:${reset.email} address:`]);
+    await recordAudit(tx, {
+      actor: by.email,
+      action: 'user.password-reset',
+      entityType: 'user',
+      entityId: reset.email,
+      summary: `Reset the password of ${reset.email}, which signed out their sessions`,
+    });
+    return row.id;
+  });
+  forgetSignIn(db, 'user', id);
+  return (await findActor(db, reset.email))!;
 }
 
 const DUMMY_HASH = '$argon2id$v=19$m=65536,p=4,t=3$tLYdzqnnOgOxOcPUc4MB2g$r3HJG8PMb4Ouq0A1kr6YwRntIlW454Fie2Lm/pu5v7s';
