@@ -17,6 +17,8 @@ export { PARTNER_TYPES } from '../../src/modules/network/types.ts';
 export type Role = User['role'];
 import type { AccessLogPage, AuditReview } from '../../src/modules/audit/index.ts';
 export type { AccessLogPage, AuditReview };
+import type { UserListing } from '../../src/modules/access/users.ts';
+export type { UserListing };
 
 type Position = [number, number] | [number, number, number];
 export type MapGeometry = { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
@@ -123,4 +125,9 @@ export const api = {
   accessLog: (patientId: string, page = 1) => request<AccessLogPage>('GET', `/api/patients/${enc(patientId)}/access-log?page=${page}&pageSize=20`),
   auditReview: (days = 30) => request<AuditReview>('GET', `/api/audit/review?days=${days}`),
   auditReviewCsv: (days = 30) => request<string>('GET', `/api/audit/review?days=${days}&format=csv`, undefined, 'text/csv'),
+  /** People management (admins): everyone who signs in, and the changes a joiner, mover or leaver needs. */
+  users: () => request<{ items: UserListing[] }>('GET', '/api/users'),
+  changeUser: (email: string, change: { role?: Role; org?: string | null; name?: string }) => request<UserListing>('PATCH', `/api/users/${enc(email)}`, change),
+  disableUser: (email: string) => request<UserListing>('POST', `/api/users/${enc(email)}/disable`),
+  resetPassword: (email: string, password: string) => request<void>('POST', `/api/users/${enc(email)}/password`, { password }),
 };

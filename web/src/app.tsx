@@ -3,6 +3,7 @@ import { Header } from './components/header.tsx';
 import { AreaPage } from './pages/area-page.tsx';
 import { AuditReviewPage } from './pages/audit-review-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
+import { PeoplePage, PersonPage } from './pages/people-page.tsx';
 import { PcnPage } from './pages/pcn-page.tsx';
 import { PracticePage } from './pages/practice-page.tsx';
 import { PatientRecordPage } from './pages/record/patient-record-page.tsx';
@@ -21,6 +22,9 @@ function Page({ pathname }: { pathname: string }) {
   if (params?.ods) return <PracticePage key={params.ods} ods={params.ods} />;
   if (pathname === '/patients') return <PatientSearchPage />;
   if (pathname === '/audit') return <AuditReviewPage />;
+  if (pathname === '/people') return <PeoplePage />;
+  params = matchPath('/people/:email', pathname);
+  if (params?.email) return <PersonPage key={params.email} email={params.email} />;
   params = matchPath('/patients/:id', pathname);
   if (params?.id) return <PatientRecordPage key={params.id} id={params.id} />;
   return <NotFoundPage />;

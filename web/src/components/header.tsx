@@ -2,6 +2,7 @@ import { api, type User } from '../api.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { clearSession, useSession } from '../session.ts';
 import { mayReview } from '../pages/audit-review-page.tsx';
+import { mayManagePeople } from '../pages/people-page.tsx';
 
 const NHS_LOGO_PATH =
   'M200 0v80H0V0h200Zm-27.5 5.5c-14.5 0-29 5-29 22 0 10.2 7.7 13.5 14.7 16.3l.7.3c5.4 2 10.1 3.9 10.1 8.4 0 6.5-8.5 7.5-14 7.5s-12.5-1.5-16-3.5L135 70c5.5 2 13.5 3.5 20 3.5 15.5 0 32-4.5 32-22.5 0-19.5-25.5-16.5-25.5-25.5 0-5.5 5.5-6.5 12.5-6.5a35 35 0 0 1 14.5 3l4-13.5c-4.5-2-12-3-20-3Zm-131 2h-22l-14 65H22l9-45h.5l13.5 45h21.5l14-65H64l-9 45h-.5l-13-45Zm63 0h-18l-13 65h17l6-28H117l-5.5 28H129l13.5-65H125L119.5 32h-20l5-24.5Z';
@@ -19,7 +20,6 @@ export function Header() {
   const user = useSession();
   const { pathname } = useLocation();
   const onPatients = pathname === '/patients' || pathname.startsWith('/patients/');
-  const onAudit = pathname === '/audit';
 
   const signOut = () => {
     // The server refuses the token from now on; the page signs out even if the server cannot be reached.
@@ -64,22 +64,24 @@ export function Header() {
         <nav className="nhsuk-header__navigation" aria-label="Menu">
           <div className="nhsuk-header__navigation-container nhsuk-width-container">
             <ul className="nhsuk-header__navigation-list">
-              <li className={`nhsuk-header__navigation-item${onPatients ? ' nhsuk-header__navigation-item--current' : ''}`}>
-                <Link className="nhsuk-header__navigation-link" href="/patients" aria-current={onPatients ? 'page' : undefined}>
-                  {onPatients ? <strong className="nhsuk-header__navigation-item-current-fallback">Patients</strong> : 'Patients'}
-                </Link>
-              </li>
-              {mayReview(user.role) && (
-                <li className={`nhsuk-header__navigation-item${onAudit ? ' nhsuk-header__navigation-item--current' : ''}`}>
-                  <Link className="nhsuk-header__navigation-link" href="/audit" aria-current={onAudit ? 'page' : undefined}>
-                    {onAudit ? <strong className="nhsuk-header__navigation-item-current-fallback">Audit review</strong> : 'Audit review'}
-                  </Link>
-                </li>
-              )}
+              <NavItem href="/patients" current={onPatients} text="Patients" />
+              {mayReview(user.role) && <NavItem href="/audit" current={pathname === '/audit'} text="Audit review" />}
+              {mayManagePeople(user.role) && <NavItem href="/people" current={pathname === '/people' || pathname.startsWith('/people/')} text="People" />}
             </ul>
           </div>
         </nav>
       )}
     </header>
+  );
+}
+
+/** One item of the header's menu; the current page's item says so to screen readers and in bold. */
+function NavItem({ href, current, text }: { href: string; current: boolean; text: string }) {
+  return (
+    <li className={`nhsuk-header__navigation-item${current ? ' nhsuk-header__navigation-item--current' : ''}`}>
+      <Link className="nhsuk-header__navigation-link" href={href} aria-current={current ? 'page' : undefined}>
+        {current ? <strong className="nhsuk-header__navigation-item-current-fallback">{text}</strong> : text}
+      </Link>
+    </li>
   );
 }

@@ -58,3 +58,18 @@ export function LoadFailed({ error, what, retry }: { error: Error; what: string;
     </Fragment>
   );
 }
+
+/** An nhsuk table's head row: one column header per heading. */
+export function TableHead({ headings }: { headings: readonly string[] }) {
+  return (
+    <thead className="nhsuk-table__head">
+      <tr className="nhsuk-table__row">
+        {headings.map((heading) => (
+          <th scope="col" className="nhsuk-table__header" key={heading}>
+            {heading}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

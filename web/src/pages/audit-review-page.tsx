@@ -4,7 +4,7 @@
  * with a CSV export for the IG lead's own records.
  */
 import { api, type AuditReview } from '../api.ts';
-import { LoadFailed, Loading } from '../components/page-parts.tsx';
+import { LoadFailed, Loading, TableHead } from '../components/page-parts.tsx';
 import { formatDateTime } from '../format.ts';
 import { useSession } from '../session.ts';
 import { usePageTitle, useResource } from '../use-resource.ts';
@@ -42,15 +42,7 @@ export function AuditReviewPage() {
         <p>No one used emergency access in this period.</p>
       ) : (
         <table className="nhsuk-table" aria-labelledby="break-glass-heading">
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              {['When', 'Who', 'Organisation and role', 'Patient', 'Reason given', 'What'].map((h) => (
-                <th scope="col" className="nhsuk-table__header" key={h}>
-                  {h}
-                </th>
-              ))}
-            </tr>
-          </thead>
+          <TableHead headings={['When', 'Who', 'Organisation and role', 'Patient', 'Reason given', 'What']} />
           <tbody className="nhsuk-table__body">
             {breakGlass.map((use, i) => (
               <tr className="nhsuk-table__row" key={`${use.at}-${i}`}>
@@ -86,15 +78,7 @@ export function AuditReviewPage() {
         <p>No one went over the threshold in this period.</p>
       ) : (
         <table className="nhsuk-table" aria-labelledby="unusual-heading">
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              {['Day', 'Who', 'Organisation and role', 'Patients'].map((h) => (
-                <th scope="col" className="nhsuk-table__header" key={h}>
-                  {h}
-                </th>
-              ))}
-            </tr>
-          </thead>
+          <TableHead headings={['Day', 'Who', 'Organisation and role', 'Patients']} />
           <tbody className="nhsuk-table__body">
             {unusual.map((day) => (
               <tr className="nhsuk-table__row" key={`${day.day}-${day.actor}`}>
