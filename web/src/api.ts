@@ -17,7 +17,7 @@ export { PARTNER_TYPES } from '../../src/modules/network/types.ts';
 export type Role = User['role'];
 import type { AccessLogPage, AuditReview } from '../../src/modules/audit/index.ts';
 export type { AccessLogPage, AuditReview };
-import type { UserListing } from '../../src/modules/access/users.ts';
+import type { UserListing } from '../../src/modules/access/index.ts';
 export type { UserListing };
 
 type Position = [number, number] | [number, number, number];
