@@ -62,14 +62,21 @@ test('an admin moves a GP to a nurse at another practice, sets a new password th
     // A mistake first: an organisation no one knows is refused, beside the field, and nothing changes.
     await admin.page.getByLabel('Organisation code').fill('Z99999');
     await admin.page.getByRole('button', { name: 'Save changes' }).click();
-    await admin.page.getByRole('alert').getByText(/Z99999/).waitFor();
+    await admin.page
+      .getByRole('alert')
+      .getByText(/Z99999/)
+      .waitFor();
     await admin.page.getByLabel('Role').selectOption('nurse');
     await admin.page.getByLabel('Organisation code').fill('Z90102');
     await admin.page.getByRole('button', { name: 'Save changes' }).click();
-    await admin.page.getByRole('status').getByText(/is now Nurse at/).waitFor();
+    await admin.page
+      .getByRole('status')
+      .getByText(/is now Nurse at/)
+      .waitFor();
     await screenshot(admin.page, 'people-changed');
     const role = await eventually(
-      async () => (await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${await gp.page.evaluate(() => localStorage.getItem('pcn.token'))}` } })).json() as Promise<{ role?: string }>,
+      async () =>
+        (await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${await gp.page.evaluate(() => localStorage.getItem('pcn.token'))}` } })).json() as Promise<{ role?: string }>,
       (body) => body.role === 'nurse',
       'the GP’s own session carries the new role',
     );
@@ -77,12 +84,18 @@ test('an admin moves a GP to a nurse at another practice, sets a new password th
 
     await admin.page.getByLabel('New password').fill('a brand new password here');
     await admin.page.getByRole('button', { name: 'Set the new password' }).click();
-    await admin.page.getByRole('status').getByText(/signed out everywhere/).waitFor();
+    await admin.page
+      .getByRole('status')
+      .getByText(/signed out everywhere/)
+      .waitFor();
     assert.equal(await me(GP.password), 401, 'the old password no longer works');
     assert.equal(await me('a brand new password here'), 200, 'the new one does');
 
     await admin.page.getByRole('button', { name: `Disable ${GP.name}` }).click();
-    await admin.page.getByRole('alert').getByText(/Confirm that/).waitFor();
+    await admin.page
+      .getByRole('alert')
+      .getByText(/Confirm that/)
+      .waitFor();
     await admin.page.getByLabel(`Disable ${GP.name} now`).check();
     await admin.page.getByRole('button', { name: `Disable ${GP.name}` }).click();
     await admin.page.getByText(/^Disabled /).waitFor();
