@@ -33,7 +33,15 @@ export interface Config {
   tokenKeyFile: string;
   /** How long a break-glass reason opens one patient's record to its user (PCN_BREAK_GLASS_HOURS, default 4). */
   breakGlassHours: number;
+  /**
+   * Which proxies in front of the server to believe about the client's address (X-Forwarded-For), which
+   * sign-in back-off and rate limits count by (PCN_TRUST_PROXY): none by default; `true` every hop, a number
+   * of hops, or the proxies' addresses and CIDR ranges, comma-separated.
+   */
+  trustProxy: TrustProxy;
 }
+
+export type TrustProxy = boolean | number | string[];
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
@@ -93,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rateLimitPerMinute: wholeNumber('PCN_RATE_LIMIT_PER_MINUTE', env.PCN_RATE_LIMIT_PER_MINUTE ?? '6000'),
     tokenKeyFile: '',
     breakGlassHours: Math.max(1, wholeNumber('PCN_BREAK_GLASS_HOURS', env.PCN_BREAK_GLASS_HOURS ?? '4')),
+    trustProxy: trustProxy(env.PCN_TRUST_PROXY ?? ''),
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   const merged = { ...config, ...given };
@@ -119,6 +128,17 @@ function wholeNumber(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not '${value}'`);
   return n;
+}
+
+function trustProxy(value: string): TrustProxy {
+  const text = value.trim();
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const proxies = text.split(',').map((p) => p.trim());
+  const bad = proxies.find((p) => !/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(p));
+  if (bad !== undefined) throw new Error(`PCN_TRUST_PROXY must be true, false, a number of hops or proxy addresses (CIDR allowed), comma-separated; '${bad}' is none of these`);
+  return proxies;
 }
 
 function oneOf<T extends string>(name: string, allowed: readonly T[], value: string): T {

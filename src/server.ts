@@ -1,7 +1,7 @@
 /** Starts the HTTP server on a store: used by `pcn serve`, `npm start` and the browser tests. */
 import pino, { type Logger } from 'pino';
 import { buildApp, type ZodApp } from './http/app.ts';
-import { tokenKeyFileFor, type LoadShedding } from './config.ts';
+import { tokenKeyFileFor, type LoadShedding, type TrustProxy } from './config.ts';
 import { signTokensWithKeyFile } from './modules/access/index.ts';
 import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
@@ -36,6 +36,8 @@ export interface ServerOptions {
   tokenKeyFile?: string;
   /** How long a break-glass reason opens one patient's record (default 4 hours). */
   breakGlassHours?: number;
+  /** Proxies whose X-Forwarded-For gives the client's address (default: none). */
+  trustProxy?: TrustProxy;
   logger?: Logger | false;
 }
 
@@ -65,6 +67,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     exportDir: options.exportDir,
     rateLimitPerMinute: options.rateLimitPerMinute,
     breakGlassHours: options.breakGlassHours,
+    trustProxy: options.trustProxy,
   });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');

@@ -33,6 +33,7 @@ export function serveCommand() {
       exportDir: config.exportDir,
       tokenKeyFile: config.tokenKeyFile,
       breakGlassHours: config.breakGlassHours,
+      trustProxy: config.trustProxy,
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);

@@ -11,7 +11,7 @@ import rateLimit from '@fastify/rate-limit';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { defaultLoadShedding, type LoadShedding } from '../config.ts';
+import { defaultLoadShedding, type LoadShedding, type TrustProxy } from '../config.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Db } from '../storage/db.ts';
 import { normalisedPath, requireActor } from './auth.ts';
@@ -53,6 +53,8 @@ export interface AppOptions {
   breakGlassHours?: number;
   /** Requests a minute per signed-in user or address (config.ts's rateLimitPerMinute); none when unset or 0. */
   rateLimitPerMinute?: number;
+  /** Proxies whose X-Forwarded-For gives the client's address (config.ts's trustProxy); none when unset. */
+  trustProxy?: TrustProxy;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -93,6 +95,11 @@ export function fhirOperationsDecoded(url: string): string {
   return path.replace(/%24/gi, '$') + (query === -1 ? '' : url.slice(query));
 }
 
+const hopsTrusted =
+  (hops: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < hops;
+
 export async function buildApp(options: AppOptions): Promise<ZodApp> {
   const app: ZodApp = Fastify({
     // Whatever logger is given, the app logs through redacting serializers: no patient data in the log.
@@ -100,6 +107,8 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
       | FastifyBaseLogger
       | undefined,
     bodyLimit: BODY_LIMIT_BYTES,
+    // A number of hops as Fastify's function form (its types take the number only in another overload).
+    trustProxy: typeof options.trustProxy === 'number' ? hopsTrusted(options.trustProxy) : (options.trustProxy ?? false),
     rewriteUrl: (request) => fhirOperationsDecoded(request.url ?? '/'),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
