@@ -39,6 +39,8 @@ export interface Config {
    * of hops, or the proxies' addresses and CIDR ranges, comma-separated.
    */
   trustProxy: TrustProxy;
+  /** The web app signs a person out after this many minutes without activity (PCN_IDLE_SIGN_OUT_MINUTES; 0: never). */
+  idleSignOutMinutes: number;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -102,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tokenKeyFile: '',
     breakGlassHours: Math.max(1, wholeNumber('PCN_BREAK_GLASS_HOURS', env.PCN_BREAK_GLASS_HOURS ?? '4')),
     trustProxy: trustProxy(env.PCN_TRUST_PROXY ?? ''),
+    idleSignOutMinutes: wholeNumber('PCN_IDLE_SIGN_OUT_MINUTES', env.PCN_IDLE_SIGN_OUT_MINUTES ?? '30'),
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   const merged = { ...config, ...given };

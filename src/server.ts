@@ -38,6 +38,8 @@ export interface ServerOptions {
   breakGlassHours?: number;
   /** Proxies whose X-Forwarded-For gives the client's address (default: none). */
   trustProxy?: TrustProxy;
+  /** Minutes without activity after which the web app signs a person out (default 30; 0: never). */
+  idleSignOutMinutes?: number;
   logger?: Logger | false;
 }
 
@@ -68,6 +70,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     rateLimitPerMinute: options.rateLimitPerMinute,
     breakGlassHours: options.breakGlassHours,
     trustProxy: options.trustProxy,
+    idleSignOutMinutes: options.idleSignOutMinutes,
   });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');

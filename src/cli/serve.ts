@@ -34,6 +34,7 @@ export function serveCommand() {
       tokenKeyFile: config.tokenKeyFile,
       breakGlassHours: config.breakGlassHours,
       trustProxy: config.trustProxy,
+      idleSignOutMinutes: config.idleSignOutMinutes,
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);

@@ -55,9 +55,12 @@ export interface AppOptions {
   rateLimitPerMinute?: number;
   /** Proxies whose X-Forwarded-For gives the client's address (config.ts's trustProxy); none when unset. */
   trustProxy?: TrustProxy;
+  /** Minutes without activity after which the web app signs a person out (config.ts; default 30, 0: never). */
+  idleSignOutMinutes?: number;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+const DEFAULT_IDLE_SIGN_OUT_MINUTES = 30;
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const PUBLIC = { config: { public: true } } as const;
 /** The APIs (and the OAuth token endpoint): JSON only, never framed, never cached. */
@@ -162,6 +165,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   });
   app.get('/api/config', { ...PUBLIC, schema: { summary: 'Public settings the web app needs before sign-in', tags: ['web'] } }, async () => ({
     mapTiles: options.mapTiles ?? null,
+    idleSignOutMinutes: options.idleSignOutMinutes ?? DEFAULT_IDLE_SIGN_OUT_MINUTES,
   }));
   app.get('/api/openapi.json', { ...PUBLIC, schema: { hide: true } }, async () => app.swagger());
 

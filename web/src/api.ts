@@ -41,6 +41,8 @@ export interface AreaMap {
 
 export interface ClientConfig {
   mapTiles?: string | null;
+  /** Minutes without activity after which the web app signs a person out; 0: never. */
+  idleSignOutMinutes?: number;
 }
 
 /** The API's error body `{error:{code,message,field?}}`, thrown by every call that fails. */

@@ -11,6 +11,7 @@ import { PatientSearchPage } from './pages/record/patient-search-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { matchPath, navigate, useLocation } from './router.tsx';
 import { useSession } from './session.ts';
+import { useIdleSignOut } from './idle.ts';
 
 function Page({ pathname }: { pathname: string }) {
   if (pathname === '/') return <AreaPage />;
@@ -33,6 +34,7 @@ function Page({ pathname }: { pathname: string }) {
 export function App() {
   const { pathname, search } = useLocation();
   const user = useSession();
+  useIdleSignOut(user !== null);
   const signingIn = pathname === '/signin';
   const main = useRef<HTMLElement>(null);
   const shownPath = useRef(pathname);

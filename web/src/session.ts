@@ -7,6 +7,8 @@ import type { User } from './api.ts';
 
 const TOKEN_KEY = 'pcn.token';
 const USER_KEY = 'pcn.user';
+/** When the person last did something, in any tab (idle.ts signs them out after too long). */
+export const ACTIVE_KEY = 'pcn.active';
 
 const listeners = new Set<() => void>();
 let cachedRaw: string | null | undefined;
@@ -33,6 +35,7 @@ function notify(): void {
 }
 
 export function startSession(token: string, user: User): void {
+  localStorage.setItem(ACTIVE_KEY, String(Date.now())); // idle.ts counts from the sign-in
   localStorage.setItem(TOKEN_KEY, token);
   localStorage.setItem(USER_KEY, JSON.stringify(user));
   notify();

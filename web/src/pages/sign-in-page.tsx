@@ -26,6 +26,11 @@ export function SignInPage() {
     <div className="nhsuk-grid-row">
       <div className="nhsuk-grid-column-two-thirds">
         <ErrorSummary error={error} fields={{ email: 'email', password: 'password' }} />
+        {search.get('idle') && (
+          <div className="nhsuk-inset-text" role="status">
+            <p>You were signed out because PCN Hub was not used for {search.get('idle')} minutes. Sign in again to carry on.</p>
+          </div>
+        )}
         <h1>Sign in to PCN Hub</h1>
         <p>Use the email address and password your PCN Hub administrator gave you.</p>
         <form onSubmit={onSubmit} noValidate>
