@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'react';
 import { type AccessLogPage, ApiError, api } from '../../api.ts';
 import { formatDateTime } from '../../format.ts';
+import { TableHead } from '../page-parts.tsx';
 
 const WHY: Record<string, string> = { 'direct-care': 'Direct care', 'secondary-use': 'Planning or analysis' };
 const OUTCOME: Record<string, string> = { denied: ' (refused)', error: ' (failed)', success: '' };
@@ -38,25 +39,7 @@ export function AccessLog({ patientId }: { patientId: string }) {
       {last && entries.length === 0 && <p>No one has looked at this record yet.</p>}
       {entries.length > 0 && (
         <table className="nhsuk-table">
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">
-                When
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                Organisation
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                Role
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                What
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                Why
-              </th>
-            </tr>
-          </thead>
+          <TableHead headings={['When', 'Organisation', 'Role', 'What', 'Why']} />
           <tbody className="nhsuk-table__body">
             {entries.map((entry, i) => (
               <tr className="nhsuk-table__row" key={`${entry.at}-${i}`}>

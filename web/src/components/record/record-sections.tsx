@@ -7,6 +7,7 @@ import type { ReactNode } from 'react';
 import { api } from '../../api.ts';
 import { formatDate } from '../../format.ts';
 import { Link } from '../../router.tsx';
+import { TableHead } from '../page-parts.tsx';
 import { useResource } from '../../use-resource.ts';
 import {
   addressText,
@@ -169,15 +170,7 @@ function RecordTable({ caption, headers, rows, empty }: { caption: string; heade
     <div className="nhsuk-table-container">
       <table className="nhsuk-table pcn-record-table">
         <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">{caption}</caption>
-        <thead className="nhsuk-table__head">
-          <tr className="nhsuk-table__row">
-            {headers.map((h) => (
-              <th scope="col" className="nhsuk-table__header" key={h}>
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead headings={headers} />
         <tbody className="nhsuk-table__body">
           {rows.map((row) => (
             <tr className="nhsuk-table__row" key={row.key}>
