@@ -79,7 +79,9 @@ export class SignIns {
   /** `user:<id>`, `token:<jti>` or `client:<id>`: that one is checked afresh on its next request. */
   forget(payload: string): void {
     this.generation++;
-    const [kind, id = ''] = [payload.slice(0, payload.indexOf(':')), payload.slice(payload.indexOf(':') + 1)];
+    const colon = payload.indexOf(':');
+    const kind = payload.slice(0, colon);
+    const id = payload.slice(colon + 1);
     if (kind === 'user') this.users.delete(id);
     else if (kind === 'token') this.tokens.delete(id);
     else if (kind === 'client') this.clients.delete(id);
