@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 # A landed migration is never edited (src/storage/migrate.ts refuses such a database at start-up).
 node --import tsx scripts/check-migrations.ts || exit 1
+# What the suite needs from the machine, made sure of here so the README's test command is the whole set-up:
+# Debian's Chromium for the browser journeys, and the test database on the PostgreSQL server.
+bash scripts/ensure-chromium.sh || exit 1
+node --import tsx scripts/ensure-test-database.ts "$TEST_DATABASE_URL" || exit 1
 mapfile -t files < <(find src web/e2e test -name '*.test.ts' 2>/dev/null | sort)
 # Module boundaries and layers (.dependency-cruiser.cjs): a violation fails the run before any test.
 npm run --silent check:deps || exit 1
