@@ -1,6 +1,6 @@
 /** Starts the HTTP server on a store: used by `pcn serve`, `npm start` and the browser tests. */
 import pino, { type Logger } from 'pino';
-import { buildApp, type ZodApp } from './http/app.ts';
+import { buildApp, type DemoSeeding, type ZodApp } from './http/app.ts';
 import { tokenKeyFileFor, type LoadShedding, type TrustProxy } from './config.ts';
 import { signTokensWithKeyFile } from './modules/access/index.ts';
 import type { Db } from './storage/db.ts';
@@ -61,6 +61,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const tokenKeyFile = options.tokenKeyFile ?? (ownsDb ? tokenKeyFileFor({ databaseUrl: options.databaseUrl, dataDir }) : undefined);
   if (tokenKeyFile) signTokensWithKeyFile(db, tokenKeyFile);
   const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword }) : { seeded: false };
+  // The server answers while the demo population is added behind it; /healthz and the web app show how far it has got.
+  const seeding: DemoSeeding | null = seed.seeded && options.demoPatients ? { patients: 0, of: options.demoPatients } : null;
+  let seedingDone = false;
   const app = await buildApp({
     db,
     logger,
@@ -71,25 +74,30 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     breakGlassHours: options.breakGlassHours,
     trustProxy: options.trustProxy,
     idleSignOutMinutes: options.idleSignOutMinutes,
+    demoSeeding: () => (seeding && !seedingDone ? { ...seeding } : null),
   });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   let closing = false;
   // Links committed audit records into the hash chain every second (modules/audit/chain.ts).
   const sealer = startAuditSealer(db, { onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'audit sealing failed; retrying') });
-  const patientsSeeded =
-    seed.seeded && options.demoPatients
-      ? seedDemoPatients(db, {
-          patients: options.demoPatients,
-          onProgress: (counts) => {
-            if (closing) throw new Error('stopped: the server is shutting down');
-            if (logger) logger.info({ patients: counts.bundles, resources: counts.resources }, 'seeding demo patients');
-          },
-        }).then(
+  const patientsSeeded = seeding
+    ? seedDemoPatients(db, {
+        patients: seeding.of,
+        onProgress: (counts) => {
+          if (closing) throw new Error('stopped: the server is shutting down');
+          seeding.patients = counts.bundles + counts.skipped;
+          if (logger) logger.info({ patients: counts.bundles, of: seeding.of, resources: counts.resources }, 'seeding demo patients');
+        },
+      })
+        .then(
           (counts) => void (logger || undefined)?.info({ patients: counts.bundles, resources: counts.resources }, 'demo patients seeded'),
           (error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'demo patient seeding stopped (re-run `pcn demo` to resume)'),
         )
-      : Promise.resolve();
+        .finally(() => {
+          seedingDone = true;
+        })
+    : Promise.resolve();
   return {
     url,
     db,

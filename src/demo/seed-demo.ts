@@ -41,7 +41,14 @@ export async function seedDemoPatients(db: Db, options: { patients: number; seed
   return importFhir(db, await systemContext(db, 'demo population'), labelled(syntheticPopulation({ ...registry, patients: options.patients, seed: options.seed ?? 1, asOf })), options.onProgress);
 }
 
-function* labelled(bundles: Iterable<Bundle>) {
+/**
+ * Each patient is made between turns of the event loop: a server seeding behind its requests reads them as they
+ * come (PGlite runs in this thread, and a whole group would otherwise be made and written without a pause).
+ */
+async function* labelled(bundles: Iterable<Bundle>) {
   let n = 0;
-  for (const bundle of bundles) yield { label: `synthetic patient ${n++}`, bundle };
+  for (const bundle of bundles) {
+    await new Promise((resolve) => setImmediate(resolve));
+    yield { label: `synthetic patient ${n++}`, bundle };
+  }
 }

@@ -57,6 +57,14 @@ export interface AppOptions {
   trustProxy?: TrustProxy;
   /** Minutes without activity after which the web app signs a person out (config.ts; default 30, 0: never). */
   idleSignOutMinutes?: number;
+  /** While the demo population is still being added in the background: how far it has got (/healthz shows it). */
+  demoSeeding?: () => DemoSeeding | null;
+}
+
+/** Progress of the demo population added after a first start: patients added of those planned. */
+export interface DemoSeeding {
+  patients: number;
+  of: number;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -161,7 +169,8 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
 
   app.get('/healthz', { ...PUBLIC, schema: { hide: true } }, async (_request, reply) => {
     await options.db.query('SELECT 1 FROM schema_migrations LIMIT 1');
-    return reply.send({ status: 'ok' });
+    const seeding = options.demoSeeding?.();
+    return reply.send(seeding ? { status: 'ok', demoSeeding: seeding } : { status: 'ok' });
   });
   app.get('/api/config', { ...PUBLIC, schema: { summary: 'Public settings the web app needs before sign-in', tags: ['web'] } }, async () => ({
     mapTiles: options.mapTiles ?? null,

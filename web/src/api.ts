@@ -113,6 +113,8 @@ export const api = {
   /** Signs the token out on the server, so that a copy of it is refused too. */
   logout: () => request<void>('POST', '/api/logout'),
   config: () => request<ClientConfig>('GET', '/api/config'),
+  /** The server's health, with the demo population's progress while it is still being added. */
+  health: () => request<{ status: string; demoSeeding?: { patients: number; of: number } }>('GET', '/healthz'),
   areas: () => request<{ items: AreaSummary[] }>('GET', '/api/areas'),
   areaMap: (areaCode: string) => request<AreaMap>('GET', `/api/areas/${enc(areaCode)}/map`),
   /** One page of PCNs (the server allows up to 500 a page, which is every PCN of an area). */

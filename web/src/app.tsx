@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { Header } from './components/header.tsx';
+import { SeedingBanner } from './components/seeding-banner.tsx';
 import { AreaPage } from './pages/area-page.tsx';
 import { AuditReviewPage } from './pages/audit-review-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
@@ -61,6 +62,7 @@ export function App() {
       <Header />
       <div className="nhsuk-width-container">
         <main className="nhsuk-main-wrapper" id="maincontent" tabIndex={-1} ref={main}>
+          <SeedingBanner />
           {signingIn ? <SignInPage /> : user ? <Page pathname={pathname} /> : null}
         </main>
       </div>
