@@ -34,7 +34,7 @@ test('while the demo population seeds, sign-in and the area page work and show t
     await signIn(page, server.url, ADMIN, AREA_NAME);
     const note = page.getByRole('status').filter({ hasText: 'The demo population is still being added' });
     await note.waitFor();
-    assert.match(await note.innerText(), /[\d,]+ of 1,500 patients so far/);
+    assert.match((await note.textContent()) ?? '', /[\d,]+ of 1,500 patients so far/);
     await screenshot(page, 'seeding-progress');
     await server.patientsSeeded;
     await note.waitFor({ state: 'detached', timeout: 10_000 });
