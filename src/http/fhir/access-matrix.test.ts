@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { testEngine } from '../../../test/db.ts';
-import { create, fhirHarness, NHS_NUMBER_SYSTEM, nhsNumber, ODS_SYSTEM, patient, type FhirHarness } from '../../../test/fhir.ts';
+import { create, fhirHarness, issues, NHS_NUMBER_SYSTEM, nhsNumber, ODS_SYSTEM, patient, type FhirHarness } from '../../../test/fhir.ts';
 import { exportNdjson } from '../../fhir-store/index.ts';
 import { findActor, LOCAL_SENSITIVITY, NATIONAL_DATA_OPT_OUT, SYSTEM_ACTOR, V3_ACT_CODE, V3_CONFIDENTIALITY, type Role } from '../../modules/access/index.ts';
 import { addPartner } from '../../modules/network/index.ts';
@@ -383,4 +383,23 @@ test(`the national data opt-out leaves Olive out of secondary use and in direct 
   assert.deepEqual(present(linkWorkerExport), ['alice', 'olive']);
   assert.ok(!linkWorkerExport.includes(ENTRY_TEXT.hivTest) && !linkWorkerExport.includes(ENTRY_TEXT.bloodPressure), 'the export holds only the role’s entries');
   assert.equal(await exported('analyst@matrix.example', 'secondary-use').then((t) => present(t).length), 0, 'an analyst gets no patient-level rows');
+});
+
+// ------------------------------------------------------------------------------------------------
+// Dissent binds the hub's admins too; only the machine's operator holds every record
+// ------------------------------------------------------------------------------------------------
+
+test(`an admin reads every record but Dora's: her dissent keeps them out, and an admin may not break glass (${testEngine})`, async () => {
+  for (const name of ['alice', 'olive', 'bob'] as const) assert.equal((await h.fhir('GET', `/fhir/Patient/${ids[name]}`)).status, 200, `admin reads ${name}`);
+  const dora = await h.fhir<OperationOutcome>('GET', `/fhir/Patient/${ids.dora}`);
+  assert.equal(dora.status, 403);
+  assert.match(issues(dora.json)[0]?.text ?? '', /dissented from sharing/);
+  const search = await h.fhir<Bundle>('GET', `/fhir/Patient?family=${ALL_PATIENTS.map((n) => PATIENTS[n].family).join(',')}&_total=accurate`);
+  assert.deepEqual(idsIn(search.json).sort(), [ids.alice, ids.olive, ids.bob].sort());
+  assert.equal(search.json.total, 3, 'not even counted');
+  assert.ok(!search.text.includes(ids.dora!), 'her id appears nowhere in the answer');
+  const everything = await h.fhir<Bundle>('GET', `/fhir/Patient/${ids.dora}/$everything`);
+  assert.equal(everything.status, 403, 'nor through $everything');
+  const breakGlass = await h.fhir('GET', `/fhir/Patient/${ids.dora}`, { headers: { 'x-break-glass-reason': 'Admin wants to look, for no care reason' } });
+  assert.equal(breakGlass.status, 403, 'an admin may not break glass');
 });

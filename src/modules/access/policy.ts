@@ -4,7 +4,7 @@
  * single look) and as SQL (`patientSql`/`entrySql`, for searches and reads, asked in the same
  * statement that reads the rows). Nothing else in the code base decides who sees a patient's record.
  */
-import type { Role } from './actor.ts';
+import { SYSTEM_ACTOR, type Role } from './actor.ts';
 
 // -------------------------------------------------------------------------------------------------
 // Data categories and sensitivity labels
@@ -67,7 +67,8 @@ export interface RolePolicy {
   /**
    * Whose records the role reaches for direct care: `pcn` — patients registered at a practice of the
    * user's PCN, or with a relationship below; `relationship` — only patients whose care team, open
-   * referral or open task names the user's organisation; `all` — every patient (admin, audited);
+   * referral or open task names the user's organisation; `all` — every patient but those who dissented from
+   * sharing (admin, audited; the command line's system operator holds every record);
    * `none` — no patient-level rows.
    */
   reach: 'pcn' | 'relationship' | 'all' | 'none';
@@ -222,12 +223,18 @@ export function relationshipSql(viewer: Viewer, patientId: string, params: Param
 
 /**
  * Which patients' records the viewer may open, as a condition on a patient id expression; null when
- * every patient (admin, direct care). Break-glass grants open one patient each, dissent aside.
+ * every patient (the system operator, direct care). Break-glass grants open one patient each, dissent aside.
  */
 export function patientSql(viewer: Viewer, purpose: 'direct-care' | 'secondary-use', patientId: string, params: Params): string | null {
   const policy = policyOf(viewer.role);
   if (policy.reach === 'none') return 'false';
-  if (policy.reach === 'all') return purpose === 'secondary-use' ? `NOT ${optedOut(patientId)}` : null;
+  if (policy.reach === 'all') {
+    // The machine's operator (a backup, an import) holds every record; a person with the admin role is still
+    // kept out of a record whose patient dissented from sharing outside their registered practice.
+    const exceptDissent = viewer.userId === SYSTEM_ACTOR.id ? [] : [`NOT ${dissentsFrom(patientId, params.add(viewer.orgCode ?? ''))}`];
+    const conditions = [...(purpose === 'secondary-use' ? [`NOT ${optedOut(patientId)}`] : []), ...exceptDissent];
+    return conditions.length ? `(${conditions.join(' AND ')})` : null;
+  }
   const org = params.add(viewer.orgCode ?? '');
   const direct = `((${relationshipSql(viewer, patientId, params, org)} AND NOT ${dissentsFrom(patientId, org)}) OR ${granted(patientId, params.add(viewer.userId))})`;
   return purpose === 'secondary-use' ? `(${direct} AND NOT ${optedOut(patientId)})` : direct;

@@ -39,6 +39,7 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
   /** Why this patient's record is closed to the actor, in words. */
   const refusal = async (tx: Db, patientId: string): Promise<string> => {
     if (policy.reach === 'none') return `${roleWords(actor.role)} sees no patient-level records`;
+    if (policy.reach === 'all') return 'the patient has dissented from sharing: their record is seen only at their registered practice';
     const params = new SqlParams();
     const [row] = await tx.query<{ related: boolean }>(`SELECT ${relationshipSql(viewer, params.add(patientId), params)} AS related`, params.values);
     const glass = policy.breakGlass ? ' (give a break-glass reason to proceed)' : '';
