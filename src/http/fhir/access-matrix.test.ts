@@ -23,7 +23,7 @@ let h: FhirHarness;
 
 // ------------------------------------------------------------------------------------------------
 // Who: [name, role, organisation]. Z90101 and Z90105 are practices of U90001; Z90201 is in U90002;
-// FZ011 a community pharmacy, LA940 a council's adult social care, RMY01 a mental health trust.
+// FZ011 a community pharmacy, LA940 and LA941 councils' adult social care, RMY01 a mental health trust.
 // ------------------------------------------------------------------------------------------------
 const USERS = {
   gp: ['gp', 'Z90101'],
@@ -32,6 +32,9 @@ const USERS = {
   pharmacist: ['clinical-pharmacist', 'U90001'],
   linkWorker: ['social-prescribing-link-worker', 'U90001'],
   socialWorker: ['social-worker', 'LA940'],
+  /** Named on Bob's care team as a person; their colleague at LA941 is not. */
+  namedSocialWorker: ['social-worker', 'LA941'],
+  colleagueOfNamed: ['social-worker', 'LA941'],
   mentalHealth: ['mental-health-practitioner', 'RMY01'],
   pharmacyTech: ['pharmacy-technician', 'FZ011'],
   gpElsewhere: ['gp', 'Z90201'],
@@ -66,6 +69,8 @@ const SEES: Record<User, PatientName[]> = {
   pharmacist: ['alice', 'olive'],
   linkWorker: ['alice', 'olive'],
   socialWorker: ['alice'], // care team
+  namedSocialWorker: ['bob'], // named on his care team themselves
+  colleagueOfNamed: [], // the person is named, not their organisation
   mentalHealth: ['alice'], // open referral; bob's is completed
   pharmacyTech: ['alice'], // open task; bob's is completed
   gpElsewhere: ['bob'],
@@ -104,6 +109,7 @@ const SEES_ENTRIES: Partial<Record<User, Entry[]>> = {
   pharmacyTech: ['asthma', 'plan'],
 };
 
+const USER_EMAIL = 'https://pcn-hub.example/Id/user';
 const label = (system: string, code: string) => ({ meta: { security: [{ system, code }] } });
 
 before(async () => {
@@ -111,6 +117,7 @@ before(async () => {
   // A user's organisation must be known to the registry: the council and the trust are not in the demo's.
   await addPartner(h.db, SYSTEM_ACTOR, 'U90001', { code: 'LA940', name: 'Matrix Council Adult Social Care', type: 'social-care' });
   await addPartner(h.db, SYSTEM_ACTOR, 'U90001', { code: 'RMY01', name: 'Matrix Mental Health Trust', type: 'mental-health' });
+  await addPartner(h.db, SYSTEM_ACTOR, 'U90002', { code: 'LA941', name: 'Matrix Borough Adult Social Care', type: 'social-care' });
   for (const [name, [role, org]] of Object.entries(USERS)) {
     auth[name as User] = await h.addUser({ email: `${name.toLowerCase()}@matrix.example`, name, role, org });
   }
@@ -139,6 +146,8 @@ before(async () => {
   await create(h.fhir, { resourceType: 'CareTeam', subject: alice, participant: [{ member: org('LA940') }] });
   await create(h.fhir, { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: alice, performer: [org('RMY01')], code: { text: 'Matrix referral' } });
   await create(h.fhir, { resourceType: 'Task', status: 'in-progress', intent: 'order', for: alice, owner: org('FZ011') });
+  // Bob's care team names one social worker as a person (by email, in any case), not her council.
+  await create(h.fhir, { resourceType: 'CareTeam', subject: subject('bob'), participant: [{ member: { identifier: { system: USER_EMAIL, value: 'NamedSocialWorker@Matrix.example' } } }] });
   // …and finished ones for Bob, which give no relationship.
   await create(h.fhir, { resourceType: 'ServiceRequest', status: 'completed', intent: 'order', subject: subject('bob'), performer: [org('RMY01')] });
   await create(h.fhir, { resourceType: 'Task', status: 'completed', intent: 'order', for: subject('bob'), owner: org('FZ011') });

@@ -179,6 +179,8 @@ export interface Params {
 export interface Viewer {
   role: Role;
   userId: string;
+  /** The user's email, as a care team names a person (lower case). */
+  email: string;
   orgCode: string | null;
   /** The practices of the user's PCN (current members). */
   practices: string[];
@@ -196,11 +198,11 @@ const registeredAt = (patientId: string, practices: string) =>
             AND g.code || '' = 'general-practitioner:identifier' AND g.value = ANY(${practices}::text[]) OFFSET 0)`;
 
 /**
- * The user's organisation is on the patient's care team (a CareTeam participant), holds an open
- * referral (an active ServiceRequest it performs) or an open task (a Task it owns, not finished): an SQL
- * function of migration 063, from the patient's own rows, planned once per session.
+ * The user (by email) or their organisation is on the patient's care team (a CareTeam participant), or the
+ * organisation holds an open referral (an active ServiceRequest it performs) or an open task (a Task it owns,
+ * not finished): an SQL function of migration 077, from the patient's own rows, planned once per session.
  */
-const namedInRecord = (patientId: string, org: string) => `access_named_in_record(${patientId}, ${org})`;
+const namedInRecord = (patientId: string, org: string, person: string) => `access_named_in_record(${patientId}, ${org}, ${person})`;
 
 /**
  * The national data opt-out (an active deny Consent with the opt-out policy) and dissent from sharing as
@@ -216,7 +218,7 @@ const granted = (patientId: string, userId: string) => `access_granted(${userId}
 
 /** A legitimate relationship of the viewer with the patient (dissent and break-glass aside). */
 export function relationshipSql(viewer: Viewer, patientId: string, params: Params, org = params.add(viewer.orgCode ?? '')): string {
-  const relationships = [namedInRecord(patientId, org)];
+  const relationships = [namedInRecord(patientId, org, params.add(viewer.email.toLowerCase()))];
   if (policyOf(viewer.role).reach === 'pcn' && viewer.practices.length > 0) relationships.unshift(registeredAt(patientId, params.add(viewer.practices)));
   return `(${relationships.join(' OR ')})`;
 }

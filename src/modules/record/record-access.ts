@@ -32,7 +32,7 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
         (await db.query<{ ods: string }>('SELECT practice_ods AS ods FROM practice_membership WHERE pcn_code = $1 AND end_date IS NULL', [actor.pcnCode])).map((r) => r.ods),
       )
     : [];
-  const viewer: Viewer = { role: actor.role, userId: actor.id, orgCode: actor.orgCode, practices };
+  const viewer: Viewer = { role: actor.role, userId: actor.id, email: actor.email, orgCode: actor.orgCode, practices };
   const patientCondition = (patientId: string, params: SqlParams) => patientSql(viewer, purpose, patientId, params);
   const entryFilter = (params: SqlParams) => entrySql(viewer, params);
 
@@ -45,7 +45,7 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
     const glass = policy.breakGlass ? ' (give a break-glass reason to proceed)' : '';
     if (row?.related) return `the patient has dissented from sharing: their record is seen only at their registered practice${glass}`;
     const where = policy.reach === 'pcn' ? `the patient is not registered in ${actor.pcnCode ?? 'your PCN'} and ` : '';
-    return `no legitimate relationship: ${where}your organisation is not on their care team and holds no open referral or task for them${glass}`;
+    return `no legitimate relationship: ${where}neither you nor your organisation is on their care team, and your organisation holds no open referral or task for them${glass}`;
   };
 
   return {
