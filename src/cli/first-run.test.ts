@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,24 @@ test('a --data folder that does not exist is refused in one line by every comman
   const byDefault = await pcn(['client', 'list']);
   assert.match(byDefault.stderr, /^pcn: no data folder at \.\/pcn-data \(a typo\?\)/);
   assert.equal(existsSync(join(work, 'pcn-data')), false);
+});
+
+test('a folder that holds other files and no store is refused by every command, serve and demo too, and nothing is written into it', PGLITE_ONLY, async () => {
+  const project = join(work, 'some-project');
+  await mkdir(join(project, 'src'), { recursive: true });
+  await writeFile(join(project, 'package.json'), '{}');
+  for (const args of [
+    ['client', 'list'],
+    ['user', 'list'],
+    ['demo', '--patients', '0'],
+  ]) {
+    const result = await pcn([...args, '--data', project]);
+    assert.equal(result.code, 1, args.join(' '));
+    assert.equal(result.stderr.trim(), `pcn: the folder ${project} is not a PCN Hub data folder: it holds other files (package.json, src) and no store`);
+  }
+  const served = serve(['--data', project], bare);
+  await assert.rejects(served.url, /is not a PCN Hub data folder/);
+  assert.deepEqual((await readdir(project)).sort(), ['package.json', 'src'], 'nothing was written into the folder');
 });
 
 test('demo creates a missing data folder and says so; a second run finds it and says nothing of creating', PGLITE_ONLY, async () => {

@@ -1,10 +1,12 @@
-import { statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
 import type { Db } from '../storage/db.ts';
 import { openStore } from '../storage/open.ts';
 import { signTokensWithKeyFile } from '../modules/access/index.ts';
 import { AppError } from '../shared/errors.ts';
+import { LOCK_FILE } from '../storage/folder-lock.ts';
 
 export interface StoreFlags {
   data?: string;
@@ -35,10 +37,24 @@ export function checkDataFolder(config: Pick<Config, 'databaseUrl' | 'dataDir'>,
   }
   const dir = config.dataDir;
   const found = statSync(dir, { throwIfNoEntry: false });
-  if (found?.isDirectory()) return undefined;
+  if (found?.isDirectory()) {
+    assertStoreOrEmpty(dir);
+    return undefined;
+  }
   if (found) throw new AppError('invalid', `the data folder ${dir} is a file, not a folder`, '--data');
   if (missing === 'create') return dir;
   throw new AppError('not-found', `no data folder at ${dir} (a typo?): create one with \`pcn demo --data ${dir}\` or \`pcn serve --data ${dir}\``, '--data');
+}
+
+/**
+ * A folder that holds other files and no store (`--data ./src`, say) is not made into a database: only a PGlite
+ * store (its PG_VERSION), an empty folder or one holding nothing but our lock file (and hidden files) is used.
+ */
+function assertStoreOrEmpty(dir: string): void {
+  if (existsSync(join(dir, 'PG_VERSION'))) return;
+  const other = readdirSync(dir).filter((name) => name !== LOCK_FILE && !name.startsWith('.'));
+  if (other.length === 0) return;
+  throw new AppError('invalid', `the folder ${dir} is not a PCN Hub data folder: it holds other files (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}) and no store`, '--data');
 }
 
 export async function openCliStore(flags: StoreFlags, missing: MissingFolder = 'refuse'): Promise<Db> {
