@@ -23,6 +23,8 @@ import { networkRoutes } from './api/network-routes.ts';
 import { auditRoutes } from './api/audit-routes.ts';
 import { recordRoutes } from './api/record-routes.ts';
 import { userRoutes } from './api/user-routes.ts';
+import { oidcRoutes } from './api/oidc-routes.ts';
+import { singleSignOn, type OidcSettings } from '../modules/access/index.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
 import { DEFAULT_EXPORT_DIR } from '../config.ts';
 import { VERSION } from '../version.ts';
@@ -57,6 +59,8 @@ export interface AppOptions {
   trustProxy?: TrustProxy;
   /** Minutes without activity after which the web app signs a person out (config.ts; default 30, 0: never). */
   idleSignOutMinutes?: number;
+  /** Single sign-on through an OpenID Connect provider (config.ts's oidc); password sign-in only when unset. */
+  oidc?: OidcSettings;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -119,6 +123,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
     },
   }).withTypeProvider<ZodTypeProvider>() as ZodApp;
   app.decorate('db', options.db);
+  const sso = options.oidc ? singleSignOn(options.oidc) : undefined;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
@@ -166,10 +171,12 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   app.get('/api/config', { ...PUBLIC, schema: { summary: 'Public settings the web app needs before sign-in', tags: ['web'] } }, async () => ({
     mapTiles: options.mapTiles ?? null,
     idleSignOutMinutes: options.idleSignOutMinutes ?? DEFAULT_IDLE_SIGN_OUT_MINUTES,
+    singleSignOn: sso ? { label: sso.label } : null,
   }));
   app.get('/api/openapi.json', { ...PUBLIC, schema: { hide: true } }, async () => app.swagger());
 
   authRoutes(app);
+  oidcRoutes(app, sso);
   networkRoutes(app);
   auditRoutes(app);
   userRoutes(app);
