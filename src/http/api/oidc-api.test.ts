@@ -251,5 +251,6 @@ test('password sign-in stays; /api/config tells the web app about single sign-on
   apps.push(plain);
   assert.equal((await plain.inject('/api/config')).json<{ singleSignOn: unknown }>().singleSignOn, null);
   assert.equal((await plain.inject('/api/auth/oidc/start')).statusCode, 404);
+  assert.equal((await plain.inject({ method: 'POST', url: '/api/auth/oidc/session', payload: { code: 'x' } })).statusCode, 404);
   await assert.rejects(buildApp({ db, logger: false, oidc: { ...settings(), roleMap: { R8000: 'doctor' } } }), /maps R8000 to 'doctor', which is not a PCN Hub role/);
 });

@@ -84,6 +84,7 @@ export function oidcRoutes(app: ZodApp, sso: SingleSignOn | undefined) {
       },
     },
     async (request) => {
+      configured();
       const { actor, returnTo } = await redeemHandover(app.db, request.body.code);
       return { ...(await newSession(app.db, actor)), next: returnTo };
     },
