@@ -42,3 +42,36 @@ test("one version: pcn --version, the OpenAPI document and the CapabilityStateme
     await db.close();
   }
 });
+
+test('single sign-on is configured by PCN_OIDC_*: off without an issuer, and a wrong setting stops the start naming it', () => {
+  assert.equal(loadConfig({}).oidc, undefined);
+  const cis2 = loadConfig({
+    PCN_OIDC_ISSUER: 'https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare',
+    PCN_OIDC_CLIENT_ID: 'pcn-hub',
+    PCN_OIDC_SCOPES: 'openid profile email nationalrbacaccess associatedorgs',
+    PCN_OIDC_ROLE_CLAIM: 'nhsid_nrbac_roles',
+    PCN_OIDC_ROLE_MAP: '{"R8000":"gp","R8001":"nurse"}',
+    PCN_OIDC_TRUST_EMAIL: 'true',
+  }).oidc;
+  assert.deepEqual(
+    { ...cis2, issuer: undefined },
+    {
+      issuer: undefined,
+      clientId: 'pcn-hub',
+      clientSecret: undefined,
+      redirectUrl: undefined,
+      scopes: 'openid profile email nationalrbacaccess associatedorgs',
+      label: 'Sign in with NHS Care Identity',
+      createUsers: false,
+      trustEmail: true,
+      roleClaim: 'nhsid_nrbac_roles',
+      orgClaim: undefined,
+      roleMap: { R8000: 'gp', R8001: 'nurse' },
+    },
+  );
+  assert.equal(loadConfig({ PCN_OIDC_ISSUER: 'https://idp.trust.example', PCN_OIDC_CLIENT_ID: 'x', PCN_OIDC_CREATE_USERS: 'on' }).oidc?.createUsers, true);
+  assert.throws(() => loadConfig({ PCN_OIDC_ISSUER: 'https://idp.trust.example' }), /PCN_OIDC_CLIENT_ID is needed/);
+  assert.throws(() => loadConfig({ PCN_OIDC_ISSUER: 'idp.trust.example', PCN_OIDC_CLIENT_ID: 'x' }), /PCN_OIDC_ISSUER must be/);
+  assert.throws(() => loadConfig({ PCN_OIDC_ISSUER: 'https://idp.trust.example', PCN_OIDC_CLIENT_ID: 'x', PCN_OIDC_ROLE_MAP: '["gp"]' }), /PCN_OIDC_ROLE_MAP must be a JSON object/);
+  assert.throws(() => loadConfig({ PCN_OIDC_ISSUER: 'https://idp.trust.example', PCN_OIDC_CLIENT_ID: 'x', PCN_OIDC_CREATE_USERS: 'yes please' }), /PCN_OIDC_CREATE_USERS must be true or false/);
+});

@@ -41,6 +41,8 @@ export interface Config {
   trustProxy: TrustProxy;
   /** The web app signs a person out after this many minutes without activity (PCN_IDLE_SIGN_OUT_MINUTES; 0: never). */
   idleSignOutMinutes: number;
+  /** Single sign-on through an OpenID Connect provider (PCN_OIDC_*; modules/access's OidcSettings); none when PCN_OIDC_ISSUER is unset. */
+  oidc?: ReturnType<typeof oidcConfig>;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     breakGlassHours: Math.max(1, wholeNumber('PCN_BREAK_GLASS_HOURS', env.PCN_BREAK_GLASS_HOURS ?? '4')),
     trustProxy: trustProxy(env.PCN_TRUST_PROXY ?? ''),
     idleSignOutMinutes: wholeNumber('PCN_IDLE_SIGN_OUT_MINUTES', env.PCN_IDLE_SIGN_OUT_MINUTES ?? '30'),
+    oidc: oidcConfig(env),
   };
   const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   const merged = { ...config, ...given };
@@ -125,6 +128,50 @@ export function tokenKeyFileFor(store: { databaseUrl?: string; dataDir: string }
     .digest('hex')
     .slice(0, 16);
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'pcn-hub', 'keys', `token-${database}.key`);
+}
+
+function oidcConfig(env: NodeJS.ProcessEnv) {
+  const issuer = env.PCN_OIDC_ISSUER?.trim();
+  if (!issuer) return undefined;
+  if (!URL.canParse(issuer)) throw new Error(`PCN_OIDC_ISSUER must be the provider's issuer URL, not '${issuer}'`);
+  const clientId = env.PCN_OIDC_CLIENT_ID?.trim();
+  if (!clientId) throw new Error('PCN_OIDC_CLIENT_ID is needed with PCN_OIDC_ISSUER: the client id the provider registered PCN Hub under');
+  const redirectUrl = env.PCN_OIDC_REDIRECT_URL?.trim() || undefined;
+  if (redirectUrl && !URL.canParse(redirectUrl)) throw new Error(`PCN_OIDC_REDIRECT_URL must be a URL, not '${redirectUrl}'`);
+  return {
+    issuer,
+    clientId,
+    clientSecret: env.PCN_OIDC_CLIENT_SECRET || undefined,
+    redirectUrl,
+    scopes: env.PCN_OIDC_SCOPES?.trim() || 'openid profile email',
+    label: env.PCN_OIDC_LABEL?.trim() || 'Sign in with NHS Care Identity',
+    createUsers: onOff('PCN_OIDC_CREATE_USERS', env.PCN_OIDC_CREATE_USERS),
+    trustEmail: onOff('PCN_OIDC_TRUST_EMAIL', env.PCN_OIDC_TRUST_EMAIL),
+    roleClaim: env.PCN_OIDC_ROLE_CLAIM?.trim() || undefined,
+    orgClaim: env.PCN_OIDC_ORG_CLAIM?.trim() || undefined,
+    roleMap: roleMap(env.PCN_OIDC_ROLE_MAP ?? ''),
+  };
+}
+
+function onOff(name: string, value = ''): boolean {
+  const text = value.trim().toLowerCase();
+  if (text === '' || text === 'false' || text === '0' || text === 'off') return false;
+  if (text === 'true' || text === '1' || text === 'on') return true;
+  throw new Error(`${name} must be true or false, not '${value}'`);
+}
+
+function roleMap(value: string): Record<string, string> {
+  if (!value.trim()) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error('PCN_OIDC_ROLE_MAP must be a JSON object of provider role → PCN Hub role, e.g. {"R8000":"gp"}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((role) => typeof role === 'string')) {
+    throw new Error('PCN_OIDC_ROLE_MAP must be a JSON object of provider role → PCN Hub role, e.g. {"R8000":"gp"}');
+  }
+  return parsed as Record<string, string>;
 }
 
 function wholeNumber(name: string, value: string): number {

@@ -2,7 +2,7 @@
 import pino, { type Logger } from 'pino';
 import { buildApp, type DemoSeeding, type ZodApp } from './http/app.ts';
 import { tokenKeyFileFor, type LoadShedding, type TrustProxy } from './config.ts';
-import { signTokensWithKeyFile } from './modules/access/index.ts';
+import { signTokensWithKeyFile, type OidcSettings } from './modules/access/index.ts';
 import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
 import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './demo/seed-demo.ts';
@@ -40,6 +40,8 @@ export interface ServerOptions {
   trustProxy?: TrustProxy;
   /** Minutes without activity after which the web app signs a person out (default 30; 0: never). */
   idleSignOutMinutes?: number;
+  /** Single sign-on through an OpenID Connect provider (config.ts's oidc); password sign-in only when unset. */
+  oidc?: OidcSettings;
   logger?: Logger | false;
 }
 
@@ -75,6 +77,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     trustProxy: options.trustProxy,
     idleSignOutMinutes: options.idleSignOutMinutes,
     demoSeeding: () => (seeding && !seedingDone ? { ...seeding } : null),
+    oidc: options.oidc,
   });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');

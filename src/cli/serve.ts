@@ -35,6 +35,7 @@ export function serveCommand() {
       breakGlassHours: config.breakGlassHours,
       trustProxy: config.trustProxy,
       idleSignOutMinutes: config.idleSignOutMinutes,
+      oidc: config.oidc,
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);

@@ -23,6 +23,8 @@ import { networkRoutes } from './api/network-routes.ts';
 import { auditRoutes } from './api/audit-routes.ts';
 import { recordRoutes } from './api/record-routes.ts';
 import { userRoutes } from './api/user-routes.ts';
+import { oidcRoutes } from './api/oidc-routes.ts';
+import { singleSignOn, type OidcSettings } from '../modules/access/index.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
 import { DEFAULT_EXPORT_DIR } from '../config.ts';
 import { VERSION } from '../version.ts';
@@ -59,6 +61,8 @@ export interface AppOptions {
   idleSignOutMinutes?: number;
   /** While the demo population is still being added in the background: how far it has got (/healthz shows it). */
   demoSeeding?: () => DemoSeeding | null;
+  /** Single sign-on through an OpenID Connect provider (config.ts's oidc); password sign-in only when unset. */
+  oidc?: OidcSettings;
 }
 
 /** Progress of the demo population added after a first start: patients added of those planned. */
@@ -127,6 +131,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
     },
   }).withTypeProvider<ZodTypeProvider>() as ZodApp;
   app.decorate('db', options.db);
+  const sso = options.oidc ? singleSignOn(options.oidc) : undefined;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
@@ -175,10 +180,12 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   app.get('/api/config', { ...PUBLIC, schema: { summary: 'Public settings the web app needs before sign-in', tags: ['web'] } }, async () => ({
     mapTiles: options.mapTiles ?? null,
     idleSignOutMinutes: options.idleSignOutMinutes ?? DEFAULT_IDLE_SIGN_OUT_MINUTES,
+    singleSignOn: sso ? { label: sso.label } : null,
   }));
   app.get('/api/openapi.json', { ...PUBLIC, schema: { hide: true } }, async () => app.swagger());
 
   authRoutes(app);
+  oidcRoutes(app, sso);
   networkRoutes(app);
   auditRoutes(app);
   userRoutes(app);

@@ -18,7 +18,19 @@ after(async () => {
 });
 
 /** Only these may be called without signing in (plus the web app's files). */
-const PUBLIC = new Set(['/healthz', '/api/login', '/api/config', '/api/openapi.json', '/fhir/metadata', '/fhir/.well-known/smart-configuration', '/oauth/token']);
+const PUBLIC = new Set([
+  '/healthz',
+  '/api/login',
+  '/api/config',
+  '/api/openapi.json',
+  '/fhir/metadata',
+  '/fhir/.well-known/smart-configuration',
+  '/oauth/token',
+  // Single sign-on: sent to the provider and back before anyone holds a token (404 while it is not configured).
+  '/api/auth/oidc/start',
+  '/api/auth/oidc/callback',
+  '/api/auth/oidc/session',
+]);
 const isWebFile = (url: string) => url === '/' || url === '/index.html' || url.startsWith('/assets/');
 
 /** Every (url, methods) the app registered, read from Fastify's own route tree. */

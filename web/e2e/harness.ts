@@ -30,12 +30,14 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /**
- * A fresh browser context that may only talk to our server: the map must work offline, and the
- * NHS web font (served from assets.nhs.uk) falls back to Arial instead of waiting on the network.
+ * A fresh browser context that may only talk to our server (and the `also` origins a journey needs, such
+ * as a test identity provider): the map must work offline, and the NHS web font (served from
+ * assets.nhs.uk) falls back to Arial instead of waiting on the network.
  */
-export async function openPage(browser: Browser, serverUrl: string): Promise<{ context: BrowserContext; page: Page; errors: Error[] }> {
+export async function openPage(browser: Browser, serverUrl: string, also: string[] = []): Promise<{ context: BrowserContext; page: Page; errors: Error[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
-  await context.route('**/*', (route) => (route.request().url().startsWith(serverUrl) ? route.continue() : route.abort('internetdisconnected')));
+  const allowed = [serverUrl, ...also];
+  await context.route('**/*', (route) => (allowed.some((origin) => route.request().url().startsWith(origin)) ? route.continue() : route.abort('internetdisconnected')));
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const errors: Error[] = [];

@@ -15,6 +15,7 @@ export type { AllocationView as Allocation } from '../../src/modules/funding/ind
 // A value, so from the browser-safe types.ts rather than the module's entry (which would bundle server code).
 export { PARTNER_TYPES } from '../../src/modules/network/types.ts';
 export type Role = User['role'];
+type NewSession = { token: string; user: PublicUser; access: RecordAccessFlags };
 import type { AccessLogPage, AuditReview } from '../../src/modules/audit/index.ts';
 export type { AccessLogPage, AuditReview };
 import type { UserListing } from '../../src/modules/access/index.ts';
@@ -43,6 +44,8 @@ export interface ClientConfig {
   mapTiles?: string | null;
   /** Minutes without activity after which the web app signs a person out; 0: never. */
   idleSignOutMinutes?: number;
+  /** Single sign-on through the organisation's identity provider, when configured: its button's words. */
+  singleSignOn?: { label: string } | null;
 }
 
 /** The API's error body `{error:{code,message,field?}}`, thrown by every call that fails. */
@@ -83,6 +86,8 @@ async function readError(response: Response): Promise<ApiError> {
   }
 }
 
+const SIGN_IN_PATHS = new Set(['/api/login', '/api/auth/oidc/session']);
+
 async function request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<T> {
   const headers: Record<string, string> = { Accept: accept };
   const token = getToken();
@@ -95,7 +100,7 @@ async function request<T>(method: string, path: string, body?: unknown, accept =
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   // A failed sign-in is also a 401, but it must stay on the page to show why.
-  if (response.status === 401 && path !== '/api/login') {
+  if (response.status === 401 && !SIGN_IN_PATHS.has(path)) {
     clearSession();
     const here = window.location.pathname + window.location.search;
     navigate(here.startsWith('/signin') ? '/signin' : `/signin?next=${encodeURIComponent(here)}`);
@@ -109,7 +114,9 @@ async function request<T>(method: string, path: string, body?: unknown, accept =
 const enc = encodeURIComponent;
 
 export const api = {
-  login: (email: string, password: string) => request<{ token: string; user: PublicUser; access: RecordAccessFlags }>('POST', '/api/login', { email, password }),
+  login: (email: string, password: string) => request<NewSession>('POST', '/api/login', { email, password }),
+  /** Single sign-on's last step: the one-time code the server put in the page's fragment, swapped for a session. */
+  singleSignOn: (code: string) => request<NewSession & { next: string }>('POST', '/api/auth/oidc/session', { code }),
   /** Signs the token out on the server, so that a copy of it is refused too. */
   logout: () => request<void>('POST', '/api/logout'),
   config: () => request<ClientConfig>('GET', '/api/config'),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ZodApp } from '../app.ts';
 import type { Actor, Role } from '../../modules/access/index.ts';
 import { SignInThrottled, authenticate, issueToken, policyOf, revokeToken } from '../../modules/access/index.ts';
+import type { Db } from '../../storage/db.ts';
 import { bearerToken, requireActor } from '../auth.ts';
 
 /** What the web app is told about the signed-in user. */
@@ -31,6 +32,11 @@ const publicUser = (actor: Actor): PublicUser => ({
 
 const accessFlags = (actor: Actor): RecordAccessFlags => ({ seesRecords: policyOf(actor.role).reach !== 'none', breakGlass: policyOf(actor.role).breakGlass });
 
+/** A new session for a signed-in actor, as the web app keeps it: by password (/api/login) or single sign-on. */
+export async function newSession(db: Db, actor: Actor): Promise<{ token: string; user: PublicUser; access: RecordAccessFlags }> {
+  return { token: await issueToken(db, actor), user: publicUser(actor), access: accessFlags(actor) };
+}
+
 export function authRoutes(app: ZodApp) {
   app.post(
     '/api/login',
@@ -48,7 +54,7 @@ export function authRoutes(app: ZodApp) {
     async (request, reply) => {
       try {
         const actor = await authenticate(app.db, request.body.email, request.body.password, request.ip);
-        return { token: await issueToken(app.db, actor), user: publicUser(actor), access: accessFlags(actor) };
+        return await newSession(app.db, actor);
       } catch (error) {
         if (error instanceof SignInThrottled) reply.header('retry-after', String(error.retryAfterSeconds));
         throw error;

@@ -1,9 +1,10 @@
 /**
  * Access: users (argon2id, sign-in throttling; joiners, movers and leavers: list, change, reset, disable), roles, bearer tokens (key file, sign-out),
+ * single sign-on through an OpenID Connect provider (oidc-sign-in.ts),
  * backend clients (SMART Backend Services, scopes), and THE access policy — who may see and write which
  * patients' records and which entries in them (policy.ts, docs/access.md) — with break-glass grants.
  * Owns `app_user`, `app_setting`, `revoked_token`, `sign_in_failure`, `backend_client`,
- * `client_assertion_jti` and `break_glass_grant`.
+ * `client_assertion_jti`, `break_glass_grant`, `user_identity`, `oidc_sign_in` and `oidc_handover`.
  */
 export { ROLES, SYSTEM_ACTOR, assertCanCreatePcn, assertCanEditPcn, type Actor, type Role } from './actor.ts';
 export { ACCESS_TOKEN_SECONDS, ASSERTION_TYPE, OAuthError, exchangeClientAssertion, type TokenRequest, type TokenResponse } from './backend-services.ts';
@@ -31,6 +32,9 @@ export {
   type UserListing,
 } from './users.ts';
 export { orgCode } from './organisations.ts';
+export { SsoRefused, type OidcSettings, type SsoRefusal } from './oidc-client.ts';
+export { singleSignOn, type SingleSignOn } from './oidc-sign-in.ts';
+export { redeemHandover } from './oidc-handover.ts';
 export {
   CATEGORIES,
   CATEGORY_OF_TYPE,

@@ -67,8 +67,11 @@ const assertAdmin = (by: Actor, what: string) => {
 
 const managerNeedsOrg = () => invalid('org', 'a pcn-manager needs --org: their PCN or practice ODS code');
 
-/** A joiner, audited (by the command line's operator, who adds people). `org` must be known to the registry. */
-export async function addUser(db: Db, input: NewUser): Promise<Actor> {
+/**
+ * A joiner, audited (by the command line's operator, who adds people, unless `by` says who: single sign-on
+ * adds people its provider vouches for). `org` must be known to the registry.
+ */
+export async function addUser(db: Db, input: NewUser, by: Actor = SYSTEM_ACTOR): Promise<Actor> {
   const user = parse(newUserSchema, input);
   if (user.role === 'pcn-manager' && !user.org) throw managerNeedsOrg();
   const hash = user.password ? await argon2.hash(user.password, { type: argon2.argon2id }) : null;
@@ -81,7 +84,7 @@ export async function addUser(db: Db, input: NewUser): Promise<Actor> {
     );
     if (!row) throw conflict(`a user with email ${user.email} already exists`, 'email');
     await recordAudit(tx, {
-      actor: SYSTEM_ACTOR.email,
+      actor: by.email,
       action: 'user.add',
       entityType: 'user',
       entityId: user.email,
