@@ -22,11 +22,12 @@ const call = (method: Method, url: string, auth: string, payload?: object) => h.
 const me = (auth: string) => call('GET', '/api/me', auth);
 const login = (email: string, password: string) => h.app.inject({ method: 'POST', url: '/api/login', payload: { email, password } });
 const errorOf = (reply: { json<T>(): T }) => reply.json<{ error: { code: string; message: string; field?: string } }>().error;
+/** What was done to a user's account (their own sign-ins aside). */
 const auditOf = (email: string) =>
-  h.db.query<{ actor: string; action: string; summary: string; detail: unknown }>('SELECT actor, action, summary, detail FROM audit_event WHERE entity_type = $1 AND entity_id = $2 ORDER BY id', [
-    'user',
-    email,
-  ]);
+  h.db.query<{ actor: string; action: string; summary: string; detail: unknown }>(
+    `SELECT actor, action, summary, detail FROM audit_event WHERE entity_type = $1 AND entity_id = $2 AND action <> 'user.sign-in' ORDER BY id`,
+    ['user', email],
+  );
 const rowOf = async (email: string) =>
   (await h.db.query<{ role: string; org: string | null; name: string; hash: string }>('SELECT role, org_code AS org, name, password_hash AS hash FROM app_user WHERE email = $1', [email]))[0]!;
 
@@ -169,4 +170,25 @@ test('disabling over the API stops the user at once and is audited', async () =>
     (await auditOf('api.leaver@pcn-hub.example')).map((a) => a.action),
     ['user.add', 'user.disable'],
   );
+});
+
+test('every password sign-in to an account is audited, refused ones as denied; an attempt on an unknown email is not', async () => {
+  await h.addUser({ email: 'signs-in@pcn-hub.example', name: 'Sam Signs', role: 'gp', org: 'Z90101' });
+  assert.equal((await login('signs-in@pcn-hub.example', 'not the password')).statusCode, 401);
+  assert.equal((await login('signs-in@pcn-hub.example', ADMIN_PASSWORD)).statusCode, 200);
+  assert.equal((await login('nobody-here@pcn-hub.example', 'hunter2 typed in the wrong box')).statusCode, 401);
+  const signIns = await h.db.query<{ actor: string; summary: string; outcome: string | null; role: string; org: string; detail: { method: string } }>(
+    `SELECT actor, summary, outcome, role, org_code AS org, detail FROM audit_event WHERE action = 'user.sign-in' AND entity_id = $1 ORDER BY id`,
+    ['signs-in@pcn-hub.example'],
+  );
+  assert.deepEqual(
+    signIns.map((r) => [r.actor, r.summary, r.outcome, r.role, r.org, r.detail.method]),
+    [
+      ['signs-in@pcn-hub.example', 'Signed in with a password', 'success', 'gp', 'Z90101', 'password'], // the harness signs the new user in
+      ['signs-in@pcn-hub.example', 'Refused a password sign-in: a wrong password', 'denied', 'gp', 'Z90101', 'password'],
+      ['signs-in@pcn-hub.example', 'Signed in with a password', 'success', 'gp', 'Z90101', 'password'],
+    ],
+  );
+  const unknown = await h.db.query(`SELECT 1 FROM audit_event WHERE action = 'user.sign-in' AND (entity_id LIKE 'nobody-here%' OR detail::text LIKE '%hunter2%')`);
+  assert.equal(unknown.length, 0, 'nothing typed for an unknown email is kept');
 });

@@ -162,11 +162,35 @@ export async function authenticate(db: Db, email: string, password: string, addr
   }
   if (!(await argon2.verify(user.password_hash, password))) {
     await countFailure(db, keys);
+    await auditPasswordSignIn(db, user, address, 'a wrong password');
     throw wrongCredentials();
   }
-  if (user.disabled) throw new AppError('unauthenticated', 'this account has been disabled: ask an administrator');
+  if (user.disabled) {
+    await auditPasswordSignIn(db, user, address, 'the account is disabled');
+    throw new AppError('unauthenticated', 'this account has been disabled: ask an administrator');
+  }
   await db.query('DELETE FROM sign_in_failure WHERE key = $1', [keys[1]]);
-  return (await findActor(db, user.email))!;
+  const actor = (await findActor(db, user.email))!;
+  await auditPasswordSignIn(db, user, address);
+  return actor;
+}
+
+/**
+ * Every password sign-in to an account, and every refused one, is on the audit (as single sign-on's are); an
+ * attempt on an email no account has is not (what was typed may be anything, a password even): it is throttled.
+ */
+function auditPasswordSignIn(db: Db, user: UserRow, address: string, refused?: string): Promise<void> {
+  return recordAudit(db, {
+    actor: user.email,
+    action: 'user.sign-in',
+    entityType: 'user',
+    entityId: user.email,
+    summary: refused ? `Refused a password sign-in: ${refused}` : 'Signed in with a password',
+    detail: { method: 'password', address },
+    orgCode: user.org_code,
+    role: user.role,
+    ...(refused ? { outcome: 'denied' as const } : {}),
+  });
 }
 
 /**
