@@ -7,9 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { AxeResults, RunOptions } from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startServer } from '../../src/server.ts';
+import type { Db } from '../../src/storage/db.ts';
+import { testDb } from '../../test/db.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const shotsDir = join(repoRoot, 'test-results');
@@ -40,6 +44,33 @@ export const PHONE = { width: 390, height: 844 } as const;
 
 /** Each context's faults so far (uncaught errors, CSP refusals, requests that tried to leave the server). */
 const faultsOf = new WeakMap<BrowserContext, Error[]>();
+
+export interface JourneyServer {
+  url: string;
+  db: Db;
+  close(): Promise<void>;
+}
+
+/**
+ * For a test file: one server on a fresh demo-seeded database (the engine chosen by PCN_TEST_ENGINE)
+ * and one Chromium, started before its tests (then `ready`, to add people or patients) and stopped after.
+ * The returned object is filled in once they are up.
+ */
+export function journeyServer(adminPassword: string, ready?: (server: JourneyServer) => Promise<void>): { server: JourneyServer; browser: Browser } {
+  const running = {} as { server: JourneyServer; browser: Browser };
+  before(async () => {
+    ensureWebBuild();
+    const db = await testDb();
+    [running.server, running.browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword }), launchChromium()]);
+    await ready?.(running.server);
+  });
+  after(async () => {
+    await running.browser?.close();
+    await running.server?.close();
+    await running.server?.db.close();
+  });
+  return running;
+}
 
 /**
  * A fresh browser context that may only talk to our server: PCN Hub must work with no internet, so

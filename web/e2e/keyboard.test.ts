@@ -7,30 +7,15 @@
  *   PCN_TEST_ENGINE=pglite node --import tsx --test web/e2e/keyboard.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
-import { testDb } from '../../test/db.ts';
-import { createPatient, ensureWebBuild, eventually, launchChromium, openPage, screenshot } from './harness.ts';
+import { test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { createPatient, eventually, journeyServer, openPage, screenshot } from './harness.ts';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
 const NHS_NUMBER = '9990000018'; // a valid test-range NHS number
 
-let server: { url: string; db: Db; close(): Promise<void> };
-let browser: Browser;
-
-before(async () => {
-  ensureWebBuild();
-  const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
+const running = journeyServer(ADMIN.password, async (server) => {
   await createPatient(server.url, ADMIN, { nhsNumber: NHS_NUMBER, family: 'Keyes', given: 'Kim', birthDate: '1961-07-14', practiceOds: 'Z90101', problem: 'Asthma' });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await server?.db.close();
 });
 
 /** What has keyboard focus, and whether a sighted keyboard user can see where it is. */
@@ -68,6 +53,7 @@ async function tabTo(page: Page, target: Locator, { backwards = false, max = 40 
 const hasFocus = (locator: Locator) => locator.evaluate((element) => element === document.activeElement);
 
 test('keyboard only: sign in, skip the map to the table, sort and open a PCN, find a patient and open the record', async () => {
+  const { server, browser } = running;
   const { context, page, errors } = await openPage(browser, server.url);
   try {
     // Sign in. The first Tab reaches the skip link, shown once it has focus.

@@ -7,24 +7,15 @@
  *   PCN_TEST_ENGINE=pglite node --import tsx --test web/e2e/narrow.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
-import { testDb } from '../../test/db.ts';
-import { createPatient, DESKTOP, ensureWebBuild, eventually, launchChromium, openPage, PHONE, screenshot, signIn } from './harness.ts';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { createPatient, DESKTOP, eventually, journeyServer, openPage, PHONE, screenshot, signIn } from './harness.ts';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
 const AREA_NAME = 'Norfolk and Waveney (demo)';
 
-let server: { url: string; db: Db; close(): Promise<void> };
-let browser: Browser;
-let patientId: string;
-
-before(async () => {
-  ensureWebBuild();
-  const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
+let patientId = '';
+const running = journeyServer(ADMIN.password, async (server) => {
   patientId = await createPatient(server.url, ADMIN, {
     nhsNumber: '9990000026',
     family: 'Narrowdale',
@@ -33,12 +24,6 @@ before(async () => {
     practiceOds: 'Z90101',
     problem: 'Chronic obstructive pulmonary disease',
   });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await server?.db.close();
 });
 
 interface RegionState {
@@ -55,6 +40,7 @@ const tableRegions = (page: Page): Promise<RegionState[]> =>
     .evaluateAll((regions) => regions.map((r) => ({ name: r.getAttribute('aria-label'), role: r.getAttribute('role'), tabIndex: r.getAttribute('tabindex'), scrolls: r.scrollWidth > r.clientWidth })));
 
 test('at 390 px wide every main page reflows: no sideways scroll, wide tables scroll in a focusable region, the header menu works', async () => {
+  const { server, browser } = running;
   const { context, page, errors } = await openPage(browser, server.url, { viewport: PHONE });
   try {
     await signIn(page, server.url, ADMIN, AREA_NAME);

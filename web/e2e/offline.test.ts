@@ -6,31 +6,15 @@
  *   PCN_TEST_ENGINE=pglite node --import tsx --test web/e2e/offline.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
-import { testDb } from '../../test/db.ts';
-import { ensureWebBuild, eventually, launchChromium, openPage, screenshot, signIn } from './harness.ts';
+import { test } from 'node:test';
+import { eventually, journeyServer, openPage, screenshot, signIn } from './harness.ts';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
 
-let server: { url: string; db: Db; close(): Promise<void> };
-let browser: Browser;
-
-before(async () => {
-  ensureWebBuild();
-  const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await server?.db.close();
-});
+const running = journeyServer(ADMIN.password);
 
 test('every request a page makes goes to PCN Hub itself; no web font is loaded; a request elsewhere is a fault', async () => {
+  const { server, browser } = running;
   const { context, page, errors } = await openPage(browser, server.url);
   try {
     const requests: string[] = [];

@@ -59,16 +59,22 @@ export function LoadFailed({ error, what, retry }: { error: Error; what: string;
   );
 }
 
+/** A column heading; numeric columns are right-aligned, like their cells. */
+export type Heading = string | { text: string; numeric: true };
+
 /** An nhsuk table's head row: one column header per heading. */
-export function TableHead({ headings }: { headings: readonly string[] }) {
+export function TableHead({ headings }: { headings: readonly Heading[] }) {
   return (
     <thead className="nhsuk-table__head">
       <tr className="nhsuk-table__row">
-        {headings.map((heading) => (
-          <th scope="col" className="nhsuk-table__header" key={heading}>
-            {heading}
-          </th>
-        ))}
+        {headings.map((heading) => {
+          const text = typeof heading === 'string' ? heading : heading.text;
+          return (
+            <th scope="col" className={`nhsuk-table__header${typeof heading === 'string' ? '' : ' nhsuk-table__header--numeric'}`} key={text}>
+              {text}
+            </th>
+          );
+        })}
       </tr>
     </thead>
   );

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, type AreaMap, type AreaSummary, type ClientConfig, type PcnSummary } from '../api.ts';
 import { ErrorSummary, messageFor, SubmitButton, TextField, useSubmit } from '../components/forms.tsx';
-import { Breadcrumb, LoadFailed, Loading, TableRegion } from '../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { MapLegend, PcnMap } from '../components/pcn-map.tsx';
 import { SortableTable, type Column } from '../components/sortable-table.tsx';
 import { StatusTag, statusLabel } from '../components/status-tag.tsx';
@@ -161,25 +161,7 @@ function Allocations({ area }: { area: AreaSummary }) {
         <TableRegion label={`Money given to ${area.name}`}>
           <table className="nhsuk-table">
             <caption className="nhsuk-table__caption nhsuk-table__caption--s">Money given to {area.name}</caption>
-            <thead className="nhsuk-table__head">
-              <tr className="nhsuk-table__row">
-                <th scope="col" className="nhsuk-table__header">
-                  Purpose
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  Year
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  From
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  PCN
-                </th>
-                <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric">
-                  Amount
-                </th>
-              </tr>
-            </thead>
+            <TableHead headings={['Purpose', 'Year', 'From', 'PCN', { text: 'Amount', numeric: true }]} />
             <tbody className="nhsuk-table__body">
               {area.allocations.map((a, i) => (
                 <tr className="nhsuk-table__row" key={`${a.financialYear}-${a.purpose}-${i}`}>

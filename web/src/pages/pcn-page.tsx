@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, PARTNER_TYPES, type PartnerType, type PcnDetail } from '../api.ts';
 import { Confirmation, ErrorSummary, messageFor, SelectField, SubmitButton, TextField, useSubmit } from '../components/forms.tsx';
-import { Breadcrumb, LoadFailed, Loading, TableRegion } from '../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { StatusTag } from '../components/status-tag.tsx';
 import { SummaryList } from '../components/summary-list.tsx';
 import { formatCount, formatDate, formatDateTime, formatRange, partnerTypeLabel } from '../format.ts';
@@ -86,28 +86,7 @@ function MemberPractices({ pcn }: { pcn: PcnDetail }) {
         <TableRegion label={`Member practices of ${pcn.name}`}>
           <table className="nhsuk-table">
             <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Member practices of {pcn.name}</caption>
-            <thead className="nhsuk-table__head">
-              <tr className="nhsuk-table__row">
-                <th scope="col" className="nhsuk-table__header">
-                  ODS code
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  Practice
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  Town
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  Postcode
-                </th>
-                <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric">
-                  List size
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  Member since
-                </th>
-              </tr>
-            </thead>
+            <TableHead headings={['ODS code', 'Practice', 'Town', 'Postcode', { text: 'List size', numeric: true }, 'Member since']} />
             <tbody className="nhsuk-table__body">
               {pcn.practices.map((practice) => (
                 <tr className="nhsuk-table__row" key={practice.ods}>
@@ -175,19 +154,7 @@ function MembershipHistory({ pcn }: { pcn: PcnDetail }) {
         <TableRegion label={`Practices that have belonged to ${pcn.name}`}>
           <table className="nhsuk-table">
             <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Practices that have belonged to {pcn.name}</caption>
-            <thead className="nhsuk-table__head">
-              <tr className="nhsuk-table__row">
-                <th scope="col" className="nhsuk-table__header">
-                  Practice
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  From
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  To
-                </th>
-              </tr>
-            </thead>
+            <TableHead headings={['Practice', 'From', 'To']} />
             <tbody className="nhsuk-table__body">
               {pcn.history.map((entry) => (
                 <tr className="nhsuk-table__row" key={`${entry.practiceOds}-${entry.startDate}`}>
@@ -216,19 +183,7 @@ function RecentChanges({ pcn }: { pcn: PcnDetail }) {
         <TableRegion label={`Recent changes to ${pcn.name}`}>
           <table className="nhsuk-table">
             <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Recent changes to {pcn.name}</caption>
-            <thead className="nhsuk-table__head">
-              <tr className="nhsuk-table__row">
-                <th scope="col" className="nhsuk-table__header">
-                  When
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  Who
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  What
-                </th>
-              </tr>
-            </thead>
+            <TableHead headings={['When', 'Who', 'What']} />
             <tbody className="nhsuk-table__body">
               {pcn.changes.map((change, i) => (
                 <tr className="nhsuk-table__row" key={`${change.at}-${i}`}>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, type PcnSummary, type PracticeDetail } from '../api.ts';
 import { Confirmation, DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, SelectField, SubmitButton, useSubmit } from '../components/forms.tsx';
-import { Breadcrumb, LoadFailed, Loading, TableRegion } from '../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { SummaryList } from '../components/summary-list.tsx';
 import { formatCount, formatDate } from '../format.ts';
 import { Link } from '../router.tsx';
@@ -57,19 +57,7 @@ function PracticeDetails({ practice, reload }: { practice: PracticeDetail; reloa
         <TableRegion label={`PCNs ${practice.name} has belonged to`}>
           <table className="nhsuk-table">
             <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">PCNs {practice.name} has belonged to</caption>
-            <thead className="nhsuk-table__head">
-              <tr className="nhsuk-table__row">
-                <th scope="col" className="nhsuk-table__header">
-                  PCN
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  From
-                </th>
-                <th scope="col" className="nhsuk-table__header">
-                  To
-                </th>
-              </tr>
-            </thead>
+            <TableHead headings={['PCN', 'From', 'To']} />
             <tbody className="nhsuk-table__body">
               {practice.history.map((entry) => (
                 <tr className="nhsuk-table__row" key={`${entry.pcnCode}-${entry.startDate}`}>

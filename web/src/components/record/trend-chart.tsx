@@ -5,7 +5,7 @@
  */
 import { useId } from 'react';
 import { formatDate } from '../../format.ts';
-import { TableRegion } from '../page-parts.tsx';
+import { TableHead, TableRegion } from '../page-parts.tsx';
 import type { Reading, Trend } from './entries.ts';
 
 // About the size it is drawn at in half the page, so its 14px labels stay about 14px on screen.
@@ -146,18 +146,7 @@ function ReadingsTable({ trend }: { trend: Trend }) {
         <TableRegion label={`${trend.title} readings, newest first`}>
           <table className="nhsuk-table">
             <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">{trend.title} readings, newest first</caption>
-            <thead className="nhsuk-table__head">
-              <tr className="nhsuk-table__row">
-                <th scope="col" className="nhsuk-table__header">
-                  Date
-                </th>
-                {trend.series.map((s) => (
-                  <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric" key={s.name}>
-                    {s.name} ({trend.unit})
-                  </th>
-                ))}
-              </tr>
-            </thead>
+            <TableHead headings={['Date', ...trend.series.map((s) => ({ text: `${s.name} (${trend.unit})`, numeric: true as const }))]} />
             <tbody className="nhsuk-table__body">
               {dates.map((date) => (
                 <tr className="nhsuk-table__row" key={date}>
