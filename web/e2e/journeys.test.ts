@@ -138,6 +138,7 @@ test('2. sign in: a wrong password and a locked account say why; the right one s
     assert.ok(besideField.length > 0);
     assert.equal(await page.locator('.nhsuk-error-summary a[href="#email"]').textContent(), besideField);
     assert.equal(await page.getByLabel('Email address').getAttribute('aria-invalid'), 'true');
+    await screenshot(page, 'journey-2-field-error');
 
     // Wrong passwords back off (five from one address, by the API): the page then says so instead of "wrong password".
     const locked = { email: 'locked.out@pcn-hub.example', password: 'the real password 1' };
@@ -154,6 +155,7 @@ test('2. sign in: a wrong password and a locked account say why; the right one s
       (t) => /too many failed sign-ins/i.test(t ?? ''),
       'the locked-account message',
     );
+    await screenshot(page, 'journey-2-locked');
 
     await page.getByLabel('Email address').fill(ADMIN.email);
     await page.getByLabel('Password').fill(ADMIN.password);
@@ -344,6 +346,7 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
     await move.getByRole('button', { name: 'Move practice' }).click();
     await move.locator('#move-date-error').waitFor();
     assert.match((await move.locator('#move-date-error').textContent()) ?? '', /must be a real date/);
+    await screenshot(page, 'journey-5-move-date-error');
     for (const part of ['Day', 'Month', 'Year']) await move.getByLabel(part).fill('');
     await move.getByRole('button', { name: 'Move practice' }).click();
     await eventually(

@@ -72,6 +72,11 @@ test('at 390 px wide every main page reflows: no sideways scroll, wide tables sc
     assert.equal(await page.evaluate(() => window.scrollX), 0, 'the page itself did not move sideways');
     await screenshot(page, 'narrow-area-table-scrolled');
 
+    // Where the money came from: a five-column table in a details element, also within its region.
+    await page.getByText('Where the money came from').click();
+    await page.getByRole('table', { name: /Money given to/ }).waitFor();
+    await screenshot(page, 'narrow-area-money');
+
     // On a desktop the same table fits, so its region is no tab stop (but a skip link can still focus it).
     await page.setViewportSize(DESKTOP);
     await eventually(
@@ -89,6 +94,7 @@ test('at 390 px wide every main page reflows: no sideways scroll, wide tables sc
         assert.equal(state.tabIndex, state.scrolls ? '0' : '-1', `${where}: ${state.name} is a tab stop exactly when it scrolls`);
       }
     };
+    await checkRegions('area page');
     await pcnTable.getByRole('link', { name: 'Norwich City PCN' }).click();
     await page.getByRole('heading', { level: 1, name: 'Norwich City PCN' }).waitFor();
     await checkRegions('PCN page');
