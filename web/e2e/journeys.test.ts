@@ -220,6 +220,11 @@ test('3. the map draws catchments and markers offline, and the PCN table sorts',
     await screenshot(page, 'journey-3-map-and-table');
     await map.screenshot({ path: join(shotsDir, 'journey-3-map.png') });
 
+    // Selecting a practice opens a popup about it (checked like every screenshot).
+    await map.locator('path.pcn-practice').first().dispatchEvent('click');
+    await map.locator('.leaflet-popup').getByRole('link', { name: 'Open the practice' }).waitFor();
+    await screenshot(page, 'journey-3-practice-popup');
+
     // Selecting a catchment opens its PCN.
     const catchment = map.locator('path.pcn-catchment--above').first();
     await catchment.dispatchEvent('click');
