@@ -18,12 +18,12 @@ import { testDb } from '../../test/db.ts';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const shotsDir = join(repoRoot, 'test-results');
 
-/** Builds web/dist when it is missing or older than any file under web/src (the server serves it). */
+/** Builds web/dist when it is missing or older than any file under web/src or the build's config (the server serves it). */
 export function ensureWebBuild(): void {
   const index = join(repoRoot, 'web/dist/index.html');
   const newest = (dir: string): number =>
     Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs)));
-  const sources = Math.max(newest(join(repoRoot, 'web/src')), statSync(join(repoRoot, 'web/index.html')).mtimeMs);
+  const sources = Math.max(newest(join(repoRoot, 'web/src')), ...['web/index.html', 'web/vite.config.ts'].map((file) => statSync(join(repoRoot, file)).mtimeMs));
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
 }
