@@ -6,16 +6,24 @@ const webRoot = fileURLToPath(new URL('.', import.meta.url));
 const nhsukImages = fileURLToPath(new URL('../node_modules/nhsuk-frontend/dist/nhsuk/assets/images/', import.meta.url));
 
 /**
- * nhsuk-frontend's compiled CSS keeps an old-IE hack, `@media screen\0`, that the CSS minifier
- * rejects. Modern browsers never match it, so `@media not all` is the same rule, written validly.
+ * Two fixes to nhsuk-frontend's compiled CSS, so it builds and works with no internet:
+ * - it keeps an old-IE hack, `@media screen\0`, that the CSS minifier rejects. Modern browsers never
+ *   match it, so `@media not all` is the same rule, written validly;
+ * - its `@font-face` rules load the Frutiger web font from assets.nhs.uk. Frutiger is licensed to NHS
+ *   England for its own sites and the package does not ship it, so we may not serve it ourselves: the
+ *   rules are dropped and the text falls back to the CSS's own next choice, Arial (docs/operations.md).
+ * Anything else in it that would still reach another server fails the build.
  */
-function nhsukIeHack(): Plugin {
+function nhsukOffline(): Plugin {
   return {
-    name: 'pcn:nhsuk-ie-media-hack',
+    name: 'pcn:nhsuk-offline',
     enforce: 'pre',
     transform(code, id) {
       if (!/nhsuk-frontend[\\/].*\.css$/.test(id.split('?')[0] ?? '')) return null;
-      return { code: code.replaceAll('@media screen\\0', '@media not all'), map: null };
+      const css = code.replaceAll('@media screen\\0', '@media not all').replace(/@font-face\s*\{[^}]*\}/g, '');
+      const external = /url\(\s*["']?((?:https?:)?\/\/[^)"']+)/i.exec(css);
+      if (external) this.error(`nhsuk-frontend's CSS still refers to ${external[1]}: PCN Hub serves every asset itself`);
+      return { code: css, map: null };
     },
   };
 }
@@ -23,7 +31,7 @@ function nhsukIeHack(): Plugin {
 export default defineConfig({
   root: webRoot,
   base: '/',
-  plugins: [nhsukIeHack(), react()],
+  plugins: [nhsukOffline(), react()],
   resolve: {
     // The same CSS points its icons at /assets/images/…; bundle them from the package instead
     // so the sortable-table arrows work without copying files into the repo.

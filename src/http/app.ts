@@ -80,8 +80,9 @@ const API_PATH = /^\/(api|fhir|oauth)(\/|$)/i;
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 /**
- * The web app's Content-Security-Policy: its own scripts, styles and API only (no inline script, no eval),
- * images from itself and the configured map tile server, and never inside a frame.
+ * The web app's Content-Security-Policy: its own scripts, styles, fonts and API only (no inline script, no eval),
+ * images from itself (data: for the icons the build inlines) and the configured map tile server, and never
+ * inside a frame. Unless tiles are configured, nothing may come from another server.
  */
 export function contentSecurityPolicy(mapTiles?: string): string {
   const tiles = mapTiles ? /^(https?:\/\/[^/]+)/i.exec(mapTiles.replace(/\{s\}/g, '*'))?.[1] : undefined;
@@ -91,7 +92,7 @@ export function contentSecurityPolicy(mapTiles?: string): string {
     "style-src 'self'",
     `img-src 'self' data:${tiles ? ` ${tiles}` : ''}`,
     "connect-src 'self'",
-    "font-src 'self' https://assets.nhs.uk", // the NHS web font
+    "font-src 'self'", // no web font from another server: PCN Hub works with no internet
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

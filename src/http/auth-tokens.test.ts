@@ -153,6 +153,10 @@ test('security headers on the web app and the APIs; no-store on /api and /fhir a
   assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval/);
   assert.match(policy, /img-src 'self' data: https:\/\/\*\.tile\.example\.org;/);
   assert.match(contentSecurityPolicy(), /img-src 'self' data:;/);
+  // Without map tiles the web app may reach no other server, not even for a font.
+  assert.match(contentSecurityPolicy(), /font-src 'self';/);
+  assert.doesNotMatch(contentSecurityPolicy(), /https?:|\*/);
+  assert.doesNotMatch(policy, /font-src[^;]*https?:/, 'tiles widen images only');
 });
 
 test('one address guessing across many accounts backs off as a whole; other addresses do not', async () => {

@@ -138,6 +138,7 @@ test('2. sign in: a wrong password and a locked account say why; the right one s
     assert.ok(besideField.length > 0);
     assert.equal(await page.locator('.nhsuk-error-summary a[href="#email"]').textContent(), besideField);
     assert.equal(await page.getByLabel('Email address').getAttribute('aria-invalid'), 'true');
+    await screenshot(page, 'journey-2-field-error');
 
     // Wrong passwords back off (five from one address, by the API): the page then says so instead of "wrong password".
     const locked = { email: 'locked.out@pcn-hub.example', password: 'the real password 1' };
@@ -154,6 +155,7 @@ test('2. sign in: a wrong password and a locked account say why; the right one s
       (t) => /too many failed sign-ins/i.test(t ?? ''),
       'the locked-account message',
     );
+    await screenshot(page, 'journey-2-locked');
 
     await page.getByLabel('Email address').fill(ADMIN.email);
     await page.getByLabel('Password').fill(ADMIN.password);
@@ -217,6 +219,11 @@ test('3. the map draws catchments and markers offline, and the PCN table sorts',
     const biggest = (await column(table, 'Code'))[0]?.trim();
     await screenshot(page, 'journey-3-map-and-table');
     await map.screenshot({ path: join(shotsDir, 'journey-3-map.png') });
+
+    // Selecting a practice opens a popup about it (checked like every screenshot).
+    await map.locator('path.pcn-practice').first().dispatchEvent('click');
+    await map.locator('.leaflet-popup').getByRole('link', { name: 'Open the practice' }).waitFor();
+    await screenshot(page, 'journey-3-practice-popup');
 
     // Selecting a catchment opens its PCN.
     const catchment = map.locator('path.pcn-catchment--above').first();
@@ -344,6 +351,7 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
     await move.getByRole('button', { name: 'Move practice' }).click();
     await move.locator('#move-date-error').waitFor();
     assert.match((await move.locator('#move-date-error').textContent()) ?? '', /must be a real date/);
+    await screenshot(page, 'journey-5-move-date-error');
     for (const part of ['Day', 'Month', 'Year']) await move.getByLabel(part).fill('');
     await move.getByRole('button', { name: 'Move practice' }).click();
     await eventually(

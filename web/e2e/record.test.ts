@@ -569,6 +569,7 @@ test('R4. another PCN’s patient: refused with the reason, then seen after brea
     await page.getByRole('heading', { name: 'No patients found' }).waitFor();
     await page.getByText('Search outside your PCN in an emergency').click();
     await page.getByLabel('Why do you need to find this patient?').fill('Unconscious patient in the clinic, identified by NHS number on a letter');
+    await screenshot(page, 'record-search-emergency');
     await page.getByRole('button', { name: 'Search in an emergency' }).click();
     const found = page.getByRole('table', { name: /Patients found for NHS number/ });
     await found.getByRole('link', { name: 'BLOFELD, Brian' }).click();

@@ -62,7 +62,7 @@ after(async () => {
   await idp?.close();
 });
 
-const openPage = () => openBrowserPage(browser, server.url, [idp.issuer]);
+const openPage = () => openBrowserPage(browser, server.url, { also: [idp.issuer] });
 
 /** At the provider's development pages: the login is the person's id there; any password; then consent. */
 async function signInAtProvider(page: Page, login: string): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from '../api.ts';
+import { FocusLink } from './page-parts.tsx';
 
 /** The last segment of a server field path: `body.clinicalDirector` → `clinicalDirector`. */
 const fieldName = (field: string | undefined): string | undefined =>
@@ -56,21 +57,7 @@ export function ErrorSummary({ error, fields = {} }: { error: Error | null; fiel
         <h2 className="nhsuk-error-summary__heading">There is a problem</h2>
         <div className="nhsuk-error-summary__body">
           <ul className="nhsuk-list nhsuk-error-summary__list">
-            <li>
-              {target ? (
-                <a
-                  href={`#${target}`}
-                  onClick={(event) => {
-                    event.preventDefault();
-                    document.getElementById(target)?.focus();
-                  }}
-                >
-                  {error.message}
-                </a>
-              ) : (
-                error.message
-              )}
-            </li>
+            <li>{target ? <FocusLink to={target}>{error.message}</FocusLink> : error.message}</li>
           </ul>
         </div>
       </div>

@@ -1,4 +1,4 @@
-import { Fragment } from 'react';
+import { Fragment, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from '../api.ts';
 import { Link } from '../router.tsx';
 
@@ -59,17 +59,66 @@ export function LoadFailed({ error, what, retry }: { error: Error; what: string;
   );
 }
 
+/** A column heading; numeric columns are right-aligned, like their cells. */
+export type Heading = string | { text: string; numeric: true };
+
 /** An nhsuk table's head row: one column header per heading. */
-export function TableHead({ headings }: { headings: readonly string[] }) {
+export function TableHead({ headings }: { headings: readonly Heading[] }) {
   return (
     <thead className="nhsuk-table__head">
       <tr className="nhsuk-table__row">
-        {headings.map((heading) => (
-          <th scope="col" className="nhsuk-table__header" key={heading}>
-            {heading}
-          </th>
-        ))}
+        {headings.map((heading) => {
+          const text = typeof heading === 'string' ? heading : heading.text;
+          return (
+            <th scope="col" className={`nhsuk-table__header${typeof heading === 'string' ? '' : ' nhsuk-table__header--numeric'}`} key={text}>
+              {text}
+            </th>
+          );
+        })}
       </tr>
     </thead>
+  );
+}
+
+/**
+ * Where every table sits: a named region that scrolls sideways by itself when the table is wider than
+ * the screen, so the page never does (WCAG 1.4.10). While it scrolls it is a tab stop, so a keyboard can
+ * scroll it with the arrow keys; it can always take focus from a skip link (`id`).
+ */
+export function TableRegion({ label, id, children }: { label: string; id?: string; children: ReactNode }) {
+  const region = useRef<HTMLDivElement>(null);
+  const [scrolls, setScrolls] = useState(false);
+  useLayoutEffect(() => {
+    const element = region.current;
+    if (!element) return;
+    const measure = () => setScrolls(element.scrollWidth > element.clientWidth);
+    measure();
+    // The region narrows with the window; the table widens with its rows (or when its <details> opens).
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    if (element.firstElementChild) observer.observe(element.firstElementChild);
+    return () => observer.disconnect();
+  }, []);
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: a named region is what WAI-ARIA asks of a scrolling container; <section> would add an outline entry per table
+    <div ref={region} id={id} className="nhsuk-table-container pcn-table-region" role="region" aria-label={label} tabIndex={scrolls ? 0 : -1}>
+      {children}
+    </div>
+  );
+}
+
+/** An in-page link that moves keyboard focus (not only the scroll position) to the element `to`. */
+export function FocusLink({ to, className, children }: { to: string; className?: string; children: ReactNode }) {
+  return (
+    <a
+      href={`#${to}`}
+      className={className}
+      onClick={(event) => {
+        event.preventDefault();
+        document.getElementById(to)?.focus();
+      }}
+    >
+      {children}
+    </a>
   );
 }

@@ -2,11 +2,15 @@
  * The area map. It must work offline, so by default it draws only our own GeoJSON (catchments,
  * practices, partners) on a plain background; a tile layer is added only when the server's
  * config names one.
+ *
+ * For a keyboard the map is one tab stop (arrow keys pan, + and − zoom), with a skip link past it
+ * to the table that lists the same PCNs: nothing on the map is only on the map.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import * as L from 'leaflet';
 import type { AreaMap, MapFeature, MapFeatureProperties, SizeStatus } from '../api.ts';
 import { formatCount, partnerTypeLabel } from '../format.ts';
+import { FocusLink } from './page-parts.tsx';
 import { statusLabel } from './status-tag.tsx';
 
 /** NHS identity colours: green within range, warm yellow below, red above. */
@@ -54,8 +58,22 @@ function pointOf(feature: MapFeature): L.LatLng | null {
   return L.latLng(lat, lng);
 }
 
-export function PcnMap({ map, tiles, onOpenPcn, onOpenPractice }: { map: AreaMap; tiles: string | null; onOpenPcn: (code: string) => void; onOpenPractice: (ods: string) => void }) {
+export function PcnMap({
+  map,
+  tiles,
+  tableId,
+  onOpenPcn,
+  onOpenPractice,
+}: {
+  map: AreaMap;
+  tiles: string | null;
+  /** The table of PCNs the skip link moves focus to. */
+  tableId: string;
+  onOpenPcn: (code: string) => void;
+  onOpenPractice: (ods: string) => void;
+}) {
   const container = useRef<HTMLDivElement>(null);
+  const hintId = useId();
   // The handlers change identity on each render; the map reads the latest without being rebuilt.
   const handlers = useRef({ onOpenPcn, onOpenPractice });
   handlers.current = { onOpenPcn, onOpenPractice };
@@ -65,6 +83,8 @@ export function PcnMap({ map, tiles, onOpenPcn, onOpenPractice }: { map: AreaMap
     if (!element) return;
 
     const leaflet = L.map(element, { zoomSnap: 0.25, attributionControl: Boolean(tiles) });
+    // The zoom buttons stay for the mouse; the keyboard zooms the focused map with + and −, so they are no extra tab stops.
+    for (const button of leaflet.zoomControl.getContainer()?.querySelectorAll('a') ?? []) button.tabIndex = -1;
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 18 }).addTo(leaflet);
     }
@@ -116,6 +136,13 @@ export function PcnMap({ map, tiles, onOpenPcn, onOpenPractice }: { map: AreaMap
     }
     if (bounds.isValid()) leaflet.fitBounds(bounds, { padding: [16, 16] });
     else leaflet.setView([52.63, 1.3], 8); // Norfolk, until there is anything to draw
+    // Chromium makes an SVG shape with focus listeners (Leaflet's, for its tooltips) a tab stop: the map
+    // is one stop (the shapes exist once the map has a view), so no catchment or marker is another.
+    for (const group of [catchments, partners, practices]) {
+      group.eachLayer((layer) => {
+        if (layer instanceof L.Path) layer.getElement()?.setAttribute('tabindex', '-1');
+      });
+    }
 
     return () => {
       leaflet.remove();
@@ -123,8 +150,24 @@ export function PcnMap({ map, tiles, onOpenPcn, onOpenPractice }: { map: AreaMap
   }, [map, tiles]);
 
   return (
-    // biome-ignore lint/a11y/useSemanticElements: Leaflet draws into this container; a named region lets screen readers find the map
-    <div ref={container} className={`pcn-map${tiles ? '' : ' pcn-map--offline'}`} data-testid="map" role="region" aria-label="Map of PCN catchments, member practices and partners" />
+    <>
+      <FocusLink to={tableId} className="nhsuk-u-visually-hidden-focusable pcn-skip-map">
+        Skip the map to the table of PCNs
+      </FocusLink>
+      <p className="nhsuk-body-s pcn-muted" id={hintId}>
+        With a keyboard the map is one stop: the arrow keys move it, + and − zoom. Every PCN on it is also in the table below.
+      </p>
+      {/* Leaflet makes the container its one tab stop (tabindex 0) for its keyboard handler. */}
+      {/* biome-ignore lint/a11y/useSemanticElements: Leaflet draws into this container; a named region lets screen readers find the map */}
+      <div
+        ref={container}
+        className={`pcn-map${tiles ? '' : ' pcn-map--offline'}`}
+        data-testid="map"
+        role="region"
+        aria-label="Map of PCN catchments, member practices and partners"
+        aria-describedby={hintId}
+      />
+    </>
   );
 }
 

@@ -1,4 +1,5 @@
 import { useMemo, useState, type ReactNode } from 'react';
+import { TableRegion } from './page-parts.tsx';
 
 export interface Column<Row> {
   key: string;
@@ -33,12 +34,15 @@ export function SortableTable<Row>({
   rows,
   rowKey,
   initialSort,
+  id,
 }: {
   caption: string;
   columns: Column<Row>[];
   rows: Row[];
   rowKey: (row: Row) => string;
   initialSort?: { key: string; direction: Direction };
+  /** The table's region, for a skip link to move focus to. */
+  id?: string;
 }) {
   const [sort, setSort] = useState(initialSort ?? { key: columns[0]?.key ?? '', direction: 'ascending' as Direction });
 
@@ -58,52 +62,54 @@ export function SortableTable<Row>({
   const active = columns.find((c) => c.key === sort.key);
 
   return (
-    <div className="nhsuk-table-container">
-      <table className="nhsuk-table nhsuk-table--sortable">
-        <caption className="nhsuk-table__caption">
-          {caption}
-          <span className="nhsuk-u-visually-hidden"> (column headers are sortable)</span>
-        </caption>
-        <thead className="nhsuk-table__head">
-          <tr className="nhsuk-table__row">
-            {columns.map((column) => (
-              <th
-                key={column.key}
-                scope="col"
-                className={`nhsuk-table__header${column.numeric ? ' nhsuk-table__header--numeric' : ''}`}
-                data-sort=""
-                aria-sort={sort.key === column.key ? sort.direction : undefined}
-              >
-                <button type="button" className="nhsuk-link" onClick={() => toggle(column.key)}>
-                  {column.header}
-                </button>
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody className="nhsuk-table__body">
-          {sorted.map((row) => (
-            <tr className="nhsuk-table__row" key={rowKey(row)}>
-              {columns.map((column) => {
-                const content = column.cell ? column.cell(row) : column.sortValue(row);
-                const className = `nhsuk-table__cell${column.numeric ? ' nhsuk-table__cell--numeric' : ''}`;
-                return column.rowHeader ? (
-                  <th key={column.key} scope="row" className={className}>
-                    {content}
-                  </th>
-                ) : (
-                  <td key={column.key} className={className}>
-                    {content}
-                  </td>
-                );
-              })}
+    <>
+      <TableRegion label={caption} id={id}>
+        <table className="nhsuk-table nhsuk-table--sortable">
+          <caption className="nhsuk-table__caption">
+            {caption}
+            <span className="nhsuk-u-visually-hidden"> (column headers are sortable)</span>
+          </caption>
+          <thead className="nhsuk-table__head">
+            <tr className="nhsuk-table__row">
+              {columns.map((column) => (
+                <th
+                  key={column.key}
+                  scope="col"
+                  className={`nhsuk-table__header${column.numeric ? ' nhsuk-table__header--numeric' : ''}`}
+                  data-sort=""
+                  aria-sort={sort.key === column.key ? sort.direction : undefined}
+                >
+                  <button type="button" className="nhsuk-link" onClick={() => toggle(column.key)}>
+                    {column.header}
+                  </button>
+                </th>
+              ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody className="nhsuk-table__body">
+            {sorted.map((row) => (
+              <tr className="nhsuk-table__row" key={rowKey(row)}>
+                {columns.map((column) => {
+                  const content = column.cell ? column.cell(row) : column.sortValue(row);
+                  const className = `nhsuk-table__cell${column.numeric ? ' nhsuk-table__cell--numeric' : ''}`;
+                  return column.rowHeader ? (
+                    <th key={column.key} scope="row" className={className}>
+                      {content}
+                    </th>
+                  ) : (
+                    <td key={column.key} className={className}>
+                      {content}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableRegion>
       <div className="nhsuk-u-visually-hidden" role="status" aria-live="polite">
         {active ? `Sorted by ${active.header}, ${sort.direction}` : ''}
       </div>
-    </div>
+    </>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, type AreaMap, type AreaSummary, type ClientConfig, type PcnSummary } from '../api.ts';
 import { ErrorSummary, messageFor, SubmitButton, TextField, useSubmit } from '../components/forms.tsx';
-import { Breadcrumb, LoadFailed, Loading } from '../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { MapLegend, PcnMap } from '../components/pcn-map.tsx';
 import { SortableTable, type Column } from '../components/sortable-table.tsx';
 import { StatusTag, statusLabel } from '../components/status-tag.tsx';
@@ -123,6 +123,7 @@ function AreaOverview({ area, showBreadcrumb }: { area: AreaSummary; showBreadcr
           <PcnMap
             map={overview.data.map}
             tiles={overview.data.config.mapTiles ?? null}
+            tableId="pcn-table"
             onOpenPcn={(code) => navigate(`/pcns/${encodeURIComponent(code)}`)}
             onOpenPractice={(ods) => navigate(`/practices/${encodeURIComponent(ods)}`)}
           />
@@ -140,6 +141,7 @@ function AreaOverview({ area, showBreadcrumb }: { area: AreaSummary; showBreadcr
             rows={overview.data.pcns}
             rowKey={(p) => p.code}
             initialSort={{ key: 'code', direction: 'ascending' }}
+            id="pcn-table"
           />
         </>
       )}
@@ -156,39 +158,23 @@ function Allocations({ area }: { area: AreaSummary }) {
         <span className="nhsuk-details__summary-text">Where the money came from</span>
       </summary>
       <div className="nhsuk-details__text">
-        <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-table__caption--s">Money given to {area.name}</caption>
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">
-                Purpose
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                Year
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                From
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                PCN
-              </th>
-              <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric">
-                Amount
-              </th>
-            </tr>
-          </thead>
-          <tbody className="nhsuk-table__body">
-            {area.allocations.map((a, i) => (
-              <tr className="nhsuk-table__row" key={`${a.financialYear}-${a.purpose}-${i}`}>
-                <td className="nhsuk-table__cell">{a.purpose}</td>
-                <td className="nhsuk-table__cell">{a.financialYear}</td>
-                <td className="nhsuk-table__cell">{a.source}</td>
-                <td className="nhsuk-table__cell">{a.pcnCode ?? 'Whole area'}</td>
-                <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{formatPence(a.amountPence)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableRegion label={`Money given to ${area.name}`}>
+          <table className="nhsuk-table">
+            <caption className="nhsuk-table__caption nhsuk-table__caption--s">Money given to {area.name}</caption>
+            <TableHead headings={['Purpose', 'Year', 'From', 'PCN', { text: 'Amount', numeric: true }]} />
+            <tbody className="nhsuk-table__body">
+              {area.allocations.map((a, i) => (
+                <tr className="nhsuk-table__row" key={`${a.financialYear}-${a.purpose}-${i}`}>
+                  <td className="nhsuk-table__cell">{a.purpose}</td>
+                  <td className="nhsuk-table__cell">{a.financialYear}</td>
+                  <td className="nhsuk-table__cell">{a.source}</td>
+                  <td className="nhsuk-table__cell">{a.pcnCode ?? 'Whole area'}</td>
+                  <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{formatPence(a.amountPence)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
       </div>
     </details>
   );

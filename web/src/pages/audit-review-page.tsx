@@ -4,7 +4,7 @@
  * with a CSV export for the IG lead's own records.
  */
 import { api, type AuditReview } from '../api.ts';
-import { LoadFailed, Loading, TableHead } from '../components/page-parts.tsx';
+import { LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { formatDateTime } from '../format.ts';
 import { useSession } from '../session.ts';
 import { usePageTitle, useResource } from '../use-resource.ts';
@@ -41,32 +41,34 @@ export function AuditReviewPage() {
       {breakGlass.length === 0 ? (
         <p>No one used emergency access in this period.</p>
       ) : (
-        <table className="nhsuk-table" aria-labelledby="break-glass-heading">
-          <TableHead headings={['When', 'Who', 'Organisation and role', 'Patient', 'Reason given', 'What']} />
-          <tbody className="nhsuk-table__body">
-            {breakGlass.map((use, i) => (
-              <tr className="nhsuk-table__row" key={`${use.at}-${i}`}>
-                <td className="nhsuk-table__cell">{formatDateTime(use.at)}</td>
-                <td className="nhsuk-table__cell">{use.actor}</td>
-                <td className="nhsuk-table__cell">
-                  {use.organisation ?? '—'}, {use.role ?? '—'}
-                </td>
-                <td className="nhsuk-table__cell">
-                  {use.patients.map((p) => (
-                    <a key={p} href={`/patients/${encodeURIComponent(p)}`}>
-                      {p}
-                    </a>
-                  ))}
-                </td>
-                <td className="nhsuk-table__cell">“{use.reason}”</td>
-                <td className="nhsuk-table__cell">
-                  {use.action}
-                  {use.outcome === 'success' ? '' : ` (${use.outcome})`}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableRegion label="Emergency access (break glass)">
+          <table className="nhsuk-table" aria-labelledby="break-glass-heading">
+            <TableHead headings={['When', 'Who', 'Organisation and role', 'Patient', 'Reason given', 'What']} />
+            <tbody className="nhsuk-table__body">
+              {breakGlass.map((use, i) => (
+                <tr className="nhsuk-table__row" key={`${use.at}-${i}`}>
+                  <td className="nhsuk-table__cell">{formatDateTime(use.at)}</td>
+                  <td className="nhsuk-table__cell">{use.actor}</td>
+                  <td className="nhsuk-table__cell">
+                    {use.organisation ?? '—'}, {use.role ?? '—'}
+                  </td>
+                  <td className="nhsuk-table__cell">
+                    {use.patients.map((p) => (
+                      <a key={p} href={`/patients/${encodeURIComponent(p)}`}>
+                        {p}
+                      </a>
+                    ))}
+                  </td>
+                  <td className="nhsuk-table__cell">“{use.reason}”</td>
+                  <td className="nhsuk-table__cell">
+                    {use.action}
+                    {use.outcome === 'success' ? '' : ` (${use.outcome})`}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
       )}
 
       <h2 id="unusual-heading">Unusual access</h2>
@@ -77,21 +79,23 @@ export function AuditReviewPage() {
       {unusual.length === 0 ? (
         <p>No one went over the threshold in this period.</p>
       ) : (
-        <table className="nhsuk-table" aria-labelledby="unusual-heading">
-          <TableHead headings={['Day', 'Who', 'Organisation and role', 'Patients']} />
-          <tbody className="nhsuk-table__body">
-            {unusual.map((day) => (
-              <tr className="nhsuk-table__row" key={`${day.day}-${day.actor}`}>
-                <td className="nhsuk-table__cell">{day.day}</td>
-                <td className="nhsuk-table__cell">{day.actor}</td>
-                <td className="nhsuk-table__cell">
-                  {day.organisation ?? '—'}, {day.role ?? '—'}
-                </td>
-                <td className="nhsuk-table__cell">{day.patients}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableRegion label="Unusual access">
+          <table className="nhsuk-table" aria-labelledby="unusual-heading">
+            <TableHead headings={['Day', 'Who', 'Organisation and role', 'Patients']} />
+            <tbody className="nhsuk-table__body">
+              {unusual.map((day) => (
+                <tr className="nhsuk-table__row" key={`${day.day}-${day.actor}`}>
+                  <td className="nhsuk-table__cell">{day.day}</td>
+                  <td className="nhsuk-table__cell">{day.actor}</td>
+                  <td className="nhsuk-table__cell">
+                    {day.organisation ?? '—'}, {day.role ?? '—'}
+                  </td>
+                  <td className="nhsuk-table__cell">{day.patients}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
       )}
     </>
   );

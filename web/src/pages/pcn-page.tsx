@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, PARTNER_TYPES, type PartnerType, type PcnDetail } from '../api.ts';
 import { Confirmation, ErrorSummary, messageFor, SelectField, SubmitButton, TextField, useSubmit } from '../components/forms.tsx';
-import { Breadcrumb, LoadFailed, Loading } from '../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { StatusTag } from '../components/status-tag.tsx';
 import { SummaryList } from '../components/summary-list.tsx';
 import { formatCount, formatDate, formatDateTime, formatRange, partnerTypeLabel } from '../format.ts';
@@ -83,47 +83,28 @@ function MemberPractices({ pcn }: { pcn: PcnDetail }) {
       {pcn.practices.length === 0 ? (
         <p>This PCN has no member practices yet.</p>
       ) : (
-        <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Member practices of {pcn.name}</caption>
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">
-                ODS code
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                Practice
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                Town
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                Postcode
-              </th>
-              <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric">
-                List size
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                Member since
-              </th>
-            </tr>
-          </thead>
-          <tbody className="nhsuk-table__body">
-            {pcn.practices.map((practice) => (
-              <tr className="nhsuk-table__row" key={practice.ods}>
-                <th scope="row" className="nhsuk-table__cell">
-                  {practice.ods}
-                </th>
-                <td className="nhsuk-table__cell">
-                  <Link href={`/practices/${encodeURIComponent(practice.ods)}`}>{practice.name}</Link>
-                </td>
-                <td className="nhsuk-table__cell">{practice.town ?? ''}</td>
-                <td className="nhsuk-table__cell">{practice.postcode ?? ''}</td>
-                <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{practice.listSize === null ? 'Not known' : formatCount(practice.listSize)}</td>
-                <td className="nhsuk-table__cell">{formatDate(practice.joinedDate)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableRegion label={`Member practices of ${pcn.name}`}>
+          <table className="nhsuk-table">
+            <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Member practices of {pcn.name}</caption>
+            <TableHead headings={['ODS code', 'Practice', 'Town', 'Postcode', { text: 'List size', numeric: true }, 'Member since']} />
+            <tbody className="nhsuk-table__body">
+              {pcn.practices.map((practice) => (
+                <tr className="nhsuk-table__row" key={practice.ods}>
+                  <th scope="row" className="nhsuk-table__cell">
+                    {practice.ods}
+                  </th>
+                  <td className="nhsuk-table__cell">
+                    <Link href={`/practices/${encodeURIComponent(practice.ods)}`}>{practice.name}</Link>
+                  </td>
+                  <td className="nhsuk-table__cell">{practice.town ?? ''}</td>
+                  <td className="nhsuk-table__cell">{practice.postcode ?? ''}</td>
+                  <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{practice.listSize === null ? 'Not known' : formatCount(practice.listSize)}</td>
+                  <td className="nhsuk-table__cell">{formatDate(practice.joinedDate)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
       )}
     </>
   );
@@ -170,33 +151,23 @@ function MembershipHistory({ pcn }: { pcn: PcnDetail }) {
       {pcn.history.length === 0 ? (
         <p>No membership history is recorded.</p>
       ) : (
-        <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Practices that have belonged to {pcn.name}</caption>
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">
-                Practice
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                From
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                To
-              </th>
-            </tr>
-          </thead>
-          <tbody className="nhsuk-table__body">
-            {pcn.history.map((entry) => (
-              <tr className="nhsuk-table__row" key={`${entry.practiceOds}-${entry.startDate}`}>
-                <td className="nhsuk-table__cell">
-                  <Link href={`/practices/${encodeURIComponent(entry.practiceOds)}`}>{entry.practiceName}</Link> <span className="pcn-muted">({entry.practiceOds})</span>
-                </td>
-                <td className="nhsuk-table__cell">{formatDate(entry.startDate)}</td>
-                <td className="nhsuk-table__cell">{entry.endDate ? formatDate(entry.endDate) : 'Current member'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableRegion label={`Practices that have belonged to ${pcn.name}`}>
+          <table className="nhsuk-table">
+            <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Practices that have belonged to {pcn.name}</caption>
+            <TableHead headings={['Practice', 'From', 'To']} />
+            <tbody className="nhsuk-table__body">
+              {pcn.history.map((entry) => (
+                <tr className="nhsuk-table__row" key={`${entry.practiceOds}-${entry.startDate}`}>
+                  <td className="nhsuk-table__cell">
+                    <Link href={`/practices/${encodeURIComponent(entry.practiceOds)}`}>{entry.practiceName}</Link> <span className="pcn-muted">({entry.practiceOds})</span>
+                  </td>
+                  <td className="nhsuk-table__cell">{formatDate(entry.startDate)}</td>
+                  <td className="nhsuk-table__cell">{entry.endDate ? formatDate(entry.endDate) : 'Current member'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
       )}
     </>
   );
@@ -209,33 +180,23 @@ function RecentChanges({ pcn }: { pcn: PcnDetail }) {
       {pcn.changes.length === 0 ? (
         <p>No changes have been made to this PCN in PCN Hub.</p>
       ) : (
-        <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Recent changes to {pcn.name}</caption>
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">
-                When
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                Who
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                What
-              </th>
-            </tr>
-          </thead>
-          <tbody className="nhsuk-table__body">
-            {pcn.changes.map((change, i) => (
-              <tr className="nhsuk-table__row" key={`${change.at}-${i}`}>
-                <td className="nhsuk-table__cell">
-                  <time dateTime={change.at}>{formatDateTime(change.at)}</time>
-                </td>
-                <td className="nhsuk-table__cell">{change.actor}</td>
-                <td className="nhsuk-table__cell">{change.summary || change.action}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableRegion label={`Recent changes to ${pcn.name}`}>
+          <table className="nhsuk-table">
+            <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Recent changes to {pcn.name}</caption>
+            <TableHead headings={['When', 'Who', 'What']} />
+            <tbody className="nhsuk-table__body">
+              {pcn.changes.map((change, i) => (
+                <tr className="nhsuk-table__row" key={`${change.at}-${i}`}>
+                  <td className="nhsuk-table__cell">
+                    <time dateTime={change.at}>{formatDateTime(change.at)}</time>
+                  </td>
+                  <td className="nhsuk-table__cell">{change.actor}</td>
+                  <td className="nhsuk-table__cell">{change.summary || change.action}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
       )}
     </>
   );

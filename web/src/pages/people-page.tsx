@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { api, type Role, type UserListing } from '../api.ts';
 import { Confirmation, ErrorSummary, messageFor, SelectField, SubmitButton, TextField, useSubmit } from '../components/forms.tsx';
-import { Breadcrumb, LoadFailed, Loading, TableHead } from '../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { formatDateTime } from '../format.ts';
 import { ROLE_OPTIONS, roleTitle } from '../roles.ts';
 import { Link } from '../router.tsx';
@@ -29,25 +29,27 @@ export function PeoplePage() {
     <>
       <h1>People</h1>
       <p>Everyone who signs in to PCN Hub. Open a person to change their role or organisation, set a new password or disable them.</p>
-      <table className="nhsuk-table">
-        <caption className="nhsuk-table__caption" id="people-caption">
-          {people.data.items.length} people
-        </caption>
-        <TableHead headings={['Name', 'Email', 'Role', 'Organisation', 'Status']} />
-        <tbody className="nhsuk-table__body">
-          {people.data.items.map((user) => (
-            <tr className="nhsuk-table__row" key={user.email}>
-              <td className="nhsuk-table__cell">
-                <Link href={`/people/${encodeURIComponent(user.email)}`}>{user.name}</Link>
-              </td>
-              <td className="nhsuk-table__cell">{user.email}</td>
-              <td className="nhsuk-table__cell">{roleTitle(user.role)}</td>
-              <td className="nhsuk-table__cell">{organisation(user)}</td>
-              <td className="nhsuk-table__cell">{status(user)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <TableRegion label="People who sign in">
+        <table className="nhsuk-table">
+          <caption className="nhsuk-table__caption" id="people-caption">
+            {people.data.items.length} people
+          </caption>
+          <TableHead headings={['Name', 'Email', 'Role', 'Organisation', 'Status']} />
+          <tbody className="nhsuk-table__body">
+            {people.data.items.map((user) => (
+              <tr className="nhsuk-table__row" key={user.email}>
+                <td className="nhsuk-table__cell">
+                  <Link href={`/people/${encodeURIComponent(user.email)}`}>{user.name}</Link>
+                </td>
+                <td className="nhsuk-table__cell">{user.email}</td>
+                <td className="nhsuk-table__cell">{roleTitle(user.role)}</td>
+                <td className="nhsuk-table__cell">{organisation(user)}</td>
+                <td className="nhsuk-table__cell">{status(user)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableRegion>
     </>
   );
 }

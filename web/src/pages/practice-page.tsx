@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, type PcnSummary, type PracticeDetail } from '../api.ts';
 import { Confirmation, DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, SelectField, SubmitButton, useSubmit } from '../components/forms.tsx';
-import { Breadcrumb, LoadFailed, Loading } from '../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { SummaryList } from '../components/summary-list.tsx';
 import { formatCount, formatDate } from '../format.ts';
 import { Link } from '../router.tsx';
@@ -54,33 +54,23 @@ function PracticeDetails({ practice, reload }: { practice: PracticeDetail; reloa
       {practice.history.length === 0 ? (
         <p>No PCN membership is recorded for this practice.</p>
       ) : (
-        <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">PCNs {practice.name} has belonged to</caption>
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">
-                PCN
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                From
-              </th>
-              <th scope="col" className="nhsuk-table__header">
-                To
-              </th>
-            </tr>
-          </thead>
-          <tbody className="nhsuk-table__body">
-            {practice.history.map((entry) => (
-              <tr className="nhsuk-table__row" key={`${entry.pcnCode}-${entry.startDate}`}>
-                <td className="nhsuk-table__cell">
-                  <Link href={`/pcns/${encodeURIComponent(entry.pcnCode)}`}>{entry.pcnName}</Link> <span className="pcn-muted">({entry.pcnCode})</span>
-                </td>
-                <td className="nhsuk-table__cell">{formatDate(entry.startDate)}</td>
-                <td className="nhsuk-table__cell">{entry.endDate ? formatDate(entry.endDate) : 'Current'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableRegion label={`PCNs ${practice.name} has belonged to`}>
+          <table className="nhsuk-table">
+            <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">PCNs {practice.name} has belonged to</caption>
+            <TableHead headings={['PCN', 'From', 'To']} />
+            <tbody className="nhsuk-table__body">
+              {practice.history.map((entry) => (
+                <tr className="nhsuk-table__row" key={`${entry.pcnCode}-${entry.startDate}`}>
+                  <td className="nhsuk-table__cell">
+                    <Link href={`/pcns/${encodeURIComponent(entry.pcnCode)}`}>{entry.pcnName}</Link> <span className="pcn-muted">({entry.pcnCode})</span>
+                  </td>
+                  <td className="nhsuk-table__cell">{formatDate(entry.startDate)}</td>
+                  <td className="nhsuk-table__cell">{entry.endDate ? formatDate(entry.endDate) : 'Current'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
       )}
 
       {(user?.role === 'admin' || canChangePcn(user, practice.pcn?.code)) && (

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'react';
 import { type AccessLogPage, ApiError, api } from '../../api.ts';
 import { formatDateTime } from '../../format.ts';
-import { TableHead } from '../page-parts.tsx';
+import { TableHead, TableRegion } from '../page-parts.tsx';
 
 const WHY: Record<string, string> = { 'direct-care': 'Direct care', 'secondary-use': 'Planning or analysis' };
 const OUTCOME: Record<string, string> = { denied: ' (refused)', error: ' (failed)', success: '' };
@@ -38,23 +38,25 @@ export function AccessLog({ patientId }: { patientId: string }) {
       {!failed && !last && <p className="nhsuk-body-s">Loading the access log…</p>}
       {last && entries.length === 0 && <p>No one has looked at this record yet.</p>}
       {entries.length > 0 && (
-        <table className="nhsuk-table">
-          <TableHead headings={['When', 'Organisation', 'Role', 'What', 'Why']} />
-          <tbody className="nhsuk-table__body">
-            {entries.map((entry, i) => (
-              <tr className="nhsuk-table__row" key={`${entry.at}-${i}`}>
-                <td className="nhsuk-table__cell">{formatDateTime(entry.at)}</td>
-                <td className="nhsuk-table__cell">{entry.organisation ?? '—'}</td>
-                <td className="nhsuk-table__cell">{entry.role ?? '—'}</td>
-                <td className="nhsuk-table__cell">
-                  {entry.action}
-                  {OUTCOME[entry.outcome]}
-                </td>
-                <td className="nhsuk-table__cell">{entry.breakGlassReason ? <strong>Emergency access: “{entry.breakGlassReason}”</strong> : (WHY[entry.purpose ?? ''] ?? entry.purpose ?? '—')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableRegion label="Access log, newest first">
+          <table className="nhsuk-table">
+            <TableHead headings={['When', 'Organisation', 'Role', 'What', 'Why']} />
+            <tbody className="nhsuk-table__body">
+              {entries.map((entry, i) => (
+                <tr className="nhsuk-table__row" key={`${entry.at}-${i}`}>
+                  <td className="nhsuk-table__cell">{formatDateTime(entry.at)}</td>
+                  <td className="nhsuk-table__cell">{entry.organisation ?? '—'}</td>
+                  <td className="nhsuk-table__cell">{entry.role ?? '—'}</td>
+                  <td className="nhsuk-table__cell">
+                    {entry.action}
+                    {OUTCOME[entry.outcome]}
+                  </td>
+                  <td className="nhsuk-table__cell">{entry.breakGlassReason ? <strong>Emergency access: “{entry.breakGlassReason}”</strong> : (WHY[entry.purpose ?? ''] ?? entry.purpose ?? '—')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
       )}
       {last?.hasMore && (
         <button type="button" className="nhsuk-button nhsuk-button--secondary" onClick={() => void load(last.page + 1)}>

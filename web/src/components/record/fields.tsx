@@ -81,7 +81,6 @@ export function RadiosField({
             return (
               <Fragment key={option.value}>
                 <div className="nhsuk-radios__item">
-                  {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: NHS.UK frontend's conditional radios announce the revealed panel with aria-expanded */}
                   <input
                     className="nhsuk-radios__input"
                     id={inputId}
@@ -91,7 +90,6 @@ export function RadiosField({
                     checked={checked}
                     aria-describedby={option.hint ? `${inputId}-item-hint` : undefined}
                     aria-controls={option.conditional ? `${inputId}-conditional` : undefined}
-                    aria-expanded={option.conditional ? checked : undefined}
                     onChange={() => onChange(option.value)}
                   />
                   <label className="nhsuk-label nhsuk-radios__label" htmlFor={inputId}>

@@ -7,7 +7,7 @@ import type { ReactNode } from 'react';
 import { api } from '../../api.ts';
 import { formatDate } from '../../format.ts';
 import { Link } from '../../router.tsx';
-import { TableHead } from '../page-parts.tsx';
+import { TableHead, TableRegion } from '../page-parts.tsx';
 import { useResource } from '../../use-resource.ts';
 import {
   addressText,
@@ -167,7 +167,7 @@ function StatusTag({ status }: { status: string | null | undefined }) {
 function RecordTable({ caption, headers, rows, empty }: { caption: string; headers: string[]; rows: Array<{ key: string; cells: ReactNode[] }>; empty: string }) {
   if (rows.length === 0) return <p>{empty}</p>;
   return (
-    <div className="nhsuk-table-container">
+    <TableRegion label={caption}>
       <table className="nhsuk-table pcn-record-table">
         <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">{caption}</caption>
         <TableHead headings={headers} />
@@ -189,7 +189,7 @@ function RecordTable({ caption, headers, rows, empty }: { caption: string; heade
           ))}
         </tbody>
       </table>
-    </div>
+    </TableRegion>
   );
 }
 
@@ -281,7 +281,7 @@ export function Allergies({ entries }: { entries: Resource[] }) {
     <section aria-labelledby="allergies-heading">
       <h2 id="allergies-heading">Allergies and adverse reactions</h2>
       <RecordTable
-        caption="Allergies and adverse reactions"
+        caption="Allergies and adverse reactions, newest first"
         headers={['Substance', 'Reaction', 'Criticality', 'Recorded', 'Recorded by']}
         empty="No allergies are recorded. This does not mean the patient has none."
         rows={allergies.map((a) => ({

@@ -5,6 +5,7 @@
  */
 import { useId } from 'react';
 import { formatDate } from '../../format.ts';
+import { TableHead, TableRegion } from '../page-parts.tsx';
 import type { Reading, Trend } from './entries.ts';
 
 // About the size it is drawn at in half the page, so its 14px labels stay about 14px on screen.
@@ -142,36 +143,27 @@ function ReadingsTable({ trend }: { trend: Trend }) {
         <span className="nhsuk-details__summary-text">Show the {trend.noun} readings as a table</span>
       </summary>
       <div className="nhsuk-details__text">
-        <table className="nhsuk-table">
-          <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">{trend.title} readings, newest first</caption>
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              <th scope="col" className="nhsuk-table__header">
-                Date
-              </th>
-              {trend.series.map((s) => (
-                <th scope="col" className="nhsuk-table__header nhsuk-table__header--numeric" key={s.name}>
-                  {s.name} ({trend.unit})
-                </th>
+        <TableRegion label={`${trend.title} readings, newest first`}>
+          <table className="nhsuk-table">
+            <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">{trend.title} readings, newest first</caption>
+            <TableHead headings={['Date', ...trend.series.map((s) => ({ text: `${s.name} (${trend.unit})`, numeric: true as const }))]} />
+            <tbody className="nhsuk-table__body">
+              {dates.map((date) => (
+                <tr className="nhsuk-table__row" key={date}>
+                  <td className="nhsuk-table__cell">{formatDate(date)}</td>
+                  {trend.series.map((s) => {
+                    const reading = s.readings.find((r) => r.date === date);
+                    return (
+                      <td className="nhsuk-table__cell nhsuk-table__cell--numeric" key={s.name}>
+                        {reading ? number.format(reading.value) : '–'}
+                      </td>
+                    );
+                  })}
+                </tr>
               ))}
-            </tr>
-          </thead>
-          <tbody className="nhsuk-table__body">
-            {dates.map((date) => (
-              <tr className="nhsuk-table__row" key={date}>
-                <td className="nhsuk-table__cell">{formatDate(date)}</td>
-                {trend.series.map((s) => {
-                  const reading = s.readings.find((r) => r.date === date);
-                  return (
-                    <td className="nhsuk-table__cell nhsuk-table__cell--numeric" key={s.name}>
-                      {reading ? number.format(reading.value) : '–'}
-                    </td>
-                  );
-                })}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+            </tbody>
+          </table>
+        </TableRegion>
       </div>
     </details>
   );
