@@ -38,6 +38,14 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+const originOf = (url: string): string | undefined => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+};
+
 /** A desktop browser window, and the narrow phone (an iPhone 12–15's CSS width) the reflow rule is checked at. */
 export const DESKTOP = { width: 1280, height: 900 } as const;
 export const PHONE = { width: 390, height: 844 } as const;
@@ -90,7 +98,11 @@ export async function openPage(
   await context.route('**/*', (route) => {
     const url = route.request().url();
     if (allowed.has(new URL(url).origin)) return route.continue();
-    errors.push(new Error(`The page asked for ${url}: every request must go to PCN Hub's own server (${server})`));
+    // Refused wherever it comes from; a fault when one of PCN Hub's pages asked (not, say, the test identity provider's).
+    const asker = originOf(route.request().frame().url());
+    if (asker === undefined || asker === server || !allowed.has(asker)) {
+      errors.push(new Error(`The page asked for ${url}: every request must go to PCN Hub's own server (${server})`));
+    }
     return route.abort('blockedbyclient');
   });
   const page = await context.newPage();
