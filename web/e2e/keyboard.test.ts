@@ -95,7 +95,14 @@ test('keyboard only: sign in, skip the map to the table, sort and open a PCN, fi
       (width) => width > before.width * 1.2,
       'the catchment after + (zoomed in)',
     );
-    const zoomed = (await catchment.boundingBox())!;
+    // Leaflet reads the arrow keys only once its zoom has settled: wait until the catchment stops changing.
+    let zoomed = (await catchment.boundingBox())!;
+    for (let settled = false, tries = 0; !settled && tries < 40; tries++) {
+      await page.waitForTimeout(250);
+      const now = (await catchment.boundingBox())!;
+      settled = now.x === zoomed.x && now.width === zoomed.width;
+      zoomed = now;
+    }
     await page.keyboard.press('ArrowRight');
     await eventually(
       async () => (await catchment.boundingBox())?.x ?? 0,
