@@ -7,6 +7,7 @@ import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, ERROR_TABLE, type ErrorCode, type ErrorMeaning } from '../shared/errors.ts';
+import { isForPeople } from '../shared/schemas.ts';
 import { appErrorOutcome } from '../fhir-store/index.ts';
 
 export const STATUS = Object.fromEntries(Object.entries(ERROR_TABLE).map(([code, meaning]) => [code, meaning.status])) as Record<ErrorCode, number>;
@@ -24,7 +25,10 @@ export function asAppError(error: unknown): AppError | undefined {
   if (hasZodFastifySchemaValidationErrors(fastifyError)) {
     const first = fastifyError.validation[0]!;
     const field = first.instancePath.replace(/^\//, '').replaceAll('/', '.') || fastifyError.validationContext || 'body';
-    return new AppError('invalid', `${field}: ${first.message}`, field);
+    // A message written for people ("Select the PCN the practice is moving to") is answered as it is; a rule's
+    // terse words ("a date is written yyyy-mm-dd", zod's own) are prefixed with the field they are about.
+    const message = first.message ?? 'is not valid';
+    return new AppError('invalid', isForPeople(message) ? message : `${field}: ${message}`, field);
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

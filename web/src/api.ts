@@ -6,9 +6,9 @@ import { navigate } from './router.tsx';
 import { clearSession, getToken } from './session.ts';
 
 // The API's shapes are the server's own types (type-only imports): one definition serves both sides.
-import type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus } from '../../src/modules/network/index.ts';
+import type { AreaSummary, MovePreview, PartnerType, PcnChange, PcnDetail, PcnSummary, PracticeDetail, PracticeMove, SizeStatus } from '../../src/modules/network/index.ts';
 import type { PublicUser, RecordAccessFlags } from '../../src/http/api/auth-routes.ts';
-export type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus };
+export type { AreaSummary, MovePreview, PartnerType, PcnChange, PcnDetail, PcnSummary, PracticeDetail, PracticeMove, SizeStatus };
 /** The signed-in user as the session keeps them: who they are, and what their role may do with the record. */
 export type User = PublicUser & Partial<RecordAccessFlags>;
 export type { AllocationView as Allocation } from '../../src/modules/funding/index.ts';
@@ -108,6 +108,13 @@ async function request<T>(method: string, path: string, body?: unknown, accept =
 
 const enc = encodeURIComponent;
 
+/** A move: the PCN it joins, the day (default today) and, when the practice is its PCN's payee, that PCN's new payee. */
+export interface MoveInput {
+  pcnCode: string;
+  date?: string;
+  newPayeeOds?: string;
+}
+
 export const api = {
   login: (email: string, password: string) => request<{ token: string; user: PublicUser; access: RecordAccessFlags }>('POST', '/api/login', { email, password }),
   /** Signs the token out on the server, so that a copy of it is refused too. */
@@ -122,7 +129,12 @@ export const api = {
   setClinicalDirector: (code: string, clinicalDirector: string) => request<unknown>('PATCH', `/api/pcns/${enc(code)}`, { clinicalDirector }),
   addPartner: (pcnCode: string, input: { code?: string; name: string; type: PartnerType; postcode?: string; role?: string }) => request<unknown>('POST', `/api/pcns/${enc(pcnCode)}/partners`, input),
   practice: (ods: string) => request<PracticeDetail>('GET', `/api/practices/${enc(ods)}`),
-  movePractice: (ods: string, input: { pcnCode: string; date?: string }) => request<unknown>('PATCH', `/api/practices/${enc(ods)}`, input),
+  movePractice: (ods: string, input: MoveInput) => request<PracticeDetail>('PATCH', `/api/practices/${enc(ods)}`, input),
+  /** What a move would change (list sizes against the rule, the payee), checked as the move would be; writes nothing. */
+  previewMove: (ods: string, input: MoveInput) =>
+    request<MovePreview>('GET', `/api/practices/${enc(ods)}/move-preview?${new URLSearchParams(Object.entries(input).filter((entry): entry is [string, string] => entry[1] !== undefined))}`),
+  /** Cancels a scheduled move, or one made today. */
+  cancelMove: (ods: string) => request<PracticeDetail>('DELETE', `/api/practices/${enc(ods)}/move`),
   /** Who looked at a patient's record, newest first, a page at a time. */
   accessLog: (patientId: string, page = 1) => request<AccessLogPage>('GET', `/api/patients/${enc(patientId)}/access-log?page=${page}&pageSize=20`),
   auditReview: (days = 30) => request<AuditReview>('GET', `/api/audit/review?days=${days}`),

@@ -548,7 +548,7 @@ const EXPORTS = [
   {
     file: 'pcns.csv',
     columns: ['pcn_code', 'pcn_name', 'area_code', 'clinical_director', 'nominated_payee_ods', 'open_date', 'close_date'],
-    sql: `SELECT code AS pcn_code, name AS pcn_name, area_code, clinical_director, nominated_payee_ods,
+    sql: `SELECT code AS pcn_code, name AS pcn_name, area_code, clinical_director, pcn_payee_on(code, registry_today()) AS nominated_payee_ods,
                  to_char(open_date, 'YYYY-MM-DD') AS open_date, to_char(close_date, 'YYYY-MM-DD') AS close_date
             FROM pcn ORDER BY code COLLATE "C"`,
   },
@@ -558,7 +558,7 @@ const EXPORTS = [
     sql: `SELECT pr.ods AS ods_code, pr.name, pr.postcode, pr.town, m.pcn_code, pr.list_size, pr.latitude, pr.longitude,
                  to_char(m.start_date, 'YYYY-MM-DD') AS joined_date
             FROM practice pr
-            LEFT JOIN practice_membership m ON m.practice_ods = pr.ods AND m.end_date IS NULL
+            LEFT JOIN practice_membership_in_effect m ON m.practice_ods = pr.ods
            ORDER BY pr.ods COLLATE "C"`,
   },
   {

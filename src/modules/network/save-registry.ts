@@ -65,7 +65,8 @@ export async function saveRegistry(db: Db, actor: Actor, snapshot: RegistrySnaps
       `UPDATE pcn SET nominated_payee_ods = NULL
         WHERE nominated_payee_ods IS NOT NULL AND NOT EXISTS (
           SELECT 1 FROM practice_membership m
-           WHERE m.practice_ods = pcn.nominated_payee_ods AND m.pcn_code = pcn.code AND m.end_date IS NULL)`,
+           WHERE m.practice_ods = pcn.nominated_payee_ods AND m.pcn_code = pcn.code
+             AND (m.end_date IS NULL OR m.end_date >= registry_today()))`,
     );
     tick();
     await tx.query(
