@@ -7,9 +7,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiHarness, type ApiHarness } from '../../../test/api.ts';
-import { testEngine } from '../../../test/db.ts';
 import { addDays, registryToday } from '../../shared/dates.ts';
-import { loadRegistry, registryAsFhir } from '../../modules/network/index.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SYSTEM_ACTOR } from '../../modules/access/index.ts';
+import { getPcn, loadRegistry, readRegistryDir, registryAsFhir, saveRegistry, writeRegistryDir } from '../../modules/network/index.ts';
+import { testDb, testEngine } from '../../../test/db.ts';
 
 let h: ApiHarness;
 let admin: string;
@@ -227,6 +231,30 @@ test('moving the nominated payee needs the new payee in the same step; the PCN i
     snapshot.pcns.find((p) => p.code === 'U90014'),
     'still a PCN',
   );
+});
+
+test('a scheduled move and its payee handover survive export → import', async () => {
+  const detail = await pcn('U90018');
+  const payee = detail.nominatedPayee!.ods;
+  const staying = detail.practices.find((p) => p.ods !== payee)!.ods;
+  assert.equal((await send('PATCH', `/api/practices/${payee}`, { pcnCode: 'U90019', date: tomorrow, newPayeeOds: staying })).statusCode, 200);
+  const dir = await mkdtemp(join(tmpdir(), 'registry-moves-'));
+  const copy = await testDb();
+  try {
+    await writeRegistryDir(h.db, dir);
+    await saveRegistry(copy, SYSTEM_ACTOR, await readRegistryDir(copy, dir));
+    const [now, then] = [await getPcn(copy, 'U90018', today), await getPcn(copy, 'U90018', tomorrow)];
+    assert.equal(now.nominatedPayee?.ods, payee);
+    assert.ok(
+      now.practices.some((p) => p.ods === payee),
+      'still a member today',
+    );
+    assert.equal(then.nominatedPayee?.ods, staying, 'its successor takes over on the day');
+    assert.ok(!then.practices.some((p) => p.ods === payee));
+  } finally {
+    await copy.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('what a move would change is shown before it is made, and nothing is written', async () => {
