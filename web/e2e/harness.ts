@@ -4,7 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startServer } from '../../src/server.ts';
+import type { Db } from '../../src/storage/db.ts';
+import { testDb } from '../../test/db.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const shotsDir = join(repoRoot, 'test-results');
@@ -70,4 +74,32 @@ export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => bo
     value = await read();
   }
   return value;
+}
+
+export interface JourneyServer {
+  url: string;
+  db: Db;
+  browser: Browser;
+}
+
+/**
+ * For a test file: a built web app, a server on a fresh seeded database (the engine of the run) and Debian
+ * Chromium, started before its tests and closed after them. Read the fields inside tests, once started.
+ */
+export function journeyServer(adminPassword: string): JourneyServer {
+  const started = {} as JourneyServer;
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  before(async () => {
+    ensureWebBuild();
+    const db = await testDb();
+    const [running, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword }), launchChromium()]);
+    server = running;
+    Object.assign(started, { url: running.url, db: running.db, browser });
+  });
+  after(async () => {
+    await started.browser?.close();
+    await server?.close();
+    await server?.db.close();
+  });
+  return started;
 }

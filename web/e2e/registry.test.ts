@@ -6,33 +6,17 @@
  *   PCN_TEST_ENGINE=pglite node --import tsx --test web/e2e/registry.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { registryToday } from '../../src/shared/dates.ts';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
-import { testDb } from '../../test/db.ts';
-import { ensureWebBuild, eventually, launchChromium, openPage as openBrowserPage, screenshot, signIn as signInAs } from './harness.ts';
+import { eventually, journeyServer, openPage as openBrowserPage, screenshot, signIn as signInAs } from './harness.ts';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
 const AREA_NAME = 'Norfolk and Waveney (demo)';
 const NEXT_YEAR = String(Number(registryToday().slice(0, 4)) + 1);
 const FIRST_APRIL = `1 April ${NEXT_YEAR}`;
 
-let server: { url: string; db: Db; close(): Promise<void> };
-let browser: Browser;
-
-before(async () => {
-  ensureWebBuild();
-  const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await server?.db.close();
-});
+const server = journeyServer(ADMIN.password);
 
 const summaryValue = (page: Page, key: string) => page.locator('.nhsuk-summary-list__row', { has: page.locator('dt', { hasText: new RegExp(`^${key}$`) }) }).locator('dd');
 const toNumbers = (text: string) => [...text.matchAll(/[\d,]+(?= →|\s\()/g)].map((m) => Number(m[0].replaceAll(',', '')));
@@ -50,7 +34,7 @@ async function chooseMove(page: Page, pcnCode: string) {
 }
 
 test('a move: plain-English errors, a confirmation of what changes, then scheduled on the practice and both PCNs, and cancelled', async () => {
-  const { context, page, errors } = await openBrowserPage(browser, server.url);
+  const { context, page, errors } = await openBrowserPage(server.browser, server.url);
   try {
     await signInAs(page, server.url, ADMIN, AREA_NAME);
     await page.goto(`${server.url}/practices/Z90201`);
@@ -121,8 +105,30 @@ test('a move: plain-English errors, a confirmation of what changes, then schedul
     assert.equal((await joining.locator('li').textContent())?.replace(/\s+/g, ' '), `Market Street Surgery (Z90201): joining from ${FIRST_APRIL} (leaving Norwich North PCN)`);
     await screenshot(page, 'registry-1-pcn-joining');
 
-    // Cancelled: as if it had never been scheduled.
+    // Changed: the same form, filled in with the move, checked and confirmed; recorded as it should have been.
     await page.goto(`${server.url}/practices/Z90201`);
+    await page.getByRole('button', { name: 'Change this move' }).click();
+    const change = page.getByRole('region', { name: 'Change the move' });
+    await eventually(
+      () => change.getByLabel('New PCN').inputValue(),
+      (value) => value === 'U90003',
+      'the move being changed, filled in once the PCNs have loaded',
+    );
+    assert.equal(await change.getByLabel('Year').inputValue(), NEXT_YEAR);
+    await change.getByLabel('New PCN').selectOption('U90004');
+    await change.getByRole('button', { name: 'Continue' }).click();
+    await change.getByRole('region', { name: 'Check the move before confirming it' }).getByRole('button', { name: 'Confirm move' }).click();
+    await page.getByRole('heading', { name: `Important: Moving to Great Yarmouth and Northern Villages PCN on ${FIRST_APRIL}` }).waitFor();
+    const changed = await page
+      .getByRole('table', { name: /has belonged to/ })
+      .locator('tbody tr')
+      .allTextContents();
+    assert.equal(changed.length, 2);
+    assert.match(changed[0] ?? '', /^Great Yarmouth and Northern Villages PCN \(U90004\)/);
+    assert.ok(!changed.some((row) => row.includes('U90003')), 'no membership of the PCN it was first sent to');
+    await screenshot(page, 'registry-1-move-changed');
+
+    // Cancelled: as if it had never been scheduled.
     await page.getByRole('button', { name: 'Cancel this move' }).click();
     await page.getByRole('status').filter({ hasText: 'The move was cancelled: Market Street Surgery stays in Norwich North PCN.' }).waitFor();
     assert.equal(await page.getByRole('heading', { name: /Moving to/ }).count(), 0);
@@ -141,7 +147,7 @@ test('a move: plain-English errors, a confirmation of what changes, then schedul
 });
 
 test('moving the nominated payee asks for its successor in the confirmation step', async () => {
-  const { context, page, errors } = await openBrowserPage(browser, server.url);
+  const { context, page, errors } = await openBrowserPage(server.browser, server.url);
   try {
     await signInAs(page, server.url, ADMIN, AREA_NAME);
     await page.goto(`${server.url}/practices/Z90204`);

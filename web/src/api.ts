@@ -108,6 +108,8 @@ async function request<T>(method: string, path: string, body?: unknown, accept =
 
 const enc = encodeURIComponent;
 
+const moveQuery = (input: MoveInput) => new URLSearchParams(Object.entries(input).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
 /** A move: the PCN it joins, the day (default today) and, when the practice is its PCN's payee, that PCN's new payee. */
 export interface MoveInput {
   pcnCode: string;
@@ -131,8 +133,11 @@ export const api = {
   practice: (ods: string) => request<PracticeDetail>('GET', `/api/practices/${enc(ods)}`),
   movePractice: (ods: string, input: MoveInput) => request<PracticeDetail>('PATCH', `/api/practices/${enc(ods)}`, input),
   /** What a move would change (list sizes against the rule, the payee), checked as the move would be; writes nothing. */
-  previewMove: (ods: string, input: MoveInput) =>
-    request<MovePreview>('GET', `/api/practices/${enc(ods)}/move-preview?${new URLSearchParams(Object.entries(input).filter((entry): entry is [string, string] => entry[1] !== undefined))}`),
+  previewMove: (ods: string, input: MoveInput) => request<MovePreview>('GET', `/api/practices/${enc(ods)}/move-preview?${moveQuery(input)}`),
+  /** What correcting the open move would change; writes nothing. */
+  previewCorrection: (ods: string, input: MoveInput) => request<MovePreview>('GET', `/api/practices/${enc(ods)}/move/preview?${moveQuery(input)}`),
+  /** Corrects a scheduled move, or one made today (its target, date or the payee's successor). */
+  correctMove: (ods: string, input: MoveInput) => request<PracticeDetail>('PATCH', `/api/practices/${enc(ods)}/move`, input),
   /** Cancels a scheduled move, or one made today. */
   cancelMove: (ods: string) => request<PracticeDetail>('DELETE', `/api/practices/${enc(ods)}/move`),
   /** Who looked at a patient's record, newest first, a page at a time. */

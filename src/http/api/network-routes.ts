@@ -4,7 +4,7 @@ import { odsCode } from '../../shared/schemas.ts';
 import { addPartner, addPartnerInput } from '../../modules/network/index.ts';
 import { areaMap } from '../../modules/network/index.ts';
 import { createPcn, createPcnInput } from '../../modules/network/index.ts';
-import { cancelMove, correctMove, correctMoveInput, getMove, movePractice, movePracticeInput, previewMove } from '../../modules/network/index.ts';
+import { cancelMove, correctMove, correctMoveInput, getMove, movePractice, movePracticeInput, previewCorrection, previewMove } from '../../modules/network/index.ts';
 import { getPcn, getPractice, listAreas, listPcns } from '../../modules/network/index.ts';
 import { cachedRead } from '../../modules/network/index.ts';
 import { updatePcn, updatePcnInput } from '../../modules/network/index.ts';
@@ -118,6 +118,19 @@ export function networkRoutes(app: ZodApp) {
     '/api/practices/:ods/move',
     { schema: { summary: 'The practice’s move that can still be corrected or cancelled (scheduled, or made today)', tags: ['network'], params: practiceParams } },
     async (request) => getMove(db, request.params.ods),
+  );
+
+  app.get(
+    '/api/practices/:ods/move/preview',
+    {
+      schema: {
+        summary: 'What correcting the practice’s open move would change ({pcnCode?, date?, newPayeeOds?}), without making it',
+        tags: ['network'],
+        params: practiceParams,
+        querystring: movePracticeInput.partial(),
+      },
+    },
+    async (request) => previewCorrection(db, request.actor!, request.params.ods, request.query),
   );
 
   app.patch(

@@ -121,6 +121,18 @@ test('a scheduled move is corrected (date, target) and cancelled, audited, leavi
   const [first, second] = [addDays(today, 30), addDays(today, 60)];
   assert.equal((await send('PATCH', `/api/practices/${moving.ods}`, { pcnCode: 'U90008', date: first })).statusCode, 200);
 
+  // What the correction would change, worked out on the move taken back; nothing is written.
+  const [stays, target] = [await pcn('U90007'), await pcn('U90009')];
+  const preview = (await get(`/api/practices/${moving.ods}/move/preview?pcnCode=U90009&date=${second}`)).json<{
+    date: string;
+    leaves: { code: string; listSize: { before: number; after: number } };
+    joins: { code: string; listSize: { before: number; after: number } };
+  }>();
+  assert.deepEqual([preview.date, preview.leaves.code, preview.joins.code], [second, 'U90007', 'U90009']);
+  assert.deepEqual(preview.leaves.listSize, { before: stays.listSize, after: stays.listSize - moving.listSize });
+  assert.deepEqual(preview.joins.listSize, { before: target.listSize, after: target.listSize + moving.listSize });
+  assert.equal((await get(`/api/practices/${moving.ods}/move`)).json<{ to: { code: string } }>().to.code, 'U90008', 'a preview changes nothing');
+
   const corrected = await send('PATCH', `/api/practices/${moving.ods}/move`, { pcnCode: 'U90009', date: second });
   assert.equal(corrected.statusCode, 200, corrected.body);
   assert.deepEqual(history(corrected.json<Practice>()), [

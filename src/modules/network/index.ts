@@ -10,6 +10,7 @@ export {
   getMove,
   movePractice,
   movePracticeInput,
+  previewCorrection,
   previewMove,
   type CorrectMoveInput,
   type MovePracticeInput,

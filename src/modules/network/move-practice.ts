@@ -109,6 +109,16 @@ async function auditMove(tx: Db, actor: Actor, action: string, ods: string, pcnC
   }
 }
 
+/** Records a planned move: ends the membership it leaves, starts the new one, hands over the payee. */
+async function recordMove(tx: Db, { practice, left, to, date }: PlannedMove, newPayeeOds: string | undefined, movedAt: string | null) {
+  if (left) await tx.query('UPDATE practice_membership SET end_date = $2::date - 1 WHERE id = $1', [left.id, date]);
+  const [joined] = (await tx.query<{ id: number }>(
+    'INSERT INTO practice_membership (practice_ods, pcn_code, start_date, moved_at) VALUES ($1, $2, $3, COALESCE($4::timestamptz, now())) RETURNING id',
+    [practice.ods, to.code, date, movedAt],
+  )) as [{ id: number }];
+  return left ? handOverPayee(tx, { practice, pcn: left, date, membershipId: joined.id }, newPayeeOds) : null;
+}
+
 /**
  * Moves a practice to another PCN on a day (default today). The old membership is ended the day before, not
  * deleted, so history stays; a day after today makes a scheduled move: the practice stays in its PCN for every
@@ -117,14 +127,9 @@ async function auditMove(tx: Db, actor: Actor, action: string, ods: string, pcnC
  */
 export async function movePractice(db: Db, actor: Actor, ods: string, input: MovePracticeInput): Promise<void> {
   await changeRegistry(db, async (tx) => {
-    const { practice, left, to, date } = await planMove(tx, actor, ods, input, registryToday());
-    if (left) await tx.query('UPDATE practice_membership SET end_date = $2::date - 1 WHERE id = $1', [left.id, date]);
-    const [joined] = (await tx.query<{ id: number }>('INSERT INTO practice_membership (practice_ods, pcn_code, start_date, moved_at) VALUES ($1, $2, $3, now()) RETURNING id', [
-      ods,
-      to.code,
-      date,
-    ])) as [{ id: number }];
-    const payee = left ? await handOverPayee(tx, { practice, pcn: left, date, membershipId: joined.id }, input.newPayeeOds) : null;
+    const plan = await planMove(tx, actor, ods, input, registryToday());
+    const { practice, left, to, date } = plan;
+    const payee = await recordMove(tx, plan, input.newPayeeOds, null);
     const payeeWords = payee && left ? `; ${payee.name} (${payee.ods}) is the nominated payee of ${left.code} from then` : '';
     const summary = `${practice.name} (${ods}) moved ${left ? `from ${left.code} ` : ''}to ${to.code} on ${date}${payeeWords}`;
     await auditMove(tx, actor, 'practice.move', ods, [left?.code, to.code], summary, { from: left?.code ?? null, to: to.code, date, newPayeeOds: payee?.ods ?? null });
@@ -147,42 +152,47 @@ export async function getMove(db: Db, ods: string): Promise<PracticeMove> {
 }
 
 /**
- * Cancels a move not yet in effect, or one made today: its membership is deleted and the one it ended is open
- * again, as if it had never been made (the audit keeps both). No membership of a day or none is left behind.
+ * Takes the practice's open move back, as if it had never been made: its membership is deleted (its payee
+ * change with it) and the one it ended is open again. No membership of a day, or of none, is left behind.
  */
+async function takeBack(tx: Db, actor: Actor, practice: Practice) {
+  const move = await openMove(tx, practice, registryToday());
+  assertCanEditPcn(actor, move.from?.code ?? move.to.code);
+  await tx.query('DELETE FROM practice_membership WHERE id = $1', [move.id]);
+  if (move.fromId !== null) await tx.query('UPDATE practice_membership SET end_date = NULL WHERE id = $1', [move.fromId]);
+  return move;
+}
+
+/** Cancels a move not yet in effect, or one made today (the audit keeps both). */
 export async function cancelMove(db: Db, actor: Actor, ods: string): Promise<void> {
   await changeRegistry(db, async (tx) => {
     const practice = await lockPractice(tx, ods);
-    const move = await openMove(tx, practice, registryToday());
-    assertCanEditPcn(actor, move.from?.code ?? move.to.code);
-    await tx.query('DELETE FROM practice_membership WHERE id = $1', [move.id]); // its payee change goes with it
-    if (move.fromId !== null) await tx.query('UPDATE practice_membership SET end_date = NULL WHERE id = $1', [move.fromId]);
+    const move = await takeBack(tx, actor, practice);
     const summary = `${practice.name} (${ods}) stays ${move.from ? `in ${move.from.code}` : 'out of any PCN'}: its move to ${move.to.code} on ${move.date} was cancelled`;
     await auditMove(tx, actor, 'practice.move.cancel', ods, [move.from?.code, move.to.code], summary, { from: move.from?.code ?? null, to: move.to.code, date: move.date });
   });
 }
 
+/** A correction is the move taken back and made again as it should have been, checked like a new one. */
+async function planCorrection(tx: Db, actor: Actor, ods: string, input: Partial<MovePracticeInput>) {
+  const practice = await lockPractice(tx, ods);
+  const move = await takeBack(tx, actor, practice);
+  const pcnCode = input.pcnCode ?? move.to.code;
+  if (move.from?.code === pcnCode) throw invalid('pcnCode', `${practice.name} is leaving ${move.from.name}: to keep it there, cancel the move`);
+  const plan = await planMove(tx, actor, ods, { pcnCode, date: input.date ?? move.date }, registryToday());
+  return { move, plan, newPayeeOds: input.newPayeeOds ?? move.newPayee?.ods };
+}
+
 /**
  * Corrects a move not yet in effect, or one made today: its target, its date or the new payee of the PCN it
- * leaves. Its rows are rewritten in place, so the history shows the move as it should have been, never a
- * membership of a day in the PCN it was first sent to.
+ * leaves. Its rows are rewritten, so the history shows the move as it should have been, never a membership of
+ * a day in the PCN it was first sent to. It stays open to change as long as the move it corrects was.
  */
 export async function correctMove(db: Db, actor: Actor, ods: string, input: CorrectMoveInput): Promise<void> {
   await changeRegistry(db, async (tx) => {
-    const practice = await lockPractice(tx, ods);
-    const move = await openMove(tx, practice, registryToday());
-    const left = move.fromId === null ? null : await membershipRow(tx, move.fromId);
-    const to = input.pcnCode ? await targetPcn(tx, input.pcnCode) : move.to;
-    const date = input.date ?? move.date;
-    if (left?.code === to.code) {
-      assertCanEditPcn(actor, left.code);
-      throw invalid('pcnCode', `${practice.name} is leaving ${left.name}: to keep it there, cancel the move`);
-    }
-    checkMove(actor, practice, left, to, date);
-    await tx.query('DELETE FROM pcn_payee_change WHERE membership_id = $1', [move.id]);
-    await tx.query('UPDATE practice_membership SET pcn_code = $2, start_date = $3 WHERE id = $1', [move.id, to.code, date]);
-    if (left) await tx.query('UPDATE practice_membership SET end_date = $2::date - 1 WHERE id = $1', [left.id, date]);
-    const payee = left ? await handOverPayee(tx, { practice, pcn: left, date, membershipId: move.id }, input.newPayeeOds ?? move.newPayee?.ods) : null;
+    const { move, plan, newPayeeOds } = await planCorrection(tx, actor, ods, input);
+    const { practice, left, to, date } = plan;
+    const payee = await recordMove(tx, plan, newPayeeOds, move.movedAt);
     const summary = `${practice.name} (${ods}) now moves ${left ? `from ${left.code} ` : ''}to ${to.code} on ${date} (corrected from ${move.to.code} on ${move.date})`;
     await auditMove(tx, actor, 'practice.move.correct', ods, [left?.code, move.to.code, to.code], summary, {
       from: left?.code ?? null,
@@ -239,17 +249,39 @@ async function pcnChange(tx: Db, code: string, day: string, change: number): Pro
   };
 }
 
+/** What a planned move changes on its day (it is not recorded: on its day the practice is still where it is). */
+async function whatItChanges(tx: Db, { practice, left, to, date }: PlannedMove): Promise<MovePreview> {
+  const size = practice.listSize ?? 0;
+  const leaves = left ? await pcnChange(tx, left.code, date, -size) : null;
+  const joins = await pcnChange(tx, to.code, date, size);
+  const payeeNeeded = left ? (await payeeOn(tx, left.code, date)) === practice.ods : false;
+  const payeeChoices = left && payeeNeeded ? (await stayingMembers(tx, left.code, date)).filter((p) => p.ods !== practice.ods) : [];
+  return { practice, date, scheduled: date > registryToday(), leaves, joins, payeeNeeded, payeeChoices };
+}
+
+/** The answer of work done in a transaction that is then rolled back. */
+class RolledBack<T> {
+  constructor(readonly value: T) {}
+}
+
+async function rolledBack<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  try {
+    await db.transaction(async (tx) => {
+      throw new RolledBack(await work(tx));
+    });
+  } catch (outcome) {
+    if (outcome instanceof RolledBack) return outcome.value as T;
+    throw outcome;
+  }
+  throw new Error('unreachable: the transaction always throws');
+}
+
 /** The move checked as it would be made, and what it would change on its day: list sizes against the rule, the payee. */
 export async function previewMove(db: Db, actor: Actor, ods: string, input: MovePracticeInput): Promise<MovePreview> {
-  return db.transaction(async (tx) => {
-    const today = registryToday();
-    const { practice, left, to, date } = await planMove(tx, actor, ods, input, today);
-    const size = practice.listSize ?? 0;
-    // The move is not recorded: on its day the practice is still where it is, so "before" is that day's registry.
-    const leaves = left ? await pcnChange(tx, left.code, date, -size) : null;
-    const joins = await pcnChange(tx, to.code, date, size);
-    const payeeNeeded = left ? (await payeeOn(tx, left.code, date)) === ods : false;
-    const payeeChoices = left && payeeNeeded ? (await stayingMembers(tx, left.code, date)).filter((p) => p.ods !== ods) : [];
-    return { practice, date, scheduled: date > today, leaves, joins, payeeNeeded, payeeChoices };
-  });
+  return rolledBack(db, async (tx) => whatItChanges(tx, await planMove(tx, actor, ods, input, registryToday())));
+}
+
+/** The same for a correction of the practice's open move: worked out on the move taken back, then rolled back. */
+export async function previewCorrection(db: Db, actor: Actor, ods: string, input: Partial<MovePracticeInput>): Promise<MovePreview> {
+  return rolledBack(db, async (tx) => whatItChanges(tx, (await planCorrection(tx, actor, ods, input)).plan));
 }

@@ -251,6 +251,9 @@ export interface DateParts {
 
 export const emptyDate: DateParts = { day: '', month: '', year: '' };
 
+/** `2027-04-01` as the three boxes show it: 1, 4, 2027. */
+export const partsOf = (iso: string): DateParts => ({ day: String(Number(iso.slice(8, 10))), month: String(Number(iso.slice(5, 7))), year: iso.slice(0, 4) });
+
 /**
  * A day/month/year as `yyyy-mm-dd`: undefined when left blank (or the `required` message, when it must be
  * given), an ApiError-shaped 422 on `field` when it is not a real date, so it shows like the server's own.

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, type MovePreview, type PcnChange, type PcnSummary, type PracticeDetail, type PracticeMove } from '../api.ts';
-import { Confirmation, DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, SelectField, SubmitButton, throwAll, useSubmit } from '../components/forms.tsx';
+import { Confirmation, DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, partsOf, SelectField, SubmitButton, throwAll, useSubmit } from '../components/forms.tsx';
 import { statusLabel } from '../components/status-tag.tsx';
 import { Breadcrumb, LoadFailed, Loading } from '../components/page-parts.tsx';
 import { SummaryList } from '../components/summary-list.tsx';
@@ -101,6 +101,7 @@ const isScheduled = (practice: PracticeDetail, startDate: string) => practice.mo
 
 /** A move that can still be cancelled: scheduled, or made today. */
 function MoveUnderway({ practice, move, canChange, onChanged }: { practice: PracticeDetail; move: PracticeMove; canChange: boolean; onChanged: (message: string) => Promise<void> }) {
+  const [changing, setChanging] = useState(false);
   const { error, busy, onSubmit } = useSubmit(async () => {
     await api.cancelMove(practice.ods);
     await onChanged(`The move was cancelled: ${practice.name} stays ${move.from ? `in ${move.from.name}` : 'out of any PCN'}.`);
@@ -125,10 +126,25 @@ function MoveUnderway({ practice, move, canChange, onChanged }: { practice: Prac
           <>
             <ErrorSummary error={error} />
             <form onSubmit={onSubmit} noValidate>
-              <button type="submit" className="nhsuk-button nhsuk-button--secondary" disabled={busy} aria-disabled={busy}>
-                Cancel this move
-              </button>
+              <div className="nhsuk-button-group">
+                <button type="button" className="nhsuk-button nhsuk-button--secondary" onClick={() => setChanging(true)} disabled={busy || changing}>
+                  Change this move
+                </button>
+                <button type="submit" className="nhsuk-button nhsuk-button--secondary" disabled={busy} aria-disabled={busy}>
+                  Cancel this move
+                </button>
+              </div>
             </form>
+            {changing && (
+              <MovePracticeForm
+                practice={practice}
+                correcting={move}
+                onMoved={async (message) => {
+                  setChanging(false);
+                  await onChanged(message);
+                }}
+              />
+            )}
           </>
         )}
       </div>
@@ -139,13 +155,16 @@ function MoveUnderway({ practice, move, canChange, onChanged }: { practice: Prac
 const MOVE_FIELDS = { pcnCode: 'move-pcn', date: 'move-date-day', newPayeeOds: 'move-payee' };
 
 /** Choose the PCN and the day, check what changes, then confirm (or change). */
-function MovePracticeForm({ practice, onMoved }: { practice: PracticeDetail; onMoved: (message: string) => Promise<void> }) {
+function MovePracticeForm({ practice, correcting, onMoved }: { practice: PracticeDetail; correcting?: PracticeMove; onMoved: (message: string) => Promise<void> }) {
   const pcns = useResource(() => api.pcns(), 'all-pcns');
-  const [pcnCode, setPcnCode] = useState('');
-  const [date, setDate] = useState(emptyDate);
+  const [pcnCode, setPcnCode] = useState(correcting?.to.code ?? '');
+  const [date, setDate] = useState(correcting ? partsOf(correcting.date) : emptyDate);
   const [preview, setPreview] = useState<MovePreview | null>(null);
 
-  const choices: PcnSummary[] = pcns.state === 'ready' ? pcns.data.items.filter((p) => p.code !== practice.pcn?.code) : [];
+  // The PCN it leaves is not a choice: for a move being changed, that is the one it left.
+  const leaving = correcting ? correcting.from?.code : practice.pcn?.code;
+  const choices: PcnSummary[] = pcns.state === 'ready' ? pcns.data.items.filter((p) => p.code !== leaving) : [];
+  const previewOf = correcting ? api.previewCorrection : api.previewMove;
 
   // Step 1: the form's own date check and the server's check of the move, listed together.
   const check = useSubmit(async () => {
@@ -157,7 +176,7 @@ function MovePracticeForm({ practice, onMoved }: { practice: PracticeDetail; onM
       problems.push(problem as Error);
     }
     try {
-      const planned = await api.previewMove(practice.ods, { pcnCode, ...(iso ? { date: iso } : {}) });
+      const planned = await previewOf(practice.ods, { pcnCode, ...(iso ? { date: iso } : {}) });
       if (problems.length === 0) setPreview(planned);
     } catch (problem) {
       problems.unshift(problem as Error);
@@ -167,11 +186,12 @@ function MovePracticeForm({ practice, onMoved }: { practice: PracticeDetail; onM
 
   return (
     <section className="pcn-change" aria-labelledby="move-practice-heading">
-      <h2 id="move-practice-heading">Move to another PCN</h2>
+      <h2 id="move-practice-heading">{correcting ? 'Change the move' : 'Move to another PCN'}</h2>
       {preview ? (
         <ConfirmMove
           practice={practice}
           preview={preview}
+          correcting={correcting}
           onChange={() => setPreview(null)}
           onMoved={async (message) => {
             setPreview(null);
@@ -182,7 +202,11 @@ function MovePracticeForm({ practice, onMoved }: { practice: PracticeDetail; onM
         />
       ) : (
         <>
-          <p>Its current membership is ended, not deleted, so its history stays. A date after today schedules the move: the practice stays in its PCN until then.</p>
+          <p>
+            {correcting
+              ? 'The move is recorded as it should have been, not as a second move.'
+              : 'Its current membership is ended, not deleted, so its history stays. A date after today schedules the move: the practice stays in its PCN until then.'}
+          </p>
           {pcns.state === 'failed' && <ErrorSummary error={pcns.error} />}
           <ErrorSummary error={check.error} fields={MOVE_FIELDS} />
           <form onSubmit={check.onSubmit} noValidate>
@@ -216,11 +240,24 @@ function sizeLine(change: PcnChange): string {
 }
 
 /** Step 2: what the move changes, said before it is made; Confirm makes it, Change goes back. */
-function ConfirmMove({ practice, preview, onChange, onMoved }: { practice: PracticeDetail; preview: MovePreview; onChange: () => void; onMoved: (message: string) => Promise<void> }) {
-  const [newPayeeOds, setNewPayeeOds] = useState('');
+function ConfirmMove({
+  practice,
+  preview,
+  correcting,
+  onChange,
+  onMoved,
+}: {
+  practice: PracticeDetail;
+  preview: MovePreview;
+  correcting?: PracticeMove;
+  onChange: () => void;
+  onMoved: (message: string) => Promise<void>;
+}) {
+  const [newPayeeOds, setNewPayeeOds] = useState(correcting?.newPayee?.ods ?? '');
   const { leaves, joins } = preview;
   const { error, busy, onSubmit } = useSubmit(async () => {
-    await api.movePractice(practice.ods, { pcnCode: joins.code, date: preview.date, ...(newPayeeOds ? { newPayeeOds } : {}) });
+    const record = correcting ? api.correctMove : api.movePractice;
+    await record(practice.ods, { pcnCode: joins.code, date: preview.date, ...(newPayeeOds ? { newPayeeOds } : {}) });
     await onMoved(preview.scheduled ? `${practice.name} will move to ${joins.name} on ${formatDate(preview.date)}.` : `${practice.name} moved to ${joins.name}.`);
   });
 
