@@ -232,6 +232,10 @@ test('moving the nominated payee needs the new payee in the same step; the PCN i
   assert.equal((await send('PATCH', `/api/practices/${payee}/move`, { date: later })).statusCode, 200);
   assert.equal((await pcn('U90014', tomorrow)).nominatedPayee?.ods, payee);
   assert.equal((await pcn('U90014', later)).nominatedPayee?.ods, staying);
+  // The successor cannot leave before it takes over: the PCN would be left with a payee it no longer has.
+  const successorLeaves = await send('PATCH', `/api/practices/${staying}`, { pcnCode: 'U90015', date: tomorrow });
+  assert.equal(successorLeaves.statusCode, 409, successorLeaves.body);
+  assert.match(successorLeaves.json<ApiError>().error.message, /is to become the nominated payee of .* choose another practice for that first/);
   assert.equal((await send('DELETE', `/api/practices/${payee}/move`)).statusCode, 200);
   assert.equal((await pcn('U90014', later)).nominatedPayee?.ods, payee);
 

@@ -42,6 +42,15 @@ export interface Leaving {
  */
 export async function handOverPayee(tx: Db, leaving: Leaving, newPayeeOds: string | undefined): Promise<{ ods: string; name: string } | null> {
   const { practice, pcn, date } = leaving;
+  // Named as the successor of a payee leaving on this day or later: it would take over a PCN it had left.
+  const [successor] = await tx.query<{ from: string }>(
+    `SELECT to_char(m.start_date, 'YYYY-MM-DD') AS "from" FROM pcn_payee_change c JOIN practice_membership m ON m.id = c.membership_id
+      WHERE c.pcn_code = $1 AND c.practice_ods = $2 AND m.start_date >= $3::date AND m.id <> $4`,
+    [pcn.code, practice.ods, date, leaving.membershipId],
+  );
+  if (successor) {
+    throw conflict(`${practice.name} is to become the nominated payee of ${pcn.name} on ${spokenDay(successor.from)}: choose another practice for that first`);
+  }
   if ((await payeeOn(tx, pcn.code, date)) !== practice.ods) {
     if (newPayeeOds) throw invalid('newPayeeOds', `${practice.name} is not the nominated payee of ${pcn.name}, so it needs no new payee`);
     return null;
