@@ -179,3 +179,21 @@ test('moving the nominated payee asks for its successor in the confirmation step
     await context.close();
   }
 });
+
+test('creating a PCN with nothing filled in lists every problem, each beside its field', async () => {
+  const { context, page, errors } = await openBrowserPage(server.browser, server.url);
+  try {
+    await signInAs(page, server.url, ADMIN, AREA_NAME);
+    const create = page.getByRole('region', { name: 'Create a PCN' });
+    await create.getByRole('button', { name: 'Create PCN' }).click();
+    const summary = create.locator('.nhsuk-error-summary');
+    await summary.waitFor();
+    assert.deepEqual(await summary.locator('li').allTextContents(), ['Enter the PCN code', 'Enter the PCN name']);
+    assert.equal(await create.locator('#new-pcn-code-error').textContent(), 'Error: Enter the PCN code');
+    assert.equal(await create.locator('#new-pcn-name-error').textContent(), 'Error: Enter the PCN name');
+    await screenshot(page, 'registry-3-create-pcn-errors');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -58,8 +58,17 @@ export class ApiError extends Error {
   }
 }
 
+/** Several fields wrong at once (the API's `errors`), each an ApiError; the first is this error's own. */
+export class ApiErrors extends ApiError {
+  constructor(readonly errors: [ApiError, ...ApiError[]]) {
+    const [first] = errors;
+    super(first.status, first.code, first.message, first.field);
+    this.name = 'ApiErrors';
+  }
+}
+
 interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; field?: unknown };
+  error?: { code?: unknown; message?: unknown; field?: unknown; errors?: unknown };
 }
 
 /**
@@ -75,9 +84,13 @@ async function readError(response: Response): Promise<ApiError> {
   const fallback = `The server answered ${response.status} ${response.statusText}`.trim();
   try {
     const body = (await response.json()) as ErrorBody;
-    const { code, message, field } = body.error ?? {};
-    const fieldName = typeof field === 'string' ? field : undefined;
-    return new ApiError(response.status, typeof code === 'string' ? code : 'error', typeof message === 'string' ? displayMessage(message, fieldName) : fallback, fieldName);
+    const { code, message, field, errors } = body.error ?? {};
+    const errorOf = (text: unknown, at: unknown) => {
+      const fieldName = typeof at === 'string' ? at : undefined;
+      return new ApiError(response.status, typeof code === 'string' ? code : 'error', typeof text === 'string' ? displayMessage(text, fieldName) : fallback, fieldName);
+    };
+    const each = Array.isArray(errors) ? errors.map((e: { message?: unknown; field?: unknown }) => errorOf(e?.message, e?.field)) : [];
+    return each.length > 1 ? new ApiErrors(each as [ApiError, ...ApiError[]]) : errorOf(message, field);
   } catch {
     return new ApiError(response.status, 'error', fallback);
   }

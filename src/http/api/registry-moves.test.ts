@@ -313,6 +313,17 @@ test('registry errors are plain English naming the field, never a code or an emp
     assert.equal(response.statusCode, 422, `${url} ${JSON.stringify(body)}: ${response.body}`);
     assert.deepEqual(response.json<ApiError>().error, { code: 'invalid', message, field }, JSON.stringify(body));
   }
+  // Every field wrong is named at once, so a form can list them all; the first is the error's own.
+  const several = (await send('POST', '/api/pcns', { areaCode: 'Q99' })).json<ApiError & { error: { errors: unknown } }>().error;
+  assert.deepEqual(several, {
+    code: 'invalid',
+    message: 'Enter the PCN code',
+    field: 'code',
+    errors: [
+      { message: 'Enter the PCN code', field: 'code' },
+      { message: 'Enter the PCN name', field: 'name' },
+    ],
+  });
   // The rule's own words stay for what only software sends (a page size), with the field named.
   assert.match((await get('/api/pcns?limit=100000')).json<ApiError>().error.message, /^limit: /);
 });

@@ -3,7 +3,7 @@
  * the API named in `{error:{field}}`. Forms use `noValidate`: the server's messages are the rules.
  */
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError } from '../api.ts';
+import { ApiError, ApiErrors } from '../api.ts';
 
 /** The last segment of a server field path: `body.clinicalDirector` → `clinicalDirector`. */
 const fieldName = (field: string | undefined): string | undefined =>
@@ -26,7 +26,7 @@ export function throwAll(errors: Error[]): void {
   if (errors.length > 1) throw new FormErrors(errors);
 }
 
-const problemsOf = (error: Error | null): Error[] => (!error ? [] : error instanceof FormErrors ? error.errors : [error]);
+const problemsOf = (error: Error | null): Error[] => (!error ? [] : error instanceof FormErrors ? error.errors.flatMap(problemsOf) : error instanceof ApiErrors ? error.errors : [error]);
 
 export function messageFor(error: Error | null, name: string): string | undefined {
   const problem = problemsOf(error).find((e) => e instanceof ApiError && fieldName(e.field) === name);

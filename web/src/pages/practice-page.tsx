@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, type MovePreview, type PcnChange, type PcnSummary, type PracticeDetail, type PracticeMove } from '../api.ts';
+import { ApiError, ApiErrors, api, type MovePreview, type PcnChange, type PcnSummary, type PracticeDetail, type PracticeMove } from '../api.ts';
 import { Confirmation, DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, partsOf, SelectField, SubmitButton, throwAll, useSubmit } from '../components/forms.tsx';
 import { statusLabel } from '../components/status-tag.tsx';
 import { Breadcrumb, LoadFailed, Loading } from '../components/page-parts.tsx';
@@ -152,7 +152,15 @@ function MoveUnderway({ practice, move, canChange, onChanged }: { practice: Prac
   );
 }
 
-const MOVE_FIELDS = { pcnCode: 'move-pcn', date: 'move-date-day', newPayeeOds: 'move-payee' };
+/** The move form's field ids; a move being changed has its own, as both forms can be on the page at once. */
+const moveFields = (prefix: 'move' | 'change-move') => ({
+  pcnCode: `${prefix}-pcn`,
+  date: `${prefix}-date-day`,
+  newPayeeOds: `${prefix}-payee`,
+  dateGroup: `${prefix}-date`,
+  heading: `${prefix}-heading`,
+  confirmHeading: `${prefix}-confirm-heading`,
+});
 
 /** Choose the PCN and the day, check what changes, then confirm (or change). */
 function MovePracticeForm({ practice, correcting, onMoved }: { practice: PracticeDetail; correcting?: PracticeMove; onMoved: (message: string) => Promise<void> }) {
@@ -165,6 +173,7 @@ function MovePracticeForm({ practice, correcting, onMoved }: { practice: Practic
   const leaving = correcting ? correcting.from?.code : practice.pcn?.code;
   const choices: PcnSummary[] = pcns.state === 'ready' ? pcns.data.items.filter((p) => p.code !== leaving) : [];
   const previewOf = correcting ? api.previewCorrection : api.previewMove;
+  const fields = moveFields(correcting ? 'change-move' : 'move');
 
   // Step 1: the form's own date check and the server's check of the move, listed together.
   const check = useSubmit(async () => {
@@ -179,19 +188,22 @@ function MovePracticeForm({ practice, correcting, onMoved }: { practice: Practic
       const planned = await previewOf(practice.ods, { pcnCode, ...(iso ? { date: iso } : {}) });
       if (problems.length === 0) setPreview(planned);
     } catch (problem) {
-      problems.unshift(problem as Error);
+      // Without a date the server checked today's: its word on the date is not about what was typed.
+      const aboutDate = problem instanceof ApiError && !(problem instanceof ApiErrors) && problem.field === 'date';
+      if (!(problems.length > 0 && aboutDate)) problems.unshift(problem as Error);
     }
     throwAll(problems);
   });
 
   return (
-    <section className="pcn-change" aria-labelledby="move-practice-heading">
-      <h2 id="move-practice-heading">{correcting ? 'Change the move' : 'Move to another PCN'}</h2>
+    <section className="pcn-change" aria-labelledby={fields.heading}>
+      <h2 id={fields.heading}>{correcting ? 'Change the move' : 'Move to another PCN'}</h2>
       {preview ? (
         <ConfirmMove
           practice={practice}
           preview={preview}
           correcting={correcting}
+          fields={fields}
           onChange={() => setPreview(null)}
           onMoved={async (message) => {
             setPreview(null);
@@ -208,10 +220,10 @@ function MovePracticeForm({ practice, correcting, onMoved }: { practice: Practic
               : 'Its current membership is ended, not deleted, so its history stays. A date after today schedules the move: the practice stays in its PCN until then.'}
           </p>
           {pcns.state === 'failed' && <ErrorSummary error={pcns.error} />}
-          <ErrorSummary error={check.error} fields={MOVE_FIELDS} />
+          <ErrorSummary error={check.error} fields={fields} />
           <form onSubmit={check.onSubmit} noValidate>
             <SelectField
-              id={MOVE_FIELDS.pcnCode}
+              id={fields.pcnCode}
               label="New PCN"
               value={pcnCode}
               onChange={setPcnCode}
@@ -219,7 +231,7 @@ function MovePracticeForm({ practice, correcting, onMoved }: { practice: Practic
               error={messageFor(check.error, 'pcnCode')}
             />
             <DateField
-              id="move-date"
+              id={fields.dateGroup}
               legend="Date the move takes effect"
               hint="The day the practice joins its new PCN, for example 1 4 2027"
               value={date}
@@ -244,12 +256,14 @@ function ConfirmMove({
   practice,
   preview,
   correcting,
+  fields,
   onChange,
   onMoved,
 }: {
   practice: PracticeDetail;
   preview: MovePreview;
   correcting?: PracticeMove;
+  fields: ReturnType<typeof moveFields>;
   onChange: () => void;
   onMoved: (message: string) => Promise<void>;
 }) {
@@ -262,9 +276,9 @@ function ConfirmMove({
   });
 
   return (
-    <section aria-labelledby="confirm-move-heading">
-      <h3 id="confirm-move-heading">Check the move before confirming it</h3>
-      <ErrorSummary error={error} fields={MOVE_FIELDS} />
+    <section aria-labelledby={fields.confirmHeading}>
+      <h3 id={fields.confirmHeading}>Check the move before confirming it</h3>
+      <ErrorSummary error={error} fields={fields} />
       <SummaryList
         rows={[
           ['Practice', `${practice.name} (${practice.listSize === null ? 'list size not known' : `${formatCount(practice.listSize)} patients`})`],
@@ -276,7 +290,7 @@ function ConfirmMove({
       <form onSubmit={onSubmit} noValidate>
         {preview.payeeNeeded && leaves && (
           <SelectField
-            id={MOVE_FIELDS.newPayeeOds}
+            id={fields.newPayeeOds}
             label={`Choose the new nominated payee for ${leaves.name}`}
             hint={`${practice.name} receives ${leaves.name}'s money now. The practice you choose receives it from ${formatDate(preview.date)}.`}
             value={newPayeeOds}
