@@ -273,6 +273,21 @@ test('a scheduled move and its payee handover survive export → import', async 
   }
 });
 
+test("a PCN manager changes or cancels a move out of their own PCN, not another's", async () => {
+  const moving = await notPayee('U90020');
+  assert.equal((await send('PATCH', `/api/practices/${moving.ods}`, { pcnCode: 'U90001', date: tomorrow })).statusCode, 200);
+  const own = await h.addUser({ email: 'manager@u90020.example', name: 'Own Manager', role: 'pcn-manager', org: 'U90020' });
+  const other = await h.addUser({ email: 'manager@u90003.example', name: 'Other Manager', role: 'pcn-manager', org: 'U90003' });
+  const as = (auth: string, method: 'PATCH' | 'DELETE', payload?: object) =>
+    h.app.inject({ method, url: `/api/practices/${moving.ods}/move`, headers: { authorization: auth }, ...(payload ? { payload } : {}) });
+  assert.equal((await as(other, 'DELETE')).statusCode, 403);
+  assert.equal((await as(other, 'PATCH', { date: addDays(today, 2) })).statusCode, 403);
+  assert.equal((await practice(moving.ods)).move?.date, tomorrow, 'refused: nothing changed');
+  assert.equal((await as(own, 'PATCH', { date: addDays(today, 2) })).statusCode, 200);
+  assert.equal((await as(own, 'DELETE')).statusCode, 200);
+  assert.equal((await practice(moving.ods)).move, null);
+});
+
 test('what a move would change is shown before it is made, and nothing is written', async () => {
   const moving = await notPayee('U90016');
   const [from, to] = [await pcn('U90016'), await pcn('U90017')];
