@@ -7,6 +7,7 @@ import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, ERROR_TABLE, type ErrorCode, type ErrorMeaning } from '../shared/errors.ts';
+import { isForPeople } from '../shared/schemas.ts';
 import { appErrorOutcome } from '../fhir-store/index.ts';
 
 export const STATUS = Object.fromEntries(Object.entries(ERROR_TABLE).map(([code, meaning]) => [code, meaning.status])) as Record<ErrorCode, number>;
@@ -14,7 +15,20 @@ export const STATUS = Object.fromEntries(Object.entries(ERROR_TABLE).map(([code,
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 export interface ErrorBody {
-  error: { code: ErrorCode | 'internal'; message: string; field?: string };
+  /** `errors`: every field found wrong, when more than one was (the first is `message` and `field`). */
+  error: { code: ErrorCode | 'internal'; message: string; field?: string; errors?: FieldProblem[] };
+}
+
+interface FieldProblem {
+  message: string;
+  field: string;
+}
+
+/** A request with one or more fields wrong, each named, so a form can show every problem at once. */
+class FieldErrors extends AppError {
+  constructor(readonly problems: [FieldProblem, ...FieldProblem[]]) {
+    super('invalid', problems[0].message, problems[0].field);
+  }
 }
 
 /** Whatever went wrong as an AppError of the table, or undefined when the server itself failed (a 500). */
@@ -22,9 +36,16 @@ export function asAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fastifyError)) {
-    const first = fastifyError.validation[0]!;
-    const field = first.instancePath.replace(/^\//, '').replaceAll('/', '.') || fastifyError.validationContext || 'body';
-    return new AppError('invalid', `${field}: ${first.message}`, field);
+    const problems = fastifyError.validation.map((issue): FieldProblem => {
+      const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || fastifyError.validationContext || 'body';
+      // A message written for people ("Select the PCN the practice is moving to") is answered as it is; a rule's
+      // terse words ("a date is written yyyy-mm-dd", zod's own) are prefixed with the field they are about.
+      const message = issue.message ?? 'is not valid';
+      return { message: isForPeople(message) ? message : `${field}: ${message}`, field };
+    });
+    // One problem a field: zod may say two things about one value.
+    const firstOfEach = problems.filter((p, i) => problems.findIndex((q) => q.field === p.field) === i);
+    return new FieldErrors(firstOfEach as [FieldProblem, ...FieldProblem[]]);
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -43,7 +64,8 @@ export function asAppError(error: unknown): AppError | undefined {
 export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
   const known = asAppError(error);
   if (!known) return { status: 500, body: { error: { code: 'internal', message: 'something went wrong on the server; it has been logged' } } };
-  return { status: STATUS[known.code], body: { error: { code: known.code, message: known.message, ...(known.field ? { field: known.field } : {}) } } };
+  const errors = known instanceof FieldErrors && known.problems.length > 1 ? { errors: known.problems } : {};
+  return { status: STATUS[known.code], body: { error: { code: known.code, message: known.message, ...(known.field ? { field: known.field } : {}), ...errors } } };
 }
 
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {

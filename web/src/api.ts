@@ -6,9 +6,9 @@ import { navigate } from './router.tsx';
 import { clearSession, getToken } from './session.ts';
 
 // The API's shapes are the server's own types (type-only imports): one definition serves both sides.
-import type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus } from '../../src/modules/network/index.ts';
+import type { AreaSummary, MovePreview, PartnerType, PcnChange, PcnDetail, PcnSummary, PracticeDetail, PracticeMove, SizeStatus } from '../../src/modules/network/index.ts';
 import type { PublicUser, RecordAccessFlags } from '../../src/http/api/auth-routes.ts';
-export type { AreaSummary, PartnerType, PcnDetail, PcnSummary, PracticeDetail, SizeStatus };
+export type { AreaSummary, MovePreview, PartnerType, PcnChange, PcnDetail, PcnSummary, PracticeDetail, PracticeMove, SizeStatus };
 /** The signed-in user as the session keeps them: who they are, and what their role may do with the record. */
 export type User = PublicUser & Partial<RecordAccessFlags>;
 export type { AllocationView as Allocation } from '../../src/modules/funding/index.ts';
@@ -61,8 +61,17 @@ export class ApiError extends Error {
   }
 }
 
+/** Several fields wrong at once (the API's `errors`), each an ApiError; the first is this error's own. */
+export class ApiErrors extends ApiError {
+  constructor(readonly errors: [ApiError, ...ApiError[]]) {
+    const [first] = errors;
+    super(first.status, first.code, first.message, first.field);
+    this.name = 'ApiErrors';
+  }
+}
+
 interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; field?: unknown };
+  error?: { code?: unknown; message?: unknown; field?: unknown; errors?: unknown };
 }
 
 /**
@@ -78,9 +87,13 @@ async function readError(response: Response): Promise<ApiError> {
   const fallback = `The server answered ${response.status} ${response.statusText}`.trim();
   try {
     const body = (await response.json()) as ErrorBody;
-    const { code, message, field } = body.error ?? {};
-    const fieldName = typeof field === 'string' ? field : undefined;
-    return new ApiError(response.status, typeof code === 'string' ? code : 'error', typeof message === 'string' ? displayMessage(message, fieldName) : fallback, fieldName);
+    const { code, message, field, errors } = body.error ?? {};
+    const errorOf = (text: unknown, at: unknown) => {
+      const fieldName = typeof at === 'string' ? at : undefined;
+      return new ApiError(response.status, typeof code === 'string' ? code : 'error', typeof text === 'string' ? displayMessage(text, fieldName) : fallback, fieldName);
+    };
+    const each = Array.isArray(errors) ? errors.map((e: { message?: unknown; field?: unknown }) => errorOf(e?.message, e?.field)) : [];
+    return each.length > 1 ? new ApiErrors(each as [ApiError, ...ApiError[]]) : errorOf(message, field);
   } catch {
     return new ApiError(response.status, 'error', fallback);
   }
@@ -113,6 +126,15 @@ async function request<T>(method: string, path: string, body?: unknown, accept =
 
 const enc = encodeURIComponent;
 
+const moveQuery = (input: MoveInput) => new URLSearchParams(Object.entries(input).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
+/** A move: the PCN it joins, the day (default today) and, when the practice is its PCN's payee, that PCN's new payee. */
+export interface MoveInput {
+  pcnCode: string;
+  date?: string;
+  newPayeeOds?: string;
+}
+
 export const api = {
   login: (email: string, password: string) => request<NewSession>('POST', '/api/login', { email, password }),
   /** Single sign-on's last step: the one-time code the server put in the page's fragment, swapped for a session. */
@@ -131,7 +153,15 @@ export const api = {
   setClinicalDirector: (code: string, clinicalDirector: string) => request<unknown>('PATCH', `/api/pcns/${enc(code)}`, { clinicalDirector }),
   addPartner: (pcnCode: string, input: { code?: string; name: string; type: PartnerType; postcode?: string; role?: string }) => request<unknown>('POST', `/api/pcns/${enc(pcnCode)}/partners`, input),
   practice: (ods: string) => request<PracticeDetail>('GET', `/api/practices/${enc(ods)}`),
-  movePractice: (ods: string, input: { pcnCode: string; date?: string }) => request<unknown>('PATCH', `/api/practices/${enc(ods)}`, input),
+  movePractice: (ods: string, input: MoveInput) => request<PracticeDetail>('PATCH', `/api/practices/${enc(ods)}`, input),
+  /** What a move would change (list sizes against the rule, the payee), checked as the move would be; writes nothing. */
+  previewMove: (ods: string, input: MoveInput) => request<MovePreview>('GET', `/api/practices/${enc(ods)}/move-preview?${moveQuery(input)}`),
+  /** What correcting the open move would change; writes nothing. */
+  previewCorrection: (ods: string, input: MoveInput) => request<MovePreview>('GET', `/api/practices/${enc(ods)}/move/preview?${moveQuery(input)}`),
+  /** Corrects a scheduled move, or one made today (its target, date or the payee's successor). */
+  correctMove: (ods: string, input: MoveInput) => request<PracticeDetail>('PATCH', `/api/practices/${enc(ods)}/move`, input),
+  /** Cancels a scheduled move, or one made today. */
+  cancelMove: (ods: string) => request<PracticeDetail>('DELETE', `/api/practices/${enc(ods)}/move`),
   /** Who looked at a patient's record, newest first, a page at a time. */
   accessLog: (patientId: string, page = 1) => request<AccessLogPage>('GET', `/api/patients/${enc(patientId)}/access-log?page=${page}&pageSize=20`),
   auditReview: (days = 30) => request<AuditReview>('GET', `/api/audit/review?days=${days}`),

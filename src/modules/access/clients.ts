@@ -146,7 +146,7 @@ export async function clientActor(db: Db, id: string, scopes: readonly string[])
     `SELECT c.name, c.role, c.org_code AS "orgCode", COALESCE(p.code, m.pcn_code) AS "pcnCode"
        FROM backend_client c
        LEFT JOIN pcn p ON p.code = c.org_code
-       LEFT JOIN practice_membership m ON m.practice_ods = c.org_code AND m.end_date IS NULL
+       LEFT JOIN practice_membership_in_effect m ON m.practice_ods = c.org_code
       WHERE c.id = $1 AND c.disabled_at IS NULL`,
     [id],
   );

@@ -102,7 +102,7 @@ export async function findActor(db: Db, email: string): Promise<Actor | undefine
             COALESCE(p.code, m.pcn_code) AS "pcnCode"
        FROM app_user u
        LEFT JOIN pcn p ON p.code = u.org_code
-       LEFT JOIN practice_membership m ON m.practice_ods = u.org_code AND m.end_date IS NULL
+       LEFT JOIN practice_membership_in_effect m ON m.practice_ods = u.org_code
       WHERE u.email = $1`,
     [email.toLowerCase()],
   );
@@ -235,7 +235,7 @@ export async function listUsers(db: Db, by: Actor, only?: { email: string }): Pr
        LEFT JOIN pcn p ON p.code = u.org_code
        LEFT JOIN practice pr ON pr.ods = u.org_code
        LEFT JOIN partner pa ON pa.code = u.org_code
-       LEFT JOIN practice_membership m ON m.practice_ods = u.org_code AND m.end_date IS NULL
+       LEFT JOIN practice_membership_in_effect m ON m.practice_ods = u.org_code
       WHERE $1::text IS NULL OR u.email = $1
       ORDER BY u.email`,
     [only?.email.toLowerCase() ?? null],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { conflict, notFound } from '../../shared/errors.ts';
-import { partnerCode, personName, postcode } from '../../shared/schemas.ts';
+import { forPeople, numberField, partnerCodeField, postcodeField, textField } from '../../shared/schemas.ts';
 import { changeRegistry } from './registry-cache.ts';
 import type { Db } from '../../storage/db.ts';
 import { assertCanEditPcn, type Actor } from '../access/index.ts';
@@ -9,13 +9,13 @@ import { PARTNER_TYPES } from './types.ts';
 
 export const addPartnerInput = z.object({
   /** The partner's ODS code where it has one; a local code is made from the name otherwise. */
-  code: partnerCode.optional(),
-  name: personName,
-  type: z.enum(PARTNER_TYPES),
-  postcode: postcode.optional(),
-  role: z.string().trim().min(1).max(200).optional(),
-  latitude: z.number().min(-90).max(90).optional(),
-  longitude: z.number().min(-180).max(180).optional(),
+  code: partnerCodeField('Enter an organisation code of 3 to 20 letters, digits or dashes, like FA123').optional(),
+  name: textField('Enter the partner’s name', 'The partner’s name'),
+  type: z.enum(PARTNER_TYPES, { error: forPeople('Select the type of partner') }),
+  postcode: postcodeField('Enter a real postcode, like NR1 3SR').optional(),
+  role: textField('Enter the partner’s role in the PCN', 'The role').optional(),
+  latitude: numberField(-90, 90, 'The latitude must be a number from -90 to 90').optional(),
+  longitude: numberField(-180, 180, 'The longitude must be a number from -180 to 180').optional(),
 });
 export type AddPartnerInput = z.output<typeof addPartnerInput>;
 
@@ -39,7 +39,7 @@ export async function addPartner(db: Db, actor: Actor, pcnCode: string, input: A
       [code, input.name, input.type, input.postcode ?? null, input.latitude ?? null, input.longitude ?? null],
     );
     const linked = await tx.query('INSERT INTO pcn_partner (pcn_code, partner_code, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING partner_code', [pcnCode, code, input.role ?? null]);
-    if (linked.length === 0) throw conflict(`${code} is already a partner of ${pcnCode}`, 'code');
+    if (linked.length === 0) throw conflict(`${code} is already a partner of this PCN`, 'code');
     await recordAudit(tx, {
       actor: actor.email,
       action: 'partner.add',

@@ -5,6 +5,7 @@ import { featureCollection, point } from '@turf/helpers';
 import type { Feature, FeatureCollection, Point, Polygon, MultiPolygon } from 'geojson';
 import { notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
+import { dayOf, inEffect } from './in-effect.ts';
 import { listPcns } from './read-registry.ts';
 
 /** How far (km) a catchment reaches beyond its outermost practices. */
@@ -17,15 +18,17 @@ interface Located {
 
 const hasPlace = <T extends Located>(row: T): row is T & { latitude: number; longitude: number } => row.latitude !== null && row.longitude !== null;
 
-export async function areaMap(db: Db, areaCode: string): Promise<FeatureCollection> {
+/** The map on `asOf` (default: today in England): each practice inside the PCN it belongs to that day. */
+export async function areaMap(db: Db, areaCode: string, asOf?: string): Promise<FeatureCollection> {
+  const day = dayOf(asOf);
   const [area] = await db.query('SELECT 1 FROM area WHERE code = $1', [areaCode]);
   if (!area) throw notFound(`Area ${areaCode}`);
-  const { items: pcns } = await listPcns(db, { area: areaCode, limit: 10_000, offset: 0 });
+  const { items: pcns } = await listPcns(db, { area: areaCode, limit: 10_000, offset: 0, asOf: day });
   const practices = await db.query<{ ods: string; name: string; pcnCode: string; listSize: number } & Located>(
     `SELECT pr.ods, pr.name, m.pcn_code AS "pcnCode", pr.list_size AS "listSize", pr.latitude, pr.longitude
-       FROM practice pr JOIN practice_membership m ON m.practice_ods = pr.ods AND m.end_date IS NULL
+       FROM practice pr JOIN practice_membership m ON m.practice_ods = pr.ods AND ${inEffect('m', '$2::date')}
        JOIN pcn p ON p.code = m.pcn_code WHERE p.area_code = $1 ORDER BY pr.ods`,
-    [areaCode],
+    [areaCode, day],
   );
   const partners = await db.query<{ code: string; name: string; type: string } & Located>(
     `SELECT DISTINCT pa.code, pa.name, pa.type, pa.latitude, pa.longitude

@@ -1,18 +1,19 @@
 import { z } from 'zod';
 import { conflict, invalid, notFound } from '../../shared/errors.ts';
-import { isoDate, odsCode, personName } from '../../shared/schemas.ts';
+import { dateField, odsCodeField, textField } from '../../shared/schemas.ts';
+import { payeeField } from './payee.ts';
 import { changeRegistry } from './registry-cache.ts';
 import type { Db } from '../../storage/db.ts';
 import { assertCanCreatePcn, type Actor } from '../access/index.ts';
 import { recordAudit } from '../audit/index.ts';
 
 export const createPcnInput = z.object({
-  code: odsCode('pcn'),
-  name: personName,
-  areaCode: odsCode('icb'),
-  clinicalDirector: personName.optional(),
-  nominatedPayeeOds: odsCode('practice').optional(),
-  openDate: isoDate.optional(),
+  code: odsCodeField('pcn', { missing: 'Enter the PCN code', wrong: 'Enter a PCN code that is U followed by 5 digits, like U12345' }),
+  name: textField('Enter the PCN name', 'The PCN name'),
+  areaCode: odsCodeField('icb', { missing: 'Enter the area (ICB) code', wrong: 'Enter an area (ICB) code that is Q followed by 2 letters or digits, like QMM' }),
+  clinicalDirector: textField('Enter the clinical director’s name', 'The clinical director’s name').optional(),
+  nominatedPayeeOds: payeeField.optional(),
+  openDate: dateField('The date the PCN opened must be a real date, written yyyy-mm-dd').optional(),
 });
 export type CreatePcnInput = z.output<typeof createPcnInput>;
 
@@ -23,7 +24,7 @@ export async function createPcn(db: Db, actor: Actor, input: CreatePcnInput): Pr
     if (!area) throw notFound(`Area ${input.areaCode}`);
     if (input.nominatedPayeeOds) {
       const [payee] = await tx.query('SELECT 1 FROM practice WHERE ods = $1', [input.nominatedPayeeOds]);
-      if (!payee) throw invalid('nominatedPayeeOds', `practice ${input.nominatedPayeeOds} is not in the registry`);
+      if (!payee) throw invalid('nominatedPayeeOds', `There is no practice with the code ${input.nominatedPayeeOds}: enter the ODS code of a practice in the registry`);
     }
     const inserted = await tx.query(
       `INSERT INTO pcn (code, name, area_code, clinical_director, nominated_payee_ods, open_date)
@@ -31,7 +32,7 @@ export async function createPcn(db: Db, actor: Actor, input: CreatePcnInput): Pr
        ON CONFLICT (code) DO NOTHING RETURNING code`,
       [input.code, input.name, input.areaCode, input.clinicalDirector ?? null, input.nominatedPayeeOds ?? null, input.openDate ?? null],
     );
-    if (inserted.length === 0) throw conflict(`PCN ${input.code} already exists`, 'code');
+    if (inserted.length === 0) throw conflict(`There is already a PCN with the code ${input.code}`, 'code');
     await recordAudit(tx, {
       actor: actor.email,
       action: 'pcn.create',

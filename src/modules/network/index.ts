@@ -3,7 +3,20 @@ export { addPartner, addPartnerInput, type AddPartnerInput } from './add-partner
 export { areaMap } from './area-map.ts';
 export { createPcn, createPcnInput, type CreatePcnInput } from './create-pcn.ts';
 export { loadRegistry } from './load-registry.ts';
-export { movePractice, movePracticeInput, type MovePracticeInput } from './move-practice.ts';
+export {
+  cancelMove,
+  correctMove,
+  correctMoveInput,
+  getMove,
+  movePractice,
+  movePracticeInput,
+  previewCorrection,
+  previewMove,
+  type CorrectMoveInput,
+  type MovePracticeInput,
+  type MovePreview,
+  type PcnChange,
+} from './move-practice.ts';
 export {
   getPcn,
   getPractice,
@@ -14,6 +27,7 @@ export {
   type PcnPage,
   type PcnSummary,
   type PracticeDetail,
+  type PracticeMove,
 } from './read-registry.ts';
 export { cachedRead, registryChanged } from './registry-cache.ts';
 export { readRegistryDir, writeRegistryDir } from './registry-csv.ts';

@@ -1,8 +1,10 @@
 /** What people look at: the area, its PCNs with list sizes against the rule, a PCN, a practice. */
+import { registryToday } from '../../shared/dates.ts';
 import { notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { changesForPcn, type AuditRow } from '../audit/index.ts';
 import { allocationsForArea, type AllocationView } from '../funding/index.ts';
+import { dayOf, inEffect } from './in-effect.ts';
 import { sizeVerdict } from './size-rule.ts';
 import type { PartnerType, SizeStatus } from './types.ts';
 
@@ -28,14 +30,15 @@ export interface PcnSummary {
   clinicalDirector: string | null;
 }
 
-const PCN_TOTALS = `
+/** Each PCN's totals on the day bound at `day`: its members then, and its nominated payee then. */
+const pcnTotals = (day: string) => `
   SELECT p.code, p.name, p.area_code AS "areaCode", p.clinical_director AS "clinicalDirector",
-         p.nominated_payee_ods AS "nominatedPayeeOds", to_char(p.open_date, 'YYYY-MM-DD') AS "openDate",
+         pcn_payee_on(p.code, ${day}) AS "nominatedPayeeOds", to_char(p.open_date, 'YYYY-MM-DD') AS "openDate",
          a.size_min AS "sizeMin", a.size_max AS "sizeMax",
          COALESCE(sum(pr.list_size), 0)::bigint AS "listSize", count(pr.ods)::int AS "practiceCount"
     FROM pcn p
     JOIN area a ON a.code = p.area_code
-    LEFT JOIN practice_membership m ON m.pcn_code = p.code AND m.end_date IS NULL
+    LEFT JOIN practice_membership m ON m.pcn_code = p.code AND ${inEffect('m', day)}
     LEFT JOIN practice pr ON pr.ods = m.practice_ods`;
 
 interface PcnTotalsRow {
@@ -51,16 +54,18 @@ interface PcnTotalsRow {
   practiceCount: number;
 }
 
-export async function listAreas(db: Db): Promise<AreaSummary[]> {
+/** Every area with its totals on `asOf` (default: today in England). */
+export async function listAreas(db: Db, asOf?: string): Promise<AreaSummary[]> {
   const rows = await db.query<Omit<AreaSummary, 'allocations' | 'allocatedPence'>>(
     `SELECT a.code, a.name, a.size_min AS "sizeMin", a.size_max AS "sizeMax",
             (SELECT count(*)::int FROM pcn WHERE pcn.area_code = a.code) AS "pcnCount",
             count(pr.ods)::int AS "practiceCount", COALESCE(sum(pr.list_size), 0)::bigint AS "listSize"
        FROM area a
        LEFT JOIN pcn p ON p.area_code = a.code
-       LEFT JOIN practice_membership m ON m.pcn_code = p.code AND m.end_date IS NULL
+       LEFT JOIN practice_membership m ON m.pcn_code = p.code AND ${inEffect('m', '$1::date')}
        LEFT JOIN practice pr ON pr.ods = m.practice_ods
       GROUP BY a.code ORDER BY a.name`,
+    [dayOf(asOf)],
   );
   return Promise.all(
     rows.map(async (area) => {
@@ -76,14 +81,15 @@ export interface PcnPage {
   total: number;
 }
 
-export async function listPcns(db: Db, filter: { area?: string; limit: number; offset: number }): Promise<PcnPage> {
+/** PCNs with their list sizes on `filter.asOf` (default: today in England). */
+export async function listPcns(db: Db, filter: { area?: string; limit: number; offset: number; asOf?: string }): Promise<PcnPage> {
   const rows = await db.query<PcnTotalsRow & { total: number }>(
-    `${PCN_TOTALS}
+    `${pcnTotals('$4::date')}
       WHERE ($1::text IS NULL OR p.area_code = $1)
       GROUP BY p.code, a.code
       ORDER BY p.code
       LIMIT $2 OFFSET $3`,
-    [filter.area ?? null, filter.limit, filter.offset],
+    [filter.area ?? null, filter.limit, filter.offset, dayOf(filter.asOf)],
   );
   const [{ total } = { total: 0 }] = await db.query<{ total: number }>('SELECT count(*)::int AS total FROM pcn WHERE ($1::text IS NULL OR area_code = $1)', [filter.area ?? null]);
   return { items: rows.map(toSummary), total };
@@ -110,19 +116,32 @@ export interface PcnDetail extends PcnSummary {
   partners: Array<{ code: string; name: string; type: PartnerType; role: string | null; postcode: string | null }>;
   history: Array<{ practiceOds: string; practiceName: string; startDate: string; endDate: string | null }>;
   changes: AuditRow[];
+  /** Practices moving in after the day read: each joins on `date`. */
+  joining: Array<ScheduledPractice & { fromPcn: { code: string; name: string } | null }>;
+  /** Member practices moving out after the day read: each is in another PCN from `date`. */
+  leaving: Array<ScheduledPractice & { toPcn: { code: string; name: string } }>;
 }
 
-export async function getPcn(db: Db, code: string): Promise<PcnDetail> {
-  const [row] = await db.query<PcnTotalsRow>(`${PCN_TOTALS} WHERE p.code = $1 GROUP BY p.code, a.code`, [code]);
+interface ScheduledPractice {
+  ods: string;
+  name: string;
+  listSize: number | null;
+  date: string;
+}
+
+/** A PCN as it stands on `asOf` (default: today in England), with the moves scheduled after that day. */
+export async function getPcn(db: Db, code: string, asOf?: string): Promise<PcnDetail> {
+  const day = dayOf(asOf);
+  const [row] = await db.query<PcnTotalsRow>(`${pcnTotals('$2::date')} WHERE p.code = $1 GROUP BY p.code, a.code`, [code, day]);
   if (!row) throw notFound(`PCN ${code}`);
-  const [area, practices, partners, history, changes] = await Promise.all([
+  const [area, practices, partners, history, changes, joining, leaving] = await Promise.all([
     db.query<PcnDetail['area']>('SELECT code, name, size_min AS "sizeMin", size_max AS "sizeMax" FROM area WHERE code = $1', [row.areaCode]),
     db.query<PcnDetail['practices'][number]>(
       `SELECT pr.ods, pr.name, pr.postcode, pr.town, pr.list_size AS "listSize", pr.latitude, pr.longitude,
               to_char(m.start_date, 'YYYY-MM-DD') AS "joinedDate"
          FROM practice_membership m JOIN practice pr ON pr.ods = m.practice_ods
-        WHERE m.pcn_code = $1 AND m.end_date IS NULL ORDER BY pr.name`,
-      [code],
+        WHERE m.pcn_code = $1 AND ${inEffect('m', '$2::date')} ORDER BY pr.name`,
+      [code, day],
     ),
     db.query<PcnDetail['partners'][number]>(
       `SELECT pa.code, pa.name, pa.type, pp.role, pa.postcode
@@ -138,6 +157,22 @@ export async function getPcn(db: Db, code: string): Promise<PcnDetail> {
       [code],
     ),
     changesForPcn(db, code),
+    db.query<{ ods: string; name: string; listSize: number | null; date: string; fromCode: string | null; fromName: string | null }>(
+      `SELECT pr.ods, pr.name, pr.list_size AS "listSize", to_char(m.start_date, 'YYYY-MM-DD') AS date, f.pcn_code AS "fromCode", fp.name AS "fromName"
+         FROM practice_membership m JOIN practice pr ON pr.ods = m.practice_ods
+         LEFT JOIN practice_membership f ON f.practice_ods = m.practice_ods AND f.end_date = m.start_date - 1
+         LEFT JOIN pcn fp ON fp.code = f.pcn_code
+        WHERE m.pcn_code = $1 AND m.start_date > $2::date ORDER BY m.start_date, pr.name`,
+      [code, day],
+    ),
+    db.query<{ ods: string; name: string; listSize: number | null; date: string; toCode: string; toName: string }>(
+      `SELECT pr.ods, pr.name, pr.list_size AS "listSize", to_char(n.start_date, 'YYYY-MM-DD') AS date, n.pcn_code AS "toCode", np.name AS "toName"
+         FROM practice_membership m JOIN practice pr ON pr.ods = m.practice_ods
+         JOIN practice_membership n ON n.practice_ods = m.practice_ods AND n.start_date = m.end_date + 1
+         JOIN pcn np ON np.code = n.pcn_code
+        WHERE m.pcn_code = $1 AND ${inEffect('m', '$2::date')} AND m.end_date IS NOT NULL ORDER BY n.start_date, pr.name`,
+      [code, day],
+    ),
   ]);
   const verdict = sizeVerdict(row.listSize, row);
   const payee = practices.find((p) => p.ods === row.nominatedPayeeOds);
@@ -152,6 +187,8 @@ export async function getPcn(db: Db, code: string): Promise<PcnDetail> {
     partners,
     history,
     changes,
+    joining: joining.map(({ fromCode, fromName, ...p }) => ({ ...p, fromPcn: fromCode && fromName ? { code: fromCode, name: fromName } : null })),
+    leaving: leaving.map(({ toCode, toName, ...p }) => ({ ...p, toPcn: { code: toCode, name: toName } })),
   };
 }
 
@@ -170,9 +207,67 @@ export interface PracticeDetail {
   longitude: number | null;
   pcn: { code: string; name: string } | null;
   history: Array<{ pcnCode: string; pcnName: string; startDate: string; endDate: string | null }>;
+  /** Its latest move while it can still be corrected or cancelled (not yet in effect, or recorded today); else null. */
+  move: PracticeMove | null;
 }
 
-export async function getPractice(db: Db, ods: string): Promise<PracticeDetail> {
+/** A move recorded in PCN Hub. */
+export interface PracticeMove {
+  /** The PCN it leaves; null when it was in none. */
+  from: { code: string; name: string } | null;
+  to: { code: string; name: string };
+  /** The day it joins `to` (it leaves `from` the day before). */
+  date: string;
+  /** Not yet in effect: the date is after today. */
+  scheduled: boolean;
+  /** When the move was recorded (UTC). */
+  movedAt: string;
+  /** The practice `from` has as its nominated payee from `date`, given because the practice moving was its payee. */
+  newPayee: { ods: string; name: string } | null;
+}
+
+/** The practice's move that can still be corrected or cancelled on `today`, with its membership row's id. */
+export async function correctableMove(db: Db, ods: string, today: string): Promise<(PracticeMove & { id: number; fromId: number | null }) | null> {
+  const [row] = await db.query<{
+    id: number;
+    fromId: number | null;
+    toCode: string;
+    toName: string;
+    fromCode: string | null;
+    fromName: string | null;
+    date: string;
+    movedAt: string;
+    payeeOds: string | null;
+    payeeName: string | null;
+  }>(
+    `SELECT m.id, f.id AS "fromId", m.pcn_code AS "toCode", t.name AS "toName", f.pcn_code AS "fromCode", fp.name AS "fromName",
+            to_char(m.start_date, 'YYYY-MM-DD') AS date, to_char(m.moved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "movedAt",
+            c.practice_ods AS "payeeOds", cp.name AS "payeeName"
+       FROM practice_membership m JOIN pcn t ON t.code = m.pcn_code
+       LEFT JOIN practice_membership f ON f.practice_ods = m.practice_ods AND f.end_date = m.start_date - 1
+       LEFT JOIN pcn fp ON fp.code = f.pcn_code
+       LEFT JOIN pcn_payee_change c ON c.membership_id = m.id
+       LEFT JOIN practice cp ON cp.ods = c.practice_ods
+      WHERE m.practice_ods = $1 AND m.end_date IS NULL AND m.moved_at IS NOT NULL
+        AND (m.start_date > $2::date OR (m.moved_at AT TIME ZONE 'Europe/London')::date = $2::date)`,
+    [ods, today],
+  );
+  if (!row) return null;
+  return {
+    id: row.id,
+    fromId: row.fromId,
+    from: row.fromCode && row.fromName ? { code: row.fromCode, name: row.fromName } : null,
+    to: { code: row.toCode, name: row.toName },
+    date: row.date,
+    scheduled: row.date > today,
+    movedAt: row.movedAt,
+    newPayee: row.payeeOds && row.payeeName ? { ods: row.payeeOds, name: row.payeeName } : null,
+  };
+}
+
+/** A practice and its PCN on `asOf` (default: today in England), its membership history and any move still open to change. */
+export async function getPractice(db: Db, ods: string, asOf?: string): Promise<PracticeDetail> {
+  const day = dayOf(asOf);
   const [practice] = await db.query<Omit<PracticeDetail, 'pcn' | 'history'>>('SELECT ods, name, postcode, town, list_size AS "listSize", latitude, longitude FROM practice WHERE ods = $1', [ods]);
   if (!practice) throw notFound(`Practice ${ods}`);
   const history = await db.query<PracticeDetail['history'][number]>(
@@ -182,6 +277,12 @@ export async function getPractice(db: Db, ods: string): Promise<PracticeDetail> 
       WHERE m.practice_ods = $1 ORDER BY m.start_date DESC, m.id DESC`,
     [ods],
   );
-  const current = history.find((h) => h.endDate === null);
-  return { ...practice, pcn: current ? { code: current.pcnCode, name: current.pcnName } : null, history };
+  const current = history.find((h) => h.startDate <= day && (h.endDate === null || h.endDate >= day));
+  const move = await correctableMove(db, ods, registryToday());
+  return {
+    ...practice,
+    pcn: current ? { code: current.pcnCode, name: current.pcnName } : null,
+    history,
+    move: move && { from: move.from, to: move.to, date: move.date, scheduled: move.scheduled, movedAt: move.movedAt, newPayee: move.newPayee },
+  };
 }

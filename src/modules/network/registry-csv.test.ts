@@ -91,7 +91,7 @@ test('demoArea(1) round-trips: export, import into an empty database, export aga
   assert.deepEqual(Object.keys(b), Object.keys(a));
   for (const name of Object.keys(a)) assert.equal(b[name], a[name], `${name} is identical`);
   assert.match(a['practices.csv'] ?? '', /^ods_code,name,postcode,town,pcn_code,list_size,latitude,longitude,joined_date\n/);
-  assert.match(a['memberships.csv'] ?? '', /,2022-03-31\n/, 'ended memberships are exported');
+  assert.match(a['memberships.csv'] ?? '', /,2022-03-31,\n/, 'ended memberships are exported (no payee handed over)');
 });
 
 // -----------------------------------------------------------------------------------------------

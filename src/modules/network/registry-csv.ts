@@ -113,7 +113,14 @@ const ROWS = {
     joined_date: optional(date),
     left_date: optional(date),
   }),
-  memberships: z.object({ ods_code: required(odsCode('practice')), pcn_code: required(odsCode('pcn')), start_date: required(date), end_date: optional(date) }),
+  memberships: z.object({
+    ods_code: required(odsCode('practice')),
+    pcn_code: required(odsCode('pcn')),
+    start_date: required(date),
+    end_date: optional(date),
+    // The nominated payee, from start_date, of the PCN this practice leaves (it was that PCN's payee).
+    payee_after_ods: optional(odsCode('practice')),
+  }),
   partners: z.object({
     pcn_code: optional(odsCode('pcn')), // empty: a partner not yet linked to a PCN
     partner_code: required(partnerCode),
@@ -446,7 +453,11 @@ function readMemberships(table: Table<'memberships'>, known: Known): SourcedMemb
     }
     pcnOpenDate(known, table.file, row.line, row.pcn_code);
     assertEndsAfterStart(table.file, row.line, 'end_date', row.start_date, row.end_date);
-    const membership = { practiceOds: row.ods_code, pcnCode: row.pcn_code, startDate: row.start_date, endDate: row.end_date };
+    if (row.payee_after_ods !== null && !known.practices.has(row.payee_after_ods)) {
+      throw rowError(table.file, row.line, 'payee_after_ods', `unknown practice ${row.payee_after_ods}: it is neither in the practice file nor in the database`);
+    }
+    const membership: Membership = { practiceOds: row.ods_code, pcnCode: row.pcn_code, startDate: row.start_date, endDate: row.end_date };
+    if (row.payee_after_ods !== null) membership.payeeAfterOds = row.payee_after_ods;
     return { membership, file: table.file, line: row.line };
   });
 }
@@ -548,7 +559,7 @@ const EXPORTS = [
   {
     file: 'pcns.csv',
     columns: ['pcn_code', 'pcn_name', 'area_code', 'clinical_director', 'nominated_payee_ods', 'open_date', 'close_date'],
-    sql: `SELECT code AS pcn_code, name AS pcn_name, area_code, clinical_director, nominated_payee_ods,
+    sql: `SELECT code AS pcn_code, name AS pcn_name, area_code, clinical_director, pcn_payee_on(code, registry_today()) AS nominated_payee_ods,
                  to_char(open_date, 'YYYY-MM-DD') AS open_date, to_char(close_date, 'YYYY-MM-DD') AS close_date
             FROM pcn ORDER BY code COLLATE "C"`,
   },
@@ -558,15 +569,16 @@ const EXPORTS = [
     sql: `SELECT pr.ods AS ods_code, pr.name, pr.postcode, pr.town, m.pcn_code, pr.list_size, pr.latitude, pr.longitude,
                  to_char(m.start_date, 'YYYY-MM-DD') AS joined_date
             FROM practice pr
-            LEFT JOIN practice_membership m ON m.practice_ods = pr.ods AND m.end_date IS NULL
+            LEFT JOIN practice_membership_in_effect m ON m.practice_ods = pr.ods
            ORDER BY pr.ods COLLATE "C"`,
   },
   {
     file: 'memberships.csv',
-    columns: ['ods_code', 'pcn_code', 'start_date', 'end_date'],
-    sql: `SELECT practice_ods AS ods_code, pcn_code, to_char(start_date, 'YYYY-MM-DD') AS start_date,
-                 to_char(end_date, 'YYYY-MM-DD') AS end_date
-            FROM practice_membership ORDER BY practice_ods COLLATE "C", start_date, pcn_code COLLATE "C"`,
+    columns: ['ods_code', 'pcn_code', 'start_date', 'end_date', 'payee_after_ods'],
+    sql: `SELECT m.practice_ods AS ods_code, m.pcn_code, to_char(m.start_date, 'YYYY-MM-DD') AS start_date,
+                 to_char(m.end_date, 'YYYY-MM-DD') AS end_date, c.practice_ods AS payee_after_ods
+            FROM practice_membership m LEFT JOIN pcn_payee_change c ON c.membership_id = m.id
+           ORDER BY m.practice_ods COLLATE "C", m.start_date, m.pcn_code COLLATE "C"`,
   },
   {
     // A partner linked to no PCN still gets a row, with pcn_code empty.

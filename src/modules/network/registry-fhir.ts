@@ -27,6 +27,7 @@ import type {
   Reference,
   Resource,
 } from '@medplum/fhirtypes';
+import { registryToday } from '../../shared/dates.ts';
 import { ODS_SYSTEM } from '../../shared/ids.ts';
 import { PARTNER_TYPE_LABELS, type Membership, type Partner, type PartnerType, type Pcn, type PcnPartner, type RegistrySnapshot } from './types.ts';
 
@@ -157,7 +158,8 @@ const partnerTypeCoding = (type: PartnerType): Coding => ({ system: PARTNER_TYPE
 // ---------------------------------------------------------------------------------------------
 
 /** Publishes the registry as FHIR R4 resources with deterministic ids (see the module comment). */
-export function registryAsFhir(snapshot: RegistrySnapshot): Resource[] {
+/** The registry as FHIR resources; a membership is `active` when it is in effect on `asOf` (default: today in England). */
+export function registryAsFhir(snapshot: RegistrySnapshot, asOf: string = registryToday()): Resource[] {
   const out = new Map<string, Resource>();
   const add = (resource: Resource & { id: string }) => {
     const key = `${resource.resourceType}/${resource.id}`;
@@ -291,7 +293,7 @@ export function registryAsFhir(snapshot: RegistrySnapshot): Resource[] {
     const affiliation: OrganizationAffiliation & { id: string } = {
       resourceType: 'OrganizationAffiliation',
       id: membershipId(m),
-      active: m.endDate === null,
+      active: m.startDate <= asOf && (m.endDate === null || m.endDate >= asOf),
       ...(p ? { period: p } : {}),
       organization: orgRef(m.pcnCode, 'pcn'),
       participatingOrganization: orgRef(m.practiceOds, 'practice'),
@@ -319,8 +321,8 @@ export function registryAsFhir(snapshot: RegistrySnapshot): Resource[] {
 }
 
 /** The registry as a FHIR `transaction` of PUTs (`Organization/ods-Z90101`): publishing it again is idempotent. */
-export function registryFhirBundle(snapshot: RegistrySnapshot): Bundle {
-  const entry: BundleEntry[] = registryAsFhir(snapshot).map((resource) => ({
+export function registryFhirBundle(snapshot: RegistrySnapshot, asOf?: string): Bundle {
+  const entry: BundleEntry[] = registryAsFhir(snapshot, asOf).map((resource) => ({
     resource,
     request: { method: 'PUT', url: `${resource.resourceType}/${resource.id ?? ''}` },
   }));

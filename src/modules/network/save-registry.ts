@@ -65,7 +65,8 @@ export async function saveRegistry(db: Db, actor: Actor, snapshot: RegistrySnaps
       `UPDATE pcn SET nominated_payee_ods = NULL
         WHERE nominated_payee_ods IS NOT NULL AND NOT EXISTS (
           SELECT 1 FROM practice_membership m
-           WHERE m.practice_ods = pcn.nominated_payee_ods AND m.pcn_code = pcn.code AND m.end_date IS NULL)`,
+           WHERE m.practice_ods = pcn.nominated_payee_ods AND m.pcn_code = pcn.code
+             AND (m.end_date IS NULL OR m.end_date >= registry_today()))`,
     );
     tick();
     await tx.query(
@@ -137,7 +138,20 @@ async function saveMemberships(tx: Db, snapshot: RegistrySnapshot): Promise<numb
       }
       if (current) await tx.query('UPDATE practice_membership SET end_date = $2::date - 1 WHERE id = $1', [current.id, m.startDate]);
     }
-    await tx.query('INSERT INTO practice_membership (practice_ods, pcn_code, start_date, end_date) VALUES ($1, $2, $3, $4)', [m.practiceOds, m.pcnCode, m.startDate, m.endDate]);
+    const [row] = (await tx.query<{ id: number }>('INSERT INTO practice_membership (practice_ods, pcn_code, start_date, end_date) VALUES ($1, $2, $3, $4) RETURNING id', [
+      m.practiceOds,
+      m.pcnCode,
+      m.startDate,
+      m.endDate,
+    ])) as [{ id: number }];
+    if (m.payeeAfterOds) {
+      // The payee's successor in the PCN it left (the membership that ended the day before), as exported.
+      await tx.query(
+        `INSERT INTO pcn_payee_change (membership_id, pcn_code, practice_ods)
+         SELECT $1, pcn_code, $3 FROM practice_membership WHERE practice_ods = $2 AND end_date = $4::date - 1`,
+        [row.id, m.practiceOds, m.payeeAfterOds, m.startDate],
+      );
+    }
     added++;
   }
   return added;

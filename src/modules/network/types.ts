@@ -55,6 +55,8 @@ export interface Membership {
   pcnCode: string;
   startDate: string; // yyyy-mm-dd
   endDate: string | null;
+  /** The practice was the nominated payee of the PCN it left: this practice is that PCN's payee from startDate. */
+  payeeAfterOds?: string;
 }
 
 export interface Partner {

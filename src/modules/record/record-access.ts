@@ -5,6 +5,7 @@
  * door — /fhir, /api, the CLI — reaches the record through a context built here.
  */
 import type { Db } from '../../storage/db.ts';
+import { registryToday } from '../../shared/dates.ts';
 import { type Actor, BREAK_GLASS_HOURS, decideRead, decideWrite, entrySql, labelsOf, openBreakGlass, patientSql, policyOf, relationshipSql, roleWords, type Viewer } from '../access/index.ts';
 import { cachedRead } from '../network/index.ts';
 import { type AccessRules, forbiddenOutcome, type Purpose, SqlParams } from '../../fhir-store/index.ts';
@@ -26,10 +27,11 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
   const purpose = options.purpose ?? 'direct-care';
   const breakGlassReason = options.breakGlassReason ?? null;
   const policy = policyOf(actor.role);
-  // Through the registry's read cache: dropped on every registry change made here, at most 5 s old otherwise.
+  // Through the registry's read cache: dropped on every registry change made here, at most 5 s old otherwise,
+  // and keyed by the day, so a move scheduled for today is in effect from midnight.
   const practices = actor.pcnCode
-    ? await cachedRead(db, `pcn-practices:${actor.pcnCode}`, async () =>
-        (await db.query<{ ods: string }>('SELECT practice_ods AS ods FROM practice_membership WHERE pcn_code = $1 AND end_date IS NULL', [actor.pcnCode])).map((r) => r.ods),
+    ? await cachedRead(db, `pcn-practices:${actor.pcnCode}:${registryToday()}`, async () =>
+        (await db.query<{ ods: string }>('SELECT practice_ods AS ods FROM practice_membership_in_effect WHERE pcn_code = $1', [actor.pcnCode])).map((r) => r.ods),
       )
     : [];
   const viewer: Viewer = { role: actor.role, userId: actor.id, email: actor.email, orgCode: actor.orgCode, practices };

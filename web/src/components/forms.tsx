@@ -3,7 +3,7 @@
  * the API named in `{error:{field}}`. Forms use `noValidate`: the server's messages are the rules.
  */
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError } from '../api.ts';
+import { ApiError, ApiErrors } from '../api.ts';
 import { FocusLink } from './page-parts.tsx';
 
 /** The last segment of a server field path: `body.clinicalDirector` → `clinicalDirector`. */
@@ -13,9 +13,25 @@ const fieldName = (field: string | undefined): string | undefined =>
     .filter(Boolean)
     .pop();
 
+/** Several problems found at once (a form's own checks and the server's), listed together in the summary. */
+export class FormErrors extends Error {
+  constructor(readonly errors: Error[]) {
+    super(errors.map((e) => e.message).join(' '));
+    this.name = 'FormErrors';
+  }
+}
+
+/** One problem, or several: thrown as it is, or together as FormErrors. */
+export function throwAll(errors: Error[]): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new FormErrors(errors);
+}
+
+const problemsOf = (error: Error | null): Error[] => (!error ? [] : error instanceof FormErrors ? error.errors.flatMap(problemsOf) : error instanceof ApiErrors ? error.errors : [error]);
+
 export function messageFor(error: Error | null, name: string): string | undefined {
-  if (!(error instanceof ApiError)) return undefined;
-  return fieldName(error.field) === name ? error.message : undefined;
+  const problem = problemsOf(error).find((e) => e instanceof ApiError && fieldName(e.field) === name);
+  return problem?.message;
 }
 
 /** Runs a submit action, keeping its failure for the error summary and the fields. */
@@ -49,15 +65,17 @@ export function ErrorSummary({ error, fields = {} }: { error: Error | null; fiel
     if (error) summary.current?.focus(); // NHS pattern: move focus to the summary when it appears
   }, [error]);
   if (!error) return null;
-  const name = error instanceof ApiError ? fieldName(error.field) : undefined;
-  const target = name ? fields[name] : undefined;
   return (
     <div className="nhsuk-error-summary" tabIndex={-1} ref={summary}>
       <div role="alert">
         <h2 className="nhsuk-error-summary__heading">There is a problem</h2>
         <div className="nhsuk-error-summary__body">
           <ul className="nhsuk-list nhsuk-error-summary__list">
-            <li>{target ? <FocusLink to={target}>{error.message}</FocusLink> : error.message}</li>
+            {problemsOf(error).map((problem) => {
+              const name = problem instanceof ApiError ? fieldName(problem.field) : undefined;
+              const target = name ? fields[name] : undefined;
+              return <li key={problem.message}>{target ? <FocusLink to={target}>{problem.message}</FocusLink> : problem.message}</li>;
+            })}
           </ul>
         </div>
       </div>
@@ -218,13 +236,19 @@ export interface DateParts {
 
 export const emptyDate: DateParts = { day: '', month: '', year: '' };
 
+/** `2027-04-01` as the three boxes show it: 1, 4, 2027. */
+export const partsOf = (iso: string): DateParts => ({ day: String(Number(iso.slice(8, 10))), month: String(Number(iso.slice(5, 7))), year: iso.slice(0, 4) });
+
 /**
- * A day/month/year as `yyyy-mm-dd`: undefined when left blank, an ApiError-shaped 422 on `field`
- * when it is not a real date, so it shows like the server's own messages.
+ * A day/month/year as `yyyy-mm-dd`: undefined when left blank (or the `required` message, when it must be
+ * given), an ApiError-shaped 422 on `field` when it is not a real date, so it shows like the server's own.
  */
-export function isoFromParts(parts: DateParts, field: string, label: string): string | undefined {
+export function isoFromParts(parts: DateParts, field: string, label: string, required?: string): string | undefined {
   const [day, month, year] = [parts.day.trim(), parts.month.trim(), parts.year.trim()];
-  if (!day && !month && !year) return undefined;
+  if (!day && !month && !year) {
+    if (required) throw new ApiError(422, 'invalid', required, field);
+    return undefined;
+  }
   const iso = `${year.padStart(4, '0')}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
   const parsed = new Date(`${iso}T00:00:00Z`);
   const real = /^\d{4}-\d{2}-\d{2}$/.test(iso) && !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(iso);

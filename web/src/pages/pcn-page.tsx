@@ -60,6 +60,7 @@ function PcnDetails({ pcn, reload }: { pcn: PcnDetail; reload: () => Promise<voi
       />
 
       <MemberPractices pcn={pcn} />
+      <ScheduledMoves pcn={pcn} />
       <Partners pcn={pcn} />
       <MembershipHistory pcn={pcn} />
       <RecentChanges pcn={pcn} />
@@ -107,6 +108,40 @@ function MemberPractices({ pcn }: { pcn: PcnDetail }) {
         </TableRegion>
       )}
     </>
+  );
+}
+
+/** Practices moving in or out on a later day: until then the lists and list size above do not count them. */
+function ScheduledMoves({ pcn }: { pcn: PcnDetail }) {
+  if (pcn.joining.length === 0 && pcn.leaving.length === 0) return null;
+  const practiceLink = (p: { ods: string; name: string }) => (
+    <>
+      <Link href={`/practices/${encodeURIComponent(p.ods)}`}>{p.name}</Link> <span className="pcn-muted">({p.ods})</span>
+    </>
+  );
+  return (
+    <section aria-labelledby="scheduled-moves-heading">
+      <h2 id="scheduled-moves-heading">Scheduled moves</h2>
+      <p>Until each date the practice is counted where it is now.</p>
+      <ul className="nhsuk-list nhsuk-list--bullet">
+        {pcn.leaving.map((p) => (
+          <li key={`leaving-${p.ods}`}>
+            {practiceLink(p)}: moving to <Link href={`/pcns/${encodeURIComponent(p.toPcn.code)}`}>{p.toPcn.name}</Link> on {formatDate(p.date)}
+          </li>
+        ))}
+        {pcn.joining.map((p) => (
+          <li key={`joining-${p.ods}`}>
+            {practiceLink(p)}: joining from {formatDate(p.date)}
+            {p.fromPcn && (
+              <>
+                {' '}
+                (leaving <Link href={`/pcns/${encodeURIComponent(p.fromPcn.code)}`}>{p.fromPcn.name}</Link>)
+              </>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -162,7 +197,9 @@ function MembershipHistory({ pcn }: { pcn: PcnDetail }) {
                     <Link href={`/practices/${encodeURIComponent(entry.practiceOds)}`}>{entry.practiceName}</Link> <span className="pcn-muted">({entry.practiceOds})</span>
                   </td>
                   <td className="nhsuk-table__cell">{formatDate(entry.startDate)}</td>
-                  <td className="nhsuk-table__cell">{entry.endDate ? formatDate(entry.endDate) : 'Current member'}</td>
+                  <td className="nhsuk-table__cell">
+                    {entry.endDate ? formatDate(entry.endDate) : pcn.joining.some((p) => p.ods === entry.practiceOds && p.date === entry.startDate) ? 'Scheduled' : 'Current member'}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -9,7 +9,7 @@ import { useState } from 'react';
 import { api, ApiError, type User } from '../../api.ts';
 import { AGENCY_SYSTEM, createEntry, FhirError, ODS_SYSTEM, WHAT_MATTERS_QUESTIONNAIRE } from '../../record-api.ts';
 import { useResource } from '../../use-resource.ts';
-import { DateField, ErrorSummary, isoFromParts, messageFor, SubmitButton, useSubmit, type DateParts } from '../forms.tsx';
+import { DateField, ErrorSummary, isoFromParts, messageFor, partsOf, SubmitButton, useSubmit, type DateParts } from '../forms.tsx';
 import { agencyForOrg, agencyLabel, answersOf, plainName } from './entries.ts';
 import { RadiosField, TextAreaField } from './fields.tsx';
 import { AgencyTag } from './record-sections.tsx';
@@ -57,7 +57,6 @@ const DEFAULT_QUESTIONS = [
 ];
 
 const today = () => new Date().toISOString().slice(0, 10);
-const partsOf = (iso: string): DateParts => ({ day: String(Number(iso.slice(8, 10))), month: String(Number(iso.slice(5, 7))), year: iso.slice(0, 4) });
 
 /** The signed-in user's organisation as the author of an entry: ODS code, and their name with the organisation's. */
 function useAuthor(user: User | null): { author: Reference<Organization>; agency: string | null; orgCode: string | null } {
