@@ -101,7 +101,17 @@ test('user add with a password from stdin, then token prints a bearer the server
   try {
     const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${bearer}` } });
     assert.equal(me.status, 200);
-    assert.deepEqual(await me.json(), { email: 'pat@example.org', name: 'Pat Manager', role: 'pcn-manager', org: 'U90002', pcnCode: 'U90002' });
+    assert.deepEqual(await me.json(), {
+      email: 'pat@example.org',
+      name: 'Pat Manager',
+      role: 'pcn-manager',
+      org: 'U90002',
+      orgName: 'Norwich North PCN',
+      pcnCode: 'U90002',
+      pcnCodes: ['U90002'],
+      signature: 'Pat Manager, PCN manager, Norwich North PCN',
+      orgIdentifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'U90002' },
+    });
   } finally {
     await server.close();
   }
@@ -323,7 +333,19 @@ test('user list, set and reset: a mover’s token carries the new role on its ne
     const moved = await pcn(['user', 'set', '--email', 'mover@example.org', '--role', 'gp', '--org', 'Z90201', '--name', 'Mo Moved']);
     assert.equal(moved.code, 0, moved.stderr);
     assert.equal(moved.stdout, 'mover@example.org is now Mo Moved, gp at Z90201 in U90002.\n');
-    assert.deepEqual(await atServer(async (url) => (await me(url)).json()), { email: 'mover@example.org', name: 'Mo Moved', role: 'gp', org: 'Z90201', pcnCode: 'U90002' });
+    const after = await atServer(async (url) => (await (await me(url)).json()) as { orgName: string });
+    assert.match(after.orgName, /\w/, 'the practice by name');
+    assert.deepEqual(after, {
+      email: 'mover@example.org',
+      name: 'Mo Moved',
+      role: 'gp',
+      org: 'Z90201',
+      orgName: after.orgName,
+      pcnCode: 'U90002',
+      pcnCodes: ['U90002'],
+      signature: `Mo Moved, GP, ${after.orgName}`,
+      orgIdentifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'Z90201' },
+    });
 
     const reset = await pcn(['user', 'reset', '--email', 'mover@example.org', '--password-stdin'], { stdin: 'the second long password\n' });
     assert.equal(reset.code, 0, reset.stderr);

@@ -5,7 +5,7 @@
  * Owns `app_user`, `app_setting`, `revoked_token`, `sign_in_failure`, `backend_client`,
  * `client_assertion_jti` and `break_glass_grant`.
  */
-export { ROLES, SYSTEM_ACTOR, assertCanCreatePcn, assertCanEditPcn, type Actor, type Role } from './actor.ts';
+export { ROLES, SYSTEM_ACTOR, assertCanCreatePcn, assertCanEditPcn, pcnCodesOf, type Actor, type Role } from './actor.ts';
 export { ACCESS_TOKEN_SECONDS, ASSERTION_TYPE, OAuthError, exchangeClientAssertion, type TokenRequest, type TokenResponse } from './backend-services.ts';
 export { CLIENT_ALGORITHMS, addClient, disableClient, getClient, listClients, type BackendClient, type NewClient } from './clients.ts';
 export { assertScopeAllows, parseScope, type Interaction } from './scopes.ts';
@@ -20,6 +20,7 @@ export {
   changeUser,
   disableUser,
   findActor,
+  hashPassword,
   listUsers,
   newUserSchema,
   passwordResetSchema,
@@ -50,6 +51,7 @@ export {
   policyOf,
   relationshipSql,
   roleWords,
+  signatureOf,
   type Category,
   type Decision,
   type RolePolicy,
