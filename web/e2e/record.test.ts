@@ -500,7 +500,10 @@ test('R3. a PCN pharmacist adds a medicines review; it is at the top of the time
       (t) => t.includes('Just added'),
       'the new entry at the top',
     );
-    assert.match(await text(first), /Procedure or review: Medicines review.*Structured medication review: stopped aspirin.*Sam Patel, clinician \(GP\), Norwich City PCN \(U90001\) Primary care network/);
+    assert.match(
+      await text(first),
+      /Procedure or review: Medicines review.*Structured medication review: stopped aspirin.*Sam Patel, clinician \(GP\), Norwich City PCN \(U90001\) Primary care network/,
+    );
     assert.equal(await first.getAttribute('data-agency'), 'pcn');
     await screenshot(page, 'record-added-review');
 

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { ZodApp } from '../app.ts';
 import { AppError, forbidden } from '../../shared/errors.ts';
 import { FhirStoreRepository } from '../../fhir-store/index.ts';
-import { BREAK_GLASS_HOURS, breakGlassReview, checkBreakGlassReason, openGrantOf } from '../../modules/access/index.ts';
+import { type Actor, BREAK_GLASS_HOURS, breakGlassReview, checkBreakGlassReason, openGrantOf } from '../../modules/access/index.ts';
+import type { Db } from '../../storage/db.ts';
 import { mayReviewAudit } from '../../modules/audit/index.ts';
 import { careTeamPatients, organisationInbox, recordContext, revealForBreakGlass } from '../../modules/record/index.ts';
 import { canonicalNhsNumberProblem } from '../../shared/ids.ts';
@@ -32,25 +33,17 @@ export function recordRoutes(app: ZodApp, options: { breakGlassHours?: number } 
 
   const requestOf = (request: { method: string; url: string; id: string }) => ({ method: request.method, url: request.url, id: request.id });
 
-  app.get('/api/my/patients', { schema: { summary: 'My patients: those whose active care team names my organisation (through the access policy; audited)', tags: ['record'] } }, async (request) => {
-    try {
-      return await careTeamPatients(db, request.actor!, requestOf(request));
-    } catch (error) {
-      throw asApiError(error);
-    }
-  });
-
-  app.get(
-    '/api/my/inbox',
-    { schema: { summary: 'My organisation’s inbox: open referrals it performs and open tasks it owns (through the access policy; audited)', tags: ['record'] } },
-    async (request) => {
+  /** A professional's own list, read as them through the access policy (audited); refusals in /api's words. */
+  const ownList = <T>(url: string, summary: string, load: (db: Db, actor: Actor, request: { method: string; url: string; id: string }) => Promise<T>) =>
+    app.get(url, { schema: { summary, tags: ['record'] } }, async (request) => {
       try {
-        return await organisationInbox(db, request.actor!, requestOf(request));
+        return await load(db, request.actor!, requestOf(request));
       } catch (error) {
         throw asApiError(error);
       }
-    },
-  );
+    });
+  ownList('/api/my/patients', 'My patients: those whose active care team names my organisation (through the access policy; audited)', careTeamPatients);
+  ownList('/api/my/inbox', 'My organisation’s inbox: open referrals it performs and open tasks it owns (through the access policy; audited)', organisationInbox);
 
   app.get(
     '/api/patients/reveal',
