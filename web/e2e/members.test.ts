@@ -164,6 +164,7 @@ test('M2. the demo social worker finds a care-team patient, sees the summary and
       'the new entry at the top',
     );
     assert.match(await text(first), new RegExp(`${social.name}, social worker, ${COUNCIL}`));
+    assert.equal(await first.getAttribute('data-agency'), 'social-care', 'tagged with the council’s kind of agency');
     await screenshot(page, 'members-social-worker-record');
 
     // Outside their care, an NHS number search gives the plain answer: no one revealed, no break-glass offered.

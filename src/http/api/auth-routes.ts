@@ -14,6 +14,8 @@ export interface PublicUser {
   org: string | null;
   /** The organisation's name from the registry (PCN, practice or partner). */
   orgName: string | null;
+  /** The kind of organisation: `pcn`, `gp-practice` or a partner's type (`social-care`, `community-pharmacy` …). */
+  orgKind: string | null;
   pcnCode: string | null;
   /** Every PCN they work for: their own, or each PCN their partner organisation serves. */
   pcnCodes: string[];
@@ -37,6 +39,7 @@ const publicUser = (actor: Actor): PublicUser => ({
   role: actor.role,
   org: actor.orgCode,
   orgName: actor.orgName ?? null,
+  orgKind: actor.orgKind ?? null,
   pcnCode: actor.pcnCode,
   pcnCodes: [...pcnCodesOf(actor)],
   signature: signatureOf(actor),

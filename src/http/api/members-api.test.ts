@@ -64,7 +64,8 @@ before(async () => {
 after(() => h.close());
 
 test(`a partner's user works for the PCNs the partner serves: a community pharmacy's clinical pharmacist reaches that PCN's patients and no others (${testEngine})`, async () => {
-  const me = (await call('GET', '/api/me', auth.pharmacist)).json<{ pcnCodes: string[]; orgName: string; signature: string }>();
+  const me = (await call('GET', '/api/me', auth.pharmacist)).json<{ pcnCodes: string[]; orgName: string; orgKind: string; signature: string }>();
+  assert.equal(me.orgKind, 'community-pharmacy');
   assert.equal(me.pcnCodes.length, 1, 'a community pharmacy serves its one PCN');
   assert.equal(me.orgName, member.pharmacist.where);
   assert.equal(me.signature, `Priya Shah, clinical pharmacist, ${member.pharmacist.where}`);

@@ -47,6 +47,8 @@ export interface Actor {
   pcnCodes?: readonly string[];
   /** Their organisation's name from the registry (PCN, practice or partner), so no one is signed as a bare code. */
   orgName?: string | null;
+  /** What kind of organisation it is: `pcn`, `gp-practice`, or the partner's type (`social-care`, `community-pharmacy` …). */
+  orgKind?: string | null;
   /** A client's id (kind 'client'). */
   clientId?: string;
   /** A client's granted SMART scopes, e.g. `system/Patient.rs` (kind 'client'). */
@@ -63,6 +65,7 @@ export const SYSTEM_ACTOR: Actor = {
   pcnCode: null,
   pcnCodes: [],
   orgName: null,
+  orgKind: null,
 };
 
 /** Every PCN the actor works for (their own, or those their partner organisation serves). */

@@ -142,7 +142,7 @@ export async function disableClient(db: Db, by: Actor, id: string): Promise<Back
  * undefined when the client is unknown or disabled. One query by primary key (tokens.ts remembers the answer).
  */
 export async function clientActor(db: Db, id: string, scopes: readonly string[]): Promise<Actor | undefined> {
-  const [row] = await db.query<Pick<Actor, 'name' | 'role' | 'pcnCode' | 'pcnCodes' | 'orgName'> & { orgCode: string }>(
+  const [row] = await db.query<Pick<Actor, 'name' | 'role' | 'pcnCode' | 'pcnCodes' | 'orgName' | 'orgKind'> & { orgCode: string }>(
     `SELECT c.name, c.role, c.org_code AS "orgCode", ${actorOrganisationColumns('c.org_code')}
        FROM backend_client c WHERE c.id = $1 AND c.disabled_at IS NULL`,
     [id],

@@ -18,7 +18,8 @@ export async function assertKnownOrganisation(db: Db, code: string): Promise<voi
 /**
  * The organisation columns of an actor whose organisation code is the SQL expression `org`: `pcnCode` (the
  * PCN it is, or its practice's current PCN), `pcnCodes` (that PCN, or every PCN a partner organisation
- * serves) and `orgName` (the registry's name for it). Used by every query that makes an Actor.
+ * serves), `orgName` (the registry's name for it) and `orgKind` (`pcn`, `gp-practice` or the partner's type).
+ * Used by every query that makes an Actor.
  */
 export const actorOrganisationColumns = (org: string): string => `
   COALESCE((SELECT p.code FROM pcn p WHERE p.code = ${org}),
@@ -28,4 +29,6 @@ export const actorOrganisationColumns = (org: string): string => `
         UNION SELECT l.pcn_code FROM pcn_partner l WHERE l.partner_code = ${org}
         ORDER BY 1) AS "pcnCodes",
   COALESCE((SELECT p.name FROM pcn p WHERE p.code = ${org}), (SELECT pr.name FROM practice pr WHERE pr.ods = ${org}),
-           (SELECT pa.name FROM partner pa WHERE pa.code = ${org})) AS "orgName"`;
+           (SELECT pa.name FROM partner pa WHERE pa.code = ${org})) AS "orgName",
+  COALESCE((SELECT 'pcn' FROM pcn p WHERE p.code = ${org}), (SELECT 'gp-practice' FROM practice pr WHERE pr.ods = ${org}),
+           (SELECT pa.type FROM partner pa WHERE pa.code = ${org})) AS "orgKind"`;

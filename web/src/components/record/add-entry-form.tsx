@@ -65,7 +65,7 @@ const partsOf = (iso: string): DateParts => ({ day: String(Number(iso.slice(8, 1
  */
 function useAuthor(user: User | null): { author: Reference<Organization>; agency: string | null; orgCode: string | null } {
   const orgCode = user?.org ?? user?.pcnCode ?? null;
-  const kind = agencyForOrg(orgCode);
+  const kind = user?.orgKind ?? agencyForOrg(orgCode);
   const name = user?.name ?? 'Unknown user';
   const display = user?.signature ?? (orgCode ? `${name}, ${roleTitle(user?.role ?? '').toLowerCase()}, ${user?.orgName ?? orgCode}` : `${name} (no organisation recorded)`);
   return {
