@@ -74,10 +74,14 @@ test('demo seeds the area once with its admin, adds synthetic patients, and a re
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /Demo admin \(shown once\): admin@pcn-hub.example \/ correct horse battery staple/);
   assert.match(first.stdout, /Added 20 synthetic patients/);
+  // The demo members, each with where they work; their one password shown once.
+  assert.match(first.stdout, /Demo members \(password shown once: \S{12,}\):\n {2}gp\.demo@pcn-hub\.example {2}gp at .+ \(Z\d{5}\)\n/);
+  assert.match(first.stdout, /\n {2}social\.worker\.demo@pcn-hub\.example {2}social-worker at Norfolk County Council Adult Social Services \(LA-NORFOLK\)\n/);
+  assert.match(first.stdout, /\n {2}pharmacist\.demo@pcn-hub\.example {2}clinical-pharmacist at .+ \(FZ\d{3}\)\n/);
   const second = await pcn(['demo', '--patients', '25']);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /not seeded again/);
-  assert.doesNotMatch(second.stdout, /Demo admin/);
+  assert.doesNotMatch(second.stdout, /Demo admin|Demo members/);
   assert.match(second.stdout, /Added 5 synthetic patients .*; 20 were already there/);
 });
 

@@ -214,6 +214,21 @@ test('M3. a GP searches an NHS number outside their PCN, is told who the patient
     assert.equal(grants.length, 1, 'one grant, one reason');
     const reveals = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event WHERE actor = $1 AND action = 'record.reveal' AND $2 = ANY(patient_ids)`, [gp.email, away.id]);
     assert.equal(reveals[0]!.n, 1, 'showing who the patient is was audited');
+
+    // Back home, the record just opened is listed apart from the care-team patients: "opened recently".
+    const recent = page.getByRole('table', { name: 'Patients whose record you opened recently' });
+    await eventually(
+      async () => {
+        await page.goto(`${server.url}/`);
+        await page.getByRole('table', { name: /Patients on a care team with/ }).waitFor();
+        return recent.count();
+      },
+      (n) => n === 1,
+      'the recently opened list',
+      8000,
+    );
+    assert.match(await text(recent), new RegExp(banner(away)));
+    await screenshot(page, 'members-gp-recent');
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -210,6 +210,14 @@ test(`an exact NHS number outside the GP's care shows who the patient is (audite
   const opened = await call('POST', `/api/patients/${away.id}/break-glass`, auth.gp, { reason: 'Attending the out-of-hours clinic, no GP record' });
   assert.equal(opened.statusCode, 200, opened.body);
   assert.equal((await read(auth.gp, away.id)).statusCode, 200, 'no second reason: the grant opens the record');
+
+  // The GP's home lists what they opened recently, most recent first, while they may still open it.
+  const recent = async () => (await call('GET', '/api/my/patients', auth.gp)).json<{ recent: Array<{ id: string }> }>().recent.map((p) => p.id);
+  const until = Date.now() + 3000;
+  while ((await recent())[0] !== away.id && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(await recent(), [away.id, home.id], 'the record opened by break-glass, then the entry read in their own patient’s record');
+  await h.db.query("UPDATE break_glass_grant SET expires_at = now() - interval '1 second'");
+  assert.deepEqual(await recent(), [home.id], 'once the grant has run out, no longer listed');
 });
 
 test(`only roles that may break glass are shown who a patient outside their care is; a bad NHS number is refused naming the field (${testEngine})`, async () => {

@@ -9,7 +9,7 @@ import { FhirStoreRepository, parseSearch, SqlParams } from '../../fhir-store/in
 import { forbidden } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { type Actor, policyOf, roleWords } from '../access/index.ts';
-import { recordAudit } from '../audit/index.ts';
+import { recentlyViewedPatients, recordAudit } from '../audit/index.ts';
 import { recordContext, type RecordRequest } from './record-context.ts';
 
 import { NHS_NUMBER_SYSTEM } from '../../shared/ids.ts';
@@ -32,13 +32,15 @@ export interface CaseloadPatient extends PatientListing {
 }
 
 export interface Caseload {
-  /** Why these patients: the care teams of the organisation (none when the user has none). */
+  /** Why `patients`: the care teams of the organisation (none when the user has none). */
   basis: 'care-team';
   org: string | null;
   orgName: string | null;
   patients: CaseloadPatient[];
   /** More care teams than listed: search to find the others. */
   more: boolean;
+  /** Patients whose record the user opened in the last 30 days and may still open, most recent first (not those above). */
+  recent: PatientListing[];
 }
 
 export interface InboxItem {
@@ -105,22 +107,35 @@ async function withPatients<T extends Resource>(repo: FhirStoreRepository, type:
   return { matches, patients, more: (bundle.link ?? []).some((l) => l.relation === 'next') };
 }
 
-/** "My patients": those whose active care team names the actor's organisation, and whose record they may open. */
+/**
+ * "My patients": those whose active care team names the actor's organisation, and whose record they may open;
+ * and, apart, those whose record they opened recently (from the audit) and may still open.
+ */
 export async function careTeamPatients(db: Db, actor: Actor, request: RecordRequest['request']): Promise<Caseload> {
-  const empty: Caseload = { basis: 'care-team', org: actor.orgCode, orgName: actor.orgName ?? null, patients: [], more: false };
-  if (!actor.orgCode || policyOf(actor.role).reach === 'none') return empty;
+  const empty: Caseload = { basis: 'care-team', org: actor.orgCode, orgName: actor.orgName ?? null, patients: [], more: false, recent: [] };
+  if (policyOf(actor.role).reach === 'none') return empty;
+  const viewed = await recentlyViewedPatients(db, actor.email);
   return asActor(db, actor, request, async (repo) => {
-    const { matches, patients, more } = await withPatients<CareTeam>(repo, 'CareTeam', { 'participant:identifier': actor.orgCode!, status: 'active', _include: 'CareTeam:subject' });
-    const seen = new Set<string>();
     const listed: CaseloadPatient[] = [];
-    for (const team of matches) {
-      const patient = patients.get(patientIdOf(team.subject?.reference) ?? '');
-      if (!patient || seen.has(patient.id!)) continue;
-      seen.add(patient.id!);
-      listed.push({ ...patientListing(patient), careTeam: team.name ?? 'Care team' });
+    let more = false;
+    if (actor.orgCode) {
+      const teams = await withPatients<CareTeam>(repo, 'CareTeam', { 'participant:identifier': actor.orgCode, status: 'active', _include: 'CareTeam:subject' });
+      more = teams.more;
+      const seen = new Set<string>();
+      for (const team of teams.matches) {
+        const patient = teams.patients.get(patientIdOf(team.subject?.reference) ?? '');
+        if (!patient || seen.has(patient.id!)) continue;
+        seen.add(patient.id!);
+        listed.push({ ...patientListing(patient), careTeam: team.name ?? 'Care team' });
+      }
+      listed.sort((a, b) => a.name.localeCompare(b.name, 'en-GB'));
     }
-    listed.sort((a, b) => a.name.localeCompare(b.name, 'en-GB'));
-    return { ...empty, patients: listed, more };
+    const onTeams = new Set(listed.map((p) => p.id));
+    const others = viewed.filter((id) => !onTeams.has(id));
+    const found = others.length ? await repo.search(parseSearch('Patient', { _id: others.join(','), _count: String(others.length) })) : { entry: [] };
+    const byId = new Map((found.entry ?? []).map((e) => [e.resource?.id ?? '', e.resource as Patient]));
+    const recent = others.flatMap((id) => (byId.has(id) ? [patientListing(byId.get(id)!)] : []));
+    return { ...empty, patients: listed, more, recent };
   });
 }
 

@@ -5,10 +5,10 @@
  * the access policy and are audited (/api/my/patients, /api/my/inbox).
  */
 import type { ReactNode } from 'react';
-import { api, type CaseloadPatient, type InboxItem } from '../../api.ts';
+import { api, type CaseloadPatient, type InboxItem, type PatientListing } from '../../api.ts';
 import { LoadFailed, Loading } from '../../components/page-parts.tsx';
 import { formatNhsNumber } from '../../components/record/entries.ts';
-import { SortableTable } from '../../components/sortable-table.tsx';
+import { type Column, SortableTable } from '../../components/sortable-table.tsx';
 import { formatDate } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import { useSession } from '../../session.ts';
@@ -16,6 +16,14 @@ import { roleTitle, seesPatients } from '../../roles.ts';
 import { usePageTitle, useResource } from '../../use-resource.ts';
 
 const patientLink = (p: { id: string; name: string }) => <Link href={`/patients/${encodeURIComponent(p.id)}`}>{p.name}</Link>;
+
+/** Who a listed patient is: name (a link to their record), NHS number, date of birth, registered practice. */
+const PATIENT_COLUMNS: Column<PatientListing>[] = [
+  { key: 'name', header: 'Name', sortValue: (p) => p.name, cell: patientLink },
+  { key: 'nhs', header: 'NHS number', sortValue: (p) => formatNhsNumber(p.nhsNumber ?? '') || null },
+  { key: 'dob', header: 'Date of birth', sortValue: (p) => p.birthDate, cell: (p) => formatDate(p.birthDate) },
+  { key: 'practice', header: 'Registered practice', sortValue: (p) => p.practice },
+];
 
 export function MyPatientsPage() {
   const user = useSession();
@@ -41,7 +49,10 @@ export function MyPatientsPage() {
   );
 }
 
-/** The patients on a care team with the user's organisation (their caseload), or a clear empty state. */
+/**
+ * The user's caseload: patients on a care team with their organisation (or a clear empty state), and apart,
+ * the patients whose record they opened recently — each list says which it is.
+ */
 export function Caseload({ headingLevel }: { headingLevel: 2 | 3 }) {
   const caseload = useResource(() => api.myPatients(), 'caseload');
   const Heading = `h${headingLevel}` as const;
@@ -66,22 +77,26 @@ export function Caseload({ headingLevel }: { headingLevel: 2 | 3 }) {
             caption={`Patients on a care team with ${team}`}
             rows={patients}
             rowKey={(p) => p.id}
-            columns={[
-              { key: 'name', header: 'Name', sortValue: (p) => p.name, cell: patientLink },
-              { key: 'nhs', header: 'NHS number', sortValue: (p) => formatNhsNumber(p.nhsNumber ?? '') || null },
-              { key: 'dob', header: 'Date of birth', sortValue: (p) => p.birthDate, cell: (p) => formatDate(p.birthDate) },
-              { key: 'practice', header: 'Registered practice', sortValue: (p) => p.practice },
-              { key: 'team', header: 'Care team', sortValue: (p) => p.careTeam },
-            ]}
+            columns={[...(PATIENT_COLUMNS as Column<CaseloadPatient>[]), { key: 'team', header: 'Care team', sortValue: (p) => p.careTeam }]}
           />
         </>
       );
   }
+  const recent = caseload.state === 'ready' ? caseload.data.recent : [];
   return (
-    <section aria-labelledby="caseload-heading" className="pcn-caseload">
-      <Heading id="caseload-heading">Your patients (care teams)</Heading>
-      {body}
-    </section>
+    <>
+      <section aria-labelledby="caseload-heading" className="pcn-caseload">
+        <Heading id="caseload-heading">Your patients (care teams)</Heading>
+        {body}
+      </section>
+      {recent.length > 0 && (
+        <section aria-labelledby="recent-heading" className="pcn-recent-patients">
+          <Heading id="recent-heading">Patients you opened recently</Heading>
+          <p>Records you opened in the last 30 days that you may still open, most recent first.</p>
+          <SortableTable<PatientListing> caption="Patients whose record you opened recently" rows={recent} rowKey={(p) => p.id} columns={PATIENT_COLUMNS} />
+        </section>
+      )}
+    </>
   );
 }
 

@@ -9,9 +9,9 @@ import { useState } from 'react';
 import { api, ApiError, type PatientListing, type User } from '../../api.ts';
 import { DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, SubmitButton, TextField, useSubmit, type DateParts } from '../../components/forms.tsx';
 import { Breadcrumb, Loading } from '../../components/page-parts.tsx';
-import { checkReason, MAX_REASON } from '../../components/record/break-glass.tsx';
+import { MAX_REASON, ReasonForm } from '../../components/record/break-glass.tsx';
 import { bannerName, formatNhsNumber, nhsNumberDigits, nhsNumberMessage, nhsNumberOf, organisationText, registeredPractice } from '../../components/record/entries.ts';
-import { RadiosField, TextAreaField } from '../../components/record/fields.tsx';
+import { RadiosField } from '../../components/record/fields.tsx';
 import { SortableTable } from '../../components/sortable-table.tsx';
 import { formatDate } from '../../format.ts';
 import { rememberBreakGlassReason } from '../../components/record/remembered-reason.ts';
@@ -241,13 +241,11 @@ function OutsideYourCare({ nhsNumber, user }: { nhsNumber: string; user: User | 
 }
 
 function BreakGlassFromSearch({ patient, user }: { patient: PatientListing; user: User | null }) {
-  const [reason, setReason] = useState('');
-  const { error, busy, onSubmit } = useSubmit(async () => {
-    const given = checkReason(reason, 'reason');
-    await api.breakGlass(patient.id, given);
-    rememberBreakGlassReason(given, patient.id);
+  const open = async (reason: string) => {
+    await api.breakGlass(patient.id, reason);
+    rememberBreakGlassReason(reason, patient.id);
     navigate(`/patients/${encodeURIComponent(patient.id)}`);
-  });
+  };
   return (
     <>
       <p className="pcn-outside-care" data-testid="outside-care">
@@ -263,21 +261,12 @@ function BreakGlassFromSearch({ patient, user }: { patient: PatientListing; user
           If you need this record to care for the patient now, give your reason: it opens this one patient’s record to you for 4 hours. Your name, the time, your reason and everything you look at or
           add are recorded in the audit log and reviewed by the information governance team.
         </p>
-        <ErrorSummary error={error} fields={{ reason: 'search-reason' }} />
-        <form onSubmit={onSubmit} noValidate>
-          <TextAreaField
-            id="search-reason"
-            label="Why do you need to see this record?"
-            hint={`For example: patient attending the out-of-hours clinic, no access to their GP record. Up to ${MAX_REASON} characters.`}
-            value={reason}
-            onChange={setReason}
-            error={messageFor(error, 'reason')}
-            rows={3}
-          />
-          <button type="submit" className="nhsuk-button nhsuk-button--warning" disabled={busy} aria-disabled={busy}>
-            Break glass and open the record
-          </button>
-        </form>
+        <ReasonForm
+          id="search-reason"
+          hint={`For example: patient attending the out-of-hours clinic, no access to their GP record. Up to ${MAX_REASON} characters.`}
+          button="Break glass and open the record"
+          onReason={open}
+        />
       </section>
     </>
   );
