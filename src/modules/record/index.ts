@@ -1,6 +1,8 @@
 /**
- * The shared care record: who may see which patient (record-access.ts) and the audit of every look
- * and change (record-audit.ts), handed to the FHIR store as a request context.
+ * The shared care record: who may see which patient (record-access.ts), the audit of every look and
+ * change (record-audit.ts) and how new entries are signed (sign-entry.ts), handed to the FHIR store as a
+ * request context (record-context.ts); and a professional's own patients, inbox and the break-glass
+ * reveal (caseload.ts), read through that same context.
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Purpose, RequestContext } from '../../fhir-store/index.ts';
