@@ -20,6 +20,8 @@ export interface Config {
   mapTiles?: string;
   /** The demo admin's password on first start; a random one is made and printed when unset. */
   adminPassword?: string;
+  /** The demo members' one password on first start (PCN_DEMO_PASSWORD); a random one is made and printed when unset. */
+  demoPassword?: string;
   /** Synthetic patients seeded in the background on the first start (PCN_DEMO_PATIENTS, default 2000). */
   demoPatients: number;
   /** Each statement's time budget on PostgreSQL (PCN_STATEMENT_TIMEOUT_MS, default 10 s; 0 = none). */
@@ -92,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logFormat: oneOf('LOG_FORMAT', LOG_FORMATS, env.LOG_FORMAT || 'auto'),
     mapTiles: env.PCN_MAP_TILES || undefined,
     adminPassword: env.PCN_ADMIN_PASSWORD || undefined,
+    demoPassword: env.PCN_DEMO_PASSWORD || undefined,
     demoPatients: wholeNumber('PCN_DEMO_PATIENTS', env.PCN_DEMO_PATIENTS ?? '2000'),
     statementTimeoutMs: wholeNumber('PCN_STATEMENT_TIMEOUT_MS', env.PCN_STATEMENT_TIMEOUT_MS ?? '10000'),
     loadShedding: {

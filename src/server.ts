@@ -22,6 +22,9 @@ export interface ServerOptions {
   /** Synthetic patients to add in the background after a start that seeded the demo area (default none). */
   demoPatients?: number;
   adminPassword?: string;
+  /** With seedDemo: also add the demo members (a GP, a pharmacist, a social worker …) sharing demoPassword (random when unset). */
+  demoMembers?: boolean;
+  demoPassword?: string;
   mapTiles?: string;
   /** When to answer 503 instead of queueing; the engine's defaults when unset. */
   loadShedding?: LoadShedding;
@@ -62,7 +65,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const db = options.db ?? (await openStore({ databaseUrl: options.databaseUrl, dataDir, statementTimeoutMs: options.statementTimeoutMs }));
   const tokenKeyFile = options.tokenKeyFile ?? (ownsDb ? tokenKeyFileFor({ databaseUrl: options.databaseUrl, dataDir }) : undefined);
   if (tokenKeyFile) signTokensWithKeyFile(db, tokenKeyFile);
-  const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword }) : { seeded: false };
+  const seed = options.seedDemo ? await seedDemoIfEmpty(db, { adminPassword: options.adminPassword, members: options.demoMembers, demoPassword: options.demoPassword }) : { seeded: false };
   // The server answers while the demo population is added behind it; /healthz and the web app show how far it has got.
   const seeding: DemoSeeding | null = seed.seeded && options.demoPatients ? { patients: 0, of: options.demoPatients } : null;
   let seedingDone = false;

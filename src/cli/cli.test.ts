@@ -74,10 +74,14 @@ test('demo seeds the area once with its admin, adds synthetic patients, and a re
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /Demo admin \(shown once\): admin@pcn-hub.example \/ correct horse battery staple/);
   assert.match(first.stdout, /Added 20 synthetic patients/);
+  // The demo members, each with where they work; their one password shown once.
+  assert.match(first.stdout, /Demo members \(password shown once: \S{12,}\):\n {2}gp\.demo@pcn-hub\.example {2}gp at .+ \(Z\d{5}\)\n/);
+  assert.match(first.stdout, /\n {2}social\.worker\.demo@pcn-hub\.example {2}social-worker at Norfolk County Council Adult Social Services \(LA-NORFOLK\)\n/);
+  assert.match(first.stdout, /\n {2}pharmacist\.demo@pcn-hub\.example {2}clinical-pharmacist at .+ \(FZ\d{3}\)\n/);
   const second = await pcn(['demo', '--patients', '25']);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /not seeded again/);
-  assert.doesNotMatch(second.stdout, /Demo admin/);
+  assert.doesNotMatch(second.stdout, /Demo admin|Demo members/);
   assert.match(second.stdout, /Added 5 synthetic patients .*; 20 were already there/);
 });
 
@@ -101,7 +105,18 @@ test('user add with a password from stdin, then token prints a bearer the server
   try {
     const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${bearer}` } });
     assert.equal(me.status, 200);
-    assert.deepEqual(await me.json(), { email: 'pat@example.org', name: 'Pat Manager', role: 'pcn-manager', org: 'U90002', pcnCode: 'U90002' });
+    assert.deepEqual(await me.json(), {
+      email: 'pat@example.org',
+      name: 'Pat Manager',
+      role: 'pcn-manager',
+      org: 'U90002',
+      orgName: 'Norwich North PCN',
+      orgKind: 'pcn',
+      pcnCode: 'U90002',
+      pcnCodes: ['U90002'],
+      signature: 'Pat Manager, PCN manager, Norwich North PCN',
+      orgIdentifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'U90002' },
+    });
   } finally {
     await server.close();
   }
@@ -323,7 +338,20 @@ test('user list, set and reset: a mover’s token carries the new role on its ne
     const moved = await pcn(['user', 'set', '--email', 'mover@example.org', '--role', 'gp', '--org', 'Z90201', '--name', 'Mo Moved']);
     assert.equal(moved.code, 0, moved.stderr);
     assert.equal(moved.stdout, 'mover@example.org is now Mo Moved, gp at Z90201 in U90002.\n');
-    assert.deepEqual(await atServer(async (url) => (await me(url)).json()), { email: 'mover@example.org', name: 'Mo Moved', role: 'gp', org: 'Z90201', pcnCode: 'U90002' });
+    const after = await atServer(async (url) => (await (await me(url)).json()) as { orgName: string });
+    assert.match(after.orgName, /\w/, 'the practice by name');
+    assert.deepEqual(after, {
+      email: 'mover@example.org',
+      name: 'Mo Moved',
+      role: 'gp',
+      org: 'Z90201',
+      orgName: after.orgName,
+      orgKind: 'gp-practice',
+      pcnCode: 'U90002',
+      pcnCodes: ['U90002'],
+      signature: `Mo Moved, GP, ${after.orgName}`,
+      orgIdentifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'Z90201' },
+    });
 
     const reset = await pcn(['user', 'reset', '--email', 'mover@example.org', '--password-stdin'], { stdin: 'the second long password\n' });
     assert.equal(reset.code, 0, reset.stderr);

@@ -1,11 +1,17 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { DEFAULT_DEMO_PATIENTS, seedDemoIfEmpty, seedDemoPatients } from '../demo/seed-demo.ts';
+import { DEFAULT_DEMO_PATIENTS, seedDemoIfEmpty, seedDemoMembers, seedDemoPatients, type DemoMembers } from '../demo/seed-demo.ts';
 import { progressBar } from './progress.ts';
 import { usingStore, withStoreOption } from './store-options.ts';
 
 export function printAdmin(admin: { email: string; password: string }) {
   process.stdout.write(`Demo admin (shown once): ${admin.email} / ${admin.password}\n`);
+}
+
+/** The demo members added, each with where they work; their one password shown once. */
+export function printMembers(members: DemoMembers) {
+  const lines = members.added.map((m) => `  ${m.email}  ${m.role} at ${m.where}${m.org ? ` (${m.org})` : ''}`);
+  process.stdout.write(`Demo members (password shown once: ${members.password}):\n${lines.join('\n')}\n`);
 }
 
 const wholeNumber = (name: string) => (value: string) => {
@@ -26,11 +32,14 @@ export function demoCommand() {
       flags,
       async (db) => {
         const bar = progressBar('Seeding the demo area');
-        const result = await seedDemoIfEmpty(db, { seed: flags.seed, adminPassword: config.adminPassword, progress: bar.update });
+        const result = await seedDemoIfEmpty(db, { seed: flags.seed, adminPassword: config.adminPassword, members: true, demoPassword: config.demoPassword, progress: bar.update });
         bar.stop();
         if (result.seeded) process.stdout.write(`Seeded the demo area (seed ${flags.seed}) on ${db.engine}.\n`);
         else process.stdout.write('The database already holds a registry: the area was not seeded again.\n');
         if (result.admin) printAdmin(result.admin);
+        // Resumes: a demo seeded before there were demo members gets the missing ones.
+        const members = result.members ?? (result.seeded ? undefined : await seedDemoMembers(db, { password: config.demoPassword }));
+        if (members) printMembers(members);
         if (flags.patients === 0) return;
         const patients = progressBar('Generating patients');
         const started = performance.now();

@@ -3,7 +3,7 @@ import { loadConfig } from '../config.ts';
 import { startServer } from '../server.ts';
 import { createLogger } from './logger.ts';
 import { checkDataFolder, withStoreOption } from './store-options.ts';
-import { printAdmin } from './demo.ts';
+import { printAdmin, printMembers } from './demo.ts';
 
 export function serveCommand() {
   return withStoreOption(
@@ -27,6 +27,8 @@ export function serveCommand() {
       seedDemo: flags.demo,
       demoPatients: config.demoPatients,
       adminPassword: config.adminPassword,
+      demoMembers: true,
+      demoPassword: config.demoPassword,
       mapTiles: config.mapTiles,
       loadShedding: config.loadShedding,
       rateLimitPerMinute: config.rateLimitPerMinute,
@@ -39,6 +41,7 @@ export function serveCommand() {
       logger,
     });
     if (server.seed.admin) printAdmin(server.seed.admin);
+    if (server.seed.members) printMembers(server.seed.members);
     logger.info({ url: server.url, engine: server.db.engine, startMs: Date.now() - started }, `PCN Hub is ready on ${server.url}`);
     const shutdown = async (signal: string) => {
       logger.info({ signal }, 'shutting down');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { validateResource } from '@medplum/core';
-import type { Bundle, Encounter, MedicationRequest, Observation, Procedure, QuestionnaireResponse, Reference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, CareTeam, Encounter, MedicationRequest, Observation, Procedure, QuestionnaireResponse, Reference, Resource } from '@medplum/fhirtypes';
 import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import { NHS_NUMBER_SYSTEM, ODS_SYSTEM, nhsNumberProblem, normalisePostcode } from '../shared/ids.ts';
 import { demoArea } from './demo-area.ts';
@@ -392,14 +392,44 @@ test('10,000 patients generate well within 10 seconds', (t) => {
 test('the area and population for a seed are byte-for-byte what they were before the clinical tables became data files', () => {
   // Recorded from the code tables (commit cc789e4) before they moved to src/demo/data/*.json. A change to a data
   // file or to the generator that alters any resource changes these; update them only for an intended change.
-  const digest = (seed: number) => {
+  // Care teams (issue 13) were added after every other entry, so without them a record is what it was before.
+  const digest = (seed: number, withCareTeams = true) => {
     const hash = createHash('sha256');
     const area = demoArea(seed);
     hash.update(JSON.stringify(area));
-    for (const bundle of syntheticPopulation({ ...area, patients: 500, seed, asOf: '2026-11-01' })) hash.update(JSON.stringify(bundle));
+    for (const bundle of syntheticPopulation({ ...area, patients: 500, seed, asOf: '2026-11-01' })) {
+      hash.update(JSON.stringify(withCareTeams ? bundle : { ...bundle, entry: bundle.entry?.filter((e) => e.resource?.resourceType !== 'CareTeam') }));
+    }
     return hash.digest('hex');
   };
-  assert.equal(digest(1), 'b25e3604ecd12dc4427ade73caa8467b6a830df07ceee71a9420e448cdee846f');
-  assert.equal(digest(7), 'd6e14e0ee513685d2f9273b7a359eb398edcab2098ffcb43fc7fbb39f081f374');
+  assert.equal(digest(1, false), 'b25e3604ecd12dc4427ade73caa8467b6a830df07ceee71a9420e448cdee846f');
+  assert.equal(digest(7, false), 'd6e14e0ee513685d2f9273b7a359eb398edcab2098ffcb43fc7fbb39f081f374');
+  assert.equal(digest(1), '796058bd6e49f113755b8d3f0f566f0e810d1a831401714bbff49707803d1ce6');
   assert.notEqual(digest(2), digest(1), 'another seed is another population');
+});
+
+test('frail and older patients have a care team naming their practice, their PCN’s community pharmacy and their council’s social care; younger ones none', () => {
+  const area = demoArea(1);
+  const pcnOf = new Map(area.memberships.filter((m) => m.endDate === null).map((m) => [m.practiceOds, m.pcnCode]));
+  const typeOf = new Map(area.partners.map((p) => [p.code, p.type]));
+  let teams = 0;
+  for (const bundle of syntheticPopulation({ ...area, patients: 400, seed: 1, asOf: '2026-11-01' })) {
+    const s = summariseBundle(bundle);
+    const team = resourcesOf(bundle).find((r): r is CareTeam => r.resourceType === 'CareTeam');
+    if (s.age < 65) assert.equal(team, undefined, `a ${s.age}-year-old has no proactive care team`);
+    if (s.age >= 75) assert.ok(team, `a ${s.age}-year-old has a proactive care team`);
+    if (!team) continue;
+    teams++;
+    const members = (team.participant ?? []).map((p) => p.member?.identifier?.value ?? '');
+    assert.equal(members[0], s.practiceOds);
+    const partners = members.slice(1);
+    assert.deepEqual(partners.map((code) => typeOf.get(code)).sort(), ['community-pharmacy', 'social-care']);
+    const pcn = pcnOf.get(s.practiceOds);
+    for (const code of partners)
+      assert.ok(
+        area.pcnPartners.some((l) => l.pcnCode === pcn && l.partnerCode === code),
+        `${code} serves ${pcn}`,
+      );
+  }
+  assert.ok(teams >= 20, `${teams} care teams`);
 });

@@ -17,6 +17,7 @@ import type {
   BundleEntry,
   CodeableConcept,
   Coding,
+  CareTeam,
   Condition,
   Encounter,
   Identifier,
@@ -552,6 +553,8 @@ interface PracticeContext {
   practice: Practice;
   outward: string | null;
   partners: Map<PartnerType, Partner[]>;
+  /** The proactive care team's partners for the practice's frail and older patients: its PCN's lead community pharmacy and its council's social care. */
+  careTeam: Partner[];
 }
 
 interface PopulationContext {
@@ -595,6 +598,7 @@ function populationContext(options: SyntheticPopulationOptions): PopulationConte
       practice,
       outward: practice.postcode?.trim().split(/\s+/)[0]?.toUpperCase() ?? null,
       partners: partnersFor(practice, options),
+      careTeam: careTeamPartnersFor(practice, options),
     })),
   };
 }
@@ -614,6 +618,19 @@ function partnersFor(practice: Practice, options: SyntheticPopulationOptions): M
     if (own.length) byType.set(type, own);
   }
   return byType;
+}
+
+/** The PCN's lead community pharmacy (else its first) and the council's social care that serves it, when linked. */
+export function careTeamPartnersFor(practice: Practice, options: Pick<SyntheticPopulationOptions, 'memberships' | 'pcnPartners' | 'partners'>): Partner[] {
+  const pcn = (options.memberships ?? []).filter((m) => m.practiceOds === practice.ods && m.endDate === null).sort((a, b) => b.startDate.localeCompare(a.startDate))[0]?.pcnCode;
+  const links = (options.pcnPartners ?? []).filter((l) => l.pcnCode === pcn);
+  const partner = (code: string) => options.partners.find((p) => p.code === code);
+  const ofType = (type: PartnerType) =>
+    links
+      .map((l) => ({ link: l, partner: partner(l.partnerCode) }))
+      .filter((x): x is { link: PcnPartner; partner: Partner } => x.partner?.type === type)
+      .sort((a, b) => Number(/lead/i.test(b.link.role ?? '')) - Number(/lead/i.test(a.link.role ?? '')) || a.partner.code.localeCompare(b.partner.code))[0]?.partner;
+  return [ofType('community-pharmacy'), ofType('social-care')].filter((p): p is Partner => p !== undefined);
 }
 
 /** Patient i's practice: a golden-ratio (Weyl) sequence over list-size shares, so shares are met closely for any N. */
@@ -657,7 +674,7 @@ const OBSERVATION_CATEGORY: Record<ObservationSpec['category'], CodeableConcept>
 const quantity = (value: number, spec: { unit: string }) => ({ value, unit: spec.unit, system: UCUM, code: spec.unit });
 
 /** The resource types of a record entry that carry a list of identifiers. */
-type ClinicalResource = Condition | AllergyIntolerance | Encounter | Observation | MedicationRequest | Procedure;
+type ClinicalResource = Condition | AllergyIntolerance | Encounter | Observation | MedicationRequest | Procedure | CareTeam;
 
 /** Collects one patient's entries, minting deterministic v4-shaped UUIDs that are unique per (seed, index, n). */
 class RecordBuilder {
@@ -1049,6 +1066,27 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
         author: practiceRef(practice),
         source: patientRef,
         item: statements.map((valueString, i) => ({ linkId: `what-matters-${i + 1}`, text: 'What matters to me', answer: [{ valueString }] })),
+      },
+      'gp-practice',
+    );
+  }
+
+  // --- the proactive care team of a frail or older patient: their practice, their PCN's community pharmacy
+  // and their council's social care, so those partners see them without breaking glass. Last, so every
+  // entry above keeps the identifier it had before care teams were seeded. ---
+  if (home.careTeam.length > 0 && (age >= 75 || (age >= 65 && needsCare))) {
+    record.add<CareTeam>(
+      {
+        resourceType: 'CareTeam',
+        status: 'active',
+        name: 'Proactive care team (frailty)',
+        subject: patientRef,
+        period: { start: isoDate(today - ((index % 300) + 30) * DAY_MS) },
+        participant: [
+          { role: [{ text: 'GP practice' }], member: practiceRef(practice) },
+          ...home.careTeam.map((partner) => ({ role: [{ text: AGENCY_LABELS[partner.type] }], member: partnerRef(partner) })),
+        ],
+        managingOrganization: [practiceRef(practice)],
       },
       'gp-practice',
     );

@@ -3,6 +3,7 @@
  * and audit trail that judge and record what they do. The store sits below the modules and imports
  * none of them; the access and audit modules reach it only through this context.
  */
+import type { Resource } from '@medplum/fhirtypes';
 import type { Db } from '../storage/db.ts';
 import type { SqlParams } from './search-sql.ts';
 
@@ -81,6 +82,11 @@ export interface RequestContext {
   baseUrl: string;
   /** Prefer: handling=lenient */
   lenient?: boolean;
+  /**
+   * Signs a new entry as its author (the access module's words for who wrote it): given each created
+   * resource before it is validated and stored; absent, resources are stored as given.
+   */
+  sign?<T extends Resource>(resource: T): T;
   /** The HTTP request (or command), named in the audit; `id` is the server's request id. */
   request?: { method: string; url: string; id?: string };
 }

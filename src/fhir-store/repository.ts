@@ -99,7 +99,8 @@ export class FhirStoreRepository extends FhirRepository<Db> {
 
   async createResource<T extends Resource>(resource: T, options?: CreateResourceOptions): Promise<WithId<T>> {
     const id = options?.assignedId && resource.id ? resource.id : this.generateId();
-    return this.writeVersion({ ...resource, id }, 'create');
+    const signed = this.context.sign ? this.context.sign(resource) : resource;
+    return this.writeVersion({ ...signed, id }, 'create');
   }
 
   async updateResource<T extends Resource>(resource: T, options?: UpdateResourceOptions): Promise<WithId<T>> {

@@ -461,7 +461,7 @@ test('R3. a PCN pharmacist adds a medicines review; it is at the top of the time
     const form = page.getByRole('region', { name: 'Add an entry' });
     await eventually(
       () => text(form.locator('p').first()),
-      (t) => t === 'Recorded by Sam Patel, Norwich City PCN (U90001) Primary care network',
+      (t) => t === 'Recorded by Sam Patel, clinician (GP), Norwich City PCN (U90001) Primary care network',
       'the author line',
     );
 
@@ -500,7 +500,10 @@ test('R3. a PCN pharmacist adds a medicines review; it is at the top of the time
       (t) => t.includes('Just added'),
       'the new entry at the top',
     );
-    assert.match(await text(first), /Procedure or review: Medicines review.*Structured medication review: stopped aspirin.*Sam Patel, Norwich City PCN \(U90001\) Primary care network/);
+    assert.match(
+      await text(first),
+      /Procedure or review: Medicines review.*Structured medication review: stopped aspirin.*Sam Patel, clinician \(GP\), Norwich City PCN \(U90001\) Primary care network/,
+    );
     assert.equal(await first.getAttribute('data-agency'), 'pcn');
     await screenshot(page, 'record-added-review');
 
@@ -508,7 +511,7 @@ test('R3. a PCN pharmacist adds a medicines review; it is at the top of the time
     const bundle = await fhir<Bundle>('GET', `Procedure?subject=Patient/${alice.id}&code=${encodeURIComponent(`${SNOMED}|182836005`)}&_count=50`);
     const reviews = (bundle.entry ?? []).map((e) => e.resource as Procedure).filter((p) => p.performer?.[0]?.actor?.identifier?.value === 'U90001');
     assert.equal(reviews.length, 1);
-    assert.equal(reviews[0]!.performer?.[0]?.actor?.display, 'Sam Patel, Norwich City PCN');
+    assert.equal(reviews[0]!.performer?.[0]?.actor?.display, 'Sam Patel, clinician (GP), Norwich City PCN', 'signed with name, role and organisation');
     assert.deepEqual(
       reviews[0]!.meta?.tag?.map((t) => `${t.system}|${t.code}`),
       [`${AGENCY}|pcn`],
@@ -525,8 +528,8 @@ test('R4. another PCN’s patient: refused with the reason, then seen after brea
   try {
     await signIn(page, PHARMACIST);
 
-    // Searching finds nobody outside the PCN, and says why.
-    await page.goto(`${server.url}/patients?by=nhs&nhs=${BRIAN_NHS}`);
+    // A name search finds nobody outside the PCN, and says why.
+    await page.goto(`${server.url}/patients?by=name&name=Blofeld&dob=1952-11-30`);
     await page.getByRole('heading', { name: 'No patients found' }).waitFor();
     assert.match(await text(page.locator('.pcn-search-results')), /registered at practices in your PCN \(U90001\)/);
 
@@ -564,25 +567,23 @@ test('R4. another PCN’s patient: refused with the reason, then seen after brea
     assert.match(grant?.reason ?? '', /extended-access clinic/);
     await server.db.query("UPDATE break_glass_grant SET expires_at = now() - interval '1 second'");
 
-    // Finding one patient outside the PCN by NHS number takes a reason too, and opens that one record.
+    // Searching one patient outside the PCN by NHS number says who they are, and one reason opens that one record.
     await page.goto(`${server.url}/patients?by=nhs&nhs=${BRIAN_NHS}`);
-    await page.getByRole('heading', { name: 'No patients found' }).waitFor();
-    await page.getByText('Search outside your PCN in an emergency').click();
-    await page.getByLabel('Why do you need to find this patient?').fill('Unconscious patient in the clinic, identified by NHS number on a letter');
-    await screenshot(page, 'record-search-emergency');
-    await page.getByRole('button', { name: 'Search in an emergency' }).click();
-    const found = page.getByRole('table', { name: /Patients found for NHS number/ });
-    await found.getByRole('link', { name: 'BLOFELD, Brian' }).click();
+    await page.getByRole('heading', { name: 'Not one of your patients' }).waitFor();
+    assert.match(await text(page.getByTestId('outside-care')), /^BLOFELD, Brian, NHS number .* — not one of your patients\.$/);
+    await page.getByLabel('Why do you need to see this record?').fill('Unconscious patient in the clinic, identified by NHS number on a letter');
+    await screenshot(page, 'record-search-outside-care');
+    await page.getByRole('button', { name: 'Break glass and open the record' }).click();
     await page.getByRole('heading', { level: 1, name: 'BLOFELD, Brian' }).waitFor();
     assert.match(await text(page.getByRole('table', { name: 'Problems, active first' })), /Asthma/);
     const searched = await server.db.query<{ action: string }>(`SELECT action FROM audit_event WHERE actor = $1 AND summary LIKE '%BREAK GLASS: Unconscious patient%' ORDER BY id`, [PHARMACIST.email]);
-    assert.deepEqual([...new Set(searched.map((r) => r.action))], ['fhir.search']);
+    assert.deepEqual([...new Set(searched.map((r) => r.action))], ['fhir.read']);
 
     // Once the grant has run out, a name search finds nobody outside the PCN, and offers no reason to widen it.
     await server.db.query("UPDATE break_glass_grant SET expires_at = now() - interval '1 second'");
     await page.goto(`${server.url}/patients?by=name&name=Blofeld&dob=1952-11-30`);
     await page.getByRole('heading', { name: 'No patients found' }).waitFor();
-    assert.equal(await page.getByText('Search outside your PCN in an emergency').count(), 0);
+    assert.equal(await page.getByText(/Break glass|not one of your patients/).count(), 0);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

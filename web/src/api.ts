@@ -20,6 +20,8 @@ import type { AccessLogPage, AuditReview } from '../../src/modules/audit/index.t
 export type { AccessLogPage, AuditReview };
 import type { UserListing } from '../../src/modules/access/index.ts';
 export type { UserListing };
+import type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal } from '../../src/modules/record/index.ts';
+export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
 
 type Position = [number, number] | [number, number, number];
 export type MapGeometry = { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
@@ -162,6 +164,14 @@ export const api = {
   correctMove: (ods: string, input: MoveInput) => request<PracticeDetail>('PATCH', `/api/practices/${enc(ods)}/move`, input),
   /** Cancels a scheduled move, or one made today. */
   cancelMove: (ods: string) => request<PracticeDetail>('DELETE', `/api/practices/${enc(ods)}/move`),
+  /** My patients: those whose active care team names my organisation. */
+  myPatients: () => request<Caseload>('GET', '/api/my/patients'),
+  /** My organisation's open referrals and tasks. */
+  myInbox: () => request<Inbox>('GET', '/api/my/inbox'),
+  /** Who the patient with this exact NHS number is, when they are not one of mine (break-glass roles; audited). */
+  reveal: (nhsNumber: string) => request<Reveal>('GET', `/api/patients/reveal?nhsNumber=${enc(nhsNumber)}`),
+  /** Opens one patient's record with a written reason (audited): the record then opens without asking again. */
+  breakGlass: (patientId: string, reason: string) => request<{ patientId: string; reason: string | null; expiresAt: string | null }>('POST', `/api/patients/${enc(patientId)}/break-glass`, { reason }),
   /** Who looked at a patient's record, newest first, a page at a time. */
   accessLog: (patientId: string, page = 1) => request<AccessLogPage>('GET', `/api/patients/${enc(patientId)}/access-log?page=${page}&pageSize=20`),
   auditReview: (days = 30) => request<AuditReview>('GET', `/api/audit/review?days=${days}`),

@@ -9,13 +9,26 @@ import { PcnPage } from './pages/pcn-page.tsx';
 import { PracticePage } from './pages/practice-page.tsx';
 import { PatientRecordPage } from './pages/record/patient-record-page.tsx';
 import { PatientSearchPage } from './pages/record/patient-search-page.tsx';
+import { MyPatientsPage } from './pages/record/my-patients-page.tsx';
+import { Loading } from './components/page-parts.tsx';
+import { homePath } from './roles.ts';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { matchPath, navigate, useLocation } from './router.tsx';
 import { useSession } from './session.ts';
 import { useIdleSignOut } from './idle.ts';
 
+/** `/`: each role's home (roles.ts); the area overview for those whose home it is. */
+function Home() {
+  const user = useSession();
+  const home = user ? homePath(user) : '/';
+  useEffect(() => {
+    if (home !== '/') navigate(home, { replace: true });
+  }, [home]);
+  return home === '/' ? <AreaPage /> : <Loading what="your home page" />;
+}
+
 function Page({ pathname }: { pathname: string }) {
-  if (pathname === '/') return <AreaPage />;
+  if (pathname === '/') return <Home />;
   let params = matchPath('/areas/:code', pathname);
   if (params?.code) return <AreaPage code={params.code} />;
   params = matchPath('/pcns/:code', pathname);
@@ -23,6 +36,7 @@ function Page({ pathname }: { pathname: string }) {
   params = matchPath('/practices/:ods', pathname);
   if (params?.ods) return <PracticePage key={params.ods} ods={params.ods} />;
   if (pathname === '/patients') return <PatientSearchPage />;
+  if (pathname === '/my-patients') return <MyPatientsPage />;
   if (pathname === '/audit') return <AuditReviewPage />;
   if (pathname === '/people') return <PeoplePage />;
   params = matchPath('/people/:email', pathname);

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { ZodApp } from '../app.ts';
 import type { Actor, Role } from '../../modules/access/index.ts';
-import { SignInThrottled, authenticate, issueToken, policyOf, revokeToken } from '../../modules/access/index.ts';
+import { SignInThrottled, authenticate, issueToken, pcnCodesOf, policyOf, revokeToken, signatureOf } from '../../modules/access/index.ts';
 import type { Db } from '../../storage/db.ts';
 import { bearerToken, requireActor } from '../auth.ts';
+import { isOdsShaped, LOCAL_PARTNER_SYSTEM } from '../../modules/network/index.ts';
+import { ODS_SYSTEM } from '../../shared/ids.ts';
 
 /** What the web app is told about the signed-in user. */
 export interface PublicUser {
@@ -11,7 +13,17 @@ export interface PublicUser {
   name: string;
   role: Role;
   org: string | null;
+  /** The organisation's name from the registry (PCN, practice or partner). */
+  orgName: string | null;
+  /** The kind of organisation: `pcn`, `gp-practice` or a partner's type (`social-care`, `community-pharmacy` …). */
+  orgKind: string | null;
   pcnCode: string | null;
+  /** Every PCN they work for: their own, or each PCN their partner organisation serves. */
+  pcnCodes: string[];
+  /** How their entries are signed: "Name, role, Organisation name". */
+  signature: string;
+  /** Their organisation as a FHIR identifier: an ODS code, or a partner's local code (LA-NORFOLK) under the registry's partner system. */
+  orgIdentifier: { system: string; value: string } | null;
 }
 
 /** What the web app is told about the signed-in user's role and the record (docs/access.md), beside `user` at sign-in. */
@@ -27,7 +39,12 @@ const publicUser = (actor: Actor): PublicUser => ({
   name: actor.name,
   role: actor.role,
   org: actor.orgCode,
+  orgName: actor.orgName ?? null,
+  orgKind: actor.orgKind ?? null,
   pcnCode: actor.pcnCode,
+  pcnCodes: [...pcnCodesOf(actor)],
+  signature: signatureOf(actor),
+  orgIdentifier: actor.orgCode ? { system: isOdsShaped(actor.orgCode) ? ODS_SYSTEM : LOCAL_PARTNER_SYSTEM, value: actor.orgCode } : null,
 });
 
 const accessFlags = (actor: Actor): RecordAccessFlags => ({ seesRecords: policyOf(actor.role).reach !== 'none', breakGlass: policyOf(actor.role).breakGlass });

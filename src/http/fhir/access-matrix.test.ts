@@ -23,7 +23,8 @@ let h: FhirHarness;
 
 // ------------------------------------------------------------------------------------------------
 // Who: [name, role, organisation]. Z90101 and Z90105 are practices of U90001; Z90201 is in U90002;
-// FZ011 a community pharmacy, LA940 and LA941 councils' adult social care, RMY01 a mental health trust.
+// FZ011 the community pharmacy that serves U90001 (a partner: its users work for U90001), FZ031 one that
+// serves U90003 only, LA940 and LA941 councils' adult social care, RMY01 a mental health trust.
 // ------------------------------------------------------------------------------------------------
 const USERS = {
   gp: ['gp', 'Z90101'],
@@ -36,7 +37,8 @@ const USERS = {
   namedSocialWorker: ['social-worker', 'LA941'],
   colleagueOfNamed: ['social-worker', 'LA941'],
   mentalHealth: ['mental-health-practitioner', 'RMY01'],
-  pharmacyTech: ['pharmacy-technician', 'FZ011'],
+  pharmacyTech: ['pharmacy-technician', 'FZ031'],
+  partnerPharmacist: ['clinical-pharmacist', 'FZ011'],
   gpElsewhere: ['gp', 'Z90201'],
   analyst: ['analyst', 'U90001'],
   manager: ['pcn-manager', 'U90001'],
@@ -73,6 +75,7 @@ const SEES: Record<User, PatientName[]> = {
   colleagueOfNamed: [], // the person is named, not their organisation
   mentalHealth: ['alice'], // open referral; bob's is completed
   pharmacyTech: ['alice'], // open task; bob's is completed
+  partnerPharmacist: ['alice', 'olive'], // the PCN its pharmacy serves; not dora (dissent), not bob (another PCN)
   gpElsewhere: ['bob'],
   analyst: [],
   manager: [],
@@ -107,6 +110,7 @@ const SEES_ENTRIES: Partial<Record<User, Entry[]>> = {
   socialWorker: ['asthma', 'plan', 'matters', 'safeguarding'],
   mentalHealth: ['asthma', 'bloodPressure', 'plan', 'matters', 'psychosis', 'safeguarding'],
   pharmacyTech: ['asthma', 'plan'],
+  partnerPharmacist: ['asthma', 'bloodPressure', 'plan', 'matters', 'hivTest'],
 };
 
 const USER_EMAIL = 'https://pcn-hub.example/Id/user';
@@ -145,12 +149,12 @@ before(async () => {
   // Relationships: the council on Alice's care team, an open referral to the trust, an open task for the pharmacy.
   await create(h.fhir, { resourceType: 'CareTeam', subject: alice, participant: [{ member: org('LA940') }] });
   await create(h.fhir, { resourceType: 'ServiceRequest', status: 'active', intent: 'order', subject: alice, performer: [org('RMY01')], code: { text: 'Matrix referral' } });
-  await create(h.fhir, { resourceType: 'Task', status: 'in-progress', intent: 'order', for: alice, owner: org('FZ011') });
+  await create(h.fhir, { resourceType: 'Task', status: 'in-progress', intent: 'order', for: alice, owner: org('FZ031') });
   // Bob's care team names one social worker as a person (by email, in any case), not her council.
   await create(h.fhir, { resourceType: 'CareTeam', subject: subject('bob'), participant: [{ member: { identifier: { system: USER_EMAIL, value: 'NamedSocialWorker@Matrix.example' } } }] });
   // …and finished ones for Bob, which give no relationship.
   await create(h.fhir, { resourceType: 'ServiceRequest', status: 'completed', intent: 'order', subject: subject('bob'), performer: [org('RMY01')] });
-  await create(h.fhir, { resourceType: 'Task', status: 'completed', intent: 'order', for: subject('bob'), owner: org('FZ011') });
+  await create(h.fhir, { resourceType: 'Task', status: 'completed', intent: 'order', for: subject('bob'), owner: org('FZ031') });
   // Dora dissents (recorded by her practice); Olive opted out of secondary use.
   const consent = (who: PatientName, extra: Record<string, unknown>) =>
     create(h.fhir, {
@@ -220,7 +224,7 @@ for (const user of USERS_LIST) {
         auth: auth[user],
         body: { resourceType: 'Observation', status: 'final', code: { text: 'Matrix written' }, subject: { reference: `Patient/${id}` } },
       });
-      const writesClinical = ['gp', 'legacyClinician', 'nurse', 'pharmacist', 'mentalHealth', 'gpElsewhere'].includes(user);
+      const writesClinical = ['gp', 'legacyClinician', 'nurse', 'pharmacist', 'partnerPharmacist', 'mentalHealth', 'gpElsewhere'].includes(user);
       assert.equal(write.status, allowed && writesClinical ? 201 : 403, `${user} writes into ${name}'s record: ${write.text.slice(0, 200)}`);
     }
     // Searches, counts, includes, chains, type history, batch: only the patients they may see, and no trace of others.

@@ -12,19 +12,20 @@ let patientId: string;
 before(async () => {
   h = await apiHarness();
   admin = await h.signIn('admin@pcn-hub.example');
-  // A community pharmacist: their organisation is a pharmacy, not a PCN or practice.
+  // A community pharmacist: their organisation is a pharmacy (serving U90001), not a PCN or practice. The
+  // patient is registered in U90002, which the pharmacy does not serve: only a care team links them.
   pharmacist = await h.addUser({ email: 'pharmacist@fz011.example', name: 'Pat Pharmacist', role: 'clinician', org: 'FZ011' });
   const patient = await h.app.inject({
     method: 'POST',
     url: '/fhir/Patient',
     headers: { authorization: admin },
-    payload: { resourceType: 'Patient', name: [{ family: 'Careteam' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] },
+    payload: { resourceType: 'Patient', name: [{ family: 'Careteam' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90201' } }] },
   });
   patientId = patient.json<{ id: string }>().id;
 });
 after(() => h.close());
 
-test(`a partner organisation sees a patient only once it is on their care team (${testEngine})`, async () => {
+test(`a partner organisation sees a patient outside the PCNs it serves only once it is on their care team (${testEngine})`, async () => {
   const read = () => h.app.inject({ url: `/fhir/Patient/${patientId}`, headers: { authorization: pharmacist } });
   const search = async () => (await h.app.inject({ url: '/fhir/Patient?family=careteam', headers: { authorization: pharmacist } })).json<{ entry?: unknown[] }>().entry?.length ?? 0;
   assert.equal((await read()).statusCode, 403);

@@ -39,6 +39,16 @@ export interface Actor {
   orgCode: string | null;
   /** The PCN the person works in: their org if it is a PCN, else their practice's current PCN. */
   pcnCode: string | null;
+  /**
+   * Every PCN the person works for: their PCN as above, or — at a partner organisation (a community
+   * pharmacy, a council, a hospice…) — each PCN the partner serves (the registry's pcn_partner links).
+   * Absent: just `pcnCode`.
+   */
+  pcnCodes?: readonly string[];
+  /** Their organisation's name from the registry (PCN, practice or partner), so no one is signed as a bare code. */
+  orgName?: string | null;
+  /** What kind of organisation it is: `pcn`, `gp-practice`, or the partner's type (`social-care`, `community-pharmacy` …). */
+  orgKind?: string | null;
   /** A client's id (kind 'client'). */
   clientId?: string;
   /** A client's granted SMART scopes, e.g. `system/Patient.rs` (kind 'client'). */
@@ -53,7 +63,13 @@ export const SYSTEM_ACTOR: Actor = {
   role: 'admin',
   orgCode: null,
   pcnCode: null,
+  pcnCodes: [],
+  orgName: null,
+  orgKind: null,
 };
+
+/** Every PCN the actor works for (their own, or those their partner organisation serves). */
+export const pcnCodesOf = (actor: Actor): readonly string[] => actor.pcnCodes ?? (actor.pcnCode ? [actor.pcnCode] : []);
 
 /** Admins change any PCN; a PCN manager changes only their own. */
 export function assertCanEditPcn(actor: Actor, pcnCode: string): void {

@@ -9,7 +9,7 @@ import { AppError, invalid, notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { recordAudit } from '../audit/index.ts';
 import { ROLES, type Actor, type Role } from './actor.ts';
-import { assertKnownOrganisation } from './organisations.ts';
+import { actorOrganisationColumns, assertKnownOrganisation } from './organisations.ts';
 import { parseScope } from './scopes.ts';
 import { forgetSignIn } from './sign-ins.ts';
 
@@ -142,14 +142,11 @@ export async function disableClient(db: Db, by: Actor, id: string): Promise<Back
  * undefined when the client is unknown or disabled. One query by primary key (tokens.ts remembers the answer).
  */
 export async function clientActor(db: Db, id: string, scopes: readonly string[]): Promise<Actor | undefined> {
-  const [row] = await db.query<{ name: string; role: Role; orgCode: string; pcnCode: string | null }>(
-    `SELECT c.name, c.role, c.org_code AS "orgCode", COALESCE(p.code, m.pcn_code) AS "pcnCode"
-       FROM backend_client c
-       LEFT JOIN pcn p ON p.code = c.org_code
-       LEFT JOIN practice_membership_in_effect m ON m.practice_ods = c.org_code
-      WHERE c.id = $1 AND c.disabled_at IS NULL`,
+  const [row] = await db.query<Pick<Actor, 'name' | 'role' | 'pcnCode' | 'pcnCodes' | 'orgName' | 'orgKind'> & { orgCode: string }>(
+    `SELECT c.name, c.role, c.org_code AS "orgCode", ${actorOrganisationColumns('c.org_code')}
+       FROM backend_client c WHERE c.id = $1 AND c.disabled_at IS NULL`,
     [id],
   );
   if (!row) return undefined;
-  return { kind: 'client', id, clientId: id, email: `client:${id}`, name: row.name, role: row.role, orgCode: row.orgCode, pcnCode: row.pcnCode, scopes };
+  return { kind: 'client', id, clientId: id, email: `client:${id}`, ...row, scopes };
 }

@@ -6,7 +6,7 @@
  * Owns `app_user`, `app_setting`, `revoked_token`, `sign_in_failure`, `backend_client`,
  * `client_assertion_jti`, `break_glass_grant`, `user_identity`, `oidc_sign_in` and `oidc_handover`.
  */
-export { ROLES, SYSTEM_ACTOR, assertCanCreatePcn, assertCanEditPcn, type Actor, type Role } from './actor.ts';
+export { ROLES, SYSTEM_ACTOR, assertCanCreatePcn, assertCanEditPcn, pcnCodesOf, type Actor, type Role } from './actor.ts';
 export { ACCESS_TOKEN_SECONDS, ASSERTION_TYPE, OAuthError, exchangeClientAssertion, type TokenRequest, type TokenResponse } from './backend-services.ts';
 export { CLIENT_ALGORITHMS, addClient, disableClient, getClient, listClients, type BackendClient, type NewClient } from './clients.ts';
 export { assertScopeAllows, parseScope, type Interaction } from './scopes.ts';
@@ -21,6 +21,7 @@ export {
   changeUser,
   disableUser,
   findActor,
+  hashPassword,
   listUsers,
   newUserSchema,
   passwordResetSchema,
@@ -54,6 +55,7 @@ export {
   policyOf,
   relationshipSql,
   roleWords,
+  signatureOf,
   type Category,
   type Decision,
   type RolePolicy,

@@ -169,7 +169,7 @@ async function createUser(tx: Db, settings: OidcSettings, person: Person, provid
   if (!settings.createUsers) throw notSetUp('');
   if (!person.email) throw notSetUp(' (the provider gave no verified email to add you by)');
   if (!person.role) throw new SsoRefused('no-role', `your ${provider} role ${person.providerRole ?? '(none given)'} has no PCN Hub role: ask your administrator`);
-  const actor = await addUser(tx, { email: person.email, name: person.name ?? person.email, role: person.role, org: person.org }, SINGLE_SIGN_ON).catch((error: unknown) => {
+  const actor = await addUser(tx, { email: person.email, name: person.name ?? person.email, role: person.role, org: person.org }, { by: SINGLE_SIGN_ON }).catch((error: unknown) => {
     throw error instanceof AppError ? notSetUp(` (${error.message})`) : error;
   });
   return { id: actor.id, email: actor.email, disabled: false, linkedElsewhere: false };

@@ -4,7 +4,7 @@
  * single look) and as SQL (`patientSql`/`entrySql`, for searches and reads, asked in the same
  * statement that reads the rows). Nothing else in the code base decides who sees a patient's record.
  */
-import { SYSTEM_ACTOR, type Role } from './actor.ts';
+import { SYSTEM_ACTOR, type Actor, type Role } from './actor.ts';
 
 // -------------------------------------------------------------------------------------------------
 // Data categories and sensitivity labels
@@ -134,6 +134,13 @@ export const roleWords = (role: Role): string => {
   const { title } = policyOf(role);
   return `${/^[aeiou]/i.test(title) ? 'an' : 'a'} ${title}${title === role ? '' : ` (${role})`}`;
 };
+
+/**
+ * How an entry is signed: the person's name, their role and their organisation's name — "Sam Shaw, social
+ * worker, Norfolk County Council Adult Social Services" — never a bare organisation code.
+ */
+export const signatureOf = (actor: Pick<Actor, 'name' | 'role' | 'orgCode' | 'orgName'>): string =>
+  `${actor.name}, ${policyOf(actor.role).title}, ${actor.orgName ?? (actor.orgCode ? `organisation ${actor.orgCode}` : 'no organisation recorded')}`;
 
 /** The `meta.security` codings (system|code) a role may not see. */
 export function hiddenLabels(role: Role): string[] {

@@ -4,7 +4,7 @@ import { AppError, conflict, forbidden, invalid, notFound } from '../../shared/e
 import type { Db } from '../../storage/db.ts';
 import { recordAudit } from '../audit/index.ts';
 import { ROLES, SYSTEM_ACTOR, type Actor, type Role } from './actor.ts';
-import { assertKnownOrganisation, orgCode } from './organisations.ts';
+import { actorOrganisationColumns, assertKnownOrganisation, orgCode } from './organisations.ts';
 import { forgetSignIn } from './sign-ins.ts';
 
 export const MIN_PASSWORD_LENGTH = 12;
@@ -67,14 +67,21 @@ const assertAdmin = (by: Actor, what: string) => {
 
 const managerNeedsOrg = () => invalid('org', 'a pcn-manager needs --org: their PCN or practice ODS code');
 
+/** A password as app_user keeps it (argon2id): for seeding many accounts that share one password, hash it once. */
+export async function hashPassword(given: string): Promise<string> {
+  const checked: string = parse(z.object({ password }), { password: given }).password;
+  return argon2.hash(checked, { type: argon2.argon2id });
+}
+
 /**
  * A joiner, audited (by the command line's operator, who adds people, unless `by` says who: single sign-on
- * adds people its provider vouches for). `org` must be known to the registry.
+ * adds people its provider vouches for). `org` must be known to the registry. `passwordHash` (from
+ * hashPassword) stands for `password` when the caller has hashed it already.
  */
-export async function addUser(db: Db, input: NewUser, by: Actor = SYSTEM_ACTOR): Promise<Actor> {
+export async function addUser(db: Db, input: NewUser, options: { passwordHash?: string; by?: Actor } = {}): Promise<Actor> {
   const user = parse(newUserSchema, input);
   if (user.role === 'pcn-manager' && !user.org) throw managerNeedsOrg();
-  const hash = user.password ? await argon2.hash(user.password, { type: argon2.argon2id }) : null;
+  const hash = user.password ? await argon2.hash(user.password, { type: argon2.argon2id }) : (options.passwordHash ?? null);
   return db.transaction(async (tx) => {
     if (user.org) await assertKnownOrganisation(tx, user.org);
     const [row] = await tx.query<{ id: string }>(
@@ -84,7 +91,7 @@ export async function addUser(db: Db, input: NewUser, by: Actor = SYSTEM_ACTOR):
     );
     if (!row) throw conflict(`a user with email ${user.email} already exists`, 'email');
     await recordAudit(tx, {
-      actor: by.email,
+      actor: (options.by ?? SYSTEM_ACTOR).email,
       action: 'user.add',
       entityType: 'user',
       entityId: user.email,
@@ -95,15 +102,11 @@ export async function addUser(db: Db, input: NewUser, by: Actor = SYSTEM_ACTOR):
   });
 }
 
-/** The actor for an email, with their PCN resolved from their organisation. */
+/** The actor for an email, with their PCNs and their organisation's name resolved from their organisation. */
 export async function findActor(db: Db, email: string): Promise<Actor | undefined> {
-  const [row] = await db.query<Omit<Actor, 'pcnCode'> & { pcnCode: string | null; [key: string]: unknown }>(
-    `SELECT u.id, u.email, u.name, u.role, u.org_code AS "orgCode",
-            COALESCE(p.code, m.pcn_code) AS "pcnCode"
-       FROM app_user u
-       LEFT JOIN pcn p ON p.code = u.org_code
-       LEFT JOIN practice_membership_in_effect m ON m.practice_ods = u.org_code
-      WHERE u.email = $1`,
+  const [row] = await db.query<Actor & { [key: string]: unknown }>(
+    `SELECT u.id, u.email, u.name, u.role, u.org_code AS "orgCode", ${actorOrganisationColumns('u.org_code')}
+       FROM app_user u WHERE u.email = $1`,
     [email.toLowerCase()],
   );
   return row;

@@ -165,3 +165,19 @@ export function auditReviewCsv(review: AuditReview): string {
   const cast = { string: (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value) };
   return stringify(rows, { header: true, columns: ['kind', 'when', 'user', 'organisation', 'role', 'patients', 'reason', 'action'], cast });
 }
+
+/**
+ * The patients whose record this person opened on their own (requests that read one patient's record, not
+ * searches listing many) in the last `days`, most recent first: their "recently viewed". Only ids: the record
+ * module reads the patients through the access policy, so one no longer theirs drops out.
+ */
+export async function recentlyViewedPatients(db: Db, actorEmail: string, options: { days?: number; limit?: number } = {}): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT patient_ids[1] AS id FROM audit_event
+      WHERE actor = $1 AND cardinality(patient_ids) = 1 AND at > now() - make_interval(days => $2)
+        AND outcome = 'success' AND action LIKE 'fhir.%' AND action LIKE '%read%'
+      GROUP BY patient_ids[1] ORDER BY max(at) DESC LIMIT $3`,
+    [actorEmail, options.days ?? 30, Math.min(options.limit ?? 20, 100)],
+  );
+  return rows.map((r) => r.id);
+}

@@ -1,42 +1,30 @@
 /**
- * The shared care record: who may see which patient (record-access.ts) and the audit of every look
- * and change (record-audit.ts), handed to the FHIR store as a request context.
+ * The shared care record: who may see which patient (record-access.ts), the audit of every look and
+ * change (record-audit.ts) and how new entries are signed (sign-entry.ts), handed to the FHIR store as a
+ * request context (record-context.ts); and a professional's own patients, inbox and the break-glass
+ * reveal (caseload.ts), read through that same context.
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Purpose, RequestContext } from '../../fhir-store/index.ts';
 import type { Db } from '../../storage/db.ts';
-import { type Actor, SYSTEM_ACTOR } from '../access/index.ts';
+import { SYSTEM_ACTOR } from '../access/index.ts';
 import { recordAccessFor } from './record-access.ts';
-import { recordAuditTrail } from './record-audit.ts';
+import { recordContext } from './record-context.ts';
 
-export { recordAccessFor };
-
-export interface RecordRequest {
-  /** The HTTP request or command, named in the audit; `id` is the server's request id (Fastify's request.id). */
-  request: { method: string; url: string; id?: string };
-  /** The server's FHIR base, for links. */
-  baseUrl?: string;
-  /** A written reason: opens the one patient the request names to this user for breakGlassHours (audited). */
-  breakGlassReason?: string | null;
-  breakGlassHours?: number;
-  purpose?: Purpose;
-  lenient?: boolean;
-}
-
-/** The store's request context for an actor: their access rules and their audit trail. */
-export async function recordContext(db: Db, actor: Actor, options: RecordRequest): Promise<RequestContext> {
-  const breakGlassReason = options.breakGlassReason ?? null;
-  const purpose = options.purpose ?? 'direct-care';
-  return {
-    who: actor.email,
-    purpose,
-    access: await recordAccessFor(db, actor, { purpose, breakGlassReason, breakGlassHours: options.breakGlassHours }),
-    audit: recordAuditTrail(actor, options.request, breakGlassReason, purpose),
-    baseUrl: options.baseUrl ?? 'urn:pcn-hub:fhir',
-    lenient: options.lenient ?? false,
-    request: options.request,
-  };
-}
+export { recordAccessFor, recordContext };
+export type { RecordRequest } from './record-context.ts';
+export {
+  CASELOAD_LIMIT,
+  careTeamPatients,
+  organisationInbox,
+  revealForBreakGlass,
+  type Caseload,
+  type CaseloadPatient,
+  type Inbox,
+  type InboxItem,
+  type PatientListing,
+  type Reveal,
+} from './caseload.ts';
 
 /**
  * A search that names ONE patient by NHS number, sent with a break-glass reason: opens that patient's

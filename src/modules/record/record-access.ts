@@ -6,7 +6,21 @@
  */
 import type { Db } from '../../storage/db.ts';
 import { registryToday } from '../../shared/dates.ts';
-import { type Actor, BREAK_GLASS_HOURS, decideRead, decideWrite, entrySql, labelsOf, openBreakGlass, patientSql, policyOf, relationshipSql, roleWords, type Viewer } from '../access/index.ts';
+import {
+  type Actor,
+  BREAK_GLASS_HOURS,
+  decideRead,
+  decideWrite,
+  entrySql,
+  labelsOf,
+  openBreakGlass,
+  patientSql,
+  pcnCodesOf,
+  policyOf,
+  relationshipSql,
+  roleWords,
+  type Viewer,
+} from '../access/index.ts';
 import { cachedRead } from '../network/index.ts';
 import { type AccessRules, forbiddenOutcome, type Purpose, SqlParams } from '../../fhir-store/index.ts';
 
@@ -27,11 +41,14 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
   const purpose = options.purpose ?? 'direct-care';
   const breakGlassReason = options.breakGlassReason ?? null;
   const policy = policyOf(actor.role);
-  // Through the registry's read cache: dropped on every registry change made here, at most 5 s old otherwise,
-  // and keyed by the day, so a move scheduled for today is in effect from midnight.
-  const practices = actor.pcnCode
-    ? await cachedRead(db, `pcn-practices:${actor.pcnCode}:${registryToday()}`, async () =>
-        (await db.query<{ ods: string }>('SELECT practice_ods AS ods FROM practice_membership_in_effect WHERE pcn_code = $1', [actor.pcnCode])).map((r) => r.ods),
+  // Every PCN the actor works for (a partner organisation's, through the PCNs it serves). Through the
+  // registry's read cache: dropped on every registry change made here, at most 5 s old otherwise, and keyed
+  // by the day, so a move scheduled for today is in effect from midnight.
+  const pcns = pcnCodesOf(actor);
+  const pcnWords = pcns.length ? pcns.join(', ') : 'your PCN';
+  const practices = pcns.length
+    ? await cachedRead(db, `pcn-practices:${pcns.join(',')}:${registryToday()}`, async () =>
+        (await db.query<{ ods: string }>('SELECT practice_ods AS ods FROM practice_membership_in_effect WHERE pcn_code = ANY($1::text[]) ORDER BY 1', [pcns])).map((r) => r.ods),
       )
     : [];
   const viewer: Viewer = { role: actor.role, userId: actor.id, email: actor.email, orgCode: actor.orgCode, practices };
@@ -46,7 +63,7 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
     const [row] = await tx.query<{ related: boolean }>(`SELECT ${relationshipSql(viewer, params.add(patientId), params)} AS related`, params.values);
     const glass = policy.breakGlass ? ' (give a break-glass reason to proceed)' : '';
     if (row?.related) return `the patient has dissented from sharing: their record is seen only at their registered practice${glass}`;
-    const where = policy.reach === 'pcn' ? `the patient is not registered in ${actor.pcnCode ?? 'your PCN'} and ` : '';
+    const where = policy.reach === 'pcn' ? `the patient is not registered in ${pcnWords} and ` : '';
     return `no legitimate relationship: ${where}neither you nor your organisation is on their care team, and your organisation holds no open referral or task for them${glass}`;
   };
 
@@ -89,7 +106,7 @@ export async function recordAccessFor(db: Db, actor: Actor, options: RecordAcces
       if (policy.reach === 'all') return;
       if (policy.reach === 'none') throw forbiddenOutcome(`${roleWords(actor.role)} sees no patient-level records`);
       if (policy.reach !== 'pcn' || !practiceOds || !practices.includes(practiceOds)) {
-        throw forbiddenOutcome(`you may register patients only at practices of ${actor.pcnCode ?? 'your PCN'}`);
+        throw forbiddenOutcome(`you may register patients only at practices of ${pcnWords}`);
       }
     },
   };

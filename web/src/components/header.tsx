@@ -3,6 +3,7 @@ import { Link, navigate, useLocation } from '../router.tsx';
 import { clearSession, useSession } from '../session.ts';
 import { mayReview } from '../pages/audit-review-page.tsx';
 import { mayManagePeople } from '../pages/people-page.tsx';
+import { ROLE_HOME, roleTitle, seesPatients } from '../roles.ts';
 
 const NHS_LOGO_PATH =
   'M200 0v80H0V0h200Zm-27.5 5.5c-14.5 0-29 5-29 22 0 10.2 7.7 13.5 14.7 16.3l.7.3c5.4 2 10.1 3.9 10.1 8.4 0 6.5-8.5 7.5-14 7.5s-12.5-1.5-16-3.5L135 70c5.5 2 13.5 3.5 20 3.5 15.5 0 32-4.5 32-22.5 0-19.5-25.5-16.5-25.5-25.5 0-5.5 5.5-6.5 12.5-6.5a35 35 0 0 1 14.5 3l4-13.5c-4.5-2-12-3-20-3Zm-131 2h-22l-14 65H22l9-45h.5l13.5 45h21.5l14-65H64l-9 45h-.5l-13-45Zm63 0h-18l-13 65h17l6-28H117l-5.5 28H129l13.5-65H125L119.5 32h-20l5-24.5Z';
@@ -10,9 +11,11 @@ const USER_ICON_PATH = 'M12 1a11 11 0 1 1 0 22 11 11 0 0 1 0-22Zm0 2a9 9 0 0 0-5
 
 const ROLE_LABELS: Record<string, string> = { admin: 'Administrator', 'pcn-manager': 'PCN manager', clinician: 'Clinician', analyst: 'Analyst' };
 
+/** Their role and where they work, by name: "Social worker, Norfolk County Council Adult Social Services". */
 const roleLabel = (user: User) => {
-  const role = ROLE_LABELS[user.role] ?? user.role;
-  return user.role === 'pcn-manager' && user.pcnCode ? `${role}, ${user.pcnCode}` : role;
+  const role = ROLE_LABELS[user.role] ?? roleTitle(user.role);
+  const where = user.orgName ?? (user.role === 'pcn-manager' ? user.pcnCode : null);
+  return where ? `${role}, ${where}` : role;
 };
 
 /** The NHS header (nhsuk-frontend 10 markup) with the service name and the signed-in account. */
@@ -20,6 +23,9 @@ export function Header() {
   const user = useSession();
   const { pathname } = useLocation();
   const onPatients = pathname === '/patients' || pathname.startsWith('/patients/');
+  // Pages a role cannot use are not offered: patients only to roles that see records; My patients to those whose home it is.
+  const patients = seesPatients(user?.role);
+  const myPatients = patients && !!user && ROLE_HOME[user.role] === 'my-patients';
 
   const signOut = () => {
     // The server refuses the token from now on; the page signs out even if the server cannot be reached.
@@ -64,7 +70,8 @@ export function Header() {
         <nav className="nhsuk-header__navigation" aria-label="Menu">
           <div className="nhsuk-header__navigation-container nhsuk-width-container">
             <ul className="nhsuk-header__navigation-list">
-              <NavItem href="/patients" current={onPatients} text="Patients" />
+              {myPatients && <NavItem href="/my-patients" current={pathname === '/my-patients'} text="My patients" />}
+              {patients && <NavItem href="/patients" current={onPatients} text={myPatients ? 'Find a patient' : 'Patients'} />}
               {mayReview(user.role) && <NavItem href="/audit" current={pathname === '/audit'} text="Audit review" />}
               {mayManagePeople(user.role) && <NavItem href="/people" current={pathname === '/people' || pathname.startsWith('/people/')} text="People" />}
             </ul>

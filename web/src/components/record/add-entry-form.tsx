@@ -6,9 +6,9 @@
  */
 import type { Organization, Patient, Procedure, QuestionnaireResponse, Reference, Resource } from '@medplum/fhirtypes';
 import { useState } from 'react';
-import { api, ApiError, type User } from '../../api.ts';
+import { ApiError, type User } from '../../api.ts';
+import { roleTitle } from '../../roles.ts';
 import { AGENCY_SYSTEM, createEntry, FhirError, ODS_SYSTEM, WHAT_MATTERS_QUESTIONNAIRE } from '../../record-api.ts';
-import { useResource } from '../../use-resource.ts';
 import { DateField, ErrorSummary, isoFromParts, messageFor, partsOf, SubmitButton, useSubmit, type DateParts } from '../forms.tsx';
 import { agencyForOrg, agencyLabel, answersOf, plainName } from './entries.ts';
 import { RadiosField, TextAreaField } from './fields.tsx';
@@ -58,19 +58,18 @@ const DEFAULT_QUESTIONS = [
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-/** The signed-in user's organisation as the author of an entry: ODS code, and their name with the organisation's. */
+/**
+ * The signed-in user's organisation as the author of an entry: its code, and the signature the server signs
+ * the entry with — "Name, role, Organisation name" (it writes the same whatever the display sent).
+ */
 function useAuthor(user: User | null): { author: Reference<Organization>; agency: string | null; orgCode: string | null } {
   const orgCode = user?.org ?? user?.pcnCode ?? null;
-  const kind = agencyForOrg(orgCode);
-  const organisation = useResource(
-    () => (orgCode && kind === 'pcn' ? api.pcn(orgCode).then((p) => p.name) : orgCode && kind === 'gp-practice' ? api.practice(orgCode).then((p) => p.name) : Promise.resolve(null)),
-    orgCode ?? '',
-  );
-  const orgName = organisation.state === 'ready' ? organisation.data : null;
+  const kind = user?.orgKind ?? agencyForOrg(orgCode);
   const name = user?.name ?? 'Unknown user';
-  const display = orgCode ? `${name}, ${orgName ?? orgCode}` : `${name} (no organisation recorded)`;
+  const display = user?.signature ?? (orgCode ? `${name}, ${roleTitle(user?.role ?? '').toLowerCase()}, ${user?.orgName ?? orgCode}` : `${name} (no organisation recorded)`);
   return {
-    author: orgCode ? { identifier: { system: ODS_SYSTEM, value: orgCode }, display } : { display },
+    // A partner with a local code (LA-NORFOLK) is named under the registry's partner system, not as an ODS code.
+    author: orgCode ? { identifier: user?.orgIdentifier ?? { system: ODS_SYSTEM, value: orgCode }, display } : { display },
     agency: kind,
     orgCode,
   };

@@ -33,8 +33,6 @@ export function BreakGlass({
   onReason: (reason: string) => Promise<void>;
   initialReason?: string;
 }) {
-  const [reason, setReason] = useState(initialReason);
-  const { error, busy, onSubmit } = useSubmit(async () => onReason(checkReason(reason, 'reason')));
   const clinician = user?.breakGlass ?? false;
 
   return (
@@ -65,27 +63,53 @@ export function BreakGlass({
               <p>Only do this when it is in the patient’s interest and you cannot get the information another way.</p>
             </div>
           </div>
-          <ErrorSummary error={error} fields={{ reason: 'break-glass-reason' }} />
-          <form onSubmit={onSubmit} noValidate>
-            <TextAreaField
-              id="break-glass-reason"
-              label="Why do you need to see this record?"
-              bold
-              hint={`For example: patient attending the out-of-hours clinic, no access to their GP record. Up to ${MAX_REASON} characters.`}
-              value={reason}
-              onChange={setReason}
-              error={messageFor(error, 'reason')}
-              rows={4}
-            />
-            <button type="submit" className="nhsuk-button nhsuk-button--warning" disabled={busy} aria-disabled={busy}>
-              View in an emergency
-            </button>
-          </form>
+          <ReasonForm
+            id="break-glass-reason"
+            bold
+            hint={`For example: patient attending the out-of-hours clinic, no access to their GP record. Up to ${MAX_REASON} characters.`}
+            button="View in an emergency"
+            initialReason={initialReason}
+            onReason={onReason}
+          />
         </section>
       )}
       <p>
         <Link href="/patients">Back to find a patient</Link>
       </p>
+    </>
+  );
+}
+
+/**
+ * The break-glass reason, asked once: "Why do you need to see this record?" and a warning button. The
+ * reason is checked here (10 to 500 characters) before `onReason` sends it; its failure shows beside the field.
+ */
+export function ReasonForm({
+  id,
+  hint,
+  button,
+  onReason,
+  initialReason = '',
+  bold = false,
+}: {
+  id: string;
+  hint: string;
+  button: string;
+  onReason: (reason: string) => Promise<void>;
+  initialReason?: string;
+  bold?: boolean;
+}) {
+  const [reason, setReason] = useState(initialReason);
+  const { error, busy, onSubmit } = useSubmit(async () => onReason(checkReason(reason, 'reason')));
+  return (
+    <>
+      <ErrorSummary error={error} fields={{ reason: id }} />
+      <form onSubmit={onSubmit} noValidate>
+        <TextAreaField id={id} label="Why do you need to see this record?" bold={bold} hint={hint} value={reason} onChange={setReason} error={messageFor(error, 'reason')} rows={4} />
+        <button type="submit" className="nhsuk-button nhsuk-button--warning" disabled={busy} aria-disabled={busy}>
+          {button}
+        </button>
+      </form>
     </>
   );
 }

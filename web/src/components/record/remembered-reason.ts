@@ -1,11 +1,15 @@
 /**
- * The break-glass reason a clinician gave for an emergency search, offered again (never sent
- * silently) when they open a record from its results. Memory only: a reload forgets it.
+ * The break-glass reason a clinician gave from search for one patient, so that their record opens with it
+ * (and says so) without asking again. Memory only: a reload forgets it; the grant itself stays on the server.
  */
-let remembered = '';
+let remembered: { reason: string; patientId: string | null } = { reason: '', patientId: null };
 
-export function rememberBreakGlassReason(reason: string): void {
-  remembered = reason;
+export function rememberBreakGlassReason(reason: string, patientId: string | null = null): void {
+  remembered = { reason, patientId };
 }
 
-export const rememberedBreakGlassReason = (): string => remembered;
+/** The reason last given, offered again (never sent silently) on a record that still asks for one. */
+export const rememberedBreakGlassReason = (): string => remembered.reason;
+
+/** The reason given for this very patient's record from search, if any: the glass is already broken. */
+export const reasonGivenFor = (patientId: string): string | null => (remembered.patientId === patientId && remembered.reason ? remembered.reason : null);

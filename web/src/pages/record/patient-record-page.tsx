@@ -12,7 +12,7 @@ import { AddEntryForm } from '../../components/record/add-entry-form.tsx';
 import { BreakGlass } from '../../components/record/break-glass.tsx';
 import { plainName } from '../../components/record/entries.ts';
 import { Allergies, CareTeams, latestWhatMatters, Measurements, Medicines, PatientBanner, Problems, WhatMattersToMe } from '../../components/record/record-sections.tsx';
-import { rememberedBreakGlassReason } from '../../components/record/remembered-reason.ts';
+import { reasonGivenFor, rememberedBreakGlassReason } from '../../components/record/remembered-reason.ts';
 import { Timeline } from '../../components/record/timeline.tsx';
 import { FhirError, loadRecord, type PatientRecord } from '../../record-api.ts';
 import { useSession } from '../../session.ts';
@@ -23,14 +23,15 @@ type Loaded = { state: 'loading' } | { state: 'ready'; record: PatientRecord } |
 /** The record, and a way to reload it with the break-glass reason once one is given. */
 function useRecord(patientId: string) {
   const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' });
-  const [reason, setReason] = useState<string | null>(null);
+  // Broken from search for this patient already: the record opens with that reason, without asking again.
+  const [reason, setReason] = useState<string | null>(() => reasonGivenFor(patientId));
   const [attempt, setAttempt] = useState(0);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` is the retry trigger: a new attempt loads again
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` is the retry trigger: a new attempt loads again; the reason is read once, as the page opens
   useEffect(() => {
     let live = true;
     setLoaded({ state: 'loading' });
-    loadRecord(patientId).then(
+    loadRecord(patientId, { breakGlassReason: reason }).then(
       (record) => live && setLoaded({ state: 'ready', record }),
       (error: unknown) => live && setLoaded({ state: 'failed', error: error instanceof Error ? error : new Error(String(error)) }),
     );

@@ -1,19 +1,23 @@
 /**
  * Find a patient: by NHS number (checked here, Modulus 11, before asking the server), by name and
  * date of birth, or by postcode. The URL holds the search, so back and reload show the same results.
+ * A clinician's home: their caseload (care-team patients) below. An exact NHS number that finds a
+ * patient outside the user's care says who they are and offers break-glass in one step (roles that may).
  */
 import type { Patient } from '@medplum/fhirtypes';
 import { useState } from 'react';
-import { ApiError, type User } from '../../api.ts';
+import { api, ApiError, type PatientListing, type User } from '../../api.ts';
 import { DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, SubmitButton, TextField, useSubmit, type DateParts } from '../../components/forms.tsx';
 import { Breadcrumb, Loading } from '../../components/page-parts.tsx';
-import { checkReason, MAX_REASON } from '../../components/record/break-glass.tsx';
+import { MAX_REASON, ReasonForm } from '../../components/record/break-glass.tsx';
 import { bannerName, formatNhsNumber, nhsNumberDigits, nhsNumberMessage, nhsNumberOf, organisationText, registeredPractice } from '../../components/record/entries.ts';
-import { RadiosField, TextAreaField } from '../../components/record/fields.tsx';
+import { RadiosField } from '../../components/record/fields.tsx';
 import { SortableTable } from '../../components/sortable-table.tsx';
 import { formatDate } from '../../format.ts';
 import { rememberBreakGlassReason } from '../../components/record/remembered-reason.ts';
 import { searchPatients, type PatientMatches, type PatientQuery } from '../../record-api.ts';
+import { roleTitle, ROLE_HOME, seesPatients } from '../../roles.ts';
+import { Caseload } from './my-patients-page.tsx';
 import { Link, navigate, useLocation } from '../../router.tsx';
 import { useSession } from '../../session.ts';
 import { usePageTitle, useResource } from '../../use-resource.ts';
@@ -95,17 +99,20 @@ export function PatientSearchPage() {
     navigate(urlFor(buildQuery(by, { nhs, name, dob, postcode })));
   });
 
-  const seesPatients = user?.seesRecords ?? false;
+  if (!seesPatients(user?.role)) {
+    return (
+      <>
+        <h1>Find a patient</h1>
+        <p>Your role ({roleTitle(user?.role ?? '')}) does not see patient records, so patient search is not offered to you.</p>
+      </>
+    );
+  }
+  const clinicianHome = !!user && ROLE_HOME[user.role] === 'patient-search';
 
   return (
     <>
-      <Breadcrumb crumbs={[{ href: '/', text: 'Area overview' }]} />
+      {!clinicianHome && <Breadcrumb crumbs={[{ href: '/', text: 'Home' }]} />}
       <h1>Find a patient</h1>
-      {!seesPatients && (
-        <div className="nhsuk-inset-text">
-          <p>Your role ({user?.role}) sees no patient-level records: searches here will find nobody.</p>
-        </div>
-      )}
       <ErrorSummary error={error} fields={{ nhsNumber: 'search-nhs', name: 'search-name', birthDate: 'search-dob-day', postcode: 'search-postcode' }} />
       <form onSubmit={onSubmit} noValidate className="pcn-patient-search">
         <RadiosField
@@ -173,6 +180,7 @@ export function PatientSearchPage() {
         <SubmitButton busy={busy}>Search</SubmitButton>
       </form>
       {query && <Results key={urlFor(query)} query={query} user={user} />}
+      {clinicianHome && !query && <Caseload headingLevel={2} />}
     </>
   );
 }
@@ -184,30 +192,83 @@ function describe(query: PatientQuery): string {
 }
 
 function Results({ query, user }: { query: PatientQuery; user: User | null }) {
-  const [reason, setReason] = useState<string | null>(null);
-  const matches = useResource<PatientMatches>(() => searchPatients(query, { breakGlassReason: reason }), reason ?? '');
+  const matches = useResource<PatientMatches>(() => searchPatients(query), '');
 
   if (matches.state === 'loading') return <Loading what="patients" />;
   if (matches.state === 'failed') return <ErrorSummary error={matches.error} />;
   const { patients, more } = matches.data;
+  // Only an exact NHS number, and only for a role that may break glass, may show who is outside one's care.
+  const mayReveal = patients.length === 0 && query.kind === 'nhs' && !!user?.breakGlass;
 
   return (
     <section aria-labelledby="results-heading" className="pcn-search-results">
-      <h2 id="results-heading">{patients.length === 0 ? 'No patients found' : `${patients.length}${more ? '+' : ''} ${patients.length === 1 ? 'patient' : 'patients'} found`}</h2>
-      {patients.length === 0 && <p>For {describe(query)}.</p>}
-      {reason && <p>Found with emergency access. Your reason is recorded in the audit log.</p>}
+      <h2 id="results-heading">
+        {patients.length === 0 ? (mayReveal ? 'Not one of your patients' : 'No patients found') : `${patients.length}${more ? '+' : ''} ${patients.length === 1 ? 'patient' : 'patients'} found`}
+      </h2>
+      {patients.length === 0 && !mayReveal && (
+        <p>
+          For {describe(query)}. You can find patients {user?.pcnCodes?.length ? `registered at practices in ${pcnWords(user)}, and patients ` : ''}you have a care relationship with.
+        </p>
+      )}
       {more && <p>There are more patients than shown here. Add more of the name, or search by NHS number.</p>}
       {patients.length > 0 && <PatientTable patients={patients} caption={`Patients found for ${describe(query)}`} />}
-      {patients.length === 0 && user?.breakGlass && query.kind === 'nhs' && !reason && (
-        <EmergencySearch
-          pcnCode={user.pcnCode}
-          onReason={(given) => {
-            rememberBreakGlassReason(given);
-            setReason(given);
-          }}
-        />
-      )}
+      {mayReveal && <OutsideYourCare nhsNumber={query.nhsNumber} user={user} />}
     </section>
+  );
+}
+
+const pcnWords = (user: User) => (user.pcnCodes?.length === 1 ? `your PCN (${user.pcnCodes[0]})` : `the PCNs you work for (${user.pcnCodes?.join(', ')})`);
+
+/**
+ * An exact NHS number that the search did not find among the user's patients: who the patient is (the
+ * server shows it only to roles that may break glass, and audits it), and a reason — asked once — that
+ * opens their record at once.
+ */
+function OutsideYourCare({ nhsNumber, user }: { nhsNumber: string; user: User | null }) {
+  const revealed = useResource(() => api.reveal(nhsNumber), nhsNumber);
+  if (revealed.state === 'loading') return <Loading what="who this is" />;
+  if (revealed.state === 'failed') return <ErrorSummary error={revealed.error} />;
+  const answer = revealed.data;
+  if (!answer.found) return <p>No patient has the NHS number {formatNhsNumber(nhsNumber)}.</p>;
+  if (answer.related) {
+    return (
+      <p>
+        <Link href={`/patients/${encodeURIComponent(answer.patientId)}`}>Open the record of the patient with NHS number {formatNhsNumber(nhsNumber)}</Link>
+      </p>
+    );
+  }
+  return <BreakGlassFromSearch patient={answer.patient} user={user} />;
+}
+
+function BreakGlassFromSearch({ patient, user }: { patient: PatientListing; user: User | null }) {
+  const open = async (reason: string) => {
+    await api.breakGlass(patient.id, reason);
+    rememberBreakGlassReason(reason, patient.id);
+    navigate(`/patients/${encodeURIComponent(patient.id)}`);
+  };
+  return (
+    <>
+      <p className="pcn-outside-care" data-testid="outside-care">
+        <strong>{patient.name}</strong>, NHS number {formatNhsNumber(patient.nhsNumber ?? '')}, born {formatDate(patient.birthDate ?? undefined)} — not one of your patients.
+      </p>
+      <p>
+        They are not registered {user?.pcnCodes?.length ? `at a practice in ${pcnWords(user)}` : 'in your PCN'}, and your organisation is not on their care team and holds no open referral or task for
+        them.
+      </p>
+      <section aria-labelledby="break-glass-heading" className="pcn-break-glass">
+        <h3 id="break-glass-heading">Break glass to open this record</h3>
+        <p>
+          If you need this record to care for the patient now, give your reason: it opens this one patient’s record to you for 4 hours. Your name, the time, your reason and everything you look at or
+          add are recorded in the audit log and reviewed by the information governance team.
+        </p>
+        <ReasonForm
+          id="search-reason"
+          hint={`For example: patient attending the out-of-hours clinic, no access to their GP record. Up to ${MAX_REASON} characters.`}
+          button="Break glass and open the record"
+          onReason={open}
+        />
+      </section>
+    </>
   );
 }
 
@@ -229,45 +290,5 @@ function PatientTable({ patients, caption }: { patients: Patient[]; caption: str
         { key: 'practice', header: 'Registered practice', sortValue: (p) => organisationText(registeredPractice(p)) },
       ]}
     />
-  );
-}
-
-/**
- * For a clinician who found nobody by NHS number: with a reason, that one patient's record opens to them
- * for a few hours (break-glass). A reason never widens a search by name or postcode.
- */
-function EmergencySearch({ pcnCode, onReason }: { pcnCode: string | null; onReason: (reason: string) => void }) {
-  const [reason, setReason] = useState('');
-  const { error, busy, onSubmit } = useSubmit(async () => onReason(checkReason(reason, 'reason')));
-  return (
-    <>
-      <p>You can find patients registered at practices in your PCN{pcnCode ? ` (${pcnCode})` : ''}, and patients you have a care relationship with.</p>
-      <details className="nhsuk-details">
-        <summary className="nhsuk-details__summary">
-          <span className="nhsuk-details__summary-text">Search outside your PCN in an emergency</span>
-        </summary>
-        <div className="nhsuk-details__text">
-          <p>
-            A reason opens this one patient’s record to you for 4 hours. It is recorded in the audit log with your name, the search and every record you open, and is reviewed by the information
-            governance team.
-          </p>
-          <ErrorSummary error={error} fields={{ reason: 'search-reason' }} />
-          <form onSubmit={onSubmit} noValidate>
-            <TextAreaField
-              id="search-reason"
-              label="Why do you need to find this patient?"
-              hint={`Up to ${MAX_REASON} characters.`}
-              value={reason}
-              onChange={setReason}
-              error={messageFor(error, 'reason')}
-              rows={3}
-            />
-            <button type="submit" className="nhsuk-button nhsuk-button--warning" disabled={busy} aria-disabled={busy}>
-              Search in an emergency
-            </button>
-          </form>
-        </div>
-      </details>
-    </>
   );
 }
