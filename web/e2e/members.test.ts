@@ -124,7 +124,7 @@ test('M1. the demo pharmacist lands on My patients, finds a care-team patient an
     await page.getByRole('heading', { level: 1, name: banner(cared[0]!) }).waitFor();
     assert.equal(await page.getByRole('heading', { name: 'You do not have a care relationship with this patient' }).count(), 0);
     assert.equal(await page.getByRole('region', { name: 'Emergency access' }).count(), 0, 'no break-glass');
-    assert.match(await text(page.getByRole('region', { name: 'Care team' })), new RegExp(COUNCIL));
+    assert.match(await text(page.getByRole('region', { name: 'Care team', exact: true })), new RegExp(COUNCIL));
     await screenshot(page, 'members-pharmacist-record');
     const grants = await server.db.query('SELECT 1 FROM break_glass_grant');
     assert.equal(grants.length, 0);
@@ -144,7 +144,7 @@ test('M2. the demo social worker finds a care-team patient, sees the summary and
     await table.getByRole('link', { name: banner(cared[0]!) }).click();
     await page.getByRole('heading', { level: 1, name: banner(cared[0]!) }).waitFor();
     assert.equal(await page.getByRole('region', { name: 'Emergency access' }).count(), 0, 'no break-glass');
-    await page.getByRole('region', { name: 'Care team' }).waitFor();
+    await page.getByRole('region', { name: 'Care team', exact: true }).waitFor();
     // Summary and care plan only: no measurements, and no clinical entry on the timeline.
     const timeline = page.getByRole('list', { name: 'Timeline entries, newest first' });
     const types = await timeline.locator('li').evaluateAll((items) => items.map((li) => li.getAttribute('data-type')));

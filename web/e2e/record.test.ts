@@ -396,7 +396,7 @@ test('R2. the record: what matters first, every agency in one timeline, the bloo
     );
     assert.equal(await page.getByRole('table', { name: 'Medicines, current first' }).locator('tbody tr').count(), 2);
     assert.match(await text(page.getByRole('table', { name: 'Allergies and adverse reactions' })), /Penicillin.*Rash.*High/);
-    assert.match(await text(page.getByRole('region', { name: 'Care team' })), /Jo Reed.*Social worker.*Norfolk County Council Adult Social Care/);
+    assert.match(await text(page.getByRole('region', { name: 'Care team', exact: true })), /Jo Reed.*Social worker.*Norfolk County Council Adult Social Care/);
 
     // One timeline, newest first, from every agency, each with its organisation and agency.
     const timeline = page.getByRole('list', { name: 'Timeline entries, newest first' });
