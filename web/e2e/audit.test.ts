@@ -79,9 +79,9 @@ test('the GP sees who has looked at Alice’s record — organisation, role, whe
       'the access log rows',
     );
     // Newest first: the GP's own look (this page), the visitor's emergency access, the admin's create.
-    assert.match(rows[0]!, /U90001clinician.*Direct care/);
+    assert.match(rows[0]!, /Norwich City PCNclinician.*Direct care/);
     assert.ok(
-      rows.some((r) => r.includes('U90002') && r.includes(`Emergency access: “${REASON}”`)),
+      rows.some((r) => r.includes('Norwich North PCN') && r.includes(`Emergency access: “${REASON}”`)),
       rows.join('\n'),
     );
     assert.ok(rows.some((r) => /create/.test(r)));

@@ -41,10 +41,10 @@ test(`the patient's access log: organisation, role, when and why, newest first a
   assert.equal(reply.statusCode, 200, reply.body);
   const log = reply.json<{ entries: Array<Record<string, unknown>>; hasMore: boolean }>();
   assert.deepEqual(
-    log.entries.map(({ organisation, role, action, outcome, purpose, breakGlassReason }) => ({ organisation, role, action, outcome, purpose, breakGlassReason })),
+    log.entries.map(({ organisation, organisationName, role, action, outcome, purpose, breakGlassReason }) => ({ organisation, organisationName, role, action, outcome, purpose, breakGlassReason })),
     [
-      { organisation: 'U90002', role: 'clinician', action: 'read', outcome: 'success', purpose: 'direct-care', breakGlassReason: 'Collapsed at the surgery' },
-      { organisation: 'U90001', role: 'clinician', action: 'read', outcome: 'success', purpose: 'direct-care', breakGlassReason: null },
+      { organisation: 'U90002', organisationName: 'Norwich North PCN', role: 'clinician', action: 'read', outcome: 'success', purpose: 'direct-care', breakGlassReason: 'Collapsed at the surgery' },
+      { organisation: 'U90001', organisationName: 'Norwich City PCN', role: 'clinician', action: 'read', outcome: 'success', purpose: 'direct-care', breakGlassReason: null },
     ],
   );
   assert.match(String(log.entries[0]!.at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -86,11 +86,15 @@ test('the review lists break-glass uses and a user over the unusual-access thres
   assert.equal(crowd.status, 200);
   const reply = await get('/api/audit/review', h.admin);
   assert.equal(reply.statusCode, 200, reply.body);
-  const review = reply.json<{ threshold: number; breakGlass: Array<{ actor: string; reason: string; patients: string[] }>; unusual: Array<{ actor: string; patients: number }> }>();
+  const review = reply.json<{
+    threshold: number;
+    breakGlass: Array<{ actor: string; organisationName: string | null; reason: string; patients: string[] }>;
+    unusual: Array<{ actor: string; patients: number }>;
+  }>();
   assert.equal(review.threshold, UNUSUAL_PATIENTS_PER_DAY);
   assert.deepEqual(
-    review.breakGlass.map((b) => ({ actor: b.actor, reason: b.reason, patients: b.patients })),
-    [{ actor: 'dr.other@u90002.example', reason: 'Collapsed at the surgery', patients: [mine.id] }],
+    review.breakGlass.map((b) => ({ actor: b.actor, organisationName: b.organisationName, reason: b.reason, patients: b.patients })),
+    [{ actor: 'dr.other@u90002.example', organisationName: 'Norwich North PCN', reason: 'Collapsed at the surgery', patients: [mine.id] }],
   );
   assert.deepEqual(
     review.unusual.filter((u) => u.actor !== 'admin@pcn-hub.example').map((u) => ({ actor: u.actor, patients: u.patients })),

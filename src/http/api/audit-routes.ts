@@ -9,6 +9,8 @@ import { recordAccessFor } from '../../modules/record/index.ts';
 const accessLogEntry = z.object({
   at: z.string(),
   organisation: z.string().nullable(),
+  /** The registry's name for the organisation, so no one reads a bare code. */
+  organisationName: z.string().nullable(),
   role: z.string().nullable(),
   action: z.string(),
   outcome: z.enum(['success', 'denied', 'error']),

@@ -15,6 +15,11 @@ export async function assertKnownOrganisation(db: Db, code: string): Promise<voi
   if (rows.length === 0) throw invalid('org', `org: no PCN, practice or partner organisation has the code ${code}`);
 }
 
+/** The registry's name (PCN, practice or partner) of the organisation whose code is the SQL expression `org`; null when none. */
+export const organisationNameSql = (org: string): string =>
+  `COALESCE((SELECT p.name FROM pcn p WHERE p.code = ${org}), (SELECT pr.name FROM practice pr WHERE pr.ods = ${org}),
+           (SELECT pa.name FROM partner pa WHERE pa.code = ${org}))`;
+
 /**
  * The organisation columns of an actor whose organisation code is the SQL expression `org`: `pcnCode` (the
  * PCN it is, or its practice's current PCN), `pcnCodes` (that PCN, or every PCN a partner organisation
@@ -28,7 +33,6 @@ export const actorOrganisationColumns = (org: string): string => `
         UNION SELECT m.pcn_code FROM practice_membership_in_effect m WHERE m.practice_ods = ${org}
         UNION SELECT l.pcn_code FROM pcn_partner l WHERE l.partner_code = ${org}
         ORDER BY 1) AS "pcnCodes",
-  COALESCE((SELECT p.name FROM pcn p WHERE p.code = ${org}), (SELECT pr.name FROM practice pr WHERE pr.ods = ${org}),
-           (SELECT pa.name FROM partner pa WHERE pa.code = ${org})) AS "orgName",
+  ${organisationNameSql(org)} AS "orgName",
   COALESCE((SELECT 'pcn' FROM pcn p WHERE p.code = ${org}), (SELECT 'gp-practice' FROM practice pr WHERE pr.ods = ${org}),
            (SELECT pa.type FROM partner pa WHERE pa.code = ${org})) AS "orgKind"`;

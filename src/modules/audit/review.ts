@@ -4,7 +4,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { Db } from '../../storage/db.ts';
-import type { Actor } from '../access/index.ts';
+import { type Actor, organisationNameSql } from '../access/index.ts';
 import { recordAudit } from './record.ts';
 
 /** Who may review the audit log of anyone's record: one place to add a role (the IG lead's `ig-lead`). */
@@ -15,6 +15,8 @@ export function mayReviewAudit(actor: Pick<Actor, 'role'>): boolean {
 export interface AccessLogEntry {
   at: string;
   organisation: string | null;
+  /** The registry's name for the organisation (PCN, practice or partner), so no one reads a bare code. */
+  organisationName: string | null;
   role: string | null;
   /** read, search, create, update, delete, history (one request may do several), or 'viewed the access log' */
   action: string;
@@ -47,7 +49,7 @@ const ACCESS_LOG_VIEW = 'audit.access-log';
  */
 export async function accessLog(db: Db, reader: AuditReader, patientId: string, page = 1, pageSize = 50): Promise<AccessLogPage> {
   const rows = await db.query<AccessLogEntry>(
-    `SELECT ${AT} AS at, org_code AS organisation, role,
+    `SELECT ${AT} AS at, org_code AS organisation, ${organisationNameSql('org_code')} AS "organisationName", role,
             CASE WHEN action = '${ACCESS_LOG_VIEW}' THEN 'viewed the access log' ELSE replace(substr(action, 6), '+', ', ') END AS action,
             outcome, purpose, break_glass_reason AS "breakGlassReason"
        FROM audit_event WHERE patient_ids @> ARRAY[$1]::text[] ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3`,
@@ -83,6 +85,8 @@ export interface BreakGlassUse {
   at: string;
   actor: string;
   organisation: string | null;
+  /** The registry's name for the organisation (PCN, practice or partner), so no one reads a bare code. */
+  organisationName: string | null;
   role: string | null;
   patients: string[];
   reason: string;
@@ -94,6 +98,8 @@ export interface UnusualAccess {
   day: string;
   actor: string;
   organisation: string | null;
+  /** The registry's name for the organisation (PCN, practice or partner), so no one reads a bare code. */
+  organisationName: string | null;
   role: string | null;
   patients: number;
 }
@@ -112,18 +118,19 @@ export interface AuditReview {
  */
 export async function auditReview(db: Db, reader: AuditReader, days = REVIEW_DAYS, threshold = UNUSUAL_PATIENTS_PER_DAY): Promise<AuditReview> {
   const breakGlass = await db.query<BreakGlassUse>(
-    `SELECT ${AT} AS at, actor, org_code AS organisation, role, patient_ids AS patients, break_glass_reason AS reason,
+    `SELECT ${AT} AS at, actor, org_code AS organisation, ${organisationNameSql('org_code')} AS "organisationName", role, patient_ids AS patients, break_glass_reason AS reason,
             replace(substr(action, 6), '+', ', ') AS action, outcome
        FROM audit_event WHERE break_glass_reason IS NOT NULL AND at >= now() - make_interval(days => $1)
       ORDER BY at DESC, id DESC LIMIT ${REVIEW_LIMIT}`,
     [days],
   );
   const unusual = await db.query<UnusualAccess>(
-    `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, actor, min(org_code) AS organisation, min(role) AS role, count(DISTINCT p)::int AS patients
+    `SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, actor, min(org_code) AS organisation, ${organisationNameSql('min(org_code)')} AS "organisationName",
+            min(role) AS role, count(DISTINCT p)::int AS patients
        FROM audit_event, unnest(patient_ids) AS p
       WHERE at >= now() - make_interval(days => $1)
       GROUP BY 1, actor HAVING count(DISTINCT p) > $2
-      ORDER BY 1 DESC, 5 DESC LIMIT ${REVIEW_LIMIT}`,
+      ORDER BY 1 DESC, 6 DESC LIMIT ${REVIEW_LIMIT}`,
     [days, threshold],
   );
   await recordAudit(db, {

@@ -50,7 +50,7 @@ export function AuditReviewPage() {
                   <td className="nhsuk-table__cell">{formatDateTime(use.at)}</td>
                   <td className="nhsuk-table__cell">{use.actor}</td>
                   <td className="nhsuk-table__cell">
-                    {use.organisation ?? '—'}, {use.role ?? '—'}
+                    {use.organisationName ?? use.organisation ?? '—'}, {use.role ?? '—'}
                   </td>
                   <td className="nhsuk-table__cell">
                     {use.patients.map((p) => (
@@ -88,7 +88,7 @@ export function AuditReviewPage() {
                   <td className="nhsuk-table__cell">{day.day}</td>
                   <td className="nhsuk-table__cell">{day.actor}</td>
                   <td className="nhsuk-table__cell">
-                    {day.organisation ?? '—'}, {day.role ?? '—'}
+                    {day.organisationName ?? day.organisation ?? '—'}, {day.role ?? '—'}
                   </td>
                   <td className="nhsuk-table__cell">{day.patients}</td>
                 </tr>

@@ -45,7 +45,7 @@ export function AccessLog({ patientId }: { patientId: string }) {
               {entries.map((entry, i) => (
                 <tr className="nhsuk-table__row" key={`${entry.at}-${i}`}>
                   <td className="nhsuk-table__cell">{formatDateTime(entry.at)}</td>
-                  <td className="nhsuk-table__cell">{entry.organisation ?? '—'}</td>
+                  <td className="nhsuk-table__cell">{entry.organisationName ?? entry.organisation ?? '—'}</td>
                   <td className="nhsuk-table__cell">{entry.role ?? '—'}</td>
                   <td className="nhsuk-table__cell">
                     {entry.action}
