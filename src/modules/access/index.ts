@@ -32,7 +32,7 @@ export {
   type UserChange,
   type UserListing,
 } from './users.ts';
-export { orgCode, organisationNameSql } from './organisations.ts';
+export { orgCode } from './organisations.ts';
 export { SsoRefused, type OidcSettings, type SsoRefusal } from './oidc-client.ts';
 export { singleSignOn, type SingleSignOn } from './oidc-sign-in.ts';
 export { redeemHandover } from './oidc-handover.ts';

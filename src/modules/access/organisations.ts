@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { invalid } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
+import { organisationNameSql } from '../audit/index.ts';
 
 /** The organisation a user or client belongs to: a PCN, a practice or a partner (which may have a local code such as LA-NORFOLK). */
 export const orgCode = z
@@ -14,11 +15,6 @@ export async function assertKnownOrganisation(db: Db, code: string): Promise<voi
   const rows = await db.query(`SELECT 1 FROM pcn WHERE code = $1 UNION ALL SELECT 1 FROM practice WHERE ods = $1 UNION ALL SELECT 1 FROM partner WHERE code = $1 LIMIT 1`, [code]);
   if (rows.length === 0) throw invalid('org', `org: no PCN, practice or partner organisation has the code ${code}`);
 }
-
-/** The registry's name (PCN, practice or partner) of the organisation whose code is the SQL expression `org`; null when none. */
-export const organisationNameSql = (org: string): string =>
-  `COALESCE((SELECT p.name FROM pcn p WHERE p.code = ${org}), (SELECT pr.name FROM practice pr WHERE pr.ods = ${org}),
-           (SELECT pa.name FROM partner pa WHERE pa.code = ${org}))`;
 
 /**
  * The organisation columns of an actor whose organisation code is the SQL expression `org`: `pcnCode` (the

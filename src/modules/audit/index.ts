@@ -13,3 +13,4 @@ export {
   type AccessLogPage,
   type AuditReview,
 } from './review.ts';
+export { organisationNameSql } from './organisation-names.ts';

@@ -4,7 +4,8 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { Db } from '../../storage/db.ts';
-import { type Actor, organisationNameSql } from '../access/index.ts';
+import type { Actor } from '../access/index.ts';
+import { organisationNameSql } from './organisation-names.ts';
 import { recordAudit } from './record.ts';
 
 /** Who may review the audit log of anyone's record: one place to add a role (the IG lead's `ig-lead`). */
