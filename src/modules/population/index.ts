@@ -1,0 +1,20 @@
+/**
+ * Population health: frailty (eFI and other models as data), structured medication review priority,
+ * multimorbidity and care gaps over the whole network, each result explained down to its entries.
+ * Rules are pure functions of a patient's facts and an as-of date; the published code lists in
+ * reference/codelists/ say which codes count.
+ */
+export { codeList, codesOf, type CodeList } from './codelists.ts';
+export { ageOn, type EntryStanding, type EntryType, type EntryValue, type PatientFacts, type RecordEntry } from './facts.ts';
+export type {
+  CareGapFinding,
+  DeficitFinding,
+  Evidence,
+  FrailtyResult,
+  LongTermCondition,
+  MultimorbidityResult,
+  PopulationResult,
+  Refusal,
+  SmrReason,
+  SmrResult,
+} from './results.ts';
