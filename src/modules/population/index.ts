@@ -18,3 +18,5 @@ export type {
   SmrReason,
   SmrResult,
 } from './results.ts';
+export { evaluatePatient } from './evaluate.ts';
+export { RULES_VERSION } from './rules-version.ts';
