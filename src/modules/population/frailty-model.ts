@@ -20,11 +20,10 @@
  * file) and compared as integers, so a score of exactly a band limit lands in the band that includes it.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { codeList } from './codelists.ts';
 import type { EntryValue, PatientFacts, RecordEntry } from './facts.ts';
 import type { DeficitFinding, Evidence, FrailtyResult, Refusal } from './results.ts';
+import { codeListFor, parseRuleFile, type RuleFileKind, readRuleJson, ruleFileError, ruleFileName } from './rule-file.ts';
 import { monthsBefore, onRecordBy } from './windows.ts';
 
 const SCTID = z.string().regex(/^\d{6,18}$/, 'not a SNOMED CT id');
@@ -143,28 +142,18 @@ export interface FrailtyModel {
 
 const MAX_DECIMALS = 6;
 
+const KIND: RuleFileKind = { kind: 'frailty model', items: 'deficits', item: 'deficit' };
+
 /** Reads and compiles a model file; every problem is an error naming the file (and the deficit). */
 export function loadFrailtyModel(url: URL): FrailtyModel {
-  const file = fileURLToPath(url).split('/').slice(-2).join('/');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(url, 'utf8'));
-  } catch (error) {
-    throw new Error(`frailty model ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  return compileFrailtyModel(json, file);
+  return compileFrailtyModel(readRuleJson(url, KIND), ruleFileName(url));
 }
 
 /** Checks and compiles a parsed model; `file` names it in errors. */
 export function compileFrailtyModel(json: unknown, file: string): FrailtyModel {
-  const parsed = ModelFile.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`frailty model ${file}${where(json, issue.path)}: ${issue.message}`);
-  }
-  const model = parsed.data;
+  const model = parseRuleFile(json, ModelFile, file, KIND);
   const fail = (deficit: string | undefined, message: string): never => {
-    throw new Error(`frailty model ${file}${deficit ? `, deficit "${deficit}"` : ''}: ${message}`);
+    throw ruleFileError(KIND, file, deficit, message);
   };
 
   const seen = new Set<string>();
@@ -215,13 +204,13 @@ export function compileFrailtyModel(json: unknown, file: string): FrailtyModel {
       for (const [code, term] of codes) addHit(code, { deficit: position, term, rule });
     }
     for (const name of deficit.codeLists ?? []) {
-      const list = readList(name, (message) => fail(deficit.id, message));
+      const list = codeListFor(name, (message) => fail(deficit.id, message));
       for (const [code, term] of list.terms) addHit(code, { deficit: position, term, rule: `a code in ${name}` });
     }
     for (const value of deficit.values ?? []) {
       const terms = new Map<string, string>();
       for (const { code, term } of value.codes ?? []) terms.set(code, term);
-      for (const name of value.codeLists ?? []) for (const [code, term] of readList(name, (message) => fail(deficit.id, `${value.label}: ${message}`)).terms) terms.set(code, term);
+      for (const name of value.codeLists ?? []) for (const [code, term] of codeListFor(name, (message) => fail(deficit.id, `${value.label}: ${message}`)).terms) terms.set(code, term);
       const compiled: CompiledValueRule = {
         deficit: position,
         label: value.label,
@@ -270,28 +259,6 @@ function readEfiDeficits(): Map<string, EfiCodes> {
   if (!parsed.success) throw new Error(`reference/efi-deficits.json: ${parsed.error.issues[0]?.message ?? 'not an eFI deficit file'}`);
   efiDeficits = new Map(parsed.data.deficits.map((d) => [d.id, new Map(d.snomed.map((s) => [s.code, s.display]))]));
   return efiDeficits;
-}
-
-function readList(name: string, fail: (message: string) => never) {
-  try {
-    return codeList(name);
-  } catch (error) {
-    return fail(error instanceof Error ? error.message : String(error));
-  }
-}
-
-/** ` deficit "ckd" (deficits[5].weight)` for an issue inside a deficit, else ` (bands[1].atMost)`. */
-function where(json: unknown, path: readonly PropertyKey[]): string {
-  const at = path
-    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-    .join('')
-    .replace(/^\./, '');
-  if (path[0] === 'deficits' && typeof path[1] === 'number') {
-    const deficits = (json as { deficits?: unknown[] }).deficits;
-    const id = (deficits?.[path[1]] as { id?: unknown } | undefined)?.id;
-    if (typeof id === 'string') return `, deficit "${id}" (${at})`;
-  }
-  return at ? ` (${at})` : '';
 }
 
 /** A JSON number's decimal places as written (its shortest round-trip form: 0.12 → 2); undefined past MAX_DECIMALS or in exponent form. */

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { codeList } from './codelists.ts';
-import type { EntryValue, PatientFacts, RecordEntry } from './facts.ts';
+import { condition, issue, observation, patient } from '../../../test/population-facts.ts';
+import type { PatientFacts, RecordEntry } from './facts.ts';
 import { scoreEfi } from './frailty.ts';
 import { compileFrailtyModel, type FrailtyModelFile, loadFrailtyModel, scoreFrailty } from './frailty-model.ts';
 import type { FrailtyResult, Refusal } from './results.ts';
 
+/** The test patients are 65 on this date. */
 const AS_OF = '2026-12-04';
-/** 65 on the as-of date. */
-const BORN = '1961-12-04';
 
 /** One code of each of several eFI deficits (reference/efi-deficits.json), none shared with another deficit. */
 const EFI = {
@@ -30,19 +30,6 @@ const HAEMOGLOBIN = '1022431000000105';
 const TSH = '1022791000000101';
 const MEDICINES = [...codeList('pincer-ppi').codes].slice(0, 6);
 
-let ids = 0;
-function condition(code: string, date = '2020-01-01', more: Partial<RecordEntry> = {}): RecordEntry {
-  return { type: 'Condition', id: `entry-${++ids}`, codes: [code], date, standing: 'active', organisation: 'D82001', ...more };
-}
-function observation(code: string, value: EntryValue, date = '2026-06-01'): RecordEntry {
-  return { type: 'Observation', id: `entry-${++ids}`, codes: [code], date, standing: 'active', value };
-}
-function issue(codes: string[], date = '2026-06-01', more: Partial<RecordEntry> = {}): RecordEntry {
-  return { type: 'MedicationRequest', id: `entry-${++ids}`, codes, date, standing: 'active', ...more };
-}
-function patient(entries: RecordEntry[], more: Partial<PatientFacts> = {}): PatientFacts {
-  return { patientId: 'p', birthDate: BORN, gender: 'female', entries, ...more };
-}
 function scored(result: FrailtyResult | Refusal | null): FrailtyResult {
   assert.ok(result && !('refused' in result), `expected a score, got ${JSON.stringify(result)}`);
   return result;
