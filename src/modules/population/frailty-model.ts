@@ -321,6 +321,8 @@ function windowStarts(model: FrailtyModel, asOf: string): WindowStarts {
 /** The model's score for a patient on a date: null under its minimum age, a refusal when it cannot be placed exactly. */
 export function scoreFrailty(model: FrailtyModel, facts: PatientFacts, asOf: string): FrailtyResult | Refusal | null {
   if (facts.birthDate === undefined) return { refused: true, reason: 'no birth date on the record' };
+  // FHIR allows a year or year-month birth date; the age on a day needs the whole date.
+  if (facts.birthDate.length !== 10) return { refused: true, reason: `the birth date ${facts.birthDate} is not a whole date` };
   const windows = windowStarts(model, asOf);
   // The minimum age is reached on the birthday: born on or before the as-of date less that many years.
   if (facts.birthDate > windows.bornBy) return null;

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { codeList } from './codelists.ts';
 import { condition, issue, observation, patient } from '../../../test/population-facts.ts';
 import type { PatientFacts, RecordEntry } from './facts.ts';
-import { scoreEfi } from './frailty.ts';
+import { efiModel, scoreEfi } from './frailty.ts';
 import { compileFrailtyModel, type FrailtyModelFile, loadFrailtyModel, scoreFrailty } from './frailty-model.ts';
 import type { FrailtyResult, Refusal } from './results.ts';
+import { monthsBefore } from './windows.ts';
 
 /** The test patients are 65 on this date. */
 const AS_OF = '2026-12-04';
@@ -42,6 +44,21 @@ function deficitIds(result: FrailtyResult | Refusal | null): string[] {
 const conditions = (codes: string[]) => codes.map((code) => condition(code));
 
 describe('eFI (rules/efi.json)', () => {
+  it('declares the 36 deficits of reference/efi-deficits.json once each, equally weighted over 36', () => {
+    const model = efiModel();
+    const reference = (JSON.parse(readFileSync(new URL('../../../reference/efi-deficits.json', import.meta.url), 'utf8')) as { deficits: { id: string }[] }).deficits;
+    assert.deepEqual(
+      model.deficits.map((d) => d.id),
+      reference.map((d) => d.id),
+    );
+    assert.ok(model.deficits.every((d) => d.weight === 1));
+    assert.equal(model.scaledDenominator / model.scale, 36);
+    assert.deepEqual(
+      model.bandLimits.map((b) => b.category),
+      ['fit', 'mild', 'moderate', 'severe'],
+    );
+  });
+
   it('scores deficits / 36: 4 deficits are 0.111 fit, 5 are 0.139 mild', () => {
     const four = scored(scoreEfi(patient(conditions([EFI.arthritis, EFI.falls, EFI.housebound, EFI.hypertension])), AS_OF));
     assert.equal(four.score, 0.111);
@@ -63,6 +80,10 @@ describe('eFI (rules/efi.json)', () => {
     assert.equal(scored(scoreEfi(facts, '2026-12-04')).category, 'fit');
     const { birthDate: _, ...withoutBirthDate } = facts;
     assert.deepEqual(scoreEfi(withoutBirthDate, AS_OF), { refused: true, reason: 'no birth date on the record' });
+    assert.deepEqual(scoreEfi({ ...facts, birthDate: '1961-12' }, AS_OF), { refused: true, reason: 'the birth date 1961-12 is not a whole date' });
+    const leapling = patient(conditions([EFI.falls]), { birthDate: '1960-02-29' });
+    assert.equal(scoreEfi(leapling, '2025-02-28'), null, 'born on 29 February: still 64 on 28 February');
+    assert.equal(scored(scoreEfi(leapling, '2025-03-01')).category, 'fit');
   });
 
   it('counts a deficit once however many of its entries, a code in two deficits for both', () => {
@@ -107,6 +128,15 @@ describe('eFI polypharmacy: 5 or more distinct medicines issued in the 12 months
     assert.equal(fires([...four, issue([MEDICINES[4]!], '2026-12-05')]), false, 'after the as-of date');
     assert.equal(fires([...four, issue([MEDICINES[4]!], '2026-06-01', { standing: 'void' })]), false, 'entered in error');
     assert.equal(fires([...four, issue([MEDICINES[4]!], '2026-06-01', { standing: 'ended' })]), true, 'stopped since, but issued');
+  });
+
+  it('a window from 29 February starts on 28 February a year earlier (a month has no day it lacks)', () => {
+    assert.equal(monthsBefore('2024-02-29', 12), '2023-02-28');
+    assert.equal(monthsBefore('2026-03-31', 1), '2026-02-28');
+    assert.equal(monthsBefore('2026-01-15', 13), '2024-12-15');
+    const four = MEDICINES.slice(0, 4).map((code) => issue([code], '2023-06-01'));
+    const onLeapDay = (date: string) => deficitIds(scoreEfi(patient([...four, issue([MEDICINES[4]!], date)], { birthDate: '1950-01-01' }), '2024-02-29')).includes('polypharmacy');
+    assert.deepEqual([onLeapDay('2023-02-28'), onLeapDay('2023-03-01')], [false, true]);
   });
 
   it('does not guess whether an uncoded issue is another medicine: undetermined, or refused when it decides the band', () => {
