@@ -59,8 +59,18 @@ export async function* scanCompartments(db: Db, context: RequestContext, options
  */
 export async function readCompartment(db: Db, context: RequestContext, patientId: string, types: readonly string[]): Promise<PatientCompartment | null> {
   await context.access.assertPatient(db, patientId);
-  const [found] = await compartmentsOf(db, context, [patientId], types, await patientRows(db, context, { ids: [patientId] }));
+  const [found] = await readCompartments(db, context, [patientId], types);
   return found ?? null;
+}
+
+/**
+ * These patients' records (e.g. those a batch of the change feed names), in patient id order, in one pair
+ * of statements. As a search does, it leaves out silently the patients the context may not see, and ids no
+ * current Patient has (deleted ones). Not audited here.
+ */
+export async function readCompartments(db: Db, context: RequestContext, patientIds: readonly string[], types: readonly string[]): Promise<PatientCompartment[]> {
+  if (patientIds.length === 0) return [];
+  return compartmentsOf(db, context, types, await patientRows(db, context, { ids: [...new Set(patientIds)] }));
 }
 
 /** How many current Patients the store holds (a progress bar's total). */
@@ -70,14 +80,7 @@ export async function countPatients(db: Db): Promise<number> {
 }
 
 async function readBatch(db: Db, context: RequestContext, types: readonly string[], after: string, limit: number): Promise<PatientCompartment[]> {
-  const patients = await patientRows(db, context, { after, limit });
-  return compartmentsOf(
-    db,
-    context,
-    patients.map((p) => p.id),
-    types,
-    patients,
-  );
+  return compartmentsOf(db, context, types, await patientRows(db, context, { after, limit }));
 }
 
 interface PatientRow {
@@ -98,8 +101,9 @@ async function patientRows(db: Db, context: RequestContext, page: { after: strin
   );
 }
 
-async function compartmentsOf(db: Db, context: RequestContext, ids: string[], types: readonly string[], patients: PatientRow[]): Promise<PatientCompartment[]> {
+async function compartmentsOf(db: Db, context: RequestContext, types: readonly string[], patients: PatientRow[]): Promise<PatientCompartment[]> {
   if (patients.length === 0) return [];
+  const ids = patients.map((p) => p.id);
   const params = new SqlParams();
   const wanted = types.filter((t) => t !== 'Patient');
   const entries = context.access.entryFilter(params);
