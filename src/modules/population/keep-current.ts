@@ -7,6 +7,7 @@
  * A consumer seen for the first time starts from the beginning of the feed: everyone with a record is scored
  * once as the feed is read (a run is the faster way to score a whole population).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { followChanges, readCompartments } from '../../fhir-store/index.ts';
 import { registryToday } from '../../shared/dates.ts';
 import type { Db } from '../../storage/db.ts';
@@ -24,10 +25,31 @@ export interface KeepCurrentOptions {
   pollMs?: number;
   /** Today, as the registry counts days (England); a test may fix it. */
   today?: () => string;
+  /**
+   * A batch that cannot be scored rolls back (its changes stay unconsumed). Without this the promise rejects;
+   * with it (a server) the error is reported and the batch tried again after `retryMs` (default 30 s): the
+   * scores wait rather than skip a patient.
+   */
+  onError?: (error: unknown) => void;
+  retryMs?: number;
 }
 
-/** Follows the feed until the signal aborts; rejects if a batch cannot be scored (its changes stay unconsumed). */
+/** Follows the feed until the signal aborts. */
 export async function keepPopulationCurrent(db: Db, options: KeepCurrentOptions): Promise<void> {
+  const { onError, signal } = options;
+  for (;;) {
+    try {
+      return await followFeed(db, options);
+    } catch (error) {
+      if (!onError || signal.aborted) throw error;
+      onError(error);
+      await delay(options.retryMs ?? 30_000, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+  }
+}
+
+async function followFeed(db: Db, options: KeepCurrentOptions): Promise<void> {
   const today = options.today ?? (() => registryToday());
   const request = { method: 'FEED', url: `change feed consumer ${POPULATION_CONSUMER}` };
   const context = await recordContext(db, SYSTEM_ACTOR, { request, purpose: 'direct-care' });

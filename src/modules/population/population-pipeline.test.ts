@@ -13,6 +13,8 @@ import { testEngine } from '../../../test/db.ts';
 import { auditSince, create, fhirHarness, lastAuditId, matches, nhsNumber, patient, type FhirHarness } from '../../../test/fhir.ts';
 import { readCompartments } from '../../fhir-store/index.ts';
 import { systemContext } from '../record/index.ts';
+import { registryToday } from '../../shared/dates.ts';
+import { startServer } from '../../server.ts';
 import { FRAILTY_SCORE_EXTENSION, keepPopulationCurrent, RULES_VERSION, runPopulation } from './index.ts';
 import type { PopulationResult } from './results.ts';
 import { riskAssessmentId } from './risk-assessment.ts';
@@ -246,4 +248,17 @@ test(`the frailty result as a FHIR RiskAssessment: written when it changes, read
   assert.equal(changed.json.prediction?.[0]?.qualitativeRisk?.coding?.[0]?.code, 'severe');
   await store([{ ...scored(mine, 0, 'fit', entry.id), efi: null }]);
   assert.equal((await h.fhir('GET', `/fhir/RiskAssessment/${id}`)).status, 410);
+});
+
+test(`the server keeps scores current: a change to a record is re-scored as of today within seconds (${testEngine})`, async () => {
+  await runPopulation(h.db, { asOf: '2026-01-10' });
+  const server = await startServer({ db: h.db, logger: false });
+  try {
+    await create(h.fhir, observation(third));
+    const started = Date.now();
+    await eventually('re-scored by the server', async () => (await asOfOf(third)) === registryToday());
+    assert.ok(Date.now() - started < 5000);
+  } finally {
+    await server.close();
+  }
 });
