@@ -4,8 +4,9 @@
  * transaction that moves the consumer's position, so after a crash or a restart nothing is missed and nothing
  * is scored twice. Audited once when it starts, as a system operation (direct care, like a run).
  *
- * A consumer seen for the first time starts from the beginning of the feed: everyone with a record is scored
- * once as the feed is read (a run is the faster way to score a whole population).
+ * A consumer seen for the first time starts where the latest finished run began reading the record, or, before
+ * any run, from the beginning of the feed (everyone with a record is then scored once as the feed is read; a run
+ * is the faster way to score a whole population).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { followChanges, readCompartments } from '../../fhir-store/index.ts';
@@ -74,6 +75,14 @@ async function followFeed(db: Db, options: KeepCurrentOptions): Promise<void> {
       );
       await storeResults(tx, context, compartments, evaluateCompartments(compartments, today()));
     },
-    { signal: options.signal, pollMs: options.pollMs, types: ['Patient', ...FACT_TYPES] },
+    { signal: options.signal, pollMs: options.pollMs, types: ['Patient', ...FACT_TYPES], from: await lastRunFeedPosition(db) },
   );
+}
+
+/** Where the latest finished run began reading, or 'beginning' before any. */
+async function lastRunFeedPosition(db: Db): Promise<number | 'beginning'> {
+  const [run] = await db.query<{ feed_position: number }>(
+    'SELECT feed_position FROM population_run WHERE finished_at IS NOT NULL AND feed_position IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1',
+  );
+  return run?.feed_position ?? 'beginning';
 }

@@ -5,7 +5,7 @@
  * from sharing limits who SEES a record, not the practice's care of its patients), and is audited as ONE
  * system operation: the run, its day and its rule set, not a look per patient.
  */
-import { countPatients, scanCompartments } from '../../fhir-store/index.ts';
+import { countPatients, scanCompartments, settledFeedPosition } from '../../fhir-store/index.ts';
 import type { Db } from '../../storage/db.ts';
 import { systemContext } from '../record/index.ts';
 import { parseAsOf } from './as-of.ts';
@@ -44,6 +44,8 @@ export async function runPopulation(db: Db, options: PopulationRunOptions): Prom
     });
     return run!.id;
   });
+  // Every change up to here is in what the scan reads: a follower starting afresh after this run begins here.
+  await db.query('UPDATE population_run SET feed_position = $2 WHERE id = $1', [runId, await settledFeedPosition(db, options.signal)]);
   const total = await countPatients(db);
   let done = 0;
   for await (const batch of scanCompartments(db, context, { types: SCORED_TYPES, batchSize: options.batchSize, signal: options.signal })) {
