@@ -9,7 +9,7 @@
  * is the faster way to score a whole population).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { followChanges, readCompartments } from '../../fhir-store/index.ts';
+import { followChanges, readCompartments, type RequestContext } from '../../fhir-store/index.ts';
 import { registryToday } from '../../shared/dates.ts';
 import type { Db } from '../../storage/db.ts';
 import { SYSTEM_ACTOR } from '../access/index.ts';
@@ -38,20 +38,6 @@ export interface KeepCurrentOptions {
 /** Follows the feed until the signal aborts. */
 export async function keepPopulationCurrent(db: Db, options: KeepCurrentOptions): Promise<void> {
   const { onError, signal } = options;
-  for (;;) {
-    try {
-      return await followFeed(db, options);
-    } catch (error) {
-      if (!onError || signal.aborted) throw error;
-      onError(error);
-      await delay(options.retryMs ?? 30_000, undefined, { signal }).catch(() => undefined);
-      if (signal.aborted) return;
-    }
-  }
-}
-
-async function followFeed(db: Db, options: KeepCurrentOptions): Promise<void> {
-  const today = options.today ?? (() => registryToday());
   const request = { method: 'FEED', url: `change feed consumer ${POPULATION_CONSUMER}` };
   const context = await recordContext(db, SYSTEM_ACTOR, { request, purpose: 'direct-care' });
   await context.audit.event(db, {
@@ -61,6 +47,20 @@ async function followFeed(db: Db, options: KeepCurrentOptions): Promise<void> {
     summary: 'Population health: records re-scored as they change (direct care, proactive care)',
     detail: { purpose: 'direct-care' },
   });
+  for (;;) {
+    try {
+      return await followFeed(db, context, options);
+    } catch (error) {
+      if (!onError || signal.aborted) throw error;
+      onError(error);
+      await delay(options.retryMs ?? 30_000, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+  }
+}
+
+async function followFeed(db: Db, context: RequestContext, options: KeepCurrentOptions): Promise<void> {
+  const today = options.today ?? (() => registryToday());
   await followChanges(
     db,
     POPULATION_CONSUMER,

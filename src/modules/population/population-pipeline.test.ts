@@ -263,3 +263,22 @@ test(`the server keeps scores current: a change to a record is re-scored as of t
     await server.close();
   }
 });
+
+test(`a batch that cannot be stored is tried again, never skipped (${testEngine})`, async () => {
+  const today = '2026-05-05';
+  const errors: string[] = [];
+  const stop = new AbortController();
+  await h.db.exec('ALTER TABLE population_result RENAME TO population_result_away');
+  let following: Promise<void> | undefined;
+  try {
+    following = keepPopulationCurrent(h.db, { signal: stop.signal, pollMs: 20, retryMs: 20, today: () => today, onError: (error) => errors.push((error as Error).message) });
+    await create(h.fhir, observation(theirs));
+    await eventually('the failure reported', async () => errors.length > 0);
+  } finally {
+    await h.db.exec('ALTER TABLE population_result_away RENAME TO population_result');
+  }
+  await eventually('the same change scored once the store takes it', async () => (await asOfOf(theirs)) === today);
+  stop.abort();
+  await following;
+  assert.match(errors[0]!, /population_result/);
+});
