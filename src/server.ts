@@ -8,6 +8,7 @@ import { openStore } from './storage/open.ts';
 import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './demo/seed-demo.ts';
 import { settleExports } from './fhir-store/index.ts';
 import { startAuditSealer } from './modules/audit/index.ts';
+import { keepPopulationCurrent } from './modules/population/index.ts';
 
 export interface ServerOptions {
   port?: number;
@@ -45,6 +46,8 @@ export interface ServerOptions {
   idleSignOutMinutes?: number;
   /** Single sign-on through an OpenID Connect provider (config.ts's oidc); password sign-in only when unset. */
   oidc?: OidcSettings;
+  /** Re-score population health as records change (the change feed's `population` consumer); default on. */
+  keepPopulationCurrent?: boolean;
   logger?: Logger | false;
 }
 
@@ -87,6 +90,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing = false;
   // Links committed audit records into the hash chain every second (modules/audit/chain.ts).
   const sealer = startAuditSealer(db, { onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'audit sealing failed; retrying') });
+  // Population health's scores follow the record: a patient whose record changes is re-scored within seconds.
+  const population = new AbortController();
+  const populationFollowed =
+    options.keepPopulationCurrent === false
+      ? Promise.resolve()
+      : keepPopulationCurrent(db, {
+          signal: population.signal,
+          onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'population scores: a batch of record changes could not be scored; trying again'),
+        }).catch((error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'population scores are no longer kept current'));
   const patientsSeeded = seeding
     ? seedDemoPatients(db, {
         patients: seeding.of,
@@ -114,6 +126,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       closing = true;
       await app.close();
       await sealer.stop();
+      population.abort();
+      await populationFollowed;
       await patientsSeeded;
       await settleExports();
       if (ownsDb) await db.close();

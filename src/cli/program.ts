@@ -4,6 +4,7 @@ import { clientCommand } from './client.ts';
 import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
+import { populationCommand } from './population.ts';
 import { serveCommand } from './serve.ts';
 import { tokenCommand } from './token.ts';
 import { userCommand } from './user.ts';
@@ -11,7 +12,7 @@ import { VERSION } from '../version.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pcn').description('PCN Hub: the platform a Primary Care Network runs on').version(VERSION).showHelpAfterError('(add --help for usage)').exitOverride();
-  for (const command of [serveCommand(), demoCommand(), importCommand(), exportCommand(), userCommand(), clientCommand(), tokenCommand(), auditCommand()]) {
+  for (const command of [serveCommand(), demoCommand(), importCommand(), exportCommand(), userCommand(), clientCommand(), tokenCommand(), auditCommand(), populationCommand()]) {
     program.addCommand(command.exitOverride());
   }
   return program;

@@ -12,7 +12,7 @@ import { systemContext } from '../modules/record/index.ts';
 import { demoArea } from '../demo/demo-area.ts';
 import { syntheticPopulation } from '../demo/synthetic-population.ts';
 import type { Db } from '../storage/db.ts';
-import { followChanges, readChanges, type Change } from './changes.ts';
+import { followChanges, readChanges, settledFeedPosition, type Change } from './changes.ts';
 import { importFhir } from './import.ts';
 import { insertNewResource, prepareVersion } from './versions.ts';
 
@@ -208,4 +208,23 @@ test('a position that commits after a higher one is not skipped (PostgreSQL: con
     (await read).map((c) => c.id),
     ['slow-commit', 'fast-commit'],
   );
+});
+
+test(`a consumer seen for the first time may start after a settled position, missing nothing after it (${testEngine})`, async () => {
+  const p = await create(h.fhir, patient(nhsNumber(9001), PRACTICE));
+  const position = await settledFeedPosition(db);
+  assert.equal(position, await lastPosition(), 'every change up to the position is final');
+  const o = await create(h.fhir, observation(p.id, 'After the position'));
+  const seen: Change[] = [];
+  const stop = new AbortController();
+  await followChanges(
+    db,
+    'from-a-position',
+    async (changes) => {
+      seen.push(...changes);
+      stop.abort();
+    },
+    { signal: stop.signal, from: position, pollMs: 10 },
+  );
+  assert.deepEqual(summary(seen), [`create Observation/${o.id} v1 patient=${p.id}`]);
 });

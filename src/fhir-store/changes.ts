@@ -118,6 +118,14 @@ async function settledBound(db: Db, after: number, signal?: AbortSignal): Promis
   }
 }
 
+/**
+ * The feed's position now, once every change up to it is final (committed or rolled back): whoever reads the
+ * record after this and then follows the feed from here misses nothing (a change may be seen twice, never lost).
+ */
+export async function settledFeedPosition(db: Db, signal?: AbortSignal): Promise<number> {
+  return settledBound(db, 0, signal);
+}
+
 /** The highest position handed out so far (0 before the first). */
 async function drawnPosition(db: Db): Promise<number> {
   const [row] = await db.query<{ drawn: number }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS drawn FROM fhir_change_position_seq');
@@ -136,8 +144,11 @@ export interface FollowChangesOptions {
   pollMs?: number;
   /** Only changes of these resource types reach the handler. */
   types?: readonly string[];
-  /** Where a consumer seen for the first time starts: every change kept ('beginning', the default) or only later ones ('now'). */
-  from?: 'beginning' | 'now';
+  /**
+   * Where a consumer seen for the first time starts: every change kept ('beginning', the default), only later
+   * ones ('now'), or after a position (e.g. a `settledFeedPosition` taken before the consumer read the record whole).
+   */
+  from?: 'beginning' | 'now' | number;
 }
 
 /**
@@ -179,10 +190,11 @@ async function commitBatch(db: Db, name: string, from: number, batch: Batch, han
 }
 
 /** The consumer's stored position, registering it on first sight. */
-async function consumerPosition(db: Db, name: string, from: 'beginning' | 'now'): Promise<number> {
+async function consumerPosition(db: Db, name: string, from: 'beginning' | 'now' | number): Promise<number> {
   if (!name) throw new RangeError('a change feed consumer needs a name');
+  if (typeof from === 'number' && (!Number.isSafeInteger(from) || from < 0)) throw new RangeError(`from must be a position (a whole number ≥ 0), not ${from}`);
   // 'now' starts after every position drawn so far, in flight or not: those changes are before this consumer's time.
-  const start = from === 'now' ? await drawnPosition(db) : 0;
+  const start = typeof from === 'number' ? from : from === 'now' ? await drawnPosition(db) : 0;
   await db.query('INSERT INTO fhir_change_consumer (name, position) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, start]);
   const [row] = await db.query<{ position: number }>('SELECT position FROM fhir_change_consumer WHERE name = $1', [name]);
   return row!.position;

@@ -17,7 +17,7 @@ import { canonicalNhsNumberProblem } from '../../shared/ids.ts';
 import { outcomeStatus } from '../errors.ts';
 
 /** The store's OperationOutcome refusals in /api's words. */
-function asApiError(error: unknown): unknown {
+export function asApiError(error: unknown): unknown {
   if (!(error instanceof OperationOutcomeError)) return error;
   const text = error.outcome.issue?.[0]?.details?.text ?? 'refused';
   const status = outcomeStatus(error.outcome);

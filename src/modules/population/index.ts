@@ -20,3 +20,16 @@ export type {
 } from './results.ts';
 export { evaluatePatient } from './evaluate.ts';
 export { RULES_VERSION } from './rules-version.ts';
+export { DMD_SYSTEM, FACT_TYPES, SNOMED_SYSTEM, factsFromFhir } from './facts-from-fhir.ts';
+export { parseAsOf } from './as-of.ts';
+export { runPopulation, type PopulationRun, type PopulationRunOptions } from './run-population.ts';
+export { POPULATION_CONSUMER, keepPopulationCurrent, type KeepCurrentOptions } from './keep-current.ts';
+export { patientPopulationResult, type PatientPopulationResult } from './patient-result.ts';
+export {
+  FRAILTY_CATEGORY_SYSTEM,
+  FRAILTY_SCORE_EXTENSION,
+  POPULATION_MODEL_SYSTEM,
+  RULES_VERSION_EXTENSION,
+  frailtyRiskAssessment,
+  riskAssessmentId,
+} from './risk-assessment.ts';

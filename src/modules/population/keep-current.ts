@@ -1,0 +1,88 @@
+/**
+ * Scores kept current: follows the record's change feed (as the consumer `population`) and re-scores, as of
+ * today, every patient whose record a change touched (the Patient or any entry the rules read), in the same
+ * transaction that moves the consumer's position, so after a crash or a restart nothing is missed and nothing
+ * is scored twice. Audited once when it starts, as a system operation (direct care, like a run).
+ *
+ * A consumer seen for the first time starts where the latest finished run began reading the record, or, before
+ * any run, from the beginning of the feed (everyone with a record is then scored once as the feed is read; a run
+ * is the faster way to score a whole population).
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { followChanges, readCompartments, type RequestContext } from '../../fhir-store/index.ts';
+import { registryToday } from '../../shared/dates.ts';
+import type { Db } from '../../storage/db.ts';
+import { SYSTEM_ACTOR } from '../access/index.ts';
+import { recordContext } from '../record/index.ts';
+import { FACT_TYPES } from './facts-from-fhir.ts';
+import { evaluateCompartments, SCORED_TYPES, storeResults } from './score-patients.ts';
+import { removeResults } from './stored-results.ts';
+
+export const POPULATION_CONSUMER = 'population';
+
+export interface KeepCurrentOptions {
+  signal: AbortSignal;
+  /** How long to wait when caught up (default 1,000 ms). */
+  pollMs?: number;
+  /** Today, as the registry counts days (England); a test may fix it. */
+  today?: () => string;
+  /**
+   * A batch that cannot be scored rolls back (its changes stay unconsumed). Without this the promise rejects;
+   * with it (a server) the error is reported and the batch tried again after `retryMs` (default 30 s): the
+   * scores wait rather than skip a patient.
+   */
+  onError?: (error: unknown) => void;
+  retryMs?: number;
+}
+
+/** Follows the feed until the signal aborts. */
+export async function keepPopulationCurrent(db: Db, options: KeepCurrentOptions): Promise<void> {
+  const { onError, signal } = options;
+  const request = { method: 'FEED', url: `change feed consumer ${POPULATION_CONSUMER}` };
+  const context = await recordContext(db, SYSTEM_ACTOR, { request, purpose: 'direct-care' });
+  await context.audit.event(db, {
+    action: 'population.follow',
+    entityType: 'ChangeFeedConsumer',
+    entityId: POPULATION_CONSUMER,
+    summary: 'Population health: records re-scored as they change (direct care, proactive care)',
+    detail: { purpose: 'direct-care' },
+  });
+  for (;;) {
+    try {
+      return await followFeed(db, context, options);
+    } catch (error) {
+      if (!onError || signal.aborted) throw error;
+      onError(error);
+      await delay(options.retryMs ?? 30_000, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+  }
+}
+
+async function followFeed(db: Db, context: RequestContext, options: KeepCurrentOptions): Promise<void> {
+  const today = options.today ?? (() => registryToday());
+  await followChanges(
+    db,
+    POPULATION_CONSUMER,
+    async (changes, tx) => {
+      const patientIds = [...new Set(changes.flatMap((c) => (c.patientId ? [c.patientId] : [])))];
+      const compartments = await readCompartments(tx, context, patientIds, SCORED_TYPES);
+      // A patient no longer in the store (deleted): their result goes with their record.
+      const found = new Set(compartments.map((c) => c.patient.id));
+      await removeResults(
+        tx,
+        patientIds.filter((id) => !found.has(id)),
+      );
+      await storeResults(tx, context, compartments, evaluateCompartments(compartments, today()));
+    },
+    { signal: options.signal, pollMs: options.pollMs, types: ['Patient', ...FACT_TYPES], from: await lastRunFeedPosition(db) },
+  );
+}
+
+/** Where the latest finished run began reading, or 'beginning' before any. */
+async function lastRunFeedPosition(db: Db): Promise<number | 'beginning'> {
+  const [run] = await db.query<{ feed_position: number }>(
+    'SELECT feed_position FROM population_run WHERE finished_at IS NOT NULL AND feed_position IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1',
+  );
+  return run?.feed_position ?? 'beginning';
+}
