@@ -1,0 +1,532 @@
+/**
+ * The vocabulary the medication-review and care-gap rules share, read from rules/definitions.json: medicine
+ * classes, QOF-style registers, observations and coded events, each a union of published code lists
+ * (reference/codelists/) and additions (rules/codelist-additions.json), optionally filtered by the list's term
+ * (where a list mixes forms). Everything is compiled once at load into one map code → code sets, so a patient
+ * is indexed in one pass over their entries and every rule reads the index.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { codeList } from './codelists.ts';
+import type { EntryValue, PatientFacts, RecordEntry } from './facts.ts';
+import type { Evidence } from './results.ts';
+
+const RULES_FOLDER = new URL('./rules/', import.meta.url);
+
+/** A rule file's JSON, read and checked; any error names the file (and, through the schema's path, the rule). */
+export function readRuleFile<T>(file: string, parse: (json: unknown, file: string) => T): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(new URL(file, RULES_FOLDER), 'utf8'));
+  } catch (error) {
+    throw new Error(`rules/${file}: ${(error as Error).message}`);
+  }
+  return parse(json, file);
+}
+
+/** zod's first issues as one line: `rules/FILE: PATH: message`, the path naming the rule by its id where it has one. */
+export function ruleFileError(file: string, json: unknown, error: z.ZodError): Error {
+  const lines = error.issues.slice(0, 3).map((issue) => `${describePath(json, issue.path)}: ${issue.message}`);
+  return new Error(`rules/${file}: ${lines.join('; ')}`);
+}
+
+function describePath(json: unknown, path: readonly PropertyKey[]): string {
+  const parts: string[] = [];
+  let node: unknown = json;
+  for (const key of path) {
+    node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    const id = node !== null && typeof node === 'object' ? (node as { id?: unknown }).id : undefined;
+    parts.push(typeof id === 'string' ? `${String(key)} (rule "${id}")` : String(key));
+  }
+  return parts.join('.') || '(file)';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schemas
+
+const ID = z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]*$/, 'an id is letters, digits and dashes');
+const PATTERN = z.string().refine((source) => {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a valid regular expression');
+
+/** The fields every code set has: where its codes come from and which of their terms to keep. */
+const SET_FIELDS = {
+  name: z.string().min(1),
+  lists: z.array(z.string()).default([]),
+  additions: z.array(z.string()).default([]),
+  /** Keep only codes whose term matches (case-insensitive), e.g. residence codes of a mixed list. */
+  includeTerms: PATTERN.optional(),
+  /** Drop codes whose term matches, e.g. injections from a list of tablets and injections. */
+  excludeTerms: PATTERN.optional(),
+  why: z.string().optional(),
+};
+const NAMES_A_SOURCE = [(set: { lists: string[]; additions: string[] }) => set.lists.length + set.additions.length > 0, 'names no list and no addition'] as const;
+
+const CodeSetSchema = z
+  .object(SET_FIELDS)
+  .strict()
+  .refine(...NAMES_A_SOURCE);
+
+const RegisterSchema = z
+  .object({
+    ...SET_FIELDS,
+    lists: z.array(z.string()).min(1),
+    /** QOF's resolved codes: the register holds those whose latest diagnosis is after their latest resolved code. */
+    resolvedLists: z.array(z.string()).default([]),
+    /** The latest qualifying entry must itself stand active (a residence: the latest one recorded ended means moved out). */
+    latestMustBeActive: z.boolean().default(false),
+  })
+  .strict();
+
+const ObservationSchema = z
+  .object({
+    ...SET_FIELDS,
+    /** UCUM units a value may carry; a value in any other unit is refused (a value without a unit is read in the first). */
+    units: z.array(z.string()).min(1),
+  })
+  .strict()
+  .refine(...NAMES_A_SOURCE);
+
+/** A rule file's list of rules: at least one, each id once. */
+export function ruleList<T extends { id: string }>(rule: z.ZodType<T>, kind: string) {
+  return z
+    .array(rule)
+    .min(1)
+    .superRefine((rules, ctx) => {
+      const seen = new Set<string>();
+      rules.forEach((item, i) => {
+        if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `${kind} id "${item.id}" is used twice` });
+        seen.add(item.id);
+      });
+    });
+}
+
+/** A refinement for a condition written as an object with exactly one of its keys (`companions` may ride along). */
+export function exactlyOneKey(kind: string, keys: readonly string[], companions: readonly string[] = []) {
+  return (value: object, ctx: z.RefinementCtx): void => {
+    const present = Object.keys(value).filter((key) => !companions.includes(key));
+    if (present.length !== 1) ctx.addIssue({ code: 'custom', message: `${kind} has exactly one of ${keys.join(', ')} (found ${present.join(', ') || 'none'})` });
+  };
+}
+
+const DefinitionsSchema = z
+  .object({
+    $comment: z.string().optional(),
+    version: z.string(),
+    /** A medicine is active on the as-of date when issued (standing active) within this many months up to it. */
+    activeMedicineMonths: z.number().int().positive(),
+    medicines: z.record(ID, CodeSetSchema),
+    registers: z.record(ID, RegisterSchema),
+    observations: z.record(ID, ObservationSchema),
+    events: z.record(ID, CodeSetSchema),
+  })
+  .strict();
+
+const AdditionsSchema = z
+  .object({
+    $comment: z.string().optional(),
+    additions: z.record(
+      ID,
+      z
+        .object({
+          why: z.string().min(1),
+          sources: z.array(z.string()).default([]),
+          codes: z.array(z.object({ code: z.string().regex(/^\d{6,18}$/, 'not a SNOMED CT id'), term: z.string().min(1) }).strict()),
+          /** Set when no verifiable code was found: rules needing the list refuse instead of counting nothing. */
+          notFound: z.string().optional(),
+        })
+        .strict()
+        .refine((addition) => addition.codes.length > 0 || addition.notFound, 'has no codes and does not say why (notFound)'),
+    ),
+  })
+  .strict();
+
+export type Definitions = z.infer<typeof DefinitionsSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Compiled code sets
+
+/** One compiled set of codes (a medicine class, a register's diagnoses or resolutions, an observation, an event). */
+export interface CodeSet {
+  /** Position in the index's hit lists. */
+  readonly slot: number;
+  readonly key: string;
+  readonly name: string;
+  readonly terms: ReadonlyMap<string, string>;
+  /** Why the set is empty, when an addition it needs could not be found (rules refuse rather than count nothing). */
+  readonly missing?: string;
+}
+
+export interface Register {
+  readonly key: string;
+  readonly name: string;
+  readonly diagnoses: CodeSet;
+  readonly resolved?: CodeSet;
+  readonly latestMustBeActive: boolean;
+}
+
+export interface Observation {
+  readonly set: CodeSet;
+  readonly units: readonly string[];
+}
+
+export interface Vocabulary {
+  readonly version: string;
+  readonly activeMedicineMonths: number;
+  readonly medicines: ReadonlyMap<string, CodeSet>;
+  readonly registers: ReadonlyMap<string, Register>;
+  readonly observations: ReadonlyMap<string, Observation>;
+  readonly events: ReadonlyMap<string, CodeSet>;
+  /** Code → the slots of every set that holds it. */
+  readonly slotsByCode: ReadonlyMap<string, readonly number[]>;
+  readonly slotCount: number;
+  /** Any code's term from any list read, for explaining medicines outside every class (polypharmacy). */
+  readonly termOf: (code: string) => string | undefined;
+}
+
+interface SetSource {
+  name: string;
+  lists: readonly string[];
+  additions: readonly string[];
+  includeTerms?: string | undefined;
+  excludeTerms?: string | undefined;
+}
+
+/** Checks and compiles definitions.json (with the additions) into the vocabulary; errors name the file and entry. */
+export function compileVocabulary(json: unknown, file: string, additionsJson: unknown, additionsFile: string): Vocabulary {
+  const parsedAdditions = AdditionsSchema.safeParse(additionsJson);
+  if (!parsedAdditions.success) throw ruleFileError(additionsFile, additionsJson, parsedAdditions.error);
+  const parsed = DefinitionsSchema.safeParse(json);
+  if (!parsed.success) throw ruleFileError(file, json, parsed.error);
+  const definitions = parsed.data;
+  const additions = parsedAdditions.data.additions;
+
+  const sets: CodeSet[] = [];
+  const allTerms = new Map<string, string>();
+  const compile = (key: string, source: SetSource): CodeSet => {
+    const where = `rules/${file}: ${key}`;
+    const terms = new Map<string, string>();
+    const missing: string[] = [];
+    for (const name of source.lists) {
+      let list: ReturnType<typeof codeList>;
+      try {
+        list = codeList(name);
+      } catch (error) {
+        throw new Error(`${where}: ${(error as Error).message}`);
+      }
+      for (const [code, term] of list.terms) if (!terms.has(code)) terms.set(code, term);
+    }
+    for (const name of source.additions) {
+      const addition = additions[name];
+      if (!addition) throw new Error(`${where}: no addition "${name}" in rules/${additionsFile}`);
+      if (addition.notFound) missing.push(addition.notFound);
+      for (const { code, term } of addition.codes) if (!terms.has(code)) terms.set(code, term);
+    }
+    for (const [code, term] of terms) if (!allTerms.has(code)) allTerms.set(code, term);
+    const include = source.includeTerms ? new RegExp(source.includeTerms, 'i') : undefined;
+    const exclude = source.excludeTerms ? new RegExp(source.excludeTerms, 'i') : undefined;
+    for (const [code, term] of [...terms]) {
+      if ((include && !include.test(term)) || exclude?.test(term)) terms.delete(code);
+    }
+    if (terms.size === 0 && missing.length === 0) throw new Error(`${where}: no codes left (check its lists and term filters)`);
+    const set: CodeSet = { slot: sets.length, key, name: source.name, terms, ...(terms.size === 0 ? { missing: missing.join('; ') } : {}) };
+    sets.push(set);
+    return set;
+  };
+
+  const medicines = new Map(Object.entries(definitions.medicines).map(([key, def]) => [key, compile(`medicines.${key}`, def)]));
+  const events = new Map(Object.entries(definitions.events).map(([key, def]) => [key, compile(`events.${key}`, def)]));
+  const observations = new Map(Object.entries(definitions.observations).map(([key, def]) => [key, { set: compile(`observations.${key}`, def), units: def.units } satisfies Observation]));
+  const registers = new Map(
+    Object.entries(definitions.registers).map(([key, def]) => {
+      const diagnoses = compile(`registers.${key}`, def);
+      const resolved = def.resolvedLists.length > 0 ? compile(`registers.${key}.resolved`, { name: `${def.name} resolved`, lists: def.resolvedLists, additions: [] }) : undefined;
+      return [key, { key, name: def.name, diagnoses, latestMustBeActive: def.latestMustBeActive, ...(resolved ? { resolved } : {}) } satisfies Register];
+    }),
+  );
+
+  const slotsByCode = new Map<string, number[]>();
+  for (const set of sets) {
+    for (const code of set.terms.keys()) {
+      const slots = slotsByCode.get(code);
+      if (slots) slots.push(set.slot);
+      else slotsByCode.set(code, [set.slot]);
+    }
+  }
+  return {
+    version: definitions.version,
+    activeMedicineMonths: definitions.activeMedicineMonths,
+    medicines,
+    registers,
+    observations,
+    events,
+    slotsByCode,
+    slotCount: sets.length,
+    termOf: (code) => allTerms.get(code),
+  };
+}
+
+let shipped: Vocabulary | undefined;
+
+/** The shipped vocabulary (rules/definitions.json with rules/codelist-additions.json), compiled once. */
+export function vocabulary(): Vocabulary {
+  return (shipped ??= compileVocabulary(
+    readRuleFile('definitions.json', (json) => json),
+    'definitions.json',
+    readRuleFile('codelist-additions.json', (json) => json),
+    'codelist-additions.json',
+  ));
+}
+
+/** The vocabulary's key for a set a rule names, or an error naming the rule file and rule. */
+export function lookup<T>(map: ReadonlyMap<string, T>, key: string, kind: string, where: string): T {
+  const found = map.get(key);
+  if (!found) throw new Error(`${where}: no ${kind} "${key}" in rules/definitions.json (known: ${[...map.keys()].join(', ')})`);
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Dates
+
+/** A calendar date `n` months from `day` (negative for earlier); a day past the month's end is its last day (29 Feb − 12 months = 28 Feb). */
+export function addMonths(day: string, months: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = index - year * 12 + 1;
+  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
+}
+
+/** "Within N months" of the as-of date: after asOf − N months and on or before asOf. */
+export function withinMonths(date: string, asOf: string, months: number): boolean {
+  return date > addMonths(asOf, -months) && date <= asOf;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One patient, indexed in one pass
+
+/** One entry in one code set: the code that matched and, for observations, the value (the entry's or a component's). */
+export interface Hit {
+  readonly entry: RecordEntry;
+  readonly code: string;
+  readonly value?: EntryValue;
+}
+
+export interface PatientIndex {
+  readonly facts: PatientFacts;
+  readonly asOf: string;
+  readonly vocabulary: Vocabulary;
+  /** Per code set, its entries in record order: only entries dated on or before the as-of date and not void. */
+  readonly hits: readonly (readonly Hit[])[];
+  /** Active medicines: MedicationRequest or MedicationStatement standing active, issued within the active window. */
+  readonly activeMedicines: readonly RecordEntry[];
+  /** Entries of a type the record holds without codes the rules need (care plans, care teams). */
+  readonly byType: ReadonlyMap<string, readonly RecordEntry[]>;
+}
+
+const cache = new WeakMap<PatientFacts, PatientIndex>();
+
+/**
+ * The patient's entries sorted into the vocabulary's code sets, once per (facts, as-of date) — the medication
+ * review and the care gaps read the same index. An entry without a date, after the as-of date, or void
+ * (entered in error) is left out: no rule can place it, and a void entry never counts.
+ */
+export function indexPatient(facts: PatientFacts, asOf: string, words: Vocabulary = vocabulary()): PatientIndex {
+  const known = cache.get(facts);
+  if (known && known.asOf === asOf && known.vocabulary === words) return known;
+  const hits: Hit[][] = Array.from({ length: words.slotCount }, () => []);
+  const activeMedicines: RecordEntry[] = [];
+  const byType = new Map<string, RecordEntry[]>();
+  const activeFrom = addMonths(asOf, -words.activeMedicineMonths);
+  const add = (slots: readonly number[] | undefined, hit: Hit): void => {
+    if (!slots) return;
+    for (const slot of slots) {
+      const list = hits[slot]!;
+      const last = list[list.length - 1];
+      if (last?.entry !== hit.entry || last.value !== hit.value) list.push(hit);
+    }
+  };
+  for (const entry of facts.entries) {
+    if (entry.standing === 'void' || entry.date === undefined || entry.date > asOf) continue;
+    const ofType = byType.get(entry.type);
+    if (ofType) ofType.push(entry);
+    else byType.set(entry.type, [entry]);
+    if (isMedicine(entry) && entry.standing === 'active' && entry.date > activeFrom) activeMedicines.push(entry);
+    for (const code of entry.codes) add(words.slotsByCode.get(code), entry.value ? { entry, code, value: entry.value } : { entry, code });
+    for (const component of entry.components ?? []) {
+      for (const code of component.codes) add(words.slotsByCode.get(code), { entry, code, value: component.value });
+    }
+  }
+  const index: PatientIndex = { facts, asOf, vocabulary: words, hits, activeMedicines, byType };
+  cache.set(facts, index);
+  return index;
+}
+
+export function isMedicine(entry: RecordEntry): boolean {
+  return entry.type === 'MedicationRequest' || entry.type === 'MedicationStatement';
+}
+
+/** Active medicines of a class (see `activeMedicines`). */
+export function activeOf(index: PatientIndex, set: CodeSet): Hit[] {
+  return activeWithin(index, set, index.vocabulary.activeMedicineMonths);
+}
+
+/** Medicines of a class standing active and issued within N months (a protective medicine issued yearly needs a longer window). */
+export function activeWithin(index: PatientIndex, set: CodeSet, months: number): Hit[] {
+  const from = addMonths(index.asOf, -months);
+  return index.hits[set.slot]!.filter((hit) => isMedicine(hit.entry) && hit.entry.standing === 'active' && hit.entry.date! > from);
+}
+
+/** The set's hits within N months of the as-of date. */
+export function within(index: PatientIndex, set: CodeSet, months: number): Hit[] {
+  return index.hits[set.slot]!.filter((hit) => withinMonths(hit.entry.date!, index.asOf, months));
+}
+
+/** The latest date among hits (entries are all dated here). */
+export function latestDate(hits: readonly Hit[]): string | undefined {
+  let latest: string | undefined;
+  for (const hit of hits) if (latest === undefined || hit.entry.date! > latest) latest = hit.entry.date!;
+  return latest;
+}
+
+export interface RegisterStanding {
+  /** The diagnosis entries of the current episode (after the latest resolved code), oldest first. */
+  entries: Hit[];
+  /** When the current episode began: its first diagnosis entry. */
+  since: string;
+}
+
+/**
+ * QOF's register rule: on the register when the latest diagnosis code is later than the latest resolved code
+ * (a resolved code on the same day as the latest diagnosis takes the patient off). A diagnosis recorded with a
+ * FHIR clinical status of resolved still counts: QOF registers go by codes, and only the resolved codes end them.
+ * Where the register says `latestMustBeActive` (care-home residence), the latest entry must also stand active.
+ */
+export function onRegister(index: PatientIndex, register: Register): RegisterStanding | undefined {
+  const diagnoses = index.hits[register.diagnoses.slot]!;
+  if (diagnoses.length === 0) return undefined;
+  const resolvedOn = register.resolved ? latestDate(index.hits[register.resolved.slot]!) : undefined;
+  const current = diagnoses.filter((hit) => resolvedOn === undefined || hit.entry.date! > resolvedOn);
+  if (current.length === 0) return undefined;
+  const sorted = [...current].sort((a, b) => (a.entry.date! < b.entry.date! ? -1 : a.entry.date! > b.entry.date! ? 1 : 0));
+  if (register.latestMustBeActive) {
+    const latest = sorted[sorted.length - 1]!.entry.date!;
+    if (sorted.some((hit) => hit.entry.date === latest && hit.entry.standing !== 'active')) return undefined;
+  }
+  return { entries: sorted, since: sorted[0]!.entry.date! };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Values
+
+/** Three-valued answer: a rule over a value with a comparator may not be decidable. */
+export type Truth = true | false | 'unknown';
+
+/**
+ * Whether a value satisfies `op threshold`, exactly: a plain value is compared; a value with a comparator
+ * (`<15`) is an interval, and the answer is given only when every value in it gives the same one (`<15` is
+ * below 30; `<31` is not known to be). Anything else is 'unknown', and the rule refuses rather than guess.
+ */
+export function compareValue(value: EntryValue, op: '<' | '<=' | '>' | '>=', threshold: number): Truth {
+  const v = value.value;
+  if (!value.comparator) return op === '<' ? v < threshold : op === '<=' ? v <= threshold : op === '>' ? v > threshold : v >= threshold;
+  // The interval of possible values: [low, high] with open or closed ends.
+  const { low, lowOpen, high, highOpen } =
+    value.comparator === '<'
+      ? { low: Number.NEGATIVE_INFINITY, lowOpen: true, high: v, highOpen: true }
+      : value.comparator === '<='
+        ? { low: Number.NEGATIVE_INFINITY, lowOpen: true, high: v, highOpen: false }
+        : value.comparator === '>'
+          ? { low: v, lowOpen: true, high: Number.POSITIVE_INFINITY, highOpen: true }
+          : { low: v, lowOpen: false, high: Number.POSITIVE_INFINITY, highOpen: true };
+  const allBelow = (t: number, strict: boolean): boolean => (strict ? high < t || (high === t && highOpen) : high <= t);
+  const allAbove = (t: number, strict: boolean): boolean => (strict ? low > t || (low === t && lowOpen) : low >= t);
+  const holdsForAll = op === '<' ? allBelow(threshold, true) : op === '<=' ? allBelow(threshold, false) : op === '>' ? allAbove(threshold, true) : allAbove(threshold, false);
+  if (holdsForAll) return true;
+  const failsForAll = op === '<' ? allAbove(threshold, false) : op === '<=' ? allAbove(threshold, true) : op === '>' ? allBelow(threshold, false) : allBelow(threshold, true);
+  return failsForAll ? false : 'unknown';
+}
+
+/** A value's unit checked against the observation's accepted units; a value without one is read in the observation's own unit. */
+export function unitProblem(observation: Observation, hit: Hit): string | undefined {
+  const unit = hit.value?.unit;
+  if (unit === undefined || observation.units.includes(unit)) return undefined;
+  return `${observation.set.name} ${hit.entry.date} is in "${unit}", not ${observation.units.join(' or ')}`;
+}
+
+export interface LatestReading {
+  date: string;
+  hits: Hit[];
+}
+
+/** The latest day with a value of the observation within the window, and every value recorded that day. */
+export function latestReading(index: PatientIndex, observation: Observation, months: number): LatestReading | undefined {
+  const inWindow = within(index, observation.set, months).filter((hit) => hit.value !== undefined);
+  const date = latestDate(inWindow);
+  return date === undefined ? undefined : { date, hits: inWindow.filter((hit) => hit.entry.date === date) };
+}
+
+/**
+ * Whether a reading meets `op threshold`: any value that day that does counts (QOF reads the lowest of a day's
+ * blood pressures; for a renal or HbA1c threshold the same "any value that day" is the cautious reading). A
+ * value in a foreign unit, or one whose comparator leaves the answer open, makes the answer unknown unless
+ * another value that day already decides it.
+ */
+export function readingMeets(observation: Observation, reading: LatestReading, op: '<' | '<=' | '>' | '>=', threshold: number): { truth: Truth; why?: string; hits: Hit[] } {
+  let unknown: string | undefined;
+  const meeting: Hit[] = [];
+  for (const hit of reading.hits) {
+    const problem = unitProblem(observation, hit);
+    if (problem) {
+      unknown ??= problem;
+      continue;
+    }
+    const truth = compareValue(hit.value!, op, threshold);
+    if (truth === true) meeting.push(hit);
+    else if (truth === 'unknown') unknown ??= `${observation.set.name} ${hit.value!.comparator}${hit.value!.value} on ${hit.entry.date} cannot be placed against ${op} ${threshold}`;
+  }
+  if (meeting.length > 0) return { truth: true, hits: meeting };
+  return unknown ? { truth: 'unknown', why: unknown, hits: [] } : { truth: false, hits: reading.hits };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Evidence
+
+/** An entry as an explanation shows it, with the code that matched and its term from the set that holds it. */
+export function evidence(hit: Hit, set?: CodeSet, termOf?: (code: string) => string | undefined): Evidence {
+  const { entry } = hit;
+  const term = set?.terms.get(hit.code) ?? termOf?.(hit.code);
+  return {
+    type: entry.type,
+    id: entry.id,
+    ...(entry.date ? { date: entry.date } : {}),
+    ...(entry.organisation ? { organisation: entry.organisation } : {}),
+    code: hit.code,
+    ...(term ? { term } : {}),
+    ...(hit.value ? { value: hit.value } : {}),
+  };
+}
+
+/** Evidence for an entry found by type (no code matched a set): its first code, with a term where a list knows it. */
+export function entryEvidence(entry: RecordEntry, termOf: (code: string) => string | undefined): Evidence {
+  const code = entry.codes[0];
+  if (code !== undefined) return evidence({ entry, code }, undefined, termOf);
+  return { type: entry.type, id: entry.id, ...(entry.date ? { date: entry.date } : {}), ...(entry.organisation ? { organisation: entry.organisation } : {}) };
+}
+
+/** Unique evidence, in order (an entry matched by two codes of one set is shown once). */
+export function uniqueEvidence(items: readonly Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = `${item.type}/${item.id}/${item.value?.value ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
