@@ -37,8 +37,8 @@ export function bloodPressure(date: string, systolic: number, diastolic: number)
     date,
     standing: 'active',
     components: [
-      { codes: [codeFor('gmsde-systolic-bp', /^Systolic blood pressure$/)], value: { value: systolic, unit: 'mm[Hg]' } },
-      { codes: [codeFor('gmsde-diastolic-bp', /^Diastolic blood pressure$/)], value: { value: diastolic, unit: 'mm[Hg]' } },
+      { codes: [codeFor('bp-systolic-qof', /^Systolic blood pressure$/)], value: { value: systolic, unit: 'mm[Hg]' } },
+      { codes: [codeFor('gmsde-diastolic-bp', /^Diastolic arterial pressure$/)], value: { value: diastolic, unit: 'mm[Hg]' } },
     ],
   };
 }
