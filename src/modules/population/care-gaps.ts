@@ -6,16 +6,19 @@
  * a unit the observation does not accept, a numerator with no verified codes).
  */
 import { z } from 'zod';
-import { ageOn, type EntryType, type PatientFacts, type RecordEntry } from './facts.ts';
+import type { EntryType, PatientFacts, RecordEntry } from './facts.ts';
 import type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal } from './results.ts';
 import {
   activeOf,
   addMonths,
+  ageAt,
   type CodeSet,
+  entriesOfType,
   entryEvidence,
   evidence,
   exactlyOneKey,
   type Hit,
+  hitsOf,
   indexPatient,
   isMedicine,
   type LatestReading,
@@ -34,6 +37,7 @@ import {
   uniqueEvidence,
   type Vocabulary,
   vocabulary,
+  windowStart,
   within,
 } from './rule-data.ts';
 
@@ -174,10 +178,9 @@ function compileDenominator(denominator: z.infer<typeof GapSchema>['denominator'
   const { ageAtLeast, ageBelow, cha2ds2vasc } = denominator;
   const score = cha2ds2vasc ? compileChadsVasc(cha2ds2vasc, words, where) : undefined;
   return (index) => {
-    const { birthDate } = index.facts;
     if (ageAtLeast !== undefined || ageBelow !== undefined || score) {
-      if (!birthDate) return 'no birth date on the record (the gap has an age limit)';
-      const age = ageOn(birthDate, index.asOf);
+      const age = ageAt(index);
+      if (age === undefined) return 'no birth date on the record (the gap has an age limit)';
       if ((ageAtLeast !== undefined && age < ageAtLeast) || (ageBelow !== undefined && age >= ageBelow)) return false;
     }
     return score ? score(index) : true;
@@ -198,7 +201,7 @@ function compileChadsVasc(spec: NonNullable<z.infer<typeof GapSchema>['denominat
   ];
   const vascular = spec.vascularDisease === null ? null : lookup(words.registers, spec.vascularDisease, 'register', where);
   return (index) => {
-    const age = ageOn(index.facts.birthDate!, index.asOf);
+    const age = ageAt(index)!;
     let low = age >= 75 ? 2 : age >= 65 ? 1 : 0;
     const unknown: string[] = [];
     for (const [register, point] of points) if (onRegister(index, register)) low += point;
@@ -230,7 +233,7 @@ function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Voc
     return ({ index, registerSince }) => {
       const active = activeOf(index, set);
       if (active.length > 0) return { status: 'closed', since: latestDate(active), reason: `${set.name} active`, entries: active.map((hit) => evidence(hit, set)) };
-      const lastIssue = latestDate(index.hits[set.slot]!.filter((hit) => isMedicine(hit.entry) && hit.entry.standing === 'active'));
+      const lastIssue = latestDate(hitsOf(index, set).filter((hit) => isMedicine(hit.entry) && hit.entry.standing === 'active'));
       const fellOut = lastIssue === undefined ? undefined : addMonths(lastIssue, index.vocabulary.activeMedicineMonths);
       return { status: 'open', since: latest(registerSince, fellOut), reason: `no ${set.name.toLowerCase()} issued in the last ${index.vocabulary.activeMedicineMonths} months`, entries: [] };
     };
@@ -242,7 +245,7 @@ function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Voc
       if (set.missing) return { refused: `${set.name}: ${set.missing}` };
       const done = within(index, set, months);
       if (done.length > 0) return { status: 'closed', since: latestDate(done), reason: `${set.name} in the last ${months} months`, entries: done.map((hit) => evidence(hit, set)) };
-      return { status: 'open', since: latest(registerSince, fellOutOf(index.hits[set.slot]!, months)), reason: `no ${set.name.toLowerCase()} in the last ${months} months`, entries: [] };
+      return { status: 'open', since: latest(registerSince, fellOutOf(hitsOf(index, set), months)), reason: `no ${set.name.toLowerCase()} in the last ${months} months`, entries: [] };
     };
   }
   if (numerator.latestValue) {
@@ -253,7 +256,7 @@ function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Voc
       if (!reading)
         return noReading(
           observation.set,
-          index.hits[observation.set.slot]!.filter((hit) => hit.value),
+          hitsOf(index, observation.set).filter((hit) => hit.value),
           months,
           registerSince,
         );
@@ -268,7 +271,7 @@ function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Voc
   if (numerator.bloodPressure) return compileBloodPressure(numerator.bloodPressure, words, where);
   const types = numerator.activeEntries! as readonly EntryType[];
   return ({ index }) => {
-    const found = types.map((type) => (index.byType.get(type) ?? []).filter((entry) => entry.standing === 'active'));
+    const found = types.map((type) => entriesOfType(index, type).filter((entry) => entry.standing === 'active'));
     const missing = types.filter((_type, i) => found[i]!.length === 0);
     const entries = found.flat().map((entry: RecordEntry) => entryEvidence(entry, index.vocabulary.termOf));
     if (missing.length > 0) return { status: 'open', reason: `no active ${missing.join(' or ')} on the record`, entries };
@@ -295,19 +298,14 @@ function compileBloodPressure(spec: NonNullable<z.infer<typeof NumeratorSchema>[
   const diastolic = lookup(words.observations, 'diastolic', 'observation', where);
   const months = spec.withinMonths;
   return ({ index, registerSince }) => {
-    const age = ageOn(index.facts.birthDate!, index.asOf);
+    const age = ageAt(index)!;
     const target = spec.targets.find((t) => (t.ageAtLeast === undefined || age >= t.ageAtLeast) && (t.ageBelow === undefined || age < t.ageBelow));
     if (!target) return { refused: `no blood pressure target for age ${age}` };
-    const days = bloodPressureDays(index, systolic, diastolic);
-    const day = [...days.keys()]
-      .filter((date) => date > addMonths(index.asOf, -months))
-      .sort()
-      .at(-1);
+    const { day, lastDay } = latestBloodPressureDays(index, systolic, diastolic, windowStart(index, months));
     if (day === undefined) {
-      const lastDay = [...days.keys()].sort().at(-1);
       return { status: 'open', since: latest(registerSince, lastDay === undefined ? undefined : addMonths(lastDay, months)), reason: `no blood pressure in the last ${months} months`, entries: [] };
     }
-    const reading = days.get(day)!;
+    const reading = { systolic: readingOn(index, systolic, day), diastolic: readingOn(index, diastolic, day) };
     const sys = readingMeets(systolic, reading.systolic, '<=', target.systolicAtMost);
     const dia = readingMeets(diastolic, reading.diastolic, '<=', target.diastolicAtMost);
     const entries = uniqueEvidence([...reading.systolic.hits, ...reading.diastolic.hits].map((hit) => evidence(hit, undefined, index.vocabulary.termOf)));
@@ -320,26 +318,23 @@ function compileBloodPressure(spec: NonNullable<z.infer<typeof NumeratorSchema>[
   };
 }
 
-/** Days with both a systolic and a diastolic value (a panel's components or separate observations), each day's values. */
-function bloodPressureDays(index: PatientIndex, systolic: Observation, diastolic: Observation): Map<string, { systolic: LatestReading; diastolic: LatestReading }> {
-  const byDay = (set: CodeSet): Map<string, Hit[]> => {
-    const days = new Map<string, Hit[]>();
-    for (const hit of index.hits[set.slot]!) {
-      if (!hit.value) continue;
-      const list = days.get(hit.entry.date!);
-      if (list) list.push(hit);
-      else days.set(hit.entry.date!, [hit]);
-    }
-    return days;
-  };
-  const sys = byDay(systolic.set);
-  const dia = byDay(diastolic.set);
-  const days = new Map<string, { systolic: LatestReading; diastolic: LatestReading }>();
-  for (const [date, hits] of sys) {
-    const other = dia.get(date);
-    if (other) days.set(date, { systolic: { date, hits }, diastolic: { date, hits: other } });
+/** The latest day after `from`, and the latest day ever, with both a systolic and a diastolic value (a panel's components or separate observations). */
+function latestBloodPressureDays(index: PatientIndex, systolic: Observation, diastolic: Observation, from: string): { day?: string; lastDay?: string } {
+  const systolicDays = new Set<string>();
+  for (const hit of hitsOf(index, systolic.set)) if (hit.value) systolicDays.add(hit.entry.date!);
+  let day: string | undefined;
+  let lastDay: string | undefined;
+  for (const hit of hitsOf(index, diastolic.set)) {
+    const date = hit.entry.date!;
+    if (!hit.value || !systolicDays.has(date)) continue;
+    if (lastDay === undefined || date > lastDay) lastDay = date;
+    if (date > from && (day === undefined || date > day)) day = date;
   }
-  return days;
+  return { ...(day ? { day } : {}), ...(lastDay ? { lastDay } : {}) };
+}
+
+function readingOn(index: PatientIndex, observation: Observation, day: string): LatestReading {
+  return { date: day, hits: hitsOf(index, observation.set).filter((hit) => hit.value !== undefined && hit.entry.date === day) };
 }
 
 function noReading(set: CodeSet, everWithValue: readonly Hit[], months: number, registerSince: string | undefined): NumeratorAnswer {

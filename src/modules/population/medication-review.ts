@@ -6,11 +6,12 @@
  * stands and the result says which reasons could not be decided.
  */
 import { z } from 'zod';
-import { ageOn, type PatientFacts } from './facts.ts';
+import type { PatientFacts } from './facts.ts';
 import type { Evidence, FrailtyResult, Refusal, SmrReason, SmrResult } from './results.ts';
 import {
   activeOf,
   activeWithin,
+  ageAt,
   addMonths,
   type CodeSet,
   entryEvidence,
@@ -147,9 +148,9 @@ function compileCondition(condition: z.infer<typeof ConditionSchema>, words: Voc
   if (condition.ageAtLeast !== undefined) {
     const age = condition.ageAtLeast;
     return (index) => {
-      const { birthDate } = index.facts;
-      if (!birthDate) return { holds: 'unknown', why: `no birth date on the record (the rule needs age ${age} or over)` };
-      return ageOn(birthDate, index.asOf) >= age ? HOLDS_NOTHING : FAILS;
+      const years = ageAt(index);
+      if (years === undefined) return { holds: 'unknown', why: `no birth date on the record (the rule needs age ${age} or over)` };
+      return years >= age ? HOLDS_NOTHING : FAILS;
     };
   }
   if (condition.register !== undefined) {
@@ -226,15 +227,15 @@ export function reviewWith(rules: MedicationReviewRules, facts: PatientFacts, as
 
 /** Every condition must hold: one that fails decides (no refusal needed); otherwise one unknown makes the rule unknown. */
 function allOf(checks: readonly Check[], index: PatientIndex): Answer {
-  const found: Evidence[] = [];
-  let unknown: string | undefined;
+  const answers: Answer[] = [];
   for (const check of checks) {
     const answer = check(index);
     if (answer.holds === false) return FAILS;
-    if (answer.holds === 'unknown') unknown ??= answer.why;
-    else found.push(...answer.evidence);
+    answers.push(answer);
   }
-  return unknown ? { holds: 'unknown', why: unknown } : { holds: true, evidence: found };
+  const unknown = answers.find((answer) => answer.holds === 'unknown');
+  if (unknown) return unknown;
+  return { holds: true, evidence: answers.flatMap((answer) => (answer.holds === true ? answer.evidence : [])) };
 }
 
 /** Active medicines, one per product: an entry sharing a code with an earlier one (VMP and AMP codings, a repeat issue) is the same medicine. */

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { codeList } from './codelists.ts';
-import type { EntryValue, PatientFacts, RecordEntry } from './facts.ts';
+import { ageOn, type EntryValue, type PatientFacts, type RecordEntry } from './facts.ts';
 import type { Evidence } from './results.ts';
 
 const RULES_FOLDER = new URL('./rules/', import.meta.url);
@@ -295,12 +295,12 @@ export function lookup<T>(map: ReadonlyMap<string, T>, key: string, kind: string
 
 /** A calendar date `n` months from `day` (negative for earlier); a day past the month's end is its last day (29 Feb − 12 months = 28 Feb). */
 export function addMonths(day: string, months: number): string {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  const index = y * 12 + (m - 1) + months;
+  const index = Number(day.slice(0, 4)) * 12 + Number(day.slice(5, 7)) - 1 + months;
   const year = Math.floor(index / 12);
   const month = index - year * 12 + 1;
-  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
+  const d = Number(day.slice(8, 10));
+  const last = month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${Math.min(d, last) < 10 ? '0' : ''}${Math.min(d, last)}`;
 }
 
 /** "Within N months" of the as-of date: after asOf − N months and on or before asOf. */
@@ -322,14 +322,23 @@ export interface PatientIndex {
   readonly facts: PatientFacts;
   readonly asOf: string;
   readonly vocabulary: Vocabulary;
-  /** Per code set, its entries in record order: only entries dated on or before the as-of date and not void. */
-  readonly hits: readonly (readonly Hit[])[];
+  /**
+   * Per code set (by slot), its entries in record order: only entries dated on or before the as-of date and not
+   * void. Sparse: a set the patient has no entry in has no list (read through `hitsOf`).
+   */
+  readonly hits: readonly (readonly Hit[] | undefined)[];
   /** Active medicines: MedicationRequest or MedicationStatement standing active, issued within the active window. */
   readonly activeMedicines: readonly RecordEntry[];
-  /** Entries of a type the record holds without codes the rules need (care plans, care teams). */
-  readonly byType: ReadonlyMap<string, readonly RecordEntry[]>;
+  /** Memo of `entriesOfType`. */
+  readonly byType: Map<string, readonly RecordEntry[]>;
+  /** Memos for the patient's evaluation: window starts by months, active medicines by set, registers by slot, age. */
+  readonly starts: Map<number, string>;
+  readonly active: Map<number, readonly Hit[]>;
+  readonly registers: Map<number, RegisterStanding | null>;
+  age?: number | null;
 }
 
+const EMPTY: readonly Hit[] = Object.freeze([]);
 const cache = new WeakMap<PatientFacts, PatientIndex>();
 
 /**
@@ -340,32 +349,72 @@ const cache = new WeakMap<PatientFacts, PatientIndex>();
 export function indexPatient(facts: PatientFacts, asOf: string, words: Vocabulary = vocabulary()): PatientIndex {
   const known = cache.get(facts);
   if (known && known.asOf === asOf && known.vocabulary === words) return known;
-  const hits: Hit[][] = Array.from({ length: words.slotCount }, () => []);
+  const hits: (Hit[] | undefined)[] = new Array(words.slotCount);
   const activeMedicines: RecordEntry[] = [];
-  const byType = new Map<string, RecordEntry[]>();
+  const starts = new Map<number, string>();
   const activeFrom = addMonths(asOf, -words.activeMedicineMonths);
-  const add = (slots: readonly number[] | undefined, hit: Hit): void => {
-    if (!slots) return;
-    for (const slot of slots) {
-      const list = hits[slot]!;
-      const last = list[list.length - 1];
-      if (last?.entry !== hit.entry || last.value !== hit.value) list.push(hit);
-    }
-  };
+  starts.set(words.activeMedicineMonths, activeFrom);
+  const { slotsByCode } = words;
   for (const entry of facts.entries) {
-    if (entry.standing === 'void' || entry.date === undefined || entry.date > asOf) continue;
-    const ofType = byType.get(entry.type);
-    if (ofType) ofType.push(entry);
-    else byType.set(entry.type, [entry]);
-    if (isMedicine(entry) && entry.standing === 'active' && entry.date > activeFrom) activeMedicines.push(entry);
-    for (const code of entry.codes) add(words.slotsByCode.get(code), entry.value ? { entry, code, value: entry.value } : { entry, code });
-    for (const component of entry.components ?? []) {
-      for (const code of component.codes) add(words.slotsByCode.get(code), { entry, code, value: component.value });
+    const { date } = entry;
+    if (entry.standing === 'void' || date === undefined || date > asOf) continue;
+    if (entry.standing === 'active' && date > activeFrom && isMedicine(entry)) activeMedicines.push(entry);
+    for (const code of entry.codes) {
+      const slots = slotsByCode.get(code);
+      if (slots) addHit(hits, slots, entry.value ? { entry, code, value: entry.value } : { entry, code });
+    }
+    if (entry.components) {
+      for (const component of entry.components) {
+        for (const code of component.codes) {
+          const slots = slotsByCode.get(code);
+          if (slots) addHit(hits, slots, { entry, code, value: component.value });
+        }
+      }
     }
   }
-  const index: PatientIndex = { facts, asOf, vocabulary: words, hits, activeMedicines, byType };
+  const index: PatientIndex = { facts, asOf, vocabulary: words, hits, activeMedicines, byType: new Map(), starts, active: new Map(), registers: new Map() };
   cache.set(facts, index);
   return index;
+}
+
+function addHit(hits: (Hit[] | undefined)[], slots: readonly number[], hit: Hit): void {
+  for (const slot of slots) {
+    const list = hits[slot];
+    if (!list) hits[slot] = [hit];
+    else {
+      const last = list[list.length - 1]!;
+      // One entry coded twice within a set (or a panel listing a code twice) is one hit.
+      if (last.entry !== hit.entry || last.value !== hit.value) list.push(hit);
+    }
+  }
+}
+
+/** The patient's entries of one resource type that count (dated on or before as-of, not void): care plans and care teams are read by type, not code. */
+export function entriesOfType(index: PatientIndex, type: RecordEntry['type']): readonly RecordEntry[] {
+  let found = index.byType.get(type);
+  if (found === undefined) {
+    found = index.facts.entries.filter((entry) => entry.type === type && entry.standing !== 'void' && entry.date !== undefined && entry.date <= index.asOf);
+    index.byType.set(type, found);
+  }
+  return found;
+}
+
+/** Whole years of age on the as-of date; undefined without a birth date (memoised per patient). */
+export function ageAt(index: PatientIndex): number | undefined {
+  if (index.age === undefined) index.age = index.facts.birthDate ? ageOn(index.facts.birthDate, index.asOf) : null;
+  return index.age ?? undefined;
+}
+
+/** The set's entries for the patient (see `PatientIndex.hits`). */
+export function hitsOf(index: PatientIndex, set: CodeSet): readonly Hit[] {
+  return index.hits[set.slot] ?? EMPTY;
+}
+
+/** The first day that no longer counts for "within N months": as-of − N months (memoised per patient). */
+export function windowStart(index: PatientIndex, months: number): string {
+  let start = index.starts.get(months);
+  if (start === undefined) index.starts.set(months, (start = addMonths(index.asOf, -months)));
+  return start;
 }
 
 export function isMedicine(entry: RecordEntry): boolean {
@@ -373,19 +422,26 @@ export function isMedicine(entry: RecordEntry): boolean {
 }
 
 /** Active medicines of a class (see `activeMedicines`). */
-export function activeOf(index: PatientIndex, set: CodeSet): Hit[] {
-  return activeWithin(index, set, index.vocabulary.activeMedicineMonths);
+export function activeOf(index: PatientIndex, set: CodeSet): readonly Hit[] {
+  let active = index.active.get(set.slot);
+  if (active === undefined) index.active.set(set.slot, (active = activeWithin(index, set, index.vocabulary.activeMedicineMonths)));
+  return active;
 }
 
 /** Medicines of a class standing active and issued within N months (a protective medicine issued yearly needs a longer window). */
-export function activeWithin(index: PatientIndex, set: CodeSet, months: number): Hit[] {
-  const from = addMonths(index.asOf, -months);
-  return index.hits[set.slot]!.filter((hit) => isMedicine(hit.entry) && hit.entry.standing === 'active' && hit.entry.date! > from);
+export function activeWithin(index: PatientIndex, set: CodeSet, months: number): readonly Hit[] {
+  const hits = hitsOf(index, set);
+  if (hits.length === 0) return EMPTY;
+  const from = windowStart(index, months);
+  return hits.filter((hit) => isMedicine(hit.entry) && hit.entry.standing === 'active' && hit.entry.date! > from);
 }
 
 /** The set's hits within N months of the as-of date. */
-export function within(index: PatientIndex, set: CodeSet, months: number): Hit[] {
-  return index.hits[set.slot]!.filter((hit) => withinMonths(hit.entry.date!, index.asOf, months));
+export function within(index: PatientIndex, set: CodeSet, months: number): readonly Hit[] {
+  const hits = hitsOf(index, set);
+  if (hits.length === 0) return EMPTY;
+  const from = windowStart(index, months);
+  return hits.filter((hit) => hit.entry.date! > from);
 }
 
 /** The latest date among hits (entries are all dated here). */
@@ -409,9 +465,15 @@ export interface RegisterStanding {
  * Where the register says `latestMustBeActive` (care-home residence), the latest entry must also stand active.
  */
 export function onRegister(index: PatientIndex, register: Register): RegisterStanding | undefined {
-  const diagnoses = index.hits[register.diagnoses.slot]!;
+  const diagnoses = hitsOf(index, register.diagnoses);
   if (diagnoses.length === 0) return undefined;
-  const resolvedOn = register.resolved ? latestDate(index.hits[register.resolved.slot]!) : undefined;
+  let standing = index.registers.get(register.diagnoses.slot);
+  if (standing === undefined) index.registers.set(register.diagnoses.slot, (standing = registerStanding(index, register, diagnoses) ?? null));
+  return standing ?? undefined;
+}
+
+function registerStanding(index: PatientIndex, register: Register, diagnoses: readonly Hit[]): RegisterStanding | undefined {
+  const resolvedOn = register.resolved ? latestDate(hitsOf(index, register.resolved)) : undefined;
   const current = diagnoses.filter((hit) => resolvedOn === undefined || hit.entry.date! > resolvedOn);
   if (current.length === 0) return undefined;
   const sorted = [...current].sort((a, b) => (a.entry.date! < b.entry.date! ? -1 : a.entry.date! > b.entry.date! ? 1 : 0));
@@ -462,12 +524,13 @@ export function unitProblem(observation: Observation, hit: Hit): string | undefi
 
 export interface LatestReading {
   date: string;
-  hits: Hit[];
+  hits: readonly Hit[];
 }
 
 /** The latest day with a value of the observation within the window, and every value recorded that day. */
 export function latestReading(index: PatientIndex, observation: Observation, months: number): LatestReading | undefined {
   const inWindow = within(index, observation.set, months).filter((hit) => hit.value !== undefined);
+  if (inWindow.length === 0) return undefined;
   const date = latestDate(inWindow);
   return date === undefined ? undefined : { date, hits: inWindow.filter((hit) => hit.entry.date === date) };
 }
@@ -478,7 +541,7 @@ export function latestReading(index: PatientIndex, observation: Observation, mon
  * value in a foreign unit, or one whose comparator leaves the answer open, makes the answer unknown unless
  * another value that day already decides it.
  */
-export function readingMeets(observation: Observation, reading: LatestReading, op: '<' | '<=' | '>' | '>=', threshold: number): { truth: Truth; why?: string; hits: Hit[] } {
+export function readingMeets(observation: Observation, reading: LatestReading, op: '<' | '<=' | '>' | '>=', threshold: number): { truth: Truth; why?: string; hits: readonly Hit[] } {
   let unknown: string | undefined;
   const meeting: Hit[] = [];
   for (const hit of reading.hits) {

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { addMonths, compareValue, compileVocabulary, hitsOf, indexPatient, readRuleFile, vocabulary, withinMonths } from './rule-data.ts';
+import { AS_OF, codeFor, condition, patient } from './test-patients.ts';
+
+describe('calendar months', () => {
+  it('counts whole months back and forward, a day past the month end landing on its last day', () => {
+    assert.equal(addMonths('2026-12-04', -12), '2025-12-04');
+    assert.equal(addMonths('2026-12-04', -6), '2026-06-04');
+    assert.equal(addMonths('2024-02-29', -12), '2023-02-28');
+    assert.equal(addMonths('2024-02-29', 48), '2028-02-29');
+    assert.equal(addMonths('2026-03-31', -1), '2026-02-28');
+    assert.equal(addMonths('2026-01-31', 1), '2026-02-28');
+    assert.equal(addMonths('2000-03-31', -1), '2000-02-29', '2000 is a leap year');
+    assert.equal(addMonths('1900-03-31', -1), '1900-02-28', '1900 is not');
+    assert.equal(addMonths('2026-01-15', -1), '2025-12-15');
+  });
+
+  it('"within 12 months" is after as-of − 12 months and on or before as-of', () => {
+    assert.equal(withinMonths('2025-12-05', AS_OF, 12), true);
+    assert.equal(withinMonths('2025-12-04', AS_OF, 12), false);
+    assert.equal(withinMonths(AS_OF, AS_OF, 12), true);
+    assert.equal(withinMonths('2026-12-05', AS_OF, 12), false);
+  });
+});
+
+describe('values with comparators', () => {
+  it('answers only what every value in the interval answers alike', () => {
+    assert.equal(compareValue({ value: 29 }, '<', 30), true);
+    assert.equal(compareValue({ value: 30 }, '<', 30), false);
+    assert.equal(compareValue({ value: 30, comparator: '<' }, '<', 30), true, '<30 is below 30');
+    assert.equal(compareValue({ value: 30, comparator: '<=' }, '<', 30), 'unknown', '<=30 may be 30');
+    assert.equal(compareValue({ value: 31, comparator: '<' }, '<', 30), 'unknown');
+    assert.equal(compareValue({ value: 90, comparator: '>' }, '<', 30), false);
+    assert.equal(compareValue({ value: 30, comparator: '>=' }, '<', 30), false);
+    assert.equal(compareValue({ value: 58, comparator: '<=' }, '<=', 58), true);
+    assert.equal(compareValue({ value: 58, comparator: '>' }, '<=', 58), false);
+    assert.equal(compareValue({ value: 58, comparator: '>=' }, '<=', 58), 'unknown', '>=58 may be 58');
+  });
+});
+
+describe('the vocabulary', () => {
+  const definitions = readRuleFile('definitions.json', (json) => json) as Record<string, Record<string, Record<string, unknown>>>;
+  const additions = readRuleFile('codelist-additions.json', (json) => json) as { additions: Record<string, Record<string, unknown>> };
+
+  it('compiles the shipped files: term filters drop the forms a class must not hold', () => {
+    const words = vocabulary();
+    assert.ok(!words.medicines.get('nsaid')!.terms.has(codeFor('pincer-nsaid', /eye drops/)));
+    assert.ok(!words.medicines.get('gastroprotection')!.terms.has(codeFor('pincer-ppi', /injection/)));
+    assert.ok(words.medicines.get('gastroprotection')!.terms.has(codeFor('pincer-ppi', /^Esomeprazole 20mg gastro-resistant capsules$/)));
+    assert.ok(!words.registers.get('careHomeResident')!.diagnoses.terms.has(codeFor('pcd-carehome_cod', /^Seen in nursing home$/)));
+    assert.ok(!words.registers.get('careHomeResident')!.diagnoses.terms.has(codeFor('primis-longres', /hospice/)));
+  });
+
+  it('refuses a definition naming an unknown list, a filter leaving no codes, or an empty addition that does not say why', () => {
+    const unknownList = structuredClone(definitions);
+    unknownList.medicines!.nsaid!.lists = ['pincer-nsaids'];
+    assert.throws(() => compileVocabulary(unknownList, 'definitions.json', additions, 'codelist-additions.json'), /rules\/definitions\.json: medicines\.nsaid: code list "pincer-nsaids"/);
+    const emptied = structuredClone(definitions);
+    emptied.medicines!.nsaid!.excludeTerms = '.';
+    assert.throws(() => compileVocabulary(emptied, 'definitions.json', additions, 'codelist-additions.json'), /medicines\.nsaid: no codes left/);
+    const silent = structuredClone(additions);
+    delete silent.additions['smi-physical-health-check']!.notFound;
+    assert.throws(
+      () => compileVocabulary(definitions, 'definitions.json', silent, 'codelist-additions.json'),
+      /rules\/codelist-additions\.json: additions\.smi-physical-health-check: has no codes and does not say why/,
+    );
+  });
+
+  it('indexes a patient once, leaving out entries after the as-of date, without a date, or entered in error', () => {
+    const af = codeFor('pcd-afib_cod', /^Atrial fibrillation$/);
+    const { date: _, ...undated } = condition(af, AS_OF);
+    const facts = patient([condition(af, '2020-01-01'), condition(af, '2026-12-05'), condition(af, '2021-01-01', 'void'), undated]);
+    const index = indexPatient(facts, AS_OF);
+    const set = vocabulary().registers.get('atrialFibrillation')!.diagnoses;
+    assert.deepEqual(
+      hitsOf(index, set).map((hit) => hit.entry.date),
+      ['2020-01-01'],
+    );
+    assert.equal(indexPatient(facts, AS_OF), index, 'the same facts and date give the same index');
+    assert.notEqual(indexPatient(facts, '2026-12-05'), index);
+  });
+});
