@@ -78,6 +78,13 @@ describe('the vocabulary', () => {
       ['2020-01-01'],
     );
     assert.equal(indexPatient(facts, AS_OF), index, 'the same facts and date give the same index');
-    assert.notEqual(indexPatient(facts, '2026-12-05'), index);
+    const later = indexPatient(facts, '2026-12-05');
+    assert.deepEqual(
+      hitsOf(later, set).map((hit) => hit.entry.date),
+      ['2020-01-01', '2026-12-05'],
+      'another as-of date is indexed again',
+    );
+    const other = patient([]);
+    assert.equal(hitsOf(indexPatient(other, AS_OF), set).length, 0, 'another patient is indexed again');
   });
 });

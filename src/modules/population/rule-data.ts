@@ -339,7 +339,8 @@ export interface PatientIndex {
 }
 
 const EMPTY: readonly Hit[] = Object.freeze([]);
-const cache = new WeakMap<PatientFacts, PatientIndex>();
+/** The last patient indexed: evaluatePatient asks for the same (facts, as-of) twice in a row; one slot holds no population in memory. */
+let last: { index: PatientIndex; entries: readonly RecordEntry[]; count: number } | undefined;
 
 /**
  * The patient's entries sorted into the vocabulary's code sets, once per (facts, as-of date) — the medication
@@ -347,8 +348,8 @@ const cache = new WeakMap<PatientFacts, PatientIndex>();
  * (entered in error) is left out: no rule can place it, and a void entry never counts.
  */
 export function indexPatient(facts: PatientFacts, asOf: string, words: Vocabulary = vocabulary()): PatientIndex {
-  const known = cache.get(facts);
-  if (known && known.asOf === asOf && known.vocabulary === words) return known;
+  const known = last?.index;
+  if (known && known.facts === facts && known.asOf === asOf && known.vocabulary === words && last!.entries === facts.entries && last!.count === facts.entries.length) return known;
   const hits: (Hit[] | undefined)[] = new Array(words.slotCount);
   const activeMedicines: RecordEntry[] = [];
   const starts = new Map<number, string>();
@@ -373,7 +374,7 @@ export function indexPatient(facts: PatientFacts, asOf: string, words: Vocabular
     }
   }
   const index: PatientIndex = { facts, asOf, vocabulary: words, hits, activeMedicines, byType: new Map(), starts, active: new Map(), registers: new Map() };
-  cache.set(facts, index);
+  last = { index, entries: facts.entries, count: facts.entries.length };
   return index;
 }
 
