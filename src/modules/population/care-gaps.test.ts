@@ -51,7 +51,9 @@ describe('care gap: atrial fibrillation with CHA₂DS₂-VASc 2 or more not anti
     const details = { birthDate: '1961-12-04', gender: 'female' } as const;
     assert.equal(status(gap('af-anticoagulation', [af], details)), `open since ${SINCE_DIAGNOSIS}`);
     assert.equal(status(gap('af-anticoagulation', [af, medicine(APIXABAN, '2026-11-01')], details)), 'closed since 2026-11-01');
-    assert.equal(status(gap('af-anticoagulation', [af, medicine(APIXABAN, '2026-05-01')], details)), 'open since 2026-11-01', 'the gap opened when the last issue fell out of 6 months');
+    assert.equal(status(gap('af-anticoagulation', [af, medicine(APIXABAN, '2026-06-05')], details)), 'closed since 2026-06-05', 'issued on the first day of the 6 months');
+    assert.equal(status(gap('af-anticoagulation', [af, medicine(APIXABAN, '2026-06-04')], details)), 'open since 2026-12-04', 'one day outside: the gap opened the day it fell out');
+    assert.equal(status(gap('af-anticoagulation', [af, medicine(APIXABAN, '2026-11-01', 'void')], details)), `open since ${SINCE_DIAGNOSIS}`, 'entered in error');
   });
 
   it('a man of 75 scores 2 on age alone; a man of 64 with nothing else is out; a man of 65 with nothing else is refused (vascular disease has no list)', () => {
@@ -152,9 +154,18 @@ describe('care gaps: annual reviews', () => {
     assert.equal(status(gap('copd-review', [copd, condition(COPD_RESOLVED, '2024-01-01')])), 'not listed');
   });
 
+  it('asthma review from age 6: the first day of the window closes, one day outside opens', () => {
+    const asthma = condition(codeFor('pcd-ast_cod', /^Asthma$/), SINCE_DIAGNOSIS);
+    const review = codeFor('asthma-review-qof', /^Asthma annual review$/);
+    assert.equal(status(gap('asthma-review', [asthma, observation(review, '2025-12-05')])), 'closed since 2025-12-05');
+    assert.equal(status(gap('asthma-review', [asthma, observation(review, '2025-12-04')])), 'open since 2026-12-04');
+    assert.equal(status(gap('asthma-review', [asthma], { birthDate: '2020-12-05' })), 'not listed', '5 on the as-of date');
+  });
+
   it('dementia: a care-plan review closes, an invitation letter does not, a decline in the window leaves the patient out', () => {
     const dementia = condition(DEMENTIA, SINCE_DIAGNOSIS);
-    assert.equal(status(gap('dementia-care-plan-review', [dementia, observation(DEMENTIA_CARE_PLAN_REVIEW, '2026-03-01')])), 'closed since 2026-03-01');
+    assert.equal(status(gap('dementia-care-plan-review', [dementia, observation(DEMENTIA_CARE_PLAN_REVIEW, '2025-12-05')])), 'closed since 2025-12-05');
+    assert.equal(status(gap('dementia-care-plan-review', [dementia, observation(DEMENTIA_CARE_PLAN_REVIEW, '2025-12-04')])), 'open since 2026-12-04');
     assert.equal(status(gap('dementia-care-plan-review', [dementia, observation(DEMENTIA_INVITATION, '2026-03-01')])), `open since ${SINCE_DIAGNOSIS}`);
     assert.equal(status(gap('dementia-care-plan-review', [dementia, observation(DEMENTIA_CARE_PLAN_DECLINED, '2026-03-01')])), 'not listed');
     assert.equal(status(gap('dementia-care-plan-review', [dementia, observation(DEMENTIA_CARE_PLAN_DECLINED, '2025-12-04')])), `open since ${SINCE_DIAGNOSIS}`, 'a decline outside the window');
@@ -163,7 +174,9 @@ describe('care gaps: annual reviews', () => {
   it('care-home resident without a medication review in 12 months', () => {
     const home = condition(LIVES_IN_CARE_HOME, '2024-05-01');
     assert.equal(status(gap('care-home-medication-review', [home])), 'open since 2024-05-01');
-    assert.equal(status(gap('care-home-medication-review', [home, observation(MEDICATION_REVIEW, '2026-02-01')])), 'closed since 2026-02-01');
+    assert.equal(status(gap('care-home-medication-review', [home, observation(MEDICATION_REVIEW, '2025-12-05')])), 'closed since 2025-12-05');
+    assert.equal(status(gap('care-home-medication-review', [home, observation(MEDICATION_REVIEW, '2025-12-04')])), 'open since 2026-12-04');
+    assert.equal(status(gap('care-home-medication-review', [home, observation(MEDICATION_REVIEW, '2026-12-05')])), 'open since 2024-05-01', 'a review after the as-of date');
   });
 
   it('learning disability and severe mental illness checks are refused: no verified codes for their numerators', () => {

@@ -135,6 +135,8 @@ describe('structured medication review: medicines associated with harm', () => {
     assert.deepEqual(reasons([medicine(MORPHINE, RECENT), medicine(DIAZEPAM, RECENT)]), ['opioid-with-benzodiazepine-or-z-drug']);
     assert.deepEqual(reasons([medicine(PREGABALIN, RECENT), medicine(ZOPICLONE, RECENT)]), ['gabapentinoid-with-benzodiazepine-or-z-drug']);
     assert.deepEqual(reasons([medicine(MORPHINE, RECENT)]), []);
+    assert.deepEqual(reasons([medicine(PREGABALIN, RECENT), medicine(ZOPICLONE, RECENT, 'ended')]), [], 'the Z-drug was stopped');
+    assert.deepEqual(reasons([medicine(MORPHINE, '2026-06-04'), medicine(DIAZEPAM, RECENT)]), [], 'the opioid one day outside 6 months');
   });
 
   it('two different anticholinergics fire; two strengths of one do not', () => {
