@@ -7,34 +7,27 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Patient } from '@medplum/fhirtypes';
-import type { Browser, Page } from 'playwright-core';
 import { addUser } from '../../src/modules/access/index.ts';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
-import { testDb } from '../../test/db.ts';
 import { nhsNumber, patient } from '../../test/fhir.ts';
-import { ensureWebBuild, eventually, launchChromium, openPage as openBrowserPage, screenshot, signIn as signInAs } from './harness.ts';
+import { eventually, journeyServer, screenshot } from './harness.ts';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
 const GP = { email: 'dr.ng@u90001.example', password: 'a long gp password here', name: 'Dr Ng' };
 const VISITOR = { email: 'dr.far@u90002.example', password: 'a long visitor password', name: 'Dr Far' };
-const AREA_NAME = 'Norfolk and Waveney (demo)';
 const REASON = 'Collapsed in the waiting room, no records to hand';
 
-let server: { url: string; db: Db; close(): Promise<void> };
-let browser: Browser;
 let alice: Patient & { id: string };
 let brian: Patient & { id: string };
 
 async function login(who: { email: string; password: string }): Promise<string> {
-  const response = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) });
+  const response = await fetch(`${running.server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) });
   return ((await response.json()) as { token: string }).token;
 }
 
 async function fhir<T>(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const response = await fetch(`${server.url}/fhir/${path}`, {
+  const response = await fetch(`${running.server.url}/fhir/${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -43,10 +36,7 @@ async function fhir<T>(method: string, path: string, token: string, body?: unkno
   return (await response.json()) as T;
 }
 
-before(async () => {
-  ensureWebBuild();
-  const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
+const running = journeyServer(ADMIN.password, async (server) => {
   await addUser(server.db, { ...GP, role: 'clinician', org: 'U90001' });
   await addUser(server.db, { ...VISITOR, role: 'clinician', org: 'U90002' });
   const admin = await login(ADMIN);
@@ -56,21 +46,14 @@ before(async () => {
   await fhir('GET', `Patient/${alice.id}`, await login(VISITOR), undefined, { 'x-break-glass-reason': REASON });
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await server?.db.close();
-});
-
-const openPage = () => openBrowserPage(browser, server.url);
-const signIn = (page: Page, who: { email: string; password: string }) => signInAs(page, server.url, who, AREA_NAME);
+const { openPage, signIn } = running;
 const text = async (locator: { textContent(): Promise<string | null> }) => ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
 
 test('the GP sees who has looked at Alice’s record — organisation, role, when and why, emergency access first — and no log on a record they may not open', async () => {
   const { context, page, errors } = await openPage();
   try {
     await signIn(page, GP);
-    await page.goto(`${server.url}/patients/${alice.id}`);
+    await page.goto(`${running.server.url}/patients/${alice.id}`);
     const log = page.getByRole('region', { name: 'Who has looked at this record' }).or(page.locator('section.pcn-access-log'));
     await log.getByRole('table').waitFor();
     const rows = await eventually(
@@ -88,7 +71,7 @@ test('the GP sees who has looked at Alice’s record — organisation, role, whe
     assert.ok(!(await text(log)).includes(VISITOR.email), 'organisations and roles, not staff emails');
     await screenshot(page, 'audit-access-log');
 
-    await page.goto(`${server.url}/patients/${brian.id}`);
+    await page.goto(`${running.server.url}/patients/${brian.id}`);
     await page.locator('section.pcn-break-glass').waitFor();
     assert.equal(await page.locator('section.pcn-access-log').count(), 0, 'a record the GP may not open shows no access log');
     assert.equal(await page.getByRole('link', { name: 'Audit review' }).count(), 0, 'a clinician has no audit review');

@@ -11,8 +11,8 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { AxeResults, RunOptions } from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
+import { DEMO_AREA } from '../../src/demo/demo-area.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server.ts';
 import { testDb } from '../../test/db.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,10 +53,19 @@ export const PHONE = { width: 390, height: 844 } as const;
 /** Each context's faults so far (uncaught errors, CSP refusals, requests that tried to leave the server). */
 const faultsOf = new WeakMap<BrowserContext, Error[]>();
 
-export interface JourneyServer {
-  url: string;
-  db: Db;
-  close(): Promise<void>;
+/** The running server a journey drives (startServer's), on its own fresh database. */
+export type JourneyServer = RunningServer;
+
+/** How journeyServer starts the server: the administrator's password, and any of startServer's other settings. */
+export type JourneyServerOptions = { adminPassword: string } & Omit<ServerOptions, 'port' | 'db' | 'seedDemo' | 'adminPassword'>;
+
+export interface Journey {
+  readonly server: JourneyServer;
+  readonly browser: Browser;
+  /** A fresh page on this server (openPage). */
+  openPage(options?: Parameters<typeof openPage>[2]): ReturnType<typeof openPage>;
+  /** Signs in on this server (signIn) and waits for the person's home in the demo area. */
+  signIn(page: Page, who: { email: string; password: string }): Promise<void>;
 }
 
 /**
@@ -64,12 +73,16 @@ export interface JourneyServer {
  * and one Chromium, started before its tests (then `ready`, to add people or patients) and stopped after.
  * The returned object is filled in once they are up.
  */
-export function journeyServer(adminPassword: string, ready?: (server: JourneyServer) => Promise<void>): { server: JourneyServer; browser: Browser } {
-  const running = {} as { server: JourneyServer; browser: Browser };
+export function journeyServer(settings: string | JourneyServerOptions, ready?: (server: JourneyServer) => Promise<void>): Journey {
+  const options = typeof settings === 'string' ? { adminPassword: settings } : settings;
+  const running = {
+    openPage: (pageOptions) => openPage(running.browser, running.server.url, pageOptions),
+    signIn: (page, who) => signIn(page, running.server.url, who, DEMO_AREA.name),
+  } as { -readonly [K in keyof Journey]: Journey[K] };
   before(async () => {
     ensureWebBuild();
     const db = await testDb();
-    [running.server, running.browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword }), launchChromium()]);
+    [running.server, running.browser] = await Promise.all([startServer({ ...options, port: 0, db, seedDemo: true }), launchChromium()]);
     await ready?.(running.server);
   });
   after(async () => {

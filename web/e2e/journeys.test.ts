@@ -9,41 +9,23 @@
  * Journey 6 (import and export through the command line, seen in the browser) is in import-export.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
 import { addUser } from '../../src/modules/access/index.ts';
 import { registryToday } from '../../src/shared/dates.ts';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
-import { testDb } from '../../test/db.ts';
-import { ensureWebBuild, launchChromium, openPage as openBrowserPage, screenshot, shotsDir, signIn as signInAs, eventually } from './harness.ts';
+import { eventually, journeyServer, screenshot, shotsDir } from './harness.ts';
 import { join } from 'node:path';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple', name: 'Demo Administrator' };
 const MANAGER = { email: 'manager.u90001@pcn-hub.example', password: 'a long manager password', name: 'Priya Manager' };
-const AREA_NAME = 'Norfolk and Waveney (demo)';
 
-let server: { url: string; db: Db; close(): Promise<void> };
-let browser: Browser;
-
-before(async () => {
-  ensureWebBuild();
-  const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await server?.db.close();
-});
+const running = journeyServer(ADMIN.password);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const openPage = () => openBrowserPage(browser, server.url);
-const signIn = (page: Page, who: { email: string; password: string }) => signInAs(page, server.url, who, AREA_NAME);
+const { openPage, signIn } = running;
 
 const toNumber = (text: string) => Number(text.replace(/[^\d]/g, ''));
 
@@ -81,7 +63,7 @@ async function apiAs(page: Page, method: string, path: string, body?: unknown): 
 test('1. a freshly seeded server shows the area and its 20 PCNs after sign-in', async () => {
   const { context, page, errors } = await openPage();
   try {
-    await page.goto(server.url);
+    await page.goto(running.server.url);
     await page.waitForURL(/\/signin\?next=%2F$/); // signed out: sent to sign in, and back afterwards
     await signIn(page, ADMIN);
     assert.equal(new URL(page.url()).pathname, '/');
@@ -117,10 +99,10 @@ test('1. a freshly seeded server shows the area and its 20 PCNs after sign-in', 
 });
 
 test('2. sign in: a wrong password and a locked account say why; the right one shows the user', async () => {
-  await addUser(server.db, { email: MANAGER.email, name: MANAGER.name, role: 'pcn-manager', org: 'U90001', password: MANAGER.password });
+  await addUser(running.server.db, { email: MANAGER.email, name: MANAGER.name, role: 'pcn-manager', org: 'U90001', password: MANAGER.password });
   const { context, page, errors } = await openPage();
   try {
-    await page.goto(`${server.url}/signin`);
+    await page.goto(`${running.server.url}/signin`);
     await page.getByLabel('Email address').fill(ADMIN.email);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -143,7 +125,7 @@ test('2. sign in: a wrong password and a locked account say why; the right one s
 
     // Wrong passwords back off (five from one address, by the API): the page then says so instead of "wrong password".
     const locked = { email: 'locked.out@pcn-hub.example', password: 'the real password 1' };
-    await addUser(server.db, { ...locked, name: 'Lee Locked', role: 'admin' });
+    await addUser(running.server.db, { ...locked, name: 'Lee Locked', role: 'admin' });
     for (let attempt = 1; attempt <= 5; attempt++) {
       const { status } = await apiAs(page, 'POST', '/api/login', { email: locked.email, password: `wrong guess ${attempt}` });
       assert.equal(status, 401);
@@ -170,7 +152,7 @@ test('2. sign in: a wrong password and a locked account say why; the right one s
     await account.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { level: 1, name: 'Sign in to PCN Hub' }).waitFor();
     assert.equal(await page.evaluate(() => localStorage.getItem('pcn.token')), null);
-    await page.goto(`${server.url}/pcns/U90001`);
+    await page.goto(`${running.server.url}/pcns/U90001`);
     await page.waitForURL(/\/signin\?next=%2Fpcns%2FU90001$/);
     assert.deepEqual(errors, []);
   } finally {
@@ -340,7 +322,7 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
     assert.match((await pharmacies.textContent()) ?? '', /Riverside Pharmacy \(FZ991\) – Community pharmacy lead, NR1 3SR/);
 
     // Move a Norwich City practice into the new PCN.
-    await page.goto(`${server.url}/practices/Z90101`);
+    await page.goto(`${running.server.url}/practices/Z90101`);
     await page.getByRole('heading', { level: 1, name: 'Oak Street Health Centre' }).waitFor();
     const practiceSize = toNumber((await summaryValue(page, 'List size').textContent()) ?? '');
     const move = page.getByRole('region', { name: 'Move to another PCN' });
@@ -394,7 +376,7 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
     assert.match(changes[0] ?? '', /moved from U90001 to U90021/);
     await screenshot(page, 'journey-5-new-pcn');
 
-    await page.goto(server.url);
+    await page.goto(running.server.url);
     await table.locator('tbody tr').first().waitFor();
     assert.equal(await table.locator('tbody tr').count(), 21);
     const cityAfter = toNumber(
@@ -416,18 +398,18 @@ test('5. changes: an admin creates a PCN, sets its director, adds a partner and 
     await signIn(page, MANAGER);
     assert.match((await page.getByRole('navigation', { name: 'Account' }).textContent()) ?? '', new RegExp(MANAGER.name));
 
-    await page.goto(`${server.url}/pcns/U90001`);
+    await page.goto(`${running.server.url}/pcns/U90001`);
     await page.getByRole('heading', { level: 1, name: 'Norwich City PCN' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Set clinical director' }).count(), 1);
 
-    await page.goto(`${server.url}/pcns/U90002`);
+    await page.goto(`${running.server.url}/pcns/U90002`);
     await page.getByRole('heading', { level: 1, name: 'Norwich North PCN' }).waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Make a change' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Set clinical director' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Add partner' }).count(), 0);
     await screenshot(page, 'journey-5-manager-other-pcn');
 
-    await page.goto(`${server.url}/practices/Z90201`);
+    await page.goto(`${running.server.url}/practices/Z90201`);
     await page.getByRole('heading', { level: 1 }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Continue' }).count(), 0);
 

@@ -9,18 +9,15 @@
  *   PCN_TEST_ENGINE=pglite node --import tsx --test web/e2e/members.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Bundle, CareTeam, Patient } from '@medplum/fhirtypes';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { demoMembers, type DemoMember } from '../../src/demo/seed-demo.ts';
 import { syntheticPopulation } from '../../src/demo/synthetic-population.ts';
 import { importFhir } from '../../src/fhir-store/index.ts';
 import { loadRegistry } from '../../src/modules/network/index.ts';
 import { systemContext } from '../../src/modules/record/index.ts';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
-import { testDb } from '../../test/db.ts';
-import { ensureWebBuild, eventually, launchChromium, openPage as openBrowserPage, screenshot, signIn as signInAs } from './harness.ts';
+import { eventually, journeyServer, screenshot } from './harness.ts';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const DEMO_PASSWORD = 'a long demo members password';
@@ -28,8 +25,6 @@ const AREA_NAME = 'Norfolk and Waveney (demo)';
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const COUNCIL = 'Norfolk County Council Adult Social Services';
 
-let server: { url: string; db: Db; close(): Promise<void> };
-let browser: Browser;
 let members: DemoMember[];
 /** Frail patients of the demo GP's practice: their care team names the practice, the pharmacy and the council. */
 let cared: Patient[];
@@ -46,10 +41,7 @@ const nhsOf = (patient: Patient) => patient.identifier?.find((i) => i.system ===
 const banner = (patient: Patient) => `${patient.name?.[0]?.family?.toUpperCase()}, ${patient.name?.[0]?.given?.join(' ')}`;
 const spaced = (nhs: string) => `${nhs.slice(0, 3)} ${nhs.slice(3, 6)} ${nhs.slice(6)}`;
 
-before(async () => {
-  ensureWebBuild();
-  const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN_PASSWORD, demoMembers: true, demoPassword: DEMO_PASSWORD }), launchChromium()]);
+const running = journeyServer({ adminPassword: ADMIN_PASSWORD, demoMembers: true, demoPassword: DEMO_PASSWORD }, async (server) => {
   const registry = await loadRegistry(server.db);
   members = demoMembers(registry);
   // The demo population's own records (same generator and seed), only those the journeys need.
@@ -85,14 +77,7 @@ before(async () => {
   );
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await server?.db.close();
-});
-
-const openPage = () => openBrowserPage(browser, server.url);
-const signIn = (page: Page, who: { email: string; password: string }) => signInAs(page, server.url, who, AREA_NAME);
+const { openPage, signIn } = running;
 const text = async (locator: { textContent(): Promise<string | null> }) => ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
 const menu = (page: Page) => page.getByRole('navigation', { name: 'Menu' });
 const pathOf = (page: Page) => new URL(page.url()).pathname;
@@ -126,7 +111,7 @@ test('M1. the demo pharmacist lands on My patients, finds a care-team patient an
     assert.equal(await page.getByRole('region', { name: 'Emergency access' }).count(), 0, 'no break-glass');
     assert.match(await text(page.getByRole('region', { name: 'Care team', exact: true })), new RegExp(COUNCIL));
     await screenshot(page, 'members-pharmacist-record');
-    const grants = await server.db.query('SELECT 1 FROM break_glass_grant');
+    const grants = await running.server.db.query('SELECT 1 FROM break_glass_grant');
     assert.equal(grants.length, 0);
     assert.deepEqual(errors, []);
   } finally {
@@ -168,7 +153,7 @@ test('M2. the demo social worker finds a care-team patient, sees the summary and
     await screenshot(page, 'members-social-worker-record');
 
     // Outside their care, an NHS number search gives the plain answer: no one revealed, no break-glass offered.
-    await page.goto(`${server.url}/patients?by=nhs&nhs=${nhsOf(away)}`);
+    await page.goto(`${running.server.url}/patients?by=nhs&nhs=${nhsOf(away)}`);
     await page.getByRole('heading', { name: 'No patients found' }).waitFor();
     assert.doesNotMatch(await text(page.locator('main')), new RegExp(`${away.name?.[0]?.family}|Break glass`, 'i'));
     assert.deepEqual(errors, []);
@@ -207,19 +192,22 @@ test('M3. a GP searches an NHS number outside their PCN, is told who the patient
     assert.equal(await page.getByLabel('Why do you need to see this record?').count(), 0, 'the reason is asked once');
     await screenshot(page, 'members-gp-break-glass-record');
 
-    const grants = await server.db.query<{ reason: string }>('SELECT b.reason FROM break_glass_grant b JOIN app_user u ON u.id = b.user_id WHERE u.email = $1 AND b.patient_id = $2', [
+    const grants = await running.server.db.query<{ reason: string }>('SELECT b.reason FROM break_glass_grant b JOIN app_user u ON u.id = b.user_id WHERE u.email = $1 AND b.patient_id = $2', [
       gp.email,
       away.id,
     ]);
     assert.equal(grants.length, 1, 'one grant, one reason');
-    const reveals = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event WHERE actor = $1 AND action = 'record.reveal' AND $2 = ANY(patient_ids)`, [gp.email, away.id]);
+    const reveals = await running.server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event WHERE actor = $1 AND action = 'record.reveal' AND $2 = ANY(patient_ids)`, [
+      gp.email,
+      away.id,
+    ]);
     assert.equal(reveals[0]!.n, 1, 'showing who the patient is was audited');
 
     // Back home, the record just opened is listed apart from the care-team patients: "opened recently".
     const recent = page.getByRole('table', { name: 'Patients whose record you opened recently' });
     await eventually(
       async () => {
-        await page.goto(`${server.url}/`);
+        await page.goto(`${running.server.url}/`);
         await page.getByRole('table', { name: /Patients on a care team with/ }).waitFor();
         return recent.count();
       },

@@ -7,39 +7,21 @@
  *   PCN_TEST_ENGINE=pglite node --import tsx --test web/e2e/people.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { addUser } from '../../src/modules/access/index.ts';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
-import { testDb } from '../../test/db.ts';
-import { ensureWebBuild, eventually, launchChromium, openPage as openBrowserPage, screenshot, signIn as signInAs } from './harness.ts';
+import { eventually, journeyServer, screenshot } from './harness.ts';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
 const GP = { email: 'dr.mover@u90001.example', password: 'a long gp password here', name: 'Dr Mover' };
-const AREA_NAME = 'Norfolk and Waveney (demo)';
 
-let server: { url: string; db: Db; close(): Promise<void> };
-let browser: Browser;
-
-before(async () => {
-  ensureWebBuild();
-  const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
+const running = journeyServer(ADMIN.password, async (server) => {
   await addUser(server.db, { ...GP, role: 'clinician', org: 'U90001' });
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await server?.db.close();
-});
-
-const openPage = () => openBrowserPage(browser, server.url);
-const signIn = (page: Parameters<typeof signInAs>[0], who: { email: string; password: string }) => signInAs(page, server.url, who, AREA_NAME);
+const { openPage, signIn } = running;
 
 async function me(password: string): Promise<number> {
-  const response = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: GP.email, password }) });
+  const response = await fetch(`${running.server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: GP.email, password }) });
   return response.status;
 }
 
@@ -76,7 +58,7 @@ test('an admin moves a GP to a nurse at another practice, sets a new password th
     await screenshot(admin.page, 'people-changed');
     const role = await eventually(
       async () =>
-        (await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${await gp.page.evaluate(() => localStorage.getItem('pcn.token'))}` } })).json() as Promise<{ role?: string }>,
+        (await fetch(`${running.server.url}/api/me`, { headers: { authorization: `Bearer ${await gp.page.evaluate(() => localStorage.getItem('pcn.token'))}` } })).json() as Promise<{ role?: string }>,
       (body) => body.role === 'nurse',
       'the GP’s own session carries the new role',
     );

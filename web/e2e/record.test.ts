@@ -8,26 +8,20 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Bundle, Patient, Procedure, Resource } from '@medplum/fhirtypes';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { addUser } from '../../src/modules/access/index.ts';
-import { startServer } from '../../src/server.ts';
-import type { Db } from '../../src/storage/db.ts';
-import { testDb } from '../../test/db.ts';
-import { ensureWebBuild, launchChromium, openPage as openBrowserPage, screenshot, shotsDir, signIn as signInAs, eventually } from './harness.ts';
+import { eventually, journeyServer, screenshot, shotsDir } from './harness.ts';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
 const PHARMACIST = { email: 'sam.patel@pcn-hub.example', password: 'a long pharmacist password', name: 'Sam Patel' };
-const AREA_NAME = 'Norfolk and Waveney (demo)';
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const AGENCY = 'https://pcn-hub.example/agency';
 const SNOMED = 'http://snomed.info/sct';
 const LOINC = 'http://loinc.org';
 
-let server: { url: string; db: Db; close(): Promise<void> };
-let browser: Browser;
 let adminToken: string;
 let alice: Patient; // registered at Z90101 (Norwich City PCN, U90001)
 let brian: Patient; // registered at a practice of U90002
@@ -45,13 +39,13 @@ const BRIAN_NHS = nhsNumber('999731212');
 const spaced = (n: string) => `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`;
 
 async function login(who: { email: string; password: string }): Promise<string> {
-  const response = await fetch(`${server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) });
+  const response = await fetch(`${running.server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) });
   assert.equal(response.status, 200);
   return ((await response.json()) as { token: string }).token;
 }
 
 async function fhir<T = Resource>(method: string, path: string, body?: unknown, token = adminToken): Promise<T> {
-  const response = await fetch(`${server.url}/fhir/${path}`, {
+  const response = await fetch(`${running.server.url}/fhir/${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -106,7 +100,7 @@ function quantity(subject: string, code: string, display: string, date: string, 
 
 async function seedRecords(): Promise<void> {
   adminToken = await login(ADMIN);
-  const [row] = await server.db.query<{ practice_ods: string }>(`SELECT practice_ods FROM practice_membership WHERE pcn_code='U90002' AND end_date IS NULL ORDER BY practice_ods LIMIT 1`);
+  const [row] = await running.server.db.query<{ practice_ods: string }>(`SELECT practice_ods FROM practice_membership WHERE pcn_code='U90002' AND end_date IS NULL ORDER BY practice_ods LIMIT 1`);
   otherPractice = row!.practice_ods;
   alice = await fhir<Patient>('POST', 'Patient', {
     resourceType: 'Patient',
@@ -269,22 +263,12 @@ async function seedRecords(): Promise<void> {
   });
 }
 
-before(async () => {
-  ensureWebBuild();
-  const db = await testDb();
-  [server, browser] = await Promise.all([startServer({ port: 0, db, seedDemo: true, adminPassword: ADMIN.password }), launchChromium()]);
+const running = journeyServer(ADMIN.password, async (server) => {
   await addUser(server.db, { email: PHARMACIST.email, name: PHARMACIST.name, role: 'clinician', org: 'U90001', password: PHARMACIST.password });
   await seedRecords();
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await server?.db.close();
-});
-
-const openPage = () => openBrowserPage(browser, server.url);
-const signIn = (page: Page, who: { email: string; password: string }) => signInAs(page, server.url, who, AREA_NAME);
+const { openPage, signIn } = running;
 
 const text = async (locator: { textContent(): Promise<string | null> }) => ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
 
@@ -349,7 +333,7 @@ test('R1. find a patient by NHS number (checked first) and by name and date of b
     await page.getByRole('heading', { level: 1, name: 'SMITHSON, Alice May' }).waitFor();
 
     // Postcode: the first part is enough, and it is normalised.
-    await page.goto(`${server.url}/patients`);
+    await page.goto(`${running.server.url}/patients`);
     await page.getByRole('radio', { name: 'Postcode' }).check();
     await page.getByRole('textbox', { name: 'Postcode' }).fill('nr3');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -367,7 +351,7 @@ test('R2. the record: what matters first, every agency in one timeline, the bloo
   const { context, page, errors } = await openPage();
   try {
     await signIn(page, ADMIN);
-    await page.goto(`${server.url}/patients/${alice.id}`);
+    await page.goto(`${running.server.url}/patients/${alice.id}`);
     await page.getByRole('heading', { level: 1, name: 'SMITHSON, Alice May' }).waitFor();
 
     assert.equal(await text(bannerFact(page, 'NHS number')), spaced(ALICE_NHS));
@@ -456,7 +440,7 @@ test('R3. a PCN pharmacist adds a medicines review; it is at the top of the time
   const { context, page, errors } = await openPage();
   try {
     await signIn(page, PHARMACIST);
-    await page.goto(`${server.url}/patients/${alice.id}`);
+    await page.goto(`${running.server.url}/patients/${alice.id}`);
     await page.getByRole('heading', { level: 1, name: 'SMITHSON, Alice May' }).waitFor();
     const form = page.getByRole('region', { name: 'Add an entry' });
     await eventually(
@@ -529,11 +513,11 @@ test('R4. another PCN’s patient: refused with the reason, then seen after brea
     await signIn(page, PHARMACIST);
 
     // A name search finds nobody outside the PCN, and says why.
-    await page.goto(`${server.url}/patients?by=name&name=Blofeld&dob=1952-11-30`);
+    await page.goto(`${running.server.url}/patients?by=name&name=Blofeld&dob=1952-11-30`);
     await page.getByRole('heading', { name: 'No patients found' }).waitFor();
     assert.match(await text(page.locator('.pcn-search-results')), /registered at practices in your PCN \(U90001\)/);
 
-    await page.goto(`${server.url}/patients/${brian.id}`);
+    await page.goto(`${running.server.url}/patients/${brian.id}`);
     await page.getByRole('heading', { level: 1, name: 'You do not have a care relationship with this patient' }).waitFor();
     assert.match(await text(page.getByTestId('refusal-reason')), /No legitimate relationship: the patient is not registered in U90001/);
     assert.match(await text(page.getByRole('region', { name: /Viewing this record in an emergency is audited/ })), /recorded in the audit log/);
@@ -551,7 +535,7 @@ test('R4. another PCN’s patient: refused with the reason, then seen after brea
     assert.match(await text(page.getByRole('table', { name: 'Problems, active first' })), /Asthma/);
     await screenshot(page, 'record-emergency-access');
 
-    const audited = await server.db.query<{ actor: string; summary: string }>(`SELECT actor, summary FROM audit_event WHERE summary LIKE '%BREAK GLASS%' AND actor = $1`, [PHARMACIST.email]);
+    const audited = await running.server.db.query<{ actor: string; summary: string }>(`SELECT actor, summary FROM audit_event WHERE summary LIKE '%BREAK GLASS%' AND actor = $1`, [PHARMACIST.email]);
     assert.ok(audited.length >= 1, 'a break-glass audit row');
     // The header is Latin-1 only: the curly apostrophe and the dash arrive as ASCII.
     assert.ok(
@@ -560,15 +544,15 @@ test('R4. another PCN’s patient: refused with the reason, then seen after brea
     );
 
     // The glass stays broken for that one patient for 4 hours (the IG lead's review lists it), then closes.
-    const [grant] = await server.db.query<{ reason: string }>(
+    const [grant] = await running.server.db.query<{ reason: string }>(
       `SELECT b.reason FROM break_glass_grant b JOIN app_user u ON u.id = b.user_id WHERE u.email = $1 AND b.patient_id = $2 AND b.expires_at > now()`,
       [PHARMACIST.email, brian.id],
     );
     assert.match(grant?.reason ?? '', /extended-access clinic/);
-    await server.db.query("UPDATE break_glass_grant SET expires_at = now() - interval '1 second'");
+    await running.server.db.query("UPDATE break_glass_grant SET expires_at = now() - interval '1 second'");
 
     // Searching one patient outside the PCN by NHS number says who they are, and one reason opens that one record.
-    await page.goto(`${server.url}/patients?by=nhs&nhs=${BRIAN_NHS}`);
+    await page.goto(`${running.server.url}/patients?by=nhs&nhs=${BRIAN_NHS}`);
     await page.getByRole('heading', { name: 'Not one of your patients' }).waitFor();
     assert.match(await text(page.getByTestId('outside-care')), /^BLOFELD, Brian, NHS number .* — not one of your patients\.$/);
     await page.getByLabel('Why do you need to see this record?').fill('Unconscious patient in the clinic, identified by NHS number on a letter');
@@ -576,12 +560,14 @@ test('R4. another PCN’s patient: refused with the reason, then seen after brea
     await page.getByRole('button', { name: 'Break glass and open the record' }).click();
     await page.getByRole('heading', { level: 1, name: 'BLOFELD, Brian' }).waitFor();
     assert.match(await text(page.getByRole('table', { name: 'Problems, active first' })), /Asthma/);
-    const searched = await server.db.query<{ action: string }>(`SELECT action FROM audit_event WHERE actor = $1 AND summary LIKE '%BREAK GLASS: Unconscious patient%' ORDER BY id`, [PHARMACIST.email]);
+    const searched = await running.server.db.query<{ action: string }>(`SELECT action FROM audit_event WHERE actor = $1 AND summary LIKE '%BREAK GLASS: Unconscious patient%' ORDER BY id`, [
+      PHARMACIST.email,
+    ]);
     assert.deepEqual([...new Set(searched.map((r) => r.action))], ['fhir.read']);
 
     // Once the grant has run out, a name search finds nobody outside the PCN, and offers no reason to widen it.
-    await server.db.query("UPDATE break_glass_grant SET expires_at = now() - interval '1 second'");
-    await page.goto(`${server.url}/patients?by=name&name=Blofeld&dob=1952-11-30`);
+    await running.server.db.query("UPDATE break_glass_grant SET expires_at = now() - interval '1 second'");
+    await page.goto(`${running.server.url}/patients?by=name&name=Blofeld&dob=1952-11-30`);
     await page.getByRole('heading', { name: 'No patients found' }).waitFor();
     assert.equal(await page.getByText(/Break glass|not one of your patients/).count(), 0);
     assert.deepEqual(errors, []);

@@ -9,14 +9,25 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { registryToday } from '../../src/shared/dates.ts';
-import { eventually, journeyServer, openPage as openBrowserPage, screenshot, signIn as signInAs } from './harness.ts';
+import { eventually, journeyServer, screenshot } from './harness.ts';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
-const AREA_NAME = 'Norfolk and Waveney (demo)';
 const NEXT_YEAR = String(Number(registryToday().slice(0, 4)) + 1);
 const FIRST_APRIL = `1 April ${NEXT_YEAR}`;
 
 const running = journeyServer(ADMIN.password);
+
+/** Each test's frame: a fresh page signed in as the administrator, no fault by its end, and the page closed whatever happens. */
+async function asAdmin(journey: (page: Page) => Promise<void>): Promise<void> {
+  const { context, page, errors } = await running.openPage();
+  try {
+    await running.signIn(page, ADMIN);
+    await journey(page);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+}
 
 const summaryValue = (page: Page, key: string) => page.locator('.nhsuk-summary-list__row', { has: page.locator('dt', { hasText: new RegExp(`^${key}$`) }) }).locator('dd');
 const toNumbers = (text: string) => [...text.matchAll(/[\d,]+(?= →|\s\()/g)].map((m) => Number(m[0].replaceAll(',', '')));
@@ -33,10 +44,8 @@ async function chooseMove(page: Page, pcnCode: string) {
   return check;
 }
 
-test('a move: plain-English errors, a confirmation of what changes, then scheduled on the practice and both PCNs, and cancelled', async () => {
-  const { context, page, errors } = await openBrowserPage(running.browser, running.server.url);
-  try {
-    await signInAs(page, running.server.url, ADMIN, AREA_NAME);
+test('a move: plain-English errors, a confirmation of what changes, then scheduled on the practice and both PCNs, and cancelled', () =>
+  asAdmin(async (page) => {
     await page.goto(`${running.server.url}/practices/Z90201`);
     await page.getByRole('heading', { level: 1, name: 'Market Street Surgery' }).waitFor();
     const move = page.getByRole('region', { name: 'Move to another PCN' });
@@ -140,16 +149,10 @@ test('a move: plain-English errors, a confirmation of what changes, then schedul
       1,
     );
     await move.getByRole('button', { name: 'Continue' }).waitFor();
-    assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
-test('moving the nominated payee asks for its successor in the confirmation step', async () => {
-  const { context, page, errors } = await openBrowserPage(running.browser, running.server.url);
-  try {
-    await signInAs(page, running.server.url, ADMIN, AREA_NAME);
+test('moving the nominated payee asks for its successor in the confirmation step', () =>
+  asAdmin(async (page) => {
     await page.goto(`${running.server.url}/practices/Z90204`);
     await page.getByRole('heading', { level: 1, name: 'Riverside Medical Practice' }).waitFor();
     const check = await chooseMove(page, 'U90003');
@@ -174,16 +177,10 @@ test('moving the nominated payee asks for its successor in the confirmation step
       (text) => text === 'Riverside Medical Practice (Z90204)',
       'the payee until it leaves',
     );
-    assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
-});
+  }));
 
-test('creating a PCN with nothing filled in lists every problem, each beside its field', async () => {
-  const { context, page, errors } = await openBrowserPage(running.browser, running.server.url);
-  try {
-    await signInAs(page, running.server.url, ADMIN, AREA_NAME);
+test('creating a PCN with nothing filled in lists every problem, each beside its field', () =>
+  asAdmin(async (page) => {
     const create = page.getByRole('region', { name: 'Create a PCN' });
     await create.getByRole('button', { name: 'Create PCN' }).click();
     const summary = create.locator('.nhsuk-error-summary');
@@ -192,8 +189,4 @@ test('creating a PCN with nothing filled in lists every problem, each beside its
     assert.equal(await create.locator('#new-pcn-code-error').textContent(), 'Error: Enter the PCN code');
     assert.equal(await create.locator('#new-pcn-name-error').textContent(), 'Error: Enter the PCN name');
     await screenshot(page, 'registry-3-create-pcn-errors');
-    assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
-});
+  }));

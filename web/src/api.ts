@@ -21,6 +21,8 @@ export type { AccessLogPage, AuditReview };
 import type { UserListing } from '../../src/modules/access/index.ts';
 export type { UserListing };
 import type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal } from '../../src/modules/record/index.ts';
+import type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal } from '../../src/modules/population/index.ts';
+export type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal };
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
 
 type Position = [number, number] | [number, number, number];
@@ -172,6 +174,8 @@ export const api = {
   reveal: (nhsNumber: string) => request<Reveal>('GET', `/api/patients/reveal?nhsNumber=${enc(nhsNumber)}`),
   /** Opens one patient's record with a written reason (audited): the record then opens without asking again. */
   breakGlass: (patientId: string, reason: string) => request<{ patientId: string; reason: string | null; expiresAt: string | null }>('POST', `/api/patients/${enc(patientId)}/break-glass`, { reason }),
+  /** The patient's population-health result (frailty, medication review, long-term conditions, care gaps), each finding with its entries. */
+  populationResult: (patientId: string) => request<PopulationResult>('GET', `/api/population/patients/${enc(patientId)}`),
   /** Who looked at a patient's record, newest first, a page at a time. */
   accessLog: (patientId: string, page = 1) => request<AccessLogPage>('GET', `/api/patients/${enc(patientId)}/access-log?page=${page}&pageSize=20`),
   auditReview: (days = 30) => request<AuditReview>('GET', `/api/audit/review?days=${days}`),

@@ -4,9 +4,9 @@
  * Organisation name"; "My patients" and the inbox; and who a patient outside one's care is, shown (audited)
  * only to roles that may break glass, only for an exact NHS number, before breaking glass once.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiHarness, type ApiHarness } from '../../../test/api.ts';
+import { apiSuite } from '../../../test/api.ts';
 import { testEngine } from '../../../test/db.ts';
 import { demoMembers, type DemoMember } from '../../demo/seed-demo.ts';
 import { nhsNumberFor } from '../../demo/synthetic-population.ts';
@@ -16,8 +16,6 @@ const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const COUNCIL = 'Norfolk County Council Adult Social Services';
 
-let h: ApiHarness;
-let admin: string;
 let member: Record<'gp' | 'pharmacist' | 'socialWorker' | 'analyst', DemoMember>;
 let auth: Record<'gp' | 'pharmacist' | 'socialWorker' | 'analyst' | 'technician', string>;
 /** Registered at the demo practice (in the pharmacy's PCN), with no care team yet. */
@@ -32,7 +30,7 @@ const read = (who: string, id: string) => call('GET', `/fhir/Patient/${id}`, who
 
 async function patient(family: string, practice: string, index: number) {
   const nhs = nhsNumberFor(900_000 + index);
-  const created = await call('POST', '/fhir/Patient', admin, {
+  const created = await call('POST', '/fhir/Patient', h.admin, {
     resourceType: 'Patient',
     identifier: [{ system: NHS, value: nhs }],
     name: [{ family, given: ['Ada'] }],
@@ -43,9 +41,7 @@ async function patient(family: string, practice: string, index: number) {
   return { id: created.json<{ id: string }>().id, nhs };
 }
 
-before(async () => {
-  h = await apiHarness();
-  admin = await h.signIn('admin@pcn-hub.example');
+const h = apiSuite(async () => {
   const registry = await loadRegistry(h.db);
   const members = demoMembers(registry);
   const byRole = (role: string) => members.find((m) => m.role === role)!;
@@ -64,7 +60,6 @@ before(async () => {
   elsewherePractice = elsewhere.practiceOds;
   away = await patient('Faraway', elsewhere.practiceOds, 2);
 });
-after(() => h.close());
 
 test(`a partner's user works for the PCNs the partner serves: a community pharmacy's clinical pharmacist reaches that PCN's patients and no others (${testEngine})`, async () => {
   const me = (await call('GET', '/api/me', auth.pharmacist)).json<{ pcnCodes: string[]; orgName: string; orgKind: string; signature: string }>();
@@ -85,7 +80,7 @@ test(`a social worker of the council reaches a patient only once their care team
   assert.equal((await read(auth.socialWorker, home.id)).statusCode, 403, 'relationship reach: registration in a PCN the council serves is not enough');
   assert.deepEqual((await call('GET', '/api/my/patients', auth.socialWorker)).json<{ patients: unknown[] }>().patients, []);
 
-  const team = await call('POST', '/fhir/CareTeam', admin, {
+  const team = await call('POST', '/fhir/CareTeam', h.admin, {
     resourceType: 'CareTeam',
     status: 'active',
     name: 'Proactive care team (frailty)',
@@ -114,7 +109,7 @@ test(`a care team that names the person (by email) is their relationship and lis
   const named = await patient('Namedperson', elsewherePractice, 77);
   const colleague = await h.addUser({ email: 'colleague.members@pcn-hub.example', name: 'Cal Colleague', role: 'social-worker', org: member.socialWorker.org! });
   assert.equal((await read(auth.socialWorker, named.id)).statusCode, 403);
-  const team = await call('POST', '/fhir/CareTeam', admin, {
+  const team = await call('POST', '/fhir/CareTeam', h.admin, {
     resourceType: 'CareTeam',
     status: 'active',
     name: 'Hospital discharge team',
@@ -182,7 +177,7 @@ test(`entries are signed with the person's name, role and organisation's name, n
 
 test(`the inbox holds the organisation's open referrals and tasks; a finished one and another organisation's are not there (${testEngine})`, async () => {
   const task = (status: string, owner: string) =>
-    call('POST', '/fhir/Task', admin, {
+    call('POST', '/fhir/Task', h.admin, {
       resourceType: 'Task',
       status,
       intent: 'order',

@@ -1,18 +1,12 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiHarness, type ApiHarness } from '../../../test/api.ts';
+import { apiSuite } from '../../../test/api.ts';
 import { testEngine } from '../../../test/db.ts';
 
-let h: ApiHarness;
-let admin: string;
-before(async () => {
-  h = await apiHarness();
-  admin = await h.signIn('admin@pcn-hub.example');
-});
-after(() => h.close());
+const h = apiSuite();
 
-const get = (url: string, auth = admin) => h.app.inject({ method: 'GET', url, headers: { authorization: auth } });
-const send = (method: 'POST' | 'PATCH', url: string, payload: unknown, auth = admin) => h.app.inject({ method, url, payload: payload as object, headers: { authorization: auth } });
+const get = (url: string, auth = h.admin) => h.app.inject({ method: 'GET', url, headers: { authorization: auth } });
+const send = (method: 'POST' | 'PATCH', url: string, payload: unknown, auth = h.admin) => h.app.inject({ method, url, payload: payload as object, headers: { authorization: auth } });
 
 interface PcnItem {
   code: string;
@@ -132,12 +126,12 @@ test('bad input gets a 422 naming the field, and nothing changes', async () => {
   assert.equal((await get('/api/practices/A12345')).statusCode, 404);
   assert.equal((await send('PATCH', '/api/practices/Z90101', { pcnCode: 'U12345' })).statusCode, 404);
   assert.equal((await get('/api/pcns?limit=100000')).statusCode, 422, 'page size is capped');
-  const malformed = await h.app.inject({ method: 'POST', url: '/api/pcns', headers: { authorization: admin, 'content-type': 'application/json' }, payload: '{"code":' });
+  const malformed = await h.app.inject({ method: 'POST', url: '/api/pcns', headers: { authorization: h.admin, 'content-type': 'application/json' }, payload: '{"code":' });
   assert.equal(malformed.statusCode, 400);
   const huge = await h.app.inject({
     method: 'POST',
     url: '/api/pcns',
-    headers: { authorization: admin, 'content-type': 'application/json' },
+    headers: { authorization: h.admin, 'content-type': 'application/json' },
     payload: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }),
   });
   assert.equal(huge.statusCode, 413);
@@ -183,7 +177,7 @@ test('FHIR metadata is a public CapabilityStatement; the record itself needs a t
   const anonymous = await h.app.inject('/fhir/Patient/1');
   assert.equal(anonymous.statusCode, 401);
   assert.equal(anonymous.json<{ resourceType: string }>().resourceType, 'OperationOutcome');
-  const missing = await h.app.inject({ url: '/fhir/Patient/1', headers: { authorization: admin } });
+  const missing = await h.app.inject({ url: '/fhir/Patient/1', headers: { authorization: h.admin } });
   assert.equal(missing.statusCode, 404);
   assert.equal(missing.json<{ resourceType: string }>().resourceType, 'OperationOutcome');
 });

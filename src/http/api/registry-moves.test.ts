@@ -4,9 +4,9 @@
  * made today, is corrected or cancelled by rewriting its rows; the nominated payee never leaves a PCN without
  * a new one; and every refusal is a sentence a person can act on, naming the field.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiHarness, type ApiHarness } from '../../../test/api.ts';
+import { apiSuite } from '../../../test/api.ts';
 import { addDays, registryToday } from '../../shared/dates.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,20 +15,14 @@ import { SYSTEM_ACTOR } from '../../modules/access/index.ts';
 import { getPcn, loadRegistry, readRegistryDir, registryAsFhir, saveRegistry, writeRegistryDir } from '../../modules/network/index.ts';
 import { testDb, testEngine } from '../../../test/db.ts';
 
-let h: ApiHarness;
-let admin: string;
-before(async () => {
-  h = await apiHarness();
-  admin = await h.signIn('admin@pcn-hub.example');
-});
-after(() => h.close());
+const h = apiSuite();
 
 const today = registryToday();
 const tomorrow = addDays(today, 1);
 
-const get = (url: string) => h.app.inject({ method: 'GET', url, headers: { authorization: admin } });
+const get = (url: string) => h.app.inject({ method: 'GET', url, headers: { authorization: h.admin } });
 const send = (method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
-  h.app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }), headers: { authorization: admin } });
+  h.app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }), headers: { authorization: h.admin } });
 
 interface Practice {
   pcn: { code: string } | null;

@@ -3,18 +3,12 @@
  * user's very next request with the token they already hold; a password reset ends their sessions but a
  * new sign-in works; every change is audited, and a refused change writes nothing.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiHarness, ADMIN_PASSWORD, type ApiHarness } from '../../../test/api.ts';
+import { ADMIN_PASSWORD, apiSuite } from '../../../test/api.ts';
 import { testEngine } from '../../../test/db.ts';
 
-let h: ApiHarness;
-let admin: string;
-before(async () => {
-  h = await apiHarness();
-  admin = await h.signIn('admin@pcn-hub.example');
-});
-after(() => h.close());
+const h = apiSuite();
 
 const NEW_PASSWORD = 'a brand new passphrase';
 type Method = 'GET' | 'POST' | 'PATCH';
@@ -33,7 +27,7 @@ const rowOf = async (email: string) =>
 
 test(`an admin lists everyone with their organisation's name and never a password hash; others are refused (${testEngine})`, async () => {
   const gp = await h.addUser({ email: 'list.gp@pcn-hub.example', name: 'Dr List', role: 'gp', org: 'Z90101' });
-  const listed = await call('GET', '/api/users', admin);
+  const listed = await call('GET', '/api/users', h.admin);
   assert.equal(listed.statusCode, 200, listed.body);
   const items = listed.json<{ items: Array<Record<string, unknown>> }>().items;
   const row = items.find((u) => u.email === 'list.gp@pcn-hub.example');
@@ -57,14 +51,14 @@ test('a changed role and organisation are the role and PCN of the very next requ
   const colleague = await h.addUser({ email: 'stays.put@pcn-hub.example', name: 'Stays Put', role: 'nurse', org: 'Z90101' });
   assert.equal((await me(mover)).json<{ role: string }>().role, 'nurse', 'remembered as a nurse');
 
-  const changed = await call('PATCH', '/api/users/mover%40pcn-hub.example', admin, { role: 'practice-manager', org: 'Z90201' });
+  const changed = await call('PATCH', '/api/users/mover%40pcn-hub.example', h.admin, { role: 'practice-manager', org: 'Z90201' });
   assert.equal(changed.statusCode, 200, changed.body);
   assert.equal(changed.json<{ role: string; org: string; pcnCode: string }>().pcnCode, 'U90002');
   const next = (await me(mover)).json<{ role: string; org: string; pcnCode: string }>();
   assert.deepEqual([next.role, next.org, next.pcnCode], ['practice-manager', 'Z90201', 'U90002'], 'the very next request');
   assert.equal((await me(colleague)).json<{ role: string }>().role, 'nurse', 'a colleague is unaffected');
 
-  const renamed = await call('PATCH', '/api/users/mover@pcn-hub.example', admin, { name: 'Mo Moved' });
+  const renamed = await call('PATCH', '/api/users/mover@pcn-hub.example', h.admin, { name: 'Mo Moved' });
   assert.equal(renamed.json<{ name: string; role: string }>().name, 'Mo Moved');
   assert.equal(renamed.json<{ role: string }>().role, 'practice-manager', 'what was not named is kept');
   const audit = await auditOf('mover@pcn-hub.example');
@@ -85,19 +79,19 @@ test('a refused change writes nothing: an unknown organisation (named), a bad ro
   const before = await rowOf('steady@pcn-hub.example');
   const url = '/api/users/steady@pcn-hub.example';
 
-  const unknownOrg = await call('PATCH', url, admin, { role: 'nurse', org: 'Z99999' });
+  const unknownOrg = await call('PATCH', url, h.admin, { role: 'nurse', org: 'Z99999' });
   assert.equal(unknownOrg.statusCode, 422);
   assert.deepEqual(errorOf(unknownOrg), { code: 'invalid', field: 'org', message: 'org: no PCN, practice or partner organisation has the code Z99999' });
-  const badRole = await call('PATCH', url, admin, { role: 'wizard' });
+  const badRole = await call('PATCH', url, h.admin, { role: 'wizard' });
   assert.equal(badRole.statusCode, 422);
   assert.equal(errorOf(badRole).field, 'role');
-  const nothing = await call('PATCH', url, admin, {});
+  const nothing = await call('PATCH', url, h.admin, {});
   assert.equal(nothing.statusCode, 422);
   assert.match(errorOf(nothing).message, /at least one change/);
-  const managerWithoutOrg = await call('PATCH', url, admin, { role: 'pcn-manager', org: null });
+  const managerWithoutOrg = await call('PATCH', url, h.admin, { role: 'pcn-manager', org: null });
   assert.equal(managerWithoutOrg.statusCode, 422);
   assert.equal(errorOf(managerWithoutOrg).field, 'org');
-  assert.equal((await call('PATCH', '/api/users/nobody@pcn-hub.example', admin, { name: 'No One' })).statusCode, 404);
+  assert.equal((await call('PATCH', '/api/users/nobody@pcn-hub.example', h.admin, { name: 'No One' })).statusCode, 404);
 
   for (const [method, path, body] of [
     ['PATCH', url, { role: 'admin' }],
@@ -108,10 +102,10 @@ test('a refused change writes nothing: an unknown organisation (named), a bad ro
     assert.equal(refused.statusCode, 403, `${method} ${path}`);
     assert.equal(errorOf(refused).message, 'only an admin may manage users');
   }
-  const selfDemotion = await call('PATCH', '/api/users/admin@pcn-hub.example', admin, { role: 'analyst' });
+  const selfDemotion = await call('PATCH', '/api/users/admin@pcn-hub.example', h.admin, { role: 'analyst' });
   assert.equal(selfDemotion.statusCode, 403);
   assert.match(errorOf(selfDemotion).message, /your own role/);
-  assert.equal((await call('POST', '/api/users/admin@pcn-hub.example/disable', admin)).statusCode, 403, 'nor disable themselves');
+  assert.equal((await call('POST', '/api/users/admin@pcn-hub.example/disable', h.admin)).statusCode, 403, 'nor disable themselves');
 
   assert.deepEqual(await rowOf('steady@pcn-hub.example'), before, 'the row is as it was');
   assert.deepEqual(
@@ -120,7 +114,7 @@ test('a refused change writes nothing: an unknown organisation (named), a bad ro
     'and nothing was audited but their joining',
   );
   assert.equal((await me(gp)).statusCode, 200, 'their session goes on');
-  assert.equal((await me(admin)).json<{ role: string }>().role, 'admin');
+  assert.equal((await me(h.admin)).json<{ role: string }>().role, 'admin');
 });
 
 test('a password reset ends the sessions the user holds; the new password signs in (the old one does not), and the old token stays refused after', async () => {
@@ -129,13 +123,13 @@ test('a password reset ends the sessions the user holds; the new password signs 
   const other = await h.addUser({ email: 'unaffected@pcn-hub.example', name: 'Una Affected', role: 'gp', org: 'Z90101' });
   for (const auth of [first, second, other]) assert.equal((await me(auth)).statusCode, 200, 'remembered as good');
 
-  const short = await call('POST', '/api/users/forgetful@pcn-hub.example/password', admin, { password: 'short' });
+  const short = await call('POST', '/api/users/forgetful@pcn-hub.example/password', h.admin, { password: 'short' });
   assert.equal(short.statusCode, 422);
   assert.equal(errorOf(short).field, 'password');
   assert.equal((await me(first)).statusCode, 200, 'a refused reset ends nothing');
   assert.equal((await login('forgetful@pcn-hub.example', ADMIN_PASSWORD)).statusCode, 200, 'and keeps the password');
 
-  const reset = await call('POST', '/api/users/forgetful@pcn-hub.example/password', admin, { password: NEW_PASSWORD });
+  const reset = await call('POST', '/api/users/forgetful@pcn-hub.example/password', h.admin, { password: NEW_PASSWORD });
   assert.equal(reset.statusCode, 204, reset.body);
   for (const auth of [first, second]) {
     const refused = await me(auth);
@@ -156,13 +150,13 @@ test('a password reset ends the sessions the user holds; the new password signs 
     ['user.add', 'user.password-reset'],
   );
   assert.doesNotMatch(JSON.stringify(audit), /passphrase/, 'the password is never in the audit');
-  assert.equal((await call('POST', '/api/users/nobody@pcn-hub.example/password', admin, { password: NEW_PASSWORD })).statusCode, 404);
+  assert.equal((await call('POST', '/api/users/nobody@pcn-hub.example/password', h.admin, { password: NEW_PASSWORD })).statusCode, 404);
 });
 
 test('disabling over the API stops the user at once and is audited', async () => {
   const leaver = await h.addUser({ email: 'api.leaver@pcn-hub.example', name: 'Lee Ver', role: 'gp', org: 'Z90101' });
   assert.equal((await me(leaver)).statusCode, 200);
-  const disabled = await call('POST', '/api/users/api.leaver@pcn-hub.example/disable', admin);
+  const disabled = await call('POST', '/api/users/api.leaver@pcn-hub.example/disable', h.admin);
   assert.equal(disabled.statusCode, 200, disabled.body);
   assert.match(disabled.json<{ disabledAt: string }>().disabledAt, /^\d{4}-\d\d-\d\dT/);
   assert.equal((await me(leaver)).statusCode, 401);

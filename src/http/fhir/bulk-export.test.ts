@@ -1,22 +1,17 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiHarness, type ApiHarness } from '../../../test/api.ts';
+import { apiSuite } from '../../../test/api.ts';
 import { testEngine } from '../../../test/db.ts';
-import { settleExports } from '../../fhir-store/index.ts';
 
-let h: ApiHarness;
-let admin: string;
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
-before(async () => {
-  h = await apiHarness();
-  admin = await h.signIn('admin@pcn-hub.example');
+const h = apiSuite(async () => {
   for (const nhs of ['9990000018', '9990000026', '9990000034']) {
     const patient = await h.app.inject({
       method: 'POST',
       url: '/fhir/Patient',
-      headers: { authorization: admin },
+      headers: { authorization: h.admin },
       payload: { resourceType: 'Patient', identifier: [{ system: NHS, value: nhs }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] },
     });
     assert.equal(patient.statusCode, 201, patient.body);
@@ -24,20 +19,16 @@ before(async () => {
     await h.app.inject({
       method: 'POST',
       url: '/fhir/Condition',
-      headers: { authorization: admin },
+      headers: { authorization: h.admin },
       payload: { resourceType: 'Condition', subject: { reference: `Patient/${id}` }, code: { text: 'Hypertension' } },
     });
   }
-});
-after(async () => {
-  await settleExports();
-  await h.close();
 });
 
 async function waitForManifest(location: string) {
   const path = new URL(location).pathname;
   for (let i = 0; i < 100; i++) {
-    const status = await h.app.inject({ url: path, headers: { authorization: admin } });
+    const status = await h.app.inject({ url: path, headers: { authorization: h.admin } });
     if (status.statusCode === 200) return status.json<{ output: Array<{ type: string; url: string; count: number }>; requiresAccessToken: boolean }>();
     assert.equal(status.statusCode, 202, status.body);
     await new Promise((r) => setTimeout(r, 50));
@@ -46,7 +37,7 @@ async function waitForManifest(location: string) {
 }
 
 test(`$export kicks off with 202, is polled, and yields NDJSON per type (${testEngine})`, async () => {
-  const kickOff = await h.app.inject({ url: '/fhir/$export?_type=Patient,Condition', headers: { authorization: admin, prefer: 'respond-async' } });
+  const kickOff = await h.app.inject({ url: '/fhir/$export?_type=Patient,Condition', headers: { authorization: h.admin, prefer: 'respond-async' } });
   assert.equal(kickOff.statusCode, 202, kickOff.body);
   const manifest = await waitForManifest(kickOff.headers['content-location'] as string);
   assert.equal(manifest.requiresAccessToken, true);
@@ -57,7 +48,7 @@ test(`$export kicks off with 202, is polled, and yields NDJSON per type (${testE
       ['Condition', 3],
     ],
   );
-  const file = await h.app.inject({ url: new URL(manifest.output[0]!.url).pathname, headers: { authorization: admin } });
+  const file = await h.app.inject({ url: new URL(manifest.output[0]!.url).pathname, headers: { authorization: h.admin } });
   assert.equal(file.statusCode, 200);
   assert.match(file.headers['content-type'] as string, /ndjson/);
   const lines = file.body
@@ -69,15 +60,15 @@ test(`$export kicks off with 202, is polled, and yields NDJSON per type (${testE
 });
 
 test('Group/$export exports only the group members’ records', async () => {
-  const patients = (await h.app.inject({ url: '/fhir/Patient?_count=2', headers: { authorization: admin } })).json<{ entry: Array<{ resource: { id: string } }> }>().entry;
+  const patients = (await h.app.inject({ url: '/fhir/Patient?_count=2', headers: { authorization: h.admin } })).json<{ entry: Array<{ resource: { id: string } }> }>().entry;
   const group = await h.app.inject({
     method: 'POST',
     url: '/fhir/Group',
-    headers: { authorization: admin },
+    headers: { authorization: h.admin },
     payload: { resourceType: 'Group', type: 'person', actual: true, member: patients.map((p) => ({ entity: { reference: `Patient/${p.resource.id}` } })) },
   });
   assert.equal(group.statusCode, 201, group.body);
-  const kickOff = await h.app.inject({ url: `/fhir/Group/${group.json<{ id: string }>().id}/$export`, headers: { authorization: admin } });
+  const kickOff = await h.app.inject({ url: `/fhir/Group/${group.json<{ id: string }>().id}/$export`, headers: { authorization: h.admin } });
   assert.equal(kickOff.statusCode, 202, kickOff.body);
   const manifest = await waitForManifest(kickOff.headers['content-location'] as string);
   assert.deepEqual(Object.fromEntries(manifest.output.map((o) => [o.type, o.count])), { Condition: 2, Patient: 2 });

@@ -1,29 +1,24 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiHarness, type ApiHarness } from '../../../test/api.ts';
+import { apiSuite } from '../../../test/api.ts';
 import { testEngine } from '../../../test/db.ts';
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
-let h: ApiHarness;
-let admin: string;
 let pharmacist: string;
 let patientId: string;
 
-before(async () => {
-  h = await apiHarness();
-  admin = await h.signIn('admin@pcn-hub.example');
+const h = apiSuite(async () => {
   // A community pharmacist: their organisation is a pharmacy (serving U90001), not a PCN or practice. The
   // patient is registered in U90002, which the pharmacy does not serve: only a care team links them.
   pharmacist = await h.addUser({ email: 'pharmacist@fz011.example', name: 'Pat Pharmacist', role: 'clinician', org: 'FZ011' });
   const patient = await h.app.inject({
     method: 'POST',
     url: '/fhir/Patient',
-    headers: { authorization: admin },
+    headers: { authorization: h.admin },
     payload: { resourceType: 'Patient', name: [{ family: 'Careteam' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90201' } }] },
   });
   patientId = patient.json<{ id: string }>().id;
 });
-after(() => h.close());
 
 test(`a partner organisation sees a patient outside the PCNs it serves only once it is on their care team (${testEngine})`, async () => {
   const read = () => h.app.inject({ url: `/fhir/Patient/${patientId}`, headers: { authorization: pharmacist } });
@@ -33,7 +28,7 @@ test(`a partner organisation sees a patient outside the PCNs it serves only once
   const careTeam = await h.app.inject({
     method: 'POST',
     url: '/fhir/CareTeam',
-    headers: { authorization: admin },
+    headers: { authorization: h.admin },
     payload: {
       resourceType: 'CareTeam',
       status: 'active',
@@ -63,12 +58,12 @@ test('a postcode is found with or without its space', async () => {
   const created = await h.app.inject({
     method: 'POST',
     url: '/fhir/Patient',
-    headers: { authorization: admin },
+    headers: { authorization: h.admin },
     payload: { resourceType: 'Patient', address: [{ postalCode: 'NR1 3SR' }], generalPractitioner: [{ identifier: { system: ODS, value: 'Z90101' } }] },
   });
   const id = created.json<{ id: string }>().id;
   for (const query of ['NR1 3SR', 'nr13sr', 'NR1']) {
-    const found = (await h.app.inject({ url: `/fhir/Patient?address-postalcode=${encodeURIComponent(query)}`, headers: { authorization: admin } })).json<{
+    const found = (await h.app.inject({ url: `/fhir/Patient?address-postalcode=${encodeURIComponent(query)}`, headers: { authorization: h.admin } })).json<{
       entry?: Array<{ resource: { id: string } }>;
     }>();
     assert.ok(

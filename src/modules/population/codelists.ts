@@ -51,7 +51,7 @@ function readCodeList(name: string): CodeList {
   const rows = url === txt ? tabRows(text) : csvRows(name, text);
   const terms = new Map<string, string>();
   rows.forEach(([code, term], index) => {
-    if (!SCTID.test(code)) throw new Error(`code list "${name}", row ${index + 1}: "${code}" is not a SNOMED CT id`);
+    if (!SCTID.test(code)) throw new Error(`code list "${name}", row ${index + 1}: "${code}" is not a SNOMED CT id (the list may hold Read codes; SOURCES.md names its system)`);
     if (!terms.has(code)) terms.set(code, term);
   });
   if (terms.size === 0) throw new Error(`code list "${name}": no codes`);

@@ -40,6 +40,12 @@ export interface FrailtyResult {
   /** The model's band, e.g. fit, mild, moderate, severe. */
   category: string;
   deficits: DeficitFinding[];
+  /**
+   * Deficits a value rule could not decide (a comparator straddling the threshold, a unit the rule does not
+   * read, a sex-specific threshold without a recorded sex) or uncoded medicines that may be distinct: not
+   * counted, and listed only when the band holds whether or not they count (otherwise the result is a refusal).
+   */
+  undetermined?: DeficitFinding[];
 }
 
 export interface SmrReason {

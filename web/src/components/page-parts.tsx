@@ -1,5 +1,6 @@
 import { Fragment, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from '../api.ts';
+import { formatDate } from '../format.ts';
 import { Link } from '../router.tsx';
 
 export interface Crumb {
@@ -120,5 +121,50 @@ export function FocusLink({ to, className, children }: { to: string; className?:
     >
       {children}
     </a>
+  );
+}
+
+/** One row of a membership history: the other side (a PCN or a practice), and the days it began and ended. */
+export interface MembershipRow {
+  href: string;
+  name: string;
+  code: string;
+  startDate: string;
+  endDate: string | null;
+  /** An open membership that a scheduled move begins later: not current yet. */
+  scheduled: boolean;
+}
+
+/**
+ * A membership history, as the PCN page and the practice page both show it: a heading and a table of who
+ * belonged where from when to when (an open row is scheduled or current), or a sentence when there is none.
+ */
+export function MembershipHistory(props: { heading: string; empty: string; label: string; column: string; current: string; rows: readonly MembershipRow[] }) {
+  const { heading, empty, label, column, current, rows } = props;
+  return (
+    <>
+      <h2>{heading}</h2>
+      {rows.length === 0 ? (
+        <p>{empty}</p>
+      ) : (
+        <TableRegion label={label}>
+          <table className="nhsuk-table">
+            <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">{label}</caption>
+            <TableHead headings={[column, 'From', 'To']} />
+            <tbody className="nhsuk-table__body">
+              {rows.map((row) => (
+                <tr className="nhsuk-table__row" key={`${row.code}-${row.startDate}`}>
+                  <td className="nhsuk-table__cell">
+                    <Link href={row.href}>{row.name}</Link> <span className="pcn-muted">({row.code})</span>
+                  </td>
+                  <td className="nhsuk-table__cell">{formatDate(row.startDate)}</td>
+                  <td className="nhsuk-table__cell">{row.endDate ? formatDate(row.endDate) : row.scheduled ? 'Scheduled' : current}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
+      )}
+    </>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, PARTNER_TYPES, type PartnerType, type PcnDetail } from '../api.ts';
 import { Confirmation, ErrorSummary, messageFor, SelectField, SubmitButton, TextField, useSubmit } from '../components/forms.tsx';
-import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, MembershipHistory, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { StatusTag } from '../components/status-tag.tsx';
 import { SummaryList } from '../components/summary-list.tsx';
 import { formatCount, formatDate, formatDateTime, formatRange, partnerTypeLabel } from '../format.ts';
@@ -62,7 +62,17 @@ function PcnDetails({ pcn, reload }: { pcn: PcnDetail; reload: () => Promise<voi
       <MemberPractices pcn={pcn} />
       <ScheduledMoves pcn={pcn} />
       <Partners pcn={pcn} />
-      <MembershipHistory pcn={pcn} />
+      <MembershipHistory
+        heading="Membership history"
+        empty="No membership history is recorded."
+        label={`Practices that have belonged to ${pcn.name}`}
+        column="Practice"
+        current="Current member"
+        rows={pcn.history.map((entry) => {
+          const scheduled = pcn.joining.some((p) => p.ods === entry.practiceOds && p.date === entry.startDate);
+          return { ...entry, href: `/practices/${encodeURIComponent(entry.practiceOds)}`, name: entry.practiceName, code: entry.practiceOds, scheduled };
+        })}
+      />
       <RecentChanges pcn={pcn} />
 
       {user?.role === 'pcn-manager' && !canChangePcn(user, pcn.code) && <p className="pcn-muted pcn-change">Only administrators and this PCN's own managers can change it.</p>}
@@ -175,37 +185,6 @@ function Partners({ pcn }: { pcn: PcnDetail }) {
           </section>
         ))}
       </div>
-    </>
-  );
-}
-
-function MembershipHistory({ pcn }: { pcn: PcnDetail }) {
-  return (
-    <>
-      <h2>Membership history</h2>
-      {pcn.history.length === 0 ? (
-        <p>No membership history is recorded.</p>
-      ) : (
-        <TableRegion label={`Practices that have belonged to ${pcn.name}`}>
-          <table className="nhsuk-table">
-            <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Practices that have belonged to {pcn.name}</caption>
-            <TableHead headings={['Practice', 'From', 'To']} />
-            <tbody className="nhsuk-table__body">
-              {pcn.history.map((entry) => (
-                <tr className="nhsuk-table__row" key={`${entry.practiceOds}-${entry.startDate}`}>
-                  <td className="nhsuk-table__cell">
-                    <Link href={`/practices/${encodeURIComponent(entry.practiceOds)}`}>{entry.practiceName}</Link> <span className="pcn-muted">({entry.practiceOds})</span>
-                  </td>
-                  <td className="nhsuk-table__cell">{formatDate(entry.startDate)}</td>
-                  <td className="nhsuk-table__cell">
-                    {entry.endDate ? formatDate(entry.endDate) : pcn.joining.some((p) => p.ods === entry.practiceOds && p.date === entry.startDate) ? 'Scheduled' : 'Current member'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableRegion>
-      )}
     </>
   );
 }

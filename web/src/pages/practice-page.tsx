@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { ApiError, ApiErrors, api, type MovePreview, type PcnChange, type PcnSummary, type PracticeDetail, type PracticeMove } from '../api.ts';
 import { Confirmation, DateField, emptyDate, ErrorSummary, isoFromParts, messageFor, partsOf, SelectField, SubmitButton, throwAll, useSubmit } from '../components/forms.tsx';
 import { statusLabel } from '../components/status-tag.tsx';
-import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, MembershipHistory } from '../components/page-parts.tsx';
 import { SummaryList } from '../components/summary-list.tsx';
 import { formatCount, formatDate, formatRange } from '../format.ts';
 import { Link } from '../router.tsx';
@@ -58,28 +58,20 @@ function PracticeDetails({ practice, reload }: { practice: PracticeDetail; reloa
         ]}
       />
 
-      <h2>PCN membership history</h2>
-      {practice.history.length === 0 ? (
-        <p>No PCN membership is recorded for this practice.</p>
-      ) : (
-        <TableRegion label={`PCNs ${practice.name} has belonged to`}>
-          <table className="nhsuk-table">
-            <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">PCNs {practice.name} has belonged to</caption>
-            <TableHead headings={['PCN', 'From', 'To']} />
-            <tbody className="nhsuk-table__body">
-              {practice.history.map((entry) => (
-                <tr className="nhsuk-table__row" key={`${entry.pcnCode}-${entry.startDate}`}>
-                  <td className="nhsuk-table__cell">
-                    <Link href={`/pcns/${encodeURIComponent(entry.pcnCode)}`}>{entry.pcnName}</Link> <span className="pcn-muted">({entry.pcnCode})</span>
-                  </td>
-                  <td className="nhsuk-table__cell">{formatDate(entry.startDate)}</td>
-                  <td className="nhsuk-table__cell">{entry.endDate ? formatDate(entry.endDate) : isScheduled(practice, entry.startDate) ? 'Scheduled' : 'Current'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableRegion>
-      )}
+      <MembershipHistory
+        heading="PCN membership history"
+        empty="No PCN membership is recorded for this practice."
+        label={`PCNs ${practice.name} has belonged to`}
+        column="PCN"
+        current="Current"
+        rows={practice.history.map((entry) => ({
+          ...entry,
+          href: `/pcns/${encodeURIComponent(entry.pcnCode)}`,
+          name: entry.pcnName,
+          code: entry.pcnCode,
+          scheduled: isScheduled(practice, entry.startDate),
+        }))}
+      />
 
       {canMove && !practice.move?.scheduled && <MovePracticeForm practice={practice} onMoved={changed} />}
     </>

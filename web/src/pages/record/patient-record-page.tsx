@@ -13,6 +13,7 @@ import { BreakGlass } from '../../components/record/break-glass.tsx';
 import { plainName } from '../../components/record/entries.ts';
 import { Allergies, CareTeams, latestWhatMatters, Measurements, Medicines, PatientBanner, Problems, WhatMattersToMe } from '../../components/record/record-sections.tsx';
 import { reasonGivenFor, rememberedBreakGlassReason } from '../../components/record/remembered-reason.ts';
+import { ProactiveCare } from '../../components/record/proactive-care.tsx';
 import { Timeline } from '../../components/record/timeline.tsx';
 import { FhirError, loadRecord, type PatientRecord } from '../../record-api.ts';
 import { useSession } from '../../session.ts';
@@ -112,6 +113,7 @@ export function PatientRecordPage({ id }: { id: string }) {
       <Medicines entries={entries} />
       <Allergies entries={entries} />
       <Measurements entries={entries} />
+      {!reason && <ProactiveCare key={`${entries.length}`} patientId={id} />}
       <div ref={timeline} className="pcn-timeline-anchor">
         <Confirmation message={added?.message ?? null} />
         <p>
