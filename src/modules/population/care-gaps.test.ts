@@ -99,7 +99,7 @@ describe('care gap: diabetes HbA1c', () => {
     assert.equal(status(gap('diabetes-hba1c', [diabetes, hba1c(58, '2026-06-01', { comparator: '<=' })])), 'closed since 2026-06-01');
     const straddling = gap('diabetes-hba1c', [diabetes, hba1c(59, '2026-06-01', { comparator: '<' })]);
     assert.ok(straddling && 'refused' in straddling);
-    assert.match(straddling.reason, /<59 on 2026-06-01 cannot be placed against <= 58/);
+    assert.match(straddling.reason, /HbA1c \(IFCC\) on 2026-06-01: the value <59 lies on both sides of <= 58/);
     assert.equal(status(gap('diabetes-hba1c', [diabetes, hba1c(6.5, '2026-06-01', { unit: '%' })])), 'refused');
   });
 

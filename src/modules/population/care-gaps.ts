@@ -10,7 +10,7 @@ import type { EntryType, PatientFacts, RecordEntry } from './facts.ts';
 import type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal } from './results.ts';
 import {
   activeOf,
-  addMonths,
+  monthsAfter,
   ageAt,
   type CodeSet,
   entriesOfType,
@@ -234,7 +234,7 @@ function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Voc
       const active = activeOf(index, set);
       if (active.length > 0) return { status: 'closed', since: latestDate(active), reason: `${set.name} active`, entries: active.map((hit) => evidence(hit, set)) };
       const lastIssue = latestDate(hitsOf(index, set).filter((hit) => isMedicine(hit.entry) && hit.entry.standing === 'active'));
-      const fellOut = lastIssue === undefined ? undefined : addMonths(lastIssue, index.vocabulary.activeMedicineMonths);
+      const fellOut = lastIssue === undefined ? undefined : monthsAfter(lastIssue, index.vocabulary.activeMedicineMonths);
       return { status: 'open', since: latest(registerSince, fellOut), reason: `no ${set.name.toLowerCase()} issued in the last ${index.vocabulary.activeMedicineMonths} months`, entries: [] };
     };
   }
@@ -303,7 +303,7 @@ function compileBloodPressure(spec: NonNullable<z.infer<typeof NumeratorSchema>[
     if (!target) return { refused: `no blood pressure target for age ${age}` };
     const { day, lastDay } = latestBloodPressureDays(index, systolic, diastolic, windowStart(index, months));
     if (day === undefined) {
-      return { status: 'open', since: latest(registerSince, lastDay === undefined ? undefined : addMonths(lastDay, months)), reason: `no blood pressure in the last ${months} months`, entries: [] };
+      return { status: 'open', since: latest(registerSince, lastDay === undefined ? undefined : monthsAfter(lastDay, months)), reason: `no blood pressure in the last ${months} months`, entries: [] };
     }
     const reading = { systolic: readingOn(index, systolic, day), diastolic: readingOn(index, diastolic, day) };
     const sys = readingMeets(systolic, reading.systolic, '<=', target.systolicAtMost);
@@ -344,7 +344,7 @@ function noReading(set: CodeSet, everWithValue: readonly Hit[], months: number, 
 /** The day the latest qualifying entry stopped counting: its date + the window (it counts while after as-of − window). */
 function fellOutOf(hits: readonly Hit[], months: number): string | undefined {
   const last = latestDate(hits);
-  return last === undefined ? undefined : addMonths(last, months);
+  return last === undefined ? undefined : monthsAfter(last, months);
 }
 
 function latest(a: string | undefined, b: string | undefined): string | undefined {

@@ -67,6 +67,24 @@ describe('structured medication review: active medicines', () => {
     assert.deepEqual(reasons([...nine, twoCodings]), []);
   });
 
+  it('refuses when uncoded medicines could make the tenth: one may be another medicine or a repeat', () => {
+    const nine = tenMedicines.slice(0, 9).map((code) => medicine(code, RECENT));
+    const uncoded: RecordEntry = { ...medicine(tenMedicines[0]!, RECENT), codes: [] };
+    const result = review([...nine, uncoded]);
+    assert.ok('refused' in result);
+    assert.match(result.reason, /polypharmacy: 9 distinct active medicines and 1 without a code/);
+    assert.deepEqual(
+      reasons(
+        tenMedicines
+          .slice(0, 8)
+          .map((code) => medicine(code, RECENT))
+          .concat(uncoded),
+      ),
+      [],
+      '8 and 1 uncoded cannot reach 10',
+    );
+  });
+
   it('counts a medicine issued within 6 months up to the as-of date: one day outside, after it, stopped or entered in error never counts', () => {
     const nine = tenMedicines.slice(0, 9).map((code) => medicine(code, RECENT));
     const tenth = tenMedicines[9]!;
@@ -166,7 +184,7 @@ describe('structured medication review: medicines associated with harm', () => {
     assert.deepEqual(reasons([doac, egfr(30, { comparator: '<' })]), ['doac-with-low-egfr']);
     const straddling = review([doac, egfr(31, { comparator: '<' })]);
     assert.ok('refused' in straddling);
-    assert.match(straddling.reason, /doac-with-low-egfr: eGFR <31 on 2026-10-01/);
+    assert.match(straddling.reason, /doac-with-low-egfr: eGFR on 2026-10-01: the value <31 lies on both sides of < 30/);
     const foreign = review([doac, egfr(29, { unit: 'mmol/L' })]);
     assert.ok('refused' in foreign && /mmol\/L/.test(foreign.reason));
     assert.deepEqual(reasons([doac, egfr(25, {}, '2025-12-04')]), [], 'the only eGFR is one day outside 12 months');

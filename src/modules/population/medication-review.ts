@@ -7,12 +7,13 @@
  */
 import { z } from 'zod';
 import type { PatientFacts } from './facts.ts';
+import { countMedicines } from './frailty-model.ts';
 import type { Evidence, FrailtyResult, Refusal, SmrReason, SmrResult } from './results.ts';
 import {
   activeOf,
   activeWithin,
   ageAt,
-  addMonths,
+  monthsAfter,
   type CodeSet,
   entryEvidence,
   evidence,
@@ -141,7 +142,7 @@ function compileCondition(condition: z.infer<typeof ConditionSchema>, words: Voc
     return (index) => {
       const issues = activeWithin(index, set, withinMonths);
       const dates = [...new Set(issues.map((hit) => hit.entry.date!))].sort();
-      const long = dates.length >= issuesAtLeast && addMonths(dates[0]!, spanMonths) <= dates[dates.length - 1]!;
+      const long = dates.length >= issuesAtLeast && monthsAfter(dates[0]!, spanMonths) <= dates[dates.length - 1]!;
       return long ? { holds: true, evidence: issues.map((hit) => evidence(hit, set)) } : FAILS;
     };
   }
@@ -203,9 +204,12 @@ export function reviewWith(rules: MedicationReviewRules, facts: PatientFacts, as
     reasons.push({ id: 'care-home', text: rules.careHome.text, entries: [evidence(latest, rules.careHome.register.diagnoses)] });
   }
 
-  const medicines = distinctActiveMedicines(index);
-  if (medicines.length >= rules.polypharmacy.atLeast) {
-    reasons.push({ id: 'polypharmacy', text: `${rules.polypharmacy.text} (${medicines.length})`, entries: medicines.map((entry) => entryEvidence(entry, rules.vocabulary.termOf)) });
+  // Distinct medicines counted as the eFI's polypharmacy counts them: issues sharing a code are one medicine.
+  const { distinct, uncoded } = countMedicines(index.activeMedicines);
+  if (distinct >= rules.polypharmacy.atLeast) {
+    reasons.push({ id: 'polypharmacy', text: `${rules.polypharmacy.text} (${distinct})`, entries: index.activeMedicines.map((entry) => entryEvidence(entry, rules.vocabulary.termOf)) });
+  } else if (distinct + uncoded >= rules.polypharmacy.atLeast) {
+    undetermined.push({ id: 'polypharmacy', reason: `${distinct} distinct active medicines and ${uncoded} without a code, which may or may not be others` });
   }
 
   if (frailty && 'refused' in frailty) undetermined.push({ id: 'severe-frailty', reason: `frailty not scored: ${frailty.reason}` });
@@ -236,14 +240,4 @@ function allOf(checks: readonly Check[], index: PatientIndex): Answer {
   const unknown = answers.find((answer) => answer.holds === 'unknown');
   if (unknown) return unknown;
   return { holds: true, evidence: answers.flatMap((answer) => (answer.holds === true ? answer.evidence : [])) };
-}
-
-/** Active medicines, one per product: an entry sharing a code with an earlier one (VMP and AMP codings, a repeat issue) is the same medicine. */
-function distinctActiveMedicines(index: PatientIndex): PatientIndex['activeMedicines'] {
-  const seen = new Set<string>();
-  return index.activeMedicines.filter((entry) => {
-    if (entry.codes.length === 0 || entry.codes.some((code) => seen.has(code))) return false;
-    for (const code of entry.codes) seen.add(code);
-    return true;
-  });
 }

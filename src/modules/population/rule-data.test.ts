@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addMonths, compareValue, compileVocabulary, hitsOf, indexPatient, readRuleFile, vocabulary, withinMonths } from './rule-data.ts';
-import { AS_OF, codeFor, condition, patient } from './test-patients.ts';
+import { compileVocabulary, hitsOf, indexPatient, monthsAfter, readingMeets, readRuleFile, vocabulary, withinMonths } from './rule-data.ts';
+import { AS_OF, codeFor, condition, observation, patient } from './test-patients.ts';
 
 describe('calendar months', () => {
-  it('counts whole months back and forward, a day past the month end landing on its last day', () => {
-    assert.equal(addMonths('2026-12-04', -12), '2025-12-04');
-    assert.equal(addMonths('2026-12-04', -6), '2026-06-04');
-    assert.equal(addMonths('2024-02-29', -12), '2023-02-28');
-    assert.equal(addMonths('2024-02-29', 48), '2028-02-29');
-    assert.equal(addMonths('2026-03-31', -1), '2026-02-28');
-    assert.equal(addMonths('2026-01-31', 1), '2026-02-28');
-    assert.equal(addMonths('2000-03-31', -1), '2000-02-29', '2000 is a leap year');
-    assert.equal(addMonths('1900-03-31', -1), '1900-02-28', '1900 is not');
-    assert.equal(addMonths('2026-01-15', -1), '2025-12-15');
+  it('counts whole months forward to the day an entry stops counting, a day past the month end landing on its last day', () => {
+    assert.equal(monthsAfter('2025-12-04', 12), '2026-12-04');
+    assert.equal(monthsAfter('2026-01-31', 1), '2026-02-28');
+    assert.equal(monthsAfter('2024-02-29', 12), '2025-02-28');
+    assert.equal(monthsAfter('2023-03-31', 11), '2024-02-29');
   });
 
   it('"within 12 months" is after as-of − 12 months and on or before as-of', () => {
@@ -24,18 +19,27 @@ describe('calendar months', () => {
   });
 });
 
-describe('values with comparators', () => {
-  it('answers only what every value in the interval answers alike', () => {
-    assert.equal(compareValue({ value: 29 }, '<', 30), true);
-    assert.equal(compareValue({ value: 30 }, '<', 30), false);
-    assert.equal(compareValue({ value: 30, comparator: '<' }, '<', 30), true, '<30 is below 30');
-    assert.equal(compareValue({ value: 30, comparator: '<=' }, '<', 30), 'unknown', '<=30 may be 30');
-    assert.equal(compareValue({ value: 31, comparator: '<' }, '<', 30), 'unknown');
-    assert.equal(compareValue({ value: 90, comparator: '>' }, '<', 30), false);
-    assert.equal(compareValue({ value: 30, comparator: '>=' }, '<', 30), false);
-    assert.equal(compareValue({ value: 58, comparator: '<=' }, '<=', 58), true);
-    assert.equal(compareValue({ value: 58, comparator: '>' }, '<=', 58), false);
-    assert.equal(compareValue({ value: 58, comparator: '>=' }, '<=', 58), 'unknown', '>=58 may be 58');
+describe('a reading against a threshold', () => {
+  const egfr = vocabulary().observations.get('egfr')!;
+  const reading = (...values: { value: number; comparator?: '<' | '<=' | '>' | '>='; unit?: string }[]) => ({
+    date: '2026-10-01',
+    hits: values.map((value) => ({ entry: observation('1011481000000105', '2026-10-01', value), code: '1011481000000105', value })),
+  });
+
+  it('meets when any value that day does; a comparator is decided only when its whole range falls on one side', () => {
+    assert.equal(readingMeets(egfr, reading({ value: 29 }), '<', 30).truth, true);
+    assert.equal(readingMeets(egfr, reading({ value: 30 }), '<', 30).truth, false);
+    assert.equal(readingMeets(egfr, reading({ value: 30, comparator: '<' }), '<', 30).truth, true);
+    assert.equal(readingMeets(egfr, reading({ value: 90, comparator: '>' }), '<', 30).truth, false);
+    assert.equal(readingMeets(egfr, reading({ value: 30, comparator: '<=' }), '<', 30).truth, 'unknown');
+    assert.equal(readingMeets(egfr, reading({ value: 30, comparator: '<=' }, { value: 25 }), '<', 30).truth, true, 'another value that day decides');
+  });
+
+  it('reads a value without a unit in the observation unit and refuses a foreign one', () => {
+    assert.equal(readingMeets(egfr, reading({ value: 25 }), '<', 30).truth, true);
+    const foreign = readingMeets(egfr, reading({ value: 25, unit: 'mmol/L' }), '<', 30);
+    assert.equal(foreign.truth, 'unknown');
+    assert.match(foreign.why ?? '', /eGFR on 2026-10-01: a value in mmol\/L/);
   });
 });
 

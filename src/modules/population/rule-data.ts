@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { codeList } from './codelists.ts';
 import { ageOn, type EntryValue, type PatientFacts, type RecordEntry } from './facts.ts';
+import { decideValue } from './frailty-model.ts';
 import type { Evidence } from './results.ts';
+import { monthsBefore, onRecordBy } from './windows.ts';
 
 const RULES_FOLDER = new URL('./rules/', import.meta.url);
 
@@ -293,19 +295,14 @@ export function lookup<T>(map: ReadonlyMap<string, T>, key: string, kind: string
 // ---------------------------------------------------------------------------------------------------------
 // Dates
 
-/** A calendar date `n` months from `day` (negative for earlier); a day past the month's end is its last day (29 Feb − 12 months = 28 Feb). */
-export function addMonths(day: string, months: number): string {
-  const index = Number(day.slice(0, 4)) * 12 + Number(day.slice(5, 7)) - 1 + months;
-  const year = Math.floor(index / 12);
-  const month = index - year * 12 + 1;
-  const d = Number(day.slice(8, 10));
-  const last = month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  return `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${Math.min(d, last) < 10 ? '0' : ''}${Math.min(d, last)}`;
+/** The date `months` calendar months after `day` (the day a window's entry stops counting), clamped as `monthsBefore` is. */
+export function monthsAfter(day: string, months: number): string {
+  return monthsBefore(day, -months);
 }
 
 /** "Within N months" of the as-of date: after asOf − N months and on or before asOf. */
 export function withinMonths(date: string, asOf: string, months: number): boolean {
-  return date > addMonths(asOf, -months) && date <= asOf;
+  return date > monthsBefore(asOf, months) && date <= asOf;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -353,13 +350,12 @@ export function indexPatient(facts: PatientFacts, asOf: string, words: Vocabular
   const hits: (Hit[] | undefined)[] = new Array(words.slotCount);
   const activeMedicines: RecordEntry[] = [];
   const starts = new Map<number, string>();
-  const activeFrom = addMonths(asOf, -words.activeMedicineMonths);
+  const activeFrom = monthsBefore(asOf, words.activeMedicineMonths);
   starts.set(words.activeMedicineMonths, activeFrom);
   const { slotsByCode } = words;
   for (const entry of facts.entries) {
-    const { date } = entry;
-    if (entry.standing === 'void' || date === undefined || date > asOf) continue;
-    if (entry.standing === 'active' && date > activeFrom && isMedicine(entry)) activeMedicines.push(entry);
+    if (!onRecordBy(entry, asOf)) continue;
+    if (entry.standing === 'active' && entry.date > activeFrom && isMedicine(entry)) activeMedicines.push(entry);
     for (const code of entry.codes) {
       const slots = slotsByCode.get(code);
       if (slots) addHit(hits, slots, entry.value ? { entry, code, value: entry.value } : { entry, code });
@@ -394,7 +390,7 @@ function addHit(hits: (Hit[] | undefined)[], slots: readonly number[], hit: Hit)
 export function entriesOfType(index: PatientIndex, type: RecordEntry['type']): readonly RecordEntry[] {
   let found = index.byType.get(type);
   if (found === undefined) {
-    found = index.facts.entries.filter((entry) => entry.type === type && entry.standing !== 'void' && entry.date !== undefined && entry.date <= index.asOf);
+    found = index.facts.entries.filter((entry) => entry.type === type && onRecordBy(entry, index.asOf));
     index.byType.set(type, found);
   }
   return found;
@@ -414,7 +410,7 @@ export function hitsOf(index: PatientIndex, set: CodeSet): readonly Hit[] {
 /** The first day that no longer counts for "within N months": as-of − N months (memoised per patient). */
 export function windowStart(index: PatientIndex, months: number): string {
   let start = index.starts.get(months);
-  if (start === undefined) index.starts.set(months, (start = addMonths(index.asOf, -months)));
+  if (start === undefined) index.starts.set(months, (start = monthsBefore(index.asOf, months)));
   return start;
 }
 
@@ -491,38 +487,6 @@ function registerStanding(index: PatientIndex, register: Register, diagnoses: re
 /** Three-valued answer: a rule over a value with a comparator may not be decidable. */
 export type Truth = true | false | 'unknown';
 
-/**
- * Whether a value satisfies `op threshold`, exactly: a plain value is compared; a value with a comparator
- * (`<15`) is an interval, and the answer is given only when every value in it gives the same one (`<15` is
- * below 30; `<31` is not known to be). Anything else is 'unknown', and the rule refuses rather than guess.
- */
-export function compareValue(value: EntryValue, op: '<' | '<=' | '>' | '>=', threshold: number): Truth {
-  const v = value.value;
-  if (!value.comparator) return op === '<' ? v < threshold : op === '<=' ? v <= threshold : op === '>' ? v > threshold : v >= threshold;
-  // The interval of possible values: [low, high] with open or closed ends.
-  const { low, lowOpen, high, highOpen } =
-    value.comparator === '<'
-      ? { low: Number.NEGATIVE_INFINITY, lowOpen: true, high: v, highOpen: true }
-      : value.comparator === '<='
-        ? { low: Number.NEGATIVE_INFINITY, lowOpen: true, high: v, highOpen: false }
-        : value.comparator === '>'
-          ? { low: v, lowOpen: true, high: Number.POSITIVE_INFINITY, highOpen: true }
-          : { low: v, lowOpen: false, high: Number.POSITIVE_INFINITY, highOpen: true };
-  const allBelow = (t: number, strict: boolean): boolean => (strict ? high < t || (high === t && highOpen) : high <= t);
-  const allAbove = (t: number, strict: boolean): boolean => (strict ? low > t || (low === t && lowOpen) : low >= t);
-  const holdsForAll = op === '<' ? allBelow(threshold, true) : op === '<=' ? allBelow(threshold, false) : op === '>' ? allAbove(threshold, true) : allAbove(threshold, false);
-  if (holdsForAll) return true;
-  const failsForAll = op === '<' ? allAbove(threshold, false) : op === '<=' ? allAbove(threshold, true) : op === '>' ? allBelow(threshold, false) : allBelow(threshold, true);
-  return failsForAll ? false : 'unknown';
-}
-
-/** A value's unit checked against the observation's accepted units; a value without one is read in the observation's own unit. */
-export function unitProblem(observation: Observation, hit: Hit): string | undefined {
-  const unit = hit.value?.unit;
-  if (unit === undefined || observation.units.includes(unit)) return undefined;
-  return `${observation.set.name} ${hit.entry.date} is in "${unit}", not ${observation.units.join(' or ')}`;
-}
-
 export interface LatestReading {
   date: string;
   hits: readonly Hit[];
@@ -538,22 +502,20 @@ export function latestReading(index: PatientIndex, observation: Observation, mon
 
 /**
  * Whether a reading meets `op threshold`: any value that day that does counts (QOF reads the lowest of a day's
- * blood pressures; for a renal or HbA1c threshold the same "any value that day" is the cautious reading). A
- * value in a foreign unit, or one whose comparator leaves the answer open, makes the answer unknown unless
- * another value that day already decides it.
+ * blood pressures; for a renal or HbA1c threshold the same "any value that day" is the cautious reading). Each
+ * value is decided as the eFI's value rules decide theirs (`decideValue`): a value with a comparator only when
+ * every value it allows falls on one side; a unit the observation does not accept is not read (a value without a
+ * unit is read in the observation's own). An undecidable value makes the answer unknown unless another value
+ * that day already decides it.
  */
 export function readingMeets(observation: Observation, reading: LatestReading, op: '<' | '<=' | '>' | '>=', threshold: number): { truth: Truth; why?: string; hits: readonly Hit[] } {
+  const rule = { comparator: op, threshold, units: observation.units, unitless: true };
   let unknown: string | undefined;
   const meeting: Hit[] = [];
   for (const hit of reading.hits) {
-    const problem = unitProblem(observation, hit);
-    if (problem) {
-      unknown ??= problem;
-      continue;
-    }
-    const truth = compareValue(hit.value!, op, threshold);
-    if (truth === true) meeting.push(hit);
-    else if (truth === 'unknown') unknown ??= `${observation.set.name} ${hit.value!.comparator}${hit.value!.value} on ${hit.entry.date} cannot be placed against ${op} ${threshold}`;
+    const answer = decideValue(rule, hit.value!, undefined);
+    if (answer === true) meeting.push(hit);
+    else if (typeof answer === 'string') unknown ??= `${observation.set.name} on ${hit.entry.date}: ${answer}`;
   }
   if (meeting.length > 0) return { truth: true, hits: meeting };
   return unknown ? { truth: 'unknown', why: unknown, hits: [] } : { truth: false, hits: reading.hits };
