@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 import { compileCareGaps, findCareGaps } from './care-gaps.ts';
 import type { PatientFacts, RecordEntry } from './facts.ts';
 import type { CareGapFinding, FrailtyResult, Refusal } from './results.ts';
-import { readRuleFile } from './rule-data.ts';
-import { AS_OF, bloodPressure, codeFor, condition, medicine, observation, patient } from './test-patients.ts';
+import { AS_OF, bloodPressure, codeFor, condition, medicine, observation, patient, ruleJson } from './test-patients.ts';
 
 const AF = codeFor('pcd-afib_cod', /^Atrial fibrillation$/);
 const HYPERTENSION = codeFor('pcd-hyp_cod', /^Essential hypertension$/);
@@ -222,13 +221,13 @@ describe('care gaps: explanations and the rule file', () => {
   });
 
   it('ships at least 8 gaps and refuses a malformed one, naming the file and the gap', () => {
-    const shipped = readRuleFile('care-gaps.json', (json) => json) as { gaps: { id: string; numerator: object; register: object }[] };
+    const shipped = ruleJson('care-gaps.json') as { gaps: { id: string; numerator: object; register: object }[] };
     assert.ok(shipped.gaps.length >= 8);
     const broken = structuredClone(shipped);
     broken.gaps[3]!.numerator = { event: 'copdReview' };
-    assert.throws(() => compileCareGaps(broken, 'care-gaps.json'), /rules\/care-gaps\.json: gaps\.3 \(rule "copd-review"\)\.numerator: an event numerator needs withinMonths/);
+    assert.throws(() => compileCareGaps(broken, 'rules/care-gaps.json'), /care gaps rules\/care-gaps\.json, gap "copd-review" \(gaps\[3\]\.numerator\): an event numerator needs withinMonths/);
     const unknownRegister = structuredClone(shipped);
     unknownRegister.gaps[1]!.register = { code: 'diabetic' };
-    assert.throws(() => compileCareGaps(unknownRegister, 'care-gaps.json'), /rules\/care-gaps\.json: gap "diabetes-hba1c": no register "diabetic"/);
+    assert.throws(() => compileCareGaps(unknownRegister, 'rules/care-gaps.json'), /care gaps rules\/care-gaps\.json, gap "diabetes-hba1c": no register "diabetic"/);
   });
 });

@@ -30,8 +30,9 @@ import {
   type PatientIndex,
   type Register,
   readingMeets,
+  type Fail,
+  failIn,
   readRuleFile,
-  ruleFileError,
   ruleList,
   type Truth,
   uniqueEvidence,
@@ -40,8 +41,10 @@ import {
   windowStart,
   within,
 } from './rule-data.ts';
+import { parseRuleFile, type RuleFileKind } from './rule-file.ts';
 
 const MONTHS = z.number().int().positive();
+const KIND: RuleFileKind = { kind: 'care gaps', items: 'gaps', item: 'gap' };
 const ENTRY_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'MedicationStatement', 'Procedure', 'Encounter', 'CarePlan', 'CareTeam'] as const;
 
 const NumeratorSchema = z
@@ -131,15 +134,14 @@ export interface CareGapRules {
 
 /** Checks and compiles a care-gap rule file; an error names the file and the gap. */
 export function compileCareGaps(json: unknown, file: string, words: Vocabulary = vocabulary()): CareGapRules {
-  const parsed = CareGapsSchema.safeParse(json);
-  if (!parsed.success) throw ruleFileError(file, json, parsed.error);
-  return { version: parsed.data.version, vocabulary: words, gaps: parsed.data.gaps.map((gap) => compileGap(gap, words, `rules/${file}: gap "${gap.id}"`)) };
+  const rules = parseRuleFile(json, CareGapsSchema, file, KIND);
+  return { version: rules.version, vocabulary: words, gaps: rules.gaps.map((gap) => compileGap(gap, words, failIn(KIND, file, gap.id))) };
 }
 
-function compileGap(gap: z.infer<typeof GapSchema>, words: Vocabulary, where: string): CompiledGap {
-  const exclusions = gap.exclusions.map((exclusion) => ({ set: lookup(words.events, exclusion.event, 'event', where), months: exclusion.withinMonths }));
-  const admitRegister = compileRegister(gap.register, words, where);
-  const denominator = compileDenominator(gap.denominator, words, where);
+function compileGap(gap: z.infer<typeof GapSchema>, words: Vocabulary, fail: Fail): CompiledGap {
+  const exclusions = gap.exclusions.map((exclusion) => ({ set: lookup(words.events, exclusion.event, 'event', fail), months: exclusion.withinMonths }));
+  const admitRegister = compileRegister(gap.register, words, fail);
+  const denominator = compileDenominator(gap.denominator, words, fail);
   return {
     id: gap.id,
     name: gap.name,
@@ -150,14 +152,14 @@ function compileGap(gap: z.infer<typeof GapSchema>, words: Vocabulary, where: st
       if (inDenominator === true) return admitted;
       return inDenominator === false ? null : inDenominator;
     },
-    numerator: compileNumerator(gap.numerator, words, where),
+    numerator: compileNumerator(gap.numerator, words, fail),
     excluded: (index) => exclusions.some(({ set, months }) => within(index, set, months).length > 0),
   };
 }
 
-function compileRegister(register: z.infer<typeof GapSchema>['register'], words: Vocabulary, where: string): CompiledGap['admit'] {
+function compileRegister(register: z.infer<typeof GapSchema>['register'], words: Vocabulary, fail: Fail): CompiledGap['admit'] {
   if ('code' in register) {
-    const found: Register = lookup(words.registers, register.code, 'register', where);
+    const found: Register = lookup(words.registers, register.code, 'register', fail);
     return (index) => {
       const standing = onRegister(index, found);
       if (!standing) return null;
@@ -174,9 +176,9 @@ function compileRegister(register: z.infer<typeof GapSchema>['register'], words:
 }
 
 /** True (in the denominator), false (not), or a refusal reason. */
-function compileDenominator(denominator: z.infer<typeof GapSchema>['denominator'], words: Vocabulary, where: string): (index: PatientIndex) => boolean | string {
+function compileDenominator(denominator: z.infer<typeof GapSchema>['denominator'], words: Vocabulary, fail: Fail): (index: PatientIndex) => boolean | string {
   const { ageAtLeast, ageBelow, cha2ds2vasc } = denominator;
-  const score = cha2ds2vasc ? compileChadsVasc(cha2ds2vasc, words, where) : undefined;
+  const score = cha2ds2vasc ? compileChadsVasc(cha2ds2vasc, words, fail) : undefined;
   return (index) => {
     if (ageAtLeast !== undefined || ageBelow !== undefined || score) {
       const age = ageAt(index);
@@ -192,14 +194,14 @@ function compileDenominator(denominator: z.infer<typeof GapSchema>['denominator'
  * stroke/TIA 2, vascular disease 1, female 1. A component the record cannot give (no vascular-disease list; sex
  * not male or female) is a range; the score decides only when the whole range falls on one side of the cut-off.
  */
-function compileChadsVasc(spec: NonNullable<z.infer<typeof GapSchema>['denominator']['cha2ds2vasc']>, words: Vocabulary, where: string): (index: PatientIndex) => boolean | string {
+function compileChadsVasc(spec: NonNullable<z.infer<typeof GapSchema>['denominator']['cha2ds2vasc']>, words: Vocabulary, fail: Fail): (index: PatientIndex) => boolean | string {
   const points: [Register, number][] = [
-    [lookup(words.registers, spec.heartFailure, 'register', where), 1],
-    [lookup(words.registers, spec.hypertension, 'register', where), 1],
-    [lookup(words.registers, spec.diabetes, 'register', where), 1],
-    [lookup(words.registers, spec.strokeOrTia, 'register', where), 2],
+    [lookup(words.registers, spec.heartFailure, 'register', fail), 1],
+    [lookup(words.registers, spec.hypertension, 'register', fail), 1],
+    [lookup(words.registers, spec.diabetes, 'register', fail), 1],
+    [lookup(words.registers, spec.strokeOrTia, 'register', fail), 2],
   ];
-  const vascular = spec.vascularDisease === null ? null : lookup(words.registers, spec.vascularDisease, 'register', where);
+  const vascular = spec.vascularDisease === null ? null : lookup(words.registers, spec.vascularDisease, 'register', fail);
   return (index) => {
     const age = ageAt(index)!;
     let low = age >= 75 ? 2 : age >= 65 ? 1 : 0;
@@ -227,9 +229,9 @@ function compileChadsVasc(spec: NonNullable<z.infer<typeof GapSchema>['denominat
   };
 }
 
-function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Vocabulary, where: string): CompiledGap['numerator'] {
+function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Vocabulary, fail: Fail): CompiledGap['numerator'] {
   if (numerator.medicine !== undefined) {
-    const set = lookup(words.medicines, numerator.medicine, 'medicine class', where);
+    const set = lookup(words.medicines, numerator.medicine, 'medicine class', fail);
     return ({ index, registerSince }) => {
       const active = activeOf(index, set);
       if (active.length > 0) return { status: 'closed', since: latestDate(active), reason: `${set.name} active`, entries: active.map((hit) => evidence(hit, set)) };
@@ -239,7 +241,7 @@ function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Voc
     };
   }
   if (numerator.event !== undefined) {
-    const set = lookup(words.events, numerator.event, 'event', where);
+    const set = lookup(words.events, numerator.event, 'event', fail);
     const months = numerator.withinMonths!;
     return ({ index, registerSince }) => {
       if (set.missing) return { refused: `${set.name}: ${set.missing}` };
@@ -250,7 +252,7 @@ function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Voc
   }
   if (numerator.latestValue) {
     const { withinMonths: months, atMost } = numerator.latestValue;
-    const observation = lookup(words.observations, numerator.latestValue.observation, 'observation', where);
+    const observation = lookup(words.observations, numerator.latestValue.observation, 'observation', fail);
     return ({ index, registerSince }) => {
       const reading = latestReading(index, observation, months);
       if (!reading)
@@ -268,7 +270,7 @@ function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Voc
         : { status: 'open', since: reading.date, reason: `${observation.set.name} above ${atMost} on ${reading.date}`, entries };
     };
   }
-  if (numerator.bloodPressure) return compileBloodPressure(numerator.bloodPressure, words, where);
+  if (numerator.bloodPressure) return compileBloodPressure(numerator.bloodPressure, words, fail);
   const types = numerator.activeEntries! as readonly EntryType[];
   return ({ index }) => {
     const found = types.map((type) => entriesOfType(index, type).filter((entry) => entry.standing === 'active'));
@@ -293,9 +295,9 @@ function compileNumerator(numerator: z.infer<typeof NumeratorSchema>, words: Voc
   };
 }
 
-function compileBloodPressure(spec: NonNullable<z.infer<typeof NumeratorSchema>['bloodPressure']>, words: Vocabulary, where: string): CompiledGap['numerator'] {
-  const systolic = lookup(words.observations, 'systolic', 'observation', where);
-  const diastolic = lookup(words.observations, 'diastolic', 'observation', where);
+function compileBloodPressure(spec: NonNullable<z.infer<typeof NumeratorSchema>['bloodPressure']>, words: Vocabulary, fail: Fail): CompiledGap['numerator'] {
+  const systolic = lookup(words.observations, 'systolic', 'observation', fail);
+  const diastolic = lookup(words.observations, 'diastolic', 'observation', fail);
   const months = spec.withinMonths;
   return ({ index, registerSince }) => {
     const age = ageAt(index)!;
@@ -356,7 +358,7 @@ function latest(a: string | undefined, b: string | undefined): string | undefine
 let shipped: CareGapRules | undefined;
 
 function shippedRules(): CareGapRules {
-  return (shipped ??= readRuleFile('care-gaps.json', (json, file) => compileCareGaps(json, file)));
+  return (shipped ??= (({ json, file }) => compileCareGaps(json, file))(readRuleFile('care-gaps.json', KIND)));
 }
 
 /** The care gaps of a patient on a date: only the gaps whose register and denominator hold them, each open, closed or refused. */

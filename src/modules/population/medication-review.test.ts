@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import type { RecordEntry } from './facts.ts';
 import { compileMedicationReview, reviewMedicines } from './medication-review.ts';
 import type { FrailtyResult, Refusal, SmrResult } from './results.ts';
-import { readRuleFile } from './rule-data.ts';
-import { AS_OF, codeFor, condition, medicine, observation, patient } from './test-patients.ts';
+
+import { AS_OF, codeFor, condition, medicine, observation, patient, ruleJson } from './test-patients.ts';
 
 const NSAID = codeFor('pincer-nsaid', /^Ibuprofen 400mg tablets$/);
 const NSAID_EYE_DROPS = codeFor('pincer-nsaid', /eye drops/);
@@ -220,7 +220,7 @@ describe('structured medication review: care home and frailty', () => {
 });
 
 describe('medication review rule file', () => {
-  const shipped = readRuleFile('medication-review.json', (json) => json) as { harmRules: { id: string; when: object[] }[] };
+  const shipped = ruleJson('medication-review.json') as { harmRules: { id: string; when: object[] }[] };
 
   it('ships at least 12 harm rules', () => {
     assert.ok(shipped.harmRules.length >= 12);
@@ -230,15 +230,18 @@ describe('medication review rule file', () => {
     const broken = structuredClone(shipped);
     broken.harmRules[1]!.when = [{ medicine: 'nsaid', register: 'dementia' }];
     assert.throws(
-      () => compileMedicationReview(broken, 'medication-review.json'),
-      /rules\/medication-review\.json: harmRules\.1 \(rule "nsaid-over-65-without-gastroprotection"\)\.when\.0: a condition has exactly one of/,
+      () => compileMedicationReview(broken, 'rules/medication-review.json'),
+      /medication review rules\/medication-review\.json, rule "nsaid-over-65-without-gastroprotection" \(harmRules\[1\]\.when\[0\]\): a condition has exactly one of/,
     );
     const unknownClass = structuredClone(shipped);
     unknownClass.harmRules[0]!.when = [{ medicine: 'nsaids' }];
-    assert.throws(() => compileMedicationReview(unknownClass, 'medication-review.json'), /rules\/medication-review\.json: rule "nsaid-with-oral-anticoagulant": no medicine class "nsaids"/);
+    assert.throws(
+      () => compileMedicationReview(unknownClass, 'rules/medication-review.json'),
+      /medication review rules\/medication-review\.json, rule "nsaid-with-oral-anticoagulant": no medicine class "nsaids"/,
+    );
     const twice = structuredClone(shipped);
     twice.harmRules[1]!.id = twice.harmRules[0]!.id;
-    assert.throws(() => compileMedicationReview(twice, 'medication-review.json'), /rule id "nsaid-with-oral-anticoagulant" is used twice/);
+    assert.throws(() => compileMedicationReview(twice, 'rules/medication-review.json'), /rule id "nsaid-with-oral-anticoagulant" is used twice/);
   });
 });
 

@@ -27,15 +27,18 @@ import {
   type PatientIndex,
   type Register,
   readingMeets,
+  type Fail,
+  failIn,
   readRuleFile,
-  ruleFileError,
   ruleList,
   uniqueEvidence,
   type Vocabulary,
   vocabulary,
 } from './rule-data.ts';
+import { parseRuleFile, type RuleFileKind } from './rule-file.ts';
 
 const MONTHS = z.number().int().positive();
+const KIND: RuleFileKind = { kind: 'medication review', items: 'harmRules', item: 'rule' };
 
 /** One condition of a harm rule: exactly one key. */
 const ConditionSchema = z
@@ -100,36 +103,33 @@ const FAILS: Answer = { holds: false };
 
 /** Checks and compiles a medication-review rule file; an error names the file and the rule. */
 export function compileMedicationReview(json: unknown, file: string, words: Vocabulary = vocabulary()): MedicationReviewRules {
-  const parsed = MedicationReviewSchema.safeParse(json);
-  if (!parsed.success) throw ruleFileError(file, json, parsed.error);
-  const rules = parsed.data;
-  const where = (id: string): string => `rules/${file}: rule "${id}"`;
+  const rules = parseRuleFile(json, MedicationReviewSchema, file, KIND);
   return {
     version: rules.version,
-    careHome: { register: lookup(words.registers, rules.careHome.register, 'register', `rules/${file}: careHome`), text: rules.careHome.text },
+    careHome: { register: lookup(words.registers, rules.careHome.register, 'register', failIn(KIND, file, 'careHome')), text: rules.careHome.text },
     polypharmacy: rules.polypharmacy,
     frailty: { categories: new Set(rules.frailty.categories), text: rules.frailty.text },
-    harmRules: rules.harmRules.map((rule) => ({ id: rule.id, text: rule.text, checks: rule.when.map((condition) => compileCondition(condition, words, where(rule.id))) })),
+    harmRules: rules.harmRules.map((rule) => ({ id: rule.id, text: rule.text, checks: rule.when.map((condition) => compileCondition(condition, words, failIn(KIND, file, rule.id))) })),
     vocabulary: words,
   };
 }
 
-function compileCondition(condition: z.infer<typeof ConditionSchema>, words: Vocabulary, where: string): Check {
+function compileCondition(condition: z.infer<typeof ConditionSchema>, words: Vocabulary, fail: Fail): Check {
   if (condition.medicine !== undefined) {
-    const set = lookup(words.medicines, condition.medicine, 'medicine class', where);
+    const set = lookup(words.medicines, condition.medicine, 'medicine class', fail);
     return (index) => {
       const hits = activeOf(index, set);
       return hits.length > 0 ? { holds: true, evidence: hits.map((hit) => evidence(hit, set)) } : FAILS;
     };
   }
   if (condition.noMedicine !== undefined) {
-    const set = lookup(words.medicines, condition.noMedicine, 'medicine class', where);
+    const set = lookup(words.medicines, condition.noMedicine, 'medicine class', fail);
     const months = condition.withinMonths;
     return (index) => (activeWithin(index, set, months ?? index.vocabulary.activeMedicineMonths).length > 0 ? FAILS : HOLDS_NOTHING);
   }
   if (condition.distinctMedicines) {
     const { atLeast } = condition.distinctMedicines;
-    const set = lookup(words.medicines, condition.distinctMedicines.class, 'medicine class', where);
+    const set = lookup(words.medicines, condition.distinctMedicines.class, 'medicine class', fail);
     return (index) => {
       const hits = activeOf(index, set);
       const names = new Set(hits.map((hit) => medicineName(set, hit)));
@@ -138,7 +138,7 @@ function compileCondition(condition: z.infer<typeof ConditionSchema>, words: Voc
   }
   if (condition.longTermMedicine) {
     const { withinMonths, issuesAtLeast, spanMonths } = condition.longTermMedicine;
-    const set = lookup(words.medicines, condition.longTermMedicine.class, 'medicine class', where);
+    const set = lookup(words.medicines, condition.longTermMedicine.class, 'medicine class', fail);
     return (index) => {
       const issues = activeWithin(index, set, withinMonths);
       const dates = [...new Set(issues.map((hit) => hit.entry.date!))].sort();
@@ -155,14 +155,14 @@ function compileCondition(condition: z.infer<typeof ConditionSchema>, words: Voc
     };
   }
   if (condition.register !== undefined) {
-    const register = lookup(words.registers, condition.register, 'register', where);
+    const register = lookup(words.registers, condition.register, 'register', fail);
     return (index) => {
       const standing = onRegister(index, register);
       return standing ? { holds: true, evidence: standing.entries.map((hit) => evidence(hit, register.diagnoses)) } : FAILS;
     };
   }
   const { observation: key, withinMonths, below } = condition.latestValue!;
-  const observation: Observation = lookup(words.observations, key, 'observation', where);
+  const observation: Observation = lookup(words.observations, key, 'observation', fail);
   return (index) => {
     const reading = latestReading(index, observation, withinMonths);
     if (!reading) return FAILS;
@@ -185,7 +185,7 @@ function medicineName(set: CodeSet, hit: Hit): string {
 let shipped: MedicationReviewRules | undefined;
 
 function shippedRules(): MedicationReviewRules {
-  return (shipped ??= readRuleFile('medication-review.json', (json, file) => compileMedicationReview(json, file)));
+  return (shipped ??= (({ json, file }) => compileMedicationReview(json, file))(readRuleFile('medication-review.json', KIND)));
 }
 
 /** The SMR priority of a patient on a date, with every reason's entries; refused when the priority rests on a reason that cannot be answered. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileVocabulary, hitsOf, indexPatient, monthsAfter, readingMeets, readRuleFile, vocabulary, withinMonths } from './rule-data.ts';
-import { AS_OF, codeFor, condition, observation, patient } from './test-patients.ts';
+import { compileVocabulary, hitsOf, indexPatient, monthsAfter, readingMeets, vocabulary, withinMonths } from './rule-data.ts';
+import { AS_OF, codeFor, condition, observation, patient, ruleJson } from './test-patients.ts';
 
 describe('calendar months', () => {
   it('counts whole months forward to the day an entry stops counting, a day past the month end landing on its last day', () => {
@@ -44,8 +44,8 @@ describe('a reading against a threshold', () => {
 });
 
 describe('the vocabulary', () => {
-  const definitions = readRuleFile('definitions.json', (json) => json) as Record<string, Record<string, Record<string, unknown>>>;
-  const additions = readRuleFile('codelist-additions.json', (json) => json) as { additions: Record<string, Record<string, unknown>> };
+  const definitions = ruleJson('definitions.json') as Record<string, Record<string, Record<string, unknown>>>;
+  const additions = ruleJson('codelist-additions.json') as { additions: Record<string, Record<string, unknown>> };
 
   it('compiles the shipped files: term filters drop the forms a class must not hold', () => {
     const words = vocabulary();
@@ -59,15 +59,18 @@ describe('the vocabulary', () => {
   it('refuses a definition naming an unknown list, a filter leaving no codes, or an empty addition that does not say why', () => {
     const unknownList = structuredClone(definitions);
     unknownList.medicines!.nsaid!.lists = ['pincer-nsaids'];
-    assert.throws(() => compileVocabulary(unknownList, 'definitions.json', additions, 'codelist-additions.json'), /rules\/definitions\.json: medicines\.nsaid: code list "pincer-nsaids"/);
+    assert.throws(
+      () => compileVocabulary(unknownList, 'rules/definitions.json', additions, 'rules/codelist-additions.json'),
+      /rule vocabulary rules\/definitions\.json, entry "medicines\.nsaid": code list "pincer-nsaids"/,
+    );
     const emptied = structuredClone(definitions);
     emptied.medicines!.nsaid!.excludeTerms = '.';
-    assert.throws(() => compileVocabulary(emptied, 'definitions.json', additions, 'codelist-additions.json'), /medicines\.nsaid: no codes left/);
+    assert.throws(() => compileVocabulary(emptied, 'rules/definitions.json', additions, 'rules/codelist-additions.json'), /entry "medicines\.nsaid": no codes left/);
     const silent = structuredClone(additions);
     delete silent.additions['smi-physical-health-check']!.notFound;
     assert.throws(
-      () => compileVocabulary(definitions, 'definitions.json', silent, 'codelist-additions.json'),
-      /rules\/codelist-additions\.json: additions\.smi-physical-health-check: has no codes and does not say why/,
+      () => compileVocabulary(definitions, 'rules/definitions.json', silent, 'rules/codelist-additions.json'),
+      /code list additions rules\/codelist-additions\.json \(additions\.smi-physical-health-check\): has no codes and does not say why/,
     );
   });
 

@@ -5,43 +5,32 @@
  * (where a list mixes forms). Everything is compiled once at load into one map code → code sets, so a patient
  * is indexed in one pass over their entries and every rule reads the index.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { codeList } from './codelists.ts';
 import { ageOn, type EntryValue, type PatientFacts, type RecordEntry } from './facts.ts';
 import { decideValue } from './frailty-model.ts';
 import type { Evidence } from './results.ts';
+import { codeListFor, parseRuleFile, type RuleFileKind, readRuleJson, ruleFileError, ruleFileName } from './rule-file.ts';
 import { monthsBefore, onRecordBy } from './windows.ts';
 
 const RULES_FOLDER = new URL('./rules/', import.meta.url);
 
-/** A rule file's JSON, read and checked; any error names the file (and, through the schema's path, the rule). */
-export function readRuleFile<T>(file: string, parse: (json: unknown, file: string) => T): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(new URL(file, RULES_FOLDER), 'utf8'));
-  } catch (error) {
-    throw new Error(`rules/${file}: ${(error as Error).message}`);
-  }
-  return parse(json, file);
+/** A rule file of rules/ as JSON (errors name it). */
+export function readRuleFile(name: string, kind: RuleFileKind): { json: unknown; file: string } {
+  const url = new URL(name, RULES_FOLDER);
+  return { json: readRuleJson(url, kind), file: ruleFileName(url) };
 }
 
-/** zod's first issues as one line: `rules/FILE: PATH: message`, the path naming the rule by its id where it has one. */
-export function ruleFileError(file: string, json: unknown, error: z.ZodError): Error {
-  const lines = error.issues.slice(0, 3).map((issue) => `${describePath(json, issue.path)}: ${issue.message}`);
-  return new Error(`rules/${file}: ${lines.join('; ')}`);
+/** How a rule names what fails in it: an error naming the rule file and the rule. */
+export type Fail = (message: string) => never;
+
+export function failIn(kind: RuleFileKind, file: string, item?: string): Fail {
+  return (message) => {
+    throw ruleFileError(kind, file, item, message);
+  };
 }
 
-function describePath(json: unknown, path: readonly PropertyKey[]): string {
-  const parts: string[] = [];
-  let node: unknown = json;
-  for (const key of path) {
-    node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
-    const id = node !== null && typeof node === 'object' ? (node as { id?: unknown }).id : undefined;
-    parts.push(typeof id === 'string' ? `${String(key)} (rule "${id}")` : String(key));
-  }
-  return parts.join('.') || '(file)';
-}
+const VOCABULARY: RuleFileKind = { kind: 'rule vocabulary', items: 'entries', item: 'entry' };
+const ADDITIONS: RuleFileKind = { kind: 'code list additions', items: 'additions', item: 'addition' };
 
 // ---------------------------------------------------------------------------------------------------------
 // Schemas
@@ -201,31 +190,21 @@ interface SetSource {
 
 /** Checks and compiles definitions.json (with the additions) into the vocabulary; errors name the file and entry. */
 export function compileVocabulary(json: unknown, file: string, additionsJson: unknown, additionsFile: string): Vocabulary {
-  const parsedAdditions = AdditionsSchema.safeParse(additionsJson);
-  if (!parsedAdditions.success) throw ruleFileError(additionsFile, additionsJson, parsedAdditions.error);
-  const parsed = DefinitionsSchema.safeParse(json);
-  if (!parsed.success) throw ruleFileError(file, json, parsed.error);
-  const definitions = parsed.data;
-  const additions = parsedAdditions.data.additions;
+  const additions = parseRuleFile(additionsJson, AdditionsSchema, additionsFile, ADDITIONS).additions;
+  const definitions = parseRuleFile(json, DefinitionsSchema, file, VOCABULARY);
 
   const sets: CodeSet[] = [];
   const allTerms = new Map<string, string>();
   const compile = (key: string, source: SetSource): CodeSet => {
-    const where = `rules/${file}: ${key}`;
+    const fail = failIn(VOCABULARY, file, key);
     const terms = new Map<string, string>();
     const missing: string[] = [];
     for (const name of source.lists) {
-      let list: ReturnType<typeof codeList>;
-      try {
-        list = codeList(name);
-      } catch (error) {
-        throw new Error(`${where}: ${(error as Error).message}`);
-      }
+      const list = codeListFor(name, fail);
       for (const [code, term] of list.terms) if (!terms.has(code)) terms.set(code, term);
     }
     for (const name of source.additions) {
-      const addition = additions[name];
-      if (!addition) throw new Error(`${where}: no addition "${name}" in rules/${additionsFile}`);
+      const addition = additions[name] ?? fail(`no addition "${name}" in ${additionsFile}`);
       if (addition.notFound) missing.push(addition.notFound);
       for (const { code, term } of addition.codes) if (!terms.has(code)) terms.set(code, term);
     }
@@ -235,7 +214,7 @@ export function compileVocabulary(json: unknown, file: string, additionsJson: un
     for (const [code, term] of [...terms]) {
       if ((include && !include.test(term)) || exclude?.test(term)) terms.delete(code);
     }
-    if (terms.size === 0 && missing.length === 0) throw new Error(`${where}: no codes left (check its lists and term filters)`);
+    if (terms.size === 0 && missing.length === 0) fail('no codes left (check its lists and term filters)');
     const set: CodeSet = { slot: sets.length, key, name: source.name, terms, ...(terms.size === 0 ? { missing: missing.join('; ') } : {}) };
     sets.push(set);
     return set;
@@ -277,19 +256,15 @@ let shipped: Vocabulary | undefined;
 
 /** The shipped vocabulary (rules/definitions.json with rules/codelist-additions.json), compiled once. */
 export function vocabulary(): Vocabulary {
-  return (shipped ??= compileVocabulary(
-    readRuleFile('definitions.json', (json) => json),
-    'definitions.json',
-    readRuleFile('codelist-additions.json', (json) => json),
-    'codelist-additions.json',
-  ));
+  if (shipped) return shipped;
+  const definitions = readRuleFile('definitions.json', VOCABULARY);
+  const additions = readRuleFile('codelist-additions.json', ADDITIONS);
+  return (shipped = compileVocabulary(definitions.json, definitions.file, additions.json, additions.file));
 }
 
-/** The vocabulary's key for a set a rule names, or an error naming the rule file and rule. */
-export function lookup<T>(map: ReadonlyMap<string, T>, key: string, kind: string, where: string): T {
-  const found = map.get(key);
-  if (!found) throw new Error(`${where}: no ${kind} "${key}" in rules/definitions.json (known: ${[...map.keys()].join(', ')})`);
-  return found;
+/** What a rule names from the vocabulary, or an error naming the rule file and rule. */
+export function lookup<T>(map: ReadonlyMap<string, T>, key: string, kind: string, fail: Fail): T {
+  return map.get(key) ?? fail(`no ${kind} "${key}" in rules/definitions.json (known: ${[...map.keys()].join(', ')})`);
 }
 
 // ---------------------------------------------------------------------------------------------------------

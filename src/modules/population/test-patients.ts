@@ -2,6 +2,7 @@
  * Hand-built patients for the rule tests: entries are made from a published list's code chosen by its term, so
  * a test reads "Ibuprofen 400mg tablets" rather than a bare number, and fails loudly if the list changes.
  */
+import { readFileSync } from 'node:fs';
 import { codeList } from './codelists.ts';
 import type { EntryStanding, EntryValue, PatientFacts, RecordEntry } from './facts.ts';
 
@@ -45,4 +46,9 @@ export function bloodPressure(date: string, systolic: number, diastolic: number)
 
 export function patient(entries: RecordEntry[], details: Partial<Omit<PatientFacts, 'entries'>> = {}): PatientFacts {
   return { patientId: id('patient'), birthDate: '1950-01-01', gender: 'female', ...details, entries };
+}
+
+/** A shipped rule file's JSON, for tests that break a copy of it. */
+export function ruleJson(name: string): unknown {
+  return JSON.parse(readFileSync(new URL(`./rules/${name}`, import.meta.url), 'utf8'));
 }
