@@ -58,6 +58,8 @@ export interface SmrReason {
 export interface SmrResult {
   priority: boolean;
   reasons: SmrReason[];
+  /** Reasons that could not be answered exactly (e.g. no birth date for an age rule); present only when the priority stands on the others. */
+  undetermined?: { id: string; reason: string }[];
 }
 
 export interface LongTermCondition {
