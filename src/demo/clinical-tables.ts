@@ -183,13 +183,30 @@ export function medicinesIn(names: readonly string[]): string[] {
 
 const Coding = z.object({ system: z.string(), code: z.string(), display: z.string() }).strict();
 const Concept = z.object({ coding: z.array(Coding).min(1), text: z.string().optional() }).strict();
-const ObservationSpec = z.object({ category: z.enum(['vital-signs', 'laboratory']), code: Concept, unit: z.string() }).strict();
+const ObservationSpec = z.object({ category: z.enum(['vital-signs', 'laboratory', 'survey', 'exam']), code: Concept, unit: z.string() }).strict();
+const valueRange = z.tuple([z.number(), z.number()]);
+/** A reading the eFI scores from its value: who has it measured and the ranges its value comes from (first that applies). */
+const EfiValueSpec = ObservationSpec.extend({
+  key: z.string(),
+  decimals: z.number().int().min(0).max(3),
+  who: z.object({ minAge: z.number(), share: probability, forAny: z.array(z.string()).optional(), forAnyShare: probability.optional() }).strict(),
+  ranges: z
+    .array(
+      z
+        .object({ ifAny: z.array(z.string()).optional(), chance: probability.optional(), value: valueRange.optional(), female: valueRange.optional(), male: valueRange.optional() })
+        .strict()
+        .refine((r) => r.value !== undefined || (r.female !== undefined && r.male !== undefined), { message: 'a range needs value, or female and male' }),
+    )
+    .min(1),
+}).strict();
+export type EfiValueSpec = z.infer<typeof EfiValueSpec>;
 const ObservationsFile = z.object({
   bloodPressure: ObservationSpec.extend({ systolic: Concept, diastolic: Concept }).strict(),
   hba1c: ObservationSpec,
   egfr: ObservationSpec,
   bmi: ObservationSpec,
   missedAnnualReading: z.object({ hba1c: probability, bloodPressure: probability }).strict(),
+  efiValues: z.array(EfiValueSpec),
 });
 export type ObservationSpec = z.infer<typeof ObservationSpec> & { code: CodeableConcept };
 
@@ -266,3 +283,6 @@ for (const hazard of HAZARDS) {
   requireProblems(hazard.reason ?? [], where);
 }
 for (const review of REVIEWS) requireProblems(review.forAny, `reviews.json review '${review.key}'`);
+for (const spec of OBSERVATIONS.efiValues) {
+  requireProblems([...(spec.who.forAny ?? []), ...spec.ranges.flatMap((r) => r.ifAny ?? [])], `observations.json efiValues '${spec.key}'`);
+}

@@ -87,6 +87,7 @@ test('observations and reviews a rule reads are coded from the published lists (
   const published = codesOf(['pcd-ifcchbam_cod', 'hba1c-tests', 'pcd-ckd_cod', 'bp-systolic-qof']);
   for (const code of ADDED_CODES) assert.ok(!published.has(code), `${code} is an addition, not already published`);
   for (const review of REVIEWS) assert.ok(codeList(review.list).codes.has(review.code), `${review.key}: ${review.code} is in ${review.list}`);
+  for (const spec of OBSERVATIONS.efiValues) assert.ok(ADDED_CODES.has(snomedOf(spec.code)), `${spec.key}: ${snomedOf(spec.code)} is a declared addition`);
 });
 
 // --- a generated population: every hazard and care gap occurs, and most people have none ---
@@ -185,6 +186,17 @@ const GAPS: Record<string, [(s: Seen) => boolean, (s: Seen) => boolean]> = {
   'severe-mental-illness': [(s) => hasRegister(s, 'severe-mental-illness'), () => true],
 };
 
+/** The eFI's value rules (Clegg 2016): the latest reading in the last 12 months meets the threshold. */
+const EFI_VALUES: Record<string, [code: string, counts: (value: number, s: Seen) => boolean]> = {
+  'anaemia: haemoglobin below the sex-specific range': ['1022431000000105', (v, s) => v < (s.sex === 'male' ? 130 : 120)],
+  'thyroid: TSH outside 0.36-5.5': ['1022791000000101', (v) => v < 0.36 || v > 5.5],
+  'activity limitation: Barthel 18 or less': ['273302005', (v) => v <= 18],
+  'PVD: ABPI below 0.95': ['446841001', (v) => v < 0.95],
+  'weight loss: MUST 1 or more': ['444297006', (v) => v >= 1],
+  'respiratory: a COPD exacerbation': ['723245007', (v) => v >= 1],
+  'CKD: eGFR below 60': ['1011481000000105', (v) => v < 60],
+};
+
 const population = [...syntheticPopulation({ ...demoArea(1), patients: PATIENTS, seed: 1 })].map(seen);
 
 test(`over ${PATIENTS.toLocaleString('en-GB')} patients every medicines hazard occurs, each in a few of those it could happen to, and nine in ten older people have none`, (t) => {
@@ -224,6 +236,23 @@ test(`over ${PATIENTS.toLocaleString('en-GB')} patients every care-gap situation
   t.diagnostic(`care home: ${careHome(over65)} of 65+, ${careHome(over85)} of 85+`);
   assert.ok(careHome(over65) > 0.005 && careHome(over65) < 0.05);
   assert.ok(careHome(over85) > 2 * careHome(over65), 'care-home residence rises with age');
+});
+
+test(`over ${PATIENTS.toLocaleString('en-GB')} patients each eFI value rule counts for some older people measured and not for others`, (t) => {
+  for (const [rule, [code, counts]] of Object.entries(EFI_VALUES)) {
+    const measured = population
+      .filter((s) => s.age >= 65)
+      .flatMap((s) => {
+        const value = observations(s, code)
+          .filter((o) => (o.effectiveDateTime ?? '') >= yearAgo)
+          .at(-1)?.valueQuantity?.value;
+        return value === undefined ? [] : [{ s, value }];
+      });
+    const counted = measured.filter(({ s, value }) => counts(value, s)).length;
+    t.diagnostic(`${rule}: ${counted} of ${measured.length} measured`);
+    assert.ok(counted >= 1, `${rule} counts for someone`);
+    assert.ok(counted < measured.length, `${rule} does not count for everyone measured`);
+  }
 });
 
 test('the moderately or severely frail: some have a personalised care plan and a care team, some neither, and the young none', () => {

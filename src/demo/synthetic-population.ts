@@ -677,6 +677,8 @@ const PROBLEM_LIST_ITEM = codeable('http://terminology.hl7.org/CodeSystem/condit
 const OBSERVATION_CATEGORY: Record<ObservationSpec['category'], CodeableConcept> = {
   'vital-signs': codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'vital-signs', 'Vital Signs'),
   laboratory: codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'laboratory', 'Laboratory'),
+  survey: codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'survey', 'Survey'),
+  exam: codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'exam', 'Exam'),
 };
 /** A value in the observation's UCUM unit. */
 const quantity = (value: number, spec: { unit: string }) => ({ value, unit: spec.unit, system: UCUM, code: spec.unit });
@@ -1184,6 +1186,17 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
     const atMs = daysAgo(inLastYear(0.85) || prescribing.egfrBelow30);
     const egfr = Math.round(egfrValue(second, age, laterCodeOf('ckd'), prescribing.egfrBelow30));
     record.add<Observation>(measurement(patientRef, practice, OBSERVATIONS.egfr, egfr, isoDateTime(atMs)), 'gp-practice');
+  }
+
+  for (const spec of OBSERVATIONS.efiValues) {
+    if (age < spec.who.minAge) continue;
+    const share = spec.who.forAny?.some(person.has) ? (spec.who.forAnyShare ?? spec.who.share) : spec.who.share;
+    if (!second.chance(share)) continue;
+    const range = spec.ranges.find((r) => (!r.ifAny || r.ifAny.some(person.has)) && (r.chance === undefined || second.chance(r.chance)));
+    const [lo, hi] = range?.value ?? range?.[sex] ?? [0, 0];
+    const scale = 10 ** spec.decimals;
+    const value = Math.round(second.float(lo, hi) * scale) / scale;
+    if (range) record.add<Observation>(measurement(patientRef, practice, spec, value, isoDateTime(daysAgo(true))), 'gp-practice');
   }
 
   for (const review of REVIEWS) {
