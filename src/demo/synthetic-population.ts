@@ -15,6 +15,7 @@ import type {
   AllergyIntolerance,
   Bundle,
   BundleEntry,
+  CarePlan,
   CodeableConcept,
   Coding,
   CareTeam,
@@ -35,19 +36,26 @@ import type {
 import { NHS_NUMBER_SYSTEM, ODS_SYSTEM } from '../shared/ids.ts';
 import { LOCAL_PARTNER_SYSTEM, isOdsShaped } from '../modules/network/index.ts';
 import {
+  ADDED_TREATMENTS,
   ANTITHROMBOTICS,
   EFI_DEFICITS,
+  HAZARDS,
   MEDICINES,
   OBSERVATIONS,
+  PERSONALISED_CARE_PLAN,
   PROBLEM_KEYS,
   PROBLEMS,
+  REVIEWS,
+  SAFETY,
   SEX_CODES,
   TREATMENTS,
+  medicinesIn,
   requireMedicines,
   requireProblems,
   type Chance,
   type ObservationSpec,
   type ProblemSpec,
+  type When,
 } from './clinical-tables.ts';
 import { PARTNER_TYPE_LABELS, type Membership, type Partner, type PartnerType, type PcnPartner, type Practice } from '../modules/network/index.ts';
 
@@ -669,12 +677,14 @@ const PROBLEM_LIST_ITEM = codeable('http://terminology.hl7.org/CodeSystem/condit
 const OBSERVATION_CATEGORY: Record<ObservationSpec['category'], CodeableConcept> = {
   'vital-signs': codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'vital-signs', 'Vital Signs'),
   laboratory: codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'laboratory', 'Laboratory'),
+  survey: codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'survey', 'Survey'),
+  exam: codeable('http://terminology.hl7.org/CodeSystem/observation-category', 'exam', 'Exam'),
 };
 /** A value in the observation's UCUM unit. */
 const quantity = (value: number, spec: { unit: string }) => ({ value, unit: spec.unit, system: UCUM, code: spec.unit });
 
 /** The resource types of a record entry that carry a list of identifiers. */
-type ClinicalResource = Condition | AllergyIntolerance | Encounter | Observation | MedicationRequest | Procedure | CareTeam;
+type ClinicalResource = Condition | AllergyIntolerance | Encounter | Observation | MedicationRequest | Procedure | CareTeam | CarePlan;
 
 /** Collects one patient's entries, minting deterministic v4-shaped UUIDs that are unique per (seed, index, n). */
 class RecordBuilder {
@@ -733,7 +743,94 @@ function partnerRef(partner: Partner): Reference<Organization> {
 
 interface DrawnProblem {
   key: string;
+  code: string;
   ref: Reference<Condition>;
+}
+
+/** A problem drawn for a person: its code and when it began and was recorded. */
+interface ProblemDraw {
+  code: string;
+  display: string;
+  onsetMs: number;
+  recordedMs: number;
+}
+
+/** Whether a person has a problem, and when: null when the draw says no. */
+function drawProblem(rng: Rng, spec: ProblemSpec, person: Person, frailty: number, birthMs: number, today: number): ProblemDraw | null {
+  if (person.age < spec.onsetFrom) return null;
+  const p = Math.min(0.95, chanceOf(spec.chance, person) * frailty ** spec.frailty);
+  if (!rng.chance(p)) return null;
+  const choices: readonly (readonly [string, number, string?])[] = SEX_CODES[spec.key]?.[person.sex] ?? spec.codes;
+  if (choices.length === 0) return null;
+  const [code, , display] = rng.weighted(choices.map((choice) => [choice, choice[1]] as const));
+  const onsetMs = onsetOf(rng, spec, person.age, birthMs, today);
+  const recordedMs = Math.min(today, onsetMs + rng.int(0, 40) * DAY_MS);
+  return { code, display: display ?? EFI_DISPLAY.get(code) ?? code, onsetMs, recordedMs };
+}
+
+function problemResource(subject: Reference<Patient>, problem: ProblemDraw): Condition {
+  return {
+    resourceType: 'Condition',
+    clinicalStatus: CONDITION_ACTIVE,
+    verificationStatus: CONDITION_CONFIRMED,
+    category: [PROBLEM_LIST_ITEM],
+    code: codeable(SNOMED, problem.code, problem.display),
+    subject,
+    onsetDateTime: isoDate(problem.onsetMs),
+    recordedDate: isoDate(problem.recordedMs),
+  };
+}
+
+/** What the second stream prescribes on top of the first: medicines added (with the problem they are for), first-stream medicines withheld. */
+interface LaterPrescribing {
+  added: Map<string, string | undefined>;
+  withheld: Set<string>;
+  /** Every medicine the patient is on in the end. */
+  on: Set<string>;
+  egfrBelow30: boolean;
+}
+
+/**
+ * The treatments, safety rules and hazards of medicines.json, on the second stream: more treatments per problem;
+ * then what realistic prescribing withholds and adds; then, for a few, a hazard.
+ */
+function laterPrescribing(rng: Rng, age: number, has: (key: string) => boolean, first: ReadonlyMap<string, unknown>): LaterPrescribing {
+  const on = new Set(first.keys());
+  const added = new Map<string, string | undefined>();
+  const prescribe = (medicine: string, reason: string | undefined) => {
+    if (on.has(medicine)) return;
+    on.add(medicine);
+    if (!first.has(medicine)) added.set(medicine, reason);
+  };
+  const stop = (medicine: string) => {
+    on.delete(medicine);
+    added.delete(medicine);
+  };
+  const onAny = (names: readonly string[]) => medicinesIn(names).some((m) => on.has(m));
+  const holds = (when: When) =>
+    (!when.onAny || onAny(when.onAny)) &&
+    (!when.alsoOnAny || onAny(when.alsoOnAny)) &&
+    !(when.notOn && onAny(when.notOn)) &&
+    (!when.hasAny || when.hasAny.some(has)) &&
+    (when.ageAtLeast === undefined || age >= when.ageAtLeast);
+
+  for (const { key } of PROBLEMS) {
+    if (!has(key)) continue;
+    for (const option of ADDED_TREATMENTS[key] ?? []) {
+      if (option.unlessOn && onAny(option.unlessOn)) continue;
+      if (rng.chance(option.chance)) prescribe(option.medicine, key);
+    }
+  }
+  for (const rule of SAFETY.withhold) if (holds(rule.when)) for (const medicine of medicinesIn(rule.medicines)) stop(medicine);
+  for (const rule of SAFETY.add) if (holds(rule.when)) prescribe(rule.medicine, undefined);
+  let egfrBelow30 = false;
+  for (const hazard of HAZARDS) {
+    if (!holds(hazard.when) || !rng.chance(hazard.chance)) continue;
+    if (hazard.prescribe) prescribe(rng.pick(hazard.prescribe), (hazard.reason ?? hazard.when.hasAny ?? []).find(has));
+    for (const medicine of medicinesIn(hazard.omit ?? [])) stop(medicine);
+    if (hazard.egfrBelow30) egfrBelow30 = true;
+  }
+  return { added, withheld: new Set([...first.keys()].filter((m) => !on.has(m))), on, egfrBelow30 };
 }
 
 /** One patient's transaction Bundle. Everything random comes from an Rng seeded by (seed, index). */
@@ -797,39 +894,34 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
 
   // --- problems ---
   const drawn = new Map<string, DrawnProblem>();
+  /** Problems drawn on the second stream: written last, after every first-stream entry. */
+  const later = new Map<string, ProblemDraw>();
   const person: Person = {
     age,
     sex,
     bmi,
     has: (key) => {
       if (!PROBLEM_KEYS.has(key)) throw new Error(`no problem '${key}' in the synthetic population's table`);
-      return drawn.has(key);
+      return drawn.has(key) || later.has(key);
     },
   };
   for (const spec of PROBLEMS) {
-    if (age < spec.onsetFrom) continue;
-    const p = Math.min(0.95, chanceOf(spec.chance, person) * frailty ** spec.frailty);
-    if (!rng.chance(p)) continue;
-    const choices: readonly (readonly [string, number, string?])[] = SEX_CODES[spec.key]?.[sex] ?? spec.codes;
-    if (choices.length === 0) continue;
-    const [code, , display] = rng.weighted(choices.map((choice) => [choice, choice[1]] as const));
-    const onsetMs = onsetOf(rng, spec, age, birthMs, today);
-    const recordedMs = Math.min(today, onsetMs + rng.int(0, 40) * DAY_MS);
-    const ref = record.add<Condition>(
-      {
-        resourceType: 'Condition',
-        clinicalStatus: CONDITION_ACTIVE,
-        verificationStatus: CONDITION_CONFIRMED,
-        category: [PROBLEM_LIST_ITEM],
-        code: codeable(SNOMED, code, display ?? EFI_DISPLAY.get(code) ?? code),
-        subject: patientRef,
-        onsetDateTime: isoDate(onsetMs),
-        recordedDate: isoDate(recordedMs),
-      },
-      'gp-practice',
-    );
-    drawn.set(spec.key, { key: spec.key, ref });
+    if (spec.stream === 'second') continue;
+    const problem = drawProblem(rng, spec, person, frailty, birthMs, today);
+    if (!problem) continue;
+    const ref = record.add<Condition>(problemResource(patientRef, problem), 'gp-practice');
+    drawn.set(spec.key, { key: spec.key, code: problem.code, ref });
   }
+  // The second stream: everything added to the generator after the first demo draws from it, so the first
+  // stream's draws (and so every earlier patient's record, up to the entries added at its end) stay as they were.
+  const second = new Rng(hash32(ctx.seedLo, ctx.seedHi, index, 0x2d5e));
+  for (const spec of PROBLEMS) {
+    if (spec.stream !== 'second') continue;
+    const problem = drawProblem(second, spec, person, frailty, birthMs, today);
+    if (problem) later.set(spec.key, problem);
+  }
+  const missedHba1c = second.chance(OBSERVATIONS.missedAnnualReading.hba1c);
+  const missedBloodPressure = second.chance(OBSERVATIONS.missedAnnualReading.bloodPressure);
 
   // --- allergies ---
   const allergies = new Set<string>();
@@ -883,41 +975,16 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
     if (age >= 40 || hypertensive) {
       const sys = Math.round(clamp(systolic0 - (hypertensive ? 3 * v : 0) + rng.normal() * 6, 90, 210));
       const dia = Math.round(clamp(diastolic0 + rng.normal() * 4, 50, Math.min(120, sys - 25)));
-      record.add<Observation>(bloodPressure(patientRef, encounter, practice, at, sys, dia), 'gp-practice');
+      const missed = hypertensive && missedBloodPressure && v === visits - 1;
+      if (!missed) record.add<Observation>(bloodPressure(patientRef, encounter, practice, at, sys, dia), 'gp-practice');
     }
     if (diabetic) {
       const value = Math.round(clamp(hba1c0 - 2 * v + rng.normal() * 4, 38, 110));
-      record.add<Observation>(
-        {
-          resourceType: 'Observation',
-          status: 'final',
-          category: [OBSERVATION_CATEGORY[OBSERVATIONS.hba1c.category]],
-          code: OBSERVATIONS.hba1c.code,
-          subject: patientRef,
-          encounter,
-          effectiveDateTime: at,
-          performer: [practiceRef(practice)],
-          valueQuantity: quantity(value, OBSERVATIONS.hba1c),
-        },
-        'gp-practice',
-      );
+      if (!(missedHba1c && v === visits - 1)) record.add<Observation>(measurement(patientRef, practice, OBSERVATIONS.hba1c, value, at, encounter), 'gp-practice');
     }
     if (bmi !== null && (v === visits - 1 || rng.chance(0.5))) {
       const value = Math.round(clamp(bmi + (drawn.has('weight-loss') ? -0.8 * v : 0.2 * v) + rng.normal() * 0.5, 14, 60) * 10) / 10;
-      record.add<Observation>(
-        {
-          resourceType: 'Observation',
-          status: 'final',
-          category: [OBSERVATION_CATEGORY[OBSERVATIONS.bmi.category]],
-          code: OBSERVATIONS.bmi.code,
-          subject: patientRef,
-          encounter,
-          effectiveDateTime: at,
-          performer: [practiceRef(practice)],
-          valueQuantity: quantity(value, OBSERVATIONS.bmi),
-        },
-        'gp-practice',
-      );
+      record.add<Observation>(measurement(patientRef, practice, OBSERVATIONS.bmi, value, at, encounter), 'gp-practice');
     }
   }
 
@@ -946,7 +1013,8 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
   if (age >= 65 && ANTITHROMBOTICS.some((m) => medicines.has(m)) && !medicines.has('lansoprazole') && rng.chance(0.5)) prescribe('omeprazole');
   if ((drawn.has('housebound') || drawn.has('care-requirement')) && rng.chance(0.4)) prescribe('colecalciferol');
   if ((age >= 80 && medicines.has('cocodamol')) || (drawn.has('parkinsons') && rng.chance(0.5))) prescribe('macrogol');
-  for (const [key, reason] of medicines) {
+  const prescribing = laterPrescribing(second, age, person.has, medicines);
+  const medicationRequest = (key: string, reason: Reference<Condition> | undefined, authoredMs: number) => {
     const medicine = MEDICINES[key]!;
     record.add<MedicationRequest>(
       {
@@ -955,7 +1023,7 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
         intent: 'order',
         medicationCodeableConcept: medicine.dmd ? codeable(DMD_SYSTEM, medicine.dmd, medicine.name, medicine.name) : { text: medicine.name },
         subject: patientRef,
-        authoredOn: isoDate(today - rng.int(1, 360) * DAY_MS),
+        authoredOn: isoDate(authoredMs),
         requester: practiceRef(practice),
         ...(reason ? { reasonReference: [reason] } : {}),
         courseOfTherapyType: codeable('http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy', 'continuous', 'Continuous long term therapy'),
@@ -963,6 +1031,13 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
       },
       'gp-practice',
     );
+  };
+  for (const [key, reason] of medicines) {
+    // A repeat's latest issue, in the last 8 weeks (repeats are issued every 4 to 8 weeks, and a rule counts a medicine as
+    // current from its issues). The draw was once "1 to 360 days ago" and is kept, for a withheld medicine too, so the first
+    // stream keeps its place.
+    const authoredMs = today - (1 + ((rng.int(1, 360) - 1) % 56)) * DAY_MS;
+    if (!prescribing.withheld.has(key)) medicationRequest(key, reason, authoredMs);
   }
 
   // --- other agencies ---
@@ -1092,7 +1167,95 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
     );
   }
 
+  // --- entries drawn on the second stream, last, so every entry above keeps the identifier it had ---
+  const laterRefs = new Map<string, Reference<Condition>>();
+  for (const [key, problem] of later) laterRefs.set(key, record.add<Condition>(problemResource(patientRef, problem), 'gp-practice'));
+  const reasonFor = (key: string | undefined) => (key === undefined ? undefined : (drawn.get(key)?.ref ?? laterRefs.get(key)));
+  for (const [key, reason] of prescribing.added) {
+    const issues = MEDICINES[key]?.issues ?? 1;
+    const latestMs = today - second.int(1, issues > 1 ? 28 : 150) * DAY_MS;
+    for (let issue = issues - 1; issue >= 0; issue--) medicationRequest(key, reasonFor(reason), latestMs - issue * 56 * DAY_MS);
+  }
+
+  const laterCodeOf = (key: string) => drawn.get(key)?.code ?? later.get(key)?.code;
+  const inLastYear = (p: number) => second.chance(p);
+  const daysAgo = (withinYear: boolean) => today - (withinYear ? second.int(10, 340) : second.int(400, 900)) * DAY_MS + second.int(9 * 60, 16 * 60) * 60_000;
+  const egfrMonitored =
+    age >= 18 && (['ckd', 'diabetes', 'diabetes-type-1', 'hypertension', 'heart-failure'].some(person.has) || medicinesIn(['oralAnticoagulant']).some((m) => prescribing.on.has(m)) || age >= 70);
+  if (egfrMonitored) {
+    const atMs = daysAgo(inLastYear(0.85) || prescribing.egfrBelow30);
+    const egfr = Math.round(egfrValue(second, age, laterCodeOf('ckd'), prescribing.egfrBelow30));
+    record.add<Observation>(measurement(patientRef, practice, OBSERVATIONS.egfr, egfr, isoDateTime(atMs)), 'gp-practice');
+  }
+
+  for (const spec of OBSERVATIONS.efiValues) {
+    if (age < spec.who.minAge) continue;
+    const share = spec.who.forAny?.some(person.has) ? (spec.who.forAnyShare ?? spec.who.share) : spec.who.share;
+    if (!second.chance(share)) continue;
+    const range = spec.ranges.find((r) => (!r.ifAny || r.ifAny.some(person.has)) && (r.chance === undefined || second.chance(r.chance)));
+    const [lo, hi] = range?.value ?? range?.[sex] ?? [0, 0];
+    const scale = 10 ** spec.decimals;
+    const value = Math.round(second.float(lo, hi) * scale) / scale;
+    if (range) record.add<Observation>(measurement(patientRef, practice, spec, value, isoDateTime(daysAgo(true))), 'gp-practice');
+  }
+
+  for (const review of REVIEWS) {
+    const due = age >= (review.minAge ?? 0) && (review.forAny.some(person.has) || (review.medicinesAtLeast !== undefined && prescribing.on.size >= review.medicinesAtLeast));
+    if (!due) continue;
+    const draw = second.next();
+    if (draw >= review.withinYear + review.earlier) continue;
+    const atMs = daysAgo(draw < review.withinYear);
+    record.add<Procedure>(
+      {
+        resourceType: 'Procedure',
+        status: 'completed',
+        code: codeable(SNOMED, review.code, review.display),
+        subject: patientRef,
+        performedDateTime: isoDateTime(atMs),
+        performer: [{ actor: practiceRef(practice) }],
+      },
+      'gp-practice',
+    );
+  }
+
+  const deficits = new Set([...drawn.keys(), ...later.keys()].map((key) => PROBLEM_SPECS.get(key)?.efi).filter((d): d is string => typeof d === 'string'));
+  if (prescribing.on.size >= 5) deficits.add('polypharmacy');
+  const plan = PERSONALISED_CARE_PLAN;
+  if (age >= plan.minAge && deficits.size >= plan.deficitsAtLeast && second.chance(plan.chance)) {
+    const startMs = today - second.int(20, 700) * DAY_MS;
+    record.add<CarePlan>(
+      {
+        resourceType: 'CarePlan',
+        status: 'active',
+        intent: 'plan',
+        category: [{ text: 'Personalised care and support plan' }],
+        title: 'Personalised care and support plan',
+        description: 'What matters to the person, their goals, the support agreed and whom to contact',
+        subject: patientRef,
+        period: { start: isoDate(startMs) },
+        created: isoDate(startMs),
+        author: practiceRef(practice),
+      },
+      'gp-practice',
+    );
+  }
+
   return { resourceType: 'Bundle', type: 'transaction', entry: record.entries };
+}
+
+const PROBLEM_SPECS = new Map(PROBLEMS.map((spec) => [spec.key, spec]));
+
+/**
+ * An eGFR (mL/min/1.73 m²): within the CKD stage coded (3a 45–59, 3b 30–44, occasionally just below 30 before
+ * the code is updated; stage 3 unspecified 30–59), otherwise falling with age (some older people without a CKD
+ * code are below 60); below 30 where a hazard says so.
+ */
+function egfrValue(rng: Rng, age: number, ckdCode: string | undefined, below30: boolean): number {
+  if (below30) return rng.float(15, 29);
+  if (ckdCode === '700378005') return rng.float(45, 59);
+  if (ckdCode === '700379002') return rng.chance(0.1) ? rng.float(25, 29) : rng.float(30, 44);
+  if (ckdCode !== undefined) return rng.float(30, 59);
+  return clamp(100 - 0.7 * Math.max(0, age - 30) + rng.normal() * 10, 35, 130);
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
@@ -1104,17 +1267,29 @@ function onsetOf(rng: Rng, spec: ProblemSpec, age: number, birthMs: number, toda
   return Math.min(today - DAY_MS, birthMs + Math.round(onsetAge * YEAR_DAYS) * DAY_MS);
 }
 
-function bloodPressure(subject: Reference<Patient>, encounter: Reference<Encounter>, practice: Practice, at: string, systolic: number, diastolic: number): Observation {
-  const spec = OBSERVATIONS.bloodPressure;
+/** An observation recorded by the practice, at a visit (encounter) or reported by the laboratory; its value follows. */
+function observationAt(subject: Reference<Patient>, practice: Practice, spec: ObservationSpec, at: string, encounter?: Reference<Encounter>): Observation {
   return {
     resourceType: 'Observation',
     status: 'final',
     category: [OBSERVATION_CATEGORY[spec.category]],
     code: spec.code,
     subject,
-    encounter,
+    ...(encounter ? { encounter } : {}),
     effectiveDateTime: at,
     performer: [practiceRef(practice)],
+  };
+}
+
+/** A measurement with one value in its UCUM unit. */
+function measurement(subject: Reference<Patient>, practice: Practice, spec: ObservationSpec, value: number, at: string, encounter?: Reference<Encounter>): Observation {
+  return { ...observationAt(subject, practice, spec, at, encounter), valueQuantity: quantity(value, spec) };
+}
+
+function bloodPressure(subject: Reference<Patient>, encounter: Reference<Encounter>, practice: Practice, at: string, systolic: number, diastolic: number): Observation {
+  const spec = OBSERVATIONS.bloodPressure;
+  return {
+    ...observationAt(subject, practice, spec, at, encounter),
     component: [
       { code: spec.systolic, valueQuantity: quantity(systolic, spec) },
       { code: spec.diastolic, valueQuantity: quantity(diastolic, spec) },
