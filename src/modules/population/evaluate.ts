@@ -7,6 +7,7 @@ import type { PatientFacts } from './facts.ts';
 import { scoreEfi } from './frailty.ts';
 import { reviewMedicines } from './medication-review.ts';
 import { countLongTermConditions } from './multimorbidity.ts';
+import { cohortProfile } from './profile.ts';
 import type { PopulationResult } from './results.ts';
 import { RULES_VERSION } from './rules-version.ts';
 
@@ -20,5 +21,6 @@ export function evaluatePatient(facts: PatientFacts, asOf: string): PopulationRe
     smr: reviewMedicines(facts, asOf, efi),
     multimorbidity: countLongTermConditions(facts, asOf),
     careGaps: findCareGaps(facts, asOf, efi),
+    profile: cohortProfile(facts, asOf),
   };
 }

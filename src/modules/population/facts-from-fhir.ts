@@ -26,6 +26,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { registryToday } from '../../shared/dates.ts';
 import { ODS_SYSTEM } from '../../shared/ids.ts';
+import { normalisePostcode } from '../../shared/ids.ts';
 import type { EntryStanding, EntryType, EntryValue, PatientFacts, RecordEntry } from './facts.ts';
 
 export const SNOMED_SYSTEM = 'http://snomed.info/sct';
@@ -45,13 +46,22 @@ export function factsFromFhir(patient: Patient & { id: string }, resources: read
   }
   const birthDate = patient.birthDate && /^\d{4}-\d{2}-\d{2}$/.test(patient.birthDate) ? patient.birthDate : undefined;
   const practice = odsOf(patient.generalPractitioner) ?? odsOf(patient.managingOrganization);
+  const postcode = homePostcode(patient);
   return {
     patientId: patient.id,
     ...(birthDate ? { birthDate } : {}),
     ...(patient.gender ? { gender: patient.gender } : {}),
     ...(practice ? { practice } : {}),
+    ...(postcode ? { postcode } : {}),
     entries,
   };
+}
+
+/** The current home address's postcode (else the first address's), upper-case with one space; none when it is not a UK postcode. */
+function homePostcode(patient: Patient): string | undefined {
+  const addresses = (patient.address ?? []).filter((a) => !a.period?.end && a.use !== 'old');
+  const address = addresses.find((a) => a.use === 'home') ?? addresses[0];
+  return address?.postalCode ? (normalisePostcode(address.postalCode) ?? undefined) : undefined;
 }
 
 function entryOf(resource: Resource): RecordEntry | undefined {

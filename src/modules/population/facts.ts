@@ -60,6 +60,8 @@ export interface PatientFacts {
   gender?: 'male' | 'female' | 'other' | 'unknown';
   /** ODS code of the registered practice, where known. */
   practice?: string;
+  /** The home address's postcode (normalised, e.g. `NR1 3SR`), where the record has one: cohorts by place and deprivation. */
+  postcode?: string;
   entries: readonly RecordEntry[];
 }
 

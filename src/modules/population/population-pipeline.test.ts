@@ -88,6 +88,21 @@ test(`a run scores every patient as of its day under the current rules, audited 
     assert.equal(rows[0]!.result.asOf, '2026-01-15');
     assert.equal(rows[0]!.result.rulesVersion, RULES_VERSION);
   }
+  // The projection cohorts and dashboards read agrees with each stored result.
+  const projected = await h.db.query<{ patient_id: string; practice_ods: string; efi_category: string | null; ltc_count: number; rules_version: string }>(
+    'SELECT patient_id, practice_ods, efi_category, ltc_count, rules_version FROM population_patient WHERE patient_id = ANY($1::text[]) ORDER BY birth_date',
+    [[mine, third]],
+  );
+  const [mineResult] = await stored(mine);
+  const efi = mineResult!.result.efi as { category: string };
+  assert.deepEqual(
+    projected.map((p) => ({ ...p })),
+    [
+      { patient_id: mine, practice_ods: 'Z90101', efi_category: efi.category, ltc_count: 1, rules_version: RULES_VERSION },
+      { patient_id: third, practice_ods: 'Z90101', efi_category: null, ltc_count: 0, rules_version: RULES_VERSION },
+    ],
+    'the over-65 with atrial fibrillation has a frailty band and one long-term condition; the 36-year-old has neither',
+  );
   const [runRow] = await h.db.query<{ patients: number; finished: boolean }>('SELECT patients, finished_at IS NOT NULL AS finished FROM population_run WHERE id = $1', [run.runId]);
   assert.deepEqual({ ...runRow }, { patients: 3, finished: true });
   const audit = await auditSince(h, auditBefore);
@@ -203,6 +218,7 @@ const scored = (patientId: string, score: number, category: string, entryId: str
   smr: { priority: false, reasons: [] },
   multimorbidity: { count: 0, multimorbid: false, complex: false, conditions: [] },
   careGaps: [],
+  profile: { careHome: false, housebound: false },
 });
 
 test(`the frailty result as a FHIR RiskAssessment: written when it changes, readable by a GP with a relationship, refused to one without (${testEngine})`, async () => {

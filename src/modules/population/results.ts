@@ -88,6 +88,18 @@ export interface CareGapFinding {
   entries: Evidence[];
 }
 
+/** What cohorts filter and dashboards group by (src/modules/population/profile.ts). */
+export interface CohortProfile {
+  practice?: string;
+  birthDate?: string;
+  gender?: string;
+  postcode?: string;
+  careHome: boolean;
+  housebound: boolean;
+  /** The latest encounter with any agency, on or before the as-of day. */
+  lastContact?: string;
+}
+
 export interface PopulationResult {
   patientId: string;
   asOf: string;
@@ -97,6 +109,7 @@ export interface PopulationResult {
   efi: FrailtyResult | Refusal | null;
   smr: SmrResult | Refusal;
   multimorbidity: MultimorbidityResult;
+  profile: CohortProfile;
   /** Only the gaps whose register the patient is on. */
   careGaps: (CareGapFinding | (Refusal & { id: string; name: string }))[];
 }

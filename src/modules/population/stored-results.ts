@@ -1,6 +1,32 @@
-/** The stored results (population_result, migration 078): written a batch at a time, read one patient at a time. */
+/**
+ * The stored results (population_result, migration 078) and their projection for cohorts and dashboards
+ * (population_patient, migration 080): written together a batch at a time, read one patient at a time.
+ */
 import type { Db } from '../../storage/db.ts';
 import type { PopulationResult } from './results.ts';
+
+const refused = (finding: object | null): boolean => finding !== null && 'refused' in finding;
+
+/** The projection's row of one result, as the columns of population_patient. */
+function projection(r: PopulationResult) {
+  const efi = r.efi === null ? null : refused(r.efi) ? { category: 'refused', score: null } : { category: (r.efi as { category: string }).category, score: (r.efi as { score: number }).score };
+  const gaps = (status: string) => JSON.stringify(r.careGaps.filter((g) => 'status' in g && g.status === status).map((g) => g.id));
+  return {
+    practice: r.profile.practice ?? null,
+    birthDate: r.profile.birthDate ?? null,
+    gender: r.profile.gender ?? null,
+    postcode: r.profile.postcode ?? null,
+    efiCategory: efi?.category ?? null,
+    efiScore: efi?.score ?? null,
+    smrPriority: refused(r.smr) ? null : (r.smr as { priority: boolean }).priority,
+    ltcCount: r.multimorbidity.count,
+    openGaps: gaps('open'),
+    closedGaps: gaps('closed'),
+    careHome: r.profile.careHome,
+    housebound: r.profile.housebound,
+    lastContact: r.profile.lastContact ?? null,
+  };
+}
 
 /** Replaces each patient's result under its rule set version, in one statement. */
 export async function saveResults(tx: Db, results: readonly PopulationResult[]): Promise<void> {
@@ -12,11 +38,49 @@ export async function saveResults(tx: Db, results: readonly PopulationResult[]):
      ON CONFLICT (patient_id, rules_version) DO UPDATE SET as_of = excluded.as_of, result = excluded.result, computed_at = excluded.computed_at`,
     [results.map((r) => r.patientId), results.map((r) => r.rulesVersion), results.map((r) => r.asOf), results.map((r) => JSON.stringify(r))],
   );
+  const rows = results.map(projection);
+  const column = <K extends keyof ReturnType<typeof projection>>(key: K) => rows.map((row) => row[key]);
+  await tx.query(
+    `INSERT INTO population_patient (patient_id, rules_version, as_of, practice_ods, birth_date, gender, postcode, efi_category, efi_score, smr_priority,
+                                     ltc_count, open_gaps, closed_gaps, care_home, housebound, last_contact, computed_at)
+     SELECT t.patient_id, t.rules_version, t.as_of::date, t.practice_ods, t.birth_date::date, t.gender, t.postcode, t.efi_category, t.efi_score, t.smr_priority,
+            t.ltc_count, ARRAY(SELECT jsonb_array_elements_text(t.open_gaps::jsonb)), ARRAY(SELECT jsonb_array_elements_text(t.closed_gaps::jsonb)),
+            t.care_home, t.housebound, t.last_contact::date, now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::numeric[], $10::boolean[],
+                   $11::int[], $12::text[], $13::text[], $14::boolean[], $15::boolean[], $16::text[])
+         AS t(patient_id, rules_version, as_of, practice_ods, birth_date, gender, postcode, efi_category, efi_score, smr_priority,
+              ltc_count, open_gaps, closed_gaps, care_home, housebound, last_contact)
+     ON CONFLICT (patient_id) DO UPDATE SET rules_version = excluded.rules_version, as_of = excluded.as_of, practice_ods = excluded.practice_ods,
+       birth_date = excluded.birth_date, gender = excluded.gender, postcode = excluded.postcode, efi_category = excluded.efi_category,
+       efi_score = excluded.efi_score, smr_priority = excluded.smr_priority, ltc_count = excluded.ltc_count, open_gaps = excluded.open_gaps,
+       closed_gaps = excluded.closed_gaps, care_home = excluded.care_home, housebound = excluded.housebound, last_contact = excluded.last_contact,
+       computed_at = excluded.computed_at`,
+    [
+      results.map((r) => r.patientId),
+      results.map((r) => r.rulesVersion),
+      results.map((r) => r.asOf),
+      column('practice'),
+      column('birthDate'),
+      column('gender'),
+      column('postcode'),
+      column('efiCategory'),
+      column('efiScore'),
+      column('smrPriority'),
+      column('ltcCount'),
+      column('openGaps'),
+      column('closedGaps'),
+      column('careHome'),
+      column('housebound'),
+      column('lastContact'),
+    ],
+  );
 }
 
 /** Forgets these patients' results (their record is gone, or could not be scored: no stale answer is served). */
 export async function removeResults(tx: Db, patientIds: readonly string[]): Promise<void> {
-  if (patientIds.length > 0) await tx.query('DELETE FROM population_result WHERE patient_id = ANY($1::text[])', [patientIds]);
+  if (patientIds.length === 0) return;
+  await tx.query('DELETE FROM population_result WHERE patient_id = ANY($1::text[])', [patientIds]);
+  await tx.query('DELETE FROM population_patient WHERE patient_id = ANY($1::text[])', [patientIds]);
 }
 
 export interface StoredResult {
