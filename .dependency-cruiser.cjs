@@ -69,9 +69,9 @@ module.exports = {
       from: {
         pathNot: [
           LAYERS.modules,
-          // The web app takes two constants (PARTNER_TYPES, PARTNER_TYPE_LABELS) from network's browser-safe
-          // types.ts, and the roles' titles from access's policy.ts (which imports only a type): the entries
-          // would pull server code into the bundle. Types come through the entry.
+          // The web app takes constants from a module's browser-safe types.ts (network's partner types,
+          // population's model system), and the roles' titles from access's policy.ts (which imports only a
+          // type): the entries would pull server code into the bundle. Types come through the entry.
           '^web/src/(api|format|roles)\\.ts$',
         ],
       },
@@ -80,9 +80,9 @@ module.exports = {
     {
       name: 'web-takes-only-types-ts',
       severity: 'error',
-      comment: 'The web app may bypass a module entry only for the browser-safe network/types.ts and access/policy.ts.',
+      comment: "The web app may bypass a module entry only for a module's browser-safe types.ts and access/policy.ts.",
       from: { path: '^web/src/' },
-      to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/[^/]+/index\\.ts$', '^src/modules/network/types\\.ts$', '^src/modules/access/policy\\.ts$'] },
+      to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/[^/]+/index\\.ts$', '^src/modules/[^/]+/types\\.ts$', '^src/modules/access/policy\\.ts$'] },
     },
     {
       name: 'module-entry-from-other-modules',

@@ -23,6 +23,7 @@ export type { UserListing };
 import type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal } from '../../src/modules/record/index.ts';
 import type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal } from '../../src/modules/population/index.ts';
 export type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal };
+export { POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
 
 type Position = [number, number] | [number, number, number];

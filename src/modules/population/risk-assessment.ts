@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import type { Extension, RiskAssessment } from '@medplum/fhirtypes';
 import type { FrailtyResult, PopulationResult, Refusal } from './results.ts';
 
-export const POPULATION_MODEL_SYSTEM = 'https://pcn-hub.example/CodeSystem/population-model';
+import { POPULATION_MODEL_SYSTEM } from './types.ts';
+
+export { POPULATION_MODEL_SYSTEM };
 export const FRAILTY_CATEGORY_SYSTEM = 'https://pcn-hub.example/CodeSystem/frailty-category';
 /** The model's score (e.g. the eFI's deficits / 36), on the RiskAssessment. */
 export const FRAILTY_SCORE_EXTENSION = 'https://pcn-hub.example/StructureDefinition/frailty-score';

@@ -2,8 +2,9 @@
  * ONE timeline of the whole record, newest first: every contact, review and entry from every
  * agency, each saying when, what, which organisation recorded it and what kind of agency that is.
  */
-import type { Resource } from '@medplum/fhirtypes';
+import type { Resource, RiskAssessment } from '@medplum/fhirtypes';
 import { useMemo, useState } from 'react';
+import { POPULATION_MODEL_SYSTEM } from '../../api.ts';
 import { formatDate } from '../../format.ts';
 import { agencyLabel, agencyOf, authorOf, clinicalDate, newestFirst, organisationText, summarise } from './entries.ts';
 import { AgencyTag } from './record-sections.tsx';
@@ -12,12 +13,15 @@ const FIRST_PAGE = 40;
 const ALL = '';
 /** Standing facts rather than events: shown in their own sections, not on the timeline. */
 const NOT_EVENTS = new Set(['Patient', 'CareTeam']);
+/** The population model's own frailty assessment is re-made as the record changes: Proactive care shows it, not the timeline. */
+const computed = (entry: Resource) => entry.resourceType === 'RiskAssessment' && ((entry as RiskAssessment).method?.coding ?? []).some((c) => c.system === POPULATION_MODEL_SYSTEM);
+const isEvent = (entry: Resource) => !NOT_EVENTS.has(entry.resourceType) && !computed(entry);
 
 export function Timeline({ entries, highlightId }: { entries: Resource[]; highlightId?: string | null }) {
   const [agency, setAgency] = useState(ALL);
   const [showAll, setShowAll] = useState(false);
 
-  const sorted = useMemo(() => entries.filter((e) => !NOT_EVENTS.has(e.resourceType)).sort(newestFirst), [entries]);
+  const sorted = useMemo(() => entries.filter(isEvent).sort(newestFirst), [entries]);
   const agencies = useMemo(() => {
     const counts = new Map<string, number>();
     for (const entry of sorted) counts.set(agencyOf(entry), (counts.get(agencyOf(entry)) ?? 0) + 1);

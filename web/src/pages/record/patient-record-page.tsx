@@ -113,7 +113,8 @@ export function PatientRecordPage({ id }: { id: string }) {
       <Medicines entries={entries} />
       <Allergies entries={entries} />
       <Measurements entries={entries} />
-      {!reason && <ProactiveCare key={`${entries.length}`} patientId={id} />}
+      {/* Loaded again with the record: a new entry is re-scored within seconds. Keys differ from the access log's: siblings. */}
+      {!reason && <ProactiveCare key={`proactive-care-${entries.length}`} patientId={id} />}
       <div ref={timeline} className="pcn-timeline-anchor">
         <Confirmation message={added?.message ?? null} />
         <p>
