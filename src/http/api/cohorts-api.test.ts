@@ -12,6 +12,7 @@ import { demoMembers } from '../../demo/seed-demo.ts';
 import { nhsNumberFor } from '../../demo/synthetic-population.ts';
 import { NATIONAL_DATA_OPT_OUT } from '../../modules/access/index.ts';
 import { loadRegistry } from '../../modules/network/index.ts';
+import { ageBand } from '../../modules/population/index.ts';
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
@@ -301,4 +302,22 @@ test('a worklist: statuses with versions (409 on a stale one), history, progress
   const listed = (await call('GET', '/api/population/worklists', auth.coordinator)).json<{ items: Array<{ id: string; progress: { actionShown: number } }> }>();
   assert.equal(listed.items.find((w) => w.id === worklist.id)?.progress.actionShown, 1);
   assert.equal((await call('GET', `/api/population/worklists/${worklist.id}`, auth.elsewhereGp)).statusCode, 403);
+});
+
+test('a medication review worklist shows the action once the review priority clears, and not before', async () => {
+  const cohort = await save({ smrPriority: true, efiCategories: ['severe'] });
+  const made = await call('POST', '/api/population/worklists', auth.gp, { cohortId: cohort.id, name: 'SMRs due', purpose: 'smr', role: 'clinical-pharmacist' });
+  assert.equal(made.statusCode, 201, made.body);
+  const { id } = made.json<{ id: string }>();
+  const actions = async () => (await call('GET', `/api/population/worklists/${id}`, auth.gp)).json<{ rows: Array<{ patientId: string; action: string }> }>().rows.map((r) => [r.patientId, r.action]);
+  await h.db.query('UPDATE population_patient SET smr_priority = true WHERE patient_id = $1', [ids.Alpha]);
+  assert.deepEqual(await actions(), [[ids.Alpha, 'open']]);
+  await h.db.query('UPDATE population_patient SET smr_priority = false WHERE patient_id = $1', [ids.Alpha]);
+  assert.deepEqual(await actions(), [[ids.Alpha, 'closed']]);
+  await h.db.query('UPDATE population_patient SET smr_priority = NULL WHERE patient_id = $1', [ids.Alpha]);
+  assert.deepEqual(await actions(), [[ids.Alpha, 'not-applicable']], 'a refused review rule is not shown as done');
+});
+
+test('age bands are five years on the as-of day, 90 and over together, unknown without a birth date', () => {
+  assert.deepEqual([64, 65, 69, 70, 89, 90, 104, 0, null].map(ageBand), ['60-64', '65-69', '65-69', '70-74', '85-89', '90+', '90+', '0-4', 'unknown']);
 });
