@@ -21,8 +21,25 @@ export type { AccessLogPage, AuditReview };
 import type { UserListing } from '../../src/modules/access/index.ts';
 export type { UserListing };
 import type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal } from '../../src/modules/record/index.ts';
-import type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal } from '../../src/modules/population/index.ts';
-export type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal };
+import type * as Population from '../../src/modules/population/index.ts';
+export type {
+  CareGapFinding,
+  Cohort,
+  CohortCount,
+  CohortDefinition,
+  CohortPatients,
+  CohortSize,
+  Evidence,
+  FrailtyResult,
+  PopulationResult,
+  Progress,
+  Refusal,
+  Worklist,
+  WorklistPatientState,
+  WorklistRole,
+  WorklistStatus,
+  WorklistView,
+} from '../../src/modules/population/index.ts';
 export { POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
 
@@ -176,7 +193,22 @@ export const api = {
   /** Opens one patient's record with a written reason (audited): the record then opens without asking again. */
   breakGlass: (patientId: string, reason: string) => request<{ patientId: string; reason: string | null; expiresAt: string | null }>('POST', `/api/patients/${enc(patientId)}/break-glass`, { reason }),
   /** The patient's population-health result (frailty, medication review, long-term conditions, care gaps), each finding with its entries. */
-  populationResult: (patientId: string) => request<PopulationResult>('GET', `/api/population/patients/${enc(patientId)}`),
+  populationResult: (patientId: string) => request<Population.PopulationResult>('GET', `/api/population/patients/${enc(patientId)}`),
+  careGaps: () => request<{ items: Array<{ id: string; name: string }> }>('GET', '/api/population/care-gaps'),
+  cohorts: () => request<{ items: Population.Cohort[] }>('GET', '/api/population/cohorts'),
+  /** How many patients a definition matches now (suppressed under 5 for those who see aggregates only). */
+  previewCohort: (definition: Population.CohortDefinition) => request<Population.CohortCount>('POST', '/api/population/cohorts/preview', { definition }),
+  saveCohort: (name: string, definition: Population.CohortDefinition) => request<Population.Cohort>('POST', '/api/population/cohorts', { name, definition }),
+  cohort: (id: string) => request<Population.Cohort & { size: Population.CohortSize }>('GET', `/api/population/cohorts/${enc(id)}`),
+  deleteCohort: (id: string) => request<void>('DELETE', `/api/population/cohorts/${enc(id)}`),
+  cohortPatients: (id: string) => request<Population.CohortPatients>('GET', `/api/population/cohorts/${enc(id)}/patients`),
+  cohortCsv: (id: string, form?: 'identifiable' | 'pseudonymised') => request<string>('GET', `/api/population/cohorts/${enc(id)}/export${form ? `?form=${form}` : ''}`, undefined, 'text/csv'),
+  worklists: () => request<{ items: Array<Population.Worklist & { progress: Population.Progress }> }>('GET', '/api/population/worklists'),
+  createWorklist: (input: { cohortId: string; name: string; purpose: string; role: Population.WorklistRole }) =>
+    request<Population.Worklist & { patients: number }>('POST', '/api/population/worklists', input),
+  worklist: (id: string) => request<Population.WorklistView>('GET', `/api/population/worklists/${enc(id)}`),
+  updateWorklistRow: (id: string, patientId: string, change: { version: number; status?: Population.WorklistStatus; note?: string }) =>
+    request<Population.WorklistPatientState>('PATCH', `/api/population/worklists/${enc(id)}/patients/${enc(patientId)}`, change),
   /** Who looked at a patient's record, newest first, a page at a time. */
   accessLog: (patientId: string, page = 1) => request<AccessLogPage>('GET', `/api/patients/${enc(patientId)}/access-log?page=${page}&pageSize=20`),
   auditReview: (days = 30) => request<AuditReview>('GET', `/api/audit/review?days=${days}`),

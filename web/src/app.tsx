@@ -3,6 +3,8 @@ import { Header } from './components/header.tsx';
 import { SeedingBanner } from './components/seeding-banner.tsx';
 import { AreaPage } from './pages/area-page.tsx';
 import { AuditReviewPage } from './pages/audit-review-page.tsx';
+import { CohortsPage } from './pages/cohorts-page.tsx';
+import { WorklistPage } from './pages/worklist-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 import { PeoplePage, PersonPage } from './pages/people-page.tsx';
 import { PcnPage } from './pages/pcn-page.tsx';
@@ -38,6 +40,9 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === '/patients') return <PatientSearchPage />;
   if (pathname === '/my-patients') return <MyPatientsPage />;
   if (pathname === '/audit') return <AuditReviewPage />;
+  if (pathname === '/cohorts') return <CohortsPage />;
+  params = matchPath('/worklists/:id', pathname);
+  if (params?.id) return <WorklistPage key={params.id} id={params.id} />;
   if (pathname === '/people') return <PeoplePage />;
   params = matchPath('/people/:email', pathname);
   if (params?.email) return <PersonPage key={params.email} email={params.email} />;

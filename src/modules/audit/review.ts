@@ -2,7 +2,7 @@
  * Reading the audit log: a patient's "who looked at my record", and the IG lead's review of break-glass
  * uses and unusual access.
  */
-import { stringify } from 'csv-stringify/sync';
+import { spreadsheetCsv } from '../../shared/csv.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { organisationNameSql } from './organisation-names.ts';
@@ -169,9 +169,8 @@ export function auditReviewCsv(review: AuditReview): string {
       action: '',
     })),
   ];
-  // A reason is free text: one that starts like a formula is quoted so a spreadsheet shows it, not runs it.
-  const cast = { string: (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value) };
-  return stringify(rows, { header: true, columns: ['kind', 'when', 'user', 'organisation', 'role', 'patients', 'reason', 'action'], cast });
+  // A reason is free text: spreadsheetCsv quotes one that starts like a formula.
+  return spreadsheetCsv(rows, ['kind', 'when', 'user', 'organisation', 'role', 'patients', 'reason', 'action']);
 }
 
 /**

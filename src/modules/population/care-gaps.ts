@@ -361,6 +361,11 @@ function shippedRules(): CareGapRules {
   return (shipped ??= (({ json, file }) => compileCareGaps(json, file))(readRuleFile('care-gaps.json', KIND)));
 }
 
+/** The shipped care gaps by id and name (what a cohort or a worklist may name). */
+export function careGapNames(): ReadonlyMap<string, string> {
+  return new Map(shippedRules().gaps.map((gap) => [gap.id, gap.name]));
+}
+
 /** The care gaps of a patient on a date: only the gaps whose register and denominator hold them, each open, closed or refused. */
 export function findCareGaps(facts: PatientFacts, asOf: string, frailty: FrailtyResult | Refusal | null): PopulationResult['careGaps'] {
   return findWith(shippedRules(), facts, asOf, frailty);

@@ -33,3 +33,17 @@ export {
   frailtyRiskAssessment,
   riskAssessmentId,
 } from './risk-assessment.ts';
+export { careGapNames } from './care-gaps.ts';
+export { EFI_CATEGORIES, cohortDefinition, type CohortDefinition } from './cohort-definition.ts';
+export type { Cohort } from './cohort-store.ts';
+export { saveCohort, saveCohortInput, type SaveCohortInput } from './save-cohort.ts';
+export { updateCohort, updateCohortInput, type UpdateCohortInput } from './update-cohort.ts';
+export { deleteCohort } from './delete-cohort.ts';
+export { listCohorts } from './list-cohorts.ts';
+export { SUPPRESS_BELOW, readCohort, previewCohortInput, previewCohortSize, type CohortCount, type CohortSize, type PreviewCohortInput } from './cohort-size.ts';
+export { COHORT_PAGE, cohortPatients, type CohortPatient, type CohortPatients } from './cohort-patients.ts';
+export { IDENTIFIABLE_COLUMNS, PSEUDONYMISED_COLUMNS, ageBand, exportCohort, type CohortExport, type ExportForm } from './export-cohort.ts';
+export { SMR_PURPOSE, WORKLIST_ROLES, WORKLIST_STATUSES, type Worklist, type WorklistRole, type WorklistStatus } from './worklist-store.ts';
+export { WORKLIST_LIMIT, createWorklist, createWorklistInput, type CreateWorklistInput } from './create-worklist.ts';
+export { listWorklists, readWorklist, type ActionShown, type Progress, type WorklistRowView, type WorklistView } from './read-worklists.ts';
+export { updateWorklistPatient, updateWorklistPatientInput, worklistPatientHistory, type UpdateWorklistPatientInput, type WorklistPatientState } from './update-worklist-patient.ts';

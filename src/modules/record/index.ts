@@ -12,11 +12,13 @@ import { recordAccessFor } from './record-access.ts';
 import { recordContext } from './record-context.ts';
 
 export { recordAccessFor, recordContext };
+export { auditAgent } from './record-audit.ts';
 export type { RecordRequest } from './record-context.ts';
 export {
   CASELOAD_LIMIT,
   careTeamPatients,
   organisationInbox,
+  patientListing,
   revealForBreakGlass,
   type Caseload,
   type CaseloadPatient,

@@ -23,12 +23,12 @@ export function recordAuditTrail(actor: AuditedActor, request: { method: string;
     looks: async (db, touches, outcome) => {
       if (touches.length > 0) await recordAuditGrouped(db, entry(touches, outcome));
     },
-    event: (tx, event) => recordAudit(tx, { ...who(actor, request, breakGlassReason, purpose), ...event }),
+    event: (tx, event) => recordAudit(tx, { ...auditAgent(actor, request, breakGlassReason, purpose), ...event }),
   };
 }
 
 /** The AuditEvent's agent and context: who, their organisation and role, the client, the purpose, the request. */
-function who(actor: AuditedActor, request: { method: string; url: string; id?: string }, breakGlassReason: string | null, purpose: Purpose) {
+export function auditAgent(actor: AuditedActor, request: { method: string; url: string; id?: string }, breakGlassReason: string | null, purpose: Purpose) {
   return {
     actor: actor.email,
     orgCode: actor.orgCode,
@@ -55,7 +55,7 @@ export function recordAccessEntry(
   const what = touches.length === 1 ? `${first.resourceType}/${first.id}` : `${touches.length} resources`;
   const refused = actions.includes('denied');
   return {
-    ...who(actor, request, breakGlassReason, purpose),
+    ...auditAgent(actor, request, breakGlassReason, purpose),
     action: `fhir.${actions.join('+')}`,
     entityType: patients.length === 1 ? 'Patient' : first.resourceType,
     entityId: patients.length === 1 ? patients[0]! : first.id,
