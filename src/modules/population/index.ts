@@ -33,3 +33,23 @@ export {
   frailtyRiskAssessment,
   riskAssessmentId,
 } from './risk-assessment.ts';
+export {
+  EFI_BANDS,
+  dashboardPurpose,
+  populationDashboard,
+  populationFunnel,
+  populationTrends,
+  rankUnits,
+  type Count,
+  type Dashboard,
+  type DashboardRequest,
+  type DashboardScope,
+  type Funnel,
+  type FunnelPoint,
+  type GapFigures,
+  type RankMeasure,
+  type Trends,
+  type UnitFigures,
+} from './dashboard.ts';
+export { careGapNames } from './care-gaps.ts';
+export { Z_95, Z_998, funnelLimits, suppressTable, wilsonInterval } from './dashboard-stats.ts';
