@@ -39,6 +39,7 @@ async function addRows(practice: string, n: number, row: Row, id?: string): Prom
   );
 }
 
+const run = async (asOf: string) => (await h.db.query<{ id: number }>('INSERT INTO population_run (as_of, rules_version) VALUES ($1, $2) RETURNING id', [asOf, RULES_VERSION]))[0]!.id;
 const copd = (open: boolean) => (open ? { open: ['copd-review'] } : { closed: ['copd-review'] });
 
 before(async () => {
@@ -73,6 +74,7 @@ before(async () => {
   await addRows('Z90102', 10, { efi: null });
   // Another PCN's practice, in the area but not in U90001.
   await addRows('Z90201', 40, { efi: 'fit', ...copd(true) });
+  await snapshotDashboardMonth(h.db, await run('2026-12-04'), '2026-12-04');
 });
 after(() => h.close());
 
@@ -89,6 +91,7 @@ test('a GP of the PCN sees its practices whole: every patient counted, small cou
   assert.equal(status, 200);
   assert.equal(json.purpose, 'direct-care');
   assert.equal(json.suppressed, false);
+  assert.equal(json.asOf, '2026-12-04', 'the figures are as the latest run left them');
   const a = unit(json, 'Z90101');
   assert.deepEqual(a.frailty, { fit: 12, mild: 9, moderate: 5, severe: 5, refused: 0, aged65: 31 });
   assert.deepEqual(a.smr, { priority: 8, refused: 1 });
@@ -174,13 +177,14 @@ test('the funnel puts each practice against the PCN’s overall rate, with 95 % 
 });
 
 test('the trend has one point a month, the month’s last run replacing an earlier one', async () => {
-  const run = async () => (await h.db.query<{ id: number }>(`INSERT INTO population_run (as_of, rules_version) VALUES ('2026-11-01', $1) RETURNING id`, [RULES_VERSION]))[0]!.id;
-  await snapshotDashboardMonth(h.db, await run(), '2026-11-20');
+  await snapshotDashboardMonth(h.db, await run('2026-11-20'), '2026-11-20');
   await addRows('Z90101', 3, { efi: 'severe' });
-  await snapshotDashboardMonth(h.db, await run(), '2026-12-01');
+  await snapshotDashboardMonth(h.db, await run('2026-12-01'), '2026-12-01');
   await addRows('Z90101', 2, { efi: 'severe' });
-  await snapshotDashboardMonth(h.db, await run(), '2026-12-04');
+  await snapshotDashboardMonth(h.db, await run('2026-12-05'), '2026-12-05');
   const { status, json } = await get<Trends>('/api/population/dashboard/trends?practice=Z90101', gp);
+  assert.equal((await get<Dashboard>('/api/population/dashboard?practice=Z90101', gp)).json.asOf, '2026-12-05', 'now is the latest run');
+  assert.equal((await get<Dashboard>('/api/population/dashboard?practice=Z90101', gp)).json.total.frailty.severe, 10);
   assert.equal(status, 200);
   assert.deepEqual(
     json.months.map((m) => [m.month, m.figures.frailty.severe]),

@@ -53,6 +53,8 @@ export interface UnitFigures {
 
 export interface Dashboard {
   scope: { kind: DashboardScope['kind']; code: string; name: string };
+  /** The as-of day of the run the figures are from (the latest); null before any run. */
+  asOf: string | null;
   rulesVersion: string;
   purpose: DashboardPurpose;
   /** Counts of 1–4 are hidden (and what would give them away): true for secondary use. */
@@ -222,11 +224,11 @@ function figures(units: readonly Unit[], total: Unit, counts: PracticeCounts, su
 /** The dashboard of a practice, a PCN or the area now; `rank` orders the units by a measure (area ranking). */
 export async function populationDashboard(db: Db, actor: Actor, scope: DashboardScope, request: DashboardRequest, options: { rank?: RankMeasure; signal?: AbortSignal } = {}): Promise<Dashboard> {
   const { resolved, purpose } = await openView(db, actor, scope, 'now', request);
-  const counts = await practiceCounts(db, resolved.practices, purpose, options.signal);
+  const { counts, asOf } = await practiceCounts(db, resolved.practices, purpose, options.signal);
   const total: Unit = { code: resolved.scope.code, name: resolved.scope.name, practices: resolved.practices };
   const shaped = figures(resolved.units, total, counts, purpose === 'secondary-use');
   const units = options.rank ? rankUnits(shaped.units, options.rank) : shaped.units;
-  return { scope: resolved.scope, rulesVersion: RULES_VERSION, purpose, suppressed: purpose === 'secondary-use', total: shaped.total, units };
+  return { scope: resolved.scope, asOf, rulesVersion: RULES_VERSION, purpose, suppressed: purpose === 'secondary-use', total: shaped.total, units };
 }
 
 /** What the area view ranks PCNs by: a gap's rate, the share of the 65+ in a frailty band, or the review backlog per 1,000 patients. */
@@ -261,6 +263,7 @@ export interface FunnelPoint {
 
 export interface Funnel {
   scope: Dashboard['scope'];
+  asOf: string | null;
   gap: { id: string; name: string };
   purpose: DashboardPurpose;
   /** The scope's overall rate, the centre line; null with no denominator. */
@@ -277,7 +280,7 @@ export async function populationFunnel(db: Db, actor: Actor, scope: DashboardSco
   const gap = careGapNames().find((g) => g.id === gapId);
   if (!gap) throw notFound(`care gap ${gapId}`);
   const { resolved, purpose } = await openView(db, actor, scope, `funnel ${gapId}`, request);
-  const counts = await practiceCounts(db, resolved.practices, purpose, signal);
+  const { counts, asOf } = await practiceCounts(db, resolved.practices, purpose, signal);
   const cells = resolved.practices.map((ods) => [sumOver(counts, [ods], `gap:${gapId}:open`), sumOver(counts, [ods], `gap:${gapId}:closed`)]);
   const open = cells.reduce((sum, [o]) => sum + o!, 0);
   const denominator = cells.reduce((sum, [o, c]) => sum + o! + c!, 0);
@@ -298,7 +301,7 @@ export async function populationFunnel(db: Db, actor: Actor, scope: DashboardSco
   });
   const largest = Math.max(0, ...points.map((p) => p.denominator ?? 0));
   const limits = centre === null ? [] : funnelSteps(largest).map((n) => ({ denominator: n, ...funnelLimits(centre, n) }));
-  return { scope: resolved.scope, gap, purpose, centre, method: 'normal-approximation', limits, points };
+  return { scope: resolved.scope, asOf, gap, purpose, centre, method: 'normal-approximation', limits, points };
 }
 
 /** Denominators to draw the limits at: every one up to 20, then about 60 steps on a log scale to the largest. */
