@@ -21,8 +21,8 @@ export type { AccessLogPage, AuditReview };
 import type { UserListing } from '../../src/modules/access/index.ts';
 export type { UserListing };
 import type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal } from '../../src/modules/record/index.ts';
-import type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal } from '../../src/modules/population/index.ts';
-export type { CareGapFinding, Evidence, FrailtyResult, PopulationResult, Refusal };
+import type { CareGapFinding, Dashboard, Evidence, FrailtyResult, Funnel, PopulationResult, Refusal, Trends, UnitFigures } from '../../src/modules/population/index.ts';
+export type { CareGapFinding, Dashboard, Evidence, FrailtyResult, Funnel, PopulationResult, Refusal, Trends, UnitFigures };
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
 
 type Position = [number, number] | [number, number, number];
@@ -176,6 +176,11 @@ export const api = {
   breakGlass: (patientId: string, reason: string) => request<{ patientId: string; reason: string | null; expiresAt: string | null }>('POST', `/api/patients/${enc(patientId)}/break-glass`, { reason }),
   /** The patient's population-health result (frailty, medication review, long-term conditions, care gaps), each finding with its entries. */
   populationResult: (patientId: string) => request<PopulationResult>('GET', `/api/population/patients/${enc(patientId)}`),
+  /** A practice's, PCN's or area's population dashboard; `rank` orders the area's PCNs (`smr`, `frailty:<band>`, `gap:<id>`). */
+  populationDashboard: (kind: 'practice' | 'pcn' | 'area', code: string, rank?: string) =>
+    request<Dashboard>('GET', `/api/population/dashboard?${new URLSearchParams({ [kind]: code, ...(rank ? { rank } : {}) })}`),
+  populationFunnel: (kind: 'practice' | 'pcn' | 'area', code: string, gap: string) => request<Funnel>('GET', `/api/population/dashboard/funnel?${new URLSearchParams({ [kind]: code, gap })}`),
+  populationTrends: (kind: 'practice' | 'pcn' | 'area', code: string) => request<Trends>('GET', `/api/population/dashboard/trends?${new URLSearchParams({ [kind]: code })}`),
   /** Who looked at a patient's record, newest first, a page at a time. */
   accessLog: (patientId: string, page = 1) => request<AccessLogPage>('GET', `/api/patients/${enc(patientId)}/access-log?page=${page}&pageSize=20`),
   auditReview: (days = 30) => request<AuditReview>('GET', `/api/audit/review?days=${days}`),

@@ -52,4 +52,5 @@ export {
   type UnitFigures,
 } from './dashboard.ts';
 export { careGapNames } from './care-gaps.ts';
+export { snapshotDashboardMonth } from './dashboard-data.ts';
 export { Z_95, Z_998, funnelLimits, suppressTable, wilsonInterval } from './dashboard-stats.ts';
