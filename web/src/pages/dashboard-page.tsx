@@ -7,10 +7,13 @@
 import { useId } from 'react';
 import { api, type Dashboard, type Funnel, type Trends, type UnitFigures } from '../api.ts';
 import { TrendChart } from '../components/record/trend-chart.tsx';
+import { SelectField } from '../components/forms.tsx';
 import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { formatCount, formatDate } from '../format.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
 import { usePageTitle, useResource } from '../use-resource.ts';
+import '../components/record/record.css';
+import './dashboard.css';
 
 export type DashboardKind = 'practice' | 'pcn' | 'area';
 
@@ -27,6 +30,15 @@ const percent = new Intl.NumberFormat('en-GB', { style: 'percent', maximumFracti
 export const shownCount = (n: number | null): string => (n === null ? '<5' : formatCount(n));
 const shownRate = (rate: number | null) => (rate === null ? 'Not shown' : percent.format(rate));
 
+/** Counts as the numeric cells of a table row. */
+function CountCells({ counts }: { counts: ReadonlyArray<number | null> }) {
+  return counts.map((n, i) => (
+    <td className="nhsuk-table__cell nhsuk-table__cell--numeric" key={i}>
+      {shownCount(n)}
+    </td>
+  ));
+}
+
 const dashboardPath = (kind: DashboardKind, code: string) => `/dashboards/${kind}/${encodeURIComponent(code)}`;
 
 export function DashboardPage({ kind, code }: { kind: DashboardKind; code: string }) {
@@ -38,7 +50,7 @@ export function DashboardPage({ kind, code }: { kind: DashboardKind; code: strin
   if (dashboard.state === 'loading') return <Loading what="the population dashboard" />;
   if (dashboard.state === 'failed') return <LoadFailed error={dashboard.error} what="Population dashboard" retry={dashboard.reload} />;
   const data = dashboard.data;
-  const chosenGap = gap ?? data.total.gaps[0]?.id;
+  const chosenGap = gap ?? (data.total.gaps.find((g) => g.denominator) ?? data.total.gaps[0])?.id;
   return (
     <>
       <Breadcrumb crumbs={[{ href: '/', text: 'Area overview' }]} />
@@ -73,7 +85,7 @@ function Bars({ title, summary, rows }: { title: string; summary: string; rows: 
   const id = useId();
   const width = 480;
   const rowHeight = 28;
-  const left = 170;
+  const left = 210;
   const max = Math.max(1, ...rows.map((r) => r.value ?? 0));
   return (
     <svg className="pcn-dashboard__chart" viewBox={`0 0 ${width} ${rows.length * rowHeight + 8}`} role="img" aria-labelledby={`${id}-title`} aria-describedby={`${id}-desc`}>
@@ -138,7 +150,7 @@ function SmrBacklog({ dashboard }: { dashboard: Dashboard }) {
       <Bars
         title="Patients with structured medication review priority"
         summary={`${shownCount(dashboard.total.smr.priority)} patients in ${dashboard.scope.name} have review priority.`}
-        rows={rows.map((u) => ({ label: u === dashboard.total ? 'All' : u.name.slice(0, 24), value: u.smr.priority }))}
+        rows={rows.map((u) => ({ label: u === dashboard.total ? 'All' : u.name.slice(0, 26), value: u.smr.priority }))}
       />
       <TableRegion label="Medication review backlog">
         <table className="nhsuk-table">
@@ -157,9 +169,7 @@ function SmrBacklog({ dashboard }: { dashboard: Dashboard }) {
                 <th scope="row" className="nhsuk-table__cell">
                   {u === dashboard.total ? `All of ${u.name}` : u.name}
                 </th>
-                <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{shownCount(u.patients)}</td>
-                <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{shownCount(u.smr.priority)}</td>
-                <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{shownCount(u.smr.refused)}</td>
+                <CountCells counts={[u.patients, u.smr.priority, u.smr.refused]} />
               </tr>
             ))}
           </tbody>
@@ -242,18 +252,7 @@ function FunnelSection({ kind, code, gap, gaps }: { kind: DashboardKind; code: s
   return (
     <section aria-labelledby="funnel-heading" data-testid="funnel">
       <h2 id="funnel-heading">Practices compared: funnel plot</h2>
-      <div className="nhsuk-form-group">
-        <label className="nhsuk-label" htmlFor="funnel-gap">
-          Care gap
-        </label>
-        <select className="nhsuk-select" id="funnel-gap" value={gap} onChange={(event) => choose(event.target.value)}>
-          {gaps.map((g) => (
-            <option key={g.id} value={g.id}>
-              {g.name}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField id="funnel-gap" label="Care gap" value={gap} onChange={choose} options={gaps.map((g) => ({ value: g.id, label: g.name }))} />
       {funnel.state === 'loading' && <Loading what="the funnel plot" />}
       {funnel.state === 'failed' && <LoadFailed error={funnel.error} what="Funnel plot" retry={funnel.reload} />}
       {funnel.state === 'ready' && <FunnelPlot funnel={funnel.data} />}
@@ -334,19 +333,13 @@ function Ranking({ dashboard, rank }: { dashboard: Dashboard; rank: string | und
   return (
     <section aria-labelledby="ranking-heading" data-testid="ranking">
       <h2 id="ranking-heading">PCNs ranked</h2>
-      <div className="nhsuk-form-group">
-        <label className="nhsuk-label" htmlFor="rank-by">
-          Rank by
-        </label>
-        <select className="nhsuk-select" id="rank-by" value={rank ?? ''} onChange={(event) => navigate(event.target.value ? `${pathname}?rank=${encodeURIComponent(event.target.value)}` : pathname)}>
-          <option value="">PCN code</option>
-          {options.map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id="rank-by"
+        label="Rank by"
+        value={rank ?? ''}
+        onChange={(value) => navigate(value ? `${pathname}?rank=${encodeURIComponent(value)}` : pathname)}
+        options={[{ value: '', label: 'PCN code' }, ...options.map(([value, label]) => ({ value: value!, label: label! }))]}
+      />
       <UnitsTable dashboard={dashboard} ranked={rank !== undefined} />
     </section>
   );
@@ -375,10 +368,7 @@ function UnitsTable({ dashboard, ranked }: { dashboard: Dashboard; ranked: boole
               <th scope="row" className="nhsuk-table__cell">
                 <Link href={dashboardPath(kind, u.code)}>{u.name}</Link>
               </th>
-              <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{shownCount(u.patients)}</td>
-              <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{shownCount(u.frailty.aged65)}</td>
-              <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{shownCount(u.frailty.severe)}</td>
-              <td className="nhsuk-table__cell nhsuk-table__cell--numeric">{shownCount(u.smr.priority)}</td>
+              <CountCells counts={[u.patients, u.frailty.aged65, u.frailty.severe, u.smr.priority]} />
             </tr>
           ))}
         </tbody>
