@@ -56,29 +56,34 @@ export const SMALLEST_SHOWN = 5;
 const isSmall = (n: number) => n >= 1 && n < SMALLEST_SHOWN;
 
 /**
- * Suppresses a table of counts whose row and column totals are published. Primary: every count of 1–4 is
- * hidden. Secondary: a row or a column with exactly one hidden count would give it away by subtraction from its
- * total, so the smallest count still shown in that line is hidden too (zeros first: hiding a zero costs the
- * reader nothing), repeated until no line has exactly one hidden count. Lines of one cell are their own total
- * and need nothing more. Returns the same shape, null where hidden.
+ * Suppresses counts published together with sums of them. `lines` are groups of cells of which one is the sum of
+ * the others (a row with its total, a column of parts with the whole). Primary: every count of 1–4 is hidden.
+ * Secondary: a line with exactly one hidden count would give it away by subtraction, so the smallest count still
+ * shown in that line is hidden too (zeros first: hiding a zero costs the reader nothing), repeated until no line
+ * has exactly one hidden count. Returns the cells, null where hidden.
  */
-export function suppressTable(counts: readonly (readonly number[])[]): (number | null)[][] {
-  const hidden = counts.map((row) => row.map(isSmall));
-  const lines: Array<Array<[number, number]>> = [
-    ...counts.map((row, r) => row.map((_, c) => [r, c] as [number, number])),
-    ...(counts[0] ?? []).map((_, c) => counts.map((_, r) => [r, c] as [number, number])),
-  ].filter((line) => line.length > 1);
+export function suppressLines(cells: readonly number[], lines: ReadonlyArray<readonly number[]>): (number | null)[] {
+  const hidden = cells.map(isSmall);
+  const useful = lines.filter((line) => line.length > 1);
   for (let changed = true; changed; ) {
     changed = false;
-    for (const line of lines) {
-      if (line.filter(([r, c]) => hidden[r]![c]).length !== 1) continue;
-      const shown = line.filter(([r, c]) => !hidden[r]![c]).sort(([r1, c1], [r2, c2]) => counts[r1]![c1]! - counts[r2]![c2]!);
-      const [r, c] = shown[0]!;
-      hidden[r]![c] = true;
+    for (const line of useful) {
+      if (line.filter((i) => hidden[i]).length !== 1) continue;
+      const smallest = line.filter((i) => !hidden[i]).sort((a, b) => cells[a]! - cells[b]!)[0]!;
+      hidden[smallest] = true;
       changed = true;
     }
   }
-  return counts.map((row, r) => row.map((n, c) => (hidden[r]![c] ? null : n)));
+  return cells.map((n, i) => (hidden[i] ? null : n));
+}
+
+/** A table whose rows and columns are each a line (the last row and column its totals, when it has them). */
+export function suppressTable(counts: readonly (readonly number[])[]): (number | null)[][] {
+  const width = counts[0]?.length ?? 0;
+  const rows = counts.map((_, r) => Array.from({ length: width }, (_, c) => r * width + c));
+  const columns = Array.from({ length: width }, (_, c) => counts.map((_, r) => r * width + c));
+  const flat = suppressLines(counts.flat(), [...rows, ...columns]);
+  return counts.map((_, r) => flat.slice(r * width, (r + 1) * width));
 }
 
 /** One count shown or suppressed (null = "<5", or hidden so a suppressed one cannot be worked out). */

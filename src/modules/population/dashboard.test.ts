@@ -121,6 +121,11 @@ test('the PCN manager and an analyst see aggregates for secondary use: the opted
     assert.deepEqual({ open: b.open, rate: b.rate, interval: b.interval }, { open: null, rate: null, interval: null }, '2 open is suppressed, and so its rate');
     assert.equal(b.denominator, 20);
     assert.equal(gap(a).open, 6);
+    const alone = (await get<Dashboard>('/api/population/dashboard?practice=Z90101', auth)).json;
+    assert.deepEqual(alone.total, a, 'the practice’s own view hides what its PCN’s view hides, so neither gives the other away');
+    const inArea = unit((await get<Dashboard>('/api/population/dashboard?area=Q99', analyst)).json, 'U90001');
+    const pcnTotal = json.total;
+    assert.deepEqual(inArea, pcnTotal, 'the PCN in the area view is the PCN view’s own total');
     // Secondary suppression: no row or column of a block holds exactly one hidden count.
     const rows = [...json.units, json.total].map((u) => [u.frailty.fit, u.frailty.mild, u.frailty.moderate, u.frailty.severe, u.frailty.refused, u.frailty.aged65]);
     for (const line of [...rows, ...rows[0]!.map((_, c) => rows.map((r) => r[c]))]) assert.notEqual(line.filter((n) => n === null).length, 1, JSON.stringify(line));

@@ -17,7 +17,7 @@ import { recordAudit } from '../audit/index.ts';
 import { cachedRead, loadRegistry } from '../network/index.ts';
 import { careGapNames } from './care-gaps.ts';
 import { type DashboardPurpose, type PracticeCounts, practiceCounts, practiceSeries } from './dashboard-data.ts';
-import { funnelLimits, funnelPosition, type Interval, suppressTable, wilsonInterval } from './dashboard-stats.ts';
+import { funnelLimits, funnelPosition, type Interval, suppressLines, wilsonInterval } from './dashboard-stats.ts';
 import { RULES_VERSION } from './rules-version.ts';
 
 export type DashboardScope = { kind: 'practice'; code: string } | { kind: 'pcn'; code: string } | { kind: 'area'; code: string };
@@ -76,36 +76,54 @@ interface ResolvedScope {
   /** The PCN a practice or PCN view belongs to (for the access decision and the audit). */
   pcnCode: string | null;
   units: Unit[];
-  practices: string[];
+  /**
+   * The area the scope is in, as every view of it publishes it: suppression is worked out over all of it at once,
+   * so a count hidden in one view (a PCN's) is hidden in every other (the practice's, the area's) too.
+   */
+  hierarchy: Hierarchy;
 }
 
-/** The scope's practices and parts, from the registry in effect today. */
+interface Hierarchy {
+  area: Unit;
+  pcns: Array<{ pcn: Unit; practices: Unit[] }>;
+}
+
+/** The scope's parts and its area's hierarchy, from the registry in effect today. */
 async function resolveScope(db: Db, scope: DashboardScope): Promise<ResolvedScope> {
   const registry = await cachedRead(db, 'population-dashboard-registry', () => loadRegistry(db));
   const today = registryToday();
   const members = registry.memberships.filter((m) => m.startDate <= today && (m.endDate === null || m.endDate >= today));
   const practiceName = new Map(registry.practices.map((p) => [p.ods, p.name]));
-  const pcnPractices = (pcn: string) =>
-    members
-      .filter((m) => m.pcnCode === pcn)
-      .map((m) => m.practiceOds)
-      .sort();
   const practiceUnit = (ods: string): Unit => ({ code: ods, name: practiceName.get(ods) ?? ods, practices: [ods] });
+  const pcnUnits = (pcn: { code: string; name: string }) => {
+    const practices = members
+      .filter((m) => m.pcnCode === pcn.code)
+      .map((m) => practiceUnit(m.practiceOds))
+      .sort((a, b) => a.code.localeCompare(b.code));
+    return { pcn: { code: pcn.code, name: pcn.name, practices: practices.map((p) => p.code) }, practices };
+  };
+  const hierarchyOf = (areaCode: string | undefined): Hierarchy | null => {
+    const area = registry.areas.find((a) => a.code === areaCode);
+    if (!area) return null;
+    const pcns = registry.pcns.filter((p) => p.areaCode === area.code).map(pcnUnits);
+    return { area: { code: area.code, name: area.name, practices: pcns.flatMap((p) => p.pcn.practices) }, pcns };
+  };
   if (scope.kind === 'practice') {
-    const membership = members.find((m) => m.practiceOds === scope.code);
     if (!practiceName.has(scope.code)) throw notFound(`Practice ${scope.code}`);
-    return { scope: { ...scope, name: practiceName.get(scope.code)! }, pcnCode: membership?.pcnCode ?? null, units: [], practices: [scope.code] };
+    const pcnCode = members.find((m) => m.practiceOds === scope.code)?.pcnCode ?? null;
+    const alone: Hierarchy = { area: practiceUnit(scope.code), pcns: [] };
+    const hierarchy = hierarchyOf(registry.pcns.find((p) => p.code === pcnCode)?.areaCode) ?? alone;
+    return { scope: { ...scope, name: practiceName.get(scope.code)! }, pcnCode, units: [], hierarchy };
   }
   if (scope.kind === 'pcn') {
     const pcn = registry.pcns.find((p) => p.code === scope.code);
     if (!pcn) throw notFound(`PCN ${scope.code}`);
-    const practices = pcnPractices(pcn.code);
-    return { scope: { ...scope, name: pcn.name }, pcnCode: pcn.code, units: practices.map(practiceUnit), practices };
+    const hierarchy = hierarchyOf(pcn.areaCode) ?? { area: pcnUnits(pcn).pcn, pcns: [] };
+    return { scope: { ...scope, name: pcn.name }, pcnCode: pcn.code, units: pcnUnits(pcn).practices, hierarchy };
   }
-  const area = registry.areas.find((a) => a.code === scope.code);
-  if (!area) throw notFound(`Area ${scope.code}`);
-  const units = registry.pcns.filter((p) => p.areaCode === area.code).map((p) => ({ code: p.code, name: p.name, practices: pcnPractices(p.code) }));
-  return { scope: { ...scope, name: area.name }, pcnCode: null, units, practices: units.flatMap((u) => u.practices) };
+  const hierarchy = hierarchyOf(scope.code);
+  if (!hierarchy) throw notFound(`Area ${scope.code}`);
+  return { scope: { ...scope, name: hierarchy.area.name }, pcnCode: null, units: hierarchy.pcns.map((p) => p.pcn), hierarchy };
 }
 
 const AREA_ROLES: ReadonlySet<string> = new Set(['analyst', 'admin']);
@@ -181,52 +199,73 @@ function rawBlocks(counts: PracticeCounts, practices: readonly string[], gaps: R
 
 type Blocks = ReturnType<typeof rawBlocks>;
 
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
 /**
- * The figures of every unit and the total, suppressed for secondary use: each block (the patients count, the
- * frailty bands with their total, the review backlog with the rest of the list, each gap's open and closed with
- * the denominator) is one table whose rows are the units and the total, and whose last column is the row total,
- * so no hidden count can be had by subtraction along a row or down a column.
+ * The figures of every unit of the area (its practices, its PCNs and itself), suppressed for secondary use. Each
+ * block (the patients count, the frailty bands with their total, the review backlog with the rest of the list,
+ * each gap's open and closed with the denominator) is published as rows of parts ending in their total, and down
+ * each column as practices summing to their PCN and PCNs to the area: all those lines are suppressed together,
+ * so no hidden count is a total less the rest in any view.
  */
-function figures(units: readonly Unit[], total: Unit, counts: PracticeCounts, suppress: boolean): { total: UnitFigures; units: UnitFigures[] } {
+function figures(hierarchy: Hierarchy, counts: PracticeCounts, suppress: boolean): Map<string, UnitFigures> {
   const gapNames = careGapNames();
-  const all = [...units, total];
+  const all = [hierarchy.area, ...hierarchy.pcns.flatMap((p) => [p.pcn, ...p.practices])];
+  const at = new Map(all.map((unit, i) => [unit.code, i]));
   const raw = all.map((unit) => rawBlocks(counts, unit.practices, gapNames));
-  const table = (pick: (b: Blocks) => number[]): Count[][] => (suppress ? suppressTable(raw.map(pick)) : raw.map(pick));
+  const table = (pick: (b: Blocks) => number[]): Count[][] => {
+    const width = pick(raw[0]!).length;
+    const cells = raw.flatMap(pick);
+    const cell = (unit: Unit, column: number) => at.get(unit.code)! * width + column;
+    const lines = suppress
+      ? [
+          ...all.map((unit) => range(width).map((c) => cell(unit, c))),
+          ...range(width).flatMap((c) => [
+            [...hierarchy.pcns.map((p) => cell(p.pcn, c)), cell(hierarchy.area, c)],
+            ...hierarchy.pcns.map((p) => [...p.practices.map((practice) => cell(practice, c)), cell(p.pcn, c)]),
+          ]),
+        ]
+      : [];
+    const shown = suppress ? suppressLines(cells, lines) : cells;
+    return all.map((_, u) => shown.slice(u * width, (u + 1) * width));
+  };
   const patients = table((b) => b.patients);
   const frailty = table((b) => b.frailty);
   const smr = table((b) => b.smr);
   const gaps = gapNames.map((_, g) => table((b) => b.gaps[g]!));
-  const shaped = all.map((unit, u): UnitFigures => {
-    const bands = frailty[u]!;
-    return {
-      code: unit.code,
-      name: unit.name,
-      patients: patients[u]![0]!,
-      frailty: { fit: bands[0]!, mild: bands[1]!, moderate: bands[2]!, severe: bands[3]!, refused: bands[4]!, aged65: bands[5]! },
-      smr: { priority: smr[u]![0]!, refused: smr[u]![1]! },
-      gaps: gapNames.map(({ id, name }, g) => {
-        const [open, , denominator] = gaps[g]![u]!;
-        const shown = open !== null && open !== undefined && denominator !== null && denominator !== undefined && denominator > 0;
-        return {
-          id,
-          name,
-          open: open ?? null,
-          denominator: denominator ?? null,
-          rate: shown ? open / denominator : null,
-          interval: shown ? wilsonInterval(open, denominator) : null,
-        };
-      }),
-    };
-  });
-  return { total: shaped.at(-1)!, units: shaped.slice(0, -1) };
+  return new Map(
+    all.map((unit, u): [string, UnitFigures] => {
+      const bands = frailty[u]!;
+      return [
+        unit.code,
+        {
+          code: unit.code,
+          name: unit.name,
+          patients: patients[u]![0]!,
+          frailty: { fit: bands[0]!, mild: bands[1]!, moderate: bands[2]!, severe: bands[3]!, refused: bands[4]!, aged65: bands[5]! },
+          smr: { priority: smr[u]![0]!, refused: smr[u]![1]! },
+          gaps: gapNames.map(({ id, name }, g) => {
+            const [open = null, , denominator = null] = gaps[g]![u]!;
+            const shown = open !== null && denominator !== null && denominator > 0;
+            return { id, name, open, denominator, rate: shown ? open / denominator : null, interval: shown ? wilsonInterval(open, denominator) : null };
+          }),
+        },
+      ];
+    }),
+  );
+}
+
+/** The scope's own figures and its parts', from the area's. */
+function scopeFigures(resolved: ResolvedScope, counts: PracticeCounts, purpose: DashboardPurpose): { total: UnitFigures; units: UnitFigures[] } {
+  const byCode = figures(resolved.hierarchy, counts, purpose === 'secondary-use');
+  return { total: byCode.get(resolved.scope.code)!, units: resolved.units.map((u) => byCode.get(u.code)!) };
 }
 
 /** The dashboard of a practice, a PCN or the area now; `rank` orders the units by a measure (area ranking). */
 export async function populationDashboard(db: Db, actor: Actor, scope: DashboardScope, request: DashboardRequest, options: { rank?: RankMeasure; signal?: AbortSignal } = {}): Promise<Dashboard> {
   const { resolved, purpose } = await openView(db, actor, scope, 'now', request);
-  const { counts, asOf } = await practiceCounts(db, resolved.practices, purpose, options.signal);
-  const total: Unit = { code: resolved.scope.code, name: resolved.scope.name, practices: resolved.practices };
-  const shaped = figures(resolved.units, total, counts, purpose === 'secondary-use');
+  const { counts, asOf } = await practiceCounts(db, resolved.hierarchy.area.practices, purpose, options.signal);
+  const shaped = scopeFigures(resolved, counts, purpose);
   const units = options.rank ? rankUnits(shaped.units, options.rank) : shaped.units;
   return { scope: resolved.scope, asOf, rulesVersion: RULES_VERSION, purpose, suppressed: purpose === 'secondary-use', total: shaped.total, units };
 }
@@ -280,23 +319,19 @@ export async function populationFunnel(db: Db, actor: Actor, scope: DashboardSco
   const gap = careGapNames().find((g) => g.id === gapId);
   if (!gap) throw notFound(`care gap ${gapId}`);
   const { resolved, purpose } = await openView(db, actor, scope, `funnel ${gapId}`, request);
-  const { counts, asOf } = await practiceCounts(db, resolved.practices, purpose, signal);
-  const cells = resolved.practices.map((ods) => [sumOver(counts, [ods], `gap:${gapId}:open`), sumOver(counts, [ods], `gap:${gapId}:closed`)]);
-  const open = cells.reduce((sum, [o]) => sum + o!, 0);
-  const denominator = cells.reduce((sum, [o, c]) => sum + o! + c!, 0);
-  const centre = denominator > 0 ? open / denominator : null;
-  const shown = purpose === 'secondary-use' ? suppressTable(cells.map(([o, c]) => [o!, c!, o! + c!])) : cells.map(([o, c]) => [o!, c!, o! + c!]);
-  const names = new Map(resolved.units.map((u) => [u.code, u.name]));
-  const points = resolved.practices.map((ods, i): FunnelPoint => {
-    const [o, c] = shown[i]!;
-    const n = o === null || c === null ? null : o! + c!;
-    const rate = n ? o! / n : null;
+  const { counts, asOf } = await practiceCounts(db, resolved.hierarchy.area.practices, purpose, signal);
+  const byCode = figures(resolved.hierarchy, counts, purpose === 'secondary-use');
+  const practices = resolved.scope.kind === 'area' ? resolved.hierarchy.pcns.flatMap((p) => p.practices) : resolved.units;
+  // The centre is the scope's own rate as its dashboard shows it: none where that is suppressed.
+  const centre = byCode.get(resolved.scope.code)!.gaps.find((g) => g.id === gapId)!.rate;
+  const points = practices.map((practice): FunnelPoint => {
+    const { denominator, rate } = byCode.get(practice.code)!.gaps.find((g) => g.id === gapId)!;
     return {
-      code: ods,
-      name: names.get(ods) ?? ods,
-      denominator: n,
+      code: practice.code,
+      name: practice.name,
+      denominator: rate === null ? null : denominator,
       rate,
-      position: rate === null || centre === null || !n ? null : funnelPosition(rate, funnelLimits(centre, n)),
+      position: rate === null || centre === null || !denominator ? null : funnelPosition(rate, funnelLimits(centre, denominator)),
     };
   });
   const largest = Math.max(0, ...points.map((p) => p.denominator ?? 0));
@@ -323,8 +358,7 @@ export interface Trends {
 /** The scope's monthly trend, from each month's last run (population_dashboard_month). */
 export async function populationTrends(db: Db, actor: Actor, scope: DashboardScope, request: DashboardRequest, signal?: AbortSignal): Promise<Trends> {
   const { resolved, purpose } = await openView(db, actor, scope, 'trends', request);
-  const series = await practiceSeries(db, resolved.practices, purpose, signal);
-  const total: Unit = { code: resolved.scope.code, name: resolved.scope.name, practices: resolved.practices };
-  const months = [...series].map(([month, counts]) => ({ month, figures: figures(resolved.units, total, counts, purpose === 'secondary-use').total }));
+  const series = await practiceSeries(db, resolved.hierarchy.area.practices, purpose, signal);
+  const months = [...series].map(([month, counts]) => ({ month, figures: scopeFigures(resolved, counts, purpose).total }));
   return { scope: resolved.scope, purpose, suppressed: purpose === 'secondary-use', months };
 }
