@@ -40,6 +40,8 @@ export type {
   WorklistStatus,
   WorklistView,
 } from '../../src/modules/population/index.ts';
+import type { Dashboard, Funnel, Trends, UnitFigures } from '../../src/modules/population/index.ts';
+export type { Dashboard, Funnel, Trends, UnitFigures };
 export { POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
 
@@ -209,6 +211,11 @@ export const api = {
   worklist: (id: string) => request<Population.WorklistView>('GET', `/api/population/worklists/${enc(id)}`),
   updateWorklistRow: (id: string, patientId: string, change: { version: number; status?: Population.WorklistStatus; note?: string }) =>
     request<Population.WorklistPatientState>('PATCH', `/api/population/worklists/${enc(id)}/patients/${enc(patientId)}`, change),
+  /** A practice's, PCN's or area's population dashboard; `rank` orders the area's PCNs (`smr`, `frailty:<band>`, `gap:<id>`). */
+  populationDashboard: (kind: 'practice' | 'pcn' | 'area', code: string, rank?: string) =>
+    request<Dashboard>('GET', `/api/population/dashboard?${new URLSearchParams({ [kind]: code, ...(rank ? { rank } : {}) })}`),
+  populationFunnel: (kind: 'practice' | 'pcn' | 'area', code: string, gap: string) => request<Funnel>('GET', `/api/population/dashboard/funnel?${new URLSearchParams({ [kind]: code, gap })}`),
+  populationTrends: (kind: 'practice' | 'pcn' | 'area', code: string) => request<Trends>('GET', `/api/population/dashboard/trends?${new URLSearchParams({ [kind]: code })}`),
   /** Who looked at a patient's record, newest first, a page at a time. */
   accessLog: (patientId: string, page = 1) => request<AccessLogPage>('GET', `/api/patients/${enc(patientId)}/access-log?page=${page}&pageSize=20`),
   auditReview: (days = 30) => request<AuditReview>('GET', `/api/audit/review?days=${days}`),

@@ -5,6 +5,7 @@ import { AreaPage } from './pages/area-page.tsx';
 import { AuditReviewPage } from './pages/audit-review-page.tsx';
 import { CohortsPage } from './pages/cohorts-page.tsx';
 import { WorklistPage } from './pages/worklist-page.tsx';
+import { DashboardPage } from './pages/dashboard-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 import { PeoplePage, PersonPage } from './pages/people-page.tsx';
 import { PcnPage } from './pages/pcn-page.tsx';
@@ -37,6 +38,9 @@ function Page({ pathname }: { pathname: string }) {
   if (params?.code) return <PcnPage key={params.code} code={params.code} />;
   params = matchPath('/practices/:ods', pathname);
   if (params?.ods) return <PracticePage key={params.ods} ods={params.ods} />;
+  params = matchPath('/dashboards/:kind/:code', pathname);
+  if (params?.code && (params.kind === 'practice' || params.kind === 'pcn' || params.kind === 'area'))
+    return <DashboardPage key={`${params.kind}:${params.code}`} kind={params.kind} code={params.code} />;
   if (pathname === '/patients') return <PatientSearchPage />;
   if (pathname === '/my-patients') return <MyPatientsPage />;
   if (pathname === '/audit') return <AuditReviewPage />;

@@ -46,7 +46,7 @@ export function cohortRoutes(app: ZodApp) {
   const requestOf = (request: { method: string; url: string; id: string }) => ({ method: request.method, url: request.url, id: request.id });
 
   app.get('/api/population/care-gaps', { schema: { summary: 'The care gaps a cohort or worklist may name: id and name', tags } }, async () => ({
-    items: [...careGapNames()].map(([id, name]) => ({ id, name })),
+    items: careGapNames(),
   }));
 
   app.get('/api/population/cohorts', { schema: { summary: 'The saved cohorts of the PCNs I work for (every PCN’s for an admin or analyst)', tags } }, async (request) => ({

@@ -220,6 +220,14 @@ const namedInRecord = (patientId: string, org: string, person: string) => `acces
 const optedOut = (patientId: string) => `access_opted_out(${patientId})`;
 const dissentsFrom = (patientId: string, org: string) => `access_dissent_applies(${patientId}, ${org})`;
 
+/**
+ * Every patient with the national data opt-out, as a SELECT of `patient_id`: the patients any Consent names
+ * (the reference lookup index, Consents only), each confirmed by the same probe. For counts over a whole
+ * population (dashboards), where asking the probe of every patient would cost a second a hundred thousand.
+ */
+export const OPTED_OUT_PATIENTS_SQL = `SELECT DISTINCT k.target_id AS patient_id FROM fhir_reference k
+  WHERE k.resource_type = 'Consent' AND k.code = 'patient' AND k.target_type = 'Patient' AND ${optedOut('k.target_id')}`;
+
 /** An open break-glass grant of this user for this patient (migration 063). */
 const granted = (patientId: string, userId: string) => `access_granted(${userId}::uuid, ${patientId})`;
 

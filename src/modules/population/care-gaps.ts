@@ -361,10 +361,8 @@ function shippedRules(): CareGapRules {
   return (shipped ??= (({ json, file }) => compileCareGaps(json, file))(readRuleFile('care-gaps.json', KIND)));
 }
 
-/** The shipped care gaps by id and name (what a cohort or a worklist may name). */
-export function careGapNames(): ReadonlyMap<string, string> {
-  return new Map(shippedRules().gaps.map((gap) => [gap.id, gap.name]));
-}
+/** The shipped gaps' ids and names, in the rule file's order (dashboards list them so). */
+export const careGapNames = (): Array<{ id: string; name: string }> => shippedRules().gaps.map(({ id, name }) => ({ id, name }));
 
 /** The care gaps of a patient on a date: only the gaps whose register and denominator hold them, each open, closed or refused. */
 export function findCareGaps(facts: PatientFacts, asOf: string, frailty: FrailtyResult | Refusal | null): PopulationResult['careGaps'] {

@@ -11,7 +11,14 @@ import { careGapNames } from './care-gaps.ts';
 
 export const EFI_CATEGORIES = ['fit', 'mild', 'moderate', 'severe'] as const;
 
-const gapId = (field: string) => z.string().refine((id) => careGapNames().has(id), { message: forPeople(`Select a care gap the rules know for ${field}: ${[...careGapNames().keys()].join(', ')}`) });
+const gapId = (field: string) =>
+  z.string().refine((id) => careGapNames().some((gap) => gap.id === id), {
+    message: forPeople(
+      `Select a care gap the rules know for ${field}: ${careGapNames()
+        .map((gap) => gap.id)
+        .join(', ')}`,
+    ),
+  });
 const age = (what: string) =>
   z
     .number()

@@ -26,7 +26,9 @@ export const createWorklistInput = z
       .trim()
       .min(1, forPeople('Enter a name for the worklist'))
       .max(200),
-    purpose: z.string().refine((p) => p === SMR_PURPOSE || careGapNames().has(p), { message: forPeople('Select what the worklist is for: a care gap, or a structured medication review (smr)') }),
+    purpose: z
+      .string()
+      .refine((p) => p === SMR_PURPOSE || careGapNames().some((gap) => gap.id === p), { message: forPeople('Select what the worklist is for: a care gap, or a structured medication review (smr)') }),
     role: z.enum(WORKLIST_ROLES, forPeople('Select the role the worklist is for: care coordinator, clinical pharmacist, social prescribing link worker or social worker')),
     orgCode: z.string().trim().toUpperCase().max(20).optional(),
   })

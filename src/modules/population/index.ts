@@ -33,7 +33,6 @@ export {
   frailtyRiskAssessment,
   riskAssessmentId,
 } from './risk-assessment.ts';
-export { careGapNames } from './care-gaps.ts';
 export { EFI_CATEGORIES, cohortDefinition, type CohortDefinition } from './cohort-definition.ts';
 export type { Cohort } from './cohort-store.ts';
 export { saveCohort, saveCohortInput, type SaveCohortInput } from './save-cohort.ts';
@@ -47,3 +46,24 @@ export { SMR_PURPOSE, WORKLIST_ROLES, WORKLIST_STATUSES, type Worklist, type Wor
 export { WORKLIST_LIMIT, createWorklist, createWorklistInput, type CreateWorklistInput } from './create-worklist.ts';
 export { listWorklists, readWorklist, type ActionShown, type Progress, type WorklistRowView, type WorklistView } from './read-worklists.ts';
 export { updateWorklistPatient, updateWorklistPatientInput, worklistPatientHistory, type UpdateWorklistPatientInput, type WorklistPatientState } from './update-worklist-patient.ts';
+export {
+  EFI_BANDS,
+  dashboardPurpose,
+  populationDashboard,
+  populationFunnel,
+  populationTrends,
+  rankUnits,
+  type Count,
+  type Dashboard,
+  type DashboardRequest,
+  type DashboardScope,
+  type Funnel,
+  type FunnelPoint,
+  type GapFigures,
+  type RankMeasure,
+  type Trends,
+  type UnitFigures,
+} from './dashboard.ts';
+export { careGapNames } from './care-gaps.ts';
+export { snapshotDashboardMonth } from './dashboard-data.ts';
+export { Z_95, Z_998, funnelLimits, suppressTable, wilsonInterval } from './dashboard-stats.ts';

@@ -9,6 +9,7 @@ import { countPatients, scanCompartments, settledFeedPosition } from '../../fhir
 import type { Db } from '../../storage/db.ts';
 import { systemContext } from '../record/index.ts';
 import { parseAsOf } from './as-of.ts';
+import { snapshotDashboardMonth } from './dashboard-data.ts';
 import { RULES_VERSION } from './rules-version.ts';
 import { evaluateCompartments, SCORED_TYPES, storeResults } from './score-patients.ts';
 
@@ -57,6 +58,8 @@ export async function runPopulation(db: Db, options: PopulationRunOptions): Prom
     done += batch.length;
     options.onProgress?.(done, Math.max(total, done));
   }
+  // The month's point of the dashboards' trend, from the results as this run leaves them.
+  await snapshotDashboardMonth(db, runId, asOf);
   await db.query('UPDATE population_run SET finished_at = now() WHERE id = $1', [runId]);
   return { runId, asOf, rulesVersion: RULES_VERSION, patients: done };
 }

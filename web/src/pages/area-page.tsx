@@ -101,6 +101,11 @@ function AreaOverview({ area, showBreadcrumb }: { area: AreaSummary; showBreadcr
       {showBreadcrumb && <Breadcrumb crumbs={[{ href: '/', text: 'Areas' }]} />}
       <span className="nhsuk-caption-l">Area {area.code}</span>
       <h1>{area.name}</h1>
+      {(user?.role === 'analyst' || user?.role === 'admin') && (
+        <p className="nhsuk-body">
+          <Link href={`/dashboards/area/${encodeURIComponent(area.code)}`}>Population dashboard: PCNs ranked</Link>
+        </p>
+      )}
 
       <SummaryList
         rows={[

@@ -32,6 +32,9 @@ function PcnDetails({ pcn, reload }: { pcn: PcnDetail; reload: () => Promise<voi
       <span className="nhsuk-caption-l">PCN {pcn.code}</span>
       <h1>{pcn.name}</h1>
       <Confirmation message={confirmation} />
+      <p className="nhsuk-body">
+        <Link href={`/dashboards/pcn/${encodeURIComponent(pcn.code)}`}>Population dashboard</Link>
+      </p>
 
       <p className="pcn-status-line">
         <StatusTag status={pcn.sizeStatus} /> {pcn.sizeReason ?? `List size ${formatCount(pcn.listSize)} is within the area's range of ${formatRange(pcn.area.sizeMin, pcn.area.sizeMax)}`}

@@ -35,6 +35,9 @@ function PracticeDetails({ practice, reload }: { practice: PracticeDetail; reloa
       <span className="nhsuk-caption-l">GP practice {practice.ods}</span>
       <h1>{practice.name}</h1>
       <Confirmation message={confirmation} />
+      <p className="nhsuk-body">
+        <Link href={`/dashboards/practice/${encodeURIComponent(practice.ods)}`}>Population dashboard</Link>
+      </p>
       {practice.move && <MoveUnderway practice={practice} move={practice.move} canChange={canMove} onChanged={changed} />}
 
       <SummaryList

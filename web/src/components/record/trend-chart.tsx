@@ -58,7 +58,7 @@ function Marker({ shape, x, y, colour }: { shape: string; x: number; y: number; 
   );
 }
 
-export function TrendChart({ trend }: { trend: Trend }) {
+export function TrendChart({ trend }: { trend: Omit<Trend, 'kind'> & { kind: string } }) {
   const id = useId();
   const all = trend.series.flatMap((s) => s.readings);
   const times = all.map((r) => time(r.date));
@@ -135,7 +135,7 @@ export function TrendChart({ trend }: { trend: Trend }) {
 }
 
 /** The chart's readings as a table, one row per date (BP: systolic and diastolic side by side). */
-function ReadingsTable({ trend }: { trend: Trend }) {
+function ReadingsTable({ trend }: { trend: Omit<Trend, 'kind'> & { kind: string } }) {
   const dates = [...new Set(trend.series.flatMap((s) => s.readings.map((r) => r.date)))].sort((a, b) => time(b) - time(a));
   return (
     <details className="nhsuk-details">
