@@ -33,7 +33,9 @@ export async function writeResources(tx: Db, context: RequestContext, resources:
   if (statement) await tx.query(statement.sql, statement.values);
   const replaced = versions.filter((v) => stored.has(key(v.content)));
   for (const version of replaced.filter((v) => v.resourceType === 'Patient')) await replaceVersion(tx, version);
-  for (const { sql, values } of replaceVersionsStatements(replaced.filter((v) => v.resourceType !== 'Patient'))) await tx.query(sql, values);
+  for (const type of new Set(replaced.map((v) => v.resourceType).filter((t) => t !== 'Patient'))) {
+    for (const { sql, values } of replaceVersionsStatements(replaced.filter((v) => v.resourceType === type))) await tx.query(sql, values);
+  }
   return versions.map((v) => ({ action: stored.has(key(v.content)) ? 'update' : 'create', resourceType: v.resourceType, id: v.id, patientId: v.patientId }));
 }
 
