@@ -6,6 +6,7 @@
  */
 export type { AccessRules, AuditTrail, Purpose, RequestContext, StoreEvent, Touch } from './context.ts';
 export { FhirStoreRepository } from './repository.ts';
+export { writeResources } from './bulk-write.ts';
 export { appErrorOutcome, forbiddenOutcome, informational, toOutcomeError } from './outcomes.ts';
 export { notSupported, SqlParams } from './search-sql.ts';
 export { parseSearch } from './search-request.ts';

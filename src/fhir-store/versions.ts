@@ -163,6 +163,58 @@ export async function replaceVersion(tx: Db, version: NewVersion): Promise<void>
   await tx.query(`SELECT fhir_replace(${WRITE_PLACEHOLDERS})`, writeArguments(version));
 }
 
+/**
+ * Replaces the current versions of many stored resources of ONE type (not Patients, whose NHS numbers
+ * replaceVersion keeps) in a fixed number of statements, to run in the caller's transaction in order: the old
+ * versions to history, their index rows out, the rows replaced, the new index rows and the change-feed rows in.
+ * Rows are found by `resource_type = type AND id = ANY(ids)`: joined to an unnest of (type, id) pairs instead,
+ * the index tables' deletes took ~7 ms per resource at 100,000 patients (a bitmap AND over every row of the type).
+ */
+export function replaceVersionsStatements(versions: NewVersion[]): Statement[] {
+  if (versions.length === 0) return [];
+  const type = versions[0]!.resourceType;
+  if (type === 'Patient') throw new RangeError('Patients are replaced one at a time (their NHS numbers)');
+  if (versions.some((v) => v.resourceType !== type)) throw new RangeError('one resource type per call');
+  const row = new ArrayLiterals(5);
+  for (const v of versions) row.add([v.resourceType, v.id, v.versionId, v.lastUpdated, v.patientId]);
+  const [types, ids, versionIds, updated, patients] = row.literals();
+  const owned = [type, ids];
+  const statements: Statement[] = [
+    {
+      sql: `INSERT INTO fhir_history (resource_type, id, version_id, last_updated, deleted, content)
+            SELECT resource_type, id, version_id, last_updated, deleted, content FROM fhir_resource WHERE resource_type = $1::text AND id = ANY($2::text[])`,
+      values: owned,
+    },
+    ...INDEX_TABLES.map(({ table }) => ({ sql: `DELETE FROM ${table} WHERE resource_type = $1::text AND id = ANY($2::text[])`, values: owned })),
+    {
+      sql: `UPDATE fhir_resource r SET version_id = w.version_id, last_updated = w.last_updated, deleted = false, patient_id = w.patient_id, content = w.content
+              FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], string_to_array($5::text, chr(30))::json[])
+                AS w(id, version_id, last_updated, patient_id, content)
+             WHERE r.resource_type = $6::text AND r.id = w.id`,
+      values: [ids, versionIds, updated, patients, versions.map((v) => JSON.stringify(v.content)).join(RECORD_SEPARATOR), type],
+    },
+    {
+      sql: `INSERT INTO fhir_change (resource_type, id, version_id, changed_at, patient_id, kind)
+            SELECT *, 'update' FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[])`,
+      values: [types, ids, versionIds, updated, patients],
+    },
+  ];
+  const values: unknown[] = [];
+  const inserts = indexInserts(versions, values);
+  if (inserts.length)
+    statements.push({
+      sql:
+        inserts.length === 1
+          ? inserts[0]!
+          : `WITH ${inserts
+              .slice(0, -1)
+              .map((sql, i) => `i${i} AS (${sql})`)
+              .join(', ')} ${inserts.at(-1)}`,
+      values,
+    });
+  return statements;
+}
+
 /** Deletes a stored resource: a new, empty version `versionId`, the old one kept in history, no index rows. */
 export async function deleteVersion(tx: Db, resourceType: string, id: string, versionId: number): Promise<void> {
   await tx.query('SELECT fhir_delete($1, $2, $3, now())', [resourceType, id, versionId]);

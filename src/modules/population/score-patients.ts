@@ -4,7 +4,7 @@
  * transaction, so a batch lands whole or not at all.
  */
 import type { RiskAssessment } from '@medplum/fhirtypes';
-import { FhirStoreRepository, type PatientCompartment, type RequestContext } from '../../fhir-store/index.ts';
+import { FhirStoreRepository, type PatientCompartment, type RequestContext, writeResources } from '../../fhir-store/index.ts';
 import type { Db } from '../../storage/db.ts';
 import { evaluatePatient } from './evaluate.ts';
 import { FACT_TYPES, factsFromFhir } from './facts-from-fhir.ts';
@@ -26,18 +26,24 @@ export function evaluateCompartments(compartments: readonly PatientCompartment[]
   });
 }
 
-/** Stores the results and brings each patient's frailty RiskAssessment in line with them; one audit record for the changes. */
+/**
+ * Stores the results and brings each patient's frailty RiskAssessment in line with them: those that say
+ * something new written together (the store's bulk write), those the record already holds word for word left
+ * alone (compared with what the scan read, no read per patient); one audit record for the changes.
+ */
 export async function storeResults(tx: Db, context: RequestContext, compartments: readonly PatientCompartment[], results: readonly PopulationResult[]): Promise<void> {
   await saveResults(tx, results);
   const repo = new FhirStoreRepository(tx, context, { auditAtEnd: true });
+  const changed: Array<RiskAssessment & { id: string }> = [];
   for (const [i, result] of results.entries()) {
     const wanted = frailtyRiskAssessment(result);
     const held = compartments[i]!.resources.filter((r): r is RiskAssessment & { id: string } => r.resourceType === 'RiskAssessment' && isOurs(r));
     for (const stale of held.filter((r) => r.id !== wanted?.id)) await repo.deleteResource('RiskAssessment', stale.id);
     const current = held.find((r) => r.id === wanted?.id);
-    if (wanted && !(current && saysTheSame(current, wanted))) await repo.updateResource(wanted);
+    if (wanted && !(current && saysTheSame(current, wanted))) changed.push(wanted);
   }
-  await context.audit.changes(tx, repo.touches);
+  const written = await writeResources(tx, context, changed);
+  await context.audit.changes(tx, [...repo.touches, ...written]);
 }
 
 /** A RiskAssessment this module wrote (its method names one of our models), not one a clinician recorded. */
