@@ -42,7 +42,7 @@ export type {
 } from '../../src/modules/population/index.ts';
 import type { Dashboard, Funnel, Trends, UnitFigures } from '../../src/modules/population/index.ts';
 export type { Dashboard, Funnel, Trends, UnitFigures };
-export { POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
+export { isRefusal, POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
 
 type Position = [number, number] | [number, number, number];

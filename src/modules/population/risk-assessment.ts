@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Extension, RiskAssessment } from '@medplum/fhirtypes';
 import type { FrailtyResult, PopulationResult, Refusal } from './results.ts';
 
-import { POPULATION_MODEL_SYSTEM } from './types.ts';
+import { isRefusal, POPULATION_MODEL_SYSTEM } from './types.ts';
 
 export { POPULATION_MODEL_SYSTEM };
 export const FRAILTY_CATEGORY_SYSTEM = 'https://pcn-hub.example/CodeSystem/frailty-category';
@@ -30,7 +30,7 @@ export function riskAssessmentId(patientId: string, model: string): string {
   return id.length <= 64 ? id : `${slug(model).slice(0, 20)}-${createHash('sha256').update(patientId).digest('hex').slice(0, 40)}`;
 }
 
-const scored = (efi: FrailtyResult | Refusal | null): efi is FrailtyResult => efi !== null && !('refused' in efi);
+const scored = (efi: FrailtyResult | Refusal | null): efi is FrailtyResult => efi !== null && !isRefusal(efi);
 
 /** The frailty RiskAssessment a result says, or null when no frailty model scored the patient (under its age, or refused). */
 export function frailtyRiskAssessment(result: PopulationResult): (RiskAssessment & { id: string }) | null {

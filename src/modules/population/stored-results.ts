@@ -4,12 +4,11 @@
  */
 import type { Db } from '../../storage/db.ts';
 import type { PopulationResult } from './results.ts';
-
-const refused = (finding: object | null): boolean => finding !== null && 'refused' in finding;
+import { isRefusal } from './types.ts';
 
 /** The projection's row of one result, as the columns of population_patient. */
 function projection(r: PopulationResult) {
-  const efi = r.efi === null ? null : refused(r.efi) ? { category: 'refused', score: null } : { category: (r.efi as { category: string }).category, score: (r.efi as { score: number }).score };
+  const efi = r.efi === null ? null : isRefusal(r.efi) ? { category: 'refused', score: null } : { category: r.efi.category, score: r.efi.score };
   const gaps = (status: string) => JSON.stringify(r.careGaps.filter((g) => 'status' in g && g.status === status).map((g) => g.id));
   return {
     practice: r.profile.practice ?? null,
@@ -18,7 +17,7 @@ function projection(r: PopulationResult) {
     postcode: r.profile.postcode ?? null,
     efiCategory: efi?.category ?? null,
     efiScore: efi?.score ?? null,
-    smrPriority: refused(r.smr) ? null : (r.smr as { priority: boolean }).priority,
+    smrPriority: isRefusal(r.smr) ? null : r.smr.priority,
     ltcCount: r.multimorbidity.count,
     openGaps: gaps('open'),
     closedGaps: gaps('closed'),

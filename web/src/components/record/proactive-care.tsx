@@ -4,15 +4,13 @@
  * finding opened to show the entries (date, organisation, code) that produced it, and the rules' version.
  * A rule the record cannot answer exactly says so instead of guessing.
  */
-import { ApiError, type CareGapFinding, type Evidence, type FrailtyResult, type PopulationResult, type Refusal, api } from '../../api.ts';
+import { ApiError, type CareGapFinding, type Evidence, type FrailtyResult, type PopulationResult, type Refusal, api, isRefusal } from '../../api.ts';
 import type { ReactNode } from 'react';
 import { formatDate } from '../../format.ts';
 import { useResource } from '../../use-resource.ts';
 import { TableHead, TableRegion } from '../page-parts.tsx';
 
 const BAND_COLOUR: Record<string, string> = { fit: 'nhsuk-tag--green', mild: 'nhsuk-tag--yellow', moderate: 'nhsuk-tag--orange', severe: 'nhsuk-tag--red' };
-
-const refused = (finding: object | null): finding is Refusal => finding !== null && 'refused' in finding && finding.refused === true;
 
 function EvidenceList({ entries }: { entries: Evidence[] }) {
   if (entries.length === 0) return null;
@@ -47,7 +45,7 @@ function Finding({ summary, entries, children }: { summary: string; entries: Evi
 
 function Frailty({ efi }: { efi: FrailtyResult | Refusal | null }) {
   if (efi === null) return <p>Frailty: not scored (the electronic Frailty Index is for people aged 65 and over).</p>;
-  if (refused(efi)) return <p>Frailty: not scored — {efi.reason}.</p>;
+  if (isRefusal(efi)) return <p>Frailty: not scored — {efi.reason}.</p>;
   return (
     <>
       <p>
@@ -62,7 +60,7 @@ function Frailty({ efi }: { efi: FrailtyResult | Refusal | null }) {
 }
 
 function MedicationReview({ smr }: { smr: PopulationResult['smr'] }) {
-  if (refused(smr)) return <p>Structured medication review: not decided — {smr.reason}.</p>;
+  if (isRefusal(smr)) return <p>Structured medication review: not decided — {smr.reason}.</p>;
   if (!smr.priority) return <p>Structured medication review: not a priority.</p>;
   return (
     <>
@@ -88,8 +86,8 @@ function CareGaps({ gaps }: { gaps: PopulationResult['careGaps'] }) {
           {gaps.map((gap) => (
             <tr className="nhsuk-table__row" key={gap.id}>
               <td className="nhsuk-table__cell">{gap.name}</td>
-              <td className="nhsuk-table__cell">{refused(gap) ? 'Not decided' : GAP_STATUS[gap.status]}</td>
-              <td className="nhsuk-table__cell">{!refused(gap) && gap.since ? formatDate(gap.since) : '—'}</td>
+              <td className="nhsuk-table__cell">{isRefusal(gap) ? 'Not decided' : GAP_STATUS[gap.status]}</td>
+              <td className="nhsuk-table__cell">{!isRefusal(gap) && gap.since ? formatDate(gap.since) : '—'}</td>
               <td className="nhsuk-table__cell">{gap.reason}</td>
             </tr>
           ))}
