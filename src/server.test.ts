@@ -56,3 +56,26 @@ test('a start that did not seed (or seeds no patients) shows no progress', async
     await db.close();
   }
 });
+
+test('the first start scores the seeded demo population with one run (the dashboards read it); a restart runs none again', async () => {
+  const db = await testDb();
+  const finishedRuns = async () => db.query<{ patients: number }>('SELECT patients FROM population_run WHERE finished_at IS NOT NULL');
+  const first = await startServer({ db, seedDemo: true, demoPatients: 40, adminPassword: PASSWORD });
+  try {
+    await first.patientsSeeded;
+    const deadline = Date.now() + 120_000;
+    while ((await finishedRuns()).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(await finishedRuns(), [{ patients: 40 }], 'one run over every seeded patient');
+  } finally {
+    await first.close();
+  }
+  const again = await startServer({ db, seedDemo: true, adminPassword: PASSWORD });
+  try {
+    await again.patientsSeeded;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal((await finishedRuns()).length, 1, 'a start that seeded nothing makes no run: the feed keeps the scores current');
+  } finally {
+    await again.close();
+    await db.close();
+  }
+});

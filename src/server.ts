@@ -90,15 +90,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing = false;
   // Links committed audit records into the hash chain every second (modules/audit/chain.ts).
   const sealer = startAuditSealer(db, { onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'audit sealing failed; retrying') });
-  // Population health's scores follow the record: a patient whose record changes is re-scored within seconds.
-  const population = new AbortController();
-  const populationFollowed =
-    options.keepPopulationCurrent === false
-      ? Promise.resolve()
-      : keepPopulationCurrent(db, {
-          signal: population.signal,
-          onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'population scores: a batch of record changes could not be scored; trying again'),
-        }).catch((error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'population scores are no longer kept current'));
   const patientsSeeded = seeding
     ? seedDemoPatients(db, {
         patients: seeding.of,
@@ -116,6 +107,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           seedingDone = true;
         })
     : Promise.resolve();
+  // Population health's scores follow the record: a patient whose record changes is re-scored within seconds.
+  // On the first start the demo population is scored by one run once it is in (the dashboards need a run),
+  // and the feed is followed from there: following it from the beginning would score everyone twice.
+  const population = new AbortController();
+  const populationFollowed =
+    options.keepPopulationCurrent === false
+      ? Promise.resolve()
+      : patientsSeeded
+          .then(() =>
+            keepPopulationCurrent(db, {
+              signal: population.signal,
+              runFirst: seeding !== null,
+              onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'population scores: a batch of record changes could not be scored; trying again'),
+            }),
+          )
+          .catch((error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'population scores are no longer kept current'));
   return {
     url,
     db,

@@ -17,6 +17,7 @@ import { recordContext } from '../record/index.ts';
 import { FACT_TYPES } from './facts-from-fhir.ts';
 import { evaluateCompartments, SCORED_TYPES, storeResults } from './score-patients.ts';
 import { removeResults } from './stored-results.ts';
+import { runPopulation } from './run-population.ts';
 
 export const POPULATION_CONSUMER = 'population';
 
@@ -33,11 +34,28 @@ export interface KeepCurrentOptions {
    */
   onError?: (error: unknown) => void;
   retryMs?: number;
+  /**
+   * Before following: when no run has finished yet, score everyone with one run as of today (a server's first
+   * start on a freshly seeded demo: the dashboards need a run, and a run is the fast way to score a population).
+   */
+  runFirst?: boolean;
 }
 
 /** Follows the feed until the signal aborts. */
 export async function keepPopulationCurrent(db: Db, options: KeepCurrentOptions): Promise<void> {
   const { onError, signal } = options;
+  if (signal.aborted) return;
+  if (options.runFirst && (await lastRunFeedPosition(db)) === 'beginning') {
+    const asOf = (options.today ?? (() => registryToday()))();
+    try {
+      await runPopulation(db, { asOf, signal });
+    } catch (error) {
+      if (signal.aborted) return;
+      if (!onError) throw error;
+      // The feed, followed from the beginning, scores everyone instead (more slowly).
+      onError(error);
+    }
+  }
   const request = { method: 'FEED', url: `change feed consumer ${POPULATION_CONSUMER}` };
   const context = await recordContext(db, SYSTEM_ACTOR, { request, purpose: 'direct-care' });
   await context.audit.event(db, {
