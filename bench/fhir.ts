@@ -1,28 +1,10 @@
-/**
- * The shared care record's figures (issue 4), on PGlite and on PostgreSQL, each next to the same
- * database used raw in the same run:
- *   - FHIR read (GET /fhir/Patient/:id) vs a raw primary-key SELECT, 20 concurrent
- *   - FHIR create (POST /fhir/Observation) vs a raw INSERT into a table shaped like fhir_resource, 20 concurrent
- *   Reads, creates and searches run as a clinician with a legitimate relationship (patients registered in their PCN).
- *   - bulk import in resources/s: the synthetic population as transaction Bundles of ~40 patients
- *     (~320 entries), parsed from JSON text as `pcn import fhir` reads files
- *   - PostgreSQL only: search by identifier p95 with BENCH_PATIENTS_1M (default 1,000,000) patients,
- *     and $export of them
- * Run: `npm run bench:fhir` (BENCH_SECONDS, BENCH_IMPORT_PATIENTS, BENCH_PATIENTS_1M to scale down; BENCH_CONNECTIONS;
- * BENCH_ENGINES=postgres for one engine).
- * Prints Markdown for docs/benchmarks.md.
- */
-import { spawn, type ChildProcess } from 'node:child_process';
+
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
-import pg from 'pg';
-import type { Db } from '../src/storage/db.ts';
-import { openStore } from '../src/storage/open.ts';
 import { importFhir, type ImportItem } from '../src/fhir-store/index.ts';
 import { concurrentRate } from './rate.ts';
+import { freshStore, p95, serve, signIn, stop } from './server-process.ts';
 import { systemContext } from '../src/modules/record/index.ts';
 import { addUser } from '../src/modules/access/index.ts';
 import { loadRegistry, type RegistrySnapshot } from '../src/modules/network/index.ts';
@@ -35,7 +17,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const IMPORT_PATIENTS = Number(process.env.BENCH_IMPORT_PATIENTS ?? 3000);
 const BIG = Number(process.env.BENCH_PATIENTS_1M ?? 1_000_000);
 const PASSWORD = 'bench password that is long';
-const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const PATIENTS_PER_BUNDLE = 40;
@@ -46,61 +27,6 @@ const say = (line: string) => {
   console.error(line);
 };
 
-interface Store {
-  engine: 'pglite' | 'postgres';
-  env: Record<string, string>;
-  open(): Promise<Db>;
-  drop(): Promise<void>;
-}
-
-async function makeStore(engine: 'pglite' | 'postgres'): Promise<Store> {
-  if (engine === 'pglite') {
-    const dir = await mkdtemp(join(tmpdir(), 'pcn-bench-fhir-'));
-    return { engine, env: { PCN_DATA_DIR: dir, DATABASE_URL: '' }, open: () => openStore({ dataDir: dir }), drop: () => rm(dir, { recursive: true, force: true }) };
-  }
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS pcn_bench_fhir WITH (FORCE)');
-  await admin.query('CREATE DATABASE pcn_bench_fhir');
-  const url = serverUrl.replace(/\/[^/]*$/, '/pcn_bench_fhir');
-  return {
-    engine,
-    env: { DATABASE_URL: url },
-    open: () => openStore({ databaseUrl: url, dataDir: '' }),
-    drop: async () => {
-      await admin.query('DROP DATABASE IF EXISTS pcn_bench_fhir WITH (FORCE)');
-      await admin.end();
-    },
-  };
-}
-
-async function serve(store: Store, port: number): Promise<{ child: ChildProcess; url: string }> {
-  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the server (to profile it).
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'serve', '--no-demo', '--port', String(port)], {
-    env: { ...process.env, LOG_LEVEL: 'warn', PCN_RATE_LIMIT_PER_MINUTE: '0', ...store.env }, // the bench drives one user far past a person's rate
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-async function stop(child: ChildProcess) {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-}
-
-function p95(result: autocannon.Result): number {
-  const { p90, p97_5 } = result.latency;
-  return p90 + (p97_5 - p90) * ((95 - 90) / (97.5 - 90));
-}
-
 /** `work` run by 20 concurrent loops for SECONDS: operations per second. */
 const rawRate = (work: (i: number) => Promise<unknown>) => concurrentRate(work, SECONDS, CONNECTIONS);
 
@@ -109,10 +35,7 @@ const CLINICIAN = 'bench.gp@pcn-hub.example';
 /** BENCH_AS=admin@pcn-hub.example measures as the admin instead, to see what the access rules cost. */
 const BENCH_AS = process.env.BENCH_AS ?? CLINICIAN;
 
-async function token(url: string, email = BENCH_AS): Promise<string> {
-  const response = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) });
-  return ((await response.json()) as { token: string }).token;
-}
+const token = (url: string, email = BENCH_AS): Promise<string> => signIn(url, email, PASSWORD);
 
 /** The synthetic population as JSON text of transaction Bundles of PATIENTS_PER_BUNDLE patients each (made before timing). */
 function transactionFiles(registry: RegistrySnapshot): string[] {
@@ -155,7 +78,7 @@ function* patientsOnly(from: number, to: number, practices: string[]): Generator
 }
 
 async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
-  const store = await makeStore(engine);
+  const store = await freshStore(engine, 'pcn_bench_fhir');
   try {
     let db = await store.open();
     await seedDemoIfEmpty(db, { adminPassword: PASSWORD });

@@ -1,0 +1,84 @@
+/**
+ * What the HTTP benches share: a fresh store on either engine (a PGlite folder, or a database of its own on the
+ * PostgreSQL server), the product's server run as a separate process on it (as `npm start` runs it, rate limits
+ * off: a bench drives one user far past a person's rate), sign-in, and p95 from autocannon's percentiles.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type autocannon from 'autocannon';
+import pg from 'pg';
+import type { Db } from '../src/storage/db.ts';
+import { openStore } from '../src/storage/open.ts';
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface BenchStore {
+  engine: Engine;
+  /** The environment that points the server process at this store. */
+  env: Record<string, string>;
+  open(): Promise<Db>;
+  drop(): Promise<void>;
+}
+
+const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A fresh store: a new PGlite folder, or the PostgreSQL database `name` dropped and made again. */
+export async function freshStore(engine: Engine, name: string): Promise<BenchStore> {
+  if (engine === 'pglite') {
+    const dir = await mkdtemp(join(tmpdir(), `${name.replaceAll('_', '-')}-`));
+    return { engine, env: { PCN_DATA_DIR: dir, DATABASE_URL: '' }, open: () => openStore({ dataDir: dir }), drop: () => rm(dir, { recursive: true, force: true }) };
+  }
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`bench database name ${name}: lower-case letters and underscores`);
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = serverUrl.replace(/\/[^/]*$/, `/${name}`);
+  return {
+    engine,
+    env: { DATABASE_URL: url },
+    open: () => openStore({ databaseUrl: url, dataDir: '' }),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** `pcn serve --no-demo` on the store, as a child process; resolves once /healthz answers. */
+export async function serve(store: BenchStore, port: number): Promise<{ child: ChildProcess; url: string }> {
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the server (to profile it).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'serve', '--no-demo', '--port', String(port)], {
+    env: { ...process.env, LOG_LEVEL: 'warn', PCN_RATE_LIMIT_PER_MINUTE: '0', ...store.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { child, url };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export async function stop(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+/** p95 in ms, between autocannon's p90 and p97.5. */
+export function p95(result: autocannon.Result): number {
+  const { p90, p97_5 } = result.latency;
+  return p90 + (p97_5 - p90) * ((95 - 90) / (97.5 - 90));
+}
+
+/** A bearer token for a person, by signing in. */
+export async function signIn(url: string, email: string, password: string): Promise<string> {
+  const response = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  if (!response.ok) throw new Error(`sign-in of ${email}: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
+}
