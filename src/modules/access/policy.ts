@@ -33,6 +33,8 @@ export const CATEGORY_OF_TYPE: Readonly<Record<string, Exclude<Category, 'clinic
   QuestionnaireResponse: 'what-matters',
   ServiceRequest: 'referrals',
   Task: 'referrals',
+  /** Messages between agencies about a patient's referrals, e.g. a service's outcome sent back to the referrer. */
+  Communication: 'referrals',
 };
 
 export const categoryOf = (resourceType: string): Category => CATEGORY_OF_TYPE[resourceType] ?? 'clinical';
