@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Bundle, MessageHeader, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { validateR4 } from '../../fhir/validator.ts';
 import { hasBeenAnswered, requestMessage, requestMessageIdOf, responseMessage, type StoredReferral } from './bars-export.ts';
-import { BARS_EVENT_SYSTEM, readBarsMessage, UBRN_SYSTEM, type BarsReferralMessage } from './bars-message.ts';
+import { BARS_EVENT_SYSTEM, readBarsMessage, type BarsReferralMessage } from './bars-message.ts';
+import { UBRN_SYSTEM } from './referral-fhir.ts';
 
 const EXAMPLE = JSON.parse(readFileSync(new URL('../../../docs/examples/bars-referral-request.json', import.meta.url), 'utf8')) as Bundle;
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
@@ -42,6 +44,7 @@ describe('reading a BaRS referral message', () => {
     const message = read(EXAMPLE);
     assert.deepEqual(message, {
       messageId: '1a0e9a55-8c3e-4b7a-9d61-3f0f1a2b4c5d',
+      focusEntry: 1,
       kind: 'request',
       sourceEndpoint: 'https://gp-system.example/fhir/$process-message',
       ubrn: '000012345678',
@@ -307,6 +310,11 @@ describe('a stored referral as a BaRS message', () => {
     assert.deepEqual(header.response, { identifier: 'msg-from-gp', code: 'ok' });
     assert.equal(header.destination?.[0]?.receiver?.identifier?.value, 'Z90101', 'back to the referrer');
     const task = bundle.entry!.find((e) => e.resource?.resourceType === 'Task')!.resource as Task;
+    assert.deepEqual(
+      validateR4(bundle).filter((i) => i.severity === 'error'),
+      [],
+      'a valid FHIR R4 message',
+    );
     assert.equal(task.status, 'completed');
     assert.equal(task.output?.[0]?.valueString, 'Salbutamol supplied under Pharmacy First');
     assert.equal((bundle.entry!.find((e) => e.resource?.resourceType === 'ServiceRequest')!.resource as ServiceRequest).status, 'completed');

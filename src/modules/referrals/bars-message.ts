@@ -8,16 +8,11 @@
 import type { Bundle, BundleEntry, MessageHeader, OperationOutcomeIssue, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { validateR4 } from '../../fhir/validator.ts';
 import { NHS_NUMBER_SYSTEM, nhsNumberProblem, ODS_SYSTEM } from '../../shared/ids.ts';
+import { CONSENT_EXTENSION, UBRN_SYSTEM } from './referral-fhir.ts';
 
-export const UBRN_SYSTEM = 'https://fhir.nhs.uk/Id/UBRN';
 export const BARS_EVENT_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/message-events-bars';
 export const BARS_REASON_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/message-reason-bars';
-export const BARS_CATEGORY_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/message-category-servicerequest';
-export const JOURNEY_SYSTEM = 'https://pcn-hub.example/Id/journey';
 export const SERVICE_ID_SYSTEM = 'https://pcn-hub.example/Id/service';
-export const CONSENT_TO_SHARE_URL = 'https://pcn-hub.example/StructureDefinition/consent-to-share';
-/** FHIR R4 messaging's response codes (MessageHeader.response.code). */
-export const RESPONSE_CODE_SYSTEM = 'http://hl7.org/fhir/response-code';
 
 export type BarsEvent = 'servicerequest-request' | 'servicerequest-response';
 export type Priority = 'routine' | 'urgent' | 'asap';
@@ -39,6 +34,8 @@ export interface BarsPerformer {
 export interface BarsReferralMessage {
   /** MessageHeader.id: what a response names (MessageHeader.response.identifier). */
   messageId: string;
+  /** The index of the focus ServiceRequest's entry, for a refusal found later to name it. */
+  focusEntry: number;
   /** A new referral, or the cancellation of one already sent (ServiceRequest.status `revoked`). */
   kind: 'request' | 'cancellation';
   /** MessageHeader.source.endpoint: where the sender takes responses. */
@@ -141,7 +138,7 @@ export function readBarsMessage(body: unknown): BarsReading {
   const performer = readPerformer(entries, request, i, needed, issues);
   const reason = (request.reasonCode ?? []).map((c) => c.text ?? c.coding?.find((coding) => coding.display)?.display).find((text) => !!text?.trim());
   if (needed && !reason) issues.push(problem(at(i, 'reasonCode'), `${where('reasonCode')}: the reason for the referral is needed (reasonCode text, or a coding with a display)`));
-  const consent = request.extension?.find((e) => e.url === CONSENT_TO_SHARE_URL);
+  const consent = request.extension?.find((e) => e.url === CONSENT_EXTENSION);
   if (consent && typeof consent.valueBoolean !== 'boolean') issues.push(problem(at(i, 'extension'), `${where('extension')}: consent-to-share is a valueBoolean`));
   if (request.authoredOn !== undefined && Number.isNaN(Date.parse(request.authoredOn))) issues.push(problem(at(i, 'authoredOn'), `${where('authoredOn')}: not a dateTime`));
 
@@ -150,6 +147,7 @@ export function readBarsMessage(body: unknown): BarsReading {
     ok: true,
     message: {
       messageId: messageHeader.id!,
+      focusEntry: i,
       kind,
       ...(messageHeader.source?.endpoint ? { sourceEndpoint: messageHeader.source.endpoint } : {}),
       ubrn: ubrn!,
