@@ -222,6 +222,32 @@ describe(`POST /fhir/$process-message (${testEngine})`, () => {
     for (const ubrn of ['100000000010', '100000000011', '100000000012', '100000000013', '100000000014', '100000000015']) assert.equal((await referralsWithUbrn(ubrn)).length, 0, ubrn);
   });
 
+  it('finds the service by the receiving organisation’s code: its only service, or the organisation itself when it has none; several → 422 listing them', async () => {
+    const byOrg = (ubrn: string, org: string) =>
+      message(ubrn, (_h, request, bundle) => {
+        request.performer = [{ identifier: { system: ODS, value: org } }];
+        bundle.entry!.splice(4, 1);
+      });
+    const only = await send(byOrg('100000000040', 'FZ011'));
+    assert.equal(only.status, 200, only.text);
+    assert.equal(responseParts(only.json).request.performer?.[0]?.reference, `HealthcareService/${serviceId}`);
+    const none = await send(byOrg('100000000041', 'Z90102'));
+    assert.equal(none.status, 200, none.text);
+    const performers = responseParts(none.json).request.performer ?? [];
+    assert.deepEqual(
+      performers.map((p) => p.identifier?.value ?? p.reference),
+      ['Z90102'],
+      'a practice with no directory entry: the organisation itself',
+    );
+    for (const name of ['Minor illness', 'Blood pressure check']) {
+      await create(h.fhir, { resourceType: 'HealthcareService', active: true, providedBy: { identifier: { system: ODS, value: 'FZ012' } }, name });
+    }
+    const several = await send(byOrg('100000000042', 'FZ012'));
+    assert.equal(several.status, 422, several.text);
+    assert.deepEqual(refusal(several)[0]!.expression, ['Bundle.entry[1].resource.performer']);
+    assert.match(refusal(several)[0]!.text, /FZ012 offers 2 services: name the one referred to \((?=.*Minor illness)(?=.*Blood pressure check)/);
+  });
+
   it('is authenticated and scoped like every /fhir route: no token 401, a client without ServiceRequest and Task writes 403', async () => {
     const anonymous = await h.app.inject({ method: 'POST', url: '/fhir/$process-message', headers: { 'content-type': 'application/fhir+json' }, payload: JSON.stringify(message('100000000020')) });
     assert.equal(anonymous.statusCode, 401);

@@ -50,8 +50,8 @@ describe('reading a BaRS referral message', () => {
       ubrn: '000012345678',
       journey: { system: 'https://pcn-hub.example/Id/journey', value: 'journey-2026-12-04-0001' },
       nhsNumber: '9990162026',
-      requester: { ods: 'Z90101', display: 'Dr A Example, Example Surgery' },
-      performer: { display: 'Pharmacy First', serviceIdentifier: { system: 'https://pcn-hub.example/Id/service', value: 'fz011-pharmacy-first' }, ods: 'FZ011' },
+      requester: { org: 'Z90101', display: 'Dr A Example, Example Surgery' },
+      performer: { display: 'Pharmacy First', serviceIdentifier: { system: 'https://pcn-hub.example/Id/service', value: 'fz011-pharmacy-first' }, org: 'FZ011' },
       priority: 'urgent',
       reason: 'Urgent repeat medicine: salbutamol inhaler run out',
       notes: ['Prefers a call after 4pm'],
@@ -74,9 +74,11 @@ describe('reading a BaRS referral message', () => {
     );
     assert.deepEqual(byReference.performer, { serviceId: 'svc-1' });
     assert.equal(byReference.nhsNumber, '9990162026');
-    assert.deepEqual(byReference.requester, { ods: 'Z90102' });
+    assert.deepEqual(byReference.requester, { org: 'Z90102' });
     const byOds = read(example((_b, _h, request) => (request.performer = [{ identifier: { system: ODS, value: 'FZ021' }, display: 'Town Pharmacy' }])));
-    assert.deepEqual(byOds.performer, { ods: 'FZ021', display: 'Town Pharmacy' });
+    assert.deepEqual(byOds.performer, { org: 'FZ021', display: 'Town Pharmacy' });
+    const byPartnerCode = read(example((_b, _h, request) => (request.performer = [{ identifier: { system: 'https://pcn-hub.example/Id/partner', value: 'LA-NORFOLK' } }])));
+    assert.deepEqual(byPartnerCode.performer, { org: 'LA-NORFOLK' }, 'a partner without an ODS code, by its registry code');
     assert.equal(read(example((_b, _h, request) => delete request.priority)).priority, 'routine', 'no priority is routine');
   });
 
@@ -288,7 +290,7 @@ describe('a stored referral as a BaRS message', () => {
     const back = read(bundle);
     assert.equal(back.ubrn, '000012345678');
     assert.equal(back.nhsNumber, '9990162026');
-    assert.deepEqual(back.requester, { ods: 'Z90101', display: 'Dr A Example' });
+    assert.deepEqual(back.requester, { org: 'Z90101', display: 'Dr A Example' });
     assert.equal(back.performer?.serviceId, 'svc-1');
     assert.equal(requestMessage(referral('requested'), options).entry![0]!.resource!.id, header.id, 'the same referral, the same message id');
     assert.notEqual(requestMessageIdOf('sr-2'), header.id);

@@ -8,7 +8,7 @@
 import type { Bundle, BundleEntry, MessageHeader, OperationOutcomeIssue, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { validateR4 } from '../../fhir/validator.ts';
 import { NHS_NUMBER_SYSTEM, nhsNumberProblem, ODS_SYSTEM } from '../../shared/ids.ts';
-import { CONSENT_EXTENSION, UBRN_SYSTEM } from './referral-fhir.ts';
+import { CONSENT_EXTENSION, orgCodeOf, UBRN_SYSTEM } from './referral-fhir.ts';
 
 export const BARS_EVENT_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/message-events-bars';
 export const BARS_REASON_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/message-reason-bars';
@@ -25,8 +25,8 @@ export interface BarsPerformer {
   serviceId?: string;
   /** The service's directory identifier (`https://pcn-hub.example/Id/service`). */
   serviceIdentifier?: { system: string; value: string };
-  /** The receiving organisation's ODS code (its service is found by it when no service is named). */
-  ods?: string;
+  /** The receiving organisation's code: ODS, or the registry's local partner code (its service is found by it when no service is named). */
+  org?: string;
   display?: string;
 }
 
@@ -45,7 +45,7 @@ export interface BarsReferralMessage {
   journey?: { system?: string; value: string };
   /** Absent only in a cancellation, which may be stripped back to the ServiceRequest. */
   nhsNumber?: string;
-  requester?: { ods: string; display?: string };
+  requester?: { org: string; display?: string };
   performer?: BarsPerformer;
   priority: Priority;
   reason?: string;
@@ -196,7 +196,7 @@ function nhsNumberOf(value: string, path: string, where: string, issues: Operati
 }
 
 /** The referring organisation's ODS code: on requester.identifier, or on the Organization (or PractitionerRole's organisation) it references. */
-function readRequester(entries: BundleEntry[], request: ServiceRequest, i: number, needed: boolean, issues: OperationOutcomeIssue[]): { ods: string; display?: string } | undefined {
+function readRequester(entries: BundleEntry[], request: ServiceRequest, i: number, needed: boolean, issues: OperationOutcomeIssue[]): { org: string; display?: string } | undefined {
   const requester = request.requester;
   const path = `Bundle.entry[${i}].resource.requester`;
   const where = `entry[${i}] ServiceRequest.requester`;
@@ -204,12 +204,12 @@ function readRequester(entries: BundleEntry[], request: ServiceRequest, i: numbe
     if (needed) issues.push(problem(path, `${where}: who refers is needed (the referring organisation's ODS code)`));
     return undefined;
   }
-  const ods = odsOf(entries, requester);
-  if (!ods) {
+  const org = orgCodeIn(entries, requester);
+  if (!org) {
     issues.push(problem(path, `${where}: the referring organisation's ODS code (system ${ODS_SYSTEM}) is needed, on the reference or on the Organization or PractitionerRole it names`));
     return undefined;
   }
-  return { ods, ...(requester.display ? { display: requester.display } : {}) };
+  return { org, ...(requester.display ? { display: requester.display } : {}) };
 }
 
 function readPerformer(entries: BundleEntry[], request: ServiceRequest, i: number, needed: boolean, issues: OperationOutcomeIssue[]): BarsPerformer | undefined {
@@ -225,29 +225,30 @@ function readPerformer(entries: BundleEntry[], request: ServiceRequest, i: numbe
     if (resource?.resourceType === 'HealthcareService') {
       const identifier = resource.identifier?.find((id) => id.system === SERVICE_ID_SYSTEM && id.value);
       if (identifier) found.serviceIdentifier ??= { system: SERVICE_ID_SYSTEM, value: identifier.value! };
-      found.ods ??= resource.providedBy ? odsOf(entries, resource.providedBy) : undefined;
+      found.org ??= resource.providedBy ? orgCodeIn(entries, resource.providedBy) : undefined;
       found.display ??= resource.name;
     } else if (local) {
       found.serviceId ??= local[1];
     }
     if (performer.identifier?.system === SERVICE_ID_SYSTEM && performer.identifier.value) found.serviceIdentifier ??= { system: SERVICE_ID_SYSTEM, value: performer.identifier.value };
-    found.ods ??= resource?.resourceType === 'HealthcareService' ? undefined : odsOf(entries, performer);
+    found.org ??= resource?.resourceType === 'HealthcareService' ? undefined : orgCodeIn(entries, performer);
   }
-  if (found.serviceId || found.serviceIdentifier || found.ods) return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined)) as BarsPerformer;
+  if (found.serviceId || found.serviceIdentifier || found.org) return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined)) as BarsPerformer;
   if (needed || performers.length > 0) {
-    issues.push(problem(path, `${where}: the service referred to is needed: a HealthcareService (reference or ${SERVICE_ID_SYSTEM} identifier) or the receiving organisation's ODS code`));
+    issues.push(problem(path, `${where}: the service referred to is needed: a HealthcareService (reference or ${SERVICE_ID_SYSTEM} identifier) or the receiving organisation's ODS (or partner) code`));
   }
   return undefined;
 }
 
-/** An ODS code from a reference: its own identifier, or the Organization / PractitionerRole entry it points at. */
-function odsOf(entries: BundleEntry[], reference: Reference, depth = 0): string | undefined {
-  if (reference.identifier?.system === ODS_SYSTEM && reference.identifier.value) return reference.identifier.value;
+/** An organisation's code (ODS, or a local partner code) from a reference: its own identifier, or the Organization / PractitionerRole entry it points at. */
+function orgCodeIn(entries: BundleEntry[], reference: Reference, depth = 0): string | undefined {
+  const own = orgCodeOf(reference.identifier);
+  if (own) return own;
   if (depth > 1) return undefined;
   const index = resolve(entries, reference);
   const resource = index === -1 ? undefined : entries[index]!.resource;
-  if (resource?.resourceType === 'Organization') return resource.identifier?.find((id) => id.system === ODS_SYSTEM && id.value)?.value;
-  if (resource?.resourceType === 'PractitionerRole' && resource.organization) return odsOf(entries, resource.organization, depth + 1);
+  if (resource?.resourceType === 'Organization') return (resource.identifier ?? []).map(orgCodeOf).find((code) => !!code);
+  if (resource?.resourceType === 'PractitionerRole' && resource.organization) return orgCodeIn(entries, resource.organization, depth + 1);
   return undefined;
 }
 

@@ -17,7 +17,7 @@ import type { ReferralRequest } from './as-actor.ts';
 import { hasBeenAnswered, requestMessage, requestMessageIdOf, responseMessage, type StoredReferral } from './bars-export.ts';
 import { readBarsMessage, type BarsReferralMessage } from './bars-message.ts';
 import { referralInput, writeReferral } from './create-referral.ts';
-import { extensionValue, UBRN_SYSTEM } from './referral-fhir.ts';
+import { extensionValue, orgIdentifier, UBRN_SYSTEM } from './referral-fhir.ts';
 import { moveReferral, readParts } from './transition-referral.ts';
 
 /** On a ServiceRequest received by message: the sender's MessageHeader.id, which every response to it names. */
@@ -58,10 +58,10 @@ export async function processBarsMessage(db: Db, actor: Actor, body: unknown, op
   const refuse = (element: keyof typeof AT, text: string) =>
     unprocessable([{ severity: 'error', code: 'invalid', details: { text: `entry[${index}] ServiceRequest.${AT[element]}: ${text}` }, expression: [at(element)] }]);
 
-  if (message.requester && message.requester.ods !== actor.orgCode) {
+  if (message.requester && message.requester.org !== actor.orgCode) {
     throw new AppError(
       'forbidden',
-      `entry[${index}] ServiceRequest.requester: you send for ${actor.orgCode ?? 'no organisation'}; a message refers only on behalf of its sender’s own organisation, not ${message.requester.ods}`,
+      `entry[${index}] ServiceRequest.requester: you send for ${actor.orgCode ?? 'no organisation'}; a message refers only on behalf of its sender’s own organisation, not ${message.requester.org}`,
       at('requester'),
     );
   }
@@ -133,13 +133,14 @@ async function serviceOf(repo: FhirStoreRepository, message: BarsReferralMessage
     if (found.length === 0) throw refuse('performer', `no service with the identifier ${value} is in the directory`);
     return { serviceId: found[0]!.id };
   }
-  const offered = await services(repo, { 'organization:identifier': `https://fhir.nhs.uk/Id/ods-organization-code|${performer.ods}` });
+  const { system, value } = orgIdentifier(performer.org!);
+  const offered = await services(repo, { 'organization:identifier': `${system}|${value}` });
   if (offered.length === 1) return { serviceId: offered[0]!.id };
   if (offered.length > 1) {
     const names = offered.map((s) => `${s.name ?? s.id} (HealthcareService/${s.id})`).join(', ');
-    throw refuse('performer', `${performer.ods} offers ${offered.length} services: name the one referred to (${names})`);
+    throw refuse('performer', `${performer.org} offers ${offered.length} services: name the one referred to (${names})`);
   }
-  return { performerOrg: performer.ods! };
+  return { performerOrg: performer.org! };
 }
 
 async function services(repo: FhirStoreRepository, query: Record<string, string>): Promise<(HealthcareService & { id: string })[]> {
