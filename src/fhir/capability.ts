@@ -43,6 +43,8 @@ export function capabilityStatement(version: string): CapabilityStatement {
         }
       : {}),
     ...(type === 'Group' ? { operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }] } : {}),
+    // A referral as a BaRS message (request, or the service's response): docs/api.md, "BaRS messages".
+    ...(type === 'ServiceRequest' ? { operation: [{ name: 'bars-message', definition: 'https://pcn-hub.example/OperationDefinition/ServiceRequest-bars-message' }] } : {}),
   })) as CapabilityStatementRestResource[];
   cached = {
     resourceType: 'CapabilityStatement',
@@ -64,7 +66,11 @@ export function capabilityStatement(version: string): CapabilityStatement {
         },
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
-        operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
+        operation: [
+          { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
+          // BaRS-shaped referral messages (servicerequest-request), answered synchronously with the response message.
+          { name: 'process-message', definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message' },
+        ],
       },
     ],
   };

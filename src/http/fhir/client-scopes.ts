@@ -21,6 +21,17 @@ export function assertClientScopes(actor: Actor | undefined, request: FastifyReq
 export function needsOf(method: string, path: string, body: unknown): Need[] {
   const segments = path.split('/').filter(Boolean);
   if (segments.length === 0 && method === 'POST') return bundleNeeds(body);
+  // A BaRS referral message creates (or cancels) a referral: its ServiceRequest and workflow Task; exporting one reads them.
+  if (path === '$process-message')
+    return ['ServiceRequest', 'Task'].flatMap((type) => [
+      { type, interaction: 'c' as const },
+      { type, interaction: 'u' as const },
+    ]);
+  if (/^ServiceRequest\/[^/]+\/\$bars-message$/.test(path))
+    return [
+      { type: 'ServiceRequest', interaction: 'r' },
+      { type: 'Task', interaction: 'r' },
+    ];
   if (segments.some((s) => s.startsWith('$'))) return [{ type: '*', interaction: method === 'GET' ? 'r' : 'c' }];
   const [type = '*', id] = segments;
   const read = method === 'GET' || method === 'HEAD';

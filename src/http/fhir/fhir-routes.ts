@@ -16,6 +16,7 @@ import { NHS_NUMBER_SYSTEM } from '../../shared/ids.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
 import { FHIR_JSON, outcomeInTableWords, outcomeStatus as statusOf, sendFhirError } from '../errors.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
+import { processMessageRoutes } from './process-message-routes.ts';
 import { assertClientScopes } from './client-scopes.ts';
 import { clientGone } from '../client-gone.ts';
 import { cancelledBy, type Db } from '../../storage/db.ts';
@@ -83,6 +84,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
   const metadata = warmUpFhir();
   app.get('/metadata', { config: { public: true } }, async (_request, reply) => reply.type(FHIR_JSON).send(metadata));
   await app.register(bulkExportRoutes, { db, exportDir: options.exportDir });
+  await app.register(processMessageRoutes, { db });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const actor = await requireActor(db, request);

@@ -23,3 +23,7 @@ export {
 } from './referral-fhir.ts';
 export type { ReferralRequest } from './as-actor.ts';
 export * from './types.ts';
+// BaRS-shaped messages (docs/coordination.md, "BaRS messages"): $process-message and the export of a referral as one.
+export { BARS_MESSAGE_ID_EXTENSION, exportBarsMessage, processBarsMessage, type BarsExportKind, type MessageRequest } from './bars-process.ts';
+export { hasBeenAnswered, requestMessage, requestMessageIdOf, responseMessage, type StoredReferral } from './bars-export.ts';
+export { readBarsMessage, type BarsReading, type BarsReferralMessage } from './bars-message.ts';
