@@ -6,8 +6,9 @@
  * (`owner-organisation`), so "my team's tasks" finds it by a search.
  */
 import type { Coding, Task } from '@medplum/fhirtypes';
-import { ODS_SYSTEM, odsCodeProblem } from '../../shared/ids.ts';
+import { ODS_SYSTEM } from '../../shared/ids.ts';
 import { type Actor, policyOf, type Role, ROLES } from '../access/index.ts';
+import { isOdsShaped, LOCAL_PARTNER_SYSTEM } from '../network/index.ts';
 import type { PatientListing } from '../record/index.ts';
 
 export const TASK_KIND_SYSTEM = 'https://pcn-hub.example/CodeSystem/task-kind';
@@ -18,8 +19,6 @@ export const OWNER_ROLE_EXTENSION = 'https://pcn-hub.example/StructureDefinition
 export const CHANGED_BY_EXTENSION = 'https://pcn-hub.example/StructureDefinition/changed-by';
 /** The organisation of a person a task is assigned to (a `meta.tag`, searchable as `_tag`). */
 export const OWNER_ORGANISATION_TAG = 'https://pcn-hub.example/CodeSystem/owner-organisation';
-/** Organisations without an ODS code (a council, a charity) are named by their local code under this system. */
-export const LOCAL_ORGANISATION_SYSTEM = 'https://pcn-hub.example/agency';
 
 /** Statuses a colleague task moves through (FHIR R4 Task.status): requested → in-progress → completed | cancelled. */
 export const TASK_STATUSES = ['requested', 'in-progress', 'completed', 'cancelled'] as const;
@@ -73,8 +72,8 @@ export interface TaskView {
   next: TaskStatus[];
 }
 
-/** An organisation code as a FHIR identifier: ODS when it has that shape, our local system otherwise (LA-NORFOLK). */
-export const organisationIdentifier = (org: string) => ({ system: odsCodeProblem(org, 'any') === null ? ODS_SYSTEM : LOCAL_ORGANISATION_SYSTEM, value: org });
+/** An organisation code as a FHIR identifier, as the registry writes it: ODS when it has that shape, the partner system otherwise (LA-NORFOLK). */
+export const organisationIdentifier = (org: string) => ({ system: isOdsShaped(org) ? ODS_SYSTEM : LOCAL_PARTNER_SYSTEM, value: org });
 
 /** "Clinical pharmacists", from the role's title. */
 export const rolePlural = (role: Role) => {
