@@ -26,7 +26,7 @@ let otherPcn: string;
 let socialOrg: string;
 let patientId: string;
 
-const call = (method: 'GET' | 'POST', url: string, authorization: string, payload?: object) => h.app.inject({ method, url, headers: { authorization }, ...(payload ? { payload } : {}) });
+const call = (method: 'GET' | 'POST' | 'PUT', url: string, authorization: string, payload?: object) => h.app.inject({ method, url, headers: { authorization }, ...(payload ? { payload } : {}) });
 
 const h = apiSuite(async () => {
   const registry = await loadRegistry(h.db);
@@ -273,6 +273,47 @@ describe('notifications', () => {
       );
       assert.equal(seen.items.find((i) => i.link === `/referrals/${id}`)?.what, 'New referral to Falls prevention');
       assert.equal((await notes(auth.pharmacist)).unread, before, 'another organisation is not told');
+    } finally {
+      await stop();
+    }
+  });
+
+  test('a referral’s workflow Task owned by an organisation tells it once, however often the referral changes', async () => {
+    const stop = follow();
+    try {
+      await caughtUp();
+      const performer = { identifier: { system: 'https://pcn-hub.example/Id/partner', value: socialOrg }, display: 'Adult social care' };
+      const draft = await call('POST', '/fhir/ServiceRequest', auth.gp, {
+        resourceType: 'ServiceRequest',
+        status: 'draft',
+        intent: 'order',
+        subject: { reference: `Patient/${patientId}` },
+        performer: [{ reference: 'HealthcareService/carers-support', display: 'Carers’ support' }, performer],
+      });
+      assert.equal(draft.statusCode, 201, draft.body);
+      const request = draft.json<{ id: string } & Record<string, unknown>>();
+      await caughtUp();
+      const link = `/referrals/${request.id}`;
+      assert.ok(!(await notes(auth.socialWorker)).items.some((i) => i.link === link), 'a draft tells nobody');
+      const workflow = await call('POST', '/fhir/Task', auth.gp, {
+        resourceType: 'Task',
+        status: 'requested',
+        intent: 'order',
+        code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' }] },
+        focus: { reference: `ServiceRequest/${request.id}` },
+        for: { reference: `Patient/${patientId}` },
+        owner: performer,
+      });
+      assert.equal(workflow.statusCode, 201, workflow.body);
+      const sent = await call('PUT', `/fhir/ServiceRequest/${request.id}`, auth.gp, { ...request, status: 'active' });
+      assert.equal(sent.statusCode, 200, sent.body);
+      const seen = await eventually(
+        () => notes(auth.socialWorker),
+        (n) => n.items.some((i) => i.link === link),
+        'told of the referral',
+      );
+      assert.equal(seen.items.filter((i) => i.link === link).length, 1, 'once, from the Task and the ServiceRequest together');
+      assert.equal(seen.items.find((i) => i.link === link)?.what, 'New referral to Carers’ support');
     } finally {
       await stop();
     }
