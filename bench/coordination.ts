@@ -14,13 +14,13 @@
  * Prints Markdown for docs/benchmarks.md.
  */
 import { cpus, totalmem } from 'node:os';
-import type { HealthcareService, Patient } from '@medplum/fhirtypes';
+import type { HealthcareService, Organization, Patient, Reference } from '@medplum/fhirtypes';
 import autocannon from 'autocannon';
 import { importFhir, type ImportItem } from '../src/fhir-store/index.ts';
 import { addUser, findActor } from '../src/modules/access/index.ts';
 import { loadRegistry } from '../src/modules/network/index.ts';
 import { systemContext } from '../src/modules/record/index.ts';
-import { createReferral } from '../src/modules/referrals/index.ts';
+import { createReferral, orgReference } from '../src/modules/referrals/index.ts';
 import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 import { nhsNumberFor } from '../src/demo/synthetic-population.ts';
 import type { Db } from '../src/storage/db.ts';
@@ -74,7 +74,7 @@ async function castAndService(db: Db): Promise<Cast> {
     id: SERVICE_ID,
     active: true,
     name: 'Social prescribing (bench)',
-    providedBy: { identifier: { system: ODS, value: provider }, display: 'Bench voluntary organisation' },
+    providedBy: orgReference(provider, 'Bench voluntary organisation') as Reference<Organization>,
   };
   const patients = Array.from({ length: REFERRALS }, (_, i) => `bench-coord-${i}`);
   function* items(): Generator<ImportItem> {

@@ -1,4 +1,3 @@
-
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';

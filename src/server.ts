@@ -9,6 +9,7 @@ import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './demo/seed-
 import { settleExports } from './fhir-store/index.ts';
 import { startAuditSealer } from './modules/audit/index.ts';
 import { keepPopulationCurrent } from './modules/population/index.ts';
+import { keepNotifying } from './modules/tasks/index.ts';
 
 export interface ServerOptions {
   port?: number;
@@ -48,6 +49,8 @@ export interface ServerOptions {
   oidc?: OidcSettings;
   /** Re-score population health as records change (the change feed's `population` consumer); default on. */
   keepPopulationCurrent?: boolean;
+  /** Raise in-app notifications from the change feed (the `notifications` consumer) and for overdue tasks; default on. */
+  notifications?: boolean;
   logger?: Logger | false;
 }
 
@@ -90,6 +93,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing = false;
   // Links committed audit records into the hash chain every second (modules/audit/chain.ts).
   const sealer = startAuditSealer(db, { onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'audit sealing failed; retrying') });
+  // Notifications follow the record too: a referral or task for someone tells them within seconds.
+  const notifying = new AbortController();
+  const notificationsFollowed =
+    options.notifications === false
+      ? Promise.resolve()
+      : keepNotifying(db, {
+          signal: notifying.signal,
+          onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'notifications: a batch of record changes could not be handled; trying again'),
+        }).catch((error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'notifications are no longer raised'));
   const patientsSeeded = seeding
     ? seedDemoPatients(db, {
         patients: seeding.of,
@@ -134,7 +146,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await app.close();
       await sealer.stop();
       population.abort();
+      notifying.abort();
       await populationFollowed;
+      await notificationsFollowed;
       await patientsSeeded;
       await settleExports();
       if (ownsDb) await db.close();

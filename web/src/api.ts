@@ -41,6 +41,10 @@ export type {
   WorklistView,
 } from '../../src/modules/population/index.ts';
 import type { Dashboard, Funnel, Trends, UnitFigures } from '../../src/modules/population/index.ts';
+import type { Notifications, NotificationView, TaskAction, TaskList, TaskOwner, TaskView, TaskViewName } from '../../src/modules/tasks/index.ts';
+export type { Notifications, NotificationView, TaskAction, TaskList, TaskOwner, TaskView, TaskViewName };
+/** Whom a task is for: a person by email, or a role in an organisation (its code). */
+export type TaskAssignee = { email: string } | { org: string; role: Role };
 export type { Dashboard, Funnel, Trends, UnitFigures };
 export { isRefusal, POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
@@ -225,4 +229,13 @@ export const api = {
   changeUser: (email: string, change: { role?: Role; org?: string | null; name?: string }) => request<UserListing>('PATCH', `/api/users/${enc(email)}`, change),
   disableUser: (email: string) => request<UserListing>('POST', `/api/users/${enc(email)}/disable`),
   resetPassword: (email: string, password: string) => request<void>('POST', `/api/users/${enc(email)}/password`, { password }),
+  /** My tasks, or my team's: open first, by due date, overdue marked. */
+  tasks: (view: TaskViewName) => request<TaskList>('GET', `/api/tasks?view=${view}`),
+  createTask: (input: { description: string; assignee: TaskAssignee; due?: string; patientId?: string }) => request<TaskView>('POST', '/api/tasks', input),
+  /** Start, complete or cancel a task from the version shown (409 when it moved on meanwhile). */
+  moveTask: (id: string, action: TaskAction, version?: string | null) => request<TaskView>('POST', `/api/tasks/${enc(id)}/${action}`, version ? { version } : {}),
+  /** My notifications (newest first) and how many are unread. */
+  notifications: () => request<Notifications>('GET', '/api/notifications'),
+  readNotification: (id: string) => request<void>('POST', `/api/notifications/${enc(id)}/read`),
+  readAllNotifications: () => request<{ marked: number }>('POST', '/api/notifications/read-all'),
 };

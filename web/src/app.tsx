@@ -5,6 +5,8 @@ import { AreaPage } from './pages/area-page.tsx';
 import { AuditReviewPage } from './pages/audit-review-page.tsx';
 import { CohortsPage } from './pages/cohorts-page.tsx';
 import { WorklistPage } from './pages/worklist-page.tsx';
+import { TasksPage } from './pages/tasks-page.tsx';
+import { NotificationsPage } from './pages/notifications-page.tsx';
 import { DashboardPage } from './pages/dashboard-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 import { PeoplePage, PersonPage } from './pages/people-page.tsx';
@@ -45,6 +47,8 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === '/my-patients') return <MyPatientsPage />;
   if (pathname === '/audit') return <AuditReviewPage />;
   if (pathname === '/cohorts') return <CohortsPage />;
+  if (pathname === '/tasks') return <TasksPage />;
+  if (pathname === '/notifications') return <NotificationsPage />;
   params = matchPath('/worklists/:id', pathname);
   if (params?.id) return <WorklistPage key={params.id} id={params.id} />;
   if (pathname === '/people') return <PeoplePage />;

@@ -139,6 +139,9 @@ export async function loadRecord(patientId: string, options: FhirOptions = {}): 
   return { patient, entries: resources.filter((r) => r !== patient) };
 }
 
+/** The Patient alone (a form that names whom it is about). */
+export const readPatient = (patientId: string, options: FhirOptions = {}): Promise<Patient> => fhir<Patient>('GET', `Patient/${encodeURIComponent(patientId)}`, undefined, options);
+
 /** Adds one entry to the record (POST /fhir/<Type>); the server answers with what it stored. */
 export function createEntry<T extends Resource>(resource: T, options: FhirOptions = {}): Promise<T> {
   return fhir<T>('POST', resource.resourceType, resource, options);

@@ -18,6 +18,7 @@ export {
   REDIRECTED_TO_EXTENSION,
   TASK_CODE_SYSTEM,
   UBRN_SYSTEM,
+  orgReference,
   receivingOrg,
   referralView,
 } from './referral-fhir.ts';

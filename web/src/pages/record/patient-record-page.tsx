@@ -16,6 +16,7 @@ import { reasonGivenFor, rememberedBreakGlassReason } from '../../components/rec
 import { ProactiveCare } from '../../components/record/proactive-care.tsx';
 import { Timeline } from '../../components/record/timeline.tsx';
 import { FhirError, loadRecord, type PatientRecord } from '../../record-api.ts';
+import { Link } from '../../router.tsx';
 import { useSession } from '../../session.ts';
 import { usePageTitle } from '../../use-resource.ts';
 
@@ -119,6 +120,11 @@ export function PatientRecordPage({ id }: { id: string }) {
         <Confirmation message={added?.message ?? null} />
         <p>
           <a href="#add-entry">Add an entry to this record</a>
+        </p>
+        <p>
+          <Link href={`/tasks?patient=${encodeURIComponent(id)}`}>
+            Create a task<span className="nhsuk-u-visually-hidden"> about {name}</span>
+          </Link>
         </p>
         <Timeline entries={entries} highlightId={added?.id} />
       </div>
