@@ -270,7 +270,9 @@ async function benchEngine(engine: Engine, port: number) {
     try {
       const linkWorker = await signIn(server.url, cast.linkWorkers[0]!, PASSWORD);
       const path = `/api/referrals?box=received&service=${SERVICE_ID}`;
+      const firstStarted = performance.now();
       const first = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${linkWorker}` } });
+      console.error(`  the inbox's first load: ${(performance.now() - firstStarted).toFixed(0)} ms`);
       const page = (await first.json()) as { items: unknown[]; next: string | null };
       if (first.status !== 200 || page.items.length !== 100 || !page.next) throw new Error(`the inbox answered ${first.status} with ${page.items?.length} referrals`);
       for (const connections of [1, 10]) {
