@@ -43,6 +43,7 @@ export type {
 import type { Dashboard, Funnel, Trends, UnitFigures } from '../../src/modules/population/index.ts';
 export type { Dashboard, Funnel, Trends, UnitFigures };
 export { isRefusal, POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
+export { ACTION_STATUSES, GOAL_STATUSES, PLAN_SECTIONS, sectionTitle } from '../../src/modules/careplans/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
 
 type Position = [number, number] | [number, number, number];

@@ -138,7 +138,7 @@ async function changeCareTeam(
             : {
                 resourceType: 'CareTeam',
                 status: 'active',
-                name: name ?? 'Care team',
+                name: name ?? 'Multi-agency care team',
                 subject: { reference: `Patient/${patientId}` },
                 period: { start: new Date().toISOString().slice(0, 10) },
                 participant,
