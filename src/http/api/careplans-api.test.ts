@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Observation } from '@medplum/fhirtypes';
-import { create, fhirHarness, type FhirHarness, nhsNumber, patient } from '../../../test/fhir.ts';
+import { auditSince, create, fhirHarness, type FhirHarness, lastAuditId, nhsNumber, patient } from '../../../test/fhir.ts';
 import { SYSTEM_ACTOR } from '../../modules/access/index.ts';
 import type { CarePlanVersion, CarePlanView, CareTeamView, PlanConflict, PlanSections } from '../../modules/careplans/index.ts';
 import { addPartner } from '../../modules/network/index.ts';
@@ -121,9 +121,16 @@ test('two agencies save at once: the stale save is refused with both versions, m
     contingencyPlan: 'If I fall, call my daughter Jane; if she cannot come, the council’s emergency duty team.',
     actions: [...opened.sections.actions, { description: 'Carer’s assessment for Jane', owner: { code: 'LA940', name: '' }, dueDate: '2027-02-01', status: 'scheduled' }],
   };
+  const before = await lastAuditId(h);
   const socialSaved = await save('social', '1', theirs);
   assert.equal(socialSaved.status, 200, JSON.stringify(socialSaved.json));
   assert.equal(socialSaved.json.versionId, '2');
+  // The save is on the audit trail: who, the patient, the plan.
+  const audited = (await auditSince(h, before)).filter((row) => row.actor === SOCIAL_WORKER);
+  assert.ok(
+    audited.some((row) => row.detail.patients.includes(patientId) && row.detail.resources.some((r) => r.startsWith('update CarePlan/'))),
+    JSON.stringify(audited),
+  );
 
   // The GP saves from version 1: the contingency plan (differently) and a new goal.
   const yours: PlanSections = {
@@ -206,4 +213,31 @@ test('a person removed from the team loses the access it gave them', async () =>
   assert.equal((await plan('social')).status, 403);
   assert.equal((await save('social', '3', FIRST)).status, 403);
   assert.equal((await plan('gp')).status, 200);
+});
+
+test('the whole team can be set at once, with one care coordinator at most', async () => {
+  const two = await call<{ error: { field: string } }>('gp', 'PUT', `/api/patients/${patientId}/care-team`, {
+    members: [
+      { ods: 'Z90101', role: 'GP practice', careCoordinator: true },
+      { ods: 'LA940', role: 'Adult social care', careCoordinator: true },
+    ],
+  });
+  assert.equal(two.status, 422);
+  assert.equal(two.json.error.field, 'members');
+  const set = await call<CareTeamView>('gp', 'PUT', `/api/patients/${patientId}/care-team`, {
+    members: [
+      { ods: 'Z90101', role: 'GP practice' },
+      { ods: 'LA940', role: 'Adult social care', careCoordinator: true },
+    ],
+  });
+  assert.equal(set.status, 200, JSON.stringify(set.json));
+  assert.deepEqual(
+    set.json.members.map((m) => [m.key, m.careCoordinator]),
+    [
+      ['Z90101', false],
+      ['LA940', true],
+    ],
+  );
+  // The council is on the team now: its colleague social worker sees the plan through their organisation.
+  assert.equal((await plan('colleague')).status, 200);
 });
