@@ -241,3 +241,16 @@ test('the whole team can be set at once, with one care coordinator at most', asy
   // The council is on the team now: its colleague social worker sees the plan through their organisation.
   assert.equal((await plan('colleague')).status, 200);
 });
+
+test('two saves from the same version at the same moment: exactly one is saved, the other is told of it with both versions', async () => {
+  const current = (await plan('gp')).json;
+  const [a, b] = await Promise.all([
+    save('gp', current.versionId, { ...current.sections, aboutMe: 'Written by the GP at the same moment.' }),
+    save('social', current.versionId, { ...current.sections, aboutMe: 'Written by the council at the same moment.' }),
+  ]);
+  assert.deepEqual([a.status, b.status].sort(), [200, 412]);
+  const refused = a.status === 412 ? a : b;
+  assert.deepEqual(refused.json.conflict?.conflicts, ['aboutMe']);
+  assert.equal(refused.json.conflict?.theirs.versionId, String(Number(current.versionId) + 1));
+  assert.equal((await plan('gp')).json.versionId, String(Number(current.versionId) + 1));
+});

@@ -1,4 +1,5 @@
 /** Runs a piece of care planning as the acting person: through their record context (access policy), looks audited after. */
+import { getStatus, OperationOutcomeError } from '@medplum/core';
 import type { Patient } from '@medplum/fhirtypes';
 import { FhirStoreRepository } from '../../fhir-store/index.ts';
 import type { Db } from '../../storage/db.ts';
@@ -43,3 +44,6 @@ export async function organisationName(db: Db, code: string): Promise<string | u
   });
   return names.get(code.toUpperCase());
 }
+
+/** The store refused a write because If-Match named a version that is no longer current (412). */
+export const isPreconditionFailed = (error: unknown): boolean => error instanceof OperationOutcomeError && getStatus(error.outcome) === 412;

@@ -11,7 +11,7 @@ import { type FhirStoreRepository, parseSearch } from '../../fhir-store/index.ts
 import { AppError, invalid } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { type Actor, signatureOf } from '../access/index.ts';
-import { asActor, organisationName, type PlanRequest, patientName, readPatient } from './as-actor.ts';
+import { asActor, isPreconditionFailed, organisationName, type PlanRequest, patientName, readPatient } from './as-actor.ts';
 import { findCareTeam } from './care-team.ts';
 import { changedSections, mergePlans } from './merge.ts';
 import { carePlanResource, changedByOf, changedSectionsOf, editsOf, goalResource, PLAN_CATEGORY_TOKEN, sectionsOf } from './plan-fhir.ts';
@@ -174,7 +174,8 @@ export async function saveCarePlan(db: Db, actor: Actor, patientId: string, from
         { serializable: fromVersion === '0' },
       );
     } catch (error) {
-      if (!(error instanceof Stale)) throw error;
+      // Stale when read, or overtaken between the read and the write by a save from the same version.
+      if (!(error instanceof Stale) && !isPreconditionFailed(error)) throw error;
     }
     // Read after the refused transaction, so these looks are audited like any other.
     const theirs = viewOf(patient, await currentPlan(repo, patientId));

@@ -4,14 +4,13 @@
  * is a legitimate relationship in the access policy (migration 077), so the team is changed through the store as
  * the acting person: only someone who may write care-plan entries for this patient may add or remove anyone.
  */
-import { getStatus, OperationOutcomeError } from '@medplum/core';
 import type { CareTeam, CareTeamParticipant, CodeableConcept } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import { type FhirStoreRepository, parseSearch } from '../../fhir-store/index.ts';
 import { invalid, notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { type Actor, findActor } from '../access/index.ts';
-import { asActor, organisationName, type PlanRequest, readPatient } from './as-actor.ts';
+import { asActor, isPreconditionFailed, organisationName, type PlanRequest, readPatient } from './as-actor.ts';
 import { organisationReference } from './plan-fhir.ts';
 import { CARE_COORDINATOR, CARE_TEAM_ROLE_SYSTEM, type CareTeamMember, type CareTeamView, USER_EMAIL_SYSTEM } from './types.ts';
 
@@ -112,8 +111,6 @@ function withCoordinator(participants: CareTeamParticipant[], key: string | null
   });
 }
 
-const isStale = (error: unknown) => error instanceof OperationOutcomeError && getStatus(error.outcome) === 412;
-
 /**
  * Changes the patient's care team as the actor (the store checks they may write care-plan entries for this
  * patient), making one when there is none. Retried when another change landed between read and write.
@@ -149,7 +146,7 @@ async function changeCareTeam(
           return careTeamView(patientId, saved);
         });
       } catch (error) {
-        if (attempt < 3 && isStale(error)) continue;
+        if (attempt < 3 && isPreconditionFailed(error)) continue;
         throw error;
       }
     }
