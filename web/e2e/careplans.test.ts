@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { type DemoMember, demoMembers } from '../../src/demo/seed-demo.ts';
 import { loadRegistry } from '../../src/modules/network/index.ts';
-import { createPatient, journeyServer, screenshot } from './harness.ts';
+import { createPatient, DESKTOP, journeyServer, PHONE, screenshot } from './harness.ts';
 
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const DEMO_PASSWORD = 'a long demo members password';
@@ -90,6 +90,10 @@ test('C1. a GP and a social worker change the same plan at once: the second sees
     const conflict = merge.getByRole('group', { name: 'Contingency and escalation plan: you both changed this' });
     assert.match(await text(conflict), /Their version.*call her daughter Jane, then the practice\.\s*Your version\s*If Jane cannot come, call the council’s emergency duty team\./);
     await screenshot(social.page, 'careplans-conflict-side-by-side');
+    // On a phone the two versions stack, and nothing scrolls sideways.
+    await social.page.setViewportSize(PHONE);
+    await screenshot(social.page, 'careplans-conflict-phone');
+    await social.page.setViewportSize(DESKTOP);
 
     // They write one version from the two, and save it against the version stored now.
     await conflict
@@ -105,8 +109,37 @@ test('C1. a GP and a social worker change the same plan at once: the second sees
     assert.match(history, /Sam Okafor, social worker, .*Contingency and escalation plan.*Dr Grace Whitmore, GP, .*Contingency and escalation plan.*Dr Grace Whitmore, GP, .*What matters to me/);
     await screenshot(social.page, 'careplans-merged');
 
-    // The GP sees both changes too.
-    await gp.page.reload();
+    // Each agency owns its actions: the social worker adds the council's, the GP a goal in Edna's words.
+    const actions = planSection(social.page, 'Actions agreed');
+    await actions.getByRole('button', { name: 'Change Actions agreed' }).click();
+    await actions.getByRole('button', { name: 'Add an action' }).click();
+    await actions.getByLabel('Action 1', { exact: true }).fill('Carer’s assessment for Jane');
+    await actions.getByLabel('Action 1: organisation code of the agency that owns it').fill(member('social-worker').org!);
+    await actions.getByLabel('Action 1: due by').fill('2027-02-01');
+    await actions.getByLabel('Action 1: status').selectOption('scheduled');
+    await screenshot(social.page, 'careplans-action-form');
+    await actions.getByRole('button', { name: 'Save Actions agreed' }).click();
+    await social.page.getByText('Your changes to “Actions agreed” were saved.').waitFor();
+    assert.match(await text(actions.getByRole('table')), /Carer’s assessment for Jane\s*Norfolk County Council Adult Social Services\s*1 February 2027\s*Scheduled/);
+
+    // The GP, on the version before both the merge and the action, adds a goal: merged for them without a question.
+    const goals = planSection(gp.page, 'My goals');
+    await goals.getByRole('button', { name: 'Change My goals' }).click();
+    await goals.getByRole('button', { name: 'Add a goal' }).click();
+    await goals.getByLabel('Goal 1', { exact: true }).fill('Walk to the corner shop on my own by spring');
+    await goals.getByRole('button', { name: 'Save My goals' }).click();
+    const merged = gp.page.getByRole('form', { name: /Sam Okafor, social worker, .* changed this plan while you were editing it/ });
+    await merged.waitFor();
+    assert.match(
+      await text(merged.getByRole('region', { name: 'Merged for you' })),
+      /My goals: your change kept.*Actions agreed: Sam Okafor, social worker, .*’s change kept.*Contingency and escalation plan: Sam Okafor/,
+    );
+    assert.equal(await merged.getByRole('group').count(), 0, 'nothing for the GP to choose');
+    await screenshot(gp.page, 'careplans-merged-for-you');
+    await merged.getByRole('button', { name: 'Save the merged plan' }).click();
+    await gp.page.getByText('The merged plan was saved. It keeps both sets of changes.').waitFor();
+    assert.match(await text(planSection(gp.page, 'My goals')), /Walk to the corner shop on my own by spring/);
+    assert.match(await text(planSection(gp.page, 'Actions agreed')), /Carer’s assessment for Jane/);
     assert.match(await text(planSection(gp.page, 'Contingency and escalation plan')), /then the practice\. If Jane cannot come, call the council’s emergency duty team\./);
     assert.deepEqual(gp.errors, []);
     assert.deepEqual(social.errors, []);

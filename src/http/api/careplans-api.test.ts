@@ -136,7 +136,7 @@ test('two agencies save at once: the stale save is refused with both versions, m
   const yours: PlanSections = {
     ...opened.sections,
     contingencyPlan: 'If I fall, call my daughter Jane, then the practice.',
-    goals: [...opened.sections.goals, { description: 'Go to my grandson’s school play', targetDate: '2026-12-18', status: 'active' }],
+    goals: [...opened.sections.goals, { description: 'Go to my grandson’s school play', targetDate: null, status: 'active' }],
   };
   const stale = await save('gp', '1', yours);
   assert.equal(stale.status, 412);

@@ -109,16 +109,17 @@ export const organisationReference = (code: string, display: string): Reference<
   display,
 });
 
-/** A Goal of the plan, new or changed. */
+/** A Goal of the plan, new or changed (no element left undefined: the validator takes a present key as given). */
 export function goalResource(patientId: string, goal: PlanGoal, existing?: Goal): Goal {
+  const { target: _target, achievementStatus: _achievement, ...kept } = existing ?? ({} as Partial<Goal>);
   return {
-    ...(existing ?? {}),
+    ...kept,
     resourceType: 'Goal',
     lifecycleStatus: goal.status,
     ...(goal.status === 'completed' ? { achievementStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/goal-achievement', code: 'achieved' }] } } : {}),
     description: { text: goal.description },
     subject: { reference: `Patient/${patientId}` },
-    ...(goal.targetDate ? { target: [{ dueDate: goal.targetDate }] } : { target: undefined }),
+    ...(goal.targetDate ? { target: [{ dueDate: goal.targetDate }] } : {}),
   };
 }
 
