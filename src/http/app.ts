@@ -26,6 +26,7 @@ import { cohortRoutes } from './api/cohort-routes.ts';
 import { populationRoutes } from './api/population-routes.ts';
 import { dashboardRoutes } from './api/dashboard-routes.ts';
 import { taskRoutes } from './api/task-routes.ts';
+import { carePlanRoutes } from './api/careplan-routes.ts';
 import { userRoutes } from './api/user-routes.ts';
 import { oidcRoutes } from './api/oidc-routes.ts';
 import { referralRoutes } from './api/referral-routes.ts';
@@ -201,6 +202,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   dashboardRoutes(app);
   referralRoutes(app);
   taskRoutes(app);
+  carePlanRoutes(app);
   await app.register(oauthRoutes);
   await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR, breakGlassHours: options.breakGlassHours });
 

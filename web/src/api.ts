@@ -47,6 +47,7 @@ export type { Notifications, NotificationView, TaskAction, TaskList, TaskOwner, 
 export type TaskAssignee = { email: string } | { org: string; role: Role };
 export type { Dashboard, Funnel, Trends, UnitFigures };
 export { isRefusal, POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
+export { ACTION_STATUSES, GOAL_STATUSES, PLAN_SECTIONS, sectionTitle } from '../../src/modules/careplans/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
 
 type Position = [number, number] | [number, number, number];

@@ -15,6 +15,7 @@ import { PracticePage } from './pages/practice-page.tsx';
 import { PatientRecordPage } from './pages/record/patient-record-page.tsx';
 import { PatientSearchPage } from './pages/record/patient-search-page.tsx';
 import { MyPatientsPage } from './pages/record/my-patients-page.tsx';
+import { CarePlanPage } from './pages/care-plan-page.tsx';
 import { Loading } from './components/page-parts.tsx';
 import { homePath } from './roles.ts';
 import { SignInPage } from './pages/sign-in-page.tsx';
@@ -54,6 +55,8 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === '/people') return <PeoplePage />;
   params = matchPath('/people/:email', pathname);
   if (params?.email) return <PersonPage key={params.email} email={params.email} />;
+  params = matchPath('/patients/:id/care-plan', pathname);
+  if (params?.id) return <CarePlanPage key={params.id} patientId={params.id} />;
   params = matchPath('/patients/:id', pathname);
   if (params?.id) return <PatientRecordPage key={params.id} id={params.id} />;
   return <NotFoundPage />;

@@ -15,6 +15,8 @@ import { Allergies, CareTeams, latestWhatMatters, Measurements, Medicines, Patie
 import { reasonGivenFor, rememberedBreakGlassReason } from '../../components/record/remembered-reason.ts';
 import { ProactiveCare } from '../../components/record/proactive-care.tsx';
 import { Timeline } from '../../components/record/timeline.tsx';
+import { CareTeamPanel } from '../../components/careplans/care-team-panel.tsx';
+import { CarePlanSummary } from '../care-plan-page.tsx';
 import { FhirError, loadRecord, type PatientRecord } from '../../record-api.ts';
 import { Link } from '../../router.tsx';
 import { useSession } from '../../session.ts';
@@ -110,6 +112,8 @@ export function PatientRecordPage({ id }: { id: string }) {
       <PatientBanner patient={patient} />
       <WhatMattersToMe entries={entries} patientName={name} />
       <CareTeams entries={entries} />
+      {!reason && <CareTeamPanel patientId={id} onChanged={reload} />}
+      {!reason && <CarePlanSummary patientId={id} />}
       <Problems entries={entries} />
       <Medicines entries={entries} />
       <Allergies entries={entries} />
