@@ -10,7 +10,7 @@
  *     referral accepted twice, none in two states (its ServiceRequest and Task agree), every 201 a referral
  *     in the store and every referral in the store a 201.
  * The referrals are made through the module's own use case (createReferral as the GP) before the server starts.
- * Run: `npm run bench:coordination` (BENCH_REFERRALS, BENCH_USERS, BENCH_SECONDS, BENCH_ENGINES=postgres,pglite).
+ * Run: `npm run bench:coordination` (BENCH_REFERRALS, BENCH_USERS, BENCH_SECONDS, BENCH_ENGINES=postgres,pglite, BENCH_KEEP).
  * Prints Markdown for docs/benchmarks.md.
  */
 import { cpus, totalmem } from 'node:os';
@@ -303,7 +303,8 @@ async function benchEngine(engine: Engine, port: number) {
     }
     db = undefined as unknown as Db;
   } finally {
-    await store.drop();
+    // BENCH_KEEP=1 keeps the database (PostgreSQL) to look at a plan afterwards.
+    if (!process.env.BENCH_KEEP) await store.drop();
   }
 }
 
