@@ -72,6 +72,7 @@ export function Header() {
             <ul className="nhsuk-header__navigation-list">
               {myPatients && <NavItem href="/my-patients" current={pathname === '/my-patients'} text="My patients" />}
               {patients && <NavItem href="/patients" current={onPatients} text={myPatients ? 'Find a patient' : 'Patients'} />}
+              {patients && user.org && <NavItem href="/referrals" current={pathname === '/referrals' || pathname.startsWith('/referrals/')} text="Referrals" />}
               {(user.pcnCode || user.role === 'admin' || user.role === 'analyst') && <NavItem href="/cohorts" current={pathname === '/cohorts' || pathname.startsWith('/worklists/')} text="Cohorts" />}
               {mayReview(user.role) && <NavItem href="/audit" current={pathname === '/audit'} text="Audit review" />}
               {mayManagePeople(user.role) && <NavItem href="/people" current={pathname === '/people' || pathname.startsWith('/people/')} text="People" />}

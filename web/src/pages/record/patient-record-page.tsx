@@ -16,6 +16,7 @@ import { reasonGivenFor, rememberedBreakGlassReason } from '../../components/rec
 import { ProactiveCare } from '../../components/record/proactive-care.tsx';
 import { Timeline } from '../../components/record/timeline.tsx';
 import { FhirError, loadRecord, type PatientRecord } from '../../record-api.ts';
+import { Link } from '../../router.tsx';
 import { useSession } from '../../session.ts';
 import { usePageTitle } from '../../use-resource.ts';
 
@@ -107,6 +108,13 @@ export function PatientRecordPage({ id }: { id: string }) {
         </div>
       )}
       <PatientBanner patient={patient} />
+      {user?.seesRecords && user.org && (
+        <p className="pcn-refer">
+          <Link className="nhsuk-button nhsuk-button--secondary" href={`/referrals/new?patient=${encodeURIComponent(id)}`}>
+            Refer
+          </Link>
+        </p>
+      )}
       <WhatMattersToMe entries={entries} patientName={name} />
       <CareTeams entries={entries} />
       <Problems entries={entries} />
