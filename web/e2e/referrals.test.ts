@@ -69,14 +69,14 @@ async function work(page: Page, referralId: string, outcome: string, shot: strin
   await row.first().waitFor();
   await screenshot(page, `${shot}-inbox`);
   await page.locator(`.pcn-referrals-inbox a[href="/referrals/${referralId}"]`).click();
-  await page.getByRole('button', { name: 'Accept' }).click();
+  await page.getByRole('button', { name: 'Accept', exact: true }).click();
   await page.getByRole('heading', { level: 1 }).getByText('Accepted').waitFor();
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await page.getByRole('heading', { level: 1 }).getByText('In progress').waitFor();
-  await page.getByRole('button', { name: 'Complete' }).click();
+  await page.getByRole('button', { name: 'Complete', exact: true }).click();
   await page.getByLabel('Outcome').fill(outcome);
   await screenshot(page, `${shot}-completing`);
-  await page.getByRole('button', { name: 'Complete' }).click();
+  await page.getByRole('button', { name: 'Complete', exact: true }).click();
   await page.getByRole('heading', { level: 1 }).getByText('Completed').waitFor();
   await screenshot(page, `${shot}-completed`);
 }
