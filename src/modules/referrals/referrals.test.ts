@@ -316,3 +316,22 @@ test('redirect: this referral rejected naming where it went, a new one sent for 
   assert.equal(to.requester.org, 'Z90101');
   assert.equal(to.journeyId, referral.journeyId);
 });
+
+test('lists come a page at a time: the next page carries on where the last ended, never repeating one', async () => {
+  for (let n = 0; n < 4; n++) await newReferral();
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 3; page++) {
+    const url: string = `/api/referrals?box=sent&count=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const reply = await h.app.inject({ url, headers: { authorization: gp } });
+    assert.equal(reply.statusCode, 200, reply.body);
+    const body = reply.json<{ items: Referral[]; next: string | null }>();
+    assert.equal(body.items.length, 1);
+    seen.push(body.items[0]!.id);
+    cursor = body.next;
+    assert.ok(cursor, 'more pages follow');
+  }
+  assert.equal(new Set(seen).size, 3);
+  const tooMany = await h.app.inject({ url: '/api/referrals?box=sent&count=501', headers: { authorization: gp } });
+  assert.equal(tooMany.statusCode, 422);
+});
