@@ -60,7 +60,7 @@ export interface DemoMembers {
 /**
  * The demo's members, one per kind of home: a GP at a practice of the first PCN the council's social care
  * serves, the clinical pharmacist of that PCN's lead community pharmacy, a social worker of the council, the
- * PCN's manager, an analyst and an IG lead. The pharmacy and the council are on the care teams of that
+ * social prescribing link worker of the voluntary partner that does the PCN's social prescribing, the PCN's manager, an analyst and an IG lead. The pharmacy and the council are on the care teams of that
  * practice's frail and older patients (synthetic-population.ts), so their journeys find patients at once.
  */
 export function demoMembers(registry: Pick<RegistrySnapshot, 'pcns' | 'practices' | 'memberships' | 'partners' | 'pcnPartners'>): DemoMember[] {
@@ -77,10 +77,16 @@ export function demoMembers(registry: Pick<RegistrySnapshot, 'pcns' | 'practices
   if (!pcn || !practice) return [];
   const [pharmacy, socialCare] = careTeamPartnersFor(practice, registry);
   const pcnName = registry.pcns.find((p) => p.code === pcn)?.name ?? pcn;
+  // The voluntary partner that does social prescribing for the PCN: its link worker receives the GP's referrals.
+  const socialPrescribingCode = registry.pcnPartners.find((l) => l.pcnCode === pcn && l.role === 'Social prescribing')?.partnerCode;
+  const socialPrescribing = registry.partners.find((p) => p.code === socialPrescribingCode);
   const members: DemoMember[] = [
     { email: 'gp.demo@pcn-hub.example', name: 'Dr Grace Whitmore', role: 'gp', org: practice.ods, where: practice.name },
     ...(pharmacy ? [{ email: 'pharmacist.demo@pcn-hub.example', name: 'Priya Shah', role: 'clinical-pharmacist' as const, org: pharmacy.code, where: pharmacy.name }] : []),
     ...(socialCare ? [{ email: 'social.worker.demo@pcn-hub.example', name: 'Sam Okafor', role: 'social-worker' as const, org: socialCare.code, where: socialCare.name }] : []),
+    ...(socialPrescribing
+      ? [{ email: 'link.worker.demo@pcn-hub.example', name: 'Lee Marsh', role: 'social-prescribing-link-worker' as const, org: socialPrescribing.code, where: socialPrescribing.name }]
+      : []),
     { email: 'pcn.manager.demo@pcn-hub.example', name: 'Morgan Ellis', role: 'pcn-manager', org: pcn, where: pcnName },
     { email: 'analyst.demo@pcn-hub.example', name: 'Alex Reid', role: 'analyst', org: null, where: 'the area' },
     { email: 'ig.lead.demo@pcn-hub.example', name: 'Imogen Lake', role: 'ig-lead', org: null, where: 'the area' },

@@ -49,6 +49,18 @@ export type { Dashboard, Funnel, Trends, UnitFigures };
 export { isRefusal, POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
 export { ACTION_STATUSES, GOAL_STATUSES, PLAN_SECTIONS, sectionTitle } from '../../src/modules/careplans/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
+import type { ReferralInput, ReferralPage } from '../../src/modules/referrals/index.ts';
+import type { Referral, ReferralState } from '../../src/modules/referrals/types.ts';
+export type { Referral, ReferralInput, ReferralPage, ReferralState };
+// The state machine the server enforces, so pages offer only the moves it allows (browser-safe types.ts).
+export { ACTION_LABELS, moveFrom, REFERRAL_STATES, type ReferralSide } from '../../src/modules/referrals/types.ts';
+/** A directory service as the picker needs it (GET /api/services, when the directory is there). */
+export interface ServiceChoice {
+  id: string;
+  name: string;
+  providedBy?: { display?: string; name?: string } | string | null;
+  org?: { name?: string } | string | null;
+}
 
 type Position = [number, number] | [number, number, number];
 export type MapGeometry = { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
@@ -239,4 +251,16 @@ export const api = {
   notifications: () => request<Notifications>('GET', '/api/notifications'),
   readNotification: (id: string) => request<void>('POST', `/api/notifications/${enc(id)}/read`),
   readAllNotifications: () => request<{ marked: number }>('POST', '/api/notifications/read-all'),
+  /** Referrals (ServiceRequest + workflow Task): send, list sent/received (a service's inbox), read, move. */
+  createReferral: (input: ReferralInput) => request<Referral>('POST', '/api/referrals', input),
+  referrals: (box: 'sent' | 'received', options: { service?: string; status?: string } = {}) =>
+    request<ReferralPage>('GET', `/api/referrals?${new URLSearchParams({ box, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v)) })}`),
+  referral: (id: string) => request<Referral>('GET', `/api/referrals/${enc(id)}`),
+  moveReferral: (id: string, to: ReferralState, detail: { reason?: string; outcome?: string } = {}) => request<Referral>('POST', `/api/referrals/${enc(id)}/transition`, { to, ...detail }),
+  /** The service directory, when it is there (another module's; an empty list until then). */
+  services: () =>
+    request<{ items?: ServiceChoice[] } | ServiceChoice[]>('GET', '/api/services').then(
+      (answer) => (Array.isArray(answer) ? answer : (answer.items ?? [])),
+      () => [] as ServiceChoice[],
+    ),
 };

@@ -271,6 +271,8 @@ test('the service inbox: due times by urgency, overdue first then oldest; the se
     (await h.app.inject({ url: `/api/referrals?box=received&service=${serviceId}&status=requested,received`, headers: { authorization: socialWorker } })).json<{ items: Referral[] }>().items;
   const asap = await newReferral({ priority: 'asap' });
   const routine = await newReferral({ priority: 'routine' });
+  // To the same organisation but not through the service: in its received box, not in the service's inbox.
+  const direct = await newReferral({ serviceId: undefined, performerOrg: RECEIVER_ORG });
   // Sent five hours ago: past the 4 hours an asap referral has.
   const task = (await h.app.inject({ url: `/fhir/Task/${asap.taskId}`, headers: { authorization: h.admin } })).json<Task>();
   const fiveHoursAgo = new Date(Date.now() - 5 * 3_600_000).toISOString();
@@ -281,6 +283,9 @@ test('the service inbox: due times by urgency, overdue first then oldest; the se
   assert.equal(first.id, asap.id);
   assert.equal(first.overdue, true);
   assert.equal(first.dueAt, new Date(Date.parse(fiveHoursAgo) + 4 * 3_600_000).toISOString());
+  assert.ok(!items.some((i) => i.id === direct.id), 'a referral not to this service is not in its inbox');
+  const received = (await h.app.inject({ url: '/api/referrals?box=received&count=500', headers: { authorization: socialWorker } })).json<{ items: Referral[] }>().items;
+  assert.ok(received.some((i) => i.id === direct.id));
   const fresh = items.find((i) => i.id === routine.id)!;
   assert.equal(fresh.overdue, false);
   assert.equal(fresh.dueAt, new Date(Date.parse(routine.authoredOn) + 14 * 24 * 3_600_000).toISOString());
@@ -310,4 +315,23 @@ test('redirect: this referral rejected naming where it went, a new one sent for 
   assert.equal(to.service.org, 'VCS-NORWICH');
   assert.equal(to.requester.org, 'Z90101');
   assert.equal(to.journeyId, referral.journeyId);
+});
+
+test('lists come a page at a time: the next page carries on where the last ended, never repeating one', async () => {
+  for (let n = 0; n < 4; n++) await newReferral();
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 3; page++) {
+    const url: string = `/api/referrals?box=sent&count=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const reply = await h.app.inject({ url, headers: { authorization: gp } });
+    assert.equal(reply.statusCode, 200, reply.body);
+    const body = reply.json<{ items: Referral[]; next: string | null }>();
+    assert.equal(body.items.length, 1);
+    seen.push(body.items[0]!.id);
+    cursor = body.next;
+    assert.ok(cursor, 'more pages follow');
+  }
+  assert.equal(new Set(seen).size, 3);
+  const tooMany = await h.app.inject({ url: '/api/referrals?box=sent&count=501', headers: { authorization: gp } });
+  assert.equal(tooMany.statusCode, 422);
 });

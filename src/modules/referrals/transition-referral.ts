@@ -29,6 +29,9 @@ import {
 } from './referral-fhir.ts';
 import { FINISHED_STATES, moveFrom, REFERRAL_STATES, type Referral, type ReferralState } from './types.ts';
 
+/** The record's tag for the kind of agency that wrote an entry. */
+const AGENCY_SYSTEM = 'https://pcn-hub.example/agency';
+
 const resourceId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'an id is 1 to 64 letters, digits, dashes or dots');
 
 export const transitionInput = z.object({
@@ -121,6 +124,8 @@ function outcomeEntry(id: string, actor: Actor, serviceRequest: ServiceRequest, 
   return {
     resourceType: 'Communication',
     id,
+    // The kind of agency that wrote it, as the record's timeline groups entries (the web app's add-entry form tags the same way).
+    ...(actor.orgKind ? { meta: { tag: [{ system: AGENCY_SYSTEM, code: actor.orgKind }] } } : {}),
     status: 'completed',
     category: [{ coding: [{ system: OUTCOME_TYPE_SYSTEM, code: 'referral-outcome', display: 'Referral outcome' }], text: 'Referral outcome' }],
     subject: { reference: serviceRequest.subject?.reference },

@@ -76,6 +76,7 @@ export function Header() {
             <ul className="nhsuk-header__navigation-list">
               {myPatients && <NavItem href="/my-patients" current={pathname === '/my-patients'} text="My patients" />}
               {patients && <NavItem href="/patients" current={onPatients} text={myPatients ? 'Find a patient' : 'Patients'} />}
+              {patients && user.org && <NavItem href="/referrals" current={pathname === '/referrals' || pathname.startsWith('/referrals/')} text="Referrals" />}
               {(user.pcnCode || user.role === 'admin' || user.role === 'analyst') && <NavItem href="/cohorts" current={pathname === '/cohorts' || pathname.startsWith('/worklists/')} text="Cohorts" />}
               {(patients || !!user.org) && <NavItem href="/tasks" current={pathname === '/tasks'} text="Tasks" />}
               {mayReview(user.role) && <NavItem href="/audit" current={pathname === '/audit'} text="Audit review" />}

@@ -296,6 +296,11 @@ export function summarise(resource: Resource): EntrySummary {
     }
     case 'CareTeam':
       return { kind, title: get<string>(resource, 'name') ?? 'Care team', detail: note };
+    case 'Communication': {
+      // A referral's outcome sent back by the service: its category says so, its topic names the referral.
+      const said = get<Array<{ contentString?: string }>>(resource, 'payload')?.find((p) => p.contentString)?.contentString;
+      return { kind: codeText(get<CodeableConcept[]>(resource, 'category')?.[0]) ?? kind, title: code('topic') ?? 'Message', detail: said ?? note };
+    }
     default:
       return { kind, title: code('code') ?? code('type') ?? resource.resourceType, detail: note };
   }

@@ -118,7 +118,7 @@ function InboxSection() {
         columns={[
           { key: 'date', header: 'Date', sortValue: (i) => i.date, cell: (i) => formatDate(i.date) },
           { key: 'kind', header: 'Kind', sortValue: (i) => KIND_WORDS[i.kind] },
-          { key: 'what', header: 'What', sortValue: (i) => i.what },
+          { key: 'what', header: 'What', sortValue: (i) => i.what, cell: (i) => (i.kind === 'referral' ? <Link href={`/referrals/${encodeURIComponent(i.id)}`}>{i.what}</Link> : i.what) },
           { key: 'patient', header: 'Patient', sortValue: (i) => i.patient?.name ?? null, cell: (i) => (i.patient ? patientLink(i.patient) : 'Not recorded') },
           { key: 'from', header: 'From', sortValue: (i) => i.from },
         ]}

@@ -110,6 +110,13 @@ export function PatientRecordPage({ id }: { id: string }) {
         </div>
       )}
       <PatientBanner patient={patient} />
+      {user?.seesRecords && user.org && (
+        <p className="pcn-refer">
+          <Link className="nhsuk-button nhsuk-button--secondary" href={`/referrals/new?patient=${encodeURIComponent(id)}`}>
+            Refer
+          </Link>
+        </p>
+      )}
       <WhatMattersToMe entries={entries} patientName={name} />
       <CareTeams entries={entries} />
       {!reason && <CareTeamPanel patientId={id} onChanged={reload} />}
