@@ -9,6 +9,7 @@ import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './demo/seed-
 import { settleExports } from './fhir-store/index.ts';
 import { startAuditSealer } from './modules/audit/index.ts';
 import { keepPopulationCurrent } from './modules/population/index.ts';
+import { keepDirectoryFiguresCurrent } from './modules/directory/index.ts';
 
 export interface ServerOptions {
   port?: number;
@@ -48,6 +49,8 @@ export interface ServerOptions {
   oidc?: OidcSettings;
   /** Re-score population health as records change (the change feed's `population` consumer); default on. */
   keepPopulationCurrent?: boolean;
+  /** Keep the service directory's referral figures current (the change feed's `directory` consumer); default on. */
+  keepDirectoryFiguresCurrent?: boolean;
   logger?: Logger | false;
 }
 
@@ -99,6 +102,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           signal: population.signal,
           onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'population scores: a batch of record changes could not be scored; trying again'),
         }).catch((error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'population scores are no longer kept current'));
+  // The directory's figures follow the referrals: a referral sent, accepted or finished counts within seconds.
+  const directory = new AbortController();
+  const directoryFollowed =
+    options.keepDirectoryFiguresCurrent === false
+      ? Promise.resolve()
+      : keepDirectoryFiguresCurrent(db, {
+          signal: directory.signal,
+          onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'directory figures: a batch of referral changes could not be counted; trying again'),
+        }).catch((error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'directory figures are no longer kept current'));
   const patientsSeeded = seeding
     ? seedDemoPatients(db, {
         patients: seeding.of,
@@ -128,6 +140,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       await sealer.stop();
       population.abort();
       await populationFollowed;
+      directory.abort();
+      await directoryFollowed;
       await patientsSeeded;
       await settleExports();
       if (ownsDb) await db.close();

@@ -25,6 +25,7 @@ import { recordRoutes } from './api/record-routes.ts';
 import { cohortRoutes } from './api/cohort-routes.ts';
 import { populationRoutes } from './api/population-routes.ts';
 import { dashboardRoutes } from './api/dashboard-routes.ts';
+import { directoryRoutes } from './api/directory-routes.ts';
 import { userRoutes } from './api/user-routes.ts';
 import { oidcRoutes } from './api/oidc-routes.ts';
 import { singleSignOn, type OidcSettings } from '../modules/access/index.ts';
@@ -197,6 +198,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   populationRoutes(app);
   cohortRoutes(app);
   dashboardRoutes(app);
+  directoryRoutes(app);
   await app.register(oauthRoutes);
   await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR, breakGlassHours: options.breakGlassHours });
 
