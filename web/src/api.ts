@@ -44,6 +44,13 @@ import type { Dashboard, Funnel, Trends, UnitFigures } from '../../src/modules/p
 export type { Dashboard, Funnel, Trends, UnitFigures };
 export { isRefusal, POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
+import type { DirectoryService, OpeningTime, ServiceFigures } from '../../src/modules/directory/types.ts';
+export type { DirectoryService, OpeningTime, ServiceFigures };
+export { SERVICE_TYPE_LABELS, serviceTypeLabel } from '../../src/modules/directory/types.ts';
+export interface ServiceSearch {
+  items: DirectoryService[];
+  near: { label: string; latitude: number; longitude: number } | null;
+}
 
 type Position = [number, number] | [number, number, number];
 export type MapGeometry = { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
@@ -225,4 +232,8 @@ export const api = {
   changeUser: (email: string, change: { role?: Role; org?: string | null; name?: string }) => request<UserListing>('PATCH', `/api/users/${enc(email)}`, change),
   disableUser: (email: string) => request<UserListing>('POST', `/api/users/${enc(email)}/disable`),
   resetPassword: (email: string, password: string) => request<void>('POST', `/api/users/${enc(email)}/password`, { password }),
+  /** The service directory: by need (a service type), words, a PCN covered and a place (nearest first). */
+  services: (query: { need?: string; q?: string; pcn?: string; near?: string }) =>
+    request<ServiceSearch>('GET', `/api/services?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => !!e[1]))}`),
+  service: (id: string) => request<DirectoryService>('GET', `/api/services/${enc(id)}`),
 };

@@ -5,6 +5,7 @@ import { AreaPage } from './pages/area-page.tsx';
 import { AuditReviewPage } from './pages/audit-review-page.tsx';
 import { CohortsPage } from './pages/cohorts-page.tsx';
 import { WorklistPage } from './pages/worklist-page.tsx';
+import { ServicePage, ServicesPage } from './pages/services-page.tsx';
 import { DashboardPage } from './pages/dashboard-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 import { PeoplePage, PersonPage } from './pages/people-page.tsx';
@@ -47,6 +48,9 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === '/cohorts') return <CohortsPage />;
   params = matchPath('/worklists/:id', pathname);
   if (params?.id) return <WorklistPage key={params.id} id={params.id} />;
+  if (pathname === '/services') return <ServicesPage />;
+  params = matchPath('/services/:id', pathname);
+  if (params?.id) return <ServicePage key={params.id} id={params.id} />;
   if (pathname === '/people') return <PeoplePage />;
   params = matchPath('/people/:email', pathname);
   if (params?.email) return <PersonPage key={params.email} email={params.email} />;

@@ -73,6 +73,7 @@ export function Header() {
               {myPatients && <NavItem href="/my-patients" current={pathname === '/my-patients'} text="My patients" />}
               {patients && <NavItem href="/patients" current={onPatients} text={myPatients ? 'Find a patient' : 'Patients'} />}
               {(user.pcnCode || user.role === 'admin' || user.role === 'analyst') && <NavItem href="/cohorts" current={pathname === '/cohorts' || pathname.startsWith('/worklists/')} text="Cohorts" />}
+              <NavItem href="/services" current={pathname === '/services' || pathname.startsWith('/services/')} text="Services" />
               {mayReview(user.role) && <NavItem href="/audit" current={pathname === '/audit'} text="Audit review" />}
               {mayManagePeople(user.role) && <NavItem href="/people" current={pathname === '/people' || pathname.startsWith('/people/')} text="People" />}
             </ul>
