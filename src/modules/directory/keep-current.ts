@@ -57,8 +57,9 @@ const idsOf = (changes: readonly Change[], type: string) => [...new Set(changes.
 /** The current versions of these resources (deleted ones are simply not found). */
 async function current<T extends Task | ServiceRequest>(repo: FhirStoreRepository, type: T['resourceType'], ids: string[]): Promise<T[]> {
   const found: T[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
+  // The store's search takes at most 100 values a parameter.
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
     found.push(...(await repo.searchResources<T>(parseSearch(type, new URLSearchParams({ _id: chunk.join(','), _count: String(chunk.length) })) as never)));
   }
   return found;
