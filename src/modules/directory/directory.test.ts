@@ -7,6 +7,8 @@ import { after, before, test } from 'node:test';
 import type { Bundle, HealthcareService, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { create, fhirHarness, nhsNumber, patient, type FhirHarness } from '../../../test/fhir.ts';
 import { seedDemoServices } from '../../demo/seed-demo.ts';
+import { importFhir } from '../../fhir-store/index.ts';
+import { systemContext } from '../record/index.ts';
 import { keepDirectoryFiguresCurrent, type DirectoryService, type ServiceInput } from './index.ts';
 
 let h: FhirHarness;
@@ -206,4 +208,37 @@ test('figures from the service’s own referrals: median time to accept, share a
   // The list shows the same figures as the one service.
   const listed = (await search('need=falls-prevention')).items[0]!;
   assert.deepEqual(listed.figures, later);
+});
+
+test('a batch of more referral changes than one search takes (150 referrals landing at once) is counted whole', async () => {
+  const CARERS = 'service-carers-support-la-suffolk';
+  const patientId = (await create(h.fhir, patient(nhsNumber(7002), 'Z90601'))).id;
+  const resources = Array.from({ length: 150 }, (_, i) => [
+    {
+      resourceType: 'ServiceRequest' as const,
+      id: `carers-sr-${i}`,
+      status: 'active' as const,
+      intent: 'order' as const,
+      subject: { reference: `Patient/${patientId}` },
+      performer: [{ reference: `HealthcareService/${CARERS}` }],
+    },
+    {
+      resourceType: 'Task' as const,
+      id: `carers-task-${i}`,
+      status: 'requested' as const,
+      intent: 'order' as const,
+      code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' }] },
+      focus: { reference: `ServiceRequest/carers-sr-${i}` },
+      for: { reference: `Patient/${patientId}` },
+      authoredOn: at(0),
+    },
+  ]).flat();
+  await importFhir(
+    h.db,
+    await systemContext(h.db, 'test'),
+    resources.map((resource) => ({ label: resource.id, resource })),
+  );
+  const figures = await figuresWhen(CARERS, (f) => f.openReferrals >= 150);
+  assert.equal(figures.openReferrals, 150);
+  assert.equal(figures.shareAccepted, null);
 });
