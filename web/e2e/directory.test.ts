@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addUser } from '../../src/modules/access/index.ts';
 import { nhsNumberFor } from '../../src/demo/synthetic-population.ts';
-import { createPatient, eventually, journeyServer, screenshot } from './harness.ts';
+import { createPatient, eventually, journeyServer, PHONE, screenshot } from './harness.ts';
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
 const GP = { email: 'gp.directory@pcn-hub.example', password: 'a long directory gp password', name: 'Dr Dana Yarmouth' };
@@ -110,6 +110,13 @@ test('a GP finds a falls prevention service covering their PCN, opens it and see
     assert.equal(await page.getByRole('link', { name: 'Refer a patient' }).getAttribute('href'), `/referrals/new?service=${FALLS}`);
     await page.getByRole('link', { name: 'Great Yarmouth and Northern Villages PCN' }).waitFor();
     await screenshot(page, 'directory-4-falls-service');
+
+    // On a phone the page reflows (the screenshot checks nothing scrolls sideways), the results and map too.
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'directory-5-falls-service-phone');
+    await page.getByRole('link', { name: 'Find a service' }).first().click();
+    await page.getByRole('heading', { level: 2, name: /services found/ }).waitFor();
+    await screenshot(page, 'directory-6-search-phone');
   } finally {
     await context.close();
   }
