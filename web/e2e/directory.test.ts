@@ -17,10 +17,11 @@ const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery
 const GP = { email: 'gp.directory@pcn-hub.example', password: 'a long directory gp password', name: 'Dr Dana Yarmouth' };
 const FALLS = 'service-falls-prevention-rz5';
 const HOUR = 3_600_000;
+let patientId: string;
 
 const running = journeyServer(ADMIN.password, async (server) => {
   await addUser(server.db, { email: GP.email, name: GP.name, role: 'gp', org: 'Z90401', password: GP.password });
-  const patientId = await createPatient(server.url, ADMIN, {
+  patientId = await createPatient(server.url, ADMIN, {
     nhsNumber: nhsNumberFor(700_101),
     family: 'Fairweather',
     given: 'Iris',
@@ -117,6 +118,13 @@ test('a GP finds a falls prevention service covering their PCN, opens it and see
     await page.getByRole('link', { name: 'Find a service' }).first().click();
     await page.getByRole('heading', { level: 2, name: /services found/ }).waitFor();
     await screenshot(page, 'directory-6-search-phone');
+
+    // Opened to refer one patient, the directory carries the patient to the referral form's link.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${running.server.url}/services?patient=${patientId}&need=falls-prevention`);
+    await page.getByRole('link', { name: 'Falls prevention service (community therapy)' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Falls prevention service (community therapy)' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Refer a patient' }).getAttribute('href'), `/referrals/new?patient=${patientId}&service=${FALLS}`);
   } finally {
     await context.close();
   }

@@ -46,6 +46,8 @@ export function ServicesPage() {
   usePageTitle('Find a service');
   const { search } = useLocation();
   const query = { need: search.get('need') ?? '', pcn: search.get('pcn') ?? '', near: search.get('near') ?? '', q: search.get('q') ?? '' };
+  // Opened to refer one patient (/services?patient=<id>): the patient is carried to the service and its "Refer a patient".
+  const patient = search.get('patient');
   const key = JSON.stringify(query);
   const data = useResource(async (): Promise<SearchData> => {
     const [result, pcns, config] = await Promise.all([api.services(query), api.pcns().catch(() => ({ items: [] as PcnSummary[] })), api.config().catch((): ClientConfig => ({}))]);
@@ -59,22 +61,24 @@ export function ServicesPage() {
         Services of the area's care community: community pharmacies, community and mental health services, social care, the voluntary sector and hospices. Each shows how quickly it accepts referrals
         and how full it is.
       </p>
-      <SearchForm key={key} initial={query} pcns={data.state === 'ready' ? data.data.pcns : []} />
+      <SearchForm key={key} initial={query} patient={patient} pcns={data.state === 'ready' ? data.data.pcns : []} />
       {data.state === 'loading' && <Loading what="services" />}
       {data.state === 'failed' && <ErrorSummary error={data.error} fields={{ near: 'place', need: 'need', pcn: 'pcn', q: 'words' }} />}
-      {data.state === 'ready' && <Results data={data.data} />}
+      {data.state === 'ready' && <Results data={data.data} patient={patient} />}
     </>
   );
 }
 
-function SearchForm({ initial, pcns }: { initial: { need: string; pcn: string; near: string; q: string }; pcns: PcnSummary[] }) {
+const serviceHref = (id: string, patient: string | null) => `/services/${encodeURIComponent(id)}${patient ? `?${new URLSearchParams({ patient })}` : ''}`;
+
+function SearchForm({ initial, patient, pcns }: { initial: { need: string; pcn: string; near: string; q: string }; patient: string | null; pcns: PcnSummary[] }) {
   const [need, setNeed] = useState(initial.need);
   const [pcn, setPcn] = useState(initial.pcn);
   const [near, setNear] = useState(initial.near);
   const [q, setQ] = useState(initial.q);
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const params = new URLSearchParams(Object.entries({ need, pcn, near, q }).filter(([, v]) => v.trim() !== ''));
+    const params = new URLSearchParams(Object.entries({ need, pcn, near, q, patient: patient ?? '' }).filter(([, v]) => v.trim() !== ''));
     navigate(`/services${params.size ? `?${params}` : ''}`);
   };
   const needs = [{ value: '', label: 'Any service' }, ...Object.entries(SERVICE_TYPE_LABELS).map(([value, label]) => ({ value, label }))];
@@ -93,7 +97,7 @@ function SearchForm({ initial, pcns }: { initial: { need: string; pcn: string; n
   );
 }
 
-function Results({ data }: { data: SearchData }) {
+function Results({ data, patient }: { data: SearchData; patient: string | null }) {
   const { items, near } = data.result;
   return (
     <>
@@ -104,10 +108,10 @@ function Results({ data }: { data: SearchData }) {
       {items.length === 0 && <p>Try another need, or leave the PCN or place empty.</p>}
       {items.length > 0 && (
         <>
-          <ServicesMap search={data.result} tiles={data.config.mapTiles ?? null} listId="service-list" onOpen={(id) => navigate(`/services/${encodeURIComponent(id)}`)} />
+          <ServicesMap search={data.result} tiles={data.config.mapTiles ?? null} listId="service-list" onOpen={(id) => navigate(serviceHref(id, patient))} />
           <ul className="nhsuk-list pcn-service-list" id="service-list" tabIndex={-1} aria-labelledby="results-heading">
             {items.map((service) => (
-              <ServiceCard key={service.id} service={service} />
+              <ServiceCard key={service.id} service={service} href={serviceHref(service.id, patient)} />
             ))}
           </ul>
         </>
@@ -116,13 +120,13 @@ function Results({ data }: { data: SearchData }) {
   );
 }
 
-function ServiceCard({ service }: { service: DirectoryService }) {
+function ServiceCard({ service, href }: { service: DirectoryService; href: string }) {
   const words = figureWords(service.figures);
   return (
     <li className="nhsuk-card nhsuk-card--clickable pcn-service-card">
       <div className="nhsuk-card__content">
         <h3 className="nhsuk-card__heading nhsuk-heading-s">
-          <Link className="nhsuk-card__link" href={`/services/${encodeURIComponent(service.id)}`}>
+          <Link className="nhsuk-card__link" href={href}>
             {service.name}
           </Link>
         </h3>
