@@ -10,6 +10,7 @@ import { settleExports } from './fhir-store/index.ts';
 import { startAuditSealer } from './modules/audit/index.ts';
 import { keepPopulationCurrent } from './modules/population/index.ts';
 import { keepNotifying } from './modules/tasks/index.ts';
+import { keepDirectoryFiguresCurrent } from './modules/directory/index.ts';
 
 export interface ServerOptions {
   port?: number;
@@ -51,6 +52,8 @@ export interface ServerOptions {
   keepPopulationCurrent?: boolean;
   /** Raise in-app notifications from the change feed (the `notifications` consumer) and for overdue tasks; default on. */
   notifications?: boolean;
+  /** Keep the service directory's referral figures current (the change feed's `directory` consumer); default on. */
+  keepDirectoryFiguresCurrent?: boolean;
   logger?: Logger | false;
 }
 
@@ -93,15 +96,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing = false;
   // Links committed audit records into the hash chain every second (modules/audit/chain.ts).
   const sealer = startAuditSealer(db, { onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'audit sealing failed; retrying') });
-  // Notifications follow the record too: a referral or task for someone tells them within seconds.
-  const notifying = new AbortController();
-  const notificationsFollowed =
-    options.notifications === false
-      ? Promise.resolve()
-      : keepNotifying(db, {
-          signal: notifying.signal,
-          onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'notifications: a batch of record changes could not be handled; trying again'),
-        }).catch((error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'notifications are no longer raised'));
   const patientsSeeded = seeding
     ? seedDemoPatients(db, {
         patients: seeding.of,
@@ -119,22 +113,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           seedingDone = true;
         })
     : Promise.resolve();
+  // Change-feed followers: each a consumer of its own, stopped on close; a batch that fails is retried, logged.
+  const followers: Array<{ stop: AbortController; followed: Promise<void> }> = [];
+  const follow = (on: boolean | undefined, what: string, start: (signal: AbortSignal, onError: (error: unknown) => void) => Promise<void>) => {
+    if (on === false) return;
+    const stop = new AbortController();
+    const warn = (message: string) => (error: unknown) => void (logger || undefined)?.warn({ err: (error as Error).message }, message);
+    followers.push({ stop, followed: start(stop.signal, warn(`${what}: a batch of record changes failed; trying again`)).catch(warn(`${what}: no longer kept current`)) });
+  };
   // Population health's scores follow the record: a patient whose record changes is re-scored within seconds.
   // On the first start the demo population is scored by one run once it is in (the dashboards need a run),
   // and the feed is followed from there: following it from the beginning would score everyone twice.
-  const population = new AbortController();
-  const populationFollowed =
-    options.keepPopulationCurrent === false
-      ? Promise.resolve()
-      : patientsSeeded
-          .then(() =>
-            keepPopulationCurrent(db, {
-              signal: population.signal,
-              runFirst: seeding !== null,
-              onError: (error) => void (logger || undefined)?.warn({ err: (error as Error).message }, 'population scores: a batch of record changes could not be scored; trying again'),
-            }),
-          )
-          .catch((error: Error) => void (logger || undefined)?.warn({ err: error.message }, 'population scores are no longer kept current'));
+  follow(options.keepPopulationCurrent, 'population scores', (signal, onError) => patientsSeeded.then(() => keepPopulationCurrent(db, { signal, onError, runFirst: seeding !== null })));
+  // Notifications: a referral or task for someone tells them within seconds.
+  follow(options.notifications, 'notifications', (signal, onError) => keepNotifying(db, { signal, onError }));
+  // The directory's figures: a referral sent, accepted or finished counts within seconds.
+  follow(options.keepDirectoryFiguresCurrent, 'directory figures', (signal, onError) => keepDirectoryFiguresCurrent(db, { signal, onError }));
   return {
     url,
     db,
@@ -145,10 +139,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       closing = true;
       await app.close();
       await sealer.stop();
-      population.abort();
-      notifying.abort();
-      await populationFollowed;
-      await notificationsFollowed;
+      for (const { stop } of followers) stop.abort();
+      await Promise.all(followers.map(({ followed }) => followed));
       await patientsSeeded;
       await settleExports();
       if (ownsDb) await db.close();

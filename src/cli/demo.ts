@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { DEFAULT_DEMO_PATIENTS, seedDemoIfEmpty, seedDemoMembers, seedDemoPatients, type DemoMembers } from '../demo/seed-demo.ts';
+import { DEFAULT_DEMO_PATIENTS, seedDemoIfEmpty, seedDemoMembers, seedDemoPatients, seedDemoServices, type DemoMembers } from '../demo/seed-demo.ts';
 import { progressBar } from './progress.ts';
 import { usingStore, withStoreOption } from './store-options.ts';
 
@@ -40,6 +40,11 @@ export function demoCommand() {
         // Resumes: a demo seeded before there were demo members gets the missing ones.
         const members = result.members ?? (result.seeded ? undefined : await seedDemoMembers(db, { password: config.demoPassword }));
         if (members) printMembers(members);
+        // Resumes too: a demo seeded before there was a service directory gets its services.
+        if (!result.seeded) {
+          const services = await seedDemoServices(db);
+          if (services) process.stdout.write(`Added ${services} services to the directory.\n`);
+        }
         if (flags.patients === 0) return;
         const patients = progressBar('Generating patients');
         const started = performance.now();

@@ -7,6 +7,7 @@ import { SYSTEM_ACTOR, addUser, findActor, hashPassword, type Role } from '../mo
 import { listAreas, loadRegistry, registryFhirBundle, saveRegistry, type RegistrySnapshot, type SaveProgress } from '../modules/network/index.ts';
 import { systemContext } from '../modules/record/index.ts';
 import { demoArea } from './demo-area.ts';
+import { demoServices } from './demo-services.ts';
 import { careTeamPartnersFor, syntheticPopulation } from './synthetic-population.ts';
 
 export const DEMO_ADMIN_EMAIL = 'admin@pcn-hub.example';
@@ -36,6 +37,7 @@ export async function seedDemoIfEmpty(db: Db, options: SeedOptions = {}): Promis
   const snapshot = demoArea(options.seed ?? 1);
   await saveRegistry(db, SYSTEM_ACTOR, snapshot, options.progress);
   await importFhir(db, await systemContext(db, 'demo registry'), [{ label: 'registry', bundle: registryFhirBundle(snapshot) }]);
+  await seedDemoServices(db, snapshot);
   const members = options.members ? await seedDemoMembers(db, { password: options.demoPassword }) : undefined;
   if (await findActor(db, DEMO_ADMIN_EMAIL)) return { seeded: true, ...(members ? { members } : {}) };
   const password = options.adminPassword ?? randomBytes(12).toString('base64url');
@@ -104,6 +106,21 @@ export async function seedDemoMembers(db: Db, options: { password?: string } = {
   const passwordHash = await hashPassword(password);
   for (const { email, name, role, org } of missing) await addUser(db, { email, name, role, ...(org ? { org } : {}) }, { passwordHash });
   return { password, added: missing };
+}
+
+/**
+ * The demo's service directory (data/services.json offered by the registry's partners), as HealthcareService
+ * resources with ids from their slugs: a service already stored (perhaps edited since) is left as it is, so
+ * re-running adds only the missing ones. Returns how many were added.
+ */
+export async function seedDemoServices(db: Db, registry?: RegistrySnapshot): Promise<number> {
+  const services = demoServices(registry ?? (await loadRegistry(db)));
+  const counts = await importFhir(
+    db,
+    await systemContext(db, 'demo service directory'),
+    services.map((resource) => ({ label: `service ${resource.id}`, resource })),
+  );
+  return counts.resources;
 }
 
 /**

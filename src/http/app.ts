@@ -27,6 +27,7 @@ import { populationRoutes } from './api/population-routes.ts';
 import { dashboardRoutes } from './api/dashboard-routes.ts';
 import { taskRoutes } from './api/task-routes.ts';
 import { carePlanRoutes } from './api/careplan-routes.ts';
+import { directoryRoutes } from './api/directory-routes.ts';
 import { userRoutes } from './api/user-routes.ts';
 import { oidcRoutes } from './api/oidc-routes.ts';
 import { referralRoutes } from './api/referral-routes.ts';
@@ -203,6 +204,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   referralRoutes(app);
   taskRoutes(app);
   carePlanRoutes(app);
+  directoryRoutes(app);
   await app.register(oauthRoutes);
   await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR, breakGlassHours: options.breakGlassHours });
 

@@ -54,12 +54,12 @@ import type { Referral, ReferralState } from '../../src/modules/referrals/types.
 export type { Referral, ReferralInput, ReferralPage, ReferralState };
 // The state machine the server enforces, so pages offer only the moves it allows (browser-safe types.ts).
 export { ACTION_LABELS, moveFrom, REFERRAL_STATES, type ReferralSide } from '../../src/modules/referrals/types.ts';
-/** A directory service as the picker needs it (GET /api/services, when the directory is there). */
-export interface ServiceChoice {
-  id: string;
-  name: string;
-  providedBy?: { display?: string; name?: string } | string | null;
-  org?: { name?: string } | string | null;
+import type { DirectoryService, OpeningTime, ServiceFigures } from '../../src/modules/directory/types.ts';
+export type { DirectoryService, OpeningTime, ServiceFigures };
+export { SERVICE_TYPE_LABELS, serviceTypeLabel } from '../../src/modules/directory/types.ts';
+export interface ServiceSearch {
+  items: DirectoryService[];
+  near: { label: string; latitude: number; longitude: number } | null;
 }
 
 type Position = [number, number] | [number, number, number];
@@ -257,10 +257,7 @@ export const api = {
     request<ReferralPage>('GET', `/api/referrals?${new URLSearchParams({ box, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v)) })}`),
   referral: (id: string) => request<Referral>('GET', `/api/referrals/${enc(id)}`),
   moveReferral: (id: string, to: ReferralState, detail: { reason?: string; outcome?: string } = {}) => request<Referral>('POST', `/api/referrals/${enc(id)}/transition`, { to, ...detail }),
-  /** The service directory, when it is there (another module's; an empty list until then). */
-  services: () =>
-    request<{ items?: ServiceChoice[] } | ServiceChoice[]>('GET', '/api/services').then(
-      (answer) => (Array.isArray(answer) ? answer : (answer.items ?? [])),
-      () => [] as ServiceChoice[],
-    ),
+  services: (query: { need?: string; q?: string; pcn?: string; near?: string }) =>
+    request<ServiceSearch>('GET', `/api/services?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => !!e[1]))}`),
+  service: (id: string) => request<DirectoryService>('GET', `/api/services/${enc(id)}`),
 };

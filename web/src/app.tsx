@@ -7,6 +7,7 @@ import { CohortsPage } from './pages/cohorts-page.tsx';
 import { WorklistPage } from './pages/worklist-page.tsx';
 import { TasksPage } from './pages/tasks-page.tsx';
 import { NotificationsPage } from './pages/notifications-page.tsx';
+import { ServicePage, ServicesPage } from './pages/services-page.tsx';
 import { DashboardPage } from './pages/dashboard-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 import { PeoplePage, PersonPage } from './pages/people-page.tsx';
@@ -55,6 +56,9 @@ function Page({ pathname }: { pathname: string }) {
   if (pathname === '/notifications') return <NotificationsPage />;
   params = matchPath('/worklists/:id', pathname);
   if (params?.id) return <WorklistPage key={params.id} id={params.id} />;
+  if (pathname === '/services') return <ServicesPage />;
+  params = matchPath('/services/:id', pathname);
+  if (params?.id) return <ServicePage key={params.id} id={params.id} />;
   if (pathname === '/people') return <PeoplePage />;
   params = matchPath('/people/:email', pathname);
   if (params?.email) return <PersonPage key={params.email} email={params.email} />;

@@ -79,6 +79,7 @@ export function Header() {
               {patients && user.org && <NavItem href="/referrals" current={pathname === '/referrals' || pathname.startsWith('/referrals/')} text="Referrals" />}
               {(user.pcnCode || user.role === 'admin' || user.role === 'analyst') && <NavItem href="/cohorts" current={pathname === '/cohorts' || pathname.startsWith('/worklists/')} text="Cohorts" />}
               {(patients || !!user.org) && <NavItem href="/tasks" current={pathname === '/tasks'} text="Tasks" />}
+              <NavItem href="/services" current={pathname === '/services' || pathname.startsWith('/services/')} text="Services" />
               {mayReview(user.role) && <NavItem href="/audit" current={pathname === '/audit'} text="Audit review" />}
               {mayManagePeople(user.role) && <NavItem href="/people" current={pathname === '/people' || pathname.startsWith('/people/')} text="People" />}
             </ul>

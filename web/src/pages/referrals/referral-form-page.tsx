@@ -5,7 +5,7 @@
  */
 import type { Condition, Patient } from '@medplum/fhirtypes';
 import { useRef, useState } from 'react';
-import { api, type ServiceChoice, type User } from '../../api.ts';
+import { api, type DirectoryService, type User } from '../../api.ts';
 import { ErrorSummary, messageFor, SelectField, useSubmit } from '../../components/forms.tsx';
 import { Breadcrumb, LoadFailed, Loading } from '../../components/page-parts.tsx';
 import { answersOf, codeText, plainName } from '../../components/record/entries.ts';
@@ -20,22 +20,13 @@ interface Choices {
   patient: Patient;
   problems: Condition[];
   whatMatters: string;
-  services: ServiceChoice[];
+  services: DirectoryService[];
   partners: Array<{ code: string; name: string; type: string }>;
 }
 
-const orgName = (service: ServiceChoice): string | null => {
-  for (const holder of [service.providedBy, service.org]) {
-    if (typeof holder === 'string') return holder;
-    const named = holder as { display?: string; name?: string } | null | undefined;
-    if (named?.display || named?.name) return named.display ?? named.name ?? null;
-  }
-  return null;
-};
-
 async function loadChoices(patientId: string, user: User | null): Promise<Choices> {
   const pcns = user?.pcnCodes?.length ? user.pcnCodes : user?.pcnCode ? [user.pcnCode] : [];
-  const [record, services, ...details] = await Promise.all([loadRecord(patientId), api.services(), ...pcns.map((code) => api.pcn(code).catch(() => null))]);
+  const [record, services, ...details] = await Promise.all([loadRecord(patientId), api.services({}).then((found) => found.items), ...pcns.map((code) => api.pcn(code).catch(() => null))]);
   const partners = new Map<string, { code: string; name: string; type: string }>();
   for (const pcn of details) for (const partner of pcn?.partners ?? []) if (partner.code !== user?.org) partners.set(partner.code, partner);
   return {
@@ -90,7 +81,7 @@ function ReferralForm({ patientId, initialService, choices }: { patientId: strin
 
   const options = [
     { value: '', label: 'Choose where to refer' },
-    ...choices.services.map((s) => ({ value: `service:${s.id}`, label: orgName(s) ? `${s.name} – ${orgName(s)}` : s.name })),
+    ...choices.services.map((s) => ({ value: `service:${s.id}`, label: `${s.name} – ${s.provider.name}` })),
     ...choices.partners.map((p) => ({ value: `org:${p.code}`, label: `${p.name} (${p.type.replace(/-/g, ' ')})` })),
   ];
 
