@@ -27,6 +27,7 @@ import { populationRoutes } from './api/population-routes.ts';
 import { dashboardRoutes } from './api/dashboard-routes.ts';
 import { userRoutes } from './api/user-routes.ts';
 import { oidcRoutes } from './api/oidc-routes.ts';
+import { mdtRoutes } from './api/mdt-routes.ts';
 import { singleSignOn, type OidcSettings } from '../modules/access/index.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
 import { DEFAULT_EXPORT_DIR } from '../config.ts';
@@ -197,6 +198,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   populationRoutes(app);
   cohortRoutes(app);
   dashboardRoutes(app);
+  mdtRoutes(app);
   await app.register(oauthRoutes);
   await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR, breakGlassHours: options.breakGlassHours });
 
