@@ -44,6 +44,8 @@ import type { Dashboard, Funnel, Trends, UnitFigures } from '../../src/modules/p
 export type { Dashboard, Funnel, Trends, UnitFigures };
 export { isRefusal, POPULATION_MODEL_SYSTEM } from '../../src/modules/population/types.ts';
 export type { Caseload, CaseloadPatient, Inbox, InboxItem, PatientListing, Reveal };
+import type * as Mdt from '../../src/modules/mdt/index.ts';
+export type { ActionView, AgendaItemView, Attendee, CareHome, Meeting, MeetingView, Resident } from '../../src/modules/mdt/index.ts';
 
 type Position = [number, number] | [number, number, number];
 export type MapGeometry = { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
@@ -225,4 +227,19 @@ export const api = {
   changeUser: (email: string, change: { role?: Role; org?: string | null; name?: string }) => request<UserListing>('PATCH', `/api/users/${enc(email)}`, change),
   disableUser: (email: string) => request<UserListing>('POST', `/api/users/${enc(email)}/disable`),
   resetPassword: (email: string, password: string) => request<void>('POST', `/api/users/${enc(email)}/password`, { password }),
+  /** MDT meetings of my PCN(s), and one as I may see it (patients whose record I may not open are listed without detail). */
+  meetings: () => request<{ items: Mdt.Meeting[] }>('GET', '/api/mdt/meetings'),
+  scheduleMeeting: (input: { title: string; startsAt: string; place: string }) => request<Mdt.Meeting>('POST', '/api/mdt/meetings', input),
+  meeting: (id: string) => request<Mdt.MeetingView>('GET', `/api/mdt/meetings/${enc(id)}`),
+  addToAgenda: (id: string, from: { cohortId: string } | { worklistId: string } | { nhsNumber: string }) =>
+    request<{ added: number; alreadyListed: number }>('POST', `/api/mdt/meetings/${enc(id)}/agenda`, from),
+  removeFromAgenda: (id: string, itemId: string) => request<void>('DELETE', `/api/mdt/meetings/${enc(id)}/agenda/${enc(itemId)}`),
+  saveDiscussion: (id: string, itemId: string, notes: string) => request<unknown>('PUT', `/api/mdt/meetings/${enc(id)}/agenda/${enc(itemId)}/discussion`, { notes }),
+  addAction: (id: string, itemId: string, action: { description: string; due: string; ownerEmail?: string; ownerOrg?: string; ownerRole?: string }) =>
+    request<Mdt.ActionView>('POST', `/api/mdt/meetings/${enc(id)}/agenda/${enc(itemId)}/actions`, action),
+  recordAttendance: (id: string, attendee: { name: string; org: string; role: string; status: 'present' | 'apologies' }) =>
+    request<{ items: Mdt.Attendee[] }>('POST', `/api/mdt/meetings/${enc(id)}/attendance`, attendee),
+  closeMeeting: (id: string) => request<Mdt.Meeting & { minutesWritten: number }>('POST', `/api/mdt/meetings/${enc(id)}/close`),
+  careHomes: (pcn?: string) => request<{ items: Mdt.CareHome[] }>('GET', pcn ? `/api/care-homes?pcn=${enc(pcn)}` : '/api/care-homes'),
+  careHome: (code: string) => request<Mdt.CareHome & { residents: Mdt.Resident[]; round: Mdt.Resident[]; roundRule: string; weekOf: string }>('GET', `/api/care-homes/${enc(code)}`),
 };

@@ -73,6 +73,8 @@ export function Header() {
               {myPatients && <NavItem href="/my-patients" current={pathname === '/my-patients'} text="My patients" />}
               {patients && <NavItem href="/patients" current={onPatients} text={myPatients ? 'Find a patient' : 'Patients'} />}
               {(user.pcnCode || user.role === 'admin' || user.role === 'analyst') && <NavItem href="/cohorts" current={pathname === '/cohorts' || pathname.startsWith('/worklists/')} text="Cohorts" />}
+              {(user.pcnCode || user.role === 'admin') && <NavItem href="/mdt" current={pathname === '/mdt' || pathname.startsWith('/mdt/')} text="MDT" />}
+              {(user.pcnCode || user.role === 'admin') && <NavItem href="/care-homes" current={pathname === '/care-homes' || pathname.startsWith('/care-homes/')} text="Care homes" />}
               {mayReview(user.role) && <NavItem href="/audit" current={pathname === '/audit'} text="Audit review" />}
               {mayManagePeople(user.role) && <NavItem href="/people" current={pathname === '/people' || pathname.startsWith('/people/')} text="People" />}
             </ul>
