@@ -42,6 +42,10 @@ export function discussionProcedure(meeting: MeetingNames, patientId: string, au
 /** An organisation by its ODS code, or by the registry's local code for a partner without one (a council, a care home). */
 export const orgIdentifier = (code: string) => ({ system: isOdsShaped(code) ? ODS_SYSTEM : LOCAL_PARTNER_SYSTEM, value: code });
 
+/** The kind of organisation that wrote the entry (gp-practice, pcn, social-care …), as the record's timeline shows it. */
+export const AGENCY_TAG_SYSTEM = 'https://pcn-hub.example/agency';
+const agencyMeta = (kind: string | null | undefined) => (kind ? { meta: { tag: [{ system: AGENCY_TAG_SYSTEM, code: kind }] } } : {});
+
 export function ownerReference(owner: ActionOwner): Reference<Practitioner | Organization> {
   if ('email' in owner) return { identifier: { system: USER_EMAIL_SYSTEM, value: owner.email.toLowerCase() }, display: owner.name ?? owner.email };
   return {
