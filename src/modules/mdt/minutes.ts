@@ -72,7 +72,7 @@ export async function addAction(db: Db, actor: Actor, meetingId: string, itemId:
   return asActor(db, actor, request, (repo) =>
     repo.withTransaction(async (tx) => {
       const { meeting, item } = await lockItem(tx, actor, meetingId, itemId);
-      const task = await repo.createResource<Task>(actionTask(names(meeting), item.patient_id, actor.orgCode, { description: input.description, owner, due: input.due }, new Date().toISOString()));
+      const task = await repo.createResource<Task>(actionTask(names(meeting), item.patient_id, actor, { description: input.description, owner, due: input.due }, new Date().toISOString()));
       return actionOf(task);
     }),
   );

@@ -26,9 +26,16 @@ export interface MeetingNames {
   chairName: string;
 }
 
-export function discussionProcedure(meeting: MeetingNames, patientId: string, author: { orgCode: string | null }, status: 'in-progress' | 'completed', notes: string[]): Procedure {
+export function discussionProcedure(
+  meeting: MeetingNames,
+  patientId: string,
+  author: { orgCode: string | null; orgKind?: string | null },
+  status: 'in-progress' | 'completed',
+  notes: string[],
+): Procedure {
   return {
     resourceType: 'Procedure',
+    ...agencyMeta(author.orgKind),
     status,
     identifier: [{ system: MDT_MEETING_SYSTEM, value: meeting.id }],
     code: { coding: [{ system: MDT_CODE_SYSTEM, code: 'mdt-discussion', display: 'Discussed at a multidisciplinary team meeting' }], text: `MDT discussion: ${meeting.title}` },
@@ -55,9 +62,17 @@ export function ownerReference(owner: ActionOwner): Reference<Practitioner | Org
   };
 }
 
-export function actionTask(meeting: MeetingNames, patientId: string, requesterOrg: string | null, action: { description: string; owner: ActionOwner; due: string }, now: string): Task {
+export function actionTask(
+  meeting: MeetingNames,
+  patientId: string,
+  requester: { orgCode: string | null; orgKind?: string | null },
+  action: { description: string; owner: ActionOwner; due: string },
+  now: string,
+): Task {
+  const requesterOrg = requester.orgCode;
   return {
     resourceType: 'Task',
+    ...agencyMeta(requester.orgKind),
     status: 'requested',
     intent: 'order',
     identifier: [{ system: MDT_MEETING_SYSTEM, value: meeting.id }],
