@@ -279,3 +279,21 @@ test('a care home lists only its own residents, and its round those due this wee
   const same = await call('PUT', `/api/care-homes/${homeA.code}/alignment`, h.admin, { pcnCode: pcn });
   assert.equal(same.statusCode, 200, same.body);
 });
+
+test('an agenda from a worklist lists the worklist’s patients; a list of another PCN is refused', async () => {
+  const cohorts = (await call('GET', '/api/population/cohorts', auth.gp)).json<{ items: Array<{ id: string; name: string }> }>().items;
+  const cohortId = cohorts.find((c) => c.name === 'Severe frailty')!.id;
+  const worklist = await call('POST', '/api/population/worklists', auth.gp, { cohortId, name: 'Frailty reviews', purpose: 'smr', role: 'care-coordinator' });
+  assert.equal(worklist.statusCode, 201, worklist.body);
+  const meeting = await call('POST', '/api/mdt/meetings', auth.gp, { title: 'January MDT', startsAt: '2027-01-14T13:00:00Z' });
+  const id = meeting.json<{ id: string }>().id;
+  const added = await call('POST', `/api/mdt/meetings/${id}/agenda`, auth.gp, { worklistId: worklist.json<{ id: string }>().id });
+  assert.equal(added.statusCode, 200, added.body);
+  const agenda = (await call('GET', `/api/mdt/meetings/${id}`, auth.gp)).json<{ agenda: Item[] }>().agenda;
+  assert.deepEqual(agenda.map((i) => i.patient?.id).sort(), [ids.Alpha, ids.Bravo, ids.Resident].sort());
+  const theirs = await call('POST', `/api/mdt/meetings/${id}/agenda`, auth.elsewhereGp, { cohortId });
+  assert.equal(theirs.statusCode, 403, 'another PCN’s GP neither opens the meeting nor uses its lists');
+  const empty = await call('POST', '/api/mdt/meetings', auth.gp, { title: 'Empty', startsAt: '2027-01-21T13:00:00Z' });
+  const closeEmpty = await call('POST', `/api/mdt/meetings/${empty.json<{ id: string }>().id}/close`, auth.gp);
+  assert.equal(closeEmpty.statusCode, 409, 'a meeting with nobody on its agenda is not closed');
+});
