@@ -297,3 +297,19 @@ test('an agenda from a worklist lists the worklist’s patients; a list of anoth
   const closeEmpty = await call('POST', `/api/mdt/meetings/${empty.json<{ id: string }>().id}/close`, auth.gp);
   assert.equal(closeEmpty.statusCode, 409, 'a meeting with nobody on its agenda is not closed');
 });
+
+test('a care home the registry links to two PCNs is aligned to neither until one is chosen, then to that one only', async () => {
+  const linked = await call('POST', `/api/pcns/${pcn}/partners`, h.admin, { code: homeB.code, name: homeB.name, type: 'care-home' });
+  assert.ok(linked.statusCode < 300, linked.body);
+  const before = (await call('GET', '/api/care-homes', auth.gp)).json<{ items: Array<{ code: string; pcnCode: string | null; linkedPcns: string[] }> }>().items.find((x) => x.code === homeB.code);
+  assert.deepEqual([before?.pcnCode, before?.linkedPcns.sort()], [null, [pcn, otherPcn].sort()]);
+  assert.ok(!(await call('GET', `/api/care-homes?pcn=${pcn}`, auth.gp)).body.includes(homeB.code), 'not listed under either PCN yet');
+  const byGp = await call('PUT', `/api/care-homes/${homeB.code}/alignment`, auth.gp, { pcnCode: pcn });
+  assert.equal(byGp.statusCode, 403, 'a GP does not change the network');
+  const chosen = await call('PUT', `/api/care-homes/${homeB.code}/alignment`, h.admin, { pcnCode: otherPcn });
+  assert.equal(chosen.statusCode, 200, chosen.body);
+  assert.equal(chosen.json<{ pcnCode: string; alignedBy: string }>().alignedBy, 'chosen');
+  const second = await call('PUT', `/api/care-homes/${homeB.code}/alignment`, h.admin, { pcnCode: pcn });
+  assert.equal(second.statusCode, 409, second.body);
+  assert.ok(!(await call('GET', `/api/care-homes?pcn=${pcn}`, auth.gp)).body.includes(homeB.code));
+});
