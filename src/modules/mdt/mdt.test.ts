@@ -228,7 +228,7 @@ test('closing writes the minutes on each patient’s record, and nothing on a pa
   assert.equal(more.length, 0);
   assert.equal(minutes?.status, 'completed');
   const text = (minutes?.note ?? []).map((n) => n.text).join('\n');
-  assert.match(text, /Frailty MDT/);
+  assert.match(text, /"Frailty MDT" on 10 Dec 2026, 13:00 \(Teams link\), chaired by Dr Grace Whitmore/, 'when and where in England’s time');
   assert.match(text, /Falls twice this month/);
   assert.match(text, /Review medicines for falls risk \(owner: Priya Shah; due 2026-12-20\)/);
   assert.match(text, /Present: Sam Okafor, Social worker, Adult Social Services/);

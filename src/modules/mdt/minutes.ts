@@ -78,10 +78,13 @@ export async function addAction(db: Db, actor: Actor, meetingId: string, itemId:
   );
 }
 
+/** A meeting's time as people in England read it ("10 Dec 2026, 13:30"), whatever the server's zone. */
+const UK_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'medium', timeStyle: 'short' });
+
 /** The minutes for one patient, as their record will hold them. */
 export function minutesText(meeting: Meeting, present: string[], apologies: string[], discussion: string[], actions: Task[]): string[] {
-  const when = meeting.startsAt.slice(0, 16).replace('T', ' ');
-  const header = `Minutes of the MDT meeting "${meeting.title}" on ${when} UTC${meeting.place ? ` (${meeting.place})` : ''}, chaired by ${meeting.chair.name}.`;
+  const when = UK_TIME.format(new Date(meeting.startsAt));
+  const header = `Minutes of the MDT meeting "${meeting.title}" on ${when}${meeting.place ? ` (${meeting.place})` : ''}, chaired by ${meeting.chair.name}.`;
   const who = `Present: ${present.join('; ') || 'not recorded'}.${apologies.length ? ` Apologies: ${apologies.join('; ')}.` : ''}`;
   const said = discussion.length ? `Discussion: ${discussion.join(' ')}` : 'Discussed; no notes were recorded.';
   const done = actions.length
