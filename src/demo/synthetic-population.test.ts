@@ -10,6 +10,7 @@ import { demoArea } from './demo-area.ts';
 import { LOCAL_PARTNER_SYSTEM } from '../modules/network/index.ts';
 import {
   AGENCY_TAG_SYSTEM,
+  CARE_HOME_RESIDENT_EXTENSION,
   DMD_SYSTEM,
   MAX_SYNTHETIC_PATIENTS,
   SYNTHETIC_AS_OF,
@@ -208,6 +209,7 @@ test('transactions: POSTs with urn:uuid fullUrls that are v4-shaped and unique; 
 
 test('the patient: UK Core, registered by ODS code at a practice, living in its postcode district', () => {
   const practices = new Map(snapshot.practices.map((p) => [p.ods, p]));
+  let residents = 0;
   for (const bundle of sample.slice(0, 1_000)) {
     const patient = resourcesOf(bundle).find((r) => r.resourceType === 'Patient');
     assert.ok(patient?.resourceType === 'Patient');
@@ -219,6 +221,15 @@ test('the patient: UK Core, registered by ODS code at a practice, living in its 
     assert.ok(practice, 'registered at a practice of the registry');
     assert.equal(gp?.display, practice.name);
     const address = patient.address?.[0];
+    const careHome = patient.extension?.find((e) => e.url === CARE_HOME_RESIDENT_EXTENSION)?.valueReference?.identifier?.value;
+    if (careHome) {
+      // A care-home resident lives at their home's address, a home of their practice's PCN.
+      const home = snapshot.partners.find((p) => p.code === careHome);
+      assert.equal(home?.type, 'care-home');
+      assert.deepEqual([address?.line?.[0], address?.postalCode], [home.name, home.postcode]);
+      residents++;
+      continue;
+    }
     assert.equal(address?.city, practice.town);
     const postcode = address?.postalCode ?? '';
     assert.equal(normalisePostcode(postcode), postcode, `${postcode} is a valid, normalised postcode`);
@@ -227,6 +238,8 @@ test('the patient: UK Core, registered by ODS code at a practice, living in its 
     assert.ok(patient.name?.[0]?.family && patient.name[0].given?.[0]);
     assert.ok(patient.gender === 'male' || patient.gender === 'female');
   }
+  const livingInHomes = sample.filter((bundle) => resourcesOf(bundle).some((r) => r.resourceType === 'Patient' && r.extension?.some((e) => e.url === CARE_HOME_RESIDENT_EXTENSION)));
+  assert.ok(residents + livingInHomes.length > 0, 'some patients live in a care home');
 });
 
 test('patients are spread over practices in proportion to list size', () => {

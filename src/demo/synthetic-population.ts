@@ -833,6 +833,21 @@ function laterPrescribing(rng: Rng, age: number, has: (key: string) => boolean, 
   return { added, withheld: new Set([...first.keys()].filter((m) => !on.has(m))), on, egfrBelow30 };
 }
 
+/** A resident's record names their care home by its code: the MDT module lists a home's residents by it. */
+export const CARE_HOME_RESIDENT_EXTENSION = 'https://pcn-hub.example/StructureDefinition/care-home-resident';
+
+/** A resident's care home: one of their PCN's homes, chosen by their index (no random draw, so no other record changes). */
+function careHomeOf(home: PracticeContext, index: number): Partner | undefined {
+  const homes = home.partners.get('care-home') ?? [];
+  return homes.length ? homes[index % homes.length] : undefined;
+}
+
+/** A resident's address is their care home's, and their record names the home. */
+function livesIn(patient: Patient, careHome: Partner): void {
+  patient.address = [{ use: 'home', line: [careHome.name], ...(careHome.postcode ? { postalCode: careHome.postcode } : {}), country: 'GB' }];
+  patient.extension = [...(patient.extension ?? []), { url: CARE_HOME_RESIDENT_EXTENSION, valueReference: partnerRef(careHome) }];
+}
+
 /** One patient's transaction Bundle. Everything random comes from an Rng seeded by (seed, index). */
 function patientBundle(ctx: PopulationContext, index: number): Bundle {
   const rng = new Rng(hash32(ctx.seedLo, ctx.seedHi, index, 0x5eed));
@@ -920,6 +935,8 @@ function patientBundle(ctx: PopulationContext, index: number): Bundle {
     const problem = drawProblem(second, spec, person, frailty, birthMs, today);
     if (problem) later.set(spec.key, problem);
   }
+  const careHome = later.has('care-home') ? careHomeOf(home, index) : undefined;
+  if (careHome) livesIn(record.entries[0]?.resource as Patient, careHome); // the Patient is the bundle's first entry
   const missedHba1c = second.chance(OBSERVATIONS.missedAnnualReading.hba1c);
   const missedBloodPressure = second.chance(OBSERVATIONS.missedAnnualReading.bloodPressure);
 

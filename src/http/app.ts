@@ -31,6 +31,7 @@ import { directoryRoutes } from './api/directory-routes.ts';
 import { userRoutes } from './api/user-routes.ts';
 import { oidcRoutes } from './api/oidc-routes.ts';
 import { referralRoutes } from './api/referral-routes.ts';
+import { mdtRoutes } from './api/mdt-routes.ts';
 import { singleSignOn, type OidcSettings } from '../modules/access/index.ts';
 import { fhirRoutes, warmUpFhir } from './fhir/fhir-routes.ts';
 import { DEFAULT_EXPORT_DIR } from '../config.ts';
@@ -205,6 +206,7 @@ export async function buildApp(options: AppOptions): Promise<ZodApp> {
   taskRoutes(app);
   carePlanRoutes(app);
   directoryRoutes(app);
+  mdtRoutes(app);
   await app.register(oauthRoutes);
   await app.register(fhirRoutes, { prefix: '/fhir', db: options.db, exportDir: options.exportDir ?? DEFAULT_EXPORT_DIR, breakGlassHours: options.breakGlassHours });
 

@@ -61,6 +61,8 @@ export interface ServiceSearch {
   items: DirectoryService[];
   near: { label: string; latitude: number; longitude: number } | null;
 }
+import type * as Mdt from '../../src/modules/mdt/index.ts';
+export type { ActionView, AgendaItemView, Attendee, CareHome, Meeting, MeetingView, Resident } from '../../src/modules/mdt/index.ts';
 
 type Position = [number, number] | [number, number, number];
 export type MapGeometry = { type: 'Point'; coordinates: Position } | { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
@@ -260,4 +262,19 @@ export const api = {
   services: (query: { need?: string; q?: string; pcn?: string; near?: string }) =>
     request<ServiceSearch>('GET', `/api/services?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => !!e[1]))}`),
   service: (id: string) => request<DirectoryService>('GET', `/api/services/${enc(id)}`),
+  /** MDT meetings of my PCN(s), and one as I may see it (patients whose record I may not open are listed without detail). */
+  meetings: () => request<{ items: Mdt.Meeting[] }>('GET', '/api/mdt/meetings'),
+  scheduleMeeting: (input: { title: string; startsAt: string; place: string }) => request<Mdt.Meeting>('POST', '/api/mdt/meetings', input),
+  meeting: (id: string) => request<Mdt.MeetingView>('GET', `/api/mdt/meetings/${enc(id)}`),
+  addToAgenda: (id: string, from: { cohortId: string } | { worklistId: string } | { nhsNumber: string }) =>
+    request<{ added: number; alreadyListed: number }>('POST', `/api/mdt/meetings/${enc(id)}/agenda`, from),
+  removeFromAgenda: (id: string, itemId: string) => request<void>('DELETE', `/api/mdt/meetings/${enc(id)}/agenda/${enc(itemId)}`),
+  saveDiscussion: (id: string, itemId: string, notes: string) => request<unknown>('PUT', `/api/mdt/meetings/${enc(id)}/agenda/${enc(itemId)}/discussion`, { notes }),
+  addAction: (id: string, itemId: string, action: { description: string; due: string; ownerEmail?: string; ownerOrg?: string; ownerRole?: string }) =>
+    request<Mdt.ActionView>('POST', `/api/mdt/meetings/${enc(id)}/agenda/${enc(itemId)}/actions`, action),
+  recordAttendance: (id: string, attendee: { name: string; org: string; role: string; status: 'present' | 'apologies' }) =>
+    request<{ items: Mdt.Attendee[] }>('POST', `/api/mdt/meetings/${enc(id)}/attendance`, attendee),
+  closeMeeting: (id: string) => request<Mdt.Meeting & { minutesWritten: number }>('POST', `/api/mdt/meetings/${enc(id)}/close`),
+  careHomes: (pcn?: string) => request<{ items: Mdt.CareHome[] }>('GET', pcn ? `/api/care-homes?pcn=${enc(pcn)}` : '/api/care-homes'),
+  careHome: (code: string) => request<Mdt.CareHome & { residents: Mdt.Resident[]; round: Mdt.Resident[]; roundRule: string; weekOf: string }>('GET', `/api/care-homes/${enc(code)}`),
 };

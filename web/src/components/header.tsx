@@ -80,6 +80,8 @@ export function Header() {
               {(user.pcnCode || user.role === 'admin' || user.role === 'analyst') && <NavItem href="/cohorts" current={pathname === '/cohorts' || pathname.startsWith('/worklists/')} text="Cohorts" />}
               {(patients || !!user.org) && <NavItem href="/tasks" current={pathname === '/tasks'} text="Tasks" />}
               <NavItem href="/services" current={pathname === '/services' || pathname.startsWith('/services/')} text="Services" />
+              {(user.pcnCode || user.role === 'admin') && <NavItem href="/mdt" current={pathname === '/mdt' || pathname.startsWith('/mdt/')} text="MDT" />}
+              {(user.pcnCode || user.role === 'admin') && <NavItem href="/care-homes" current={pathname === '/care-homes' || pathname.startsWith('/care-homes/')} text="Care homes" />}
               {mayReview(user.role) && <NavItem href="/audit" current={pathname === '/audit'} text="Audit review" />}
               {mayManagePeople(user.role) && <NavItem href="/people" current={pathname === '/people' || pathname.startsWith('/people/')} text="People" />}
             </ul>
