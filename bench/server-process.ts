@@ -19,7 +19,8 @@ export interface BenchStore {
   /** The environment that points the server process at this store. */
   env: Record<string, string>;
   open(): Promise<Db>;
-  drop(): Promise<void>;
+  /** Removes the store; `keep` leaves a PostgreSQL database in place (to look at plans) and only lets go of it. */
+  drop(options?: { keep?: boolean }): Promise<void>;
 }
 
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -40,8 +41,8 @@ export async function freshStore(engine: Engine, name: string): Promise<BenchSto
     engine,
     env: { DATABASE_URL: url },
     open: () => openStore({ databaseUrl: url, dataDir: '' }),
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    drop: async ({ keep = false } = {}) => {
+      if (!keep) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },
   };

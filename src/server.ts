@@ -6,7 +6,7 @@ import { signTokensWithKeyFile, type OidcSettings } from './modules/access/index
 import type { Db } from './storage/db.ts';
 import { openStore } from './storage/open.ts';
 import { seedDemoIfEmpty, seedDemoPatients, type SeedResult } from './demo/seed-demo.ts';
-import { settleExports } from './fhir-store/index.ts';
+import { keepStatisticsCurrent, settleExports } from './fhir-store/index.ts';
 import { startAuditSealer } from './modules/audit/index.ts';
 import { keepPopulationCurrent } from './modules/population/index.ts';
 import { keepNotifying } from './modules/tasks/index.ts';
@@ -54,6 +54,8 @@ export interface ServerOptions {
   notifications?: boolean;
   /** Keep the service directory's referral figures current (the change feed's `directory` consumer); default on. */
   keepDirectoryFiguresCurrent?: boolean;
+  /** ANALYZE the store at start and as it grows (fhir-store/statistics.ts); default on. */
+  keepStatisticsCurrent?: boolean;
   logger?: Logger | false;
 }
 
@@ -125,6 +127,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // On the first start the demo population is scored by one run once it is in (the dashboards need a run),
   // and the feed is followed from there: following it from the beginning would score everyone twice.
   follow(options.keepPopulationCurrent, 'population scores', (signal, onError) => patientsSeeded.then(() => keepPopulationCurrent(db, { signal, onError, runFirst: seeding !== null })));
+  // The planner's statistics follow the store's growth (PGlite has no autovacuum; PostgreSQL's comes late).
+  follow(options.keepStatisticsCurrent, 'planner statistics', (signal, onError) => keepStatisticsCurrent(db, { signal, onError }));
   // Notifications: a referral or task for someone tells them within seconds.
   follow(options.notifications, 'notifications', (signal, onError) => keepNotifying(db, { signal, onError }));
   // The directory's figures: a referral sent, accepted or finished counts within seconds.
