@@ -199,3 +199,27 @@ async function consumerPosition(db: Db, name: string, from: 'beginning' | 'now' 
   const [row] = await db.query<{ position: number }>('SELECT position FROM fhir_change_consumer WHERE name = $1', [name]);
   return row!.position;
 }
+
+export interface RetryOptions {
+  signal: AbortSignal;
+  /** With it, a failure is reported and `work` tried again after `retryMs` (default 30 s); without, the promise rejects. */
+  onError?: (error: unknown) => void;
+  retryMs?: number;
+}
+
+/**
+ * Runs a long-lived worker (a change-feed consumer, a periodic check) until it returns or the signal aborts: a
+ * batch that fails rolls back and waits, then the worker starts again where its consumer last committed.
+ */
+export async function retrying(work: () => Promise<void>, { signal, onError, retryMs }: RetryOptions): Promise<void> {
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!onError || signal.aborted) throw error;
+      onError(error);
+      await delay(retryMs ?? 30_000, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+  }
+}

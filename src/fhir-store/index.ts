@@ -15,6 +15,17 @@ export { fhirFilesIn, readFhirFiles } from './files.ts';
 export { countResources, exportNdjson, type ExportFilter } from './export.ts';
 export { deleteExport, exportFile, getExport, settleExports, startExport, type ExportJob } from './bulk-export.ts';
 export { analyseStore, keepStatisticsCurrent, type KeepStatisticsOptions } from './statistics.ts';
-export { followChanges, readChanges, settledFeedPosition, type Change, type ChangeHandler, type ChangeKind, type FollowChangesOptions, type ReadChangesOptions } from './changes.ts';
+export {
+  followChanges,
+  readChanges,
+  retrying,
+  settledFeedPosition,
+  type RetryOptions,
+  type Change,
+  type ChangeHandler,
+  type ChangeKind,
+  type FollowChangesOptions,
+  type ReadChangesOptions,
+} from './changes.ts';
 export { IDEMPOTENCY_HOURS, pruneIdempotencyKeys, runIdempotently, type IdempotencyClaim, type IdempotentResult, type RememberedResponse } from './idempotency.ts';
 export { countPatients, readCompartment, readCompartments, scanCompartments, type PatientCompartment, type ScanCompartmentsOptions } from './compartments.ts';

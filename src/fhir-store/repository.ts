@@ -13,7 +13,7 @@ import { loadFhirDefinitions } from '../fhir/definitions.ts';
 import { extractIndex, storedAs, type IndexRows } from './search-index.ts';
 import { invalidAt, toOutcomeError, unprocessable } from './outcomes.ts';
 import { parseSearch } from './search-request.ts';
-import { afterCursor, checkIncludes, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SqlParams, storedCodes, type SortKey } from './search-sql.ts';
+import { afterCursor, checkIncludes, decodeCursor, encodeCursor, filtersToSql, keysetOrder, keyTexts, sortKeys, SEARCH_LIMITS, SqlParams, storedCodes, type SortKey } from './search-sql.ts';
 import { compartmentPatient, deleteVersion, heldNhsNumber, insertNewResource, prepareVersion, replaceVersion, type NewVersion } from './versions.ts';
 import { missingPatients, nhsNumberHeld, ownedResource, patientMissing, type PatientReferences } from './patient-references.ts';
 import { recordValidationIssues } from './validation.ts';
@@ -355,6 +355,20 @@ export class FhirStoreRepository extends FhirRepository<Db> {
 
   async readReferences<T extends Resource>(references: readonly Reference<T>[]): Promise<(T | Error)[]> {
     return Promise.all(references.map((ref) => this.readReference(ref).catch((error: Error) => error)));
+  }
+
+  /**
+   * The current versions of these resources that exist and the context may see (a deleted or hidden one is simply
+   * not there), by `_id` searches of SEARCH_LIMITS.orValues ids each: for consumers reading a batch of changes.
+   */
+  async readCurrent<T extends Resource>(resourceType: T['resourceType'], ids: readonly string[]): Promise<WithId<T>[]> {
+    const unique = [...new Set(ids)];
+    const found: WithId<T>[] = [];
+    for (let i = 0; i < unique.length; i += SEARCH_LIMITS.orValues) {
+      const chunk = unique.slice(i, i + SEARCH_LIMITS.orValues);
+      found.push(...((await this.searchResources(parseSearch(resourceType, { _id: chunk.join(','), _count: String(chunk.length) }))) as WithId<T>[]));
+    }
+    return found;
   }
 
   async readVersion<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<WithId<T>> {

@@ -5,12 +5,10 @@
  * consumer's position, so after a crash or a restart nothing is missed or counted twice. The rows hold no
  * patient; the referrals themselves are read through the store as the system (audited once when it starts).
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceRequest, Task } from '@medplum/fhirtypes';
-import { FhirStoreRepository, followChanges, parseSearch, type Change, type RequestContext } from '../../fhir-store/index.ts';
+import { FhirStoreRepository, followChanges, retrying, type Change, type RequestContext } from '../../fhir-store/index.ts';
 import type { Db } from '../../storage/db.ts';
-import { SYSTEM_ACTOR } from '../access/index.ts';
-import { recordContext } from '../record/index.ts';
+import { consumerContext } from '../record/index.ts';
 
 export const DIRECTORY_CONSUMER = 'directory';
 const FULFILL = 'http://hl7.org/fhir/CodeSystem/task-code|fulfill';
@@ -27,43 +25,15 @@ export interface KeepFiguresOptions {
 /** Follows the feed until the signal aborts. */
 export async function keepDirectoryFiguresCurrent(db: Db, options: KeepFiguresOptions): Promise<void> {
   const { onError, signal } = options;
-  const request = { method: 'FEED', url: `change feed consumer ${DIRECTORY_CONSUMER}` };
-  const context = await recordContext(db, SYSTEM_ACTOR, { request, purpose: 'direct-care' });
-  await context.audit.event(db, {
+  const context = await consumerContext(db, DIRECTORY_CONSUMER, {
     action: 'directory.follow',
-    entityType: 'ChangeFeedConsumer',
-    entityId: DIRECTORY_CONSUMER,
     summary: "Service directory: each service's referral figures (states and timings only) kept from referral changes",
-    detail: { purpose: 'direct-care' },
   });
-  for (;;) {
-    try {
-      return await followChanges(db, DIRECTORY_CONSUMER, (changes, tx) => projectReferrals(tx, context, changes), {
-        signal,
-        pollMs: options.pollMs,
-        types: ['Task', 'ServiceRequest'],
-      });
-    } catch (error) {
-      if (!onError || signal.aborted) throw error;
-      onError(error);
-      await delay(options.retryMs ?? 30_000, undefined, { signal }).catch(() => undefined);
-      if (signal.aborted) return;
-    }
-  }
+  const follow = () => followChanges(db, DIRECTORY_CONSUMER, (changes, tx) => projectReferrals(tx, context, changes), { signal, pollMs: options.pollMs, types: ['Task', 'ServiceRequest'] });
+  return retrying(follow, { signal, onError, retryMs: options.retryMs });
 }
 
 const idsOf = (changes: readonly Change[], type: string) => [...new Set(changes.filter((c) => c.resourceType === type).map((c) => c.id))];
-
-/** The current versions of these resources (deleted ones are simply not found). */
-async function current<T extends Task | ServiceRequest>(repo: FhirStoreRepository, type: T['resourceType'], ids: string[]): Promise<T[]> {
-  const found: T[] = [];
-  // The store's search takes at most 100 values a parameter.
-  for (let i = 0; i < ids.length; i += 100) {
-    const chunk = ids.slice(i, i + 100);
-    found.push(...(await repo.searchResources<T>(parseSearch(type, new URLSearchParams({ _id: chunk.join(','), _count: String(chunk.length) })) as never)));
-  }
-  return found;
-}
 
 const referenceId = (reference: string | undefined, type: string) => (reference?.startsWith(`${type}/`) ? reference.slice(type.length + 1) : null);
 
@@ -75,14 +45,14 @@ const isReferralTask = (task: Task) => (task.code?.coding ?? []).some((c) => `${
 export async function projectReferrals(tx: Db, context: RequestContext, changes: readonly Change[]): Promise<void> {
   const repo = new FhirStoreRepository(tx, context);
   const taskIds = idsOf(changes, 'Task');
-  const tasks = (await current<Task>(repo, 'Task', taskIds)).filter(isReferralTask);
+  const tasks = (await repo.readCurrent<Task>('Task', taskIds)).filter(isReferralTask);
   const kept = new Set(tasks.map((t) => t.id!));
   // Gone from the store, or no longer a referral's workflow Task: no longer counted.
   const dropped = taskIds.filter((id) => !kept.has(id));
   if (dropped.length) await tx.query('DELETE FROM service_referral WHERE task_id = ANY($1::text[])', [dropped]);
 
   const requestIds = [...new Set([...idsOf(changes, 'ServiceRequest'), ...tasks.map((t) => referenceId(t.focus!.reference, 'ServiceRequest')!)])];
-  const requests = new Map((await current<ServiceRequest>(repo, 'ServiceRequest', requestIds)).map((r) => [r.id!, r]));
+  const requests = new Map((await repo.readCurrent<ServiceRequest>('ServiceRequest', requestIds)).map((r) => [r.id!, r]));
 
   if (tasks.length) {
     const rows = tasks.map((task) => {

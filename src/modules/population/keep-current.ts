@@ -8,12 +8,10 @@
  * any run, from the beginning of the feed (everyone with a record is then scored once as the feed is read; a run
  * is the faster way to score a whole population).
  */
-import { setTimeout as delay } from 'node:timers/promises';
-import { followChanges, readCompartments, type RequestContext } from '../../fhir-store/index.ts';
+import { followChanges, readCompartments, retrying, type RequestContext } from '../../fhir-store/index.ts';
 import { registryToday } from '../../shared/dates.ts';
 import type { Db } from '../../storage/db.ts';
-import { SYSTEM_ACTOR } from '../access/index.ts';
-import { recordContext } from '../record/index.ts';
+import { consumerContext } from '../record/index.ts';
 import { FACT_TYPES } from './facts-from-fhir.ts';
 import { evaluateCompartments, SCORED_TYPES, storeResults } from './score-patients.ts';
 import { removeResults } from './stored-results.ts';
@@ -56,25 +54,11 @@ export async function keepPopulationCurrent(db: Db, options: KeepCurrentOptions)
       onError(error);
     }
   }
-  const request = { method: 'FEED', url: `change feed consumer ${POPULATION_CONSUMER}` };
-  const context = await recordContext(db, SYSTEM_ACTOR, { request, purpose: 'direct-care' });
-  await context.audit.event(db, {
+  const context = await consumerContext(db, POPULATION_CONSUMER, {
     action: 'population.follow',
-    entityType: 'ChangeFeedConsumer',
-    entityId: POPULATION_CONSUMER,
     summary: 'Population health: records re-scored as they change (direct care, proactive care)',
-    detail: { purpose: 'direct-care' },
   });
-  for (;;) {
-    try {
-      return await followFeed(db, context, options);
-    } catch (error) {
-      if (!onError || signal.aborted) throw error;
-      onError(error);
-      await delay(options.retryMs ?? 30_000, undefined, { signal }).catch(() => undefined);
-      if (signal.aborted) return;
-    }
-  }
+  return retrying(() => followFeed(db, context, options), { signal, onError, retryMs: options.retryMs });
 }
 
 async function followFeed(db: Db, context: RequestContext, options: KeepCurrentOptions): Promise<void> {

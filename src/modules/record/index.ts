@@ -47,3 +47,10 @@ export async function breakGlassForNhsNumber(db: Db, context: RequestContext, nh
 export function systemContext(db: Db, command: string, purpose: Purpose = 'direct-care'): Promise<RequestContext> {
   return recordContext(db, SYSTEM_ACTOR, { request: { method: 'CLI', url: command }, purpose });
 }
+
+/** A change-feed consumer's context: the system, for direct care, audited once as it starts following. */
+export async function consumerContext(db: Db, consumer: string, event: { action: string; summary: string }): Promise<RequestContext> {
+  const context = await recordContext(db, SYSTEM_ACTOR, { request: { method: 'FEED', url: `change feed consumer ${consumer}` }, purpose: 'direct-care' });
+  await context.audit.event(db, { action: event.action, entityType: 'ChangeFeedConsumer', entityId: consumer, summary: event.summary, detail: { purpose: 'direct-care' } });
+  return context;
+}

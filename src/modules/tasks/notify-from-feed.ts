@@ -13,11 +13,10 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { type Change, FhirStoreRepository, followChanges, parseSearch, type RequestContext } from '../../fhir-store/index.ts';
+import { type Change, FhirStoreRepository, followChanges, parseSearch, retrying, type RequestContext } from '../../fhir-store/index.ts';
 import { registryToday, spokenDay } from '../../shared/dates.ts';
 import type { Db } from '../../storage/db.ts';
-import { SYSTEM_ACTOR } from '../access/index.ts';
-import { recordContext } from '../record/index.ts';
+import { consumerContext } from '../record/index.ts';
 import { inAppNotifier, type NewNotification, type Notifier } from './notifications.ts';
 import { dueOf, isOpen, kindOf, ownerOf, rolePlural, type TaskOwner } from './task-shape.ts';
 
@@ -47,27 +46,11 @@ export async function keepNotifying(db: Db, options: KeepNotifyingOptions): Prom
   const { signal, onError } = options;
   const notifier = options.notifier ?? inAppNotifier;
   const today = options.today ?? (() => registryToday());
-  const request = { method: 'FEED', url: `change feed consumer ${NOTIFICATIONS_CONSUMER}` };
-  const context = await recordContext(db, SYSTEM_ACTOR, { request, purpose: 'direct-care' });
-  await context.audit.event(db, {
+  const context = await consumerContext(db, NOTIFICATIONS_CONSUMER, {
     action: 'tasks.notify',
-    entityType: 'ChangeFeedConsumer',
-    entityId: NOTIFICATIONS_CONSUMER,
     summary: 'Notifications: referrals and tasks read as they are written, to tell their recipients (direct care)',
-    detail: { purpose: 'direct-care' },
   });
-  const retrying = async (work: () => Promise<void>) => {
-    for (;;) {
-      try {
-        return await work();
-      } catch (error) {
-        if (!onError || signal.aborted) throw error;
-        onError(error);
-        await delay(options.retryMs ?? 30_000, undefined, { signal }).catch(() => undefined);
-        if (signal.aborted) return;
-      }
-    }
-  };
+  const retry = { signal, onError, retryMs: options.retryMs };
   const overdueLoop = async () => {
     while (!signal.aborted) {
       await raiseOverdueNotifications(db, { notifier, today: today() });
@@ -75,14 +58,16 @@ export async function keepNotifying(db: Db, options: KeepNotifyingOptions): Prom
     }
   };
   await Promise.all([
-    retrying(() =>
-      followChanges(db, NOTIFICATIONS_CONSUMER, (changes, tx) => notifyChanges(tx, context, changes, notifier), {
-        signal,
-        pollMs: options.pollMs,
-        types: ['Task', 'ServiceRequest'],
-      }),
+    retrying(
+      () =>
+        followChanges(db, NOTIFICATIONS_CONSUMER, (changes, tx) => notifyChanges(tx, context, changes, notifier), {
+          signal,
+          pollMs: options.pollMs,
+          types: ['Task', 'ServiceRequest'],
+        }),
+      retry,
     ),
-    retrying(overdueLoop),
+    retrying(overdueLoop, retry),
   ]);
 }
 
@@ -91,11 +76,11 @@ export async function notifyChanges(tx: Db, context: RequestContext, changes: Ch
   const freshSince = Date.now() - FRESH_HOURS * 3_600_000;
   const fresh = new Set(changes.filter((c) => Date.parse(c.changedAt) >= freshSince).map((c) => `${c.resourceType}/${c.id}`));
   const repo = new FhirStoreRepository(tx, context);
-  const current = async <T extends Task | ServiceRequest>(type: T['resourceType']): Promise<T[]> => {
-    const ids = [...new Set(changes.filter((c) => c.resourceType === type).map((c) => c.id))];
-    if (ids.length === 0) return [];
-    return (await repo.searchResources(parseSearch(type, { _id: ids.join(','), _count: String(ids.length) }))) as T[];
-  };
+  const current = <T extends Task | ServiceRequest>(type: T['resourceType']): Promise<T[]> =>
+    repo.readCurrent<T>(
+      type,
+      changes.filter((c) => c.resourceType === type).map((c) => c.id),
+    );
   const tasks = await current<Task>('Task');
   const found = new Set(tasks.map((t) => t.id));
   // Deleted (or expunged) since: no longer watched.

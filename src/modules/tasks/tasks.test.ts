@@ -246,6 +246,33 @@ describe('notifications', () => {
     }
   });
 
+  test('a batch of more tasks than one search takes (120 in one transaction) is told whole', async () => {
+    const stop = follow();
+    try {
+      await caughtUp();
+      const before = (await notes(auth.pharmacist)).unread;
+      const model = await createTask(auth.gp, { description: 'Check inhaler technique', assignee: { org: pcn, role: 'clinical-pharmacist' }, patientId });
+      await eventually(
+        () => notes(auth.pharmacist),
+        (n) => n.unread === before + 1,
+        'the first is told',
+      );
+      const { id: _id, meta: _meta, ...task } = (await call('GET', `/fhir/Task/${model.id}`, auth.gp)).json<Record<string, unknown>>();
+      const bundle = { resourceType: 'Bundle', type: 'transaction', entry: Array.from({ length: 120 }, () => ({ resource: task, request: { method: 'POST', url: 'Task' } })) };
+      const written = await call('POST', '/fhir', auth.gp, bundle);
+      assert.equal(written.statusCode, 200, written.body);
+      await eventually(
+        () => notes(auth.pharmacist),
+        (n) => n.unread === before + 121,
+        'all 120 more are told',
+        15_000,
+      );
+      assert.equal((await notes(auth.nurse)).items.filter((i) => i.what.startsWith('New task for clinical pharmacists')).length, 0, 'and not a nurse');
+    } finally {
+      await stop();
+    }
+  });
+
   test('a new referral is told to the organisation it is for, naming the service and not the patient', async () => {
     const stop = follow();
     try {

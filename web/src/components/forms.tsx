@@ -210,6 +210,39 @@ export function SelectField({
   );
 }
 
+/** A choice of a few, side by side (NHS inline radios in a fieldset with its legend). */
+export function InlineRadios<T extends string>({
+  name,
+  legend,
+  options,
+  value,
+  onChange,
+}: {
+  name: string;
+  legend: string;
+  options: ReadonlyArray<readonly [T, string]>;
+  value: T;
+  onChange: (value: T) => void;
+}) {
+  return (
+    <div className="nhsuk-form-group">
+      <fieldset className="nhsuk-fieldset">
+        <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{legend}</legend>
+        <div className="nhsuk-radios nhsuk-radios--inline">
+          {options.map(([option, label]) => (
+            <div className="nhsuk-radios__item" key={option}>
+              <input className="nhsuk-radios__input" id={`${name}-${option}`} name={name} type="radio" value={option} checked={value === option} onChange={() => onChange(option)} />
+              <label className="nhsuk-label nhsuk-radios__label" htmlFor={`${name}-${option}`}>
+                {label}
+              </label>
+            </div>
+          ))}
+        </div>
+      </fieldset>
+    </div>
+  );
+}
+
 export function SubmitButton({ busy, children }: { busy: boolean; children: ReactNode }) {
   return (
     <button type="submit" className="nhsuk-button" data-module="nhsuk-button" disabled={busy} aria-disabled={busy}>

@@ -15,6 +15,7 @@ import {
   emptyDate,
   FormGroup,
   describedBy,
+  InlineRadios,
   isoFromParts,
   messageFor,
   SelectField,
@@ -255,26 +256,18 @@ function CreateTask({ user, patientId, onCreated }: { user: User; patientId: str
             onChange={(event) => setDescription(event.target.value)}
           />
         </FormGroup>
-        <div className="nhsuk-form-group">
-          <fieldset className="nhsuk-fieldset">
-            <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Who is it for?</legend>
-            <div className="nhsuk-radios nhsuk-radios--inline">
-              {(
-                [
-                  ['role', 'A role in an organisation'],
-                  ['person', 'A person'],
-                ] as const
-              ).map(([value, label]) => (
-                <div className="nhsuk-radios__item" key={value}>
-                  <input className="nhsuk-radios__input" id={`task-assign-${value}`} name="task-assign" type="radio" value={value} checked={assignTo === value} onChange={() => setAssignTo(value)} />
-                  <label className="nhsuk-label nhsuk-radios__label" htmlFor={`task-assign-${value}`}>
-                    {label}
-                  </label>
-                </div>
-              ))}
-            </div>
-          </fieldset>
-        </div>
+        <InlineRadios
+          name="task-assign"
+          legend="Who is it for?"
+          options={
+            [
+              ['role', 'A role in an organisation'],
+              ['person', 'A person'],
+            ] as const
+          }
+          value={assignTo}
+          onChange={setAssignTo}
+        />
         {assignTo === 'person' ? (
           <TextField id="task-email" label="Their email address" type="email" autoComplete="off" spellCheck={false} value={email} onChange={setEmail} error={messageFor(error, 'email')} />
         ) : (

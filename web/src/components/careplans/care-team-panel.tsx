@@ -4,7 +4,7 @@
  */
 import { useState } from 'react';
 import { carePlanApi, type CareTeamMember, type CareTeamView } from '../../careplan-api.ts';
-import { Confirmation, ErrorSummary, messageFor, SubmitButton, TextField, useSubmit } from '../forms.tsx';
+import { Confirmation, ErrorSummary, InlineRadios, messageFor, SubmitButton, TextField, useSubmit } from '../forms.tsx';
 import { LoadFailed, TableHead, TableRegion } from '../page-parts.tsx';
 import { useResource } from '../../use-resource.ts';
 
@@ -112,26 +112,18 @@ function AddMemberForm({ patientId, onAdded }: { patientId: string; onAdded: (te
       <div className="nhsuk-details__text">
         <form onSubmit={onSubmit} noValidate>
           <ErrorSummary error={error} fields={{ email: 'member-who', ods: 'member-who', role: 'member-role' }} />
-          <div className="nhsuk-form-group">
-            <fieldset className="nhsuk-fieldset">
-              <legend className="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">Who are you adding?</legend>
-              <div className="nhsuk-radios nhsuk-radios--inline">
-                {(
-                  [
-                    ['person', 'A person (by email)'],
-                    ['organisation', 'An organisation (by code)'],
-                  ] as const
-                ).map(([value, label]) => (
-                  <div className="nhsuk-radios__item" key={value}>
-                    <input className="nhsuk-radios__input" id={`member-kind-${value}`} name="member-kind" type="radio" checked={kind === value} onChange={() => setKind(value)} />
-                    <label className="nhsuk-label nhsuk-radios__label" htmlFor={`member-kind-${value}`}>
-                      {label}
-                    </label>
-                  </div>
-                ))}
-              </div>
-            </fieldset>
-          </div>
+          <InlineRadios
+            name="member-kind"
+            legend="Who are you adding?"
+            options={
+              [
+                ['person', 'A person (by email)'],
+                ['organisation', 'An organisation (by code)'],
+              ] as const
+            }
+            value={kind}
+            onChange={setKind}
+          />
           <TextField
             id="member-who"
             label={kind === 'person' ? 'Their email address' : 'The organisation’s code'}
