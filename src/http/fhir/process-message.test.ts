@@ -228,9 +228,11 @@ describe(`POST /fhir/$process-message (${testEngine})`, () => {
         request.performer = [{ identifier: { system: ODS, value: org } }];
         bundle.entry!.splice(4, 1);
       });
-    const only = await send(byOrg('100000000040', 'FZ011'));
+    // Practices have no demo directory entries (pharmacies have theirs): one offering a single service, one offering two.
+    const single = await create(h.fhir, { resourceType: 'HealthcareService', active: true, providedBy: { identifier: { system: ODS, value: 'Z90103' } }, name: 'Phlebotomy' });
+    const only = await send(byOrg('100000000040', 'Z90103'));
     assert.equal(only.status, 200, only.text);
-    assert.equal(responseParts(only.json).request.performer?.[0]?.reference, `HealthcareService/${serviceId}`);
+    assert.equal(responseParts(only.json).request.performer?.[0]?.reference, `HealthcareService/${single.id}`);
     const none = await send(byOrg('100000000041', 'Z90102'));
     assert.equal(none.status, 200, none.text);
     const performers = responseParts(none.json).request.performer ?? [];
@@ -240,12 +242,12 @@ describe(`POST /fhir/$process-message (${testEngine})`, () => {
       'a practice with no directory entry: the organisation itself',
     );
     for (const name of ['Minor illness', 'Blood pressure check']) {
-      await create(h.fhir, { resourceType: 'HealthcareService', active: true, providedBy: { identifier: { system: ODS, value: 'FZ012' } }, name });
+      await create(h.fhir, { resourceType: 'HealthcareService', active: true, providedBy: { identifier: { system: ODS, value: 'Z90104' } }, name });
     }
-    const several = await send(byOrg('100000000042', 'FZ012'));
+    const several = await send(byOrg('100000000042', 'Z90104'));
     assert.equal(several.status, 422, several.text);
     assert.deepEqual(refusal(several)[0]!.expression, ['Bundle.entry[1].resource.performer']);
-    assert.match(refusal(several)[0]!.text, /FZ012 offers 2 services: name the one referred to \((?=.*Minor illness)(?=.*Blood pressure check)/);
+    assert.match(refusal(several)[0]!.text, /Z90104 offers 2 services: name the one referred to \((?=.*Minor illness)(?=.*Blood pressure check)/);
   });
 
   it('is authenticated and scoped like every /fhir route: no token 401, a client without ServiceRequest and Task writes 403', async () => {
