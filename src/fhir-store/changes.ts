@@ -176,6 +176,22 @@ export async function followChanges(db: Db, name: string, handler: ChangeHandler
   }
 }
 
+/**
+ * Brings the consumer `name` up to the feed's settled end now, in the caller's time (a read that must see its
+ * own writes, e.g. an inbox served from a projection): the same batches and transactions as followChanges, and
+ * safe beside a follower of the same name (whichever commits a batch first, the other reads on from it).
+ */
+export async function catchUpChanges(db: Db, name: string, handler: ChangeHandler, options: Omit<FollowChangesOptions, 'pollMs' | 'signal'> & { signal?: AbortSignal }): Promise<void> {
+  const { batchSize = DEFAULT_LIMIT, types } = options;
+  const signal = options.signal ?? new AbortController().signal;
+  let position = await consumerPosition(db, name, options.from ?? 'beginning');
+  for (;;) {
+    const batch = await readBatch(db, { after: position, limit: batchSize, types, signal });
+    if (batch.next > position) position = await commitBatch(db, name, position, batch, handler);
+    if (batch.changes.length < batchSize) return;
+  }
+}
+
 /** The handler's writes and the new position in one transaction; returns the position now stored. */
 async function commitBatch(db: Db, name: string, from: number, batch: Batch, handler: ChangeHandler): Promise<number> {
   return db.transaction(async (tx) => {

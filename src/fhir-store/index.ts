@@ -16,6 +16,7 @@ export { countResources, exportNdjson, type ExportFilter } from './export.ts';
 export { deleteExport, exportFile, getExport, settleExports, startExport, type ExportJob } from './bulk-export.ts';
 export { analyseStore, keepStatisticsCurrent, type KeepStatisticsOptions } from './statistics.ts';
 export {
+  catchUpChanges,
   followChanges,
   readChanges,
   retrying,

@@ -11,3 +11,4 @@ export { assertCanEditServicesOf, createService, updateService } from './save-se
 export { ACCEPTED_STATES, OPEN_STATES, serviceFigures } from './figures.ts';
 export { DIRECTORY_CONSUMER, keepDirectoryFiguresCurrent, projectReferrals, type KeepFiguresOptions } from './keep-current.ts';
 export { distanceKm } from './places.ts';
+export { catchUpServiceReferrals, serviceInboxPage, type InboxIds, type InboxPosition } from './inbox-page.ts';

@@ -5,6 +5,8 @@
 import type { Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import { parseSearch } from '../../fhir-store/index.ts';
+import { invalid } from '../../shared/errors.ts';
+import { type InboxPosition, serviceInboxPage } from '../directory/index.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { asActor, type ReferralRequest } from './as-actor.ts';
@@ -76,6 +78,8 @@ export async function listReferrals(db: Db, actor: Actor, given: ListReferralsIn
   if (input.count > MAX_REFERRAL_PAGE) input.count = MAX_REFERRAL_PAGE;
   const empty: ReferralPage = { box: input.box, org: actor.orgCode, items: [], next: null };
   if (!actor.orgCode) return empty;
+  const states = input.status ?? (input.box === 'received' ? RECEIVED_OPEN : undefined);
+  if (input.box === 'received' && input.service) return serviceInbox(db, actor, { ...input, service: input.service, states: states ?? RECEIVED_OPEN }, request);
   return asActor(db, actor, request, async (repo) => {
     const query: Record<string, string | string[]> = {
       code: FULFILL,
@@ -84,9 +88,7 @@ export async function listReferrals(db: Db, actor: Actor, given: ListReferralsIn
       _sort: input.box === 'sent' ? '-authored-on' : 'authored-on',
       _count: String(input.count),
     };
-    const states = input.status ?? (input.box === 'received' ? RECEIVED_OPEN : undefined);
     if (states) query.status = states.join(',');
-    if (input.service) query['focus:ServiceRequest.performer'] = `HealthcareService/${input.service}`;
     if (input.cursor) query._cursor = input.cursor;
     const bundle = await repo.search(parseSearch('Task', query));
     const included = new Map<string, Resource>();
@@ -109,5 +111,50 @@ export async function listReferrals(db: Db, actor: Actor, given: ListReferralsIn
     const nextLink = bundle.link?.find((l) => l.relation === 'next')?.url;
     const next = nextLink ? (new URL(nextLink, 'urn:x:/').searchParams.get('_cursor') ?? null) : null;
     return { ...empty, items, next };
+  });
+}
+
+const idOf = (reference: string | undefined, type: string): string | null => (reference?.startsWith(`${type}/`) ? reference.slice(type.length + 1) : null);
+
+/** A service inbox's cursor: where its next page starts (the last referral's authored time and Task id). */
+const encodePosition = (position: InboxPosition): string => Buffer.from(`${position.authoredOn}|${position.taskId}`).toString('base64url');
+function decodePosition(cursor: string): InboxPosition {
+  const [authoredOn, taskId] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (!authoredOn || !taskId || Number.isNaN(Date.parse(authoredOn))) throw invalid('cursor', 'cursor: not a cursor this inbox gave (pass the `next` of the previous page)');
+  return { authoredOn, taskId };
+}
+
+/**
+ * One service's inbox: the page's referrals picked oldest first by index from the directory's projection (caught
+ * up first), then read through the store as the actor — so the access rules decide what is shown, and a referral
+ * that has moved on since (another state, or no longer this organisation's) is left out. 10,000 open referrals cost
+ * a page, not a sort of them all (bench/coordination.ts).
+ */
+async function serviceInbox(db: Db, actor: Actor, input: ListReferralsInput & { service: string; states: readonly string[]; count: number }, request: ReferralRequest): Promise<ReferralPage> {
+  const page = await serviceInboxPage(db, input.service, { states: input.states, after: input.cursor ? decodePosition(input.cursor) : null, count: input.count });
+  return asActor(db, actor, request, async (repo) => {
+    const tasks = new Map(
+      (
+        await repo.readCurrent<Task>(
+          'Task',
+          page.items.map((i) => i.taskId),
+        )
+      ).map((t) => [t.id, t]),
+    );
+    const focusOf = (task: Task) => idOf(task.focus?.reference, 'ServiceRequest');
+    const patientOf = (task: Task) => idOf(task.for?.reference, 'Patient');
+    const ids = (pick: (task: Task) => string | null) => [...tasks.values()].flatMap((t) => pick(t) ?? []);
+    const requests = new Map((await repo.readCurrent<ServiceRequest>('ServiceRequest', ids(focusOf))).map((r) => [r.id, r]));
+    const patients = new Map((await repo.readCurrent<Patient>('Patient', ids(patientOf))).map((p) => [p.id, p]));
+    const now = new Date();
+    const items = page.items.flatMap(({ taskId }) => {
+      const task = tasks.get(taskId);
+      if (!task || !input.states.includes(task.status) || task.owner?.identifier?.value !== actor.orgCode) return [];
+      const serviceRequest = requests.get(focusOf(task) ?? '');
+      if (!serviceRequest) return [];
+      return [withClock(referralView(serviceRequest, task, patients.get(patientOf(task) ?? ''), []), now)];
+    });
+    items.sort(inboxOrder);
+    return { box: 'received' as const, org: actor.orgCode, items, next: page.next ? encodePosition(page.next) : null };
   });
 }
