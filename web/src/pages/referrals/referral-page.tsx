@@ -6,7 +6,7 @@
 import { useRef, useState } from 'react';
 import { ACTION_LABELS, api, moveFrom, REFERRAL_STATES, type Referral, type ReferralSide, type ReferralState, type User } from '../../api.ts';
 import { ErrorSummary, messageFor, useSubmit } from '../../components/forms.tsx';
-import { Breadcrumb, LoadFailed, Loading } from '../../components/page-parts.tsx';
+import { Breadcrumb, LoadFailed, Loading, TableHead } from '../../components/page-parts.tsx';
 import { TextAreaField } from '../../components/record/fields.tsx';
 import { SummaryList } from '../../components/summary-list.tsx';
 import { formatDateTime } from '../../format.ts';
@@ -88,15 +88,7 @@ export function ReferralPage({ id }: { id: string }) {
       <h2>History</h2>
       <table className="nhsuk-table pcn-referral-history">
         <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Every change of state, oldest first</caption>
-        <thead className="nhsuk-table__head">
-          <tr className="nhsuk-table__row">
-            {['When', 'Status', 'By', 'Reason'].map((h) => (
-              <th key={h} className="nhsuk-table__header" scope="col">
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead headings={['When', 'Status', 'By', 'Reason']} />
         <tbody className="nhsuk-table__body">
           {r.history.map((h) => (
             <tr key={`${h.status}-${h.at}`} className="nhsuk-table__row">

@@ -5,7 +5,7 @@
  */
 import type { ReactNode } from 'react';
 import { api, type Referral, type ReferralState } from '../../api.ts';
-import { LoadFailed, Loading } from '../../components/page-parts.tsx';
+import { LoadFailed, Loading, TableHead } from '../../components/page-parts.tsx';
 import { formatDateTime } from '../../format.ts';
 import { Link, useLocation } from '../../router.tsx';
 import { useSession } from '../../session.ts';
@@ -68,15 +68,7 @@ function Received({ service }: { service?: string }) {
         )}
         <table className="nhsuk-table pcn-referrals-inbox">
           <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Open referrals received, overdue first, then the oldest</caption>
-          <thead className="nhsuk-table__head">
-            <tr className="nhsuk-table__row">
-              {['Patient', 'Service', 'From', 'Urgency', 'Sent', 'Due', 'Status'].map((h) => (
-                <th key={h} className="nhsuk-table__header" scope="col">
-                  {h}
-                </th>
-              ))}
-            </tr>
-          </thead>
+          <TableHead headings={['Patient', 'Service', 'From', 'Urgency', 'Sent', 'Due', 'Status']} />
           <tbody className="nhsuk-table__body">
             {inbox.data.items.map((r) => (
               <tr key={r.id} className={`nhsuk-table__row${r.overdue ? ' pcn-referral--overdue' : ''}`} data-overdue={r.overdue ? 'true' : undefined}>
@@ -124,15 +116,7 @@ function Sent() {
     body = (
       <table className="nhsuk-table pcn-referrals-sent">
         <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Referrals sent, newest first</caption>
-        <thead className="nhsuk-table__head">
-          <tr className="nhsuk-table__row">
-            {['Referred to', 'Patient', 'Urgency', 'Sent', 'Status'].map((h) => (
-              <th key={h} className="nhsuk-table__header" scope="col">
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead headings={['Referred to', 'Patient', 'Urgency', 'Sent', 'Status']} />
         <tbody className="nhsuk-table__body">
           {sent.data.items.map((r) => (
             <tr key={r.id} className="nhsuk-table__row">
