@@ -146,6 +146,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
       const existing = mode === 'update' ? await this.currentRow(tx, resource.resourceType, resource.id, true) : undefined;
       if (existing) await this.assertEntrySeen(tx, resource.resourceType, resource.id, existing.patient_id);
       if (ifMatch !== undefined && String(existing?.version_id) !== ifMatch) throw new OperationOutcomeError(preconditionFailed);
+      if (existing?.content && !existing.deleted) this.context.guardChange?.(existing.content, resource);
       const version = prepareVersion(resource, (existing?.version_id ?? 0) + 1, new Date().toISOString());
       await this.assertMayWrite(tx, version.content, version.index, version.patientId, existing?.patient_id ?? null);
       this.namedPatients.push(...patients.map((p) => ({ ...p, resourceType: version.resourceType, resourceId: version.id })));

@@ -12,6 +12,7 @@ import { loadFhirDefinitions } from '../../fhir/definitions.ts';
 import { AppError } from '../../shared/errors.ts';
 import { appErrorOutcome, FhirStoreRepository, notSupported, parseSearch, toOutcomeError, type Touch } from '../../fhir-store/index.ts';
 import { breakGlassForNhsNumber, recordContext } from '../../modules/record/index.ts';
+import { guardReferralChange } from '../../modules/referrals/index.ts';
 import { NHS_NUMBER_SYSTEM } from '../../shared/ids.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
 import { FHIR_JSON, outcomeInTableWords, outcomeStatus as statusOf, sendFhirError } from '../errors.ts';
@@ -91,13 +92,17 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
     const breakGlass = headerValue(request, 'x-break-glass-reason');
     const baseUrl = `${request.protocol}://${request.host}/fhir`;
     const prefer = headerValue(request, 'prefer') ?? '';
-    const context = await recordContext(db, actor, {
-      breakGlassReason: breakGlass,
-      breakGlassHours: options.breakGlassHours,
-      baseUrl,
-      lenient: /handling=lenient/.test(prefer),
-      request: { method: request.method, url: request.url, id: request.id },
-    });
+    const context = {
+      ...(await recordContext(db, actor, {
+        breakGlassReason: breakGlass,
+        breakGlassHours: options.breakGlassHours,
+        baseUrl,
+        lenient: /handling=lenient/.test(prefer),
+        request: { method: request.method, url: request.url, id: request.id },
+      })),
+      // A referral's Task moves only through its use case (or a BaRS message), not by a bare write here.
+      guardChange: guardReferralChange,
+    };
     const path = fhirUrl(request).split('?')[0]!.replace(/^\//, '');
     // With a reason, a search naming one patient by NHS number opens that one record (and no other).
     const named = breakGlass && request.method === 'GET' && path === 'Patient' ? namedNhsNumber(request.query) : undefined;

@@ -5,6 +5,7 @@
  * receiving organisation (the access policy reads the performer and owner identifiers).
  */
 export { createReferral, newUbrn, referralInput, writeReferral, type ReferralInput } from './create-referral.ts';
+export { guardReferralChange } from './fhir-guard.ts';
 export { moveReferral, readParts, transitionInput, transitionReferral, type ReferralParts, type TransitionInput } from './transition-referral.ts';
 export { redirectBody, redirectInput, redirectReferral, type RedirectInput, type Redirected } from './redirect-referral.ts';
 export { inboxOrder, listReferrals, listReferralsInput, MAX_REFERRAL_PAGE, readReferral, withClock, type ListReferralsInput, type ReferralPage } from './read-referrals.ts';

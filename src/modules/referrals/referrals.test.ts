@@ -335,3 +335,36 @@ test('lists come a page at a time: the next page carries on where the last ended
   const tooMany = await h.app.inject({ url: '/api/referrals?box=sent&count=501', headers: { authorization: gp } });
   assert.equal(tooMany.statusCode, 422);
 });
+
+test('on /fhir a referral’s Task cannot be moved by a bare PUT or PATCH (409 naming its state); other edits of it pass', async () => {
+  const referral = await newReferral();
+  const read = await h.app.inject({ method: 'GET', url: `/fhir/Task/${referral.taskId}`, headers: { authorization: socialWorker } });
+  assert.equal(read.statusCode, 200, read.body);
+  const task = read.json<Task & { id: string }>();
+
+  const put = await h.app.inject({
+    method: 'PUT',
+    url: `/fhir/Task/${task.id}`,
+    headers: { authorization: socialWorker, 'content-type': 'application/fhir+json' },
+    payload: { ...task, status: 'completed' },
+  });
+  assert.equal(put.statusCode, 409, put.body);
+  assert.match(put.body, /the referral is requested; it moves to completed only through POST \/api\/referrals/);
+  const patch = await h.app.inject({
+    method: 'PATCH',
+    url: `/fhir/Task/${task.id}`,
+    headers: { authorization: socialWorker, 'content-type': 'application/json-patch+json' },
+    payload: [{ op: 'replace', path: '/status', value: 'accepted' }],
+  });
+  assert.equal(patch.statusCode, 409, patch.body);
+  assert.equal((await h.app.inject({ method: 'GET', url: `/api/referrals/${referral.id}`, headers: { authorization: gp } })).json<Referral>().status, 'requested', 'still requested');
+
+  const noted = await h.app.inject({
+    method: 'PUT',
+    url: `/fhir/Task/${task.id}`,
+    headers: { authorization: socialWorker, 'content-type': 'application/fhir+json' },
+    payload: { ...task, note: [{ text: 'Phoned the daughter to arrange a visit' }] },
+  });
+  assert.equal(noted.statusCode, 200, noted.body);
+  assert.equal((await moveOk(referral.id, 'accepted')).status, 'accepted', 'the use case still moves it');
+});
