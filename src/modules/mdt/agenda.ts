@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { OperationOutcomeError } from '@medplum/core';
 import type { Patient, Procedure, Task } from '@medplum/fhirtypes';
 import { z } from 'zod';
-import { FhirStoreRepository, parseSearch, type RequestContext } from '../../fhir-store/index.ts';
+import { type FhirStoreRepository, parseSearch } from '../../fhir-store/index.ts';
 import { AppError, notFound } from '../../shared/errors.ts';
 import { forPeople } from '../../shared/schemas.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { cohortPatients, readWorklist } from '../population/index.ts';
-import { type PatientListing, patientListing, recordContext } from '../record/index.ts';
+import { asActor, type PatientListing, patientListing } from '../record/index.ts';
 import { type Attendee, assertOpen, attendanceOf, audited, loadMeeting, type Meeting, type Request } from './meetings.ts';
 import { MDT_MEETING_SYSTEM, ownerText } from './shapes.ts';
 
@@ -62,17 +62,6 @@ export async function agendaRows(db: Db, meetingId: string, options: { active?: 
     `SELECT id, patient_id, position, source, discussion_id, removed_at FROM mdt_agenda_item WHERE meeting_id = $1${options.active ? ' AND removed_at IS NULL' : ''} ORDER BY removed_at IS NOT NULL, position, id`,
     [meetingId],
   );
-}
-
-/** Runs store work as the actor, then audits what they looked at (writes audit themselves). */
-export async function asActor<T>(db: Db, actor: Actor, request: Request, work: (repo: FhirStoreRepository, context: RequestContext) => Promise<T>): Promise<T> {
-  const context = await recordContext(db, actor, { request });
-  const repo = new FhirStoreRepository(db, context);
-  try {
-    return await work(repo, context);
-  } finally {
-    await context.audit.looks(db, repo.touches);
-  }
 }
 
 /** The resource, or null when the viewer may not see it (or it is gone); other failures are thrown. */

@@ -15,7 +15,7 @@ import { type Actor, assertCanEditPcn, policyOf } from '../access/index.ts';
 import { loadRegistry, type Partner } from '../network/index.ts';
 import { patientPopulationResult } from '../population/index.ts';
 import { type PatientListing, patientListing } from '../record/index.ts';
-import { asActor } from './agenda.ts';
+import { asActor } from '../record/index.ts';
 import type { Request } from './meetings.ts';
 import { CARE_HOME_EXTENSION } from './shapes.ts';
 

@@ -12,7 +12,8 @@ import { AppError } from '../../shared/errors.ts';
 import { forPeople } from '../../shared/schemas.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
-import { actionOf, actionsByPatient, type ActionView, agendaRows, asActor, lockItem } from './agenda.ts';
+import { actionOf, actionsByPatient, type ActionView, agendaRows, lockItem } from './agenda.ts';
+import { asActor } from '../record/index.ts';
 import { assertOpen, attendanceOf, audited, loadMeeting, markClosed, type Meeting, type Request } from './meetings.ts';
 import { type ActionOwner, actionTask, discussionProcedure, type MeetingNames, ownerText } from './shapes.ts';
 

@@ -5,7 +5,7 @@
  * break glass — who a patient found by exact NHS number is, when they are not one of the user's patients.
  */
 import type { CareTeam, HumanName, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { FhirStoreRepository, parseSearch, SqlParams } from '../../fhir-store/index.ts';
+import { FhirStoreRepository, parseSearch, SqlParams, type RequestContext } from '../../fhir-store/index.ts';
 import { forbidden } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { type Actor, policyOf, roleWords } from '../access/index.ts';
@@ -80,12 +80,15 @@ export function patientListing(patient: Patient): PatientListing {
   };
 }
 
-/** Runs searches as the actor (their access rules), then audits what they looked at. */
-async function asActor<T>(db: Db, actor: Actor, request: RecordRequest['request'], work: (repo: FhirStoreRepository) => Promise<T>): Promise<T> {
+/**
+ * Runs store work as the actor (their access rules; their writes audited as they are made), then audits what they
+ * looked at, once. Every module's use cases that read the record for a person go through here.
+ */
+export async function asActor<T>(db: Db, actor: Actor, request: RecordRequest['request'], work: (repo: FhirStoreRepository, context: RequestContext) => Promise<T>): Promise<T> {
   const context = await recordContext(db, actor, { request });
   const repo = new FhirStoreRepository(db, context);
   try {
-    return await work(repo);
+    return await work(repo, context);
   } finally {
     await context.audit.looks(db, repo.touches);
   }

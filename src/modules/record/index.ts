@@ -15,6 +15,7 @@ export { recordAccessFor, recordContext };
 export { auditAgent } from './record-audit.ts';
 export type { RecordRequest } from './record-context.ts';
 export {
+  asActor,
   CASELOAD_LIMIT,
   careTeamPatients,
   organisationInbox,

@@ -1,22 +1,12 @@
 /** Runs a referral use case as the actor: their access rules and audit (record's request context); looks audited after. */
 import { OperationOutcomeError } from '@medplum/core';
-import { FhirStoreRepository } from '../../fhir-store/index.ts';
 import type { AppError } from '../../shared/errors.ts';
-import type { Db } from '../../storage/db.ts';
-import type { Actor } from '../access/index.ts';
-import { recordContext, type RecordRequest } from '../record/index.ts';
+import { asActor, type RecordRequest } from '../record/index.ts';
 
 export type ReferralRequest = RecordRequest['request'];
 
-export async function asActor<T>(db: Db, actor: Actor, request: ReferralRequest, work: (repo: FhirStoreRepository) => Promise<T>): Promise<T> {
-  const context = await recordContext(db, actor, { request });
-  const repo = new FhirStoreRepository(db, context);
-  try {
-    return await work(repo);
-  } finally {
-    await context.audit.looks(db, repo.touches);
-  }
-}
+/** The record's one way to run store work as a person: access rules, audit of their writes and (once) their looks. */
+export { asActor };
 
 /** The store's status for a refusal it raised (an OperationOutcome), or null for anything else. */
 export function outcomeCode(error: unknown): string | null {

@@ -5,26 +5,22 @@
  */
 import { getStatus, OperationOutcomeError } from '@medplum/core';
 import type { Patient, Task } from '@medplum/fhirtypes';
-import { FhirStoreRepository } from '../../fhir-store/index.ts';
+import type { FhirStoreRepository } from '../../fhir-store/index.ts';
 import type { z } from 'zod';
 import { AppError, invalid } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
-import { patientListing, type PatientListing, recordContext, type RecordRequest } from '../record/index.ts';
+import { asActor as asRecordActor, patientListing, type PatientListing, type RecordRequest } from '../record/index.ts';
 import { kindOf, taskPatientId, taskView, type TaskView } from './task-shape.ts';
 
 export type TaskRequest = RecordRequest['request'];
 
-/** Runs store work as the actor, then records what they looked at (their writes are audited as they are made). */
+/** Runs store work as the actor (the record's asActor: access rules and audit), refusals in the API's words. */
 export async function asActor<T>(db: Db, actor: Actor, request: TaskRequest, work: (repo: FhirStoreRepository) => Promise<T>): Promise<T> {
-  const context = await recordContext(db, actor, { request });
-  const repo = new FhirStoreRepository(db, context);
   try {
-    return await work(repo);
+    return await asRecordActor(db, actor, request, work);
   } catch (error) {
     throw inApiWords(error);
-  } finally {
-    await context.audit.looks(db, repo.touches);
   }
 }
 
