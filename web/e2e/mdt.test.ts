@@ -2,8 +2,8 @@
  * The MDT journey (issue 12) in Chromium against a real server on a fresh demo-seeded database: a GP of a PCN
  * schedules an MDT, builds its agenda from the PCN's severe-frailty cohort (a patient with 20 eFI deficits on the
  * record, scored severe by the server's follower; a fitter patient of the same practice is not added), records the
- * discussion and an action for the patient, records attendance and closes the meeting; the action is a Task owned by
- * the person named, and the minutes are on the patient's record timeline. Screenshots: test-results/mdt-*.png.
+ * discussion, an action and a referral to the falls service for the patient, records attendance and closes the meeting;
+ * the action is a Task owned by the person named, the referral a ServiceRequest sent with the patient's consent, and the minutes are on the patient's record timeline. Screenshots: test-results/mdt-*.png.
  *
  *   PCN_TEST_ENGINE=pglite node --import tsx --test web/e2e/mdt.test.ts
  */
@@ -119,6 +119,22 @@ test('a PCN GP schedules an MDT, builds the agenda from the severe-frailty list,
     await page.getByRole('group', { name: 'Due by' }).getByLabel('Year').fill('2026');
     await page.getByRole('button', { name: 'Add action' }).click();
     await page.getByRole('cell', { name: 'Structured medication review for falls risk' }).waitFor();
+    // An action can be a referral: to the falls service that covers the PCN, sent with Edith's consent.
+    const service = page.getByLabel('Service', { exact: true });
+    const falls = await service.locator('option', { hasText: 'Falls prevention' }).first().getAttribute('value');
+    assert.ok(falls, 'a falls prevention service covers the PCN');
+    await service.selectOption(falls);
+    await page.getByLabel('Reason for referral').fill('Falls assessment: two falls since October');
+    await page.getByLabel('Urgency').selectOption('urgent');
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /consent/i })
+      .waitFor();
+    await page.getByLabel(/agrees to their information being shared/).check();
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page.getByRole('status').filter({ hasText: 'Referral sent for' }).waitFor();
+    await page.getByRole('link', { name: /Referral to Falls prevention.*Falls assessment: two falls since October/ }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('Priya Shah');
     await page.getByLabel('Organisation', { exact: true }).fill('Community pharmacy');
     await page.getByLabel('Role', { exact: true }).fill('Clinical pharmacist');
@@ -136,6 +152,12 @@ test('a PCN GP schedules an MDT, builds the agenda from the severe-frailty list,
     assert.equal(task.description, 'Structured medication review for falls risk');
     assert.equal(task.owner.identifier.value, 'pharmacist.demo@pcn-hub.example');
     assert.equal(task.restriction.period.end, '2026-12-20');
+    const referrals = await fhir(running.server.url, 'GET', `ServiceRequest?patient=Patient/${frailId}`);
+    const referral = (referrals.entry as Array<{ resource: { priority: string; reasonCode: Array<{ text: string }>; identifier: Array<{ system: string }> } }>)[0]!.resource;
+    assert.equal(referral.priority, 'urgent');
+    assert.equal(referral.reasonCode[0]!.text, 'Falls assessment: two falls since October');
+    assert.ok(referral.identifier.some((i) => i.system === 'https://fhir.nhs.uk/Id/UBRN'));
+    assert.equal(((await fhir(running.server.url, 'GET', `ServiceRequest?patient=Patient/${fitId}`)).entry as unknown[] | undefined)?.length ?? 0, 0);
     const fitTasks = await fhir(running.server.url, 'GET', `Task?patient=Patient/${fitId}`);
     assert.equal((fitTasks.entry as unknown[] | undefined)?.length ?? 0, 0);
 

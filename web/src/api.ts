@@ -272,6 +272,11 @@ export const api = {
   saveDiscussion: (id: string, itemId: string, notes: string) => request<unknown>('PUT', `/api/mdt/meetings/${enc(id)}/agenda/${enc(itemId)}/discussion`, { notes }),
   addAction: (id: string, itemId: string, action: { description: string; due: string; ownerEmail?: string; ownerOrg?: string; ownerRole?: string }) =>
     request<Mdt.ActionView>('POST', `/api/mdt/meetings/${enc(id)}/agenda/${enc(itemId)}/actions`, action),
+  addReferralAction: (
+    id: string,
+    itemId: string,
+    referral: { serviceId?: string; performerOrg?: string; reason: string; priority: 'routine' | 'urgent' | 'asap'; consentToShare: boolean; whatMatters?: string },
+  ) => request<Mdt.ActionView>('POST', `/api/mdt/meetings/${enc(id)}/agenda/${enc(itemId)}/referrals`, referral),
   recordAttendance: (id: string, attendee: { name: string; org: string; role: string; status: 'present' | 'apologies' }) =>
     request<{ items: Mdt.Attendee[] }>('POST', `/api/mdt/meetings/${enc(id)}/attendance`, attendee),
   closeMeeting: (id: string) => request<Mdt.Meeting & { minutesWritten: number }>('POST', `/api/mdt/meetings/${enc(id)}/close`),

@@ -10,7 +10,9 @@ import { AppError } from '../../shared/errors.ts';
 import type { ZodApp } from '../app.ts';
 import {
   actionInput,
+  referralActionInput,
   addAction,
+  addReferralAction,
   addToAgenda,
   addToAgendaInput,
   alignCareHome,
@@ -115,6 +117,20 @@ export function mdtRoutes(app: ZodApp) {
       },
     },
     async (request, reply) => reply.status(201).send(await answer(() => addAction(db, request.actor!, request.params.id, request.params.itemId, request.body, requestOf(request)))),
+  );
+
+  app.post(
+    '/api/mdt/meetings/:id/agenda/:itemId/referrals',
+    {
+      schema: {
+        summary:
+          'Record a referral as one patient’s action: sent now to a directory service (serviceId) or an organisation (performerOrg), with the patient’s consent to share; it joins the receiving inbox and the minutes',
+        tags,
+        params: itemParams,
+        body: referralActionInput,
+      },
+    },
+    async (request, reply) => reply.status(201).send(await answer(() => addReferralAction(db, request.actor!, request.params.id, request.params.itemId, request.body, requestOf(request)))),
   );
 
   app.post(

@@ -6,8 +6,8 @@
  * detail (not even their id), and each look is audited.
  */
 import { randomUUID } from 'node:crypto';
-import { OperationOutcomeError } from '@medplum/core';
-import type { Patient, Procedure, Task } from '@medplum/fhirtypes';
+import { OperationOutcomeError, type WithId } from '@medplum/core';
+import type { Patient, Procedure, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import { type FhirStoreRepository, parseSearch } from '../../fhir-store/index.ts';
 import { AppError, notFound } from '../../shared/errors.ts';
@@ -15,6 +15,7 @@ import { forPeople } from '../../shared/schemas.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { cohortPatients, readWorklist } from '../population/index.ts';
+import { receivingOrg, TASK_CODE_SYSTEM } from '../referrals/index.ts';
 import { asActor, type PatientListing, patientListing } from '../record/index.ts';
 import { type Attendee, assertOpen, attendanceOf, audited, loadMeeting, type Meeting, type Request } from './meetings.ts';
 import { MDT_MEETING_SYSTEM, ownerText } from './shapes.ts';
@@ -33,12 +34,20 @@ export interface AgendaRow {
 }
 
 export interface ActionView {
+  /** A task for a person or a role (a Task of kind mdt-action), or a referral to a service (its ServiceRequest). */
+  kind: 'task' | 'referral';
+  /** The Task's id, or the referral's (its ServiceRequest's). */
   id: string;
   description: string;
   owner: string;
+  /** A task's due date; a referral's answer is due by its urgency (the service's inbox clock). */
   due: string | null;
+  /** The Task's status: a referral's is its workflow Task's (requested, accepted, …). */
   status: string;
 }
+
+/** An action recorded at the meeting: a task, or a referral with its workflow Task (absent if the viewer may not see it). */
+export type MeetingAction = { kind: 'task'; task: Task } | { kind: 'referral'; request: ServiceRequest; task: Task | undefined };
 
 export interface AgendaItemView {
   id: string;
@@ -74,23 +83,47 @@ export async function readIfAllowed<T extends Patient | Procedure>(repo: FhirSto
   }
 }
 
-export const actionOf = (task: Task): ActionView => ({
-  id: task.id ?? '',
-  description: task.description ?? '',
-  owner: ownerText(task),
-  due: task.restriction?.period?.end ?? null,
-  status: task.status,
-});
+export function actionOf(action: MeetingAction): ActionView {
+  if (action.kind === 'task') {
+    const { task } = action;
+    return { kind: 'task', id: task.id ?? '', description: task.description ?? '', owner: ownerText(task), due: task.restriction?.period?.end ?? null, status: task.status };
+  }
+  const { request, task } = action;
+  const reason = request.reasonCode?.[0]?.text;
+  return {
+    kind: 'referral',
+    id: request.id ?? '',
+    description: `${request.code?.text ?? 'Referral'}${reason ? `: ${reason}` : ''} (${request.priority ?? 'routine'})`,
+    owner: receivingOrg(request).display || 'the receiving organisation',
+    due: null,
+    status: task?.status ?? request.status,
+  };
+}
 
-/** The meeting's actions the viewer may see (the store filters by the access policy), by patient. */
-export async function actionsByPatient(repo: FhirStoreRepository, meetingId: string): Promise<Map<string, Task[]>> {
-  const bundle = await repo.search<Task>(parseSearch('Task', { identifier: `${MDT_MEETING_SYSTEM}|${meetingId}`, _count: '500', _sort: '_lastUpdated' }) as never);
-  const out = new Map<string, Task[]>();
-  for (const entry of bundle.entry ?? []) {
-    const task = entry.resource;
-    const patientId = task?.for?.reference?.replace(/^Patient\//, '');
-    if (!task || !patientId) continue;
-    out.set(patientId, [...(out.get(patientId) ?? []), task]);
+/**
+ * The meeting's actions the viewer may see (the store filters by the access policy), by patient, oldest first: its
+ * tasks, and its referrals with their workflow Tasks. Both kinds name the meeting by identifier.
+ */
+export async function actionsByPatient(repo: FhirStoreRepository, meetingId: string): Promise<Map<string, MeetingAction[]>> {
+  const meeting = `${MDT_MEETING_SYSTEM}|${meetingId}`;
+  const tasks = await repo.search<Task>(parseSearch('Task', { identifier: meeting, _count: '500', _sort: '_lastUpdated' }) as never);
+  const referrals = await repo.search(parseSearch('ServiceRequest', { identifier: meeting, _revinclude: 'Task:focus', _count: '500', _sort: '_lastUpdated' }));
+  const found = (referrals.entry ?? []).map((e) => e.resource);
+  const workflow = new Map(
+    found
+      .filter((r): r is WithId<Task> => r?.resourceType === 'Task' && r.code?.coding?.some((c) => c.system === TASK_CODE_SYSTEM && c.code === 'fulfill') === true)
+      .map((t) => [t.focus?.reference, t] as const),
+  );
+  const actions: MeetingAction[] = [
+    ...(tasks.entry ?? []).flatMap((e) => (e.resource ? [{ kind: 'task' as const, task: e.resource }] : [])),
+    ...found
+      .filter((r): r is WithId<ServiceRequest> => r?.resourceType === 'ServiceRequest')
+      .map((request) => ({ kind: 'referral' as const, request, task: workflow.get(`ServiceRequest/${request.id}`) })),
+  ];
+  const out = new Map<string, MeetingAction[]>();
+  for (const action of actions) {
+    const patientId = (action.kind === 'task' ? action.task.for : action.request.subject)?.reference?.replace(/^Patient\//, '');
+    if (patientId) out.set(patientId, [...(out.get(patientId) ?? []), action]);
   }
   return out;
 }
@@ -201,8 +234,9 @@ export async function removeFromAgenda(db: Db, actor: Actor, meetingId: string, 
     repo.withTransaction(async (tx) => {
       const { meeting, item } = await lockItem(tx, actor, meetingId, itemId);
       if (item.discussion_id) await repo.deleteResource('Procedure', item.discussion_id);
+      // Open tasks are cancelled; a referral already sent stays with the service until its referrer cancels it.
       const actions = (await actionsByPatient(repo, meeting.id)).get(item.patient_id) ?? [];
-      for (const task of actions.filter((t) => t.status === 'requested')) {
+      for (const { task } of actions.filter((a): a is MeetingAction & { kind: 'task' } => a.kind === 'task' && a.task.status === 'requested')) {
         await repo.updateResource<Task>({ ...task, status: 'cancelled', statusReason: { text: 'The patient was taken off the MDT agenda' }, lastModified: new Date().toISOString() });
       }
       await tx.query('UPDATE mdt_agenda_item SET removed_at = now(), removed_by = $2, discussion_id = NULL WHERE id = $1', [item.id, actor.email]);

@@ -191,6 +191,47 @@ test('discussion and actions: each action is a Task of kind mdt-action owned by 
   assert.deepEqual((await itemOf('Alpha')).actions.map((a) => a.description).sort(), ['Falls prevention assessment', 'Review medicines for falls risk']);
 });
 
+test('an action can be a referral: it reaches the receiving organisation’s inbox and names the meeting', async () => {
+  const alpha = await itemOf('Alpha');
+  const url = `/api/mdt/meetings/${meetingId}/agenda/${alpha.id}/referrals`;
+  const noConsent = await call('POST', url, auth.gp, { performerOrg: 'LA-NORFOLK', reason: 'Care needs assessment', consentToShare: false });
+  assert.equal(noConsent.statusCode, 422, noConsent.body);
+  assert.equal(noConsent.json<{ error: { field: string } }>().error.field, 'consentToShare');
+  const nowhere = await call('POST', url, auth.gp, { reason: 'Care needs assessment', consentToShare: true });
+  assert.equal(nowhere.statusCode, 422, 'a referral names where it goes');
+  const otherPatient = await call('POST', url, auth.gp, { performerOrg: 'LA-NORFOLK', reason: 'x', consentToShare: true, patientId: ids.Bravo });
+  assert.equal(otherPatient.statusCode, 422, 'the patient is the agenda item’s, never the body’s');
+
+  const sent = await call('POST', url, auth.gp, { performerOrg: 'LA-NORFOLK', reason: 'Care needs assessment after falls', priority: 'urgent', consentToShare: true });
+  assert.equal(sent.statusCode, 201, sent.body);
+  const action = sent.json<{ kind: string; id: string; owner: string; status: string; description: string }>();
+  assert.equal(action.kind, 'referral');
+  assert.equal(action.status, 'requested');
+  assert.match(action.description, /Care needs assessment after falls \(urgent\)/);
+
+  const inbox = await call('GET', '/api/referrals?box=received', auth.socialWorker);
+  assert.equal(inbox.statusCode, 200, inbox.body);
+  const received = inbox.json<{ items: Array<{ id: string; patient: { id: string } | null; priority: string }> }>().items;
+  assert.deepEqual(
+    received.map((r) => [r.id, r.patient?.id, r.priority]),
+    [[action.id, ids.Alpha, 'urgent']],
+    'the council’s inbox holds the MDT’s referral, and only it',
+  );
+  const requests = await search<{ identifier: Array<{ system: string; value: string }> }>(`/fhir/ServiceRequest?identifier=${encodeURIComponent(`${MDT_MEETING_SYSTEM}|${meetingId}`)}`);
+  assert.equal(requests.length, 1);
+  assert.ok(
+    requests[0]!.identifier.some((i) => i.system === 'https://fhir.nhs.uk/Id/UBRN'),
+    'a referral like any other: it has its UBRN',
+  );
+  const kinds = (await itemOf('Alpha')).actions.map((a) => `${(a as { kind?: string }).kind}:${a.description}`).sort();
+  assert.deepEqual(kinds, [
+    'referral:Referral to Norfolk County Council Adult Social Services: Care needs assessment after falls (urgent)',
+    'task:Falls prevention assessment',
+    'task:Review medicines for falls risk',
+  ]);
+  assert.equal((await itemOf('Charlie')).actions.length, 0, 'nobody else’s item lists it');
+});
+
 test('a participant who may not open a patient’s record sees the patient listed without any detail', async () => {
   const response = await call('GET', `/api/mdt/meetings/${meetingId}`, auth.socialWorker);
   assert.equal(response.statusCode, 200, response.body);
@@ -201,7 +242,7 @@ test('a participant who may not open a patient’s record sees the patient liste
   const alpha = seen.agenda.find((i) => i.patient?.id === ids.Alpha);
   assert.ok(alpha, 'Alpha is theirs through the open task');
   assert.equal(alpha.discussion, null);
-  assert.equal(alpha.actions.length, 2);
+  assert.equal(alpha.actions.length, 3);
   const others = seen.agenda.filter((i) => i !== alpha);
   assert.equal(others.length, 3);
   assert.ok(others.every((i) => i.patient === null && i.discussion === null && i.actions.length === 0));
@@ -231,6 +272,7 @@ test('closing writes the minutes on each patient’s record, and nothing on a pa
   assert.match(text, /"Frailty MDT" on 10 Dec 2026, 13:00 \(Teams link\), chaired by Dr Grace Whitmore/, 'when and where in England’s time');
   assert.match(text, /Falls twice this month/);
   assert.match(text, /Review medicines for falls risk \(owner: Priya Shah; due 2026-12-20\)/);
+  assert.match(text, /3\. Referral to Norfolk County Council Adult Social Services: Care needs assessment after falls \(urgent\), referral requested/);
   assert.match(text, /Present: Sam Okafor, Social worker, Adult Social Services/);
   assert.match(text, /Apologies: Priya Shah/);
   // Charlie, added by hand with no notes, still has the minutes; Bravo has none.

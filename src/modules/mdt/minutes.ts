@@ -5,7 +5,7 @@
  * said, the actions with owners, who was there. All written through the store under the actor's request context,
  * so the access policy decides and the audit records; closing is one transaction.
  */
-import type { Procedure, Task } from '@medplum/fhirtypes';
+import type { Procedure, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { FhirStoreRepository } from '../../fhir-store/index.ts';
 import { AppError } from '../../shared/errors.ts';
@@ -14,8 +14,9 @@ import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { actionOf, actionsByPatient, type ActionView, agendaRows, lockItem } from './agenda.ts';
 import { asActor } from '../record/index.ts';
+import { referralFields, referralInput, withOneReceiver, writeReferral } from '../referrals/index.ts';
 import { assertOpen, attendanceOf, audited, loadMeeting, markClosed, type Meeting, type Request } from './meetings.ts';
-import { type ActionOwner, actionTask, discussionProcedure, type MeetingNames, ownerText } from './shapes.ts';
+import { type ActionOwner, actionTask, discussionProcedure, MDT_MEETING_SYSTEM, type MeetingNames } from './shapes.ts';
 
 const names = (meeting: Meeting): MeetingNames => ({ id: meeting.id, title: meeting.title, startsAt: meeting.startsAt, chairName: meeting.chair.name });
 
@@ -74,7 +75,32 @@ export async function addAction(db: Db, actor: Actor, meetingId: string, itemId:
     repo.withTransaction(async (tx) => {
       const { meeting, item } = await lockItem(tx, actor, meetingId, itemId);
       const task = await repo.createResource<Task>(actionTask(names(meeting), item.patient_id, actor, { description: input.description, owner, due: input.due }, new Date().toISOString()));
-      return actionOf(task);
+      return actionOf({ kind: 'task', task });
+    }),
+  );
+}
+
+/** A referral agreed at the meeting: to a service in the directory (or an organisation), sent now, with consent recorded. */
+export const referralActionInput = withOneReceiver(
+  referralFields.pick({ serviceId: true, performerOrg: true, reason: true, priority: true, whatMatters: true, consentToShare: true, attachments: true }).strict(),
+);
+export type ReferralActionInput = z.input<typeof referralActionInput>;
+
+/**
+ * Records a referral as the patient's action: the referrals module writes it (ServiceRequest + workflow Task, the
+ * receiving organisation's inbox, its state machine) in the meeting's transaction, the ServiceRequest naming the
+ * meeting by identifier so the agenda and the minutes list it.
+ */
+export async function addReferralAction(db: Db, actor: Actor, meetingId: string, itemId: string, raw: ReferralActionInput, request: Request): Promise<ActionView> {
+  const input = referralActionInput.parse(raw);
+  return asActor(db, actor, request, (repo) =>
+    repo.withTransaction(async (tx) => {
+      const { meeting, item } = await lockItem(tx, actor, meetingId, itemId);
+      const referral = await writeReferral(tx, repo, actor, referralInput.parse({ ...input, patientId: item.patient_id }), {
+        identifier: [{ system: MDT_MEETING_SYSTEM, value: meeting.id }],
+      });
+      const [serviceRequest, task] = await Promise.all([repo.readResource<ServiceRequest>('ServiceRequest', referral.id), repo.readResource<Task>('Task', referral.taskId)]);
+      return actionOf({ kind: 'referral', request: serviceRequest, task });
     }),
   );
 }
@@ -83,13 +109,13 @@ export async function addAction(db: Db, actor: Actor, meetingId: string, itemId:
 const UK_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'medium', timeStyle: 'short' });
 
 /** The minutes for one patient, as their record will hold them. */
-export function minutesText(meeting: Meeting, present: string[], apologies: string[], discussion: string[], actions: Task[]): string[] {
+export function minutesText(meeting: Meeting, present: string[], apologies: string[], discussion: string[], actions: ActionView[]): string[] {
   const when = UK_TIME.format(new Date(meeting.startsAt));
   const header = `Minutes of the MDT meeting "${meeting.title}" on ${when}${meeting.place ? ` (${meeting.place})` : ''}, chaired by ${meeting.chair.name}.`;
   const who = `Present: ${present.join('; ') || 'not recorded'}.${apologies.length ? ` Apologies: ${apologies.join('; ')}.` : ''}`;
   const said = discussion.length ? `Discussion: ${discussion.join(' ')}` : 'Discussed; no notes were recorded.';
   const done = actions.length
-    ? `Actions: ${actions.map((t, i) => `${i + 1}. ${t.description ?? ''} (owner: ${ownerText(t)}; due ${t.restriction?.period?.end ?? 'no date'})`).join(' ')}`
+    ? `Actions: ${actions.map((a, i) => `${i + 1}. ${a.description}${a.kind === 'referral' ? `, referral ${a.status}` : ` (owner: ${a.owner}; due ${a.due ?? 'no date'})`}`).join(' ')}`
     : 'Actions: none.';
   return [header, said, done, who];
 }
@@ -113,7 +139,7 @@ export async function closeMeeting(db: Db, actor: Actor, meetingId: string, requ
       for (const item of items) {
         const draft = item.discussion_id ? await repo.readResource<Procedure>('Procedure', item.discussion_id) : null;
         const said = (draft?.note ?? []).map((n) => n.text);
-        const minutes = minutesText(meeting, present, apologies, said, actions.get(item.patient_id) ?? []);
+        const minutes = minutesText(meeting, present, apologies, said, (actions.get(item.patient_id) ?? []).map(actionOf));
         const final = discussionProcedure(names(meeting), item.patient_id, actor, 'completed', minutes);
         const written = draft ? await repo.updateResource<Procedure>({ ...draft, status: 'completed', note: final.note }) : await repo.createResource<Procedure>(final);
         if (!draft) await tx.query('UPDATE mdt_agenda_item SET discussion_id = $2 WHERE id = $1', [item.id, written.id]);

@@ -5,7 +5,7 @@
  * patient's entries. A draft is kept by the referrer alone (its Task names no owner until it is sent).
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Extension, HealthcareService, Organization, Patient, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Extension, HealthcareService, Identifier, Organization, Patient, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import { parseSearch, type FhirStoreRepository } from '../../fhir-store/index.ts';
 import { AppError, forbidden, invalid } from '../../shared/errors.ts';
@@ -18,35 +18,41 @@ import { PRIORITIES, type Referral } from './types.ts';
 
 const resourceId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'an id is 1 to 64 letters, digits, dashes or dots');
 
-export const referralInput = z
-  .object({
-    patientId: resourceId,
-    serviceId: resourceId.optional(),
-    performerOrg: z
-      .string()
-      .trim()
-      .toUpperCase()
-      .regex(/^[A-Z0-9-]{3,20}$/, 'performerOrg is the receiving organisation’s ODS (or local) code: 3 to 20 letters, digits or dashes')
-      .optional(),
-    reason: z.string().trim().min(1, 'reason: say why the patient is referred').max(4000),
-    priority: z.enum(PRIORITIES).default('routine'),
-    whatMatters: z.string().trim().max(4000).optional(),
-    consentToShare: z.boolean(),
-    attachments: z
-      .array(z.string().regex(/^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/, 'an attachment is a reference into the patient’s record, e.g. Condition/123'))
-      .max(50)
-      .default([]),
-    draft: z.boolean().default(false),
-    ubrn: z
-      .string()
-      .regex(/^\d{12}$/, 'ubrn is 12 digits')
-      .optional(),
-    journeyId: z.string().trim().min(1).max(128).optional(),
-  })
-  .refine((input) => !!input.serviceId !== !!input.performerOrg, {
+/** A referral's fields; `referralInput` adds the rule that it names one receiver. */
+export const referralFields = z.object({
+  patientId: resourceId,
+  serviceId: resourceId.optional(),
+  performerOrg: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z0-9-]{3,20}$/, 'performerOrg is the receiving organisation’s ODS (or local) code: 3 to 20 letters, digits or dashes')
+    .optional(),
+  reason: z.string().trim().min(1, 'reason: say why the patient is referred').max(4000),
+  priority: z.enum(PRIORITIES).default('routine'),
+  whatMatters: z.string().trim().max(4000).optional(),
+  consentToShare: z.boolean(),
+  attachments: z
+    .array(z.string().regex(/^[A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64}$/, 'an attachment is a reference into the patient’s record, e.g. Condition/123'))
+    .max(50)
+    .default([]),
+  draft: z.boolean().default(false),
+  ubrn: z
+    .string()
+    .regex(/^\d{12}$/, 'ubrn is 12 digits')
+    .optional(),
+  journeyId: z.string().trim().min(1).max(128).optional(),
+});
+
+/** The rule every referral keeps, on `referralFields` or a part of it: one receiver, a service or an organisation. */
+export const withOneReceiver = <T extends z.ZodType<{ serviceId?: string; performerOrg?: string }>>(schema: T) =>
+  schema.refine((input) => !!input.serviceId !== !!input.performerOrg, {
     message: 'name the service (serviceId) or, when it has no directory entry, the receiving organisation (performerOrg): one of them',
     path: ['serviceId'],
   });
+
+export const referralInput = withOneReceiver(referralFields);
+
 export type ReferralInput = z.input<typeof referralInput>;
 
 /** A new UBRN: 12 digits (the BaRS Unique Booking Reference Number's shape). */
@@ -110,14 +116,15 @@ export async function createReferral(db: Db, actor: Actor, given: ReferralInput,
 
 /**
  * The referral written through `repo` (one transaction, nested in the caller's when there is one). `requester`
- * is the referring organisation when it is not the actor's own (a redirect keeps the original referrer).
+ * is the referring organisation when it is not the actor's own (a redirect keeps the original referrer); `identifier`
+ * adds the ServiceRequest's identifiers beside its UBRN (an MDT action names its meeting).
  */
 export async function writeReferral(
   db: Db,
   repo: FhirStoreRepository,
   actor: Actor,
   input: z.output<typeof referralInput>,
-  options: { requester?: Reference<Organization>; extension?: Extension[] } = {},
+  options: { requester?: Reference<Organization>; extension?: Extension[]; identifier?: Identifier[] } = {},
 ): Promise<Referral> {
   if (!actor.orgCode) throw forbidden('you refer on behalf of your organisation, and you have none recorded');
   if (!input.draft && !input.consentToShare) throw consentMissing();
@@ -142,7 +149,7 @@ export async function writeReferral(
   const written = await repo.withTransaction(async () => {
     const serviceRequest = await repo.createResource<ServiceRequest>({
       resourceType: 'ServiceRequest',
-      identifier: [{ system: UBRN_SYSTEM, value: ubrn }],
+      identifier: [{ system: UBRN_SYSTEM, value: ubrn }, ...(options.identifier ?? [])],
       requisition: { system: JOURNEY_SYSTEM, value: input.journeyId ?? randomUUID() },
       status: input.draft ? 'draft' : 'active',
       intent: 'order',

@@ -4,7 +4,7 @@
  * inbox's SLA clock are data (types.ts, browser-safe); an open referral is a legitimate relationship for the
  * receiving organisation (the access policy reads the performer and owner identifiers).
  */
-export { createReferral, newUbrn, referralInput, writeReferral, type ReferralInput } from './create-referral.ts';
+export { createReferral, newUbrn, referralFields, referralInput, withOneReceiver, writeReferral, type ReferralInput } from './create-referral.ts';
 export { guardReferralChange } from './fhir-guard.ts';
 export { moveReferral, readParts, transitionInput, transitionReferral, type ReferralParts, type TransitionInput } from './transition-referral.ts';
 export { redirectBody, redirectInput, redirectReferral, type RedirectInput, type Redirected } from './redirect-referral.ts';

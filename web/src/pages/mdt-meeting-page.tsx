@@ -1,11 +1,12 @@
 /**
  * One MDT meeting (issue 12): when and where, the agenda — built from a cohort or worklist or by NHS number — with,
- * for each patient, the discussion and actions (each action a task with an owner and a due date), the attendance, and
+ * for each patient, the discussion and actions (a task with an owner and a due date, or a referral to a service in the
+ * directory, which goes to that service's inbox), the attendance, and
  * closing the meeting, which puts the minutes on each patient's record. A patient whose record you may not open is
  * listed without any detail.
  */
 import { useState } from 'react';
-import { type AgendaItemView, api, ApiError, type MeetingView } from '../api.ts';
+import { type AgendaItemView, api, ApiError, type DirectoryService, type MeetingView } from '../api.ts';
 import { Confirmation, DateField, type DateParts, ErrorSummary, emptyDate, FormGroup, isoFromParts, messageFor, SelectField, SubmitButton, TextField, useSubmit } from '../components/forms.tsx';
 import { Breadcrumb, LoadFailed, Loading, TableHead, TableRegion } from '../components/page-parts.tsx';
 import { formatDate, formatDateTime } from '../format.ts';
@@ -15,6 +16,9 @@ import { usePageTitle, useResource } from '../use-resource.ts';
 
 export function MdtMeetingPage({ id }: { id: string }) {
   const meeting = useResource(() => api.meeting(id), `meeting:${id}`);
+  const pcnCode = meeting.state === 'ready' ? meeting.data.pcnCode : null;
+  // The services a patient can be referred to from this meeting: those covering its PCN.
+  const services = useResource(async () => (pcnCode ? (await api.services({ pcn: pcnCode })).items : []), `meeting-services:${pcnCode}`);
   usePageTitle(meeting.state === 'ready' ? meeting.data.title : 'MDT meeting');
   const [message, setMessage] = useState<string | null>(null);
   if (meeting.state === 'loading') return <Loading what="the meeting" />;
@@ -40,7 +44,11 @@ export function MdtMeetingPage({ id }: { id: string }) {
       <Confirmation message={message} />
       {open && <AgendaBuilder meetingId={m.id} onAdded={changed} />}
       <h2>Agenda</h2>
-      {listed.length === 0 ? <p>Nobody is on the agenda yet.</p> : listed.map((item, n) => <AgendaItem key={item.id} meeting={m} item={item} number={n + 1} onChanged={changed} />)}
+      {listed.length === 0 ? (
+        <p>Nobody is on the agenda yet.</p>
+      ) : (
+        listed.map((item, n) => <AgendaItem key={item.id} meeting={m} item={item} number={n + 1} services={services.state === 'ready' ? services.data : []} onChanged={changed} />)
+      )}
       {removed > 0 && <p>Taken off the agenda: {removed} patient(s). Nothing about them goes on their record from this meeting.</p>}
       <Attendance meeting={m} onChanged={changed} />
       {open && <CloseMeeting meeting={m} onClosed={changed} />}
@@ -103,7 +111,19 @@ function AgendaBuilder({ meetingId, onAdded }: { meetingId: string; onAdded: (me
   );
 }
 
-function AgendaItem({ meeting, item, number, onChanged }: { meeting: MeetingView; item: AgendaItemView; number: number; onChanged: (message: string) => Promise<void> }) {
+function AgendaItem({
+  meeting,
+  item,
+  number,
+  services,
+  onChanged,
+}: {
+  meeting: MeetingView;
+  item: AgendaItemView;
+  number: number;
+  services: DirectoryService[];
+  onChanged: (message: string) => Promise<void>;
+}) {
   const open = meeting.status === 'scheduled';
   if (!item.patient) {
     return (
@@ -130,6 +150,7 @@ function AgendaItem({ meeting, item, number, onChanged }: { meeting: MeetingView
         {open ? <Discussion meetingId={meeting.id} item={item} onSaved={onChanged} /> : <Minutes item={item} />}
         <Actions item={item} />
         {open && <ActionForm meetingId={meeting.id} item={item} onAdded={onChanged} />}
+        {open && <ReferralActionForm meetingId={meeting.id} item={item} services={services} onAdded={onChanged} />}
         {open && <RemoveItem meetingId={meeting.id} item={item} onRemoved={onChanged} />}
       </div>
     </section>
@@ -178,10 +199,10 @@ function Actions({ item }: { item: AgendaItemView }) {
         <tbody className="nhsuk-table__body">
           {item.actions.map((a) => (
             <tr className="nhsuk-table__row" key={a.id}>
-              <td className="nhsuk-table__cell">{a.description}</td>
+              <td className="nhsuk-table__cell">{a.kind === 'referral' ? <Link href={`/referrals/${encodeURIComponent(a.id)}`}>{a.description}</Link> : a.description}</td>
               <td className="nhsuk-table__cell">{a.owner}</td>
-              <td className="nhsuk-table__cell">{a.due ? formatDate(a.due) : 'No date'}</td>
-              <td className="nhsuk-table__cell">{a.status === 'requested' ? 'To do' : a.status}</td>
+              <td className="nhsuk-table__cell">{a.kind === 'referral' ? 'By its urgency' : a.due ? formatDate(a.due) : 'No date'}</td>
+              <td className="nhsuk-table__cell">{a.kind === 'referral' ? `Referral ${a.status}` : a.status === 'requested' ? 'To do' : a.status}</td>
             </tr>
           ))}
         </tbody>
@@ -230,6 +251,69 @@ function ActionForm({ meetingId, item, onAdded }: { meetingId: string; item: Age
       <DateField id={at('due')} legend="Due by" value={due} onChange={setDue} error={messageFor(error, 'due')} />
       <button type="submit" className="nhsuk-button nhsuk-button--secondary" disabled={busy}>
         Add action
+      </button>
+    </form>
+  );
+}
+
+function ReferralActionForm({ meetingId, item, services, onAdded }: { meetingId: string; item: AgendaItemView; services: DirectoryService[]; onAdded: (message: string) => Promise<void> }) {
+  const [serviceId, setServiceId] = useState('');
+  const [reason, setReason] = useState('');
+  const [priority, setPriority] = useState<'routine' | 'urgent' | 'asap'>('routine');
+  const [consent, setConsent] = useState(false);
+  const at = (field: string) => `refer-${field}-${item.id}`;
+  const { error, busy, onSubmit } = useSubmit(async () => {
+    const sent = await api.addReferralAction(meetingId, item.id, { serviceId, reason, priority, consentToShare: consent });
+    setServiceId('');
+    setReason('');
+    setPriority('routine');
+    setConsent(false);
+    await onAdded(`Referral sent for ${item.patient?.name} to ${sent.owner}: it is in the service’s inbox.`);
+  });
+  const consentError = messageFor(error, 'consentToShare');
+  return (
+    <form onSubmit={onSubmit} noValidate>
+      <h4>Or refer to a service</h4>
+      <ErrorSummary error={error} fields={{ serviceId: at('service'), reason: at('reason'), consentToShare: at('consent') }} />
+      <SelectField
+        id={at('service')}
+        label="Service"
+        hint="Services in the directory that cover this PCN"
+        value={serviceId}
+        onChange={setServiceId}
+        options={[{ value: '', label: services.length ? 'Choose a service' : 'No services cover this PCN' }, ...services.map((s) => ({ value: s.id, label: `${s.name} – ${s.provider.name}` }))]}
+        error={messageFor(error, 'serviceId')}
+      />
+      <TextField id={at('reason')} label="Reason for referral" value={reason} onChange={setReason} error={messageFor(error, 'reason')} />
+      <SelectField
+        id={at('priority')}
+        label="Urgency"
+        value={priority}
+        onChange={(value) => setPriority(value as typeof priority)}
+        options={[
+          { value: 'routine', label: 'Routine (accept within 14 days)' },
+          { value: 'urgent', label: 'Urgent (accept within 2 days)' },
+          { value: 'asap', label: 'As soon as possible (accept within 4 hours)' },
+        ]}
+      />
+      <div className={`nhsuk-form-group${consentError ? ' nhsuk-form-group--error' : ''}`}>
+        {consentError && (
+          <span className="nhsuk-error-message" id={`${at('consent')}-error`}>
+            <span className="nhsuk-u-visually-hidden">Error: </span>
+            {consentError}
+          </span>
+        )}
+        <div className="nhsuk-checkboxes">
+          <div className="nhsuk-checkboxes__item">
+            <input className="nhsuk-checkboxes__input" id={at('consent')} type="checkbox" checked={consent} onChange={(event) => setConsent(event.target.checked)} />
+            <label className="nhsuk-label nhsuk-checkboxes__label" htmlFor={at('consent')}>
+              {item.patient?.name} agrees to their information being shared with the service
+            </label>
+          </div>
+        </div>
+      </div>
+      <button type="submit" className="nhsuk-button nhsuk-button--secondary" disabled={busy}>
+        Send referral
       </button>
     </form>
   );
