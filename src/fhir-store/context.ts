@@ -90,9 +90,9 @@ export interface RequestContext {
   /** The HTTP request (or command), named in the audit; `id` is the server's request id. */
   request?: { method: string; url: string; id?: string };
   /**
-   * Checks a change to a stored resource before it is written (given the current version and the new one); throws
-   * to refuse it. The /fhir door sets it so that a resource with its own workflow (a referral's Task) moves only
+   * Checks a change to a stored resource before it is written (given the current version and the new one, or null
+   * when it is being deleted); throws to refuse it. The /fhir door sets it so that a resource with its own workflow (a referral's Task) moves only
    * through the use case that keeps that workflow's rules; the use cases' own contexts leave it unset.
    */
-  guardChange?(current: Resource, next: Resource): void;
+  guardChange?(current: Resource, next: Resource | null): void;
 }

@@ -129,6 +129,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
       if (row.patient_id) await this.assertPatient(tx, resourceType, id, row.patient_id);
       await this.assertEntrySeen(tx, resourceType, id, row.patient_id);
       if (row.deleted) return; // deleting again changes nothing, and is no error (FHIR R4 http.html#delete)
+      if (row.content) this.context.guardChange?.(row.content, null);
       await deleteVersion(tx, resourceType, id, row.version_id + 1);
       this.touch('delete', resourceType, id, row.patient_id);
     });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Bundle, Communication, Resource, Task } from '@medplum/fhirtypes';
+import type { ServiceRequest, Bundle, Communication, Resource, Task } from '@medplum/fhirtypes';
 import { apiSuite } from '../../../test/api.ts';
 import { testEngine } from '../../../test/db.ts';
 import type { Referral } from './types.ts';
@@ -336,7 +336,7 @@ test('lists come a page at a time: the next page carries on where the last ended
   assert.equal(tooMany.statusCode, 422);
 });
 
-test('on /fhir a referral’s Task cannot be moved by a bare PUT or PATCH (409 naming its state); other edits of it pass', async () => {
+test('on /fhir a referral cannot be moved or deleted by a bare PUT, PATCH or DELETE (409 naming its state); other edits pass', async () => {
   const referral = await newReferral();
   const read = await h.app.inject({ method: 'GET', url: `/fhir/Task/${referral.taskId}`, headers: { authorization: socialWorker } });
   assert.equal(read.statusCode, 200, read.body);
@@ -366,5 +366,32 @@ test('on /fhir a referral’s Task cannot be moved by a bare PUT or PATCH (409 n
     payload: { ...task, note: [{ text: 'Phoned the daughter to arrange a visit' }] },
   });
   assert.equal(noted.statusCode, 200, noted.body);
+
+  const fhir = (method: 'GET' | 'PUT' | 'DELETE', url: string, payload?: object) =>
+    h.app.inject({ method, url: `/fhir/${url}`, headers: { authorization: gp, 'content-type': 'application/fhir+json' }, ...(payload ? { payload } : {}) });
+  const deleteTask = await fhir('DELETE', `Task/${task.id}`);
+  assert.equal(deleteTask.statusCode, 409, deleteTask.body);
+  assert.match(deleteTask.body, /a referral's Task is not deleted: the referral is requested; cancel it/);
+  const request = (await fhir('GET', `ServiceRequest/${referral.id}`)).json<ServiceRequest & { id: string }>();
+  const revoked = await fhir('PUT', `ServiceRequest/${referral.id}`, { ...request, status: 'revoked' });
+  assert.equal(revoked.statusCode, 409, revoked.body);
+  assert.match(revoked.body, /the referral's request is active; it moves to revoked only through POST \/api\/referrals/);
+  const deleteRequest = await fhir('DELETE', `ServiceRequest/${referral.id}`);
+  assert.equal(deleteRequest.statusCode, 409, deleteRequest.body);
+  const annotated = await fhir('PUT', `ServiceRequest/${referral.id}`, { ...request, note: [...(request.note ?? []), { text: 'Daughter is the main contact' }] });
+  assert.equal(annotated.statusCode, 200, annotated.body);
+  // A ServiceRequest that is not a referral (no UBRN: a test order, say) is the writer's to change and delete.
+  const order = await h.app.inject({
+    method: 'POST',
+    url: '/fhir/ServiceRequest',
+    headers: { authorization: gp, 'content-type': 'application/fhir+json' },
+    payload: { resourceType: 'ServiceRequest', status: 'active', intent: 'order', code: { text: 'Full blood count' }, subject: { reference: `Patient/${patientId}` } },
+  });
+  assert.equal(order.statusCode, 201, order.body);
+  const orderId = order.json<{ id: string }>().id;
+  assert.equal((await fhir('PUT', `ServiceRequest/${orderId}`, { ...order.json(), status: 'revoked' })).statusCode, 200);
+  assert.equal((await fhir('DELETE', `ServiceRequest/${orderId}`)).statusCode, 200);
+
+  assert.equal((await fhir('GET', `Task/${task.id}`)).statusCode, 200, 'the Task is still there');
   assert.equal((await moveOk(referral.id, 'accepted')).status, 'accepted', 'the use case still moves it');
 });
