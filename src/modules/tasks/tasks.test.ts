@@ -379,7 +379,8 @@ describe('notifications', () => {
     } finally {
       await stop();
     }
-    assert.ok((await raiseOverdueNotifications(h.db, { today: TODAY })) >= 1);
+    // The follower checks for overdue tasks as it starts, so it may have told this one already: either way, once.
+    await raiseOverdueNotifications(h.db, { today: TODAY });
     assert.equal(await raiseOverdueNotifications(h.db, { today: TODAY }), 0, 'raised once');
     const overdue = (await notes(auth.pharmacist)).items.filter((i) => i.kind === 'overdue');
     assert.deepEqual(
