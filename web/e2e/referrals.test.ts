@@ -101,6 +101,7 @@ test('a GP refers to social prescribing; the link worker accepts and completes i
     const { page } = back;
     await page.goto(`${running.server.url}/referrals/${referralId}`);
     await page.locator('.pcn-referral-outcome').getByText(outcome).waitFor();
+    assert.match((await page.locator('.nhsuk-summary-list').textContent()) ?? '', /Attached from the recordLoneliness/, 'the attached problem by name, not its reference');
     const history = (await page.locator('.pcn-referral-history').textContent()) ?? '';
     assert.match(history, /Lee Linkworker/);
     assert.match(history, /Dr Rhea Ferral/);
@@ -144,5 +145,53 @@ test('the practice refers to its community pharmacy for an urgent repeat medicin
     await screenshot(page, 'referrals-8-pharmacy-outcome');
   } finally {
     await back.close();
+  }
+});
+
+test('the pharmacy redirects a referral that belongs elsewhere: it closes as redirected and reaches the other service’s inbox', async () => {
+  const gp = await as(GP);
+  let referralId: string;
+  try {
+    referralId = await refer(gp.page, 'Norwich Pharmacy (community pharmacy)', 'Low mood and isolation; asked the pharmacist about local groups', 'Routine', 'referrals-9');
+  } finally {
+    await gp.close();
+  }
+  const pharmacist = await as(PHARMACIST);
+  try {
+    const { page } = pharmacist;
+    await page.goto(`${running.server.url}/referrals/${referralId}`);
+    await page.getByRole('button', { name: 'Redirect to another service' }).click();
+    await page.getByRole('button', { name: 'Redirect referral' }).click();
+    await page.getByRole('alert').getByText('Choose the service to redirect the referral to').waitFor();
+    const service = page.getByLabel('Service', { exact: true });
+    await service.locator('option', { hasText: 'Norwich Community Connectors' }).first().waitFor({ state: 'attached' });
+    const connectors = await service.locator('option', { hasText: 'Norwich Community Connectors' }).first().getAttribute('value');
+    await service.selectOption(connectors!);
+    await page.getByLabel('Why it goes there').fill('Social prescribing fits better than a pharmacy service');
+    await screenshot(page, 'referrals-10-redirecting');
+    await page.getByRole('button', { name: 'Redirect referral' }).click();
+    await page.getByRole('heading', { level: 1 }).getByText('Rejected').waitFor();
+    await page
+      .locator('.pcn-referral-reason')
+      .getByText(/Redirected to .*Social prescribing fits better/)
+      .waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Redirect to another service' }).count(), 0, 'a closed referral is not redirected again');
+  } finally {
+    await pharmacist.close();
+  }
+  const linkWorker = await as(LINK_WORKER);
+  try {
+    const { page } = linkWorker;
+    await page.getByRole('link', { name: 'Referrals', exact: true }).click();
+    // The new referral is in the connectors' inbox, still from the practice (the pharmacy only passed it on).
+    const row = page.locator('.pcn-referrals-inbox tr', { hasText: 'LONSDALE, Edith' }).filter({ hasText: 'Sent' });
+    await row.first().waitFor();
+    assert.match((await row.first().textContent()) ?? '', /Dr Rhea Ferral, GP, Oak Street Health Centre/);
+    await screenshot(page, 'referrals-11-redirected-inbox');
+    await row.first().getByRole('link').first().click();
+    await page.getByText('Low mood and isolation; asked the pharmacist about local groups').waitFor();
+    assert.notEqual(new URL(page.url()).pathname, `/referrals/${referralId}`, 'a new referral, not the rejected one');
+  } finally {
+    await linkWorker.close();
   }
 });

@@ -259,6 +259,8 @@ export const api = {
     request<ReferralPage>('GET', `/api/referrals?${new URLSearchParams({ box, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v)) })}`),
   referral: (id: string) => request<Referral>('GET', `/api/referrals/${enc(id)}`),
   moveReferral: (id: string, to: ReferralState, detail: { reason?: string; outcome?: string } = {}) => request<Referral>('POST', `/api/referrals/${enc(id)}/transition`, { to, ...detail }),
+  /** The receiving service sends it on: this one rejected naming where it went, a new one for the same referrer. */
+  redirectReferral: (id: string, body: { serviceId: string; reason: string }) => request<{ from: Referral; to: Referral }>('POST', `/api/referrals/${enc(id)}/redirect`, body),
   services: (query: { need?: string; q?: string; pcn?: string; near?: string }) =>
     request<ServiceSearch>('GET', `/api/services?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => !!e[1]))}`),
   service: (id: string) => request<DirectoryService>('GET', `/api/services/${enc(id)}`),

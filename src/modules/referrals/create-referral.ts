@@ -5,7 +5,7 @@
  * patient's entries. A draft is kept by the referrer alone (its Task names no owner until it is sent).
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Extension, HealthcareService, Identifier, Organization, Patient, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { CodeableConcept, Extension, HealthcareService, Identifier, Organization, Patient, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import { parseSearch, type FhirStoreRepository } from '../../fhir-store/index.ts';
 import { AppError, forbidden, invalid } from '../../shared/errors.ts';
@@ -97,7 +97,15 @@ function patientOfEntry(entry: Resource): string | undefined {
   return (record.subject ?? record.patient ?? record.for)?.reference;
 }
 
-async function assertAttachments(repo: FhirStoreRepository, patientId: string, attachments: string[]): Promise<void> {
+/** Words for an attached entry: its code's text or display, else its kind ("Condition"). */
+const entryWords = (entry: Resource): string => {
+  const code = (entry as Resource & { code?: CodeableConcept }).code;
+  return code?.text ?? code?.coding?.find((c) => c.display)?.display ?? entry.resourceType;
+};
+
+/** The attachments as references with words, each checked to be one of this patient's entries. */
+async function attachedEntries(repo: FhirStoreRepository, patientId: string, attachments: string[]): Promise<Reference[]> {
+  const attached: Reference[] = [];
   for (const [i, reference] of attachments.entries()) {
     const [type, id] = reference.split('/') as [string, string];
     const field = `attachments.${i}`;
@@ -106,7 +114,9 @@ async function assertAttachments(repo: FhirStoreRepository, patientId: string, a
       () => invalid(field, `${field}: ${reference} is not in the patient’s record`),
     );
     if (patientOfEntry(entry) !== `Patient/${patientId}`) throw invalid(field, `${field}: ${reference} belongs to another patient’s record; attach only this patient’s entries`);
+    attached.push({ reference, display: entryWords(entry) });
   }
+  return attached;
 }
 
 export async function createReferral(db: Db, actor: Actor, given: ReferralInput, request: ReferralRequest): Promise<Referral> {
@@ -133,7 +143,7 @@ export async function writeReferral(
     () => invalid('patientId', `patientId: no patient ${input.patientId}`),
   );
   const receiver = await receiverOf(db, repo, input);
-  await assertAttachments(repo, input.patientId, input.attachments);
+  const attached = await attachedEntries(repo, input.patientId, input.attachments);
   const ubrn = input.ubrn ?? newUbrn();
   if (input.ubrn) {
     const held = await repo.search(parseSearch('ServiceRequest', { identifier: `${UBRN_SYSTEM}|${ubrn}`, _count: '1', _summary: 'count' }));
@@ -161,7 +171,7 @@ export async function writeReferral(
       performer: [...(receiver.service ? [receiver.service] : []), owner],
       reasonCode: [{ text: input.reason }],
       ...(input.whatMatters ? { note: [{ text: input.whatMatters }] } : {}),
-      ...(input.attachments.length ? { supportingInfo: input.attachments.map((reference) => ({ reference })) } : {}),
+      ...(attached.length ? { supportingInfo: attached } : {}),
       extension: [{ url: CONSENT_EXTENSION, valueBoolean: input.consentToShare }, ...(options.extension ?? [])],
     });
     const task = await repo.createResource<Task>({

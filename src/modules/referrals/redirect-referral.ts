@@ -9,23 +9,17 @@ import type { Db } from '../../storage/db.ts';
 import { invalid } from '../../shared/errors.ts';
 import type { Actor } from '../access/index.ts';
 import { asActor, type ReferralRequest } from './as-actor.ts';
-import { referralInput, writeReferral } from './create-referral.ts';
+import { referralFields, referralInput, withOneReceiver, writeReferral } from './create-referral.ts';
 import { CONSENT_EXTENSION, extensionValue, REDIRECTED_TO_EXTENSION } from './referral-fhir.ts';
 import { moveReferral, readParts } from './transition-referral.ts';
 import type { Referral } from './types.ts';
 
-const resourceId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'an id is 1 to 64 letters, digits, dashes or dots');
-
-const redirectFields = z.object({
-  serviceId: resourceId.optional(),
-  performerOrg: z.string().trim().toUpperCase().optional(),
+const redirectFields = referralFields.pick({ serviceId: true, performerOrg: true }).extend({
   reason: z.string().trim().min(1, 'reason: say why the referral goes to another service').max(4000),
 });
-const oneTarget = (input: { serviceId?: string; performerOrg?: string }) => !!input.serviceId !== !!input.performerOrg;
-const oneTargetProblem = { message: 'name the service to redirect to (serviceId) or its organisation (performerOrg): one of them', path: ['serviceId'] };
 /** The request body (the referral is named by the path). */
-export const redirectBody = redirectFields.refine(oneTarget, oneTargetProblem);
-export const redirectInput = redirectFields.extend({ referralId: resourceId }).refine(oneTarget, oneTargetProblem);
+export const redirectBody = withOneReceiver(redirectFields);
+export const redirectInput = withOneReceiver(redirectFields.extend({ referralId: referralFields.shape.patientId }));
 export type RedirectInput = z.input<typeof redirectInput>;
 
 export interface Redirected {
@@ -38,12 +32,12 @@ export interface Redirected {
 export async function redirectReferral(db: Db, actor: Actor, given: RedirectInput, request: ReferralRequest): Promise<Redirected> {
   const input = redirectInput.parse(given);
   return asActor(db, actor, request, (repo) =>
-    repo.withTransaction(async () => {
+    repo.withTransaction(async (tx) => {
       const { serviceRequest } = await readParts(repo, input.referralId);
       const patientId = (serviceRequest.subject?.reference ?? '').replace(/^Patient\//, '');
       if (!serviceRequest.requester) throw invalid('referralId', 'the referral names no referrer to redirect for');
       const to = await writeReferral(
-        db,
+        tx,
         repo,
         actor,
         referralInput.parse({

@@ -100,6 +100,7 @@ export function referralView(request: ServiceRequest, task: Task, patient: Patie
     whatMatters: request.note?.[0]?.text ?? null,
     consentToShare: extensionValue(request, CONSENT_EXTENSION)?.valueBoolean === true,
     attachments: (request.supportingInfo ?? []).map((r) => r.reference ?? '').filter(Boolean),
+    attached: (request.supportingInfo ?? []).filter((r) => r.reference).map((r) => ({ reference: r.reference!, display: r.display ?? r.reference! })),
     authoredOn: task.authoredOn ?? request.authoredOn ?? '',
     acceptedAt: task.executionPeriod?.start ?? null,
     finishedAt: task.executionPeriod?.end ?? null,

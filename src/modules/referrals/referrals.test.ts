@@ -233,6 +233,7 @@ test('attachments must be entries of the same patient’s record', async () => {
   assert.equal(refused.json<{ error: { field: string } }>().error.field, 'attachments.1');
   const accepted = await newReferral({ attachments: [`Condition/${mine}`] });
   assert.deepEqual(accepted.attachments, [`Condition/${mine}`]);
+  assert.deepEqual(accepted.attached, [{ reference: `Condition/${mine}`, display: 'Falls' }], 'shown to people by what the entry is');
 });
 
 test('a referral names a service or an organisation from the registry; an unknown one is a 422 naming the field', async () => {

@@ -93,6 +93,8 @@ export interface Referral {
   whatMatters: string | null;
   consentToShare: boolean;
   attachments: string[];
+  /** The same entries with words for people ("Loneliness"); an entry attached before words were kept shows its reference. */
+  attached: Array<{ reference: string; display: string }>;
   authoredOn: string;
   acceptedAt: string | null;
   finishedAt: string | null;

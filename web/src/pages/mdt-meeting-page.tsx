@@ -263,6 +263,7 @@ function ReferralActionForm({ meetingId, item, services, onAdded }: { meetingId:
   const [consent, setConsent] = useState(false);
   const at = (field: string) => `refer-${field}-${item.id}`;
   const { error, busy, onSubmit } = useSubmit(async () => {
+    if (!serviceId) throw new ApiError(422, 'invalid', 'Choose the service to refer to', 'serviceId');
     const sent = await api.addReferralAction(meetingId, item.id, { serviceId, reason, priority, consentToShare: consent });
     setServiceId('');
     setReason('');

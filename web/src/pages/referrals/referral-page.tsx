@@ -1,11 +1,11 @@
 /**
  * `/referrals/:id`: one referral — where it is, what was asked, its history (who moved it and when), the moves the
- * signed-in person's side may make now (the state machine the server enforces, referrals/types.ts), a rejection's
- * reason and the outcome.
+ * signed-in person's side may make now (the state machine the server enforces, referrals/types.ts) — for the
+ * receiving service, redirecting it to another service too — a rejection's reason and the outcome.
  */
 import { useRef, useState } from 'react';
-import { ACTION_LABELS, api, moveFrom, REFERRAL_STATES, type Referral, type ReferralSide, type ReferralState, type User } from '../../api.ts';
-import { ErrorSummary, messageFor, useSubmit } from '../../components/forms.tsx';
+import { ACTION_LABELS, api, ApiError, moveFrom, REFERRAL_STATES, type Referral, type ReferralSide, type ReferralState, type User } from '../../api.ts';
+import { ErrorSummary, messageFor, SelectField, useSubmit } from '../../components/forms.tsx';
 import { Breadcrumb, LoadFailed, Loading, TableHead } from '../../components/page-parts.tsx';
 import { TextAreaField } from '../../components/record/fields.tsx';
 import { SummaryList } from '../../components/summary-list.tsx';
@@ -68,6 +68,7 @@ export function ReferralPage({ id }: { id: string }) {
         </div>
       )}
       <Actions referral={r} side={sideOf(user, r)} onMoved={referral.reload} />
+      {movesFor(sideOf(user, r), r).includes('rejected') && sideOf(user, r) === 'receiver' && <Redirect referral={r} onRedirected={referral.reload} />}
       <SummaryList
         rows={[
           ['Patient', `${r.patient.name}${r.patient.nhsNumber ? ` (NHS number ${r.patient.nhsNumber})` : ''}`],
@@ -77,7 +78,7 @@ export function ReferralPage({ id }: { id: string }) {
           ['Reason', r.reason],
           ['What matters to the patient', r.whatMatters],
           ['Consent to share', r.consentToShare ? 'Given' : 'Not recorded'],
-          ['Attached from the record', r.attachments.length ? r.attachments.join(', ') : null],
+          ['Attached from the record', r.attached.length ? r.attached.map((a) => a.display).join(', ') : null],
           ['Sent', r.status === 'draft' ? 'Not sent yet (draft)' : formatDateTime(r.authoredOn)],
           ['Due to be accepted by', r.dueAt ? `${formatDateTime(r.dueAt)}${r.overdue ? ' (overdue)' : ''}` : null],
           ['Accepted', r.acceptedAt ? formatDateTime(r.acceptedAt) : null],
@@ -157,6 +158,59 @@ function Actions({ referral, side, onMoved }: { referral: Referral; side: Referr
             )}
           </div>
         )}
+      </form>
+    </section>
+  );
+}
+
+/** The receiving service sends the referral on to another service in the directory, saying why. */
+function Redirect({ referral, onRedirected }: { referral: Referral; onRedirected: () => Promise<void> }) {
+  const [open, setOpen] = useState(false);
+  const services = useResource(async () => (open ? (await api.services({})).items.filter((s) => s.id !== referral.service.id) : []), `redirect-services:${open}`);
+  const [serviceId, setServiceId] = useState('');
+  const [reason, setReason] = useState('');
+  const { error, busy, onSubmit } = useSubmit(async () => {
+    if (!serviceId) throw new ApiError(422, 'invalid', 'Choose the service to redirect the referral to', 'serviceId');
+    await api.redirectReferral(referral.id, { serviceId, reason });
+    setOpen(false);
+    await onRedirected();
+  });
+  if (!open) {
+    return (
+      <button type="button" className="nhsuk-button nhsuk-button--secondary" onClick={() => setOpen(true)}>
+        Redirect to another service
+      </button>
+    );
+  }
+  const choices = services.state === 'ready' ? services.data : [];
+  return (
+    <section aria-labelledby="redirect-heading">
+      <h2 id="redirect-heading" className="nhsuk-heading-m">
+        Redirect to another service
+      </h2>
+      <p>The referral goes to the service you choose for the same referrer, with the same reason, urgency and consent. This one is closed as redirected.</p>
+      <ErrorSummary error={error} fields={{ serviceId: 'redirect-service', reason: 'redirect-reason' }} />
+      <form noValidate onSubmit={onSubmit}>
+        <SelectField
+          id="redirect-service"
+          label="Service"
+          value={serviceId}
+          onChange={setServiceId}
+          options={[
+            { value: '', label: services.state === 'loading' ? 'Loading the directory…' : 'Choose a service' },
+            ...choices.map((s) => ({ value: s.id, label: `${s.name} – ${s.provider.name}` })),
+          ]}
+          error={messageFor(error, 'serviceId')}
+        />
+        <TextAreaField id="redirect-reason" label="Why it goes there" hint="The referrer sees this" value={reason} onChange={setReason} error={messageFor(error, 'reason')} rows={3} />
+        <div className="nhsuk-button-group">
+          <button type="submit" className="nhsuk-button" disabled={busy}>
+            Redirect referral
+          </button>
+          <button type="button" className="nhsuk-button nhsuk-button--secondary" onClick={() => setOpen(false)}>
+            Back
+          </button>
+        </div>
       </form>
     </section>
   );
