@@ -51,7 +51,7 @@ test('C1. a GP and a social worker change the same plan at once: the second sees
     // The GP puts the council's social worker on the care team, as care coordinator.
     await signIn(gp.page, member('gp'));
     await gp.page.goto(`${running.server.url}/patients/${patientId}`);
-    const team = planSection(gp.page, 'Care team members and coordinator');
+    const team = planSection(gp.page, 'Care team');
     await team.waitFor();
     assert.match(await text(team), /No one is on this patient’s care team yet/);
     await team.getByText('Add someone to the care team').click();

@@ -254,3 +254,32 @@ test('two saves from the same version at the same moment: exactly one is saved, 
   assert.equal(refused.json.conflict?.theirs.versionId, String(Number(current.versionId) + 1));
   assert.equal((await plan('gp')).json.versionId, String(Number(current.versionId) + 1));
 });
+
+test('a care team another system sent, naming people only in words, lists them (not changeable here) and keeps them when a member is added', async () => {
+  const sent = (await create(h.fhir, patient(nhsNumber(7102), 'Z90101', { name: [{ family: 'Sent', given: ['Sally'] }] }))).id;
+  await create(h.fhir, {
+    resourceType: 'CareTeam',
+    status: 'active',
+    subject: { reference: `Patient/${sent}` },
+    participant: [
+      { member: { display: 'Jo Reed' }, role: [{ text: 'Social worker' }], onBehalfOf: { display: 'Careplan Council Adult Social Care' } },
+      { member: { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'Z90101' }, display: 'Oak Street' }, role: [{ text: 'GP practice' }] },
+    ],
+  } as never);
+  const url = `/api/patients/${sent}/care-team`;
+  const listed = await call<CareTeamView>('gp', 'GET', url);
+  assert.equal(listed.status, 200);
+  assert.deepEqual(
+    listed.json.members.map((m) => [m.kind, m.key, m.name, m.role]),
+    [
+      ['named', '', 'Jo Reed', 'Social worker'],
+      ['organisation', 'Z90101', 'Oak Street', 'GP practice'],
+    ],
+  );
+  const added = await call<CareTeamView>('gp', 'POST', `${url}/members`, { ods: 'LA940', role: 'Adult social care' });
+  assert.equal(added.status, 200, JSON.stringify(added.json));
+  assert.deepEqual(
+    added.json.members.map((m) => m.name),
+    ['Jo Reed', 'Oak Street', 'Careplan Council Adult Social Care'],
+  );
+});

@@ -50,8 +50,8 @@ function memberOf(participant: CareTeamParticipant): CareTeamMember {
   const key = keyOf(participant);
   return {
     key,
-    kind: key.includes('@') ? 'person' : 'organisation',
-    name: participant.member?.display ?? key,
+    kind: !key ? 'named' : key.includes('@') ? 'person' : 'organisation',
+    name: participant.member?.display ?? (key || 'Not named'),
     role:
       (participant.role ?? [])
         .filter((r) => !isCoordinatorRole(r))
@@ -64,7 +64,8 @@ function memberOf(participant: CareTeamParticipant): CareTeamMember {
 }
 
 export function careTeamView(patientId: string, team: CareTeam | undefined): CareTeamView {
-  const members = (team?.participant ?? []).filter((p) => p.member?.identifier?.value).map(memberOf);
+  // Everyone the team names is listed; those named only in words (no email or code) cannot be changed through the API.
+  const members = (team?.participant ?? []).filter((p) => p.member?.identifier?.value || p.member?.display || p.member?.reference).map(memberOf);
   return {
     patientId,
     id: team?.id ?? null,

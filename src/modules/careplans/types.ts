@@ -24,9 +24,12 @@ export const SECTION_EDIT_EXTENSION = 'https://pcn-hub.example/StructureDefiniti
 // -------------------------------------------------------------------------------------------------
 
 export interface CareTeamMember {
-  /** The member's email (a person) or organisation code: how the API names them. */
+  /**
+   * The member's email (a person) or organisation code: how the API names them. Empty for a member the record names
+   * only in words (kind `named`: a care team another system sent), who is listed but not changed here.
+   */
   key: string;
-  kind: 'person' | 'organisation';
+  kind: 'person' | 'organisation' | 'named';
   /** The person's name or the organisation's. */
   name: string;
   /** Their role on the team in words ("Social worker", "GP practice"). */

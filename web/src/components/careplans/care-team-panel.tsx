@@ -1,20 +1,31 @@
 /**
  * On the patient's record: who is on their care team, who the care coordinator is, and — for those who may write
  * care-plan entries for the patient (the server decides) — adding and removing members and naming the coordinator.
+ * Any other active care team on the record (one a GP system sent, say) is listed after it, read-only.
  */
+import type { Resource } from '@medplum/fhirtypes';
 import { useState } from 'react';
 import { carePlanApi, type CareTeamMember, type CareTeamView } from '../../careplan-api.ts';
 import { Confirmation, ErrorSummary, InlineRadios, messageFor, SubmitButton, TextField, useSubmit } from '../forms.tsx';
 import { LoadFailed, TableHead, TableRegion } from '../page-parts.tsx';
 import { useResource } from '../../use-resource.ts';
+import { CareTeams } from '../record/record-sections.tsx';
 
-export function CareTeamPanel({ patientId, onChanged }: { patientId: string; onChanged?: () => void }) {
+export function CareTeamPanel({ patientId, entries, onChanged }: { patientId: string; entries: Resource[]; onChanged?: () => void }) {
   const team = useResource(() => carePlanApi.careTeam(patientId), patientId);
   const [shown, setShown] = useState<CareTeamView | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [actionError, setActionError] = useState<Error | null>(null);
   if (team.state === 'loading') return null;
-  if (team.state === 'failed') return <LoadFailed error={team.error} what="Care team" retry={team.reload} />;
+  if (team.state === 'failed') {
+    // The record's own care teams still show, read-only.
+    return (
+      <>
+        <LoadFailed error={team.error} what="Care team" retry={team.reload} />
+        <CareTeams entries={entries} />
+      </>
+    );
+  }
   const view = shown ?? team.data;
 
   const changed = (next: CareTeamView, words: string) => {
@@ -32,8 +43,8 @@ export function CareTeamPanel({ patientId, onChanged }: { patientId: string; onC
   };
 
   return (
-    <section aria-labelledby="care-team-members-heading" className="pcn-care-team-panel">
-      <h2 id="care-team-members-heading">Care team members and coordinator</h2>
+    <section aria-labelledby="care-team-heading" className="pcn-care-team-panel">
+      <h2 id="care-team-heading">Care team</h2>
       <Confirmation message={message} />
       <ErrorSummary error={actionError} />
       <p>
@@ -47,9 +58,9 @@ export function CareTeamPanel({ patientId, onChanged }: { patientId: string; onC
             <caption className="nhsuk-table__caption nhsuk-u-visually-hidden">Members of the care team</caption>
             <TableHead headings={['Member', 'Role', 'Organisation', 'Change']} />
             <tbody className="nhsuk-table__body">
-              {view.members.map((member) => (
+              {view.members.map((member, i) => (
                 <MemberRow
-                  key={member.key}
+                  key={member.key || `named-${i}`}
                   member={member}
                   onCoordinator={() => act(() => carePlanApi.setCoordinator(patientId, member.key), `${member.name} is now the care coordinator.`)}
                   onRemove={() => act(() => carePlanApi.removeMember(patientId, member.key), `${member.name} was removed from the care team.`)}
@@ -60,6 +71,7 @@ export function CareTeamPanel({ patientId, onChanged }: { patientId: string; onC
         </TableRegion>
       )}
       <AddMemberForm patientId={patientId} onAdded={(next, name) => changed(next, `${name} was added to the care team.`)} />
+      <CareTeams entries={entries} except={view.id} />
     </section>
   );
 }
@@ -77,14 +89,20 @@ function MemberRow({ member, onCoordinator, onRemove }: { member: CareTeamMember
       </td>
       <td className="nhsuk-table__cell">{member.organisation ?? (member.kind === 'organisation' ? member.key : '')}</td>
       <td className="nhsuk-table__cell">
-        {!member.careCoordinator && (
-          <button type="button" className="nhsuk-button nhsuk-button--secondary nhsuk-button--small pcn-inline-button" onClick={onCoordinator}>
-            Make care coordinator<span className="nhsuk-u-visually-hidden">: {member.name}</span>
-          </button>
+        {member.kind === 'named' ? (
+          <span className="nhsuk-u-secondary-text-color">Named by the sending system</span>
+        ) : (
+          <>
+            {!member.careCoordinator && (
+              <button type="button" className="nhsuk-button nhsuk-button--secondary nhsuk-button--small pcn-inline-button" onClick={onCoordinator}>
+                Make care coordinator<span className="nhsuk-u-visually-hidden">: {member.name}</span>
+              </button>
+            )}
+            <button type="button" className="nhsuk-button nhsuk-button--warning nhsuk-button--small pcn-inline-button" onClick={onRemove}>
+              Remove<span className="nhsuk-u-visually-hidden"> {member.name}</span>
+            </button>
+          </>
         )}
-        <button type="button" className="nhsuk-button nhsuk-button--warning nhsuk-button--small pcn-inline-button" onClick={onRemove}>
-          Remove<span className="nhsuk-u-visually-hidden"> {member.name}</span>
-        </button>
       </td>
     </tr>
   );

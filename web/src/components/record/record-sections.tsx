@@ -302,15 +302,20 @@ export function Allergies({ entries }: { entries: Resource[] }) {
   );
 }
 
-export function CareTeams({ entries }: { entries: Resource[] }) {
-  const teams = ofType<CareTeam>(entries, 'CareTeam').filter((t) => t.status !== 'entered-in-error' && t.status !== 'inactive');
+/**
+ * The patient's active care teams as the record holds them, read-only: all of them (as "Care team"), or — beside the
+ * care team panel, which shows and edits THE care team — the others (`except` its id, as "Other care teams").
+ */
+export function CareTeams({ entries, except }: { entries: Resource[]; except?: string | null }) {
+  const teams = ofType<CareTeam>(entries, 'CareTeam').filter((t) => t.status !== 'entered-in-error' && t.status !== 'inactive' && (except === undefined || t.id !== except));
   if (teams.length === 0) return null;
+  const others = except !== undefined;
   return (
-    <section aria-labelledby="care-team-heading">
-      <h2 id="care-team-heading">Care team</h2>
+    <section aria-labelledby={others ? 'other-care-teams-heading' : 'care-team-heading'}>
+      {others ? <h3 id="other-care-teams-heading">Other care teams</h3> : <h2 id="care-team-heading">Care team</h2>}
       {teams.map((team) => (
         <div key={team.id} className="pcn-care-team">
-          {teams.length > 1 && <h3>{team.name ?? 'Care team'}</h3>}
+          {(teams.length > 1 || others) && <h3 className={others ? 'nhsuk-heading-s' : undefined}>{team.name ?? 'Care team'}</h3>}
           <RecordTable
             caption={team.name ?? 'Care team'}
             headers={['Member', 'Role', 'Organisation']}

@@ -118,8 +118,7 @@ export function PatientRecordPage({ id }: { id: string }) {
         </p>
       )}
       <WhatMattersToMe entries={entries} patientName={name} />
-      <CareTeams entries={entries} />
-      {!reason && <CareTeamPanel patientId={id} onChanged={reload} />}
+      {reason ? <CareTeams entries={entries} /> : <CareTeamPanel patientId={id} entries={entries} onChanged={reload} />}
       {!reason && <CarePlanSummary patientId={id} />}
       <Problems entries={entries} />
       <Medicines entries={entries} />
