@@ -5,7 +5,6 @@
  * a resident's address at the home's postcode), found through the store under the viewer's access rules and audited.
  * The weekly home round lists the residents due a review this week, each with the reasons (ROUND_RULE).
  */
-import { OperationOutcomeError } from '@medplum/core';
 import type { Patient } from '@medplum/fhirtypes';
 import { parseSearch } from '../../fhir-store/index.ts';
 import { addDays, registryToday } from '../../shared/dates.ts';
@@ -13,7 +12,7 @@ import { AppError, notFound } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import { type Actor, assertCanEditPcn, policyOf } from '../access/index.ts';
 import { loadRegistry, type Partner } from '../network/index.ts';
-import { patientPopulationResult } from '../population/index.ts';
+import { populationResultsVia, RESULTS_AT_ONCE } from '../population/index.ts';
 import { type PatientListing, patientListing } from '../record/index.ts';
 import { asActor } from '../record/index.ts';
 import type { Request } from './meetings.ts';
@@ -95,23 +94,24 @@ export async function readCareHome(db: Db, actor: Actor, code: string, request: 
   const weekOf = registryToday();
   const result = { ...home, residents: [] as Resident[], round: [] as Resident[], roundRule: ROUND_RULE.text, weekOf };
   if (!home.postcode || policyOf(actor.role).reach === 'none') return result;
-  const patients = await asActor(db, actor, request, async (repo) => {
-    const bundle = await repo.search<Patient>(parseSearch('Patient', { 'address-postalcode': home.postcode!, _count: '500' }) as never);
-    return (bundle.entry ?? []).map((e) => e.resource).filter((p): p is Patient & { id: string } => !!p && livesAt(p, home.code));
+  const { patients, scores } = await asActor(db, actor, request, async (repo) => {
+    const bundle = await repo.search<Patient>(parseSearch('Patient', { 'address-postalcode': home.postcode!, _count: String(RESULTS_AT_ONCE) }) as never);
+    const residents = (bundle.entry ?? []).map((e) => e.resource).filter((p): p is Patient & { id: string } => !!p && livesAt(p, home.code));
+    return {
+      patients: residents,
+      scores: await populationResultsVia(
+        db,
+        repo,
+        residents.map((p) => p.id),
+      ),
+    };
   });
   const notSeenSince = addDays(weekOf, -7 * ROUND_RULE.notSeenWeeks);
   for (const patient of patients) {
-    let efiCategory: string | null = null;
-    let openGaps: string[] = [];
-    let lastContact: string | null = null;
-    try {
-      const scored = await patientPopulationResult(db, actor, patient.id, request);
-      efiCategory = scored.efi && 'category' in scored.efi ? scored.efi.category : null;
-      openGaps = scored.careGaps.filter((g) => 'status' in g && g.status === 'open').map((g) => g.name);
-      lastContact = scored.profile.lastContact ?? null;
-    } catch (error) {
-      if (!(error instanceof AppError) && !(error instanceof OperationOutcomeError)) throw error;
-    }
+    const scored = scores.get(patient.id);
+    const efiCategory = scored?.efi && 'category' in scored.efi ? scored.efi.category : null;
+    const openGaps = (scored?.careGaps ?? []).filter((g) => 'status' in g && g.status === 'open').map((g) => g.name);
+    const lastContact = scored?.profile.lastContact ?? null;
     const dueBecause = [
       ...(efiCategory === 'severe' ? ['severe frailty'] : []),
       ...openGaps.map((gap) => `open care gap: ${gap}`),

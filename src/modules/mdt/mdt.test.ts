@@ -10,7 +10,10 @@ import type { Bundle, Procedure, Task } from '@medplum/fhirtypes';
 import { apiSuite } from '../../../test/api.ts';
 import { demoMembers } from '../../demo/seed-demo.ts';
 import { nhsNumberFor } from '../../demo/synthetic-population.ts';
+import { findActor } from '../access/index.ts';
 import { loadRegistry } from '../network/index.ts';
+import { populationResultsVia } from '../population/index.ts';
+import { asActor } from '../record/index.ts';
 import { RULES_VERSION } from '../population/index.ts';
 import { CARE_HOME_EXTENSION, MDT_MEETING_SYSTEM, OWNER_ROLE_EXTENSION, TASK_KIND_SYSTEM, USER_EMAIL_SYSTEM } from './index.ts';
 
@@ -25,6 +28,7 @@ let otherPcn: string;
 let practice: string;
 let homeA: { code: string; name: string; postcode: string };
 let homeB: { code: string; name: string };
+let gpEmail: string;
 const ids: Record<string, string> = {};
 
 const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, authorization: string, payload?: object) =>
@@ -77,6 +81,7 @@ const h = apiSuite(async () => {
   const registry = await loadRegistry(h.db);
   const members = demoMembers(registry);
   const gp = members.find((m) => m.role === 'gp')!;
+  gpEmail = gp.email;
   const social = members.find((m) => m.role === 'social-worker')!;
   practice = gp.org!;
   pcn = registry.memberships.find((m) => m.practiceOds === practice && m.endDate === null)!.pcnCode;
@@ -320,6 +325,18 @@ test('a care home lists only its own residents, and its round those due this wee
   assert.equal(second.statusCode, 409, 'a care home is aligned to one PCN');
   const same = await call('PUT', `/api/care-homes/${homeA.code}/alignment`, h.admin, { pcnCode: pcn });
   assert.equal(same.statusCode, 200, same.body);
+});
+
+test('several patients’ results at once come only for those the person may open', async () => {
+  const resultsAs = async (email: string) => {
+    const actor = (await findActor(h.db, email))!;
+    return asActor(h.db, actor, { method: 'GET', url: '/test' }, (repo) => populationResultsVia(h.db, repo, [ids.Resident!, ids.Delta!, ids.Neighbour!]));
+  };
+  const gp = await resultsAs(gpEmail);
+  assert.deepEqual([...gp.keys()].sort(), [ids.Resident, ids.Neighbour].sort(), 'Delta is another PCN’s patient');
+  assert.equal((gp.get(ids.Resident!)?.efi as { category?: string } | null)?.category, 'severe', 'the stored result itself');
+  const elsewhere = await resultsAs('gp.elsewhere.mdt@pcn-hub.example');
+  assert.deepEqual([...elsewhere.keys()], [ids.Delta], 'only the patient of their own practice');
 });
 
 test('an agenda from a worklist lists the worklist’s patients; a list of another PCN is refused', async () => {

@@ -24,7 +24,7 @@ export { DMD_SYSTEM, FACT_TYPES, SNOMED_SYSTEM, factsFromFhir } from './facts-fr
 export { parseAsOf } from './as-of.ts';
 export { runPopulation, type PopulationRun, type PopulationRunOptions } from './run-population.ts';
 export { POPULATION_CONSUMER, keepPopulationCurrent, type KeepCurrentOptions } from './keep-current.ts';
-export { patientPopulationResult, type PatientPopulationResult } from './patient-result.ts';
+export { RESULTS_AT_ONCE, patientPopulationResult, populationResultsVia, type PatientPopulationResult } from './patient-result.ts';
 export {
   FRAILTY_CATEGORY_SYSTEM,
   FRAILTY_SCORE_EXTENSION,

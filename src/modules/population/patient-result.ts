@@ -4,14 +4,14 @@
  * naming the patient), then the result of the current rule set, or a 404 when the patient has none yet.
  */
 import { OperationOutcomeError } from '@medplum/core';
-import { FhirStoreRepository } from '../../fhir-store/index.ts';
+import { FhirStoreRepository, parseSearch } from '../../fhir-store/index.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { recordContext, type RecordRequest } from '../record/index.ts';
 import type { PopulationResult } from './results.ts';
 import { RULES_VERSION } from './rules-version.ts';
-import { storedResult } from './stored-results.ts';
+import { storedResult, storedResults } from './stored-results.ts';
 
 /** The stored result, and when it was computed (results are kept current from the record's changes). */
 export type PatientPopulationResult = PopulationResult & { computedAt: string };
@@ -31,4 +31,24 @@ export async function patientPopulationResult(db: Db, actor: Actor, patientId: s
   const stored = await storedResult(db, patientId, RULES_VERSION);
   if (!stored) throw new AppError('not-found', 'this patient has no population health result yet: it is computed by `pcn population run` and kept current as the record changes');
   return { ...stored.result, computedAt: stored.computedAt };
+}
+
+/** Patients asked for at once by `populationResultsVia`: a care home's residents, an agenda — not a population. */
+export const RESULTS_AT_ONCE = 500;
+
+/**
+ * Several patients' stored results for work already running as a person (`repo`: the store under their request
+ * context): the patients are searched by id through it, so the access policy decides which are returned and the look
+ * is audited with the rest of that work; then the results of those patients only, in one query. A patient the person
+ * may not open, or not yet scored, is absent from the map.
+ */
+export async function populationResultsVia(db: Db, repo: FhirStoreRepository, patientIds: string[]): Promise<Map<string, PatientPopulationResult>> {
+  const out = new Map<string, PatientPopulationResult>();
+  const wanted = [...new Set(patientIds)];
+  if (wanted.length > RESULTS_AT_ONCE) throw new AppError('invalid', `at most ${RESULTS_AT_ONCE} patients' results are read at once; ${wanted.length} were asked for`);
+  if (wanted.length === 0) return out;
+  const bundle = await repo.search(parseSearch('Patient', { _id: wanted.join(','), _count: String(wanted.length), _elements: 'id' }));
+  const allowed = (bundle.entry ?? []).map((e) => e.resource?.id).filter((id): id is string => !!id);
+  for (const [id, stored] of await storedResults(db, allowed, RULES_VERSION)) out.set(id, { ...stored.result, computedAt: stored.computedAt });
+  return out;
 }

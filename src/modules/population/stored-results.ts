@@ -97,3 +97,18 @@ export async function storedResult(db: Db, patientId: string, rulesVersion: stri
   const result = typeof row.result === 'string' ? (JSON.parse(row.result) as PopulationResult) : row.result;
   return { result, computedAt: new Date(row.computed_at).toISOString() };
 }
+
+/** The stored results of several patients in one query, by patient id; a patient not yet scored is absent. */
+export async function storedResults(db: Db, patientIds: string[], rulesVersion: string): Promise<Map<string, StoredResult>> {
+  const out = new Map<string, StoredResult>();
+  if (patientIds.length === 0) return out;
+  const rows = await db.query<{ patient_id: string; result: PopulationResult | string; computed_at: Date | string }>(
+    'SELECT patient_id, result, computed_at FROM population_result WHERE patient_id = ANY($1::text[]) AND rules_version = $2',
+    [patientIds, rulesVersion],
+  );
+  for (const row of rows) {
+    const result = typeof row.result === 'string' ? (JSON.parse(row.result) as PopulationResult) : row.result;
+    out.set(row.patient_id, { result, computedAt: new Date(row.computed_at).toISOString() });
+  }
+  return out;
+}
