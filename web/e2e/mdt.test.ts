@@ -25,6 +25,9 @@ let frailId: string;
 let fitId: string;
 let token: string;
 let homeName: string;
+let pcnCode: string;
+const MANAGER = { email: 'manager.mdt@pcn-hub.example', password: 'a long pcn manager password', name: 'Morag Manager' };
+let sharedHome: { code: string; name: string };
 
 async function fhir(url: string, method: 'GET' | 'POST', path: string, body?: object): Promise<Record<string, unknown>> {
   const response = await fetch(`${url}/fhir/${path}`, {
@@ -45,6 +48,17 @@ const running = journeyServer(ADMIN.password, async (server) => {
   const pcn = registry.memberships.find((m) => m.practiceOds === PRACTICE && m.endDate === null)!.pcnCode;
   const home = registry.partners.find((p) => p.type === 'care-home' && registry.pcnPartners.some((l) => l.pcnCode === pcn && l.partnerCode === p.code))!;
   homeName = home.name;
+  pcnCode = pcn;
+  await addUser(server.db, { email: MANAGER.email, name: MANAGER.name, role: 'pcn-manager', org: pcn, password: MANAGER.password });
+  // A care home of another PCN that the registry now links to this PCN too: aligned to neither until one is chosen.
+  const other = registry.partners.find((p) => p.type === 'care-home' && !registry.pcnPartners.some((l) => l.pcnCode === pcn && l.partnerCode === p.code))!;
+  sharedHome = { code: other.code, name: other.name };
+  const linked = await fetch(`${server.url}/api/pcns/${pcn}/partners`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ code: other.code, name: other.name, type: 'care-home' }),
+  });
+  assert.ok(linked.status < 300, await linked.clone().text());
   const edith = await fhir(server.url, 'POST', 'Patient', {
     resourceType: 'Patient',
     identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhsNumberFor(700_101) }],
@@ -178,6 +192,39 @@ test('a PCN GP schedules an MDT, builds the agenda from the severe-frailty list,
     assert.match((await due.textContent()) ?? '', /severe frailty/);
     assert.equal(await page.getByText(/QUILL/).count(), 0, 'Harold does not live there');
     await screenshot(page, 'mdt-6-care-home');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a care home linked to two PCNs waits to be aligned: the PCN manager aligns it to theirs; a GP cannot', async () => {
+  const gp = await running.openPage();
+  try {
+    await running.signIn(gp.page, GP);
+    await gp.page.goto(`${running.server.url}/care-homes/${encodeURIComponent(sharedHome.code)}`);
+    await gp.page.getByRole('heading', { level: 1, name: sharedHome.name }).waitFor();
+    await gp.page.getByText('Its PCN’s manager aligns it to one of them').waitFor();
+    assert.equal(await gp.page.getByRole('button', { name: 'Align the home' }).count(), 0, 'a GP does not change the network');
+  } finally {
+    await gp.context.close();
+  }
+  const { page, context } = await running.openPage();
+  try {
+    await running.signIn(page, MANAGER);
+    await page.goto(`${running.server.url}/care-homes`);
+    const waiting = page.locator('.nhsuk-warning-callout', { hasText: 'Waiting to be aligned' });
+    await waiting.getByRole('link', { name: sharedHome.name }).waitFor();
+    assert.equal(await page.getByRole('table', { name: 'Care homes' }).getByText(sharedHome.name).count(), 0, 'not listed as ours yet');
+    await screenshot(page, 'mdt-7-care-home-waiting');
+    await waiting.getByRole('link', { name: sharedHome.name }).click();
+    await page.getByLabel('Align this home to').selectOption(pcnCode);
+    await page.getByRole('button', { name: 'Align the home' }).click();
+    await page.getByText(/Aligned to (?!no PCN yet)/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Align the home' }).count(), 0, 'aligned once, to one PCN');
+    await page.goto(`${running.server.url}/care-homes`);
+    await page.getByRole('table', { name: 'Care homes' }).getByRole('link', { name: sharedHome.name }).waitFor();
+    assert.equal(await page.locator('.nhsuk-warning-callout', { hasText: 'Waiting to be aligned' }).count(), 0);
+    await screenshot(page, 'mdt-8-care-home-aligned');
   } finally {
     await context.close();
   }

@@ -283,5 +283,7 @@ export const api = {
     request<{ items: Mdt.Attendee[] }>('POST', `/api/mdt/meetings/${enc(id)}/attendance`, attendee),
   closeMeeting: (id: string) => request<Mdt.Meeting & { minutesWritten: number }>('POST', `/api/mdt/meetings/${enc(id)}/close`),
   careHomes: (pcn?: string) => request<{ items: Mdt.CareHome[] }>('GET', pcn ? `/api/care-homes?pcn=${enc(pcn)}` : '/api/care-homes'),
+  /** Aligns a care home the registry links to several PCNs to one of them (that PCN's manager, or an admin). */
+  alignCareHome: (code: string, pcnCode: string) => request<Mdt.CareHome>('PUT', `/api/care-homes/${enc(code)}/alignment`, { pcnCode }),
   careHome: (code: string) => request<Mdt.CareHome & { residents: Mdt.Resident[]; round: Mdt.Resident[]; roundRule: string; weekOf: string }>('GET', `/api/care-homes/${enc(code)}`),
 };

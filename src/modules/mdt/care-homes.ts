@@ -29,6 +29,8 @@ export interface CareHome {
   alignedBy: 'chosen' | 'registry' | null;
   /** Every PCN the registry links it to. */
   linkedPcns: string[];
+  /** The same PCNs with their names, for people. */
+  linked: Array<{ code: string; name: string }>;
 }
 
 /** Who is due on this week's round, and why: the rule, as data the page shows. */
@@ -61,6 +63,7 @@ async function homes(db: Db): Promise<{ list: CareHome[]; partners: Map<string, 
       pcnName: pick ? (pcnNames.get(pick) ?? null) : null,
       alignedBy: chosen.has(home.code) ? 'chosen' : pick ? 'registry' : null,
       linkedPcns,
+      linked: linkedPcns.map((code) => ({ code, name: pcnNames.get(code) ?? code })),
     };
   });
   return { list: list.sort((a, b) => a.name.localeCompare(b.name, 'en-GB')), partners };

@@ -362,6 +362,15 @@ test('a care home the registry links to two PCNs is aligned to neither until one
   assert.ok(linked.statusCode < 300, linked.body);
   const before = (await call('GET', '/api/care-homes', auth.gp)).json<{ items: Array<{ code: string; pcnCode: string | null; linkedPcns: string[] }> }>().items.find((x) => x.code === homeB.code);
   assert.deepEqual([before?.pcnCode, before?.linkedPcns.sort()], [null, [pcn, otherPcn].sort()]);
+  const registry = await loadRegistry(h.db);
+  assert.deepEqual(
+    (before as unknown as { linked: Array<{ code: string; name: string }> }).linked.map((l) => l.name).sort(),
+    registry.pcns
+      .filter((p) => p.code === pcn || p.code === otherPcn)
+      .map((p) => p.name)
+      .sort(),
+    'named for people',
+  );
   assert.ok(!(await call('GET', `/api/care-homes?pcn=${pcn}`, auth.gp)).body.includes(homeB.code), 'not listed under either PCN yet');
   const byGp = await call('PUT', `/api/care-homes/${homeB.code}/alignment`, auth.gp, { pcnCode: pcn });
   assert.equal(byGp.statusCode, 403, 'a GP does not change the network');
