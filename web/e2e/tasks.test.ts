@@ -19,6 +19,8 @@ const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery
 const GP = { email: 'gp.tasks@pcn-hub.example', password: 'a long tasks gp password', name: 'Dr Gita Tasker' };
 const PHARMACIST = { email: 'pharmacist.tasks@pcn-hub.example', password: 'a long tasks pharmacist password', name: 'Priya Shah' };
 
+const COLLEAGUE = { email: 'pharmacist2.tasks@pcn-hub.example', password: 'a long second pharmacist password', name: 'Pat Second' };
+
 let patientId: string;
 let pcnName: string;
 
@@ -29,6 +31,7 @@ const running = journeyServer(ADMIN.password, async (server) => {
   pcnName = registry.pcns.find((p) => p.code === pcn)!.name;
   await addUser(server.db, { email: GP.email, name: GP.name, role: 'gp', org: practice, password: GP.password });
   await addUser(server.db, { email: PHARMACIST.email, name: PHARMACIST.name, role: 'clinical-pharmacist', org: pcn, password: PHARMACIST.password });
+  await addUser(server.db, { email: COLLEAGUE.email, name: COLLEAGUE.name, role: 'clinical-pharmacist', org: pcn, password: COLLEAGUE.password });
   patientId = await createPatient(server.url, ADMIN, { nhsNumber: nhsNumberFor(720_001), family: 'Marsh', given: 'Edith', birthDate: '1938-06-12', practiceOds: practice, problem: 'Heart failure' });
 });
 
@@ -101,5 +104,51 @@ test('a GP asks the PCN’s clinical pharmacists to review medicines after disch
     await screenshot(page, 'tasks-5-pharmacist-completed');
   } finally {
     await pharmacist.context.close();
+  }
+});
+
+test('a pharmacist going on leave gives her task to a colleague: it leaves her list and is on theirs', async () => {
+  const login = await fetch(`${running.server.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(GP) });
+  const token = ((await login.json()) as { token: string }).token;
+  const created = await fetch(`${running.server.url}/api/tasks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ description: 'Chase the hospital discharge letter', assignee: { email: PHARMACIST.email } }),
+  });
+  assert.equal(created.status, 201, await created.clone().text());
+
+  const pharmacist = await running.openPage();
+  try {
+    const { page } = pharmacist;
+    await running.signIn(page, PHARMACIST);
+    await page.goto(`${running.server.url}/tasks`);
+    const row = page.getByRole('row', { name: /Chase the hospital discharge letter/ });
+    await row.waitFor();
+    await row.getByRole('button', { name: /^Reassign/ }).click();
+    const form = page.getByRole('form', { name: /Give “Chase the hospital discharge letter” to someone else/ });
+    await form.getByRole('button', { name: 'Give the task to them' }).click();
+    await form.getByRole('alert').getByText(/email/i).first().waitFor();
+    await form.getByLabel('Their email address').fill(COLLEAGUE.email);
+    await screenshot(page, 'tasks-6-reassigning');
+    await form.getByRole('button', { name: 'Give the task to them' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `given to ${COLLEAGUE.name}` })
+      .waitFor();
+    assert.equal(await page.getByRole('row', { name: /Chase the hospital discharge letter/ }).count(), 0, 'no longer on her list');
+  } finally {
+    await pharmacist.context.close();
+  }
+  const colleague = await running.openPage();
+  try {
+    const { page } = colleague;
+    await running.signIn(page, COLLEAGUE);
+    await page.goto(`${running.server.url}/tasks`);
+    const row = page.getByRole('row', { name: /Chase the hospital discharge letter/ });
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', new RegExp(COLLEAGUE.name));
+    await screenshot(page, 'tasks-7-colleague-has-it');
+  } finally {
+    await colleague.context.close();
   }
 });

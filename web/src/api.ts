@@ -248,6 +248,7 @@ export const api = {
   tasks: (view: TaskViewName) => request<TaskList>('GET', `/api/tasks?view=${view}`),
   createTask: (input: { description: string; assignee: TaskAssignee; due?: string; patientId?: string }) => request<TaskView>('POST', '/api/tasks', input),
   /** Start, complete or cancel a task from the version shown (409 when it moved on meanwhile). */
+  reassignTask: (id: string, assignee: TaskAssignee, version?: string | null) => request<TaskView>('POST', `/api/tasks/${enc(id)}/reassign`, { assignee, ...(version ? { version } : {}) }),
   moveTask: (id: string, action: TaskAction, version?: string | null) => request<TaskView>('POST', `/api/tasks/${enc(id)}/${action}`, version ? { version } : {}),
   /** My notifications (newest first) and how many are unread. */
   notifications: () => request<Notifications>('GET', '/api/notifications'),

@@ -5,7 +5,7 @@
  * patient when opened from their record (`/tasks?patient=<id>`). `?task=<id>` (a notification's link) marks one.
  */
 import type { Patient } from '@medplum/fhirtypes';
-import { useEffect, useState } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import { api, type Role, type TaskAction, type TaskAssignee, type TaskView, type TaskViewName, type User } from '../api.ts';
 import {
   Confirmation,
@@ -98,6 +98,7 @@ export function TasksPage() {
           tasks={tasks.data.items}
           marked={marked}
           more={tasks.data.more}
+          user={user}
           onMoved={async (task, done) => {
             await tasks.reload();
             setMessage(`Task “${task.description}” ${done}.`);
@@ -120,9 +121,24 @@ export function TasksPage() {
   );
 }
 
-function TaskTable({ view, tasks, marked, more, onMoved }: { view: TaskViewName; tasks: TaskView[]; marked: string | null; more: boolean; onMoved: (task: TaskView, done: string) => Promise<void> }) {
+function TaskTable({
+  view,
+  tasks,
+  marked,
+  more,
+  user,
+  onMoved,
+}: {
+  view: TaskViewName;
+  tasks: TaskView[];
+  marked: string | null;
+  more: boolean;
+  user: User | null;
+  onMoved: (task: TaskView, done: string) => Promise<void>;
+}) {
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
+  const [reassigning, setReassigning] = useState<string | null>(null);
   const caption = view === 'team' ? 'My team’s tasks' : 'My tasks';
   if (tasks.length === 0) return <p>{view === 'team' ? 'Nobody in your organisation has a task.' : 'You have no tasks.'}</p>;
   const open = tasks.filter((t) => t.open).length;
@@ -152,47 +168,70 @@ function TaskTable({ view, tasks, marked, more, onMoved }: { view: TaskViewName;
           <TableHead headings={['Due', 'What', 'Patient', 'Assigned to', 'Status', 'Actions']} />
           <tbody className="nhsuk-table__body">
             {tasks.map((task) => (
-              <tr
-                key={task.id}
-                className={`nhsuk-table__row${task.overdue ? ' pcn-task--overdue' : ''}${task.id === marked ? ' pcn-task--marked' : ''}`}
-                aria-current={task.id === marked ? 'true' : undefined}
-              >
-                <td className="nhsuk-table__cell">
-                  {task.due ? formatDate(task.due) : 'No date'}
-                  {task.overdue && (
-                    <>
-                      {' '}
-                      <strong className="nhsuk-tag nhsuk-tag--red">Overdue</strong>
-                    </>
-                  )}
-                </td>
-                <td className="nhsuk-table__cell">
-                  {task.description}
-                  {task.kind === 'mdt-action' && <span className="nhsuk-body-s"> (MDT action)</span>}
-                  {task.requester && <div className="nhsuk-body-s pcn-task__from">From {task.requester}</div>}
-                </td>
-                <td className="nhsuk-table__cell">
-                  {task.patient ? <Link href={`/patients/${encodeURIComponent(task.patient.id)}`}>{task.patient.name}</Link> : task.patientId ? 'A patient whose record you cannot open' : 'None'}
-                </td>
-                <td className="nhsuk-table__cell">{task.owner.display}</td>
-                <td className="nhsuk-table__cell">
-                  <strong className={`nhsuk-tag nhsuk-tag--${STATUS_WORDS[task.status]?.colour ?? 'grey'}`}>{STATUS_WORDS[task.status]?.text ?? task.status}</strong>
-                </td>
-                <td className="nhsuk-table__cell">
-                  {task.next.map((status) => (
-                    <button
-                      key={status}
-                      type="button"
-                      className={`nhsuk-button nhsuk-button--small ${status === 'cancelled' ? 'nhsuk-button--secondary' : ''} pcn-task__action`}
-                      disabled={busy}
-                      onClick={() => void move(task, status)}
-                    >
-                      {ACTION_OF[status]?.text ?? status}
-                      <span className="nhsuk-u-visually-hidden"> “{task.description}”</span>
-                    </button>
-                  ))}
-                </td>
-              </tr>
+              <Fragment key={task.id}>
+                <tr className={`nhsuk-table__row${task.overdue ? ' pcn-task--overdue' : ''}${task.id === marked ? ' pcn-task--marked' : ''}`} aria-current={task.id === marked ? 'true' : undefined}>
+                  <td className="nhsuk-table__cell">
+                    {task.due ? formatDate(task.due) : 'No date'}
+                    {task.overdue && (
+                      <>
+                        {' '}
+                        <strong className="nhsuk-tag nhsuk-tag--red">Overdue</strong>
+                      </>
+                    )}
+                  </td>
+                  <td className="nhsuk-table__cell">
+                    {task.description}
+                    {task.kind === 'mdt-action' && <span className="nhsuk-body-s"> (MDT action)</span>}
+                    {task.requester && <div className="nhsuk-body-s pcn-task__from">From {task.requester}</div>}
+                  </td>
+                  <td className="nhsuk-table__cell">
+                    {task.patient ? <Link href={`/patients/${encodeURIComponent(task.patient.id)}`}>{task.patient.name}</Link> : task.patientId ? 'A patient whose record you cannot open' : 'None'}
+                  </td>
+                  <td className="nhsuk-table__cell">{task.owner.display}</td>
+                  <td className="nhsuk-table__cell">
+                    <strong className={`nhsuk-tag nhsuk-tag--${STATUS_WORDS[task.status]?.colour ?? 'grey'}`}>{STATUS_WORDS[task.status]?.text ?? task.status}</strong>
+                  </td>
+                  <td className="nhsuk-table__cell">
+                    {task.next.map((status) => (
+                      <button
+                        key={status}
+                        type="button"
+                        className={`nhsuk-button nhsuk-button--small ${status === 'cancelled' ? 'nhsuk-button--secondary' : ''} pcn-task__action`}
+                        disabled={busy}
+                        onClick={() => void move(task, status)}
+                      >
+                        {ACTION_OF[status]?.text ?? status}
+                        <span className="nhsuk-u-visually-hidden"> “{task.description}”</span>
+                      </button>
+                    ))}
+                    {task.open && (
+                      <button
+                        type="button"
+                        className="nhsuk-button nhsuk-button--small nhsuk-button--secondary pcn-task__action"
+                        aria-expanded={reassigning === task.id}
+                        onClick={() => setReassigning(reassigning === task.id ? null : task.id)}
+                      >
+                        Reassign<span className="nhsuk-u-visually-hidden"> “{task.description}”</span>
+                      </button>
+                    )}
+                  </td>
+                </tr>
+                {reassigning === task.id && (
+                  <tr className="nhsuk-table__row">
+                    <td className="nhsuk-table__cell" colSpan={6}>
+                      <Reassign
+                        task={task}
+                        user={user}
+                        onClose={() => setReassigning(null)}
+                        onDone={async (moved) => {
+                          setReassigning(null);
+                          await onMoved(moved, `given to ${moved.owner.display}`);
+                        }}
+                      />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
             ))}
           </tbody>
         </table>
@@ -203,12 +242,90 @@ function TaskTable({ view, tasks, marked, more, onMoved }: { view: TaskViewName;
 
 type AssignTo = 'role' | 'person';
 
+/** Who a task is for, as the form holds it: a person by email, or a role in an organisation. */
+interface AssigneeChoice {
+  assignTo: AssignTo;
+  email: string;
+  org: string;
+  role: Role;
+}
+
+const assigneeOf = (choice: AssigneeChoice): TaskAssignee => (choice.assignTo === 'person' ? { email: choice.email.trim() } : { org: choice.org.trim(), role: choice.role });
+
+/** The "who is it for" fields, for creating a task and for giving one to someone else; `prefix` keeps ids apart. */
+function AssigneeFields({ prefix, value, onChange, error }: { prefix: string; value: AssigneeChoice; onChange: (next: AssigneeChoice) => void; error: Error | null }) {
+  const set = (part: Partial<AssigneeChoice>) => onChange({ ...value, ...part });
+  return (
+    <>
+      <InlineRadios
+        name={`${prefix}-assign`}
+        legend="Who is it for?"
+        options={
+          [
+            ['role', 'A role in an organisation'],
+            ['person', 'A person'],
+          ] as const
+        }
+        value={value.assignTo}
+        onChange={(assignTo) => set({ assignTo })}
+      />
+      {value.assignTo === 'person' ? (
+        <TextField
+          id={`${prefix}-email`}
+          label="Their email address"
+          type="email"
+          autoComplete="off"
+          spellCheck={false}
+          value={value.email}
+          onChange={(email) => set({ email })}
+          error={messageFor(error, 'email')}
+        />
+      ) : (
+        <>
+          <TextField
+            id={`${prefix}-org`}
+            label="Organisation code"
+            hint="The ODS code of the PCN, practice or partner, for example your PCN’s."
+            width={10}
+            value={value.org}
+            onChange={(org) => set({ org })}
+            error={messageFor(error, 'org')}
+          />
+          <SelectField id={`${prefix}-role`} label="Role" value={value.role} onChange={(role) => set({ role: role as Role })} options={ROLE_OPTIONS} error={messageFor(error, 'role')} />
+        </>
+      )}
+    </>
+  );
+}
+
+/** Gives an open task to another person or role (the server refuses a finished task, or a change since it was read). */
+function Reassign({ task, user, onDone, onClose }: { task: TaskView; user: User | null; onDone: (task: TaskView) => Promise<void>; onClose: () => void }) {
+  const [choice, setChoice] = useState<AssigneeChoice>({ assignTo: 'person', email: '', org: user?.pcnCode ?? user?.org ?? '', role: 'clinical-pharmacist' });
+  const prefix = `reassign-${task.id}`;
+  const { error, busy, onSubmit } = useSubmit(async () => {
+    const moved = await api.reassignTask(task.id, assigneeOf(choice), task.version);
+    await onDone(moved);
+  });
+  return (
+    <form onSubmit={(event) => void onSubmit(event)} noValidate aria-labelledby={`${prefix}-heading`} className="pcn-task__reassign">
+      <h2 id={`${prefix}-heading`} className="nhsuk-heading-s">
+        Give “{task.description}” to someone else
+      </h2>
+      <ErrorSummary error={error} fields={{ email: `${prefix}-email`, org: `${prefix}-org`, role: `${prefix}-role` }} />
+      <AssigneeFields prefix={prefix} value={choice} onChange={setChoice} error={error} />
+      <div className="nhsuk-button-group">
+        <SubmitButton busy={busy}>Give the task to them</SubmitButton>
+        <button type="button" className="nhsuk-button nhsuk-button--secondary" onClick={onClose}>
+          Back
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function CreateTask({ user, patientId, onCreated }: { user: User; patientId: string | null; onCreated: (task: TaskView) => Promise<void> }) {
   const [description, setDescription] = useState('');
-  const [assignTo, setAssignTo] = useState<AssignTo>('role');
-  const [email, setEmail] = useState('');
-  const [org, setOrg] = useState(user.pcnCode ?? user.org ?? '');
-  const [role, setRole] = useState<Role>('clinical-pharmacist');
+  const [assignee, setAssignee] = useState<AssigneeChoice>({ assignTo: 'role', email: '', org: user.pcnCode ?? user.org ?? '', role: 'clinical-pharmacist' });
   const [due, setDue] = useState<DateParts>(emptyDate);
   const [patient, setPatient] = useState<Patient | null>(null);
   useEffect(() => {
@@ -225,8 +342,7 @@ function CreateTask({ user, patientId, onCreated }: { user: User; patientId: str
 
   const { error, busy, onSubmit } = useSubmit(async () => {
     const dueDate = isoFromParts(due, 'due', 'The due date');
-    const assignee: TaskAssignee = assignTo === 'person' ? { email: email.trim() } : { org: org.trim(), role };
-    const task = await api.createTask({ description, assignee, ...(dueDate ? { due: dueDate } : {}), ...(patientId ? { patientId } : {}) });
+    const task = await api.createTask({ description, assignee: assigneeOf(assignee), ...(dueDate ? { due: dueDate } : {}), ...(patientId ? { patientId } : {}) });
     setDescription('');
     setDue(emptyDate);
     await onCreated(task);
@@ -256,34 +372,7 @@ function CreateTask({ user, patientId, onCreated }: { user: User; patientId: str
             onChange={(event) => setDescription(event.target.value)}
           />
         </FormGroup>
-        <InlineRadios
-          name="task-assign"
-          legend="Who is it for?"
-          options={
-            [
-              ['role', 'A role in an organisation'],
-              ['person', 'A person'],
-            ] as const
-          }
-          value={assignTo}
-          onChange={setAssignTo}
-        />
-        {assignTo === 'person' ? (
-          <TextField id="task-email" label="Their email address" type="email" autoComplete="off" spellCheck={false} value={email} onChange={setEmail} error={messageFor(error, 'email')} />
-        ) : (
-          <>
-            <TextField
-              id="task-org"
-              label="Organisation code"
-              hint="The ODS code of the PCN, practice or partner, for example your PCN’s."
-              width={10}
-              value={org}
-              onChange={setOrg}
-              error={messageFor(error, 'org')}
-            />
-            <SelectField id="task-role" label="Role" value={role} onChange={(value) => setRole(value as Role)} options={ROLE_OPTIONS} error={messageFor(error, 'role')} />
-          </>
-        )}
+        <AssigneeFields prefix="task" value={assignee} onChange={setAssignee} error={error} />
         <DateField id="task-due" legend="Due by" hint="For example, 15 3 2027. Leave blank if there is no date." value={due} onChange={setDue} error={messageFor(error, 'due')} />
         <SubmitButton busy={busy}>Create task</SubmitButton>
       </form>
