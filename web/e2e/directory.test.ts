@@ -15,12 +15,14 @@ import { createPatient, eventually, journeyServer, PHONE, screenshot } from './h
 
 const ADMIN = { email: 'admin@pcn-hub.example', password: 'correct horse battery staple' };
 const GP = { email: 'gp.directory@pcn-hub.example', password: 'a long directory gp password', name: 'Dr Dana Yarmouth' };
+const THERAPIST = { email: 'falls.lead@pcn-hub.example', password: 'a long falls lead password', name: 'Fran Falls' };
 const FALLS = 'service-falls-prevention-rz5';
 const HOUR = 3_600_000;
 let patientId: string;
 
 const running = journeyServer(ADMIN.password, async (server) => {
   await addUser(server.db, { email: GP.email, name: GP.name, role: 'gp', org: 'Z90401', password: GP.password });
+  await addUser(server.db, { email: THERAPIST.email, name: THERAPIST.name, role: 'first-contact-practitioner', org: 'RZ5', password: THERAPIST.password });
   patientId = await createPatient(server.url, ADMIN, {
     nhsNumber: nhsNumberFor(700_101),
     family: 'Fairweather',
@@ -127,5 +129,47 @@ test('a GP finds a falls prevention service covering their PCN, opens it and see
     assert.equal(await page.getByRole('link', { name: 'Refer a patient' }).getAttribute('href'), `/referrals/new?patient=${patientId}&service=${FALLS}`);
   } finally {
     await context.close();
+  }
+});
+
+test('the community trust keeps its falls service’s entry current: it pauses referrals, and GPs see it is not taking them', async () => {
+  const gp = await running.openPage();
+  try {
+    await running.signIn(gp.page, GP);
+    await gp.page.goto(`${running.server.url}/services/${FALLS}`);
+    await gp.page.getByRole('link', { name: 'Refer a patient' }).waitFor();
+    assert.equal(await gp.page.getByText('Keep this service’s entry up to date').count(), 0, 'a GP does not edit another organisation’s service');
+  } finally {
+    await gp.context.close();
+  }
+  const { page, context } = await running.openPage();
+  try {
+    await running.signIn(page, THERAPIST);
+    await page.goto(`${running.server.url}/services/${FALLS}`);
+    await page.getByText('Keep this service’s entry up to date').click();
+    await page.getByLabel('Capacity').fill('lots');
+    await page.getByRole('button', { name: 'Save the entry' }).click();
+    await page.getByRole('alert').getByText('Capacity is a whole number of open referrals, or blank').waitFor();
+    await page.getByLabel('Capacity').fill('90');
+    await page.getByLabel('Taking referrals').uncheck();
+    await page.getByLabel('When it is closed').fill('Paused until 4 January: staff shortage');
+    await screenshot(page, 'directory-7-provider-edits');
+    await page.getByRole('button', { name: 'Save the entry' }).click();
+    await page.getByRole('status').filter({ hasText: 'The service’s entry is saved.' }).waitFor();
+    await page.getByText('Not taking referrals').waitFor();
+    await page.getByText('2 of 90').waitFor();
+  } finally {
+    await context.close();
+  }
+  const back = await running.openPage();
+  try {
+    await running.signIn(back.page, GP);
+    await back.page.goto(`${running.server.url}/services/${FALLS}`);
+    await back.page.getByText('Not taking referrals').waitFor();
+    await back.page.getByText('Closed: Paused until 4 January: staff shortage').waitFor();
+    assert.equal(await back.page.getByRole('link', { name: 'Refer a patient' }).count(), 0, 'no referring to a paused service');
+    await screenshot(back.page, 'directory-8-paused-for-gp');
+  } finally {
+    await back.context.close();
   }
 });

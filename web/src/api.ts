@@ -57,6 +57,23 @@ export { ACTION_LABELS, moveFrom, REFERRAL_STATES, type ReferralSide } from '../
 import type { DirectoryService, OpeningTime, ServiceFigures } from '../../src/modules/directory/types.ts';
 export type { DirectoryService, OpeningTime, ServiceFigures };
 export { SERVICE_TYPE_LABELS, serviceTypeLabel } from '../../src/modules/directory/types.ts';
+/** The directory's fields of a service, as PUT /api/services/:id takes them (src/modules/directory/service-input.ts). */
+export interface ServiceUpdate {
+  name: string;
+  active: boolean;
+  types: string[];
+  providerCode: string;
+  pcns: string[];
+  eligibility: string[];
+  howToRefer: string[];
+  referralMethods: string[];
+  openingTimes: OpeningTime[];
+  notAvailable: string[];
+  capacity: number | null;
+  comment: string | null;
+  phone: string | null;
+}
+
 export interface ServiceSearch {
   items: DirectoryService[];
   near: { label: string; latitude: number; longitude: number } | null;
@@ -144,8 +161,8 @@ async function readError(response: Response): Promise<ApiError> {
 
 const SIGN_IN_PATHS = new Set(['/api/login', '/api/auth/oidc/session']);
 
-async function request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<T> {
-  const headers: Record<string, string> = { Accept: accept };
+async function request<T>(method: string, path: string, body?: unknown, accept = 'application/json', extra: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: accept, ...extra };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -265,6 +282,9 @@ export const api = {
   services: (query: { need?: string; q?: string; pcn?: string; near?: string }) =>
     request<ServiceSearch>('GET', `/api/services?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => !!e[1]))}`),
   service: (id: string) => request<DirectoryService>('GET', `/api/services/${enc(id)}`),
+  /** Changes a service's directory entry; `versionId` is the version read (a change made since is a 412). */
+  updateService: (id: string, input: ServiceUpdate, versionId: string | null) =>
+    request<DirectoryService>('PUT', `/api/services/${enc(id)}`, input, 'application/json', versionId ? { 'If-Match': `W/"${versionId}"` } : {}),
   /** MDT meetings of my PCN(s), and one as I may see it (patients whose record I may not open are listed without detail). */
   meetings: () => request<{ items: Mdt.Meeting[] }>('GET', '/api/mdt/meetings'),
   scheduleMeeting: (input: { title: string; startsAt: string; place: string }) => request<Mdt.Meeting>('POST', '/api/mdt/meetings', input),

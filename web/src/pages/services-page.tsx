@@ -4,8 +4,10 @@
  * one service — who it is for, how to refer, opening times, the PCNs covered, its figures — and "Refer a patient".
  */
 import { useState, type FormEvent } from 'react';
-import { api, SERVICE_TYPE_LABELS, type ClientConfig, type DirectoryService, type OpeningTime, type PcnSummary, type ServiceFigures, type ServiceSearch } from '../api.ts';
-import { ErrorSummary, SelectField, TextField } from '../components/forms.tsx';
+import { api, ApiError, SERVICE_TYPE_LABELS, type ClientConfig, type DirectoryService, type OpeningTime, type PcnSummary, type ServiceFigures, type ServiceSearch } from '../api.ts';
+import { Confirmation, ErrorSummary, messageFor, SelectField, SubmitButton, TextField, useSubmit } from '../components/forms.tsx';
+import { TextAreaField } from '../components/record/fields.tsx';
+import { useSession } from '../session.ts';
 import { Breadcrumb, LoadFailed, Loading } from '../components/page-parts.tsx';
 import { ServicesMap } from '../components/services-map.tsx';
 import { SummaryList } from '../components/summary-list.tsx';
@@ -166,6 +168,8 @@ export function ServicePage({ id }: { id: string }) {
         </Link>
       )}
 
+      <EditService service={s} onSaved={service.reload} />
+
       <h2>Figures</h2>
       <p className="nhsuk-body-s pcn-muted">From this service's own referrals in PCN Hub.</p>
       <SummaryList
@@ -244,6 +248,122 @@ export function ServicePage({ id }: { id: string }) {
           ],
         ]}
       />
+    </>
+  );
+}
+
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+
+/**
+ * Keeping the entry current, for those who provide the service (its organisation's staff, a manager of a PCN it
+ * covers, an admin — the server decides): taking referrals or not, capacity, who can be referred, how, when it is
+ * closed, phone and a note. What is not edited here (types, PCNs covered, opening times) is sent back as it was.
+ */
+function EditService({ service, onSaved }: { service: DirectoryService; onSaved: () => Promise<void> }) {
+  const user = useSession();
+  const [active, setActive] = useState(service.active);
+  const [capacity, setCapacity] = useState(service.figures.capacity === null ? '' : String(service.figures.capacity));
+  const [eligibility, setEligibility] = useState(service.eligibility.join('\n'));
+  const [howToRefer, setHowToRefer] = useState(service.howToRefer.join('\n'));
+  const [notAvailable, setNotAvailable] = useState(service.notAvailable.join('\n'));
+  const [phone, setPhone] = useState(service.phone ?? '');
+  const [comment, setComment] = useState(service.comment ?? '');
+  const [saved, setSaved] = useState<string | null>(null);
+  const { error, busy, onSubmit } = useSubmit(async () => {
+    const places = capacity.trim();
+    if (places && !/^\d+$/.test(places)) throw new ApiError(422, 'invalid', 'Capacity is a whole number of open referrals, or blank', 'capacity');
+    await api.updateService(
+      service.id,
+      {
+        name: service.name,
+        active,
+        types: service.types.map((t) => t.code),
+        providerCode: service.provider.code,
+        pcns: service.pcns.map((p) => p.code),
+        eligibility: lines(eligibility),
+        howToRefer: lines(howToRefer),
+        referralMethods: service.referralMethods,
+        openingTimes: service.openingTimes,
+        notAvailable: lines(notAvailable),
+        capacity: places ? Number(places) : null,
+        comment: comment.trim() || null,
+        phone: phone.trim() || null,
+      },
+      service.versionId,
+    );
+    setSaved('The service’s entry is saved.');
+    await onSaved();
+  });
+  const mayEdit = user?.role === 'admin' || user?.org === service.provider.code || (user?.role === 'pcn-manager' && service.pcns.some((p) => p.code === user.pcnCode));
+  if (!mayEdit) return null;
+  return (
+    <>
+      <Confirmation message={saved} />
+      <details className="nhsuk-details pcn-service-edit">
+        <summary className="nhsuk-details__summary">
+          <span className="nhsuk-details__summary-text">Keep this service’s entry up to date</span>
+        </summary>
+        <div className="nhsuk-details__text">
+          <form noValidate onSubmit={onSubmit}>
+            <ErrorSummary
+              error={error}
+              fields={{
+                capacity: 'service-capacity',
+                eligibility: 'service-eligibility',
+                howToRefer: 'service-how',
+                notAvailable: 'service-closed',
+                phone: 'service-phone',
+                comment: 'service-comment',
+              }}
+            />
+            <div className="nhsuk-form-group">
+              <div className="nhsuk-checkboxes">
+                <div className="nhsuk-checkboxes__item">
+                  <input className="nhsuk-checkboxes__input" id="service-active" type="checkbox" checked={active} onChange={(event) => setActive(event.target.checked)} />
+                  <label className="nhsuk-label nhsuk-checkboxes__label" htmlFor="service-active">
+                    Taking referrals
+                  </label>
+                </div>
+              </div>
+            </div>
+            <TextField
+              id="service-capacity"
+              label="Capacity"
+              hint="How many open referrals the service can hold at once. Leave blank if it has no set limit."
+              width={5}
+              value={capacity}
+              onChange={setCapacity}
+              error={messageFor(error, 'capacity')}
+            />
+            <TextAreaField
+              id="service-eligibility"
+              label="Who can be referred"
+              hint="One point on each line"
+              value={eligibility}
+              onChange={setEligibility}
+              rows={4}
+              error={messageFor(error, 'eligibility')}
+            />
+            <TextAreaField id="service-how" label="How to refer" hint="One point on each line" value={howToRefer} onChange={setHowToRefer} rows={3} error={messageFor(error, 'howToRefer')} />
+            <TextAreaField
+              id="service-closed"
+              label="When it is closed"
+              hint="For example, bank holidays. One on each line"
+              value={notAvailable}
+              onChange={setNotAvailable}
+              rows={2}
+              error={messageFor(error, 'notAvailable')}
+            />
+            <TextField id="service-phone" label="Phone" width={20} value={phone} onChange={setPhone} error={messageFor(error, 'phone')} />
+            <TextAreaField id="service-comment" label="About the service" value={comment} onChange={setComment} rows={3} error={messageFor(error, 'comment')} />
+            <SubmitButton busy={busy}>Save the entry</SubmitButton>
+          </form>
+        </div>
+      </details>
     </>
   );
 }
