@@ -6,7 +6,9 @@
  * - a task assigned to a person or a role in an organisation (colleague tasks and MDT actions; again when it is
  *   reassigned);
  * - a task past its due date: the feed keeps `task_due` (open tasks with a due date), and a periodic check raises
- *   one notification per task and due date.
+ *   one notification per task and due date;
+ * - a referral not accepted in time: the feed keeps `referral_due` (workflow Tasks awaiting acceptance, with the
+ *   SLA's time by urgency), and the same check tells the receiving organisation once.
  * The notifications and the consumer's position commit in one transaction: after a restart nothing is missed or
  * raised twice. Changes older than FRESH_HOURS when first read (a feed caught up on an old store) keep `task_due`
  * current but tell nobody about what is long past.
@@ -17,6 +19,7 @@ import { type Change, FhirStoreRepository, followChanges, parseSearch, retrying,
 import { registryToday, spokenDay } from '../../shared/dates.ts';
 import type { Db } from '../../storage/db.ts';
 import { consumerContext } from '../record/index.ts';
+import { AWAITING_ACCEPTANCE, dueAt, PRIORITIES, type ReferralPriority } from '../referrals/index.ts';
 import { inAppNotifier, type NewNotification, type Notifier } from './notifications.ts';
 import { dueOf, isOpen, kindOf, ownerOf, rolePlural, type TaskOwner } from './task-shape.ts';
 
@@ -85,14 +88,18 @@ export async function notifyChanges(tx: Db, context: RequestContext, changes: Ch
   const found = new Set(tasks.map((t) => t.id));
   // Deleted (or expunged) since: no longer watched.
   const deleted = [...new Set(changes.filter((c) => c.resourceType === 'Task' && !found.has(c.id)).map((c) => c.id))];
-  if (deleted.length) await tx.query('DELETE FROM task_due WHERE task_id = ANY($1::text[])', [deleted]);
+  if (deleted.length) {
+    await tx.query('DELETE FROM task_due WHERE task_id = ANY($1::text[])', [deleted]);
+    await tx.query('DELETE FROM referral_due WHERE task_id = ANY($1::text[])', [deleted]);
+  }
   for (const task of tasks) {
     const isFresh = fresh.has(`Task/${task.id}`);
     if (kindOf(task)) {
       await keepDue(tx, task);
       if (isFresh) await notifyTask(tx, task, notifier);
-    } else if (isFresh && task.code?.coding?.some((c) => c.system === WORKFLOW_TASK_CODE && c.code === 'fulfill')) {
-      await notifyWorkflowTask(tx, repo, task, notifier);
+    } else if (task.code?.coding?.some((c) => c.system === WORKFLOW_TASK_CODE && c.code === 'fulfill')) {
+      await keepReferralDue(tx, task);
+      if (isFresh) await notifyWorkflowTask(tx, repo, task, notifier);
     }
   }
   for (const request of await current<ServiceRequest>('ServiceRequest')) {
@@ -170,11 +177,60 @@ async function notifyWorkflowTask(tx: Db, repo: FhirStoreRepository, task: Task,
   for (const org of organisationsIn([task.owner])) await notifier.deliver(referralNotice(request, org), tx);
 }
 
+/** A referral awaiting acceptance is watched until accepted (or finished); its due time follows its urgency. */
+async function keepReferralDue(tx: Db, task: Task): Promise<void> {
+  const org = organisationsIn([task.owner])[0];
+  const referral = (task.focus?.reference ?? task.basedOn?.[0]?.reference ?? '').replace(/^ServiceRequest\//, '');
+  const priority = (PRIORITIES as readonly string[]).includes(task.priority ?? '') ? (task.priority as ReferralPriority) : 'routine';
+  if (!org || !referral || !task.authoredOn || !(AWAITING_ACCEPTANCE as readonly string[]).includes(task.status)) {
+    await tx.query('DELETE FROM referral_due WHERE task_id = $1', [task.id]);
+    return;
+  }
+  // Told once per organisation and due time: redirected or re-prioritised, it may be told again.
+  await tx.query(
+    `INSERT INTO referral_due (task_id, referral_id, owner_org, due_at) VALUES ($1, $2, $3, $4::timestamptz)
+     ON CONFLICT (task_id) DO UPDATE SET referral_id = EXCLUDED.referral_id, owner_org = EXCLUDED.owner_org, due_at = EXCLUDED.due_at,
+       notified_at = CASE WHEN referral_due.owner_org = EXCLUDED.owner_org AND referral_due.due_at = EXCLUDED.due_at THEN referral_due.notified_at END`,
+    [task.id, referral, org, dueAt(priority, task.authoredOn)],
+  );
+}
+
+/** "5 Dec, 14:30" in England's time, whatever the server's zone. */
+const UK_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+
+/** Referrals past the time they should have been accepted by, each told once to the organisation that holds it. */
+async function raiseOverdueReferrals(tx: Db, notifier: Notifier, now: Date): Promise<number> {
+  const rows = await tx.query<{ task_id: string; referral_id: string; owner_org: string; due_at: Date | string }>(
+    `SELECT task_id, referral_id, owner_org, due_at FROM referral_due
+      WHERE due_at < $1::timestamptz AND notified_at IS NULL ORDER BY due_at LIMIT 1000 FOR UPDATE SKIP LOCKED`,
+    [now.toISOString()],
+  );
+  let raised = 0;
+  for (const row of rows) {
+    const due = new Date(row.due_at);
+    const fresh = await notifier.deliver(
+      {
+        recipient: { org: row.owner_org, role: null },
+        kind: 'overdue',
+        what: `A referral is overdue: it was due to be accepted by ${UK_TIME.format(due)}`,
+        link: `/referrals/${row.referral_id}`,
+        source: `ServiceRequest/${row.referral_id}`,
+        key: `overdue-referral:${row.task_id}:${row.owner_org}:${due.toISOString()}`,
+      },
+      tx,
+    );
+    if (fresh) raised++;
+    await tx.query('UPDATE referral_due SET notified_at = $2::timestamptz WHERE task_id = $1', [row.task_id, now.toISOString()]);
+  }
+  return raised;
+}
+
 /** One notification per open task past its due date (and again only if its due date moves and passes). */
-export async function raiseOverdueNotifications(db: Db, options: { notifier?: Notifier; today?: string } = {}): Promise<number> {
+export async function raiseOverdueNotifications(db: Db, options: { notifier?: Notifier; today?: string; now?: Date } = {}): Promise<number> {
   const notifier = options.notifier ?? inAppNotifier;
   const today = options.today ?? registryToday();
   return db.transaction(async (tx) => {
+    const referrals = await raiseOverdueReferrals(tx, notifier, options.now ?? new Date());
     const rows = await tx.query<{ task_id: string; due: string; owner_email: string | null; owner_org: string | null; owner_role: string | null }>(
       `SELECT task_id, due::text AS due, owner_email, owner_org, owner_role FROM task_due
         WHERE due < $1::date AND notified_due IS DISTINCT FROM due ORDER BY due LIMIT 1000 FOR UPDATE SKIP LOCKED`,
@@ -197,6 +253,6 @@ export async function raiseOverdueNotifications(db: Db, options: { notifier?: No
       if (fresh) raised++;
       await tx.query('UPDATE task_due SET notified_due = due WHERE task_id = $1', [row.task_id]);
     }
-    return raised;
+    return referrals + raised;
   });
 }

@@ -305,6 +305,63 @@ describe('notifications', () => {
     }
   });
 
+  test('a referral not accepted in time is told once to the organisation holding it; one still in time, or accepted, is not', async () => {
+    const performer = { identifier: { system: 'https://pcn-hub.example/Id/partner', value: socialOrg }, display: 'Adult social care' };
+    const fiveHoursAgo = new Date(Date.now() - 5 * 3_600_000).toISOString();
+    const referral = async (priority: string, status: string, authoredOn: string) => {
+      const request = await call('POST', '/fhir/ServiceRequest', auth.gp, {
+        resourceType: 'ServiceRequest',
+        status: 'active',
+        intent: 'order',
+        priority,
+        subject: { reference: `Patient/${patientId}` },
+        authoredOn,
+        performer: [performer],
+      });
+      assert.equal(request.statusCode, 201, request.body);
+      const id = request.json<{ id: string }>().id;
+      const workflow = await call('POST', '/fhir/Task', auth.gp, {
+        resourceType: 'Task',
+        status,
+        intent: 'order',
+        priority,
+        authoredOn,
+        code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' }] },
+        focus: { reference: `ServiceRequest/${id}` },
+        for: { reference: `Patient/${patientId}` },
+        owner: performer,
+      });
+      assert.equal(workflow.statusCode, 201, workflow.body);
+      return `/referrals/${id}`;
+    };
+    const stop = follow();
+    let late: string;
+    let inTime: string;
+    let accepted: string;
+    try {
+      late = await referral('asap', 'requested', fiveHoursAgo); // due within 4 hours: overdue by one
+      inTime = await referral('urgent', 'requested', fiveHoursAgo); // due within 2 days
+      accepted = await referral('asap', 'accepted', fiveHoursAgo);
+      await caughtUp();
+    } finally {
+      await stop();
+    }
+    await raiseOverdueNotifications(h.db, { today: TODAY });
+    const overdue = (await notes(auth.socialWorker)).items.filter((i) => i.kind === 'overdue');
+    assert.deepEqual(
+      overdue.filter((i) => [late!, inTime!, accepted!].includes(i.link)).map((i) => i.link),
+      [late!],
+    );
+    assert.match(overdue.find((i) => i.link === late)!.what, /^A referral is overdue: it was due to be accepted by \d{1,2} \w{3}, \d{2}:\d{2}$/);
+    assert.equal((await notes(auth.pharmacist)).items.filter((i) => i.link === late).length, 0, 'another organisation is not told');
+    await raiseOverdueNotifications(h.db, { today: TODAY });
+    assert.equal((await notes(auth.socialWorker)).items.filter((i) => i.link === late).length, 2, 'told once that it is overdue (beside once that it is new)');
+    // Two days on, the urgent one is overdue too.
+    await raiseOverdueNotifications(h.db, { today: TODAY, now: new Date(Date.now() + 2 * 86_400_000) });
+    assert.ok((await notes(auth.socialWorker)).items.some((i) => i.kind === 'overdue' && i.link === inTime));
+    assert.ok(!(await notes(auth.socialWorker)).items.some((i) => i.kind === 'overdue' && i.link === accepted), 'an accepted referral is never overdue');
+  });
+
   test('a referral’s workflow Task owned by an organisation tells it once, however often the referral changes', async () => {
     const stop = follow();
     try {
