@@ -67,6 +67,14 @@ export const textField = (missing: string, what: string) =>
     .min(1, missing)
     .max(200, forPeople(`${what} must be 200 characters or fewer`));
 
+/** Words a person must write (a title, a discussion): `missing` when absent or blank, at most `max` characters. */
+export const wordsField = (missing: string, max: number, tooLong = `Enter ${max.toLocaleString('en-GB')} characters or fewer`) =>
+  z
+    .string({ error: forPeople(missing) })
+    .trim()
+    .min(1, forPeople(missing))
+    .max(max, forPeople(tooLong));
+
 export const postcodeField = (message: string) =>
   z.string({ error: forPeople(message) }).transform((input, ctx) => {
     const normalised = normalisePostcode(input);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, forbidden, notFound } from '../../shared/errors.ts';
-import { forPeople } from '../../shared/schemas.ts';
+import { forPeople, wordsField } from '../../shared/schemas.ts';
 import type { Db } from '../../storage/db.ts';
 import { type Actor, pcnCodesOf, roleWords } from '../access/index.ts';
 import { recordAudit } from '../audit/index.ts';
@@ -76,11 +76,7 @@ export function assertInPcn(actor: Actor, pcnCode: string): void {
 
 export const scheduleMeetingInput = z
   .object({
-    title: z
-      .string({ error: forPeople('Enter a title for the meeting') })
-      .trim()
-      .min(1, forPeople('Enter a title for the meeting'))
-      .max(200),
+    title: wordsField('Enter a title for the meeting', 200),
     startsAt: z.iso.datetime({ offset: true, local: true, error: forPeople('Enter the date and time of the meeting') }),
     place: z.string().trim().max(500).default(''),
     pcnCode: z.string().trim().toUpperCase().max(20).optional(),
@@ -146,11 +142,7 @@ export function assertOpen(meeting: Meeting): void {
 
 export const attendanceInput = z
   .object({
-    name: z
-      .string({ error: forPeople('Enter the person’s name') })
-      .trim()
-      .min(1, forPeople('Enter the person’s name'))
-      .max(200),
+    name: wordsField('Enter the person’s name', 200),
     email: z.email(forPeople('Enter a valid email address')).toLowerCase().optional(),
     org: z.string().trim().max(200).default(''),
     role: z.string().trim().max(200).default(''),

@@ -9,7 +9,7 @@ import type { Procedure, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { FhirStoreRepository } from '../../fhir-store/index.ts';
 import { AppError } from '../../shared/errors.ts';
-import { forPeople } from '../../shared/schemas.ts';
+import { forPeople, wordsField } from '../../shared/schemas.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { actionOf, actionsByPatient, type ActionView, agendaRows, lockItem } from './agenda.ts';
@@ -22,11 +22,7 @@ const names = (meeting: Meeting): MeetingNames => ({ id: meeting.id, title: meet
 
 export const discussionInput = z
   .object({
-    notes: z
-      .string({ error: forPeople('Enter the discussion') })
-      .trim()
-      .min(1, forPeople('Enter the discussion'))
-      .max(20_000),
+    notes: wordsField('Enter the discussion', 20_000),
   })
   .strict();
 
@@ -48,11 +44,7 @@ export async function saveDiscussion(db: Db, actor: Actor, meetingId: string, it
 
 export const actionInput = z
   .object({
-    description: z
-      .string({ error: forPeople('Enter what is to be done') })
-      .trim()
-      .min(1, forPeople('Enter what is to be done'))
-      .max(2_000),
+    description: wordsField('Enter what is to be done', 2_000),
     ownerEmail: z.email(forPeople('Enter the owner’s email address')).toLowerCase().optional(),
     ownerName: z.string().trim().max(200).optional(),
     ownerOrg: z.string().trim().toUpperCase().max(20).optional(),

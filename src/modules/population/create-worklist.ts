@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { SqlParams } from '../../fhir-store/index.ts';
 import { AppError } from '../../shared/errors.ts';
-import { forPeople } from '../../shared/schemas.ts';
+import { forPeople, wordsField } from '../../shared/schemas.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { careGapNames } from './care-gaps.ts';
@@ -21,11 +21,7 @@ export const WORKLIST_LIMIT = 5_000;
 export const createWorklistInput = z
   .object({
     cohortId: z.uuid(forPeople('Select the cohort the worklist is made from')),
-    name: z
-      .string({ error: forPeople('Enter a name for the worklist') })
-      .trim()
-      .min(1, forPeople('Enter a name for the worklist'))
-      .max(200),
+    name: wordsField('Enter a name for the worklist', 200),
     purpose: z
       .string()
       .refine((p) => p === SMR_PURPOSE || careGapNames().some((gap) => gap.id === p), { message: forPeople('Select what the worklist is for: a care gap, or a structured medication review (smr)') }),

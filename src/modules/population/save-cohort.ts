@@ -5,13 +5,9 @@ import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { assertAnswerable, cohortDefinition } from './cohort-definition.ts';
 import { auditChange, COHORT_COLUMNS, type Cohort, cohortOf, pcnFor } from './cohort-store.ts';
-import { forPeople } from '../../shared/schemas.ts';
+import { wordsField } from '../../shared/schemas.ts';
 
-export const cohortName = z
-  .string({ error: forPeople('Enter a name for the cohort') })
-  .trim()
-  .min(1, forPeople('Enter a name for the cohort'))
-  .max(200, forPeople('A cohort name is at most 200 characters'));
+export const cohortName = wordsField('Enter a name for the cohort', 200, 'A cohort name is at most 200 characters');
 
 export const saveCohortInput = z.object({ name: cohortName, definition: cohortDefinition, pcnCode: z.string().trim().toUpperCase().optional() }).strict();
 export type SaveCohortInput = z.output<typeof saveCohortInput>;

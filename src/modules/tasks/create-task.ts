@@ -8,7 +8,7 @@
 import type { Task } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import { registryToday } from '../../shared/dates.ts';
-import { forPeople } from '../../shared/schemas.ts';
+import { forPeople, wordsField } from '../../shared/schemas.ts';
 import type { Db } from '../../storage/db.ts';
 import { type Actor, signatureOf } from '../access/index.ts';
 import { assigneeInput, resolveAssignee } from './assignee.ts';
@@ -17,11 +17,7 @@ import { CHANGED_BY_EXTENSION, kindCoding, organisationIdentifier, TASK_KINDS, t
 
 export const createTaskInput = z
   .object({
-    description: z
-      .string({ error: forPeople('Enter what needs doing') })
-      .trim()
-      .min(1, forPeople('Enter what needs doing'))
-      .max(1000, forPeople('What needs doing must be 1,000 characters or fewer')),
+    description: wordsField('Enter what needs doing', 1000, 'What needs doing must be 1,000 characters or fewer'),
     assignee: assigneeInput,
     due: z.iso.date({ error: forPeople('Enter the date the task is due, as yyyy-mm-dd') }).optional(),
     patientId: z
