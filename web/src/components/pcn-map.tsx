@@ -8,6 +8,7 @@
  */
 import { useEffect, useId, useRef } from 'react';
 import * as L from 'leaflet';
+import { createMap, showLayers } from './leaflet-map.ts';
 import type { AreaMap, MapFeature, MapFeatureProperties, SizeStatus } from '../api.ts';
 import { formatCount, partnerTypeLabel } from '../format.ts';
 import { FocusLink } from './page-parts.tsx';
@@ -82,12 +83,7 @@ export function PcnMap({
     const element = container.current;
     if (!element) return;
 
-    const leaflet = L.map(element, { zoomSnap: 0.25, attributionControl: Boolean(tiles) });
-    // The zoom buttons stay for the mouse; the keyboard zooms the focused map with + and −, so they are no extra tab stops.
-    for (const button of leaflet.zoomControl.getContainer()?.querySelectorAll('a') ?? []) button.tabIndex = -1;
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 18 }).addTo(leaflet);
-    }
+    const leaflet = createMap(element, tiles);
 
     const catchments = L.geoJSON(undefined, {
       style: (feature) => {
@@ -125,24 +121,7 @@ export function PcnMap({
       else if (props.kind === 'partner') addPartner(partners, at, props);
     }
 
-    catchments.addTo(leaflet);
-    partners.addTo(leaflet);
-    practices.addTo(leaflet);
-
-    const bounds = L.latLngBounds([]);
-    for (const layer of [catchments, practices, partners]) {
-      const b = layer.getBounds();
-      if (b.isValid()) bounds.extend(b);
-    }
-    if (bounds.isValid()) leaflet.fitBounds(bounds, { padding: [16, 16] });
-    else leaflet.setView([52.63, 1.3], 8); // Norfolk, until there is anything to draw
-    // Chromium makes an SVG shape with focus listeners (Leaflet's, for its tooltips) a tab stop: the map
-    // is one stop (the shapes exist once the map has a view), so no catchment or marker is another.
-    for (const group of [catchments, partners, practices]) {
-      group.eachLayer((layer) => {
-        if (layer instanceof L.Path) layer.getElement()?.setAttribute('tabindex', '-1');
-      });
-    }
+    showLayers(leaflet, [catchments, partners, practices], { padding: [16, 16] });
 
     return () => {
       leaflet.remove();

@@ -6,6 +6,7 @@
 import { useEffect, useId, useRef } from 'react';
 import * as L from 'leaflet';
 import type { DirectoryService, ServiceSearch } from '../api.ts';
+import { createMap, showLayers } from './leaflet-map.ts';
 import { FocusLink } from './page-parts.tsx';
 import { PARTNER_COLOUR } from './pcn-map.tsx';
 
@@ -41,9 +42,7 @@ export function ServicesMap({ search, tiles, listId, onOpen }: { search: Service
   useEffect(() => {
     const element = container.current;
     if (!element) return;
-    const leaflet = L.map(element, { zoomSnap: 0.25, attributionControl: Boolean(tiles) });
-    for (const button of leaflet.zoomControl.getContainer()?.querySelectorAll('a') ?? []) button.tabIndex = -1;
-    if (tiles) L.tileLayer(tiles, { maxZoom: 18 }).addTo(leaflet);
+    const leaflet = createMap(element, tiles);
 
     const byProvider = new Map<string, DirectoryService[]>();
     for (const service of search.items) {
@@ -63,13 +62,7 @@ export function ServicesMap({ search, tiles, listId, onOpen }: { search: Service
         .bindTooltip(`Near ${search.near.label}`)
         .addTo(markers);
     }
-    markers.addTo(leaflet);
-    const bounds = markers.getBounds();
-    if (bounds.isValid()) leaflet.fitBounds(bounds, { padding: [24, 24], maxZoom: 12 });
-    else leaflet.setView([52.63, 1.3], 8);
-    markers.eachLayer((layer) => {
-      if (layer instanceof L.Path) layer.getElement()?.setAttribute('tabindex', '-1');
-    });
+    showLayers(leaflet, [markers], { padding: [24, 24], maxZoom: 12 });
     return () => {
       leaflet.remove();
     };
