@@ -7,13 +7,12 @@
  */
 import { OperationOutcomeError } from '@medplum/core';
 import type { Bundle, HealthcareService, OperationOutcomeIssue, Patient, ServiceRequest } from '@medplum/fhirtypes';
-import { FhirStoreRepository, parseSearch } from '../../fhir-store/index.ts';
+import { type FhirStoreRepository, parseSearch } from '../../fhir-store/index.ts';
 import { AppError, conflict } from '../../shared/errors.ts';
 import { NHS_NUMBER_SYSTEM } from '../../shared/ids.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
-import { recordContext } from '../record/index.ts';
-import type { ReferralRequest } from './as-actor.ts';
+import { asActor, type ReferralRequest } from './as-actor.ts';
 import { hasBeenAnswered, requestMessage, requestMessageIdOf, responseMessage, type StoredReferral } from './bars-export.ts';
 import { readBarsMessage, type BarsReferralMessage } from './bars-message.ts';
 import { referralInput, writeReferral } from './create-referral.ts';
@@ -65,31 +64,28 @@ export async function processBarsMessage(db: Db, actor: Actor, body: unknown, op
       at('requester'),
     );
   }
-  const context = await recordContext(db, actor, { request: options.request, baseUrl: options.baseUrl });
-  let repo: FhirStoreRepository | undefined;
   try {
-    return await db.transaction(async (tx) => {
-      // One message per UBRN at a time: of two copies sent at once, the second waits and finds the first's referral.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`bars-ubrn\n${message.ubrn}`]);
-      repo = new FhirStoreRepository(tx, context);
-      const existing = await referralWithUbrn(repo, message.ubrn);
-      if (existing && existing.requester?.identifier?.value !== actor.orgCode) {
-        throw conflict(`entry[${index}] ServiceRequest.identifier: UBRN ${message.ubrn} is already a referral from another organisation; a UBRN names one referral`, at('identifier'));
-      }
-      let referralId: string;
-      if (message.kind === 'request') {
-        referralId = existing?.id ?? (await createFromMessage(tx, repo, actor, message, refuse));
-      } else {
-        if (!existing) throw refuse('identifier', `no referral with UBRN ${message.ubrn} is held here to cancel`);
-        referralId = existing.id!;
-        await cancelFromMessage(repo, actor, referralId);
-      }
-      return responseMessage(await storedReferral(repo, referralId), { baseUrl: options.baseUrl, now: new Date(), requestMessageId: message.messageId });
-    });
+    return await asActor(db, actor, options.request, (repo) =>
+      repo.withTransaction(async (tx) => {
+        // One message per UBRN at a time: of two copies sent at once, the second waits and finds the first's referral.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`bars-ubrn\n${message.ubrn}`]);
+        const existing = await referralWithUbrn(repo, message.ubrn);
+        if (existing && existing.requester?.identifier?.value !== actor.orgCode) {
+          throw conflict(`entry[${index}] ServiceRequest.identifier: UBRN ${message.ubrn} is already a referral from another organisation; a UBRN names one referral`, at('identifier'));
+        }
+        let referralId: string;
+        if (message.kind === 'request') {
+          referralId = existing?.id ?? (await createFromMessage(tx, repo, actor, message, refuse));
+        } else {
+          if (!existing) throw refuse('identifier', `no referral with UBRN ${message.ubrn} is held here to cancel`);
+          referralId = existing.id!;
+          await cancelFromMessage(repo, actor, referralId);
+        }
+        return responseMessage(await storedReferral(repo, referralId), { baseUrl: options.baseUrl, now: new Date(), requestMessageId: message.messageId });
+      }),
+    );
   } catch (error) {
     throw inMessageWords(error, index);
-  } finally {
-    if (repo) await context.audit.looks(db, repo.touches);
   }
 }
 
@@ -199,9 +195,7 @@ export type BarsExportKind = 'request' | 'response';
  * sender's, for a referral received by message; this server's request message, for one made here.
  */
 export async function exportBarsMessage(db: Db, actor: Actor, referralId: string, kind: BarsExportKind | undefined, options: MessageRequest): Promise<Bundle> {
-  const context = await recordContext(db, actor, { request: options.request, baseUrl: options.baseUrl });
-  const repo = new FhirStoreRepository(db, context);
-  try {
+  return asActor(db, actor, options.request, async (repo) => {
     const referral = await storedReferral(repo, referralId);
     const wanted = kind ?? (hasBeenAnswered(referral.task) ? 'response' : 'request');
     const now = new Date();
@@ -209,7 +203,5 @@ export async function exportBarsMessage(db: Db, actor: Actor, referralId: string
     if (!hasBeenAnswered(referral.task)) throw conflict(`the receiving service has not answered this referral yet: it is ${referral.task.status}`, 'kind');
     const requestMessageId = extensionValue(referral.serviceRequest, BARS_MESSAGE_ID_EXTENSION)?.valueId ?? requestMessageIdOf(referral.serviceRequest.id);
     return responseMessage(referral, { baseUrl: options.baseUrl, now, requestMessageId });
-  } finally {
-    await context.audit.looks(db, repo.touches);
-  }
+  });
 }
