@@ -8,7 +8,7 @@ export type { AccessRules, AuditTrail, Purpose, RequestContext, StoreEvent, Touc
 export { FhirStoreRepository } from './repository.ts';
 export { writeResources } from './bulk-write.ts';
 export { appErrorOutcome, forbiddenOutcome, informational, toOutcomeError } from './outcomes.ts';
-export { notSupported, SqlParams } from './search-sql.ts';
+export { notSupported, SEARCH_LIMITS, SqlParams } from './search-sql.ts';
 export { parseSearch } from './search-request.ts';
 export { importFhir, type ImportCounts, type ImportItem } from './import.ts';
 export { fhirFilesIn, readFhirFiles } from './files.ts';

@@ -337,6 +337,11 @@ test('several patients’ results at once come only for those the person may ope
   assert.equal((gp.get(ids.Resident!)?.efi as { category?: string } | null)?.category, 'severe', 'the stored result itself');
   const elsewhere = await resultsAs('gp.elsewhere.mdt@pcn-hub.example');
   assert.deepEqual([...elsewhere.keys()], [ids.Delta], 'only the patient of their own practice');
+  // More patients than one search value takes (a large home): asked in groups, none lost.
+  const many = [...Array.from({ length: 230 }, (_, i) => `no-such-patient-${i}`), ids.Resident!];
+  const actor = (await findActor(h.db, gpEmail))!;
+  const found = await asActor(h.db, actor, { method: 'GET', url: '/test' }, (repo) => populationResultsVia(h.db, repo, many));
+  assert.deepEqual([...found.keys()], [ids.Resident]);
 });
 
 test('an agenda from a worklist lists the worklist’s patients; a list of another PCN is refused', async () => {

@@ -4,7 +4,7 @@
  * naming the patient), then the result of the current rule set, or a 404 when the patient has none yet.
  */
 import { OperationOutcomeError } from '@medplum/core';
-import { FhirStoreRepository, parseSearch } from '../../fhir-store/index.ts';
+import { FhirStoreRepository, parseSearch, SEARCH_LIMITS } from '../../fhir-store/index.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
@@ -47,8 +47,13 @@ export async function populationResultsVia(db: Db, repo: FhirStoreRepository, pa
   const wanted = [...new Set(patientIds)];
   if (wanted.length > RESULTS_AT_ONCE) throw new AppError('invalid', `at most ${RESULTS_AT_ONCE} patients' results are read at once; ${wanted.length} were asked for`);
   if (wanted.length === 0) return out;
-  const bundle = await repo.search(parseSearch('Patient', { _id: wanted.join(','), _count: String(wanted.length), _elements: 'id' }));
-  const allowed = (bundle.entry ?? []).map((e) => e.resource?.id).filter((id): id is string => !!id);
+  const allowed: string[] = [];
+  // A search takes at most SEARCH_LIMITS.orValues ids in one value: ask in groups of that many.
+  for (let at = 0; at < wanted.length; at += SEARCH_LIMITS.orValues) {
+    const ids = wanted.slice(at, at + SEARCH_LIMITS.orValues);
+    const bundle = await repo.search(parseSearch('Patient', { _id: ids.join(','), _count: String(ids.length), _elements: 'id' }));
+    allowed.push(...(bundle.entry ?? []).map((e) => e.resource?.id).filter((id): id is string => !!id));
+  }
   for (const [id, stored] of await storedResults(db, allowed, RULES_VERSION)) out.set(id, { ...stored.result, computedAt: stored.computedAt });
   return out;
 }
