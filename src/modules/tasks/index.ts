@@ -3,7 +3,7 @@
  * coded `task-kind|colleague-task` (MDT actions `|mdt-action`) written through the store as the actor, assigned
  * to a person or a role in an organisation, with "my tasks" and "my team's tasks"; and in-app notifications raised
  * from the change feed (new referrals, tasks, overdue items) through a `Notifier`. Owns `task_notification`,
- * `task_notification_read` and `task_due` (migration 087).
+ * `task_notification_read` and `task_due` (migration 087) and `referral_due` (093).
  */
 export { assigneeInput, type AssigneeInput } from './assignee.ts';
 export { createTask, createTaskInput, type CreateTaskInput } from './create-task.ts';
