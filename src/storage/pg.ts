@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { translateQueryError, type Db, type Listening, type NotificationHandler, type QueryOptions, type Row } from './db.ts';
+import { StatementNames } from './statement-names.ts';
 
 const dateAsText = (value: string) => value;
 const typeParsers = {
@@ -15,36 +16,6 @@ type Statement = pg.QueryConfig<unknown[]>;
 
 /** How long an aborted statement may take to end once cancelled before its connection is dropped instead. */
 const CANCEL_GRACE_MS = 1000;
-
-/**
- * Statements the server keeps parsed and planned. A SQL text met a second time gets a name, and each
- * connection prepares a named text once (the driver remembers which it has) and from then on only binds
- * and executes it. The access-checked read and search statements cost ~5× more to plan than to run
- * (an identifier search at 1M patients: 0.65 ms planning, 0.18 ms execution; one connection sending it
- * 1,500 times: ~2 ms a round trip unnamed, 0.2–0.6 ms named). PostgreSQL keeps replanning a named
- * statement for its values while a generic plan would cost more (plan_cache_mode auto), so a prefix
- * search still gets its index range. Only statements with parameters are named. Bounded: at most MAX_NAMED texts per pool are named, and a name is
- * never given to another text (the driver refuses that); the rest go unnamed, as before.
- */
-class StatementNames {
-  private readonly named = new Map<string, string>();
-  private readonly seenOnce = new Set<string>();
-  nameFor(sql: string): string | undefined {
-    const name = this.named.get(sql);
-    if (name !== undefined || this.named.size >= MAX_NAMED) return name;
-    if (!this.seenOnce.has(sql)) {
-      if (this.seenOnce.size >= MAX_SEEN_ONCE) this.seenOnce.clear();
-      this.seenOnce.add(sql);
-      return undefined;
-    }
-    this.seenOnce.delete(sql);
-    const fresh = `pcn_${this.named.size + 1}`;
-    this.named.set(sql, fresh);
-    return fresh;
-  }
-}
-const MAX_NAMED = 200;
-const MAX_SEEN_ONCE = 5000;
 
 /** How long after the listening connection drops it is opened again. */
 const RELISTEN_MS = 1000;
