@@ -7,6 +7,7 @@
  *   node --import tsx bench/pglite-protocol.ts
  */
 import { parse, PGlite, protocol } from '@electric-sql/pglite';
+import { joined } from '../src/storage/pglite.ts';
 
 const ROWS = 20_000;
 const N = Number(process.env.N ?? 5_000);
@@ -18,15 +19,6 @@ const sql = `SELECT t.v::text AS v FROM t WHERE t.id = $1 AND (t.owner = $2 OR E
 const args = (i: number) => {
   const n = (i % ROWS) + 1;
   return [`id${n}`, `o${n % 100}`];
-};
-const joined = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 };
 const { serialize } = protocol;
 

@@ -14,7 +14,7 @@ type Queryable = Pick<PGlite, 'query' | 'exec'>;
 const { serialize } = protocol;
 
 /** Wire-protocol messages sent as one buffer (one call into the backend). */
-function joined(parts: Uint8Array[]): Uint8Array {
+export function joined(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {

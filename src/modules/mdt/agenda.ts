@@ -15,7 +15,7 @@ import { forPeople } from '../../shared/schemas.ts';
 import type { Db } from '../../storage/db.ts';
 import type { Actor } from '../access/index.ts';
 import { cohortPatients, readWorklist } from '../population/index.ts';
-import { receivingOrg, TASK_CODE_SYSTEM } from '../referrals/index.ts';
+import { isWorkflowTask, receivingOrg } from '../referrals/index.ts';
 import { asActor, type PatientListing, patientListing } from '../record/index.ts';
 import { type Attendee, assertOpen, attendanceOf, audited, loadMeeting, type Meeting, type Request } from './meetings.ts';
 import { MDT_MEETING_SYSTEM, ownerText } from './shapes.ts';
@@ -109,11 +109,7 @@ export async function actionsByPatient(repo: FhirStoreRepository, meetingId: str
   const tasks = await repo.search<Task>(parseSearch('Task', { identifier: meeting, _count: '500', _sort: '_lastUpdated' }) as never);
   const referrals = await repo.search(parseSearch('ServiceRequest', { identifier: meeting, _revinclude: 'Task:focus', _count: '500', _sort: '_lastUpdated' }));
   const found = (referrals.entry ?? []).map((e) => e.resource);
-  const workflow = new Map(
-    found
-      .filter((r): r is WithId<Task> => r?.resourceType === 'Task' && r.code?.coding?.some((c) => c.system === TASK_CODE_SYSTEM && c.code === 'fulfill') === true)
-      .map((t) => [t.focus?.reference, t] as const),
-  );
+  const workflow = new Map(found.filter((r): r is WithId<Task> => isWorkflowTask(r)).map((t) => [t.focus?.reference, t] as const));
   const actions: MeetingAction[] = [
     ...(tasks.entry ?? []).flatMap((e) => (e.resource ? [{ kind: 'task' as const, task: e.resource }] : [])),
     ...found

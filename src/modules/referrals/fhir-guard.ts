@@ -7,9 +7,8 @@
  */
 import type { Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { AppError } from '../../shared/errors.ts';
-import { TASK_CODE_SYSTEM, UBRN_SYSTEM } from './referral-fhir.ts';
+import { isWorkflowTask, UBRN_SYSTEM } from './referral-fhir.ts';
 
-const isWorkflowTask = (resource: Resource): resource is Task => resource.resourceType === 'Task' && (resource.code?.coding ?? []).some((c) => c.system === TASK_CODE_SYSTEM && c.code === 'fulfill');
 const isReferral = (resource: Resource): resource is ServiceRequest => resource.resourceType === 'ServiceRequest' && (resource.identifier ?? []).some((i) => i.system === UBRN_SYSTEM);
 
 const THE_WAY = 'POST /api/referrals/{id}/transition (or a BaRS message), which keeps its states, history and ServiceRequest in step';

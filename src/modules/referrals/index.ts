@@ -18,6 +18,7 @@ export {
   OUTCOME_TYPE_SYSTEM,
   REDIRECTED_TO_EXTENSION,
   TASK_CODE_SYSTEM,
+  isWorkflowTask,
   UBRN_SYSTEM,
   orgReference,
   receivingOrg,

@@ -18,6 +18,9 @@ export const orgReference = (code: string, display: string): Reference => ({ ide
 export const UBRN_SYSTEM = 'https://fhir.nhs.uk/Id/UBRN';
 export const JOURNEY_SYSTEM = 'https://pcn-hub.example/Id/journey';
 export const TASK_CODE_SYSTEM = 'http://hl7.org/fhir/CodeSystem/task-code';
+/** A referral's workflow Task: coded `task-code|fulfill`. */
+export const isWorkflowTask = (resource: { resourceType?: string } | undefined): resource is Task =>
+  resource?.resourceType === 'Task' && ((resource as Task).code?.coding ?? []).some((c) => c.system === TASK_CODE_SYSTEM && c.code === 'fulfill');
 export const FULFILL = `${TASK_CODE_SYSTEM}|fulfill`;
 export const CONSENT_EXTENSION = 'https://pcn-hub.example/StructureDefinition/consent-to-share';
 export const CHANGED_BY_EXTENSION = 'https://pcn-hub.example/StructureDefinition/changed-by';

@@ -19,14 +19,13 @@ import { type Change, FhirStoreRepository, followChanges, parseSearch, retrying,
 import { registryToday, spokenDay } from '../../shared/dates.ts';
 import type { Db } from '../../storage/db.ts';
 import { consumerContext } from '../record/index.ts';
-import { AWAITING_ACCEPTANCE, dueAt, PRIORITIES, type ReferralPriority } from '../referrals/index.ts';
+import { AWAITING_ACCEPTANCE, dueAt, isWorkflowTask, PRIORITIES, type ReferralPriority } from '../referrals/index.ts';
 import { inAppNotifier, type NewNotification, type Notifier } from './notifications.ts';
 import { dueOf, isOpen, kindOf, ownerOf, rolePlural, type TaskOwner } from './task-shape.ts';
 
 export const NOTIFICATIONS_CONSUMER = 'notifications';
 /** Changes older than this when the follower reads them raise no notification (a store caught up from its start). */
 export const FRESH_HOURS = 48;
-const WORKFLOW_TASK_CODE = 'http://hl7.org/fhir/CodeSystem/task-code';
 const HEALTHCARE_SERVICE = 'HealthcareService/';
 
 export interface KeepNotifyingOptions {
@@ -97,7 +96,7 @@ export async function notifyChanges(tx: Db, context: RequestContext, changes: Ch
     if (kindOf(task)) {
       await keepDue(tx, task);
       if (isFresh) await notifyTask(tx, task, notifier);
-    } else if (task.code?.coding?.some((c) => c.system === WORKFLOW_TASK_CODE && c.code === 'fulfill')) {
+    } else if (isWorkflowTask(task)) {
       await keepReferralDue(tx, task);
       if (isFresh) await notifyWorkflowTask(tx, repo, task, notifier);
     }
