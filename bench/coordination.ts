@@ -15,7 +15,6 @@
  */
 import { cpus, totalmem } from 'node:os';
 import type { HealthcareService, Organization, Patient, Reference } from '@medplum/fhirtypes';
-import autocannon from 'autocannon';
 import { importFhir, type ImportItem } from '../src/fhir-store/index.ts';
 import { addUser, findActor } from '../src/modules/access/index.ts';
 import { loadRegistry } from '../src/modules/network/index.ts';
@@ -25,7 +24,8 @@ import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 import { nhsNumberFor } from '../src/demo/synthetic-population.ts';
 import type { Db } from '../src/storage/db.ts';
 import { concurrentRate } from './rate.ts';
-import { type Engine, freshStore, p95, serve, signIn, stop } from './server-process.ts';
+import { httpLoad } from './load.ts';
+import { type Engine, freshStore, serve, signIn, stop } from './server-process.ts';
 
 const REFERRALS = Number(process.env.BENCH_REFERRALS ?? 10_000);
 const USERS = Number(process.env.BENCH_USERS ?? 50);
@@ -276,12 +276,12 @@ async function benchEngine(engine: Engine, port: number) {
       const page = (await first.json()) as { items: unknown[]; next: string | null };
       if (first.status !== 200 || page.items.length !== 100 || !page.next) throw new Error(`the inbox answered ${first.status} with ${page.items?.length} referrals`);
       // Warm-up, not measured: the server's first ANALYZE (fhir-store/statistics.ts), its caches and prepared statements.
-      await autocannon({ url: `${server.url}${path}`, connections: 2, duration: 3, headers: { authorization: `Bearer ${linkWorker}` } });
+      await httpLoad({ url: server.url, connections: 2, seconds: 3, headers: { authorization: `Bearer ${linkWorker}` }, paths: [path] });
       for (const connections of [1, 10]) {
-        const inbox = await autocannon({ url: `${server.url}${path}`, connections, duration: INBOX_SECONDS, headers: { authorization: `Bearer ${linkWorker}` } });
-        const errors = inbox.non2xx + inbox.errors;
+        const inbox = await httpLoad({ url: server.url, connections, seconds: INBOX_SECONDS, headers: { authorization: `Bearer ${linkWorker}` }, paths: [path] });
+        const errors = inbox.non2xx;
         say(
-          `| ${engine} | service inbox, ${n(REFERRALS)} open referrals, first page of 100, as a link worker of the service, ${connections} at once | ${Math.round(inbox.requests.average)}/s | ${p95(inbox).toFixed(1)} | goal p95 ≤ 150 ms; raw page ${raw.toFixed(0)}/s (one at a time)${errors ? `; ${errors} errors` : ''} |`,
+          `| ${engine} | service inbox, ${n(REFERRALS)} open referrals, first page of 100, as a link worker of the service, ${connections} at once | ${Math.round(inbox.rate)}/s | ${inbox.p95.toFixed(1)} | goal p95 ≤ 150 ms; raw page ${raw.toFixed(0)}/s (one at a time)${errors ? `; ${errors} errors` : ''} |`,
         );
       }
       if (engine === 'postgres') {

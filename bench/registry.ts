@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import pg from 'pg';
+import { httpLoad } from './load.ts';
 
 const CONNECTIONS = 20;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -62,14 +62,9 @@ async function startPcn(env: Record<string, string>, port: number) {
 }
 
 async function load(url: string, headers: Record<string, string> = {}): Promise<{ reqPerSec: number; p95: number; errors: number }> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
-  return { reqPerSec: result.requests.average, p95: percentile95(result), errors: result.errors + result.non2xx };
-}
-
-// autocannon reports p90 and p97.5 but not p95: interpolate between them (an upper-leaning estimate).
-function percentile95(result: autocannon.Result): number {
-  const { p90, p97_5 } = result.latency;
-  return p90 + (p97_5 - p90) * ((95 - 90) / (97.5 - 90));
+  const { origin, pathname, search } = new URL(url);
+  const result = await httpLoad({ url: origin, connections: CONNECTIONS, seconds: SECONDS, headers, paths: [pathname + search] });
+  return { reqPerSec: result.rate, p95: result.p95, errors: result.non2xx };
 }
 
 async function signIn(url: string): Promise<string> {

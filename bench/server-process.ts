@@ -1,13 +1,12 @@
 /**
  * What the HTTP benches share: a fresh store on either engine (a PGlite folder, or a database of its own on the
  * PostgreSQL server), the product's server run as a separate process on it (as `npm start` runs it, rate limits
- * off: a bench drives one user far past a person's rate), sign-in, and p95 from autocannon's percentiles.
+ * off: a bench drives one user far past a person's rate), and sign-in.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type autocannon from 'autocannon';
 import pg from 'pg';
 import type { Db } from '../src/storage/db.ts';
 import { openStore } from '../src/storage/open.ts';
@@ -69,12 +68,6 @@ export async function serve(store: BenchStore, port: number): Promise<{ child: C
 export async function stop(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-}
-
-/** p95 in ms, between autocannon's p90 and p97.5. */
-export function p95(result: autocannon.Result): number {
-  const { p90, p97_5 } = result.latency;
-  return p90 + (p97_5 - p90) * ((95 - 90) / (97.5 - 90));
 }
 
 /** A bearer token for a person, by signing in. */
