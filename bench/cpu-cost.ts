@@ -5,43 +5,25 @@
  * the same rows through the same Db. Use it to compare two commits; bench/fhir.ts gives the figures.
  *   PCN_TEST_ENGINE=postgres node --max-semi-space-size=64 --import tsx bench/cpu-cost.ts
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type { Condition, Patient } from '@medplum/fhirtypes';
 import { testEngine } from '../test/db.ts';
 import { create, fhirHarness, nhsNumber, patient } from '../test/fhir.ts';
 import { concurrentRate } from './rate.ts';
+import { postgresTicks } from './server-process.ts';
 
 const SECONDS = Number(process.env.SECONDS ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PATIENTS = 300;
 
-/** Clock ticks (1/100 s) of user + system time of every process whose command is `postgres`. */
-function postgresTicks(): number {
-  if (testEngine !== 'postgres') return 0;
-  let ticks = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-      const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return ticks;
-}
-
 /** µs of CPU (this process + PostgreSQL) per operation, and the rate, over SECONDS of 20 concurrent loops. */
 async function cost(work: (i: number) => Promise<unknown>): Promise<{ usPerOp: number; nodeUs: number; rate: number }> {
   const cpu0 = process.cpuUsage();
-  const pg0 = postgresTicks();
+  const pg0 = testEngine === 'postgres' ? postgresTicks() : 0;
   const rate = await concurrentRate(work, SECONDS, 20);
   const cpu = process.cpuUsage(cpu0);
-  const pgUs = (postgresTicks() - pg0) * 10_000;
+  const pgUs = testEngine === 'postgres' ? (postgresTicks() - pg0) * 10_000 : 0;
   const ops = rate * SECONDS;
   return { usPerOp: (cpu.user + cpu.system + pgUs) / ops, nodeUs: (cpu.user + cpu.system) / ops, rate };
 }

@@ -3,13 +3,16 @@ import { cpus, totalmem } from 'node:os';
 import { importFhir, type ImportItem } from '../src/fhir-store/index.ts';
 import { concurrentRate } from './rate.ts';
 import { httpLoad, loadGenerator, type LoadResult } from './load.ts';
-import { freshStore, serve, signIn, stop } from './server-process.ts';
+import { freshStore, serve, settled, signIn, stop } from './server-process.ts';
 import { systemContext } from '../src/modules/record/index.ts';
 import { addUser } from '../src/modules/access/index.ts';
+import { runPopulation } from '../src/modules/population/index.ts';
+import { registryToday } from '../src/shared/dates.ts';
 import { loadRegistry, type RegistrySnapshot } from '../src/modules/network/index.ts';
 import { MAX_SYNTHETIC_PATIENTS, nhsNumberFor, syntheticPopulation } from '../src/demo/synthetic-population.ts';
 import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 import type { Bundle } from '@medplum/fhirtypes';
+import type { Db } from '../src/storage/db.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -36,6 +39,19 @@ const BENCH_AS = process.env.BENCH_AS ?? CLINICIAN;
 
 /** Which load generator drove a measure, and its own CPU (it shares the machine's cores with the server). */
 const generated = (result: LoadResult) => `${result.generator} ${result.generatorCpuPer1000.toFixed(2)} CPU-s per 1,000 requests`;
+
+/**
+ * What an operator does after a bulk import (docs/operations.md): `pcn population run`, so that the server's
+ * population follower starts after the run instead of re-scoring every imported patient from the change feed,
+ * then `VACUUM ANALYZE`, so that autovacuum is not catching up on the new rows (the run's RiskAssessments
+ * included) on one of the two cores while requests are measured. The run's time is reported.
+ */
+async function settleAfterImport(db: Db, engine: string, what: string): Promise<void> {
+  const started = performance.now();
+  const run = await runPopulation(db, { asOf: registryToday() });
+  say(`| ${engine} | population run after the import (${what}; ${run.patients.toLocaleString('en-GB')} patients scored) | | | ${((performance.now() - started) / 1000).toFixed(1)} s |`);
+  await db.exec('VACUUM ANALYZE');
+}
 
 const token = (url: string, email = BENCH_AS): Promise<string> => signIn(url, email, PASSWORD);
 
@@ -101,6 +117,7 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
         [...pcnPractices],
       ])
     ).map((r) => r.id);
+    await settleAfterImport(db, engine, `${IMPORT_PATIENTS} synthetic patients`);
     say(`| ${engine} | (the clinician's PCN ${pcn} holds ${ids.length === 1000 ? '1,000+' : ids.length} of the imported patients) | | | |`);
 
     // The same database used raw, before the server opens it (PGlite is single-process). The raw create
@@ -119,6 +136,7 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
 
     const server = await serve(store, port);
     try {
+      say(`| ${engine} | (the server's start-up catch-up, waited for before measuring: ${(await settled(server.child, engine)).toFixed(0)} s) | | | |`);
       const auth = { authorization: `Bearer ${await token(server.url)}`, 'content-type': 'application/fhir+json' };
       const read = await httpLoad({ url: server.url, connections: CONNECTIONS, seconds: MEASURES.includes('read') ? SECONDS : 1, headers: auth, paths: ids.map((id) => `/fhir/Patient/${id}`) });
       const create = await httpLoad({
@@ -147,9 +165,7 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
       const big = await importFhir(db, await systemContext(db, 'bench import'), patientsOnly(IMPORT_PATIENTS, IMPORT_PATIENTS + BIG, practices));
       const bigSeconds = (performance.now() - bigStart) / 1000;
       say(`| postgres | bulk import of ${BIG.toLocaleString('en-GB')} minimal Patients | ${Math.round(big.resources / bigSeconds)} resources/s | | ${bigSeconds.toFixed(0)} s |`);
-      // As after any bulk load (docs/operations.md): otherwise autovacuum catches up on a million new rows
-      // during the search measurement, on one of the two cores.
-      await db.exec('VACUUM ANALYZE');
+      await settleAfterImport(db, 'postgres', `${BIG.toLocaleString('en-GB')} minimal Patients`);
       // The clinician's own patients among the minimal ones (registered at their PCN's practices), for reads at 1M.
       const bigIds: string[] = [];
       for (let i = IMPORT_PATIENTS; i < IMPORT_PATIENTS + BIG && bigIds.length < 10_000; i++) if (pcnPractices.has(practices[i % practices.length]!)) bigIds.push(`bench-${i}`);
@@ -157,6 +173,9 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
       await db.close();
       const server2 = await serve(store, port + 10);
       try {
+        say(
+          `| postgres | (the server's start-up catch-up at ${BIG.toLocaleString('en-GB')} more patients, waited for before measuring: ${(await settled(server2.child, engine)).toFixed(0)} s) | | | |`,
+        );
         const auth = { authorization: `Bearer ${await token(server2.url)}` };
         const admin = { authorization: `Bearer ${await token(server2.url, 'admin@pcn-hub.example')}` };
         // NHS numbers of the clinician's own patients among the minimal ones (registered at their PCN's practices).
@@ -202,7 +221,8 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
       }
     }
   } finally {
-    await store.drop();
+    // BENCH_KEEP=1 leaves the PostgreSQL database in place, to look at plans or run the server on it again.
+    await store.drop({ keep: process.env.BENCH_KEEP === '1' });
   }
 }
 

@@ -4,6 +4,7 @@
  * off: a bench drives one user far past a person's rate), and sign-in.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,52 @@ export async function serve(store: BenchStore, port: number): Promise<{ child: C
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** Clock ticks (1/100 s) of user + system time of one process (0 once it has gone). */
+function processTicks(pid: number | string): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Clock ticks (1/100 s) of user + system time of every process whose command is `postgres`. */
+export function postgresTicks(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres') ticks += processTicks(pid);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return ticks;
+}
+
+/**
+ * Waits until the server (and, on PostgreSQL, the database) has been nearly idle — under a tenth of a core — for
+ * two seconds in a row: a server started on a freshly loaded store first catches up (planner statistics, the
+ * change-feed followers' first pass, sealing the audit records the load wrote), and a steady-state figure is
+ * measured after that. Returns the seconds it took (at most `maxSeconds`).
+ */
+export async function settled(child: ChildProcess, engine: Engine, maxSeconds = 900): Promise<number> {
+  const started = performance.now();
+  const ticks = () => processTicks(child.pid!) + (engine === 'postgres' ? postgresTicks() : 0);
+  let quiet = 0;
+  let last = ticks();
+  while (quiet < 2 && performance.now() - started < maxSeconds * 1000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = ticks();
+    quiet = now - last < 10 ? quiet + 1 : 0;
+    last = now;
+  }
+  return (performance.now() - started) / 1000;
 }
 
 export async function stop(child: ChildProcess): Promise<void> {

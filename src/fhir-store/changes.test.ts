@@ -228,3 +228,32 @@ test(`a consumer seen for the first time may start after a settled position, mis
   );
   assert.deepEqual(summary(seen), [`create Observation/${o.id} v1 patient=${p.id}`]);
 });
+
+test(`a consumer behind a position it may skip to moves on to it, and one already past it is never moved back (${testEngine})`, async () => {
+  const p = await create(h.fhir, patient(nhsNumber(9002), PRACTICE));
+  const follow = async (name: string, skipTo: number) => {
+    const seen: Change[] = [];
+    const stop = new AbortController();
+    await followChanges(
+      db,
+      name,
+      async (changes) => {
+        seen.push(...changes);
+        stop.abort();
+      },
+      { signal: stop.signal, skipTo, pollMs: 10 },
+    );
+    return summary(seen);
+  };
+  // Both consumers start at the beginning of the feed (seen for the first time, no `from`).
+  await db.query("INSERT INTO fhir_change_consumer (name, position) VALUES ('behind', 0), ('ahead', 0)");
+  await create(h.fhir, observation(p.id, 'Accounted for by the skip'));
+  const skipTo = await settledFeedPosition(db);
+  const after = await create(h.fhir, observation(p.id, 'After the skip'));
+  assert.deepEqual(await follow('behind', skipTo), [`create Observation/${after.id} v1 patient=${p.id}`], 'a consumer behind moves on: what came before the position is not handed over');
+
+  const last = await lastPosition();
+  await db.query("UPDATE fhir_change_consumer SET position = $1 WHERE name = 'ahead'", [last]);
+  const later = await create(h.fhir, observation(p.id, 'After the consumer'));
+  assert.deepEqual(await follow('ahead', skipTo), [`create Observation/${later.id} v1 patient=${p.id}`], 'a consumer past the position keeps its own, and sees nothing twice');
+});

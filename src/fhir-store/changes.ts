@@ -149,6 +149,11 @@ export interface FollowChangesOptions {
    * ones ('now'), or after a position (e.g. a `settledFeedPosition` taken before the consumer read the record whole).
    */
   from?: 'beginning' | 'now' | number;
+  /**
+   * A position a consumer already seen moves forward to before following, when it is behind it (never back):
+   * the changes up to it are accounted for already (e.g. a finished population run read the record after it).
+   */
+  skipTo?: number;
 }
 
 /**
@@ -162,7 +167,7 @@ export interface FollowChangesOptions {
  */
 export async function followChanges(db: Db, name: string, handler: ChangeHandler, options: FollowChangesOptions): Promise<void> {
   const { signal, batchSize = DEFAULT_LIMIT, pollMs = 1000, types } = options;
-  let position = await consumerPosition(db, name, options.from ?? 'beginning');
+  let position = await consumerPosition(db, name, options.from ?? 'beginning', options.skipTo);
   while (!signal.aborted) {
     let batch: Batch;
     try {
@@ -206,12 +211,18 @@ async function commitBatch(db: Db, name: string, from: number, batch: Batch, han
 }
 
 /** The consumer's stored position, registering it on first sight. */
-async function consumerPosition(db: Db, name: string, from: 'beginning' | 'now' | number): Promise<number> {
+async function consumerPosition(db: Db, name: string, from: 'beginning' | 'now' | number, skipTo?: number): Promise<number> {
   if (!name) throw new RangeError('a change feed consumer needs a name');
-  if (typeof from === 'number' && (!Number.isSafeInteger(from) || from < 0)) throw new RangeError(`from must be a position (a whole number ≥ 0), not ${from}`);
+  for (const [what, value] of [
+    ['from', from],
+    ['skipTo', skipTo],
+  ] as const) {
+    if (typeof value === 'number' && (!Number.isSafeInteger(value) || value < 0)) throw new RangeError(`${what} must be a position (a whole number ≥ 0), not ${value}`);
+  }
   // 'now' starts after every position drawn so far, in flight or not: those changes are before this consumer's time.
   const start = typeof from === 'number' ? from : from === 'now' ? await drawnPosition(db) : 0;
   await db.query('INSERT INTO fhir_change_consumer (name, position) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, start]);
+  if (skipTo !== undefined) await db.query('UPDATE fhir_change_consumer SET position = $2, updated_at = now() WHERE name = $1 AND position < $2', [name, skipTo]);
   const [row] = await db.query<{ position: number }>('SELECT position FROM fhir_change_consumer WHERE name = $1', [name]);
   return row!.position;
 }

@@ -6,7 +6,8 @@
  *
  * A consumer seen for the first time starts where the latest finished run began reading the record, or, before
  * any run, from the beginning of the feed (everyone with a record is then scored once as the feed is read; a run
- * is the faster way to score a whole population).
+ * is the faster way to score a whole population). One that is behind the latest finished run when it starts
+ * moves on to where that run began reading: the run scored every change before it.
  */
 import { followChanges, readCompartments, retrying, type RequestContext } from '../../fhir-store/index.ts';
 import { registryToday } from '../../shared/dates.ts';
@@ -63,6 +64,7 @@ export async function keepPopulationCurrent(db: Db, options: KeepCurrentOptions)
 
 async function followFeed(db: Db, context: RequestContext, options: KeepCurrentOptions): Promise<void> {
   const today = options.today ?? (() => registryToday());
+  const lastRun = await lastRunFeedPosition(db);
   await followChanges(
     db,
     POPULATION_CONSUMER,
@@ -77,7 +79,10 @@ async function followFeed(db: Db, context: RequestContext, options: KeepCurrentO
       );
       await storeResults(tx, context, compartments, evaluateCompartments(compartments, today()));
     },
-    { signal: options.signal, pollMs: options.pollMs, types: ['Patient', ...FACT_TYPES], from: await lastRunFeedPosition(db) },
+    // A run finished since this consumer last followed (e.g. `pcn population run` after a bulk import, while the
+    // server was stopped) scored everyone from the record as it stood after that run's position: the follower
+    // moves on to it rather than re-score, beside the requests it serves, every patient the run already scored.
+    { signal: options.signal, pollMs: options.pollMs, types: ['Patient', ...FACT_TYPES], from: lastRun, skipTo: lastRun === 'beginning' ? undefined : lastRun },
   );
 }
 

@@ -163,6 +163,25 @@ test(`the follower starts where the last run began reading, re-scores as of toda
   assert.equal(await asOfOf(mine), '2026-03-02');
   stop.abort();
   await following;
+
+  // A run while the follower is stopped (after a bulk import, say) scores the changes before it: on restart the
+  // follower moves on to where the run began reading instead of re-scoring those patients as of today, and
+  // still re-scores a change made after the run.
+  today = '2026-03-06';
+  await create(h.fhir, condition(mine));
+  const run = await runPopulation(h.db, { asOf: '2026-03-05' });
+  const [{ feed_position: runPosition }] = (await h.db.query<{ feed_position: number }>('SELECT feed_position FROM population_run WHERE id = $1', [run.runId])) as [{ feed_position: number }];
+  const position = async () => (await h.db.query<{ position: number }>("SELECT position FROM fhir_change_consumer WHERE name = 'population'"))[0]!.position;
+  assert.ok((await position()) < runPosition, 'the stopped follower is behind the run');
+  stop = new AbortController();
+  following = follow(stop.signal);
+  await eventually('the follower moved on to the run', async () => (await position()) >= runPosition);
+  await delay(200);
+  assert.equal(await asOfOf(mine), '2026-03-05', 'the patient changed before the run keeps the run’s result, not re-scored as of today');
+  await create(h.fhir, condition(theirs));
+  await eventually('a change after the run re-scored', async () => (await asOfOf(theirs)) === '2026-03-06');
+  stop.abort();
+  await following;
 });
 
 const api = (url: string, auth: string) => h.app.inject({ method: 'GET', url, headers: { authorization: auth } });
