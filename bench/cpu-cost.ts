@@ -17,13 +17,15 @@ const SECONDS = Number(process.env.SECONDS ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PATIENTS = 300;
 
+const databaseTicks = () => (testEngine === 'postgres' ? postgresTicks() : 0);
+
 /** µs of CPU (this process + PostgreSQL) per operation, and the rate, over SECONDS of 20 concurrent loops. */
 async function cost(work: (i: number) => Promise<unknown>): Promise<{ usPerOp: number; nodeUs: number; rate: number }> {
   const cpu0 = process.cpuUsage();
-  const pg0 = testEngine === 'postgres' ? postgresTicks() : 0;
+  const pg0 = databaseTicks();
   const rate = await concurrentRate(work, SECONDS, 20);
   const cpu = process.cpuUsage(cpu0);
-  const pgUs = testEngine === 'postgres' ? (postgresTicks() - pg0) * 10_000 : 0;
+  const pgUs = (databaseTicks() - pg0) * 10_000;
   const ops = rate * SECONDS;
   return { usPerOp: (cpu.user + cpu.system + pgUs) / ops, nodeUs: (cpu.user + cpu.system) / ops, rate };
 }

@@ -103,16 +103,8 @@ async function wrkLoad({ url, connections, seconds, headers, method = 'GET', pat
     const summary = /PCN_LOAD (\d+) (\d+) (\d+) ([\d.]+)/.exec(stdout);
     if (!summary) throw new Error(`wrk printed no summary: ${stdout.slice(0, 300)}`);
     const [requests, micros, errors, p95] = summary.slice(1).map(Number) as [number, number, number, number];
-    const times =
-      stdout
-        .trim()
-        .split('\n')
-        .at(-1)!
-        .match(/(\d+)m([\d.]+)s/g) ?? [];
-    const cpu = times.reduce((sum, t) => {
-      const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!;
-      return sum + Number(m) * 60 + Number(s);
-    }, 0);
+    const lastLine = stdout.trim().split('\n').at(-1) ?? '';
+    const cpu = [...lastLine.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, [, m, s]) => sum + Number(m) * 60 + Number(s), 0);
     return { rate: requests / (micros / 1e6), p95, non2xx: errors, generator: 'wrk', generatorCpuPer1000: cpu / (requests / 1000) };
   } finally {
     await rm(dir, { recursive: true, force: true });

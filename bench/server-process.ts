@@ -66,14 +66,15 @@ export async function serve(store: BenchStore, port: number): Promise<{ child: C
   }
 }
 
-/** Clock ticks (1/100 s) of user + system time of one process (0 once it has gone). */
-function processTicks(pid: number | string): number {
+/** A process's command name and its user + system time in clock ticks (1/100 s); null once it has gone. */
+function processStat(pid: number | string): { name: string; ticks: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    return { name: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
   } catch {
-    return 0;
+    return null;
   }
 }
 
@@ -82,12 +83,8 @@ export function postgresTicks(): number {
   let ticks = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'postgres') ticks += processTicks(pid);
-    } catch {
-      // the process ended while we looked
-    }
+    const stat = processStat(pid);
+    if (stat?.name === 'postgres') ticks += stat.ticks;
   }
   return ticks;
 }
@@ -100,7 +97,7 @@ export function postgresTicks(): number {
  */
 export async function settled(child: ChildProcess, engine: Engine, maxSeconds = 900): Promise<number> {
   const started = performance.now();
-  const ticks = () => processTicks(child.pid!) + (engine === 'postgres' ? postgresTicks() : 0);
+  const ticks = () => (processStat(child.pid!)?.ticks ?? 0) + (engine === 'postgres' ? postgresTicks() : 0);
   let quiet = 0;
   let last = ticks();
   while (quiet < 2 && performance.now() - started < maxSeconds * 1000) {

@@ -62,7 +62,7 @@ interface Batch {
 }
 
 async function readBatch(db: Db, { after = 0, limit = DEFAULT_LIMIT, types, signal }: ReadChangesOptions): Promise<Batch> {
-  if (!Number.isSafeInteger(after) || after < 0) throw new RangeError(`after must be a position (a whole number ≥ 0), not ${after}`);
+  assertPosition('after', after);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a whole number ≥ 1, not ${limit}`);
   const bound = await settledBound(db, after, signal);
   if (bound <= after) return { changes: [], next: after };
@@ -210,15 +210,16 @@ async function commitBatch(db: Db, name: string, from: number, batch: Batch, han
   });
 }
 
+/** A feed position given by a caller: a whole number ≥ 0, or a RangeError naming the option. */
+function assertPosition(what: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a position (a whole number ≥ 0), not ${value}`);
+}
+
 /** The consumer's stored position, registering it on first sight. */
 async function consumerPosition(db: Db, name: string, from: 'beginning' | 'now' | number, skipTo?: number): Promise<number> {
   if (!name) throw new RangeError('a change feed consumer needs a name');
-  for (const [what, value] of [
-    ['from', from],
-    ['skipTo', skipTo],
-  ] as const) {
-    if (typeof value === 'number' && (!Number.isSafeInteger(value) || value < 0)) throw new RangeError(`${what} must be a position (a whole number ≥ 0), not ${value}`);
-  }
+  if (typeof from === 'number') assertPosition('from', from);
+  if (skipTo !== undefined) assertPosition('skipTo', skipTo);
   // 'now' starts after every position drawn so far, in flight or not: those changes are before this consumer's time.
   const start = typeof from === 'number' ? from : from === 'now' ? await drawnPosition(db) : 0;
   await db.query('INSERT INTO fhir_change_consumer (name, position) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, start]);
