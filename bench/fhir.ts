@@ -1,27 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { importFhir, type ImportItem } from '../src/fhir-store/index.ts';
+import { importFhir } from '../src/fhir-store/index.ts';
 import { concurrentRate } from './rate.ts';
-import { httpLoad, loadGenerator, type LoadResult } from './load.ts';
-import { freshStore, serve, settled, signIn, stop } from './server-process.ts';
+import { httpLoad, type LoadOptions, loadGenerator, type LoadResult } from './load.ts';
+import { freshStore, machineTicks, serve, settled, signIn, stop } from './server-process.ts';
+import { identifierSearches, minimalPatientIds, parsed, patientsOnly, settleAfterImport, transactionFiles } from './fhir-population.ts';
 import { systemContext } from '../src/modules/record/index.ts';
 import { addUser } from '../src/modules/access/index.ts';
-import { runPopulation } from '../src/modules/population/index.ts';
-import { registryToday } from '../src/shared/dates.ts';
-import { loadRegistry, type RegistrySnapshot } from '../src/modules/network/index.ts';
-import { MAX_SYNTHETIC_PATIENTS, nhsNumberFor, syntheticPopulation } from '../src/demo/synthetic-population.ts';
+import { loadRegistry } from '../src/modules/network/index.ts';
 import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
-import type { Bundle } from '@medplum/fhirtypes';
-import type { Db } from '../src/storage/db.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const IMPORT_PATIENTS = Number(process.env.BENCH_IMPORT_PATIENTS ?? 3000);
 const BIG = Number(process.env.BENCH_PATIENTS_1M ?? 1_000_000);
 const PASSWORD = 'bench password that is long';
-const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
-const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
-const PATIENTS_PER_BUNDLE = 40;
 
 const lines: string[] = [];
 const say = (line: string) => {
@@ -38,62 +31,12 @@ const CLINICIAN = 'bench.gp@pcn-hub.example';
 const BENCH_AS = process.env.BENCH_AS ?? CLINICIAN;
 
 /** Which load generator drove a measure, and its own CPU (it shares the machine's cores with the server). */
-const generated = (result: LoadResult) => `${result.generator} ${result.generatorCpuPer1000.toFixed(2)} CPU-s per 1,000 requests`;
-
-/**
- * What an operator does after a bulk import (docs/operations.md): `pcn population run`, so that the server's
- * population follower starts after the run instead of re-scoring every imported patient from the change feed,
- * then `VACUUM ANALYZE`, so that autovacuum is not catching up on the new rows (the run's RiskAssessments
- * included) on one of the two cores while requests are measured. The run's time is reported.
- */
-async function settleAfterImport(db: Db, engine: string, what: string): Promise<void> {
-  const started = performance.now();
-  const run = await runPopulation(db, { asOf: registryToday() });
-  say(`| ${engine} | population run after the import (${what}; ${run.patients.toLocaleString('en-GB')} patients scored) | | | ${((performance.now() - started) / 1000).toFixed(1)} s |`);
-  await db.exec('VACUUM ANALYZE');
-}
-
 const token = (url: string, email = BENCH_AS): Promise<string> => signIn(url, email, PASSWORD);
 
-/** The synthetic population as JSON text of transaction Bundles of PATIENTS_PER_BUNDLE patients each (made before timing). */
-function transactionFiles(registry: RegistrySnapshot): string[] {
-  const files: string[] = [];
-  const entries: NonNullable<Bundle['entry']> = [];
-  let patients = 0;
-  for (const bundle of syntheticPopulation({ ...registry, patients: IMPORT_PATIENTS, seed: 1, asOf: new Date().toISOString().slice(0, 10) })) {
-    entries.push(...(bundle.entry ?? []));
-    if (++patients % PATIENTS_PER_BUNDLE === 0) files.push(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries.splice(0) }));
-  }
-  if (entries.length) files.push(JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries }));
-  return files;
-}
+const settledAfter = (engine: string, what: string, run: { patients: number; seconds: number }) =>
+  say(`| ${engine} | population run after the import (${what}; ${run.patients.toLocaleString('en-GB')} patients scored) | | | ${run.seconds.toFixed(1)} s |`);
 
-/** Each file parsed as it is read, as the CLI's import does. */
-function* parsed(files: string[]): Generator<ImportItem> {
-  for (const [i, text] of files.entries()) yield { label: `bundle-${i}.json`, bundle: JSON.parse(text) as Bundle, text };
-}
-
-/**
- * Minimal Patients (what identifier search and the access rule need), from index `from`, as NDJSON-like
- * items, registered round-robin at `practices`. NHS numbers continue after the synthetic population's.
- */
-function* patientsOnly(from: number, to: number, practices: string[]): Generator<ImportItem> {
-  for (let i = from; i < to; i++) {
-    const identifier = i < MAX_SYNTHETIC_PATIENTS ? { system: NHS, value: nhsNumberFor(i) } : { system: 'https://pcn-hub.example/Id/synthetic-record', value: `patient-${i}` };
-    const generalPractitioner = [{ identifier: { system: ODS, value: practices[i % practices.length]! } }];
-    yield {
-      label: `patient ${i}`,
-      resource: {
-        resourceType: 'Patient',
-        id: `bench-${i}`,
-        identifier: [identifier],
-        generalPractitioner,
-        gender: i % 2 ? 'female' : 'male',
-        birthDate: `19${String(30 + (i % 70)).padStart(2, '0')}-01-01`,
-      },
-    };
-  }
-}
+const generated = (result: LoadResult) => `${result.generator} ${result.generatorCpuPer1000.toFixed(2)} CPU-s per 1,000 requests`;
 
 async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
   const store = await freshStore(engine, 'pcn_bench_fhir');
@@ -105,7 +48,7 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
     const pcn = registry.pcns[0]!.code;
     const pcnPractices = new Set(registry.memberships.filter((m) => m.pcnCode === pcn && !m.endDate).map((m) => m.practiceOds));
     await addUser(db, { email: CLINICIAN, name: 'Bench GP', role: 'clinician', org: [...pcnPractices][0]!, password: PASSWORD });
-    const files = transactionFiles(registry);
+    const files = transactionFiles(registry, IMPORT_PATIENTS);
     const started = performance.now();
     const imported = await importFhir(db, await systemContext(db, 'bench import'), parsed(files));
     const importRate = imported.resources / ((performance.now() - started) / 1000);
@@ -117,7 +60,7 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
         [...pcnPractices],
       ])
     ).map((r) => r.id);
-    await settleAfterImport(db, engine, `${IMPORT_PATIENTS} synthetic patients`);
+    settledAfter(engine, `${IMPORT_PATIENTS} synthetic patients`, await settleAfterImport(db));
     say(`| ${engine} | (the clinician's PCN ${pcn} holds ${ids.length === 1000 ? '1,000+' : ids.length} of the imported patients) | | | |`);
 
     // The same database used raw, before the server opens it (PGlite is single-process). The raw create
@@ -138,8 +81,14 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
     try {
       say(`| ${engine} | (the server's start-up catch-up, waited for before measuring: ${(await settled(server.child, engine)).toFixed(0)} s) | | | |`);
       const auth = { authorization: `Bearer ${await token(server.url)}`, 'content-type': 'application/fhir+json' };
-      const read = await httpLoad({ url: server.url, connections: CONNECTIONS, seconds: MEASURES.includes('read') ? SECONDS : 1, headers: auth, paths: ids.map((id) => `/fhir/Patient/${id}`) });
-      const create = await httpLoad({
+      // The server's CPU (the machine's, but the load generator's) per 1,000 requests: steadier than a rate on a shared machine.
+      const costed = async (options: LoadOptions) => {
+        const before = machineTicks();
+        const result = await httpLoad(options);
+        return { ...result, cpu: ((machineTicks() - before) / 100 / (result.rate * options.seconds)) * 1000 - result.generatorCpuPer1000 };
+      };
+      const read = await costed({ url: server.url, connections: CONNECTIONS, seconds: MEASURES.includes('read') ? SECONDS : 1, headers: auth, paths: ids.map((id) => `/fhir/Patient/${id}`) });
+      const create = await costed({
         url: server.url,
         method: 'POST',
         connections: CONNECTIONS,
@@ -151,9 +100,13 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
         bodies: ids.map((id) => JSON.stringify({ ...sample, subject: { reference: `Patient/${id}` } })),
       });
       say(`| ${engine} | raw PK SELECT | ${Math.round(rawSelect)}/s | | |`);
-      say(`| ${engine} | FHIR read | ${Math.round(read.rate)}/s | ${read.p95.toFixed(1)} | ${(read.rate / rawSelect).toFixed(2)} × raw (goal ≥ 0.15); ${generated(read)} |`);
+      say(
+        `| ${engine} | FHIR read | ${Math.round(read.rate)}/s | ${read.p95.toFixed(1)} | ${(read.rate / rawSelect).toFixed(2)} × raw (goal ≥ 0.15); server ${read.cpu.toFixed(2)} CPU-s per 1,000; ${generated(read)} |`,
+      );
       say(`| ${engine} | raw INSERT (fhir_resource's shape: json, same indexes) | ${Math.round(rawInsert)}/s | | |`);
-      say(`| ${engine} | FHIR create | ${Math.round(create.rate)}/s | ${create.p95.toFixed(1)} | ${(create.rate / rawInsert).toFixed(2)} × raw (goal ≥ 0.2); ${generated(create)} |`);
+      say(
+        `| ${engine} | FHIR create | ${Math.round(create.rate)}/s | ${create.p95.toFixed(1)} | ${(create.rate / rawInsert).toFixed(2)} × raw (goal ≥ 0.2); server ${create.cpu.toFixed(2)} CPU-s per 1,000; ${generated(create)} |`,
+      );
       if (read.non2xx || create.non2xx) say(`| ${engine} | errors | read ${read.non2xx}, create ${create.non2xx} | | |`);
     } finally {
       await stop(server.child);
@@ -165,10 +118,9 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
       const big = await importFhir(db, await systemContext(db, 'bench import'), patientsOnly(IMPORT_PATIENTS, IMPORT_PATIENTS + BIG, practices));
       const bigSeconds = (performance.now() - bigStart) / 1000;
       say(`| postgres | bulk import of ${BIG.toLocaleString('en-GB')} minimal Patients | ${Math.round(big.resources / bigSeconds)} resources/s | | ${bigSeconds.toFixed(0)} s |`);
-      await settleAfterImport(db, 'postgres', `${BIG.toLocaleString('en-GB')} minimal Patients`);
+      settledAfter('postgres', `${BIG.toLocaleString('en-GB')} minimal Patients`, await settleAfterImport(db));
       // The clinician's own patients among the minimal ones (registered at their PCN's practices), for reads at 1M.
-      const bigIds: string[] = [];
-      for (let i = IMPORT_PATIENTS; i < IMPORT_PATIENTS + BIG && bigIds.length < 10_000; i++) if (pcnPractices.has(practices[i % practices.length]!)) bigIds.push(`bench-${i}`);
+      const bigIds = minimalPatientIds(IMPORT_PATIENTS, IMPORT_PATIENTS + BIG, practices, pcnPractices);
       const rawSelectBig = await rawRate((i) => db.query("SELECT content FROM fhir_resource WHERE resource_type = 'Patient' AND id = $1", [bigIds[i % bigIds.length]]));
       await db.close();
       const server2 = await serve(store, port + 10);
@@ -178,20 +130,16 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
         );
         const auth = { authorization: `Bearer ${await token(server2.url)}` };
         const admin = { authorization: `Bearer ${await token(server2.url, 'admin@pcn-hub.example')}` };
-        // NHS numbers of the clinician's own patients among the minimal ones (registered at their PCN's practices).
-        const mine: string[] = [];
-        for (let i = IMPORT_PATIENTS; i < Math.min(IMPORT_PATIENTS + BIG, MAX_SYNTHETIC_PATIENTS) && mine.length < 10_000; i++) {
-          if (pcnPractices.has(practices[i % practices.length]!)) mine.push(nhsNumberFor(i));
-        }
-        const shuffled = mine.map((nhs) => ({ nhs, key: Math.random() })).sort((a, b) => a.key - b.key);
+        // Identifier searches for the clinician's own patients among the minimal ones (registered at their PCN's practices).
+        const searches = identifierSearches(IMPORT_PATIENTS, IMPORT_PATIENTS + BIG, practices, pcnPractices);
         const search = await httpLoad({
           url: server2.url,
           connections: CONNECTIONS,
           seconds: SECONDS,
           headers: auth,
-          paths: shuffled.map(({ nhs }) => `/fhir/Patient?identifier=${encodeURIComponent(`${NHS}|${nhs}`)}`),
+          paths: searches,
         });
-        const found = (await (await fetch(`${server2.url}/fhir/Patient?identifier=${encodeURIComponent(`${NHS}|${mine[0]}`)}`, { headers: auth })).json()) as { entry?: unknown[] };
+        const found = (await (await fetch(`${server2.url}${searches[0]}`, { headers: auth })).json()) as { entry?: unknown[] };
         if (found.entry?.length !== 1) say(`| postgres | ERROR: the clinician's identifier search found ${found.entry?.length ?? 0} patients, not 1 | | | |`);
         const [{ n: patients }] = (await (await fetch(`${server2.url}/fhir/Patient?_summary=count`, { headers: admin })).json().then((b: { total: number }) => [{ n: b.total }])) as [{ n: number }];
         say(

@@ -48,13 +48,17 @@ export async function freshStore(engine: Engine, name: string): Promise<BenchSto
   };
 }
 
-/** `pcn serve --no-demo` on the store, as a child process; resolves once /healthz answers. */
-export async function serve(store: BenchStore, port: number): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * `pcn serve --no-demo` on the store, as a child process; resolves once /healthz answers. `cwd`: the checkout whose
+ * server runs (another build of the product, e.g. bench/access-cost.ts's); this one by default.
+ */
+export async function serve(store: BenchStore, port: number, cwd?: string): Promise<{ child: ChildProcess; url: string }> {
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the server (to profile it).
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'serve', '--no-demo', '--port', String(port)], {
     env: { ...process.env, LOG_LEVEL: 'warn', PCN_RATE_LIMIT_PER_MINUTE: '0', ...store.env },
     stdio: ['ignore', 'ignore', 'inherit'],
+    ...(cwd ? { cwd } : {}),
   });
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
@@ -89,6 +93,20 @@ export function postgresTicks(): number {
   return ticks;
 }
 
+/** Clock ticks (1/100 s) of the server process and, on PostgreSQL, of every PostgreSQL process: the server's whole CPU. */
+const serverTicks = (child: ChildProcess, engine: Engine): number => (processStat(child.pid!)?.ticks ?? 0) + (engine === 'postgres' ? postgresTicks() : 0);
+
+/**
+ * Busy clock ticks (1/100 s) of the whole machine (/proc/stat: every state but idle and iowait). Over a measure
+ * the server and the database are nearly all of it; unlike the sum over processes, it keeps the time of a
+ * process that exits meanwhile (an autovacuum worker, a backend).
+ */
+export function machineTicks(): number {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  return user! + nice! + system! + irq! + softirq! + steal!;
+}
+
 /**
  * Waits until the server (and, on PostgreSQL, the database) has been nearly idle — under a tenth of a core — for
  * two seconds in a row: a server started on a freshly loaded store first catches up (planner statistics, the
@@ -97,7 +115,7 @@ export function postgresTicks(): number {
  */
 export async function settled(child: ChildProcess, engine: Engine, maxSeconds = 900): Promise<number> {
   const started = performance.now();
-  const ticks = () => (processStat(child.pid!)?.ticks ?? 0) + (engine === 'postgres' ? postgresTicks() : 0);
+  const ticks = () => serverTicks(child, engine);
   let quiet = 0;
   let last = ticks();
   while (quiet < 2 && performance.now() - started < maxSeconds * 1000) {

@@ -144,14 +144,30 @@ export const roleWords = (role: Role): string => {
 export const signatureOf = (actor: Pick<Actor, 'name' | 'role' | 'orgCode' | 'orgName'>): string =>
   `${actor.name}, ${policyOf(actor.role).title}, ${actor.orgName ?? (actor.orgCode ? `organisation ${actor.orgCode}` : 'no organisation recorded')}`;
 
-/** The `meta.security` codings (system|code) a role may not see. */
-export function hiddenLabels(role: Role): string[] {
-  const sees = new Set(policyOf(role).sees);
-  return ALL_SENSITIVE.filter((kind) => !sees.has(kind)).flatMap((kind) => [...SENSITIVE[kind]!]);
+/**
+ * The `meta.security` codings (system|code) a role may not see. Worked out once per role (the table is fixed):
+ * every read asks for them. The list is shared, not to be changed by callers.
+ */
+export function hiddenLabels(role: Role): readonly string[] {
+  let hidden = hiddenByRole.get(role);
+  if (!hidden) {
+    const sees = new Set(policyOf(role).sees);
+    hidden = Object.freeze(ALL_SENSITIVE.filter((kind) => !sees.has(kind)).flatMap((kind) => [...SENSITIVE[kind]!]));
+    hiddenByRole.set(role, hidden);
+  }
+  return hidden;
 }
+const hiddenByRole = new Map<Role, readonly string[]>();
 
-/** Resource types of the categories a role may not read (for `clinical`, every type not listed). */
+/** Resource types of the categories a role may not read (for `clinical`, every type not listed); once per list. */
 export function typesOutside(categories: readonly Category[]): { only?: string[]; except?: string[] } {
+  let outside = outsideByCategories.get(categories);
+  if (!outside) outsideByCategories.set(categories, (outside = Object.freeze(typesOutsideOf(categories))));
+  return outside;
+}
+const outsideByCategories = new WeakMap<readonly Category[], { only?: string[]; except?: string[] }>();
+
+function typesOutsideOf(categories: readonly Category[]): { only?: string[]; except?: string[] } {
   const allowed = new Set(categories);
   if (allowed.size === CATEGORIES.length) return {};
   const listed = Object.entries(CATEGORY_OF_TYPE);

@@ -151,6 +151,23 @@ test('looks written together: one entry the database refuses fails alone, the ot
   );
 });
 
+
+test('looks written together keep their values exactly: quotes, commas, braces and a lone surrogate (stored as U+FFFD), each its own record', async () => {
+  const odd = ['a "quoted", {braced} \\ value', 'lone \ud800 surrogate', 'pair 😀 kept'];
+  await Promise.all(
+    odd.map((summary, n) =>
+      recordAuditGrouped(h.db, { actor: GP, action: 'fhir.read', entityType: 'Patient', entityId: `odd-${n}`, summary, patientIds: [`odd-${n}`, 'x,"y"'], detail: { note: summary } }),
+    ),
+  );
+  const stored = await h.db.query<{ summary: string; patient_ids: string[]; note: string }>(
+    "SELECT summary, patient_ids, detail ->> 'note' AS note FROM audit_event WHERE entity_id LIKE 'odd-%' ORDER BY entity_id",
+  );
+  const expected = ['a "quoted", {braced} \\ value', 'lone \ufffd surrogate', 'pair 😀 kept'];
+  assert.deepEqual(
+    stored.map((r) => [r.summary, r.note, r.patient_ids]),
+    expected.map((s, n) => [s, s, [`odd-${n}`, 'x,"y"']]),
+  );
+});
 test('the database refuses UPDATE, DELETE and TRUNCATE of the audit log and its chain', async () => {
   await sealAudit(h.db);
   for (const sql of ["UPDATE audit_event SET actor = 'someone else'", 'DELETE FROM audit_event', 'TRUNCATE audit_event', 'DELETE FROM audit_chain', "UPDATE audit_chain SET hash = 'x'"]) {

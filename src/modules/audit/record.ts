@@ -44,32 +44,11 @@ export function auditCall(entry: AuditEntry, values: unknown[]): string {
 
 /** An entry's values in the order of auditColumns, typed by AUDIT_TYPES. */
 function auditValues(entry: AuditEntry): unknown[] {
-  return [
-    entry.actor,
-    entry.action,
-    entry.entityType,
-    entry.entityId,
-    entry.pcnCode ?? null,
-    entry.summary,
-    entry.detail ? JSON.stringify(entry.detail) : null,
-    entry.requestId ?? null,
-    entry.orgCode ?? null,
-    entry.role ?? null,
-    entry.clientId ?? null,
-    entry.outcome ?? 'success',
-    entry.purpose ?? null,
-    entry.breakGlassReason ?? null,
-    // An array of arrays is not an unnest-able column: a record's patients travel as one text literal.
-    pgTextArray(entry.patientIds ?? []),
-  ];
+  const row = auditRow(entry);
+  return AUDIT_FIELDS.map((field) => (field === 'detail' && row.detail !== null ? JSON.stringify(row.detail) : row[field]));
 }
 
 const AUDIT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text[]'];
-
-/** A text[] literal ({"a","b"}), quoting every element. */
-function pgTextArray(values: string[]): string {
-  return `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
-}
 
 /**
  * Writes an entry outside any transaction (the audit of a look) and resolves once it is stored, so a
@@ -124,15 +103,45 @@ class AuditQueue {
   }
 }
 
-/** Many entries in one statement, each column as an array. */
+/**
+ * Many entries in one statement: the group as one JSON parameter, read back as rows by the database
+ * (json_to_recordset) — one native JSON.stringify here and one parse there, where fifteen array parameters
+ * cost an escaped literal per value on each side.
+ */
 async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
-  const rows = entries.map(auditValues);
-  const columns = AUDIT_TYPES.map((_, i) => rows.map((row) => row[i]));
-  // text[] cannot be unnested as a column of a two-dimensional array: patient lists go as their literals and are cast back.
-  const arrays = AUDIT_TYPES.map((type, i) => `$${i + 1}::${type === 'text[]' ? 'text' : type}[]`).join(', ');
-  const select = AUDIT_TYPES.map((type, i) => (type === 'text[]' ? `c${i}::text[]` : `c${i}`)).join(', ');
-  await db.query(`INSERT INTO audit_event ${auditColumns} SELECT ${select} FROM unnest(${arrays}) AS u(${AUDIT_TYPES.map((_, i) => `c${i}`).join(', ')})`, columns);
+  let json = JSON.stringify(entries.map(auditRow));
+  // A lone UTF-16 surrogate (JSON.stringify writes it as an escape) is refused by the database's JSON: the rare
+  // group that holds one goes with it replaced (U+FFFD), as the text encoding of a parameter replaces it.
+  if (/\\ud[89a-f]/i.test(json)) json = JSON.stringify(entries.map(auditRow), (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value));
+  await db.query(`INSERT INTO audit_event ${auditColumns} SELECT ${AUDIT_FIELDS.join(', ')} FROM json_to_recordset($1::json) AS x(${AUDIT_RECORDSET})`, [json]);
 }
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** An entry as a json_to_recordset row: auditColumns' names, the detail as an object, the patients as an array. */
+function auditRow(entry: AuditEntry): Record<string, unknown> {
+  return {
+    actor: entry.actor,
+    action: entry.action,
+    entity_type: entry.entityType,
+    entity_id: entry.entityId,
+    pcn_code: entry.pcnCode ?? null,
+    summary: entry.summary,
+    detail: entry.detail ?? null,
+    request_id: entry.requestId ?? null,
+    org_code: entry.orgCode ?? null,
+    role: entry.role ?? null,
+    client_id: entry.clientId ?? null,
+    outcome: entry.outcome ?? 'success',
+    purpose: entry.purpose ?? null,
+    break_glass_reason: entry.breakGlassReason ?? null,
+    patient_ids: entry.patientIds ?? [],
+  };
+}
+
+/** auditColumns' names, and json_to_recordset's column list (each typed as AUDIT_TYPES types it). */
+const AUDIT_FIELDS = auditColumns.slice(1, -1).split(', ');
+const AUDIT_RECORDSET = AUDIT_FIELDS.map((field, i) => `${field} ${AUDIT_TYPES[i]}`).join(', ');
 
 export interface AuditRow {
   at: string;

@@ -49,9 +49,10 @@ export function recordAccessEntry(
   purpose: Purpose = 'direct-care',
   outcome?: AuditOutcome,
 ): AuditEntry {
-  const patients = [...new Set(touches.map((t) => t.patientId).filter((p): p is string => !!p))];
-  const actions = [...new Set(touches.map((t) => t.action))];
   const first = touches[0]!;
+  // One touch (a read, a create) is nearly every record: its lists without building sets (every look pays this).
+  const patients = touches.length === 1 ? (first.patientId ? [first.patientId] : []) : [...new Set(touches.map((t) => t.patientId).filter((p): p is string => !!p))];
+  const actions = touches.length === 1 ? [first.action] : [...new Set(touches.map((t) => t.action))];
   const what = touches.length === 1 ? `${first.resourceType}/${first.id}` : `${touches.length} resources`;
   const refused = actions.includes('denied');
   return {
