@@ -213,14 +213,15 @@ export interface Viewer {
 
 /**
  * The patient `patientId` is registered at one of these practices: their own general-practitioner
- * token, found from the patient's side (the owner index on id). `|| ''` keeps the planner off the lookup
- * index and OFFSET 0 off a hashed sub-plan: either would read every registration in the area (all 1M)
- * to answer for one patient, which small test databases' statistics make look cheap. Every probe below
- * keeps the same shape: it starts from the patient (or the row) and reads only their few rows.
+ * token, found from the patient's side by the registration index (migration 095: by patient id, index-only).
+ * `|| ''` keeps the planner off the lookup index and OFFSET 0 off a hashed sub-plan: either would read every
+ * registration at the practices (all 1M in an area) to answer for one patient, which small test databases'
+ * statistics make look cheap. Every probe below keeps the same shape: it starts from the patient (or the row)
+ * and reads only their few rows.
  */
 const registeredAt = (patientId: string, practices: string) =>
-  `EXISTS (SELECT 1 FROM fhir_token g WHERE g.id = ${patientId} AND g.resource_type || '' = 'Patient'
-            AND g.code || '' = 'general-practitioner:identifier' AND g.value = ANY(${practices}::text[]) OFFSET 0)`;
+  `EXISTS (SELECT 1 FROM fhir_token g WHERE g.resource_type = 'Patient' AND g.code = 'general-practitioner:identifier'
+            AND g.id = ${patientId} AND g.value || '' = ANY(${practices}::text[]) OFFSET 0)`;
 
 /**
  * The user (by email) or their organisation is on the patient's care team (a CareTeam participant), or the
