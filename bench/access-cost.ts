@@ -4,11 +4,11 @@
  * yardstick is another build: this checkout (with any uncommitted changes) copied to a temporary git worktree
  * with bench/without-access-and-audit.patch applied — the policy's SQL and the audit of looks removed, nothing
  * else. The two servers take turns on the same store, ROUNDS times, so that drift on a shared machine falls on
- * both; the medians and the server's CPU per 1,000 requests (its process and PostgreSQL's) are reported, with the
+ * both; the medians and the server's CPU per 1,000 requests (the machine's, but the load generator's) are reported, with the
  * raw primary-key SELECT of the same rows in the same run.
- *   node --max-semi-space-size=64 --import tsx bench/access-cost.ts
+ *   npm run bench:access
  * BENCH_PATIENTS_1M (default 1,000,000) minimal Patients beside BENCH_IMPORT_PATIENTS (default 1,000) synthetic
- * ones; BENCH_SECONDS (default 8) per measurement; BENCH_ROUNDS (default 5).
+ * ones; BENCH_SECONDS (default 8) per measurement; BENCH_ROUNDS (default 5); BENCH_ENGINE=pglite for PGlite.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -27,7 +27,6 @@ import { identifierSearches, minimalPatientIds, parsed, patientsOnly, settleAfte
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const IMPORT_PATIENTS = Number(process.env.BENCH_IMPORT_PATIENTS ?? 1000);
-const BIG = Number(process.env.BENCH_PATIENTS_1M ?? 1_000_000);
 const CONNECTIONS = 20;
 const PASSWORD = 'bench password that is long';
 const CLINICIAN = 'bench.gp@pcn-hub.example';
@@ -51,7 +50,10 @@ function buildWithout(): string {
   return dir;
 }
 
-const store = await freshStore('postgres', 'pcn_bench_access');
+/** BENCH_ENGINE=pglite measures the one-process engine too (synthetic patients only: the 1M part is PostgreSQL's). */
+const ENGINE = process.env.BENCH_ENGINE === 'pglite' ? 'pglite' : 'postgres';
+const BIG = ENGINE === 'postgres' ? Number(process.env.BENCH_PATIENTS_1M ?? 1_000_000) : 0;
+const store = await freshStore(ENGINE, 'pcn_bench_access');
 const without = buildWithout();
 try {
   const db = await store.open();
@@ -82,11 +84,14 @@ try {
   const raw: number[] = [];
   let port = 3980;
   for (let round = 1; round <= ROUNDS; round++) {
-    raw.push(await concurrentRate((i) => db.query("SELECT content FROM fhir_resource WHERE resource_type = 'Patient' AND id = $1", [ids[i % ids.length]]), SECONDS, CONNECTIONS));
+    // PGlite is one process: its raw rate is measured once, before the servers open the folder.
+    if (ENGINE === 'postgres' || round === 1)
+      raw.push(await concurrentRate((i) => db.query("SELECT content FROM fhir_resource WHERE resource_type = 'Patient' AND id = $1", [ids[i % ids.length]]), SECONDS, CONNECTIONS));
+    if (ENGINE === 'pglite' && round === 1) await db.close();
     for (const build of Object.keys(builds) as Build[]) {
       const server = await serve(store, port++, builds[build]);
       try {
-        await settled(server.child, 'postgres');
+        await settled(server.child, ENGINE);
         const headers = { authorization: `Bearer ${await signIn(server.url, CLINICIAN, PASSWORD)}` };
         const loads: Array<[Measure, string[]]> = [['read', ids.map((id) => `/fhir/Patient/${id}`)], ...(searches.length ? [['search', searches] as [Measure, string[]]] : [])];
         for (const [measure, paths] of loads) {
@@ -103,7 +108,7 @@ try {
       }
     }
   }
-  await db.close();
+  if (ENGINE === 'postgres') await db.close();
 
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -111,7 +116,7 @@ try {
   };
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const lines = [
-    `Access checks and audit, what they cost — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} — ${machine}; PostgreSQL, ${total.toLocaleString('en-GB')} patients; ${ROUNDS} rounds of ${SECONDS} s, medians; ${CONNECTIONS} concurrent`,
+    `Access checks and audit, what they cost — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} — ${machine}; ${ENGINE === 'postgres' ? 'PostgreSQL' : 'PGlite'}, ${total.toLocaleString('en-GB')} patients; ${ROUNDS} rounds of ${SECONDS} s, medians; ${CONNECTIONS} concurrent`,
     '',
     '| measure | product | without access and audit | product ÷ without (goal ≥ 0.75) | server CPU-s per 1,000, product / without | product ÷ raw PK SELECT |',
     '|---|---:|---:|---:|---:|---:|',
