@@ -151,7 +151,6 @@ test('looks written together: one entry the database refuses fails alone, the ot
   );
 });
 
-
 test('looks written together keep their values exactly: quotes, commas, braces and a lone surrogate (stored as U+FFFD), each its own record', async () => {
   const odd = ['a "quoted", {braced} \\ value', 'lone \ud800 surrogate', 'pair 😀 kept'];
   await Promise.all(
@@ -168,6 +167,7 @@ test('looks written together keep their values exactly: quotes, commas, braces a
     expected.map((s, n) => [s, s, [`odd-${n}`, 'x,"y"']]),
   );
 });
+
 test('the database refuses UPDATE, DELETE and TRUNCATE of the audit log and its chain', async () => {
   await sealAudit(h.db);
   for (const sql of ["UPDATE audit_event SET actor = 'someone else'", 'DELETE FROM audit_event', 'TRUNCATE audit_event', 'DELETE FROM audit_chain', "UPDATE audit_chain SET hash = 'x'"]) {
