@@ -24,7 +24,26 @@ export interface AuditEntry {
 
 export type AuditOutcome = 'success' | 'denied' | 'error';
 
-const auditColumns = '(actor, action, entity_type, entity_id, pcn_code, summary, detail, request_id, org_code, role, client_id, outcome, purpose, break_glass_reason, patient_ids)';
+/** audit_event's written columns and their types: audit_record_add's parameters (migration 055), in its order. */
+const AUDIT_COLUMNS = [
+  ['actor', 'text'],
+  ['action', 'text'],
+  ['entity_type', 'text'],
+  ['entity_id', 'text'],
+  ['pcn_code', 'text'],
+  ['summary', 'text'],
+  ['detail', 'jsonb'],
+  ['request_id', 'text'],
+  ['org_code', 'text'],
+  ['role', 'text'],
+  ['client_id', 'text'],
+  ['outcome', 'text'],
+  ['purpose', 'text'],
+  ['break_glass_reason', 'text'],
+  ['patient_ids', 'text[]'],
+] as const;
+type AuditColumn = (typeof AUDIT_COLUMNS)[number][0];
+const AUDIT_FIELDS: AuditColumn[] = AUDIT_COLUMNS.map(([name]) => name);
 
 /** Writes one audit entry; call it with the transaction that makes the change. */
 export async function recordAudit(tx: Db, entry: AuditEntry): Promise<void> {
@@ -39,16 +58,14 @@ export async function recordAudit(tx: Db, entry: AuditEntry): Promise<void> {
 export function auditCall(entry: AuditEntry, values: unknown[]): string {
   const first = values.length + 1;
   values.push(...auditValues(entry));
-  return `audit_record_add(${AUDIT_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ')})`;
+  return `audit_record_add(${AUDIT_COLUMNS.map(([, type], i) => `$${first + i}::${type}`).join(', ')})`;
 }
 
-/** An entry's values in the order of auditColumns, typed by AUDIT_TYPES. */
+/** An entry's values in the order of AUDIT_COLUMNS. */
 function auditValues(entry: AuditEntry): unknown[] {
   const row = auditRow(entry);
   return AUDIT_FIELDS.map((field) => (field === 'detail' && row.detail !== null ? JSON.stringify(row.detail) : row[field]));
 }
-
-const AUDIT_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text[]'];
 
 /**
  * Writes an entry outside any transaction (the audit of a look) and resolves once it is stored, so a
@@ -109,17 +126,18 @@ class AuditQueue {
  * cost an escaped literal per value on each side.
  */
 async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
-  let json = JSON.stringify(entries.map(auditRow));
+  const rows = entries.map(auditRow);
+  let json = JSON.stringify(rows);
   // A lone UTF-16 surrogate (JSON.stringify writes it as an escape) is refused by the database's JSON: the rare
   // group that holds one goes with it replaced (U+FFFD), as the text encoding of a parameter replaces it.
-  if (/\\ud[89a-f]/i.test(json)) json = JSON.stringify(entries.map(auditRow), (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value));
-  await db.query(`INSERT INTO audit_event ${auditColumns} SELECT ${AUDIT_FIELDS.join(', ')} FROM json_to_recordset($1::json) AS x(${AUDIT_RECORDSET})`, [json]);
+  if (/\\ud[89a-f]/i.test(json)) json = JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value));
+  await db.query(INSERT_ENTRIES, [json]);
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** An entry as a json_to_recordset row: auditColumns' names, the detail as an object, the patients as an array. */
-function auditRow(entry: AuditEntry): Record<string, unknown> {
+/** An entry as a json_to_recordset row: AUDIT_COLUMNS' names, the detail as an object, the patients as an array. */
+function auditRow(entry: AuditEntry): Record<AuditColumn, unknown> {
   return {
     actor: entry.actor,
     action: entry.action,
@@ -139,9 +157,9 @@ function auditRow(entry: AuditEntry): Record<string, unknown> {
   };
 }
 
-/** auditColumns' names, and json_to_recordset's column list (each typed as AUDIT_TYPES types it). */
-const AUDIT_FIELDS = auditColumns.slice(1, -1).split(', ');
-const AUDIT_RECORDSET = AUDIT_FIELDS.map((field, i) => `${field} ${AUDIT_TYPES[i]}`).join(', ');
+/** The group's statement: its rows from the JSON parameter, each column typed as the table's. */
+const INSERT_ENTRIES = `INSERT INTO audit_event (${AUDIT_FIELDS.join(', ')}) SELECT ${AUDIT_FIELDS.join(', ')}
+  FROM json_to_recordset($1::json) AS x(${AUDIT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`;
 
 export interface AuditRow {
   at: string;
