@@ -16,13 +16,10 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { importFhir } from '../src/fhir-store/index.ts';
 import { systemContext } from '../src/modules/record/index.ts';
-import { addUser } from '../src/modules/access/index.ts';
-import { loadRegistry } from '../src/modules/network/index.ts';
-import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 import { concurrentRate } from './rate.ts';
 import { httpLoad } from './load.ts';
 import { freshStore, machineTicks, serve, settled, signIn, stop } from './server-process.ts';
-import { identifierSearches, minimalPatientIds, parsed, patientsOnly, settleAfterImport, transactionFiles } from './fhir-population.ts';
+import { benchArea, identifierSearches, minimalPatientIds, parsed, patientsOnly, registeredPatientIds, settleAfterImport, transactionFiles } from './fhir-population.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -57,24 +54,14 @@ const store = await freshStore(ENGINE, 'pcn_bench_access');
 const without = buildWithout();
 try {
   const db = await store.open();
-  await seedDemoIfEmpty(db, { adminPassword: PASSWORD });
-  const registry = await loadRegistry(db);
-  const practices = registry.practices.map((p) => p.ods).sort();
-  const pcn = registry.pcns[0]!.code;
-  const mine = new Set(registry.memberships.filter((m) => m.pcnCode === pcn && !m.endDate).map((m) => m.practiceOds));
-  await addUser(db, { email: CLINICIAN, name: 'Bench GP', role: 'clinician', org: [...mine][0]!, password: PASSWORD });
+  const { registry, practices, mine } = await benchArea(db, CLINICIAN, PASSWORD);
   const system = await systemContext(db, 'bench import');
   await importFhir(db, system, parsed(transactionFiles(registry, IMPORT_PATIENTS)));
   if (BIG > 0) await importFhir(db, system, patientsOnly(IMPORT_PATIENTS, IMPORT_PATIENTS + BIG, practices));
   await settleAfterImport(db);
   const total = IMPORT_PATIENTS + BIG;
   // The clinician's own patients (registered in their PCN): reads by id, searches by NHS number.
-  const ids =
-    BIG > 0
-      ? minimalPatientIds(IMPORT_PATIENTS, total, practices, mine)
-      : (
-          await db.query<{ id: string }>("SELECT id FROM fhir_token WHERE resource_type = 'Patient' AND code = 'general-practitioner:identifier' AND value = ANY($1::text[]) LIMIT 10000", [[...mine]])
-        ).map((r) => r.id);
+  const ids = BIG > 0 ? minimalPatientIds(IMPORT_PATIENTS, total, practices, mine) : await registeredPatientIds(db, mine, 10_000);
   const searches = BIG > 0 ? identifierSearches(IMPORT_PATIENTS, total, practices, mine) : [];
 
   const builds = { product: undefined, 'without access and audit': without } as const;

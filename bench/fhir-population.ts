@@ -5,7 +5,9 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { ImportItem } from '../src/fhir-store/index.ts';
 import { runPopulation } from '../src/modules/population/index.ts';
-import type { RegistrySnapshot } from '../src/modules/network/index.ts';
+import { loadRegistry, type RegistrySnapshot } from '../src/modules/network/index.ts';
+import { addUser } from '../src/modules/access/index.ts';
+import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 import { registryToday } from '../src/shared/dates.ts';
 import { MAX_SYNTHETIC_PATIENTS, nhsNumberFor, syntheticPopulation } from '../src/demo/synthetic-population.ts';
 import type { Db } from '../src/storage/db.ts';
@@ -13,6 +15,38 @@ import type { Db } from '../src/storage/db.ts';
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 const PATIENTS_PER_BUNDLE = 40;
+
+/** The demo area and the clinician the figures are about: its registry, every practice (sorted), their PCN and its practices. */
+export interface BenchArea {
+  registry: RegistrySnapshot;
+  practices: string[];
+  pcn: string;
+  /** The practices of the clinician's PCN: its patients are theirs (a legitimate relationship). */
+  mine: Set<string>;
+}
+
+/**
+ * Seeds the demo area (the admin signs in with `password`) and adds the clinician `email`: a GP at a practice of
+ * the first PCN, who sees that PCN's registered patients.
+ */
+export async function benchArea(db: Db, email: string, password: string): Promise<BenchArea> {
+  await seedDemoIfEmpty(db, { adminPassword: password });
+  const registry = await loadRegistry(db);
+  const practices = registry.practices.map((p) => p.ods).sort();
+  const pcn = registry.pcns[0]!.code;
+  const mine = new Set(registry.memberships.filter((m) => m.pcnCode === pcn && !m.endDate).map((m) => m.practiceOds));
+  await addUser(db, { email, name: 'Bench GP', role: 'clinician', org: [...mine][0]!, password });
+  return { registry, practices, pcn, mine };
+}
+
+/** Ids of up to `limit` stored Patients registered at the practices `mine`, in id order. */
+export async function registeredPatientIds(db: Db, mine: Set<string>, limit: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    "SELECT id FROM fhir_token WHERE resource_type = 'Patient' AND code = 'general-practitioner:identifier' AND value = ANY($1::text[]) ORDER BY id LIMIT $2",
+    [[...mine], limit],
+  );
+  return rows.map((r) => r.id);
+}
 
 /** `patients` synthetic patients as JSON text of transaction Bundles of 40 patients each (made before timing). */
 export function transactionFiles(registry: RegistrySnapshot, patients: number): string[] {

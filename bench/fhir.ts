@@ -4,11 +4,8 @@ import { importFhir } from '../src/fhir-store/index.ts';
 import { concurrentRate } from './rate.ts';
 import { httpLoad, type LoadOptions, loadGenerator, type LoadResult } from './load.ts';
 import { freshStore, machineTicks, serve, settled, signIn, stop } from './server-process.ts';
-import { identifierSearches, minimalPatientIds, parsed, patientsOnly, settleAfterImport, transactionFiles } from './fhir-population.ts';
+import { benchArea, identifierSearches, minimalPatientIds, parsed, patientsOnly, registeredPatientIds, settleAfterImport, transactionFiles } from './fhir-population.ts';
 import { systemContext } from '../src/modules/record/index.ts';
-import { addUser } from '../src/modules/access/index.ts';
-import { loadRegistry } from '../src/modules/network/index.ts';
-import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -42,12 +39,7 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
   const store = await freshStore(engine, 'pcn_bench_fhir');
   try {
     let db = await store.open();
-    await seedDemoIfEmpty(db, { adminPassword: PASSWORD });
-    const registry = await loadRegistry(db);
-    const practices = registry.practices.map((p) => p.ods).sort();
-    const pcn = registry.pcns[0]!.code;
-    const pcnPractices = new Set(registry.memberships.filter((m) => m.pcnCode === pcn && !m.endDate).map((m) => m.practiceOds));
-    await addUser(db, { email: CLINICIAN, name: 'Bench GP', role: 'clinician', org: [...pcnPractices][0]!, password: PASSWORD });
+    const { registry, practices, pcn, mine: pcnPractices } = await benchArea(db, CLINICIAN, PASSWORD);
     const files = transactionFiles(registry, IMPORT_PATIENTS);
     const started = performance.now();
     const imported = await importFhir(db, await systemContext(db, 'bench import'), parsed(files));
@@ -55,11 +47,7 @@ async function benchEngine(engine: 'pglite' | 'postgres', port: number) {
     const entries = Math.round(imported.resources / files.length);
     say(`| ${engine} | bulk import (${IMPORT_PATIENTS} synthetic patients, ${imported.resources} resources, transactions of ~${entries} entries) | ${Math.round(importRate)} resources/s | | |`);
     // The clinician's own patients: registered at a practice of their PCN (a legitimate relationship).
-    const ids = (
-      await db.query<{ id: string }>("SELECT id FROM fhir_token WHERE resource_type = 'Patient' AND code = 'general-practitioner:identifier' AND value = ANY($1::text[]) ORDER BY id LIMIT 1000", [
-        [...pcnPractices],
-      ])
-    ).map((r) => r.id);
+    const ids = await registeredPatientIds(db, pcnPractices, 1000);
     settledAfter(engine, `${IMPORT_PATIENTS} synthetic patients`, await settleAfterImport(db));
     say(`| ${engine} | (the clinician's PCN ${pcn} holds ${ids.length === 1000 ? '1,000+' : ids.length} of the imported patients) | | | |`);
 

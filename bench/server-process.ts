@@ -93,9 +93,6 @@ export function postgresTicks(): number {
   return ticks;
 }
 
-/** Clock ticks (1/100 s) of the server process and, on PostgreSQL, of every PostgreSQL process: the server's whole CPU. */
-const serverTicks = (child: ChildProcess, engine: Engine): number => (processStat(child.pid!)?.ticks ?? 0) + (engine === 'postgres' ? postgresTicks() : 0);
-
 /**
  * Busy clock ticks (1/100 s) of the whole machine (/proc/stat: every state but idle and iowait). Over a measure
  * the server and the database are nearly all of it; unlike the sum over processes, it keeps the time of a
@@ -115,7 +112,8 @@ export function machineTicks(): number {
  */
 export async function settled(child: ChildProcess, engine: Engine, maxSeconds = 900): Promise<number> {
   const started = performance.now();
-  const ticks = () => serverTicks(child, engine);
+  // The server process and, on PostgreSQL, every PostgreSQL process: the server's whole CPU.
+  const ticks = () => (processStat(child.pid!)?.ticks ?? 0) + (engine === 'postgres' ? postgresTicks() : 0);
   let quiet = 0;
   let last = ticks();
   while (quiet < 2 && performance.now() - started < maxSeconds * 1000) {
