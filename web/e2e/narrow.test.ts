@@ -94,6 +94,12 @@ test('at 390 px wide every main page reflows: no sideways scroll, wide tables sc
         assert.equal(state.tabIndex, state.scrolls ? '0' : '-1', `${where}: ${state.name} is a tab stop exactly when it scrolls`);
       }
     };
+    // Back on the phone, the regions are re-measured when the page has laid itself out again (a resize observer).
+    await eventually(
+      () => tableRegions(page),
+      (all) => all.every((s) => s.tabIndex === (s.scrolls ? '0' : '-1')),
+      'the area page’s table regions after the return to a phone',
+    );
     await checkRegions('area page');
     await pcnTable.getByRole('link', { name: 'Norwich City PCN' }).click();
     await page.getByRole('heading', { level: 1, name: 'Norwich City PCN' }).waitFor();
