@@ -14,8 +14,11 @@ import { unprocessable } from './outcomes.ts';
 import { recordValidationIssues } from './validation.ts';
 import { newVersionsStatement, prepareVersion, replaceVersion, replaceVersionsStatements } from './versions.ts';
 
+/** What writeResources touched, with the version each resource is now at. */
+export type Written = Touch & { versionId: number };
+
 /** Creates or replaces each resource (by its id) in the caller's transaction; returns what it touched. */
-export async function writeResources(tx: Db, context: RequestContext, resources: ReadonlyArray<Resource & { id: string }>): Promise<Touch[]> {
+export async function writeResources(tx: Db, context: RequestContext, resources: ReadonlyArray<Resource & { id: string }>): Promise<Written[]> {
   if (resources.length === 0) return [];
   for (const resource of resources) {
     const issues = recordValidationIssues(resource);
@@ -36,7 +39,13 @@ export async function writeResources(tx: Db, context: RequestContext, resources:
   for (const type of new Set(replaced.map((v) => v.resourceType).filter((t) => t !== 'Patient'))) {
     for (const { sql, values } of replaceVersionsStatements(replaced.filter((v) => v.resourceType === type))) await tx.query(sql, values);
   }
-  return versions.map((v) => ({ action: stored.has(key(v.content)) ? 'update' : 'create', resourceType: v.resourceType, id: v.id, patientId: v.patientId }));
+  return versions.map((v) => ({
+    action: stored.has(key(v.content)) ? 'update' : 'create',
+    resourceType: v.resourceType,
+    id: v.id,
+    patientId: v.patientId,
+    versionId: v.versionId,
+  }));
 }
 
 const key = (r: { resourceType: string; id: string }) => `${r.resourceType}/${r.id}`;

@@ -189,7 +189,7 @@ export async function followChanges(db: Db, name: string, handler: ChangeHandler
 export async function catchUpChanges(db: Db, name: string, handler: ChangeHandler, options: Omit<FollowChangesOptions, 'pollMs' | 'signal'> & { signal?: AbortSignal }): Promise<void> {
   const { batchSize = DEFAULT_LIMIT, types } = options;
   const signal = options.signal ?? new AbortController().signal;
-  let position = await consumerPosition(db, name, options.from ?? 'beginning');
+  let position = await consumerPosition(db, name, options.from ?? 'beginning', options.skipTo);
   for (;;) {
     const batch = await readBatch(db, { after: position, limit: batchSize, types, signal });
     if (batch.next > position) position = await commitBatch(db, name, position, batch, handler);

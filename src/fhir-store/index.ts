@@ -6,7 +6,7 @@
  */
 export type { AccessRules, AuditTrail, Purpose, RequestContext, StoreEvent, Touch } from './context.ts';
 export { FhirStoreRepository } from './repository.ts';
-export { writeResources } from './bulk-write.ts';
+export { writeResources, type Written } from './bulk-write.ts';
 export { appErrorOutcome, forbiddenOutcome, informational, toOutcomeError } from './outcomes.ts';
 export { notSupported, SEARCH_LIMITS, SqlParams } from './search-sql.ts';
 export { parseSearch } from './search-request.ts';

@@ -62,9 +62,9 @@ export function assertAnswerable(definition: CohortDefinition): void {
 }
 
 /**
- * The definition as a condition on population_patient rows aliased `p`, within the practices `scope` (the cohort's
- * PCN's practices in effect, bound as a text[]). Age is on each result's as-of day; a patient without a birth date
- * is in no age range.
+ * The definition as a condition on population_patient_now rows aliased `p`, within the practices `scope` (the
+ * cohort's PCN's practices in effect, bound as a text[]). Age is on each result's as-of day as it stands now (a
+ * row the latest run found unchanged holds as of that run's day); a patient without a birth date is in no age range.
  */
 export function cohortSql(definition: CohortDefinition, scope: string, params: SqlParams): string {
   assertAnswerable(definition);

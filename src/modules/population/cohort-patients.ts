@@ -77,7 +77,7 @@ export const populationRowOf = (r: PopulationDbRow): PopulationRow => ({
 });
 
 /**
- * `SELECT … FROM population_patient p` rows matching `where` (bound in `params`) whose record the actor may open for
+ * `SELECT … FROM population_patient_now p` rows matching `where` (bound in `params`) whose record the actor may open for
  * direct care, each with the Patient as lists show them, in name order.
  */
 export async function visiblePatients<Extra extends object = object>(
@@ -90,7 +90,7 @@ export async function visiblePatients<Extra extends object = object>(
   const allowed = access.patientCondition('p.patient_id', params);
   const rows = await db.query<PopulationDbRow & { content: Patient } & Extra>(
     `SELECT ${POPULATION_ROW_COLUMNS}, r.content${query.extraColumns ? `, ${query.extraColumns}` : ''}
-       FROM ${query.from ?? 'population_patient p'}
+       FROM ${query.from ?? 'population_patient_now p'}
        JOIN fhir_resource r ON r.resource_type = 'Patient' AND r.id = p.patient_id AND NOT r.deleted
       WHERE ${query.where}${allowed === null ? '' : ` AND ${allowed}`}
       ORDER BY upper(coalesce(r.content->'name'->0->>'family', '')), r.content->'name'->0->'given'->>0, p.patient_id

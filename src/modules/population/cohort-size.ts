@@ -34,7 +34,7 @@ export const NOT_OPTED_OUT = 'NOT access_opted_out(p.patient_id)';
 async function count(db: Db, definition: CohortDefinition, pcnCode: string, purpose: CohortCount['purpose']): Promise<number> {
   const params = new SqlParams();
   const where = cohortSql(definition, params.add(await practicesOf(db, pcnCode)), params);
-  const [row] = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM population_patient p WHERE ${where}${purpose === 'secondary-use' ? ` AND ${NOT_OPTED_OUT}` : ''}`, params.values);
+  const [row] = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM population_patient_now p WHERE ${where}${purpose === 'secondary-use' ? ` AND ${NOT_OPTED_OUT}` : ''}`, params.values);
   return Number(row?.n ?? 0);
 }
 

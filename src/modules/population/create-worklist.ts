@@ -37,7 +37,7 @@ export async function createWorklist(db: Db, actor: Actor, input: CreateWorklist
   const params = new SqlParams();
   const where = cohortSql(cohort.definition, params.add(await practicesOf(db, cohort.pcnCode)), params);
   return db.transaction(async (tx) => {
-    const [{ n }] = (await tx.query<{ n: number | string }>(`SELECT count(*) AS n FROM population_patient p WHERE ${where}`, params.values)) as [{ n: number | string }];
+    const [{ n }] = (await tx.query<{ n: number | string }>(`SELECT count(*) AS n FROM population_patient_now p WHERE ${where}`, params.values)) as [{ n: number | string }];
     if (Number(n) > WORKLIST_LIMIT) throw new AppError('invalid', `the cohort "${cohort.name}" holds ${n} patients: narrow it to ${WORKLIST_LIMIT} or fewer to make a worklist`, 'cohortId');
     const [row] = await tx.query<Parameters<typeof worklistOf>[0]>(
       `INSERT INTO population_worklist (id, name, cohort_id, purpose, role, pcn_code, org_code, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${WORKLIST_COLUMNS}`,
@@ -46,7 +46,7 @@ export async function createWorklist(db: Db, actor: Actor, input: CreateWorklist
     const worklist = worklistOf(row!);
     const id = params.add(worklist.id);
     const added = await tx.query(
-      `INSERT INTO population_worklist_patient (worklist_id, patient_id) SELECT ${id}::uuid, p.patient_id FROM population_patient p WHERE ${where} RETURNING patient_id`,
+      `INSERT INTO population_worklist_patient (worklist_id, patient_id) SELECT ${id}::uuid, p.patient_id FROM population_patient_now p WHERE ${where} RETURNING patient_id`,
       params.values,
     );
     await auditChange(tx, actor, request, {

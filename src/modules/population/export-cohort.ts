@@ -70,7 +70,7 @@ export async function exportCohort(db: Db, actor: Actor, id: string, asked: Expo
     return { form, filename, csv, rows: rows.length };
   }
   const rows = await db.query<PopulationDbRow & { age: number | null }>(
-    `SELECT ${POPULATION_ROW_COLUMNS}, extract(year FROM age(p.as_of, p.birth_date))::int AS age FROM population_patient p
+    `SELECT ${POPULATION_ROW_COLUMNS}, extract(year FROM age(p.as_of, p.birth_date))::int AS age FROM population_patient_now p
       WHERE ${where} AND ${NOT_OPTED_OUT} ORDER BY p.patient_id LIMIT ${params.add(EXPORT_LIMIT)}`,
     params.values,
   );

@@ -9,16 +9,14 @@
  * is the faster way to score a whole population). One that is behind the latest finished run when it starts
  * moves on to where that run began reading: the run scored every change before it.
  */
-import { followChanges, readCompartments, retrying, type RequestContext } from '../../fhir-store/index.ts';
+import { followChanges, retrying, type RequestContext } from '../../fhir-store/index.ts';
 import { registryToday } from '../../shared/dates.ts';
 import type { Db } from '../../storage/db.ts';
 import { consumerContext } from '../record/index.ts';
-import { FACT_TYPES } from './facts-from-fhir.ts';
-import { evaluateCompartments, SCORED_TYPES, storeResults } from './score-patients.ts';
-import { removeResults } from './stored-results.ts';
-import { runPopulation } from './run-population.ts';
+import { POPULATION_CONSUMER, runPopulation } from './run-population.ts';
+import { FOLLOWED_TYPES, rescoreChanges } from './score-patients.ts';
 
-export const POPULATION_CONSUMER = 'population';
+export { POPULATION_CONSUMER };
 
 export interface KeepCurrentOptions {
   signal: AbortSignal;
@@ -65,25 +63,16 @@ export async function keepPopulationCurrent(db: Db, options: KeepCurrentOptions)
 async function followFeed(db: Db, context: RequestContext, options: KeepCurrentOptions): Promise<void> {
   const today = options.today ?? (() => registryToday());
   const lastRun = await lastRunFeedPosition(db);
-  await followChanges(
-    db,
-    POPULATION_CONSUMER,
-    async (changes, tx) => {
-      const patientIds = [...new Set(changes.flatMap((c) => (c.patientId ? [c.patientId] : [])))];
-      const compartments = await readCompartments(tx, context, patientIds, SCORED_TYPES);
-      // A patient no longer in the store (deleted): their result goes with their record.
-      const found = new Set(compartments.map((c) => c.patient.id));
-      await removeResults(
-        tx,
-        patientIds.filter((id) => !found.has(id)),
-      );
-      await storeResults(tx, context, compartments, evaluateCompartments(compartments, today()));
-    },
+  await followChanges(db, POPULATION_CONSUMER, rescoreChanges(context, today), {
+    signal: options.signal,
+    pollMs: options.pollMs,
+    types: FOLLOWED_TYPES,
+    from: lastRun,
     // A run finished since this consumer last followed (e.g. `pcn population run` after a bulk import, while the
     // server was stopped) scored everyone from the record as it stood after that run's position: the follower
     // moves on to it rather than re-score, beside the requests it serves, every patient the run already scored.
-    { signal: options.signal, pollMs: options.pollMs, types: ['Patient', ...FACT_TYPES], from: lastRun, skipTo: lastRun === 'beginning' ? undefined : lastRun },
-  );
+    skipTo: lastRun === 'beginning' ? undefined : lastRun,
+  });
 }
 
 /** Where the latest finished run began reading, or 'beginning' before any. */

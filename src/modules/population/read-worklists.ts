@@ -52,7 +52,7 @@ async function progressOf(db: Db, worklists: readonly Worklist[]): Promise<Map<s
     const params = new SqlParams();
     const action = actionSql(worklist.purpose, params);
     const rows = await db.query<{ status: WorklistStatus; action: string | null; n: number | string }>(
-      `SELECT w.status, ${action} AS action, count(*) AS n FROM population_worklist_patient w LEFT JOIN population_patient p ON p.patient_id = w.patient_id
+      `SELECT w.status, ${action} AS action, count(*) AS n FROM population_worklist_patient w LEFT JOIN population_patient_now p ON p.patient_id = w.patient_id
         WHERE w.worklist_id = ${params.add(worklist.id)} GROUP BY 1, 2`,
       params.values,
     );
@@ -94,7 +94,7 @@ export async function readWorklist(db: Db, actor: Actor, id: string, request: { 
   const params = new SqlParams();
   const action = actionSql(worklist.purpose, params);
   const rows = await visiblePatients<WorklistExtra>(db, actor, params, {
-    from: 'population_worklist_patient w JOIN population_patient p ON p.patient_id = w.patient_id',
+    from: 'population_worklist_patient w JOIN population_patient_now p ON p.patient_id = w.patient_id',
     where: `w.worklist_id = ${params.add(worklist.id)}`,
     extraColumns: `w.status, w.note, w.owner_email, w.version, w.updated_at, w.updated_by, ${action} AS action`,
     limit: ROWS,

@@ -3,7 +3,7 @@
  * searches it under the record's access rules like any other entry: status final, the Patient as subject,
  * the as-of day as occurrence, the model as method, the band in prediction.qualitativeRisk, the score in an
  * extension and the entries that made it as basis. One per patient and model, with an id made from both,
- * so re-scoring replaces it, and written only when what it says has changed.
+ * so re-scoring replaces it, and written only when what it says has changed (its day aside: see assessmentSays).
  */
 import { createHash } from 'node:crypto';
 import type { Extension, RiskAssessment } from '@medplum/fhirtypes';
@@ -32,6 +32,11 @@ export function riskAssessmentId(patientId: string, model: string): string {
 
 const scored = (efi: FrailtyResult | Refusal | null): efi is FrailtyResult => efi !== null && !isRefusal(efi);
 
+/** The id of the frailty RiskAssessment a result says, or null when it says none. */
+export function frailtyAssessmentId(result: PopulationResult): string | null {
+  return scored(result.efi) ? riskAssessmentId(result.patientId, result.efi.model) : null;
+}
+
 /** The frailty RiskAssessment a result says, or null when no frailty model scored the patient (under its age, or refused). */
 export function frailtyRiskAssessment(result: PopulationResult): (RiskAssessment & { id: string }) | null {
   const { efi } = result;
@@ -55,10 +60,17 @@ export function frailtyRiskAssessment(result: PopulationResult): (RiskAssessment
   };
 }
 
-/** Does the stored resource already say what this one says (its meta aside)? */
-export function saysTheSame(stored: RiskAssessment, wanted: RiskAssessment): boolean {
-  const { meta: _meta, ...rest } = stored;
-  return canonical(rest) === canonical(wanted);
+/** A RiskAssessment this module wrote (its method names one of our models), not one a clinician recorded. */
+export const isPopulationAssessment = (r: RiskAssessment): boolean => r.method?.coding?.some((c) => c.system === POPULATION_MODEL_SYSTEM) ?? false;
+
+/**
+ * What an assessment says, as a short hash: everything but its meta and its day. A later run that finds the
+ * same leaves the stored one as it is (one version when the finding changes, not one a patient a night); its
+ * occurrence then stays the first day it was found.
+ */
+export function assessmentSays(assessment: RiskAssessment): string {
+  const { meta: _meta, occurrenceDateTime: _day, ...rest } = assessment;
+  return createHash('sha1').update(canonical(rest)).digest('base64');
 }
 
 function canonical(value: unknown): string {

@@ -2,6 +2,7 @@
  * The stored results (population_result, migration 078) and their projection for cohorts and dashboards
  * (population_patient, migration 080): written together a batch at a time, read one patient at a time.
  */
+import { createHash } from 'node:crypto';
 import type { Db } from '../../storage/db.ts';
 import type { PopulationResult } from './results.ts';
 import { isRefusal } from './types.ts';
@@ -27,15 +28,23 @@ function projection(r: PopulationResult) {
   };
 }
 
-/** Replaces each patient's result under its rule set version, in one statement. */
-export async function saveResults(tx: Db, results: readonly PopulationResult[]): Promise<void> {
-  if (results.length === 0) return;
+/** What a result says, as a short hash: all of it but its as-of day (a run writes only results that say something new). */
+export function resultSays(result: PopulationResult): string {
+  return createHash('sha1')
+    .update(JSON.stringify({ ...result, asOf: '' }))
+    .digest('base64');
+}
+
+/** Replaces each patient's result under its rule set version (with what it says: resultSays), in one statement. */
+export async function saveResults(tx: Db, items: readonly { result: PopulationResult; says: string }[]): Promise<void> {
+  if (items.length === 0) return;
+  const results = items.map((i) => i.result);
   await tx.query(
-    `INSERT INTO population_result (patient_id, rules_version, as_of, result, computed_at)
-     SELECT patient_id, rules_version, as_of::date, result::jsonb, now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(patient_id, rules_version, as_of, result)
-     ON CONFLICT (patient_id, rules_version) DO UPDATE SET as_of = excluded.as_of, result = excluded.result, computed_at = excluded.computed_at`,
-    [results.map((r) => r.patientId), results.map((r) => r.rulesVersion), results.map((r) => r.asOf), results.map((r) => JSON.stringify(r))],
+    `INSERT INTO population_result (patient_id, rules_version, as_of, result, says, computed_at)
+     SELECT patient_id, rules_version, as_of::date, result::jsonb, says, now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(patient_id, rules_version, as_of, result, says)
+     ON CONFLICT (patient_id, rules_version) DO UPDATE SET as_of = excluded.as_of, result = excluded.result, says = excluded.says, computed_at = excluded.computed_at`,
+    [results.map((r) => r.patientId), results.map((r) => r.rulesVersion), results.map((r) => r.asOf), results.map((r) => JSON.stringify(r)), items.map((i) => i.says)],
   );
   const rows = results.map(projection);
   const column = <K extends keyof ReturnType<typeof projection>>(key: K) => rows.map((row) => row[key]);
@@ -89,26 +98,29 @@ export interface StoredResult {
 
 /** A patient's result under this rule set version, or undefined when they have none yet. */
 export async function storedResult(db: Db, patientId: string, rulesVersion: string): Promise<StoredResult | undefined> {
-  const [row] = await db.query<{ result: PopulationResult | string; computed_at: Date | string }>('SELECT result, computed_at FROM population_result WHERE patient_id = $1 AND rules_version = $2', [
-    patientId,
-    rulesVersion,
-  ]);
-  if (!row) return undefined;
-  const result = typeof row.result === 'string' ? (JSON.parse(row.result) as PopulationResult) : row.result;
-  return { result, computedAt: new Date(row.computed_at).toISOString() };
+  return (await storedResults(db, [patientId], rulesVersion)).get(patientId);
 }
 
-/** The stored results of several patients in one query, by patient id; a patient not yet scored is absent. */
+/**
+ * The stored results of several patients in one query, by patient id; a patient not yet scored is absent. A
+ * result the latest finished run left as it was (it found the same) holds as of that run's day: its `asOf` says
+ * so (as population_patient_now does for cohorts).
+ */
 export async function storedResults(db: Db, patientIds: string[], rulesVersion: string): Promise<Map<string, StoredResult>> {
   const out = new Map<string, StoredResult>();
   if (patientIds.length === 0) return out;
-  const rows = await db.query<{ patient_id: string; result: PopulationResult | string; computed_at: Date | string }>(
-    'SELECT patient_id, result, computed_at FROM population_result WHERE patient_id = ANY($1::text[]) AND rules_version = $2',
+  const rows = await db.query<{ patient_id: string; result: PopulationResult | string; computed_at: Date | string; as_of: string }>(
+    `SELECT p.patient_id, p.result, p.computed_at,
+            to_char(CASE WHEN r.started_at > p.computed_at AND r.as_of > p.as_of THEN r.as_of ELSE p.as_of END, 'YYYY-MM-DD') AS as_of
+       FROM population_result p
+       LEFT JOIN (SELECT rules_version, as_of, started_at FROM population_run WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1) r
+         ON r.rules_version = p.rules_version
+      WHERE p.patient_id = ANY($1::text[]) AND p.rules_version = $2`,
     [patientIds, rulesVersion],
   );
   for (const row of rows) {
     const result = typeof row.result === 'string' ? (JSON.parse(row.result) as PopulationResult) : row.result;
-    out.set(row.patient_id, { result, computedAt: new Date(row.computed_at).toISOString() });
+    out.set(row.patient_id, { result: { ...result, asOf: row.as_of }, computedAt: new Date(row.computed_at).toISOString() });
   }
   return out;
 }
