@@ -93,7 +93,12 @@ class ScoringThread {
     // The thread runs TypeScript as this process does: tsx registered first, then the entry imported.
     const tsx = import.meta.resolve('tsx/esm/api');
     const entry = new URL('./score-worker.ts', import.meta.url).href;
-    this.worker = new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+    this.worker = new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, {
+      eval: true,
+      // A young generation for a page's short-lived objects (facts parsed, results made, most dropped at once): with
+      // the default one a run at 1.1M patients spent ~15 % more CPU collecting (57 s against 50 s; 96 MB 54 s, 384 MB 50 s).
+      resourceLimits: { maxYoungGenerationSizeMb: 256 },
+    });
     this.worker.on('message', (message: { id: number; work?: PageWork; error?: string }) => {
       const waiter = this.waiting.get(message.id);
       this.waiting.delete(message.id);

@@ -42,7 +42,8 @@ export interface StoreResultsOptions {
  * Stores the results that say something new and brings each patient's frailty RiskAssessment in line with
  * them: those that say something new written together (the store's bulk write), those the record already holds
  * saying the same left alone (compared with what `held` says, no read per patient); one audit record for the
- * changes. Returns the patients whose held assessments changed, with what they hold now.
+ * changes. Returns the patients whose held assessments changed, with what they hold now, and how many
+ * assessments it wrote or removed.
  */
 export async function storeResults(
   tx: Db,
@@ -50,7 +51,7 @@ export async function storeResults(
   patients: readonly Pick<ScoredPatient, 'held'>[],
   results: readonly PopulationResult[],
   options: StoreResultsOptions = {},
-): Promise<Map<string, HeldAssessment[]>> {
+): Promise<{ held: Map<string, HeldAssessment[]>; writes: number }> {
   const says = results.map(resultSays);
   const unchanged = results.map((result, i) => {
     const stored = options.stored?.get(result.patientId);
@@ -85,7 +86,7 @@ export async function storeResults(
     heldNow.get(changedFor[i]!)!.push({ id: w.id, versionId: w.versionId, says: assessmentSays(assessment), on: assessment.occurrenceDateTime! });
   }
   await context.audit.changes(tx, [...repo.touches, ...written]);
-  return heldNow;
+  return { held: heldNow, writes: repo.touches.length + written.length };
 }
 
 /**
@@ -103,7 +104,7 @@ export function rescoreChanges(context: RequestContext, asOf: () => string): Cha
     await removeResults(tx, gone);
     await removeFacts(tx, gone);
     const patients = compartments.map(scoredPatientOf);
-    const held = await storeResults(tx, context, patients, evaluatePatients(patients, asOf()));
+    const { held } = await storeResults(tx, context, patients, evaluatePatients(patients, asOf()));
     await saveFacts(
       tx,
       patients.map((p) => ({ ...p, held: held.get(p.facts.patientId) ?? p.held })),
