@@ -13,7 +13,7 @@ import { followChanges, retrying, type RequestContext } from '../../fhir-store/i
 import { registryToday } from '../../shared/dates.ts';
 import type { Db } from '../../storage/db.ts';
 import { consumerContext } from '../record/index.ts';
-import { POPULATION_CONSUMER, runPopulation } from './run-population.ts';
+import { lastRunFeedPosition, POPULATION_CONSUMER, runPopulation } from './run-population.ts';
 import { FOLLOWED_TYPES, rescoreChanges } from './score-patients.ts';
 
 export { POPULATION_CONSUMER };
@@ -73,12 +73,4 @@ async function followFeed(db: Db, context: RequestContext, options: KeepCurrentO
     // moves on to it rather than re-score, beside the requests it serves, every patient the run already scored.
     skipTo: lastRun === 'beginning' ? undefined : lastRun,
   });
-}
-
-/** Where the latest finished run began reading, or 'beginning' before any. */
-async function lastRunFeedPosition(db: Db): Promise<number | 'beginning'> {
-  const [run] = await db.query<{ feed_position: number }>(
-    'SELECT feed_position FROM population_run WHERE finished_at IS NOT NULL AND feed_position IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1',
-  );
-  return run?.feed_position ?? 'beginning';
 }

@@ -183,8 +183,14 @@ async function factsKeptSince(db: Db): Promise<number | undefined> {
     'SELECT facts_version, finished_at IS NOT NULL AS finished FROM population_run WHERE facts_version IS NOT NULL ORDER BY id DESC LIMIT 1',
   );
   if (!build?.finished || build.facts_version !== FACTS_VERSION) return undefined;
-  const [latest] = await db.query<{ feed_position: number | string }>(
+  const latest = await lastRunFeedPosition(db);
+  return latest === 'beginning' ? undefined : latest;
+}
+
+/** Where the latest finished run began reading, or 'beginning' before any. */
+export async function lastRunFeedPosition(db: Db): Promise<number | 'beginning'> {
+  const [run] = await db.query<{ feed_position: number | string }>(
     'SELECT feed_position FROM population_run WHERE finished_at IS NOT NULL AND feed_position IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1',
   );
-  return latest ? Number(latest.feed_position) : undefined;
+  return run ? Number(run.feed_position) : 'beginning';
 }
