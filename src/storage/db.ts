@@ -78,11 +78,32 @@ export function translateQueryError(error: unknown): unknown {
  * handed to code that runs many queries for one request, so none of them outlives its caller.
  */
 export function cancelledBy(db: Db, signal: AbortSignal): Db {
-  return {
+  const view: Db = {
     engine: db.engine,
     query: (sql, params, options) => db.query(sql, params, { signal: options?.signal ?? signal }),
     exec: (sql) => db.exec(sql),
     transaction: (fn) => db.transaction((tx) => fn(cancelledBy(tx, signal))),
     close: () => db.close(),
   };
+  const root = rootOf(db);
+  if (root) viewsOfRoots.set(view, root);
+  return view;
+}
+
+const roots = new WeakSet<Db>();
+const viewsOfRoots = new WeakMap<Db, Db>();
+
+/** Marks `db` as a store's root (not a transaction): its statements may run on any connection. */
+export function markRoot(db: Db): Db {
+  roots.add(db);
+  return db;
+}
+
+/**
+ * The store's root when `db` is it or a `cancelledBy` view of it; undefined inside a transaction, whose
+ * statements must run on its own connection in order. Statements of concurrent callers may be run together
+ * only on the root.
+ */
+export function rootOf(db: Db): Db | undefined {
+  return roots.has(db) ? db : viewsOfRoots.get(db);
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { translateQueryError, type Db, type Listening, type NotificationHandler, type QueryOptions, type Row } from './db.ts';
+import { markRoot, translateQueryError, type Db, type Listening, type NotificationHandler, type QueryOptions, type Row } from './db.ts';
 import { StatementNames } from './statement-names.ts';
 
 const dateAsText = (value: string) => value;
@@ -282,5 +282,5 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   pool.on('error', () => undefined);
   await pool.query('SELECT 1');
   const notifications = new Notifications({ connectionString: url, application_name: `pcn-hub listener ${options.schema ?? ''}`.trim(), keepAlive: true });
-  return new PostgresDb(pool, pool, false, new StatementNames(), notifications);
+  return markRoot(new PostgresDb(pool, pool, false, new StatementNames(), notifications));
 }

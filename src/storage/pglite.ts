@@ -1,5 +1,5 @@
 import { parse, PGlite, protocol, types } from '@electric-sql/pglite';
-import { translateQueryError, type Db, type Listening, type NotificationHandler, type QueryOptions, type Row } from './db.ts';
+import { markRoot, translateQueryError, type Db, type Listening, type NotificationHandler, type QueryOptions, type Row } from './db.ts';
 import { StatementNames } from './statement-names.ts';
 
 // Same JS shapes on both engines: dates as 'yyyy-mm-dd' strings, bigint as number (pence fit in 2^53).
@@ -141,5 +141,5 @@ export interface PgliteOptions {
 /** An embedded PostgreSQL in dataDir, or in memory when dataDir is undefined. */
 export async function openPglite(dataDir?: string, options: PgliteOptions = {}): Promise<Db> {
   const pg = await PGlite.create(dataDir, { parsers });
-  return new PgliteDb(pg, pg, new NamedStatements(pg), options.afterClose);
+  return markRoot(new PgliteDb(pg, pg, new NamedStatements(pg), options.afterClose));
 }
