@@ -15,7 +15,7 @@ import { SqlParams } from './search-sql.ts';
 
 export interface PatientCompartment {
   patient: Patient & { id: string };
-  /** The current (not deleted) entries of the types asked for, by type then id. */
+  /** The current (not deleted) entries of the types asked for, by type then id (each by code points, COLLATE "C", whatever the database's collation). */
   resources: Resource[];
 }
 
@@ -73,6 +73,31 @@ export async function readCompartments(db: Db, context: RequestContext, patientI
   return compartmentsOf(db, context, types, await patientRows(db, context, { ids: [...new Set(patientIds)] }));
 }
 
+/** An entry of a record, as it stands now. */
+export interface CurrentEntry {
+  patientId: string | null;
+  resource: Resource & { id: string };
+}
+
+/**
+ * These resources as they stand now, where they still do (current, not deleted), each with the patient whose
+ * record holds it; the context's rules for entries filter them as they filter a record read whole. Not audited here.
+ */
+export async function readEntries(db: Db, context: RequestContext, wanted: ReadonlyArray<{ resourceType: string; id: string }>): Promise<CurrentEntry[]> {
+  if (wanted.length === 0) return [];
+  const params = new SqlParams();
+  const types = params.add([...new Set(wanted.map((w) => w.resourceType))]);
+  const ids = params.add([...new Set(wanted.map((w) => w.id))]);
+  const entries = context.access.entryFilter(params);
+  const rows = await db.query<{ patient_id: string | null; content: Resource & { id: string } }>(
+    `SELECT r.patient_id, r.content FROM fhir_resource r
+      WHERE r.resource_type = ANY(${types}::text[]) AND r.id = ANY(${ids}::text[]) AND NOT r.deleted${entries ? ` AND ${entries}` : ''}`,
+    params.values,
+  );
+  const asked = new Set(wanted.map((w) => `${w.resourceType}/${w.id}`));
+  return rows.filter((r) => asked.has(`${r.content.resourceType}/${r.content.id}`)).map((r) => ({ patientId: r.patient_id, resource: r.content }));
+}
+
 /** How many current Patients the store holds (a progress bar's total). */
 export async function countPatients(db: Db): Promise<number> {
   const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM fhir_resource WHERE resource_type = 'Patient' AND NOT deleted");
@@ -111,7 +136,7 @@ async function compartmentsOf(db: Db, context: RequestContext, types: readonly s
     ? await db.query<{ patient_id: string; content: Resource }>(
         `SELECT r.patient_id, r.content FROM fhir_resource r
           WHERE r.patient_id = ANY(${params.add(ids)}::text[]) AND r.resource_type = ANY(${params.add(wanted)}::text[]) AND NOT r.deleted${entries ? ` AND ${entries}` : ''}
-          ORDER BY r.resource_type, r.id`,
+          ORDER BY r.resource_type COLLATE "C", r.id COLLATE "C"`,
         params.values,
       )
     : [];

@@ -29,4 +29,13 @@ export {
   type ReadChangesOptions,
 } from './changes.ts';
 export { IDEMPOTENCY_HOURS, pruneIdempotencyKeys, runIdempotently, type IdempotencyClaim, type IdempotentResult, type RememberedResponse } from './idempotency.ts';
-export { countPatients, readCompartment, readCompartments, scanCompartments, type PatientCompartment, type ScanCompartmentsOptions } from './compartments.ts';
+export {
+  countPatients,
+  type CurrentEntry,
+  readCompartment,
+  readCompartments,
+  readEntries,
+  scanCompartments,
+  type PatientCompartment,
+  type ScanCompartmentsOptions,
+} from './compartments.ts';

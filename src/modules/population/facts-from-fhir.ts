@@ -57,6 +57,29 @@ export function factsFromFhir(patient: Patient & { id: string }, resources: read
   };
 }
 
+/**
+ * The facts of a record read whole earlier, with these entries as they stand now: each named entry's old form
+ * out, its current one (when it is still in this patient's record) in at its place in the record's order — the
+ * facts a read of the whole record would make, when nothing else in it changed since.
+ */
+export function withEntries(facts: PatientFacts, replaced: ReadonlySet<string>, current: readonly Resource[]): PatientFacts {
+  const entries = facts.entries.filter((e) => !replaced.has(`${e.type}/${e.id}`));
+  for (const resource of current) {
+    const entry = entryOf(resource);
+    if (!entry) continue;
+    let at = entries.length;
+    while (at > 0 && entryOrder(entries[at - 1]!, entry) > 0) at--;
+    entries.splice(at, 0, entry);
+  }
+  return { ...facts, entries };
+}
+
+/** A record's order as the store reads it whole (readCompartments: type, then id, each by code points, COLLATE "C"). */
+function entryOrder(a: RecordEntry, b: RecordEntry): number {
+  if (a.type !== b.type) return a.type < b.type ? -1 : 1;
+  return a.id === b.id ? 0 : a.id < b.id ? -1 : 1;
+}
+
 /** The current home address's postcode (else the first address's), upper-case with one space; none when it is not a UK postcode. */
 function homePostcode(patient: Patient): string | undefined {
   const addresses = (patient.address ?? []).filter((a) => !a.period?.end && a.use !== 'old');

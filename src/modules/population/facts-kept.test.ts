@@ -2,15 +2,18 @@
  * Runs score from each patient's facts kept beside the record (population_facts) once a run has built them, as a
  * user would notice it: the same results as reading every record; a later day rewrites only the results that say
  * something new, and the others read as of the run's day (ages in cohorts too); a change nobody followed is in the
- * next run; our RiskAssessment removed by someone else comes back; a new facts format is built afresh.
+ * next run; our RiskAssessment removed by someone else comes back; a new facts format is built afresh; a record
+ * whose only change is new entries is scored from its facts with them added, as reading it whole would.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Condition, RiskAssessment } from '@medplum/fhirtypes';
 import { testEngine } from '../../../test/db.ts';
 import { create, fhirHarness, nhsNumber, patient, type FhirHarness } from '../../../test/fhir.ts';
-import { readChanges } from '../../fhir-store/index.ts';
-import { patientsChangedBy } from './facts-store.ts';
+import { readChanges, readCompartment } from '../../fhir-store/index.ts';
+import { systemContext } from '../record/index.ts';
+import { patchedWithNewEntries, patientsChangedBy, scoredPatientOf } from './facts-store.ts';
+import { SCORED_TYPES } from './score-patients.ts';
 import { RULES_VERSION, runPopulation } from './index.ts';
 import type { PopulationResult } from './results.ts';
 import { riskAssessmentId } from './risk-assessment.ts';
@@ -123,4 +126,38 @@ test(`a change no follower saw is in the next run; changes of our own RiskAssess
   const back = await h.fhir<RiskAssessment>('GET', `/fhir/RiskAssessment/${ra}`);
   assert.equal(back.status, 200, 'written again by the next run');
   assert.ok(((await storedResult(h.db, turning70, RULES_VERSION))!.result as PopulationResult).efi);
+});
+
+test(`a record whose only change is new entries is scored from its facts kept with them added: the facts reading it whole makes; an edit reads it whole (${testEngine})`, async () => {
+  await runPopulation(h.db, { asOf: '2026-03-01' });
+  const from = (await readChanges(h.db, { limit: 100_000 })).at(-1)!.position;
+  // One id that sorts before every entry of the record, one after: each must land where reading it whole puts it.
+  assert.equal((await h.fhir('PUT', '/fhir/Condition/0-first-entry', { body: { ...condition(other, DIABETES), id: '0-first-entry' } })).json.meta?.versionId, '1');
+  await create(h.fhir, condition(other, AF));
+  await create(h.fhir, { resourceType: 'Observation', status: 'final', code: { text: 'Blood pressure' }, subject: { reference: `Patient/${other}` } });
+  const changes = (await readChanges(h.db, { after: from, limit: 1000 })).filter((c) => c.patientId === other);
+  assert.equal(changes.length, 3);
+  const context = await systemContext(h.db, 'test');
+  const patched = await patchedWithNewEntries(h.db, context, changes, [other]);
+  assert.ok(patched.has(other), 'new entries only: patched, not read whole');
+  const whole = scoredPatientOf((await readCompartment(h.db, context, other, SCORED_TYPES))!);
+  assert.deepEqual(patched.get(other), whole, 'the same facts, in the same order, as reading the record whole');
+
+  // Scored that way by the run's catch-up: both long-term conditions counted.
+  await runPopulation(h.db, { asOf: '2026-03-01' });
+  assert.equal(await ltcCount(other), 2);
+
+  // An edit of an entry is not a new entry: that record is read whole.
+  const since = (await readChanges(h.db, { limit: 100_000 })).at(-1)!.position;
+  assert.equal((await h.fhir('PUT', '/fhir/Condition/0-first-entry', { body: { ...condition(other, DIABETES), id: '0-first-entry', onsetDateTime: '2021-01-01' } })).status, 200);
+  await create(h.fhir, condition(other, DIABETES));
+  const edited = (await readChanges(h.db, { after: since, limit: 1000 })).filter((c) => c.patientId === other);
+  assert.equal((await patchedWithNewEntries(h.db, context, edited, [other])).size, 0, 'an edit among the changes: read whole');
+
+  // Facts not built by this code (a run must build them again): nothing is patched.
+  const fresh = edited.filter((c) => c.kind === 'create');
+  assert.equal((await patchedWithNewEntries(h.db, context, fresh, [other])).size, 1);
+  await h.db.query("UPDATE population_run SET facts_version = 'an-older-format' WHERE facts_version IS NOT NULL");
+  assert.equal((await patchedWithNewEntries(h.db, context, fresh, [other])).size, 0, 'facts of another format: read whole');
+  await runPopulation(h.db, { asOf: '2026-03-01' });
 });

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RiskAssessment } from '@medplum/fhirtypes';
-import type { Change, PatientCompartment } from '../../fhir-store/index.ts';
+import { type Change, type PatientCompartment, readEntries, type RequestContext } from '../../fhir-store/index.ts';
 import type { Db } from '../../storage/db.ts';
 import type { PatientFacts } from './facts.ts';
 import type { KeptRow } from './score-kept.ts';
-import { factsFromFhir } from './facts-from-fhir.ts';
+import { FACT_TYPES, factsFromFhir, withEntries } from './facts-from-fhir.ts';
 import { assessmentSays, isPopulationAssessment } from './risk-assessment.ts';
 
 /** A frailty RiskAssessment this module keeps in a patient's record, as the record holds it. */
@@ -110,15 +110,67 @@ export async function patientsChangedBy(tx: Db, changes: readonly Change[]): Pro
   const assessments = [...latest.values()];
   const unsure = [...new Set(assessments.map((c) => c.patientId!).filter((id) => !patients.has(id)))];
   if (unsure.length === 0) return [...patients];
-  const rows = await tx.query<{ patient_id: string; held: string }>('SELECT patient_id, held FROM population_facts WHERE patient_id = ANY($1::text[])', [unsure]);
-  const heldBy = new Map(rows.map((r) => [r.patient_id, JSON.parse(r.held) as HeldAssessment[]]));
-  for (const change of assessments) {
-    const held = heldBy.get(change.patientId!)?.find((h) => h.id === change.id);
-    // Ours: a version this module wrote, or one it has since written over; a removal of one it no longer holds.
-    const ours = held ? held.versionId >= change.versionId : change.kind === 'delete' || change.kind === 'expunge';
-    if (!ours) patients.add(change.patientId!);
-  }
+  const heldBy = await heldAssessments(tx, unsure);
+  for (const change of assessments) if (!ours(heldBy.get(change.patientId!), change)) patients.add(change.patientId!);
   return [...patients];
+}
+
+async function heldAssessments(tx: Db, patientIds: readonly string[]): Promise<Map<string, HeldAssessment[]>> {
+  const rows = await tx.query<{ patient_id: string; held: string }>('SELECT patient_id, held FROM population_facts WHERE patient_id = ANY($1::text[])', [patientIds]);
+  return new Map(rows.map((r) => [r.patient_id, JSON.parse(r.held) as HeldAssessment[]]));
+}
+
+/** A change to a RiskAssessment of ours: a version this module wrote, or one it has since written over; a removal of one it no longer holds. */
+function ours(held: readonly HeldAssessment[] | undefined, change: Change): boolean {
+  const assessment = held?.find((h) => h.id === change.id);
+  return assessment ? assessment.versionId >= change.versionId : change.kind === 'delete' || change.kind === 'expunge';
+}
+
+/**
+ * The facts kept are those of the code that runs: the latest run that set out to build them finished, in this
+ * format (every later change reached them through the change follower).
+ */
+export async function keptFactsCurrent(db: Db): Promise<boolean> {
+  // The latest run that set out to build them (finished or not: one that stopped half way left them half built).
+  const [build] = await db.query<{ facts_version: string; finished: boolean }>(
+    'SELECT facts_version, finished_at IS NOT NULL AS finished FROM population_run WHERE facts_version IS NOT NULL ORDER BY id DESC LIMIT 1',
+  );
+  return build?.finished === true && build.facts_version === FACTS_VERSION;
+}
+
+/**
+ * The patients among `patientIds` whose only changes here are new entries of the types the rules read, scored
+ * from their facts kept with those entries added (read by id as they stand now): what reading each record whole
+ * would give, at the cost of the new entries only. A patient with any other change (an edit, a removal, the
+ * Patient itself, a RiskAssessment not ours), or without current facts kept, is left to be read whole.
+ */
+export async function patchedWithNewEntries(tx: Db, context: RequestContext, changes: readonly Change[], patientIds: readonly string[]): Promise<Map<string, ScoredPatient>> {
+  const patched = new Map<string, ScoredPatient>();
+  const created = new Map<string, Change[]>();
+  const other = new Map<string, Change[]>();
+  for (const change of changes) {
+    if (!change.patientId) continue;
+    const newEntry = change.kind === 'create' && change.versionId === 1 && (FACT_TYPES as readonly string[]).includes(change.resourceType);
+    const into = newEntry ? created : other;
+    into.set(change.patientId, [...(into.get(change.patientId) ?? []), change]);
+  }
+  const candidates = patientIds.filter((id) => created.has(id) && (other.get(id) ?? []).every((c) => c.resourceType === 'RiskAssessment'));
+  if (candidates.length === 0 || !(await keptFactsCurrent(tx))) return patched;
+  const rows = await tx.query<{ patient_id: string; facts: string; held: string }>('SELECT patient_id, facts, held FROM population_facts WHERE patient_id = ANY($1::text[])', [candidates]);
+  const kept = rows
+    .map((r) => ({ patientId: r.patient_id, facts: JSON.parse(r.facts) as PatientFacts, held: JSON.parse(r.held) as HeldAssessment[] }))
+    .filter((k) => (other.get(k.patientId) ?? []).every((change) => ours(k.held, change)));
+  const current = await readEntries(
+    tx,
+    context,
+    kept.flatMap((k) => created.get(k.patientId)!),
+  );
+  for (const { patientId, facts, held } of kept) {
+    const named = new Set(created.get(patientId)!.map((c) => `${c.resourceType}/${c.id}`));
+    const now = current.filter((e) => e.patientId === patientId && named.has(`${e.resource.resourceType}/${e.resource.id}`)).map((e) => e.resource);
+    patched.set(patientId, { facts: withEntries(facts, named, now), held });
+  }
+  return patched;
 }
 
 /**

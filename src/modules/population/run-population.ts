@@ -12,7 +12,7 @@ import type { Db } from '../../storage/db.ts';
 import { systemContext } from '../record/index.ts';
 import { parseAsOf } from './as-of.ts';
 import { snapshotDashboardMonth } from './dashboard-data.ts';
-import { clearFacts, countKeptFacts, FACTS_VERSION, readKeptRows, saveFacts, saveHeld, scoredPatientOf, storedSays } from './facts-store.ts';
+import { clearFacts, countKeptFacts, FACTS_VERSION, keptFactsCurrent, readKeptRows, saveFacts, saveHeld, scoredPatientOf, storedSays } from './facts-store.ts';
 import { type PageWork, scorePages, scoringThreads } from './score-kept.ts';
 import { RULES_VERSION } from './rules-version.ts';
 import { evaluatePatients, FOLLOWED_TYPES, rescoreChanges, SCORED_TYPES, storeResults } from './score-patients.ts';
@@ -178,11 +178,7 @@ async function buildAndScore(
  * consumer, or reaches them now by catching it up from there). Undefined when a run must build them.
  */
 async function factsKeptSince(db: Db): Promise<number | undefined> {
-  // The latest run that set out to build them (finished or not: one that stopped half way left them half built).
-  const [build] = await db.query<{ facts_version: string; finished: boolean }>(
-    'SELECT facts_version, finished_at IS NOT NULL AS finished FROM population_run WHERE facts_version IS NOT NULL ORDER BY id DESC LIMIT 1',
-  );
-  if (!build?.finished || build.facts_version !== FACTS_VERSION) return undefined;
+  if (!(await keptFactsCurrent(db))) return undefined;
   const latest = await lastRunFeedPosition(db);
   return latest === 'beginning' ? undefined : latest;
 }

@@ -8,7 +8,7 @@ import { type ChangeHandler, FhirStoreRepository, readCompartments, type Request
 import type { Db } from '../../storage/db.ts';
 import { evaluatePatient } from './evaluate.ts';
 import { FACT_TYPES } from './facts-from-fhir.ts';
-import { type HeldAssessment, patientsChangedBy, removeFacts, type ScoredPatient, saveFacts, scoredPatientOf } from './facts-store.ts';
+import { type HeldAssessment, patchedWithNewEntries, patientsChangedBy, removeFacts, type ScoredPatient, saveFacts, scoredPatientOf } from './facts-store.ts';
 import type { PopulationResult } from './results.ts';
 import { assessmentSays, frailtyRiskAssessment } from './risk-assessment.ts';
 import { removeResults, resultSays, saveResults } from './stored-results.ts';
@@ -91,19 +91,23 @@ export async function storeResults(
 
 /**
  * The change feed's handler for population health (the server's follower, and a run catching up before it
- * scores): the records the changes touched read whole, their facts kept, their scores as of `asOf()` stored,
- * and the results and facts of patients no longer in the store forgotten.
+ * scores): the records the changes touched read whole (or, where the only change is new entries, their facts
+ * kept with the new entries added), their facts kept, their scores as of `asOf()` stored, and the results and
+ * facts of patients no longer in the store forgotten.
  */
 export function rescoreChanges(context: RequestContext, asOf: () => string): ChangeHandler {
   return async (changes, tx) => {
     const patientIds = await patientsChangedBy(tx, changes);
-    const compartments = await readCompartments(tx, context, patientIds, SCORED_TYPES);
+    // Records whose only change is new entries: their facts kept, with the new entries; the others read whole.
+    const patched = await patchedWithNewEntries(tx, context, changes, patientIds);
+    const whole = patientIds.filter((id) => !patched.has(id));
+    const compartments = await readCompartments(tx, context, whole, SCORED_TYPES);
     // A patient no longer in the store (deleted): their result and facts go with their record.
     const found = new Set(compartments.map((c) => c.patient.id));
-    const gone = patientIds.filter((id) => !found.has(id));
+    const gone = whole.filter((id) => !found.has(id));
     await removeResults(tx, gone);
     await removeFacts(tx, gone);
-    const patients = compartments.map(scoredPatientOf);
+    const patients = [...compartments.map(scoredPatientOf), ...patched.values()];
     const { held } = await storeResults(tx, context, patients, evaluatePatients(patients, asOf()));
     await saveFacts(
       tx,
