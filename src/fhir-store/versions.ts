@@ -209,7 +209,11 @@ class CreateGroups {
     for (let group of shapes) {
       while (group.length > 0) {
         const size = group.length === 1 ? 1 : Math.min(MAX_GROUP, 2 ** Math.floor(Math.log2(group.length)));
-        void this.write(group.slice(0, size));
+        const chunk = group.slice(0, size);
+        // Whatever goes wrong, each create's caller hears of it (a settled one is not changed).
+        void this.write(chunk).catch((error: unknown) => {
+          for (const { failed } of chunk) failed(error);
+        });
         group = group.slice(size);
       }
     }
