@@ -11,6 +11,7 @@ import { seedDemoIfEmpty } from '../src/demo/seed-demo.ts';
 import { FhirStoreRepository, importFhir, parseSearch } from '../src/fhir-store/index.ts';
 import { systemContext } from '../src/modules/record/index.ts';
 import { keepDirectoryFiguresCurrent, serviceFigures } from '../src/modules/directory/index.ts';
+import { sequentialTimes } from './rate.ts';
 
 const db = await testDb();
 await seedDemoIfEmpty(db, { adminPassword: 'x'.repeat(20) });
@@ -74,14 +75,7 @@ controller.abort();
 await following;
 console.log('projection caught up', Math.round(performance.now() - t), 'ms');
 const time = async (what: string, fn: () => Promise<unknown>) => {
-  await fn();
-  const runs: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const s = performance.now();
-    await fn();
-    runs.push(performance.now() - s);
-  }
-  runs.sort((a, b) => a - b);
+  const runs = await sequentialTimes(fn, 20);
   console.log(what, 'median', runs[10]!.toFixed(1), 'ms p95', runs[18]!.toFixed(1), 'ms');
 };
 const ids = (await db.query<{ id: string }>("SELECT id FROM fhir_resource WHERE resource_type = 'HealthcareService'")).map((r) => r.id);

@@ -30,6 +30,7 @@ import { recordContext } from '../src/modules/record/index.ts';
 import { registryToday } from '../src/shared/dates.ts';
 import type { Db } from '../src/storage/db.ts';
 import { openStore } from '../src/storage/open.ts';
+import { sequentialTimes } from './rate.ts';
 
 const PATIENTS = Number(process.env.BENCH_POP_PATIENTS ?? 2000);
 const ENGINES = (process.env.BENCH_POP_ENGINES ?? 'postgres,pglite').split(',') as Array<'postgres' | 'pglite'>;
@@ -228,14 +229,7 @@ async function dashboardLatency(db: Db, engine: string) {
   const manager = await auth(`bench.dash.manager@${pcnCode.toLowerCase()}.example`, 'pcn-manager', pcnCode);
   const gap = careGapNames()[0]!.id;
   const p95 = async (ask: () => Promise<void>) => {
-    for (let i = 0; i < 20; i++) await ask();
-    const times: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const started = performance.now();
-      await ask();
-      times.push(performance.now() - started);
-    }
-    times.sort((a, b) => a - b);
+    const times = await sequentialTimes(ask, 200, 20);
     return times[Math.ceil(times.length * 0.95) - 1]!;
   };
   const targets: [string, string, string][] = [

@@ -9,3 +9,15 @@ export async function concurrentRate(work: (i: number) => Promise<unknown>, seco
   );
   return done / seconds;
 }
+
+/** `work` run one at a time, `runs` times after `warm` runs not measured: each run's milliseconds, sorted (latency figures). */
+export async function sequentialTimes(work: () => Promise<unknown>, runs: number, warm = 1): Promise<number[]> {
+  for (let i = 0; i < warm; i++) await work();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await work();
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b);
+}

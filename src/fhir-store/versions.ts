@@ -124,7 +124,7 @@ const RECORD_SEPARATOR = '\x1e';
  * BEGIN/COMMIT, one round trip, plans kept by the database. False, with nothing written, when the id is taken.
  *
  * On the store's root (a plain create, outside any transaction), creates that arrive in the same turn of the
- * event loop go to the database together, as one statement (see CreateGroup).
+ * event loop go to the database together, as one statement (see CreateGroups).
  */
 export async function insertNewResource(db: Db, version: NewVersion, audit?: (values: unknown[]) => string, patients: string[] = [], allowed?: (values: unknown[]) => string): Promise<CreateOutcome> {
   const create = pendingCreate(db, version, audit, patients, allowed);

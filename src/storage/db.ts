@@ -86,16 +86,16 @@ export function cancelledBy(db: Db, signal: AbortSignal): Db {
     close: () => db.close(),
   };
   const root = rootOf(db);
-  if (root) viewsOfRoots.set(view, root);
+  if (root) roots.set(view, root);
   return view;
 }
 
-const roots = new WeakSet<Db>();
-const viewsOfRoots = new WeakMap<Db, Db>();
+/** Each store's root, and each `cancelledBy` view of one, to that root. */
+const roots = new WeakMap<Db, Db>();
 
 /** Marks `db` as a store's root (not a transaction): its statements may run on any connection. */
 export function markRoot(db: Db): Db {
-  roots.add(db);
+  roots.set(db, db);
   return db;
 }
 
@@ -105,5 +105,5 @@ export function markRoot(db: Db): Db {
  * only on the root.
  */
 export function rootOf(db: Db): Db | undefined {
-  return roots.has(db) ? db : viewsOfRoots.get(db);
+  return roots.get(db);
 }

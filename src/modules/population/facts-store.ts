@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { RiskAssessment } from '@medplum/fhirtypes';
+import type { Resource, RiskAssessment } from '@medplum/fhirtypes';
 import { type Change, type PatientCompartment, readEntries, type RequestContext } from '../../fhir-store/index.ts';
 import type { Db } from '../../storage/db.ts';
 import type { PatientFacts } from './facts.ts';
@@ -152,7 +152,9 @@ export async function patchedWithNewEntries(tx: Db, context: RequestContext, cha
     if (!change.patientId) continue;
     const newEntry = change.kind === 'create' && change.versionId === 1 && (FACT_TYPES as readonly string[]).includes(change.resourceType);
     const into = newEntry ? created : other;
-    into.set(change.patientId, [...(into.get(change.patientId) ?? []), change]);
+    const theirs = into.get(change.patientId);
+    if (theirs) theirs.push(change);
+    else into.set(change.patientId, [change]);
   }
   const candidates = patientIds.filter((id) => created.has(id) && (other.get(id) ?? []).every((c) => c.resourceType === 'RiskAssessment'));
   if (candidates.length === 0 || !(await keptFactsCurrent(tx))) return patched;
@@ -165,10 +167,18 @@ export async function patchedWithNewEntries(tx: Db, context: RequestContext, cha
     context,
     kept.flatMap((k) => created.get(k.patientId)!),
   );
+  // Each new entry as it stands now, under the patient whose record holds it now (one moved since is not theirs).
+  const now = new Map<string, Resource[]>();
+  for (const { patientId, resource } of current) {
+    if (!patientId) continue;
+    const theirs = now.get(patientId);
+    if (theirs) theirs.push(resource);
+    else now.set(patientId, [resource]);
+  }
   for (const { patientId, facts, held } of kept) {
     const named = new Set(created.get(patientId)!.map((c) => `${c.resourceType}/${c.id}`));
-    const now = current.filter((e) => e.patientId === patientId && named.has(`${e.resource.resourceType}/${e.resource.id}`)).map((e) => e.resource);
-    patched.set(patientId, { facts: withEntries(facts, named, now), held });
+    const entries = (now.get(patientId) ?? []).filter((r) => named.has(`${r.resourceType}/${r.id}`));
+    patched.set(patientId, { facts: withEntries(facts, named, entries), held });
   }
   return patched;
 }
