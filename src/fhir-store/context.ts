@@ -54,13 +54,29 @@ export interface StoreEvent {
   detail?: Record<string, unknown>;
 }
 
+/** A change's audit record, written by the statement that makes the change. */
+export interface ChangeRecord {
+  /** The record, in the writer's shape. */
+  row: unknown;
+  /** Writes records of this shape; records with the same writer can be written by one statement. */
+  writer: ChangeRecordWriter;
+}
+
+export interface ChangeRecordWriter {
+  /**
+   * An INSERT, for a data-modifying WITH, of the records whose key is among those `written` returns (an SQL query
+   * of one text column), its parameters appended to `values`.
+   */
+  insert(records: Array<{ key: string; row: unknown }>, values: unknown[], written: string): string;
+}
+
 /** Where the audit of looks and changes goes. */
 export interface AuditTrail {
   /**
-   * An SQL expression that records the change `touches` made and yields true, its parameters appended
-   * to `values`: a create and its audit entry are then ONE statement.
+   * The record of the change `touches` made, as data: a create and its audit record are then ONE statement
+   * (and creates written together, one statement for all).
    */
-  changeCall(touches: Touch[], values: unknown[]): string;
+  changeRecord(touches: Touch[]): ChangeRecord;
   /** Records changes, in the transaction that makes them. */
   changes(tx: Db, touches: Touch[]): Promise<void>;
   /**

@@ -4,7 +4,7 @@
  * raises. Every call takes a request context (who acts, for what purpose, the access rules and the
  * audit trail); the store imports no module. Modules use this entry and never query fhir_* tables.
  */
-export type { AccessRules, AuditTrail, Purpose, RequestContext, StoreEvent, Touch } from './context.ts';
+export type { AccessRules, AuditTrail, ChangeRecord, ChangeRecordWriter, Purpose, RequestContext, StoreEvent, Touch } from './context.ts';
 export { FhirStoreRepository } from './repository.ts';
 export { writeResources, type Written } from './bulk-write.ts';
 export { appErrorOutcome, forbiddenOutcome, informational, toOutcomeError } from './outcomes.ts';

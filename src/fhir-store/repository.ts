@@ -172,24 +172,13 @@ export class FhirStoreRepository extends FhirRepository<Db> {
     const limited = this.context.access.patientCondition('NULL', new SqlParams()) !== null;
     const rule =
       askInStatement && limited && patientId && version.resourceType !== 'Patient'
-        ? (values: unknown[]) => {
-            const params = new SqlParams(values);
-            return this.context.access.patientCondition(params.add(patientId), params)!;
-          }
+        ? (patient: string, values: unknown[]) => this.context.access.patientCondition(patient, new SqlParams(values))!
         : undefined;
     if (!rule) await this.assertMayWrite(this.db, version.content, version.index, version.patientId, null);
     const touch: Touch = { action: 'create', resourceType: version.resourceType, id: version.id, patientId: version.patientId };
-    // The request's one audit entry, in the create's own statement: the create and whatever the request looked at before it.
-    const touched = [...this.touches, touch];
-    const created = await this.storing(version, () =>
-      insertNewResource(
-        this.db,
-        version,
-        this.options.auditAtEnd ? undefined : (values) => this.context.audit.changeCall(touched, values),
-        patients.map((p) => p.id),
-        rule,
-      ),
-    );
+    // The request's one audit record, in the create's own statement: the create and whatever the request looked at before it.
+    const audit = this.options.auditAtEnd ? undefined : this.context.audit.changeRecord([...this.touches, touch]);
+    const created = await this.storing(version, () => insertNewResource(this.db, version, { audit, patients: patients.map((p) => p.id), rule }));
     if (created === 'refused') {
       // The refusal, audited as such (assertPatient throws); should the rule allow it by now, the create runs as before.
       await this.assertPatient(this.db, version.resourceType, version.id, patientId!);

@@ -1,5 +1,5 @@
 /** Audit: who did what, when — written in the same transaction as the change; append-only and hash-chained. Owns `audit_event` and `audit_chain`. */
-export { auditCall, changesForPcn, recordAudit, recordAuditGrouped, type AuditEntry, type AuditOutcome, type AuditRow } from './record.ts';
+export { changeRecordRow, changeRecordWriter, changesForPcn, recordAudit, recordAuditGrouped, type AuditEntry, type AuditOutcome, type AuditRow } from './record.ts';
 export { sealAudit, startAuditSealer, verifyAudit, type VerifyResult } from './chain.ts';
 export {
   accessLog,

@@ -51,11 +51,8 @@ export async function recordAudit(tx: Db, entry: AuditEntry): Promise<void> {
   await tx.query(`SELECT ${auditCall(entry, values)}`, values);
 }
 
-/**
- * `audit_record_add(…)` (migration 055) for one entry, its parameters appended to `values`, so that a
- * change and its audit entry can be one statement. The call returns true.
- */
-export function auditCall(entry: AuditEntry, values: unknown[]): string {
+/** `audit_record_add(…)` (migration 055) for one entry, its parameters appended to `values`. The call returns true. */
+function auditCall(entry: AuditEntry, values: unknown[]): string {
   const first = values.length + 1;
   values.push(...auditValues(entry));
   return `audit_record_add(${AUDIT_COLUMNS.map(([, type], i) => `$${first + i}::${type}`).join(', ')})`;
@@ -126,13 +123,33 @@ class AuditQueue {
  * cost an escaped literal per value on each side.
  */
 async function insertEntries(db: Db, entries: AuditEntry[]): Promise<void> {
-  const rows = entries.map(auditRow);
-  let json = JSON.stringify(rows);
+  await db.query(INSERT_ENTRIES, [rowsJson(entries.map(auditRow))]);
+}
+
+/** Rows as one JSON text for json_to_recordset. */
+function rowsJson(rows: unknown[]): string {
+  const json = JSON.stringify(rows);
   // A lone UTF-16 surrogate (JSON.stringify writes it as an escape) is refused by the database's JSON: the rare
   // group that holds one goes with it replaced (U+FFFD), as the text encoding of a parameter replaces it.
-  if (/\\ud[89a-f]/i.test(json)) json = JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value));
-  await db.query(INSERT_ENTRIES, [json]);
+  if (!/\\ud[89a-f]/i.test(json)) return json;
+  return JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value));
 }
+
+/** An audit record as a row of the store's change records (the record of a change, written with it). */
+export const changeRecordRow = (entry: AuditEntry): AuditRecordRow => auditRow(entry);
+type AuditRecordRow = Record<AuditColumn, unknown>;
+
+/**
+ * Writes the audit records of changes in the statement that makes them (the FHIR store's ChangeRecordWriter): the
+ * records as one JSON parameter, each with its key, and only those whose key the store says were written.
+ */
+export const changeRecordWriter = {
+  insert(records: Array<{ key: string; row: unknown }>, values: unknown[], written: string): string {
+    values.push(rowsJson(records.map(({ key, row }) => ({ ...(row as AuditRecordRow), key }))));
+    return `INSERT INTO audit_event (${AUDIT_FIELDS.join(', ')}) SELECT ${AUDIT_FIELDS.join(', ')}
+              FROM json_to_recordset($${values.length}::json) AS x(key text, ${RECORD_COLUMNS}) WHERE x.key IN (${written})`;
+  },
+};
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
@@ -158,8 +175,8 @@ function auditRow(entry: AuditEntry): Record<AuditColumn, unknown> {
 }
 
 /** The group's statement: its rows from the JSON parameter, each column typed as the table's. */
-const INSERT_ENTRIES = `INSERT INTO audit_event (${AUDIT_FIELDS.join(', ')}) SELECT ${AUDIT_FIELDS.join(', ')}
-  FROM json_to_recordset($1::json) AS x(${AUDIT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`;
+const RECORD_COLUMNS = AUDIT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
+const INSERT_ENTRIES = `INSERT INTO audit_event (${AUDIT_FIELDS.join(', ')}) SELECT ${AUDIT_FIELDS.join(', ')} FROM json_to_recordset($1::json) AS x(${RECORD_COLUMNS})`;
 
 export interface AuditRow {
   at: string;

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Resource, RiskAssessment } from '@medplum/fhirtypes';
 import { type Change, type PatientCompartment, readEntries, type RequestContext } from '../../fhir-store/index.ts';
+import { jsonTexts, jsonTextsSql } from '../../shared/json.ts';
 import type { Db } from '../../storage/db.ts';
 import type { PatientFacts } from './facts.ts';
 import type { KeptRow } from './score-kept.ts';
@@ -62,18 +63,18 @@ export async function saveFacts(tx: Db, patients: readonly ScoredPatient[]): Pro
   if (patients.length === 0) return;
   await tx.query(
     `INSERT INTO population_facts (patient_id, facts, held)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+     SELECT * FROM unnest($1::text[], ${jsonTextsSql('$2')}, ${jsonTextsSql('$3')})
      ON CONFLICT (patient_id) DO UPDATE SET facts = excluded.facts, held = excluded.held`,
-    [patients.map((p) => p.facts.patientId), patients.map((p) => JSON.stringify(p.facts)), patients.map((p) => JSON.stringify(p.held))],
+    [patients.map((p) => p.facts.patientId), jsonTexts(patients.map((p) => p.facts)), jsonTexts(patients.map((p) => p.held))],
   );
 }
 
 /** Replaces the held assessments of these patients (a run that wrote or removed theirs). */
 export async function saveHeld(tx: Db, held: ReadonlyMap<string, HeldAssessment[]>): Promise<void> {
   if (held.size === 0) return;
-  await tx.query('UPDATE population_facts f SET held = h.held FROM unnest($1::text[], $2::text[]) AS h(patient_id, held) WHERE f.patient_id = h.patient_id', [
+  await tx.query(`UPDATE population_facts f SET held = h.held FROM unnest($1::text[], ${jsonTextsSql('$2')}) AS h(patient_id, held) WHERE f.patient_id = h.patient_id`, [
     [...held.keys()],
-    [...held.values()].map((h) => JSON.stringify(h)),
+    jsonTexts([...held.values()]),
   ]);
 }
 

@@ -3,6 +3,7 @@
  * (population_patient, migration 080): written together a batch at a time, read one patient at a time.
  */
 import { createHash } from 'node:crypto';
+import { jsonTexts, jsonTextsSql } from '../../shared/json.ts';
 import type { Db } from '../../storage/db.ts';
 import type { PopulationResult } from './results.ts';
 import { isRefusal } from './types.ts';
@@ -42,9 +43,9 @@ export async function saveResults(tx: Db, items: readonly { result: PopulationRe
   await tx.query(
     `INSERT INTO population_result (patient_id, rules_version, as_of, result, says, computed_at)
      SELECT patient_id, rules_version, as_of::date, result::jsonb, says, now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(patient_id, rules_version, as_of, result, says)
+       FROM unnest($1::text[], $2::text[], $3::text[], ${jsonTextsSql('$4')}, $5::text[]) AS t(patient_id, rules_version, as_of, result, says)
      ON CONFLICT (patient_id, rules_version) DO UPDATE SET as_of = excluded.as_of, result = excluded.result, says = excluded.says, computed_at = excluded.computed_at`,
-    [results.map((r) => r.patientId), results.map((r) => r.rulesVersion), results.map((r) => r.asOf), results.map((r) => JSON.stringify(r)), items.map((i) => i.says)],
+    [results.map((r) => r.patientId), results.map((r) => r.rulesVersion), results.map((r) => r.asOf), jsonTexts(results), items.map((i) => i.says)],
   );
   const rows = results.map(projection);
   const column = <K extends keyof ReturnType<typeof projection>>(key: K) => rows.map((row) => row[key]);

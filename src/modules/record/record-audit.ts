@@ -1,6 +1,6 @@
 import type { AuditTrail, Purpose, Touch } from '../../fhir-store/index.ts';
 import type { Actor } from '../access/index.ts';
-import { auditCall, recordAudit, recordAuditGrouped, type AuditEntry, type AuditOutcome } from '../audit/index.ts';
+import { changeRecordRow, changeRecordWriter, recordAudit, recordAuditGrouped, type AuditEntry, type AuditOutcome } from '../audit/index.ts';
 
 const MAX_LISTED = 1000;
 
@@ -16,7 +16,7 @@ export type AuditedActor = Actor & { clientId?: string | null };
 export function recordAuditTrail(actor: AuditedActor, request: { method: string; url: string; id?: string }, breakGlassReason: string | null, purpose: Purpose = 'direct-care'): AuditTrail {
   const entry = (touches: Touch[], outcome?: AuditOutcome) => recordAccessEntry(actor, request, touches, breakGlassReason, purpose, outcome);
   return {
-    changeCall: (touches, values) => auditCall(entry(touches), values),
+    changeRecord: (touches) => ({ row: changeRecordRow(entry(touches)), writer: changeRecordWriter }),
     changes: async (tx, touches) => {
       if (touches.length > 0) await recordAudit(tx, entry(touches));
     },
