@@ -55,7 +55,7 @@ export async function freshStore(engine: Engine, name: string): Promise<BenchSto
 export async function serve(store: BenchStore, port: number, cwd?: string): Promise<{ child: ChildProcess; url: string }> {
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the server (to profile it).
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', 'serve', '--no-demo', '--port', String(port)], {
+  const child = spawn(process.execPath, [...startFlags(cwd), ...nodeArgs, '--import', 'tsx', 'src/main.ts', 'serve', '--no-demo', '--port', String(port)], {
     env: { ...process.env, LOG_LEVEL: 'warn', PCN_RATE_LIMIT_PER_MINUTE: '0', ...store.env },
     stdio: ['ignore', 'ignore', 'inherit'],
     ...(cwd ? { cwd } : {}),
@@ -68,6 +68,13 @@ export async function serve(store: BenchStore, port: number, cwd?: string): Prom
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** The node flags `npm start` runs the server with (package.json's start script, e.g. its young-generation size). */
+function startFlags(cwd = '.'): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = scripts.start.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf('--import')).filter((w) => w.startsWith('--'));
 }
 
 /** A process's command name and its user + system time in clock ticks (1/100 s); null once it has gone. */

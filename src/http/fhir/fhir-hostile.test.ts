@@ -150,6 +150,8 @@ test('JSON nested 10,000 levels deep is refused with a 400, and the server keeps
 test('__proto__ and constructor keys pollute no prototype and are not stored', async () => {
   const bodies = [
     '{"resourceType":"Patient","__proto__":{"polluted":true}}',
+    // The key spelt with an escape: JSON reads it as __proto__ all the same.
+    '{"resourceType":"Patient","\\u005f_proto__":{"polluted":true}}',
     '{"resourceType":"Patient","constructor":{"prototype":{"polluted":true}}}',
     '{"resourceType":"Patient","name":[{"family":"Proto","__proto__":{"polluted":true}}]}',
     '{"resourceType":"Bundle","type":"batch","entry":[{"resource":{"resourceType":"Patient","__proto__":{"polluted":true}},"request":{"method":"POST","url":"Patient"}}]}',

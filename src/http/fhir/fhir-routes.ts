@@ -14,6 +14,7 @@ import { appErrorOutcome, FhirStoreRepository, notSupported, parseSearch, toOutc
 import { breakGlassForNhsNumber, recordContext } from '../../modules/record/index.ts';
 import { guardReferralChange } from '../../modules/referrals/index.ts';
 import { NHS_NUMBER_SYSTEM } from '../../shared/ids.ts';
+import { parseJsonSafely } from '../../shared/json.ts';
 import { normalisedPath, requireActor } from '../auth.ts';
 import { FHIR_JSON, outcomeInTableWords, outcomeStatus as statusOf, sendFhirError } from '../errors.ts';
 import { bulkExportRoutes } from './bulk-export-routes.ts';
@@ -62,7 +63,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
       if ((body as string).trim() === '') return done(null, undefined);
       if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) return done(new AppError('bad-request', `the body nests objects and arrays more than ${MAX_JSON_DEPTH} deep`), undefined);
       try {
-        done(null, JSON.parse(body as string, noProtoKeys));
+        done(null, parseJsonSafely(body as string));
       } catch {
         done(new AppError('bad-request', 'the body is not valid JSON'), undefined);
       }
@@ -317,9 +318,4 @@ function nestsDeeperThan(text: string, limit: number): boolean {
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return false;
-}
-
-/** JSON.parse reviver: drops __proto__ and constructor keys so hostile bodies cannot reach prototypes. */
-function noProtoKeys(key: string, value: unknown): unknown {
-  return key === '__proto__' || key === 'constructor' ? undefined : value;
 }

@@ -60,12 +60,21 @@ export async function keepPopulationCurrent(db: Db, options: KeepCurrentOptions)
   return retrying(() => followFeed(db, context, options), { signal, onError, retryMs: options.retryMs });
 }
 
+/**
+ * Changes a batch at most. A batch re-scores each patient it touches once, however many of their entries changed:
+ * under a burst of writes a larger batch scores a patient once for several changes (bench:fhir, PostgreSQL, 20
+ * concurrent creates over 238 patients: the server's CPU a create 0.89-1.07 ms in batches of 500, 0.82-0.91 ms in
+ * batches of 2,000). When caught up a batch holds what arrived within the poll, as before.
+ */
+const BATCH_SIZE = 2000;
+
 async function followFeed(db: Db, context: RequestContext, options: KeepCurrentOptions): Promise<void> {
   const today = options.today ?? (() => registryToday());
   const lastRun = await lastRunFeedPosition(db);
   await followChanges(db, POPULATION_CONSUMER, rescoreChanges(context, today), {
     signal: options.signal,
     pollMs: options.pollMs,
+    batchSize: BATCH_SIZE,
     types: FOLLOWED_TYPES,
     from: lastRun,
     // A run finished since this consumer last followed (e.g. `pcn population run` after a bulk import, while the
