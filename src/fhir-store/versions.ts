@@ -180,7 +180,7 @@ function pendingCreate(version: NewVersion, options: CreateOptions): PendingCrea
  * function call per create: at 20 concurrent creates on PGlite, ~0.2 ms of the database's time a create against
  * ~0.7 ms). A Patient's NHS numbers are taken in the same statement (refused: the statement fails).
  */
-export function createsStatement(creates: PendingCreate[]): Statement {
+function createsStatement(creates: PendingCreate[]): Statement {
   const versions = creates.map((c) => c.version);
   const row = new ArrayLiterals(5);
   for (const v of versions) row.add([v.resourceType, v.id, v.versionId, v.lastUpdated, v.patientId]);
