@@ -135,10 +135,6 @@ function rowsJson(rows: unknown[]): string {
   return JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value));
 }
 
-/** An audit record as a row of the store's change records (the record of a change, written with it). */
-export const changeRecordRow = (entry: AuditEntry): AuditRecordRow => auditRow(entry);
-type AuditRecordRow = Record<AuditColumn, unknown>;
-
 /**
  * Writes the audit records of changes in the statement that makes them (the FHIR store's ChangeRecordWriter): the
  * records as one JSON parameter, each with its key, and only those whose key the store says were written.
@@ -146,15 +142,20 @@ type AuditRecordRow = Record<AuditColumn, unknown>;
 export const changeRecordWriter = {
   insert(records: Array<{ key: string; row: unknown }>, values: unknown[], written: string): string {
     values.push(rowsJson(records.map(({ key, row }) => ({ ...(row as AuditRecordRow), key }))));
-    return `INSERT INTO audit_event (${AUDIT_FIELDS.join(', ')}) SELECT ${AUDIT_FIELDS.join(', ')}
-              FROM json_to_recordset($${values.length}::json) AS x(key text, ${RECORD_COLUMNS}) WHERE x.key IN (${written})`;
+    return `${insertFromJson(`$${values.length}`, 'key text, ')} WHERE x.key IN (${written})`;
   },
 };
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** An entry as a json_to_recordset row: AUDIT_COLUMNS' names, the detail as an object, the patients as an array. */
-function auditRow(entry: AuditEntry): Record<AuditColumn, unknown> {
+type AuditRecordRow = Record<AuditColumn, unknown>;
+
+/**
+ * An entry as a json_to_recordset row: AUDIT_COLUMNS' names, the detail as an object, the patients as an array
+ * (exported as the store's change record row: the record of a change, written with it).
+ */
+export { auditRow as changeRecordRow };
+function auditRow(entry: AuditEntry): AuditRecordRow {
   return {
     actor: entry.actor,
     action: entry.action,
@@ -175,8 +176,13 @@ function auditRow(entry: AuditEntry): Record<AuditColumn, unknown> {
 }
 
 /** The group's statement: its rows from the JSON parameter, each column typed as the table's. */
-const RECORD_COLUMNS = AUDIT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
-const INSERT_ENTRIES = `INSERT INTO audit_event (${AUDIT_FIELDS.join(', ')}) SELECT ${AUDIT_FIELDS.join(', ')} FROM json_to_recordset($1::json) AS x(${RECORD_COLUMNS})`;
+const INSERT_ENTRIES = insertFromJson('$1');
+
+/** An INSERT of the rows of a JSON array parameter (`placeholder`); `extra` columns of the rows (e.g. a key) are read, not stored. */
+function insertFromJson(placeholder: string, extra = ''): string {
+  return `INSERT INTO audit_event (${AUDIT_FIELDS.join(', ')}) SELECT ${AUDIT_FIELDS.join(', ')}
+            FROM json_to_recordset(${placeholder}::json) AS x(${extra}${AUDIT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`;
+}
 
 export interface AuditRow {
   at: string;
