@@ -38,8 +38,8 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   private depth = 0;
   /** Search parameters ignored under Prefer: handling=lenient, reported back in the Bundle. */
   readonly ignoredParameters: string[] = [];
-  /** The resource the latest write was about: a failed transaction names its entry from it. */
-  lastWrite: { resourceType: string; id: string } | undefined;
+  /** The resource the latest write was about (a failed transaction names its entry from it), and whether it created it. */
+  lastWrite: { resourceType: string; id: string; created?: boolean } | undefined;
   /** Patients the writes of the open transaction name: each must be stored when it commits (an entry may come before its Patient). */
   private namedPatients: Array<PatientReferences['patients'][number] & { resourceType: string; resourceId: string }> = [];
 
@@ -156,6 +156,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
         else if (!(await insertNewResource(tx, version))) throw alreadyExists(version);
       });
       this.touch(existing ? 'update' : 'create', version.resourceType, version.id, version.patientId);
+      this.lastWrite = { resourceType: version.resourceType, id: version.id, created: !existing };
       return version.content as WithId<T>;
     });
   }

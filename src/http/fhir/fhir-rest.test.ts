@@ -79,10 +79,16 @@ test('update with a stale If-Match is refused with 412 and changes nothing', asy
 test('update of an id that does not exist yet creates it (update as create) with 201', async () => {
   const id = 'client-chosen-id-1';
   const reply = await h.fhir<Patient>('PUT', `/fhir/Patient/${id}`, { body: patient(nhsNumber(5), PRACTICE, { id }) });
-  assert.ok(reply.status === 201 || reply.status === 200, reply.text);
+  assert.equal(reply.status, 201, reply.text);
+  assert.match(reply.headers.location as string, new RegExp(`/fhir/Patient/${id}/_history/1$`));
   assert.equal(reply.json.id, id);
   assert.equal(reply.json.meta?.versionId, '1');
   assert.equal((await h.fhir('GET', `/fhir/Patient/${id}`)).status, 200);
+  // The same PUT again updates what is now stored: 200, no Location.
+  const again = await h.fhir<Patient>('PUT', `/fhir/Patient/${id}`, { body: { ...reply.json, gender: 'female' } });
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.headers.location, undefined);
+  assert.equal(again.json.meta?.versionId, '2');
 });
 
 test('a body whose id differs from the URL, or whose type differs from the URL, is refused', async () => {

@@ -3,7 +3,7 @@
  * history, PATCH, conditional create/update, batch/transaction), plus type history, Patient/$everything
  * and metadata. This file only translates HTTP ⇄ FhirRequest and answers in OperationOutcome.
  */
-import { allOk, badRequest, notFound, OperationOutcomeError } from '@medplum/core';
+import { allOk, badRequest, created, notFound, OperationOutcomeError } from '@medplum/core';
 import { FhirRouter, type FhirRequest, type FhirRouteHandler, type HttpMethod } from '@medplum/fhir-router';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -123,6 +123,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
         result = [known.outcome];
       }
       if (isTransaction(request.body) && statusOf(result[0]) >= 400) result = [atFailedEntry(result[0], request.body, repo.lastWrite)];
+      else if (request.method === 'PUT' && createdByUpdate(result, repo.lastWrite)) result = [created, result[1]];
       // The request's one audit record, in the transaction that holds all its writes.
       if (auditAtEnd) await repo.auditRequestChanges(tx);
       return answerOf(result, { method: request.method, baseUrl, prefer, ignoredParameters: repo.ignoredParameters });
@@ -145,6 +146,14 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
   };
   app.all('/', handler); // batch and transaction Bundles, system search
   app.all('/*', handler);
+}
+
+/**
+ * An update that created its resource (update as create: a PUT to an id not yet stored) is answered 201 Created
+ * with a Location, as FHIR R4 asks (http.html#update); the router answers every update 200.
+ */
+function createdByUpdate([outcome, resource]: [OperationOutcome, Resource?], write: FhirStoreRepository['lastWrite']): boolean {
+  return !!resource?.id && statusOf(outcome) === 200 && !!write?.created && write.resourceType === resource.resourceType && write.id === resource.id;
 }
 
 /** The one NHS number a Patient search names (`identifier=https://fhir.nhs.uk/Id/nhs-number|NNNNNNNNNN`), if it names exactly one. */
