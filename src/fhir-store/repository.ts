@@ -38,8 +38,10 @@ export class FhirStoreRepository extends FhirRepository<Db> {
   private depth = 0;
   /** Search parameters ignored under Prefer: handling=lenient, reported back in the Bundle. */
   readonly ignoredParameters: string[] = [];
-  /** The resource the latest write was about (a failed transaction names its entry from it), and whether it created it. */
-  lastWrite: { resourceType: string; id: string; created?: boolean } | undefined;
+  /** The resource the latest write was about: a failed transaction names its entry from it. */
+  lastWrite: { resourceType: string; id: string } | undefined;
+  /** `Type/id` of each resource an update created (update as create), answered 201 rather than the router's 200. */
+  readonly createdByUpdate = new Set<string>();
   /** Patients the writes of the open transaction name: each must be stored when it commits (an entry may come before its Patient). */
   private namedPatients: Array<PatientReferences['patients'][number] & { resourceType: string; resourceId: string }> = [];
 
@@ -156,7 +158,7 @@ export class FhirStoreRepository extends FhirRepository<Db> {
         else if (!(await insertNewResource(tx, version))) throw alreadyExists(version);
       });
       this.touch(existing ? 'update' : 'create', version.resourceType, version.id, version.patientId);
-      this.lastWrite = { resourceType: version.resourceType, id: version.id, created: !existing };
+      if (mode === 'update' && !existing) this.createdByUpdate.add(`${version.resourceType}/${version.id}`);
       return version.content as WithId<T>;
     });
   }

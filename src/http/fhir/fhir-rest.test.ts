@@ -399,6 +399,30 @@ test('validation: a bad ODS code in an Organization identifier is 422 naming the
 
 const uuid = (n: number) => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
+test('a PUT entry of a transaction or batch that creates its resource answers 201 with a location; one that updates answers 200', async () => {
+  const stored = await create(h.fhir, patient(nhsNumber(40), PRACTICE, { name: [{ family: 'Stored' }] }));
+  for (const type of ['transaction', 'batch'] as const) {
+    const id = `put-entry-${type}`;
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type,
+      entry: [
+        { resource: { resourceType: 'Condition', id, subject: { reference: `Patient/${stored.id}` }, code: { text: 'Asthma' } }, request: { method: 'PUT', url: `Condition/${id}` } },
+        { resource: { ...stored, gender: type === 'batch' ? 'male' : 'female' }, request: { method: 'PUT', url: `Patient/${stored.id}` } },
+      ],
+    };
+    const reply = await h.fhir<Bundle>('POST', '/fhir', { body: bundle });
+    assert.equal(reply.status, 200, reply.text);
+    assert.deepEqual(
+      reply.json.entry?.map((e) => e.response?.status.slice(0, 3)),
+      ['201', '200'],
+      type,
+    );
+    assert.match(reply.json.entry![0]!.response!.location!, new RegExp(`Condition/${id}`));
+    assert.equal((await h.fhir('GET', `/fhir/Condition/${id}`)).status, 200);
+  }
+});
+
 test('a transaction resolves urn:uuid references to the ids it assigns', async () => {
   const nhs = nhsNumber(20);
   const bundle: Bundle = {

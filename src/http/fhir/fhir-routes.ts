@@ -123,7 +123,7 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
         result = [known.outcome];
       }
       if (isTransaction(request.body) && statusOf(result[0]) >= 400) result = [atFailedEntry(result[0], request.body, repo.lastWrite)];
-      else if (request.method === 'PUT' && createdByUpdate(result, repo.lastWrite)) result = [created, result[1]];
+      else if (repo.createdByUpdate.size > 0) result = answeredAsCreated(result, repo.createdByUpdate);
       // The request's one audit record, in the transaction that holds all its writes.
       if (auditAtEnd) await repo.auditRequestChanges(tx);
       return answerOf(result, { method: request.method, baseUrl, prefer, ignoredParameters: repo.ignoredParameters });
@@ -150,10 +150,20 @@ export async function fhirRoutes(app: FastifyInstance, options: { db: Db; export
 
 /**
  * An update that created its resource (update as create: a PUT to an id not yet stored) is answered 201 Created
- * with a Location, as FHIR R4 asks (http.html#update); the router answers every update 200.
+ * with a Location, as FHIR R4 asks (http.html#update), alone or as an entry of a batch or transaction; the router
+ * answers every update 200.
  */
-function createdByUpdate([outcome, resource]: [OperationOutcome, Resource?], write: FhirStoreRepository['lastWrite']): boolean {
-  return !!resource?.id && statusOf(outcome) === 200 && !!write?.created && write.resourceType === resource.resourceType && write.id === resource.id;
+function answeredAsCreated([outcome, resource]: [OperationOutcome, Resource?], createdIds: ReadonlySet<string>): [OperationOutcome, Resource?] {
+  if (!resource || statusOf(outcome) !== 200) return [outcome, resource];
+  if (resource.resourceType !== 'Bundle') return createdIds.has(`${resource.resourceType}/${resource.id}`) ? [created, resource] : [outcome, resource];
+  for (const entry of (resource as Bundle).entry ?? []) {
+    const { resource: written, response } = entry;
+    if (!written?.id || !response?.status.startsWith('200') || !createdIds.has(`${written.resourceType}/${written.id}`)) continue;
+    response.status = '201';
+    response.outcome &&= created;
+    response.location ??= `${written.resourceType}/${written.id}`;
+  }
+  return [outcome, resource];
 }
 
 /** The one NHS number a Patient search names (`identifier=https://fhir.nhs.uk/Id/nhs-number|NNNNNNNNNN`), if it names exactly one. */
