@@ -281,8 +281,10 @@ class CreateGroups {
       let repeated = false;
       for (const waiting of rest) {
         const id = `${waiting.create.version.resourceType}/${waiting.create.version.id}`;
-        if (ids.has(id)) repeated = true;
-        if (chunk.length < MAX_GROUP && !ids.has(id)) {
+        if (ids.has(id)) {
+          repeated = true;
+          later.push(waiting);
+        } else if (chunk.length < MAX_GROUP) {
           ids.add(id);
           chunk.push(waiting);
         } else later.push(waiting);

@@ -176,12 +176,13 @@ function auditRow(entry: AuditEntry): AuditRecordRow {
 }
 
 /** The group's statement: its rows from the JSON parameter, each column typed as the table's. */
+const FIELD_LIST = AUDIT_FIELDS.join(', ');
+const RECORD_COLUMNS = AUDIT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
 const INSERT_ENTRIES = insertFromJson('$1');
 
 /** An INSERT of the rows of a JSON array parameter (`placeholder`); `extra` columns of the rows (e.g. a key) are read, not stored. */
 function insertFromJson(placeholder: string, extra = ''): string {
-  return `INSERT INTO audit_event (${AUDIT_FIELDS.join(', ')}) SELECT ${AUDIT_FIELDS.join(', ')}
-            FROM json_to_recordset(${placeholder}::json) AS x(${extra}${AUDIT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`;
+  return `INSERT INTO audit_event (${FIELD_LIST}) SELECT ${FIELD_LIST} FROM json_to_recordset(${placeholder}::json) AS x(${extra}${RECORD_COLUMNS})`;
 }
 
 export interface AuditRow {
